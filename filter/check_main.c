@@ -1,0 +1,262 @@
+/* check_main.c - mailwarden-check: runs the daemon's engine offline on one message with the
+ * envelope given as flags, and prints the verdict, the symbols with scores and the header
+ * edits. Its exit status tells the action: 0 accept, 1 reject, 2 tempfail, 3 quarantine,
+ * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error.
+ * --dns-lookup NAME/TYPE asks the configured resolver instead. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dns.h"
+#include "engine.h"
+#include "log.h"
+#include "message_file.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
+
+struct options {
+    const char *config_file;
+    const char *client_ip;
+    const char *client_name;
+    const char *helo;
+    const char *from;
+    const char *sasl_user;
+    const char *queue_id;
+    const char *dns_lookup;
+    const char *message_file;
+    const char **rcpts;
+    size_t rcpt_count;
+    bool verbose;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mailwarden-check [-c FILE] [--client-ip IP] [--client-name NAME] [--helo NAME]\n"
+        "         [--from ADDR] [--rcpt ADDR]... [--sasl-user USER] [--queue-id ID] [--verbose]\n"
+        "         [MESSAGE-FILE | -]\n"
+        "       mailwarden-check [-c FILE] --dns-lookup NAME/TYPE\n"
+        "exit status: 0 accept, 1 reject, 2 tempfail, 3 quarantine, 4 discard,\n"
+        "             64 usage, 66 unreadable message, 78 policy error\n");
+}
+
+static int exit_status(enum action action)
+{
+    switch (action) {
+    case ACTION_REJECT: return 1;
+    case ACTION_TEMPFAIL: return 2;
+    case ACTION_QUARANTINE: return 3;
+    case ACTION_DISCARD: return 4;
+    default: return 0;
+    }
+}
+
+static void print_error_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "%s\n", line);
+}
+
+static struct config *load_policy(const struct options *o, bool explicit_file)
+{
+    if (!explicit_file && access(o->config_file, F_OK) != 0) {
+        fprintf(stderr, "mailwarden-check: %s not found; using the built-in defaults\n",
+            o->config_file);
+        return config_defaults();
+    }
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(o->config_file, &errs);
+    if (cfg == NULL) {
+        config_errors_print(&errs, print_error_line, stderr);
+        config_errors_free(&errs);
+    }
+    return cfg;
+}
+
+static int dns_lookup(struct config *cfg, const char *spec)
+{
+    const char *slash = strrchr(spec, '/');
+    int type = slash ? dns_type_from_name(slash + 1) : -1;
+    if (type < 0) {
+        fprintf(stderr, "mailwarden-check: --dns-lookup takes NAME/TYPE, as example.com/TXT\n");
+        return 64;
+    }
+    char *name = xstrndup(spec, (size_t)(slash - spec));
+    char why[256];
+    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+    if (cfg->resolver == NULL) {
+        fprintf(stderr, "mailwarden-check: cannot start the resolver: %s\n", why);
+        free(name);
+        return 78;
+    }
+    struct dns_answer answer;
+    dns_query(cfg->resolver, name, type, 0, &answer);
+    printf("status=%s rcode=%d ttl=%d count=%zu secure=%s\n", dns_status_name(answer.status),
+        answer.rcode, answer.ttl, answer.count, answer.secure ? "yes" : "no");
+    for (size_t i = 0; i < answer.count; i++)
+        printf("%s\n", answer.data[i]);
+    int status = answer.status == DNS_OK ? 0 : 1;
+    dns_answer_free(&answer);
+    free(name);
+    return status;
+}
+
+static void print_verdict(const struct txn *t, enum action action, const struct reply *reply)
+{
+    printf("action: %s\n", action_name(action));
+    if (action == ACTION_REJECT || action == ACTION_TEMPFAIL)
+        printf("reply: %d %s %s\n", reply->code, reply->dsn, reply->text);
+    if (action == ACTION_QUARANTINE)
+        printf("reason: %s\n", reply->text);
+    if (t->verdict.decided_by != NULL)
+        printf("decided-by: %s\n", t->verdict.decided_by);
+    printf("score: %.1f\n", txn_score(t));
+    printf("symbols:\n");
+    for (size_t i = 0; i < t->result_count; i++) {
+        const struct result *r = &t->results[i];
+        printf("  %s %.1f%s%s (%s)\n", r->symbol, r->score, r->action ? " " : "",
+            r->action ? action_name(r->action) : "", stage_name(r->stage));
+    }
+    printf("headers:\n");
+    for (size_t i = 0; i < t->verdict.edit_count; i++) {
+        const struct header_edit *e = &t->verdict.edits[i];
+        if (e->op == HEADER_DELETE)
+            printf("  delete %s #%d\n", e->name, e->index);
+        else
+            printf("  %s %s: %s\n", e->op == HEADER_INSERT ? "insert" : "add", e->name, e->value);
+    }
+}
+
+/* Drives the engine stage by stage, as milter.c does; returns the action. */
+static enum action run(const struct options *o, struct txn *t, const struct message *msg)
+{
+    struct ipaddr addr;
+    bool have_addr = o->client_ip != NULL && ipaddr_parse(o->client_ip, &addr);
+    enum action action = engine_connect(t, o->client_name ? o->client_name : o->client_ip,
+        have_addr ? &addr : NULL);
+    if (action == ACTION_ACCEPT) {
+        printf("action: accept\nnote: client in networks.skip: no checks, no headers\n");
+        return ACTION_ACCEPT;
+    }
+    if (action == ACTION_NONE && o->helo != NULL)
+        action = engine_helo(t, o->helo);
+    if (action == ACTION_NONE)
+        action = engine_mail(t, o->queue_id, o->from ? o->from : "", o->sasl_user,
+            o->sasl_user ? "PLAIN" : NULL);
+    if (action != ACTION_NONE) {
+        print_verdict(t, action, &t->verdict.reply);
+        return action;
+    }
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        enum action r = engine_rcpt(t, o->rcpts[i]);
+        if (r == ACTION_REJECT || r == ACTION_TEMPFAIL)
+            printf("rcpt <%s> refused: %d %s %s\n", o->rcpts[i], t->verdict.reply.code,
+                t->verdict.reply.dsn, t->verdict.reply.text);
+    }
+    if (o->rcpt_count > 0 && t->rcpt_count == 0) {
+        engine_abort(t);
+        printf("action: %s\nnote: every recipient was refused\n", action_name(t->rcpt_refusal));
+        return t->rcpt_refusal;
+    }
+    for (size_t i = 0; i < msg->header_count; i++)
+        engine_header(t, msg->headers[i].name, msg->headers[i].value);
+    action = engine_eoh(t);
+    if (action == ACTION_NONE) {
+        engine_body(t, msg->body, msg->body_len);
+        action = engine_eom(t);
+    }
+    print_verdict(t, action, &t->verdict.reply);
+    return action;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.config_file = DEFAULT_CONFIG};
+    bool explicit_file = false;
+    enum { OPT_CLIENT_IP = 256, OPT_CLIENT_NAME, OPT_HELO, OPT_FROM, OPT_RCPT, OPT_SASL,
+           OPT_QID, OPT_DNS };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
+        {"client-name", required_argument, NULL, OPT_CLIENT_NAME},
+        {"helo", required_argument, NULL, OPT_HELO},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"rcpt", required_argument, NULL, OPT_RCPT},
+        {"sasl-user", required_argument, NULL, OPT_SASL},
+        {"queue-id", required_argument, NULL, OPT_QID},
+        {"dns-lookup", required_argument, NULL, OPT_DNS},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    o.rcpts = xcalloc((size_t)argc, sizeof *o.rcpts);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': o.config_file = optarg; explicit_file = true; break;
+        case OPT_CLIENT_IP: o.client_ip = optarg; break;
+        case OPT_CLIENT_NAME: o.client_name = optarg; break;
+        case OPT_HELO: o.helo = optarg; break;
+        case OPT_FROM: o.from = optarg; break;
+        case OPT_RCPT: o.rcpts[o.rcpt_count++] = optarg; break;
+        case OPT_SASL: o.sasl_user = optarg; break;
+        case OPT_QID: o.queue_id = optarg; break;
+        case OPT_DNS: o.dns_lookup = optarg; break;
+        case 'v': o.verbose = true; break;
+        case 'h': usage(stdout); free(o.rcpts); return 0;
+        default: usage(stderr); free(o.rcpts); return 64;
+        }
+    }
+    if (argc - optind > 1) {
+        usage(stderr);
+        free(o.rcpts);
+        return 64;
+    }
+    o.message_file = optind < argc ? argv[optind] : "-";
+    struct ipaddr probe;
+    if (o.client_ip != NULL && !ipaddr_parse(o.client_ip, &probe)) {
+        fprintf(stderr, "mailwarden-check: --client-ip %s is not an IP address\n", o.client_ip);
+        free(o.rcpts);
+        return 64;
+    }
+    log_open("mailwarden-check", LOG_MAIL, o.verbose, false);
+    log_set_level(o.verbose ? LOG_DEBUG : LOG_WARNING);
+
+    struct config *cfg = load_policy(&o, explicit_file);
+    if (cfg == NULL) {
+        free(o.rcpts);
+        return 78;
+    }
+    if (o.dns_lookup != NULL) {
+        int status = dns_lookup(cfg, o.dns_lookup);
+        config_free(cfg);
+        free(o.rcpts);
+        return status;
+    }
+    FILE *fp = strcmp(o.message_file, "-") == 0 ? stdin : fopen(o.message_file, "rb");
+    struct message msg;
+    if (fp == NULL || message_read(fp, &msg) != 0) {
+        fprintf(stderr, "mailwarden-check: cannot read %s: %s\n", o.message_file, strerror(errno));
+        if (fp != NULL && fp != stdin)
+            fclose(fp);
+        config_free(cfg);
+        free(o.rcpts);
+        return 66;
+    }
+    if (fp != stdin)
+        fclose(fp);
+    if (!o.verbose)
+        cfg->log.summary = false;
+    config_install(cfg);
+    struct txn *t = txn_new(config_current());
+    enum action action = run(&o, t, &msg);
+    txn_free(t);
+    message_free(&msg);
+    config_install(NULL);
+    free(o.rcpts);
+    return exit_status(action);
+}

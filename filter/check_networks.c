@@ -1,0 +1,33 @@
+/* check_networks.c - classifies the client at connect: internal (our users; outbound mail),
+ * trusted (relays that inbound checks never refuse) or skip (left alone). A SASL-authenticated
+ * client is outbound too, from MAIL FROM on. Adds zero-score symbols that show in the log. */
+#include "check.h"
+
+static void networks_run(struct txn *t, enum stage stage)
+{
+    const struct config *cfg = t->cfg;
+    if (stage == STAGE_MAIL) {
+        if (t->sasl_user != NULL)
+            txn_add_result(t, "AUTHENTICATED", 0, ACTION_NONE, NULL);
+        return;
+    }
+    t->client_flags = 0;
+    if (!t->have_client_addr)
+        return;
+    if (cidr_list_contains(&cfg->networks.skip, &t->client_addr))
+        t->client_flags |= CLIENT_SKIP;
+    if (cidr_list_contains(&cfg->networks.internal, &t->client_addr)) {
+        t->client_flags |= CLIENT_INTERNAL;
+        txn_add_result(t, "NETWORK_INTERNAL", 0, ACTION_NONE, NULL);
+    }
+    if (cidr_list_contains(&cfg->networks.trusted, &t->client_addr)) {
+        t->client_flags |= CLIENT_TRUSTED;
+        txn_add_result(t, "NETWORK_TRUSTED", 0, ACTION_NONE, NULL);
+    }
+}
+
+const struct check check_networks = {
+    .name = "networks",
+    .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_MAIL),
+    .run = networks_run,
+};

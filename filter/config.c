@@ -1,0 +1,300 @@
+/* config.c - loads the main policy file and the files it includes into one typed configuration.
+ * Files are read with libconfig; each is applied in order (single values override, access rules
+ * and symbol overrides add up). Every error is collected, so `mailwarden -t` shows them all. */
+#include "config.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_sections.h"
+#include "dns.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_INCLUDED_FILES 1000
+
+void config_errors_add(struct config_errors *errs, const char *file, int line,
+    const char *option, const char *fmt, ...)
+{
+    char reason[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    errs->items = xrealloc(errs->items, (errs->count + 1) * sizeof *errs->items);
+    struct config_error *e = &errs->items[errs->count++];
+    e->file = xstrdup(file ? file : "(none)");
+    e->line = line;
+    e->option = xstrdup(option ? option : "-");
+    e->reason = xstrdup(reason);
+}
+
+void config_errors_print(const struct config_errors *errs, void (*out)(const char *line, void *arg),
+    void *arg)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        const struct config_error *e = &errs->items[i];
+        char *line = e->line > 0
+            ? xasprintf("%s:%d: %s: %s", e->file, e->line, e->option, e->reason)
+            : xasprintf("%s: %s: %s", e->file, e->option, e->reason);
+        out(line, arg);
+        free(line);
+    }
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+    for (size_t i = 0; i < errs->count; i++) {
+        free(errs->items[i].file);
+        free(errs->items[i].option);
+        free(errs->items[i].reason);
+    }
+    free(errs->items);
+    errs->items = NULL;
+    errs->count = 0;
+}
+
+static void add_default_cidr(struct cidr_list *list, const char *text)
+{
+    struct cidr net;
+    const char *why;
+    if (cidr_parse(text, &net, &why))
+        cidr_list_add(list, &net);
+}
+
+static char *default_authserv_id(void)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+        return xstrdup("localhost");
+    host[sizeof host - 1] = '\0';
+    return xstrdup(host);
+}
+
+struct config *config_defaults(void)
+{
+    struct config *cfg = xcalloc(1, sizeof *cfg);
+    cfg->refs = 1;
+    cfg->milter.socket = xstrdup("inet:8891@127.0.0.1");
+    cfg->milter.socket_mode = 0660;
+    cfg->milter.timeout_s = 120;
+    cfg->milter.backlog = 128;
+    cfg->milter.shutdown_grace_ms = 30000;
+    cfg->milter.max_connections = 1024;
+    cfg->log.facility = LOG_MAIL;
+    cfg->log.level = LOG_INFO;
+    cfg->log.summary = true;
+    cfg->limits.max_header_bytes = 1024 * 1024;
+    cfg->limits.max_headers = 1000;
+    cfg->limits.max_body_buffer = 10 * 1024 * 1024;
+    cfg->limits.max_recipients = 1000;
+    cfg->authres.remove_forged = true;
+    add_default_cidr(&cfg->networks.internal, "127.0.0.0/8");
+    add_default_cidr(&cfg->networks.internal, "::1");
+    cfg->dns.timeout_ms = 5000;
+    cfg->dns.cache_size = 4 * 1024 * 1024;
+    cfg->dns.cache_max_ttl = 86400;
+    cfg->dns.use_hosts = true;
+    cfg->actions.add_header = 5.0;
+    cfg->actions.reject = 15.0;
+    const char *why;
+    reply_parse("550 5.7.1 Message rejected as spam", &cfg->actions.reject_reply, &why);
+    reply_parse("451 4.7.1 Message deferred, try again later", &cfg->actions.tempfail_reply, &why);
+    strlcpy_mw(cfg->actions.quarantine_reply.text, "Held for review by mailwarden",
+        sizeof cfg->actions.quarantine_reply.text);
+    cfg->actions.on_error = ACTION_TEMPFAIL;
+    return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    if (cfg->resolver != NULL)
+        dns_resolver_free(cfg->resolver);
+    free(cfg->main_file);
+    cfg_free_strings(cfg->files, cfg->file_count);
+    free(cfg->milter.socket);
+    free(cfg->milter.socket_owner);
+    free(cfg->milter.user);
+    free(cfg->milter.group);
+    free(cfg->milter.pidfile);
+    free(cfg->authres.authserv_id);
+    cidr_list_free(&cfg->networks.internal);
+    cidr_list_free(&cfg->networks.trusted);
+    cidr_list_free(&cfg->networks.skip);
+    cfg_free_strings(cfg->dns.nameservers, cfg->dns.nameserver_count);
+    free(cfg->dns.trust_anchor);
+    for (size_t i = 0; i < cfg->access_count; i++)
+        access_rule_free(&cfg->access[i]);
+    free(cfg->access);
+    for (size_t i = 0; i < cfg->symbol_count; i++)
+        free(cfg->symbols[i].symbol);
+    free(cfg->symbols);
+    free(cfg);
+}
+
+const struct symbol_override *config_symbol(const struct config *cfg, const char *symbol)
+{
+    for (size_t i = 0; i < cfg->symbol_count; i++) {
+        if (strcmp(cfg->symbols[i].symbol, symbol) == 0)
+            return &cfg->symbols[i];
+    }
+    return NULL;
+}
+
+static const char *const top_level_names[] = {
+    "include", "milter", "log", "limits", "authres", "networks", "dns", "actions", "access",
+    "symbols", NULL,
+};
+
+static void apply_root(struct cfg_reader *r, const config_setting_t *root)
+{
+    int n = config_setting_length(root);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s);
+        if (strcmp(name, "include") == 0)
+            continue;   /* handled by config_load */
+        if (strcmp(name, "access") == 0) {
+            cfg_apply_access(r, s);
+        } else if (strcmp(name, "symbols") == 0) {
+            cfg_apply_symbols(r, s);
+        } else if (!cfg_apply_section(r, s)) {
+            const char *hint = cfg_suggest(name, top_level_names);
+            if (hint != NULL)
+                cfg_error(r, s, name, "unknown section; did you mean %s?", hint);
+            else
+                cfg_error(r, s, name, "unknown section (sections: milter, log, limits, authres, networks, dns, actions, access, symbols, include)");
+        }
+    }
+}
+
+/* Parses one file; on a syntax error reports it and returns false. */
+static bool read_file(const char *path, config_t *lc, struct config_errors *errs)
+{
+    config_init(lc);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        config_errors_add(errs, path, 0, "-", "cannot read the file: %s", strerror(errno));
+        config_destroy(lc);
+        return false;
+    }
+    fclose(fp);
+    if (config_read_file(lc, path) == CONFIG_TRUE)
+        return true;
+    const char *text = config_error_text(lc);
+    const char *hint = "";
+    if (text != NULL && strcmp(text, "syntax error") == 0)
+        hint = " (check this line and the one before: a section is written name: { ... }, a "
+               "value name = value, strings in double quotes, and brackets must balance)";
+    config_errors_add(errs, config_error_file(lc) ? config_error_file(lc) : path,
+        config_error_line(lc), "-", "%s%s", text ? text : "parse error", hint);
+    config_destroy(lc);
+    return false;
+}
+
+static void remember_file(struct config *cfg, const char *path)
+{
+    cfg->files = xrealloc(cfg->files, (cfg->file_count + 1) * sizeof *cfg->files);
+    cfg->files[cfg->file_count++] = xstrdup(path);
+}
+
+/* Applies one file. For the main file, also returns its include patterns. */
+static void apply_file(struct config *cfg, struct config_errors *errs, const char *path,
+    bool is_main, char ***includes, size_t *include_count)
+{
+    config_t lc;
+    if (!read_file(path, &lc, errs))
+        return;
+    remember_file(cfg, path);
+    struct cfg_reader r = {.cfg = cfg, .errs = errs, .file = path};
+    const config_setting_t *inc = config_lookup(&lc, "include");
+    if (inc != NULL && !is_main)
+        cfg_error(&r, inc, "include", "only the main file may include other files");
+    else if (inc != NULL)
+        cfg_read_strings(&r, inc, "include", includes, include_count);
+    apply_root(&r, config_root_setting(&lc));
+    config_destroy(&lc);
+}
+
+/* Applies the files the include patterns match, relative to the main file's directory, in
+ * name order; a pattern may match nothing. */
+static void apply_includes(struct config *cfg, struct config_errors *errs, const char *main_file,
+    char **patterns, size_t count)
+{
+    char *dir = xstrdup(main_file);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    size_t total = 0;
+    for (size_t i = 0; i < count && total <= MAX_INCLUDED_FILES; i++) {
+        char *pattern = patterns[i][0] == '/' ? xstrdup(patterns[i])
+                                              : xasprintf("%s/%s", dir, patterns[i]);
+        glob_t g;
+        int rc = glob(pattern, GLOB_ERR, NULL, &g);
+        if (rc != 0 && rc != GLOB_NOMATCH)
+            config_errors_add(errs, main_file, 0, "include", "cannot list %s: %s", pattern,
+                rc == GLOB_ABORTED ? "directory not readable" : "out of memory");
+        for (size_t k = 0; rc == 0 && k < g.gl_pathc; k++) {
+            if (++total > MAX_INCLUDED_FILES) {
+                config_errors_add(errs, main_file, 0, "include", "more than %d files included",
+                    MAX_INCLUDED_FILES);
+                break;
+            }
+            if (strcmp(g.gl_pathv[k], main_file) != 0)
+                apply_file(cfg, errs, g.gl_pathv[k], false, NULL, NULL);
+        }
+        if (rc == 0)
+            globfree(&g);
+        free(pattern);
+    }
+    free(dir);
+}
+
+/* Checks that need the whole configuration; per-value checks are done as each value is read,
+ * where the line is known. */
+static void validate(struct config *cfg, struct config_errors *errs)
+{
+    if (cfg->milter.socket == NULL)
+        config_errors_add(errs, cfg->main_file, 0, "milter.socket",
+            "must not be empty: write inet:PORT@HOST, as \"inet:8891@127.0.0.1\"");
+    if (cfg->authres.authserv_id == NULL)
+        cfg->authres.authserv_id = default_authserv_id();
+    const struct { const char *name; double value; } thresholds[] = {
+        {"actions.quarantine", cfg->actions.quarantine}, {"actions.tempfail", cfg->actions.tempfail},
+    };
+    for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0]; i++) {
+        if (thresholds[i].value > 0 && cfg->actions.reject > 0 && thresholds[i].value > cfg->actions.reject)
+            config_errors_add(errs, cfg->main_file, 0, thresholds[i].name,
+                "%g is above actions.reject (%g): it could never apply", thresholds[i].value,
+                cfg->actions.reject);
+    }
+}
+
+struct config *config_load(const char *main_file, struct config_errors *errs)
+{
+    struct config *cfg = config_defaults();
+    cfg->main_file = xstrdup(main_file);
+    size_t errors_before = errs->count;
+    char **includes = NULL;
+    size_t include_count = 0;
+    apply_file(cfg, errs, main_file, true, &includes, &include_count);
+    apply_includes(cfg, errs, main_file, includes, include_count);
+    cfg_free_strings(includes, include_count);
+    if (cfg->file_count > 0)
+        validate(cfg, errs);
+    if (errs->count != errors_before) {
+        config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}

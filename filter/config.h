@@ -1,0 +1,159 @@
+/* config.h - the typed configuration, built once per load from the policy files.
+ * A loaded configuration is immutable and reference-counted: transactions hold the one they
+ * started with while a reload swaps in the next (config_current / config_install). */
+#ifndef MW_CONFIG_H
+#define MW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "verdict.h"
+
+struct dns_resolver;
+
+/* What an access rule matches on, in the order the stages learn it. */
+enum access_key {
+    ACCESS_CLIENT,            /* client IP against addresses and CIDRs (connect) */
+    ACCESS_HELO,              /* HELO/EHLO name (helo) */
+    ACCESS_SENDER,            /* envelope sender address (mail) */
+    ACCESS_SENDER_DOMAIN,     /* domain of the envelope sender (mail) */
+    ACCESS_SASL_USER,         /* SASL login name, with or without realm (mail) */
+    ACCESS_RECIPIENT,         /* recipient address (rcpt) */
+    ACCESS_RECIPIENT_DOMAIN,  /* domain of the recipient (rcpt) */
+};
+
+struct access_rule {
+    char *name;               /* the symbol: ACCESS_<NAME> */
+    enum access_key key;
+    struct cidr_list nets;    /* for ACCESS_CLIENT */
+    char **patterns;          /* for the others, lower-cased */
+    size_t pattern_count;
+    enum action action;
+    double score;
+    struct reply reply;
+    char *file;               /* where it was declared, for logs */
+    int line;
+};
+
+/* An admin's override of a symbol any check emits. */
+struct symbol_override {
+    char *symbol;
+    bool has_score;
+    double score;
+    bool has_action;
+    enum action action;
+    struct reply reply;
+};
+
+struct config {
+    int refs;                 /* guarded by the holder's lock in config.c */
+    char *main_file;
+    char **files;             /* every file read, in order */
+    size_t file_count;
+
+    struct {
+        char *socket;         /* inet:PORT@HOST, inet6:PORT@HOST, unix:PATH */
+        unsigned socket_mode; /* for unix sockets */
+        char *socket_owner;   /* "user" or "user:group" for unix sockets, NULL = leave */
+        char *user;           /* drop root to this user after binding; NULL = stay */
+        char *group;          /* NULL = the user's primary group */
+        char *pidfile;        /* NULL = none */
+        int timeout_s;        /* MTA reply timeout handed to libmilter */
+        int backlog;
+        uint64_t shutdown_grace_ms;
+        unsigned max_connections;
+    } milter;
+
+    struct {
+        int facility;
+        int level;
+        bool summary;
+    } log;
+
+    struct {
+        uint64_t max_header_bytes;
+        unsigned max_headers;
+        uint64_t max_body_buffer;
+        unsigned max_recipients;
+    } limits;
+
+    struct {
+        char *authserv_id;
+        bool remove_forged;
+    } authres;
+
+    struct {
+        struct cidr_list internal;   /* our users: outbound, no inbound checks */
+        struct cidr_list trusted;    /* relays we trust: inbound checks never refuse them */
+        struct cidr_list skip;       /* no checks and no headers at all */
+    } networks;
+
+    struct {
+        char **nameservers;          /* "127.0.0.1@5353", "::1"; none = /etc/resolv.conf */
+        size_t nameserver_count;
+        uint64_t timeout_ms;
+        uint64_t cache_size;         /* bytes for unbound's message cache */
+        int cache_max_ttl;
+        char *trust_anchor;          /* DNSSEC root key file; NULL = no validation */
+        bool use_hosts;              /* also read /etc/hosts */
+    } dns;
+
+    struct {
+        double add_header;           /* 0 = off; score >= this adds X-Spam-* headers */
+        double quarantine;
+        double tempfail;
+        double reject;
+        struct reply quarantine_reply;
+        struct reply tempfail_reply;
+        struct reply reject_reply;
+        enum action on_error;        /* what an internal error does: tempfail or accept */
+    } actions;
+
+    struct access_rule *access;
+    size_t access_count;
+
+    struct symbol_override *symbols;
+    size_t symbol_count;
+
+    /* Made by whoever installs this configuration (the daemon, mailwarden-check) from the dns
+     * section, and freed with it: a transaction that holds the configuration holds its resolver. */
+    struct dns_resolver *resolver;
+};
+
+/* One error in a policy file: "file:line: option: reason". */
+struct config_error {
+    char *file;
+    int line;
+    char *option;
+    char *reason;
+};
+
+struct config_errors {
+    struct config_error *items;
+    size_t count;
+};
+
+void config_errors_add(struct config_errors *errs, const char *file, int line,
+    const char *option, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void config_errors_print(const struct config_errors *errs, void (*out)(const char *line, void *arg),
+    void *arg);
+void config_errors_free(struct config_errors *errs);
+
+/* Loads the main file and everything it includes. Returns NULL and fills errs when anything is
+ * wrong: every error found is reported, not only the first. */
+struct config *config_load(const char *main_file, struct config_errors *errs);
+/* A configuration with every default and no file, for tests and mailwarden-check. */
+struct config *config_defaults(void);
+void config_free(struct config *cfg);
+
+/* The configuration in force. config_current takes a reference that the caller gives back with
+ * config_release; config_install makes cfg current and drops the holder's reference to the old. */
+struct config *config_current(void);
+void config_release(struct config *cfg);
+void config_install(struct config *cfg);
+
+const struct symbol_override *config_symbol(const struct config *cfg, const char *symbol);
+
+#endif

@@ -1,0 +1,239 @@
+/* config_access.c - parses the access list: rules that match one key (client, helo, sender,
+ * sender_domain, sasl_user, recipient, recipient_domain) against values given inline or in a
+ * file (one per line, # comments), each with an action and a reply. */
+#include "config_sections.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct {
+    const char *name;
+    enum access_key key;
+} access_keys[] = {
+    {"client", ACCESS_CLIENT}, {"helo", ACCESS_HELO}, {"sender", ACCESS_SENDER},
+    {"sender_domain", ACCESS_SENDER_DOMAIN}, {"sasl_user", ACCESS_SASL_USER},
+    {"recipient", ACCESS_RECIPIENT}, {"recipient_domain", ACCESS_RECIPIENT_DOMAIN},
+};
+
+void access_rule_free(struct access_rule *rule)
+{
+    free(rule->name);
+    cidr_list_free(&rule->nets);
+    cfg_free_strings(rule->patterns, rule->pattern_count);
+    free(rule->file);
+}
+
+static bool rule_name_valid(const char *name)
+{
+    if (*name == '\0' || strlen(name) > 64)
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    }
+    return true;
+}
+
+/* Checks and stores one value; where says where it came from for the error. */
+static bool add_value(struct cfg_reader *r, struct access_rule *rule, const char *value,
+    const char *file, int line, const char *option)
+{
+    if (rule->key == ACCESS_CLIENT) {
+        struct cidr net;
+        const char *why;
+        if (!cidr_parse(value, &net, &why)) {
+            config_errors_add(r->errs, file, line, option, "\"%s\": %s", value, why);
+            return false;
+        }
+        cidr_list_add(&rule->nets, &net);
+        return true;
+    }
+    if (*value == '\0' || strpbrk(value, " \t\r\n") != NULL) {
+        config_errors_add(r->errs, file, line, option, "\"%s\": a value must be one word", value);
+        return false;
+    }
+    char *copy = xstrdup(value);
+    str_lower(copy);
+    rule->patterns = xrealloc(rule->patterns, (rule->pattern_count + 1) * sizeof *rule->patterns);
+    rule->patterns[rule->pattern_count++] = copy;
+    return true;
+}
+
+static bool load_values_file(struct cfg_reader *r, struct access_rule *rule, const char *path,
+    const config_setting_t *s, const char *option)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        cfg_error(r, s, option, "cannot read %s: %s", path, strerror(errno));
+        return false;
+    }
+    char line[1024];
+    int lineno = 0;
+    bool ok = true;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *start = line;
+        while (isspace((unsigned char)*start))
+            start++;
+        size_t len = strlen(start);
+        while (len > 0 && isspace((unsigned char)start[len - 1]))
+            start[--len] = '\0';
+        if (len == 0)
+            continue;
+        ok &= add_value(r, rule, start, path, lineno, option);
+    }
+    fclose(fp);
+    return ok;
+}
+
+static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int index)
+{
+    char option[64];
+    snprintf(option, sizeof option, "access[%d]", index + 1);
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        cfg_error(r, g, option, "each rule is a group: { name = \"x\"; match = \"sender\"; values = [ ... ]; action = \"reject\" }");
+        return;
+    }
+    struct access_rule rule = {0};
+    rule.action = ACTION_REJECT;
+    bool ok = true, have_match = false, have_values = false;
+    const config_setting_t *reply = NULL, *values = NULL, *file = NULL;
+
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s.%s", option, name);
+        const char *text;
+        if (strcmp(name, "name") == 0) {
+            if (!cfg_read_string(r, s, sub, &text)) {
+                ok = false;
+            } else if (!rule_name_valid(text)) {
+                cfg_error(r, s, sub, "\"%s\": use letters, digits, - and _ (at most 64)", text);
+                ok = false;
+            } else {
+                free(rule.name);
+                rule.name = xstrdup(text);
+            }
+        } else if (strcmp(name, "match") == 0) {
+            if (!cfg_read_string(r, s, sub, &text)) {
+                ok = false;
+                continue;
+            }
+            have_match = false;
+            for (size_t k = 0; k < sizeof access_keys / sizeof access_keys[0]; k++) {
+                if (strcmp(text, access_keys[k].name) == 0) {
+                    rule.key = access_keys[k].key;
+                    have_match = true;
+                }
+            }
+            if (!have_match) {
+                cfg_error(r, s, sub, "unknown key \"%s\": use client, helo, sender, sender_domain, sasl_user, recipient or recipient_domain", text);
+                ok = false;
+                have_match = true;   /* reported */
+            }
+        } else if (strcmp(name, "values") == 0) {
+            values = s;
+        } else if (strcmp(name, "file") == 0) {
+            file = s;
+        } else if (strcmp(name, "action") == 0) {
+            ok &= cfg_read_action(r, s, sub, &rule.action);
+        } else if (strcmp(name, "score") == 0) {
+            ok &= cfg_read_double(r, s, sub, &rule.score);
+        } else if (strcmp(name, "reply") == 0) {
+            reply = s;
+        } else {
+            static const char *const names[] = {"name", "match", "values", "file", "action", "score", "reply", NULL};
+            const char *hint = cfg_suggest(name, names);
+            if (hint != NULL)
+                cfg_error(r, s, sub, "unknown option in an access rule; did you mean %s?", hint);
+            else
+                cfg_error(r, s, sub, "unknown option in an access rule (use name, match, values, file, action, score, reply)");
+            ok = false;
+        }
+    }
+    if (rule.name == NULL) {
+        cfg_error(r, g, option, "a rule needs a name, as name = \"blocked-senders\" (it names the symbol ACCESS_BLOCKED_SENDERS)");
+        ok = false;
+    }
+    if (!have_match) {
+        cfg_error(r, g, option, "a rule needs match = \"client\", \"helo\", \"sender\", \"sender_domain\", \"sasl_user\", \"recipient\" or \"recipient_domain\"");
+        ok = false;
+    }
+    if (ok && values != NULL) {
+        char **items;
+        size_t count;
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s.values", option);
+        if (cfg_read_strings(r, values, sub, &items, &count)) {
+            for (size_t i = 0; i < count; i++)
+                ok &= add_value(r, &rule, items[i], config_setting_source_file(values) ? config_setting_source_file(values) : r->file,
+                    config_setting_source_line(values), sub);
+            cfg_free_strings(items, count);
+            have_values = true;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok && file != NULL) {
+        const char *path;
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s.file", option);
+        if (cfg_read_string(r, file, sub, &path)) {
+            ok &= load_values_file(r, &rule, path, file, sub);
+            have_values = true;
+        } else {
+            ok = false;
+        }
+    }
+    if (ok && !have_values) {
+        cfg_error(r, g, option, "a rule needs values = [ ... ] or file = \"/path\"");
+        ok = false;
+    }
+    if (ok && reply != NULL) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s.reply", option);
+        if (rule.action == ACTION_QUARANTINE || rule.action == ACTION_ACCEPT
+            || rule.action == ACTION_DISCARD || rule.action == ACTION_NONE) {
+            const char *text;
+            if (cfg_read_string(r, reply, sub, &text))
+                strlcpy_mw(rule.reply.text, text, sizeof rule.reply.text);
+        } else {
+            ok &= cfg_read_reply(r, reply, sub, rule.action, &rule.reply);
+        }
+    }
+    if (!ok) {
+        access_rule_free(&rule);
+        return;
+    }
+    rule.file = xstrdup(config_setting_source_file(g) ? config_setting_source_file(g) : r->file);
+    rule.line = config_setting_source_line(g);
+    struct config *cfg = r->cfg;
+    cfg->access = xrealloc(cfg->access, (cfg->access_count + 1) * sizeof *cfg->access);
+    cfg->access[cfg->access_count++] = rule;
+}
+
+void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list)
+{
+    int type = config_setting_type(list);
+    if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_GROUP) {
+        cfg_error(r, list, "access", "must be a list of rules: access = ( { ... }, { ... } )");
+        return;
+    }
+    if (type == CONFIG_TYPE_GROUP) {
+        apply_rule(r, list, 0);
+        return;
+    }
+    int n = config_setting_length(list);
+    for (int i = 0; i < n; i++)
+        apply_rule(r, config_setting_get_elem(list, (unsigned)i), i);
+}

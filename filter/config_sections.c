@@ -1,0 +1,736 @@
+/* config_sections.c - the option tables of every section and the typed readers that fill the
+ * configuration from them. An unknown option, a wrong type or a value out of range is an
+ * error naming file, line and option; an unknown name gets a "did you mean". */
+#include "config_sections.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    const char *file = r->file;
+    int line = 0;
+    if (s != NULL) {
+        line = config_setting_source_line(s);
+        if (config_setting_source_file(s) != NULL)
+            file = config_setting_source_file(s);
+    }
+    config_errors_add(r->errs, file, line, option, "%s", reason);
+}
+
+static const char *type_name(int type)
+{
+    switch (type) {
+    case CONFIG_TYPE_GROUP: return "a section { }";
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "a number";
+    case CONFIG_TYPE_FLOAT: return "a number";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "true or false";
+    case CONFIG_TYPE_ARRAY: return "a list [ ]";
+    case CONFIG_TYPE_LIST: return "a list ( )";
+    default: return "something else";
+    }
+}
+
+bool cfg_read_string(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char **out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        cfg_error(r, s, option, "must be a string in double quotes, not %s",
+            type_name(config_setting_type(s)));
+        return false;
+    }
+    *out = config_setting_get_string(s);
+    return true;
+}
+
+void cfg_free_strings(char **items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(items[i]);
+    free(items);
+}
+
+bool cfg_read_strings(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    char ***out, size_t *count)
+{
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_STRING) {
+        *out = xcalloc(1, sizeof **out);
+        (*out)[0] = xstrdup(config_setting_get_string(s));
+        *count = 1;
+        return true;
+    }
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+        cfg_error(r, s, option, "must be a list of strings, as in [ \"a\", \"b\" ]");
+        return false;
+    }
+    int n = config_setting_length(s);
+    char **items = xcalloc((size_t)n + 1, sizeof *items);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            cfg_error(r, e, option, "element %d must be a string in double quotes", i + 1);
+            cfg_free_strings(items, (size_t)i);
+            return false;
+        }
+        items[i] = xstrdup(config_setting_get_string(e));
+    }
+    *out = items;
+    *count = (size_t)n;
+    return true;
+}
+
+bool cfg_read_double(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    double *out)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: *out = config_setting_get_int(s); return true;
+    case CONFIG_TYPE_INT64: *out = (double)config_setting_get_int64(s); return true;
+    case CONFIG_TYPE_FLOAT: *out = config_setting_get_float(s); return true;
+    default:
+        cfg_error(r, s, option, "must be a number, not %s", type_name(config_setting_type(s)));
+        return false;
+    }
+}
+
+static bool read_integer(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    long long *out)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: *out = config_setting_get_int(s); return true;
+    case CONFIG_TYPE_INT64: *out = config_setting_get_int64(s); return true;
+    default:
+        cfg_error(r, s, option, "must be a whole number, not %s",
+            type_name(config_setting_type(s)));
+        return false;
+    }
+}
+
+bool cfg_read_action(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    enum action *out)
+{
+    const char *name;
+    if (!cfg_read_string(r, s, option, &name))
+        return false;
+    if (!action_from_name(name, out)) {
+        cfg_error(r, s, option,
+            "unknown action \"%s\": use accept, reject, tempfail, quarantine, discard or score",
+            name);
+        return false;
+    }
+    return true;
+}
+
+bool cfg_read_reply(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    enum action action, struct reply *out)
+{
+    const char *text, *why;
+    if (!cfg_read_string(r, s, option, &text))
+        return false;
+    if (!reply_parse(text, out, &why)) {
+        cfg_error(r, s, option, "%s", why);
+        return false;
+    }
+    if (action == ACTION_TEMPFAIL && out->code / 100 != 4) {
+        cfg_error(r, s, option, "a tempfail reply needs a 4xx code, as in \"451 4.7.1 text\"");
+        return false;
+    }
+    if (action == ACTION_REJECT && out->code / 100 != 5) {
+        cfg_error(r, s, option, "a reject reply needs a 5xx code, as in \"550 5.7.1 text\"");
+        return false;
+    }
+    return true;
+}
+
+/* ---- option tables ---- */
+
+enum opt_type {
+    OPT_STRING,        /* char * */
+    OPT_SOCKET,        /* char *: inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH */
+    OPT_USER,          /* char *: an existing user */
+    OPT_GROUP,         /* char *: an existing group */
+    OPT_READABLE,      /* char *: a file we can read */
+    OPT_HOSTNAME,      /* char *: a name without spaces, ; or () */
+    OPT_BOOL,          /* bool; also "yes"/"no" */
+    OPT_INT,           /* int, within min..max */
+    OPT_UINT,          /* unsigned, within min..max */
+    OPT_DOUBLE,        /* double, within min..max */
+    OPT_SIZE,          /* uint64_t bytes: number or "10M" */
+    OPT_DURATION_MS,   /* uint64_t milliseconds: number of seconds or "30s" */
+    OPT_DURATION_S,    /* int seconds */
+    OPT_MODE,          /* unsigned, octal string "0660" */
+    OPT_CIDRS,         /* struct cidr_list: replaced by each file that sets it */
+    OPT_NAMESERVERS,   /* dns.nameservers */
+    OPT_FACILITY,      /* int syslog facility */
+    OPT_LEVEL,         /* int syslog priority */
+    OPT_ERROR_ACTION,  /* enum action: tempfail or accept */
+    OPT_REPLY_REJECT,  /* struct reply with a 5xx code */
+    OPT_REPLY_TEMPFAIL,/* struct reply with a 4xx code */
+    OPT_REASON,        /* struct reply: only the text (quarantine reason) */
+};
+
+struct option_spec {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    double min, max;
+};
+
+#define OPT(section, field) offsetof(struct config, section.field)
+
+static const struct option_spec milter_options[] = {
+    {"socket", OPT_SOCKET, OPT(milter, socket), 0, 0},
+    {"socket_mode", OPT_MODE, OPT(milter, socket_mode), 0, 0777},
+    {"socket_owner", OPT_STRING, OPT(milter, socket_owner), 0, 0},
+    {"user", OPT_USER, OPT(milter, user), 0, 0},
+    {"group", OPT_GROUP, OPT(milter, group), 0, 0},
+    {"pidfile", OPT_STRING, OPT(milter, pidfile), 0, 0},
+    {"timeout", OPT_DURATION_S, OPT(milter, timeout_s), 1, 86400},
+    {"backlog", OPT_INT, OPT(milter, backlog), 1, 65535},
+    {"shutdown_grace", OPT_DURATION_MS, OPT(milter, shutdown_grace_ms), 0, 3600000},
+    {"max_connections", OPT_UINT, OPT(milter, max_connections), 1, 1000000},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec log_options[] = {
+    {"facility", OPT_FACILITY, OPT(log, facility), 0, 0},
+    {"level", OPT_LEVEL, OPT(log, level), 0, 0},
+    {"summary", OPT_BOOL, OPT(log, summary), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec limits_options[] = {
+    {"max_header_bytes", OPT_SIZE, OPT(limits, max_header_bytes), 1024, 64.0 * 1024 * 1024},
+    {"max_headers", OPT_UINT, OPT(limits, max_headers), 16, 100000},
+    {"max_body_buffer", OPT_SIZE, OPT(limits, max_body_buffer), 0, 1024.0 * 1024 * 1024},
+    {"max_recipients", OPT_UINT, OPT(limits, max_recipients), 1, 100000},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec authres_options[] = {
+    {"authserv_id", OPT_HOSTNAME, OPT(authres, authserv_id), 0, 0},
+    {"remove_forged", OPT_BOOL, OPT(authres, remove_forged), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec networks_options[] = {
+    {"internal", OPT_CIDRS, OPT(networks, internal), 0, 0},
+    {"trusted", OPT_CIDRS, OPT(networks, trusted), 0, 0},
+    {"skip", OPT_CIDRS, OPT(networks, skip), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec dns_options[] = {
+    {"nameservers", OPT_NAMESERVERS, OPT(dns, nameservers), 0, 0},
+    {"timeout", OPT_DURATION_MS, OPT(dns, timeout_ms), 10, 120000},
+    {"cache_size", OPT_SIZE, OPT(dns, cache_size), 0, 1024.0 * 1024 * 1024},
+    {"cache_max_ttl", OPT_INT, OPT(dns, cache_max_ttl), 0, 604800},
+    {"trust_anchor", OPT_READABLE, OPT(dns, trust_anchor), 0, 0},
+    {"use_hosts", OPT_BOOL, OPT(dns, use_hosts), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct option_spec actions_options[] = {
+    {"add_header", OPT_DOUBLE, OPT(actions, add_header), 0, 1e6},
+    {"quarantine", OPT_DOUBLE, OPT(actions, quarantine), 0, 1e6},
+    {"tempfail", OPT_DOUBLE, OPT(actions, tempfail), 0, 1e6},
+    {"reject", OPT_DOUBLE, OPT(actions, reject), 0, 1e6},
+    {"reject_reply", OPT_REPLY_REJECT, OPT(actions, reject_reply), 0, 0},
+    {"tempfail_reply", OPT_REPLY_TEMPFAIL, OPT(actions, tempfail_reply), 0, 0},
+    {"quarantine_reply", OPT_REASON, OPT(actions, quarantine_reply), 0, 0},
+    {"on_error", OPT_ERROR_ACTION, OPT(actions, on_error), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct {
+    const char *name;
+    const struct option_spec *options;
+} sections[] = {
+    {"milter", milter_options}, {"log", log_options}, {"limits", limits_options},
+    {"authres", authres_options}, {"networks", networks_options}, {"dns", dns_options},
+    {"actions", actions_options},
+};
+
+/* Levenshtein distance, capped: small names only. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t best = prev[j - 1] + cost;
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            cur[j] = best;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+    }
+    return prev[lb];
+}
+
+const char *cfg_suggest(const char *name, const char *const *names)
+{
+    const char *best = NULL;
+    size_t best_distance = 3;   /* suggest only close names */
+    for (size_t i = 0; names[i] != NULL; i++) {
+        size_t d = edit_distance(name, names[i]);
+        if (d < best_distance) {
+            best_distance = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
+static void unknown_option(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char *section, const struct option_spec *specs)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (; specs[n].name != NULL && n < 63; n++)
+        names[n] = specs[n].name;
+    names[n] = NULL;
+    const char *hint = cfg_suggest(config_setting_name(s), names);
+    if (hint != NULL)
+        cfg_error(r, s, option, "unknown option in section %s; did you mean %s?", section, hint);
+    else
+        cfg_error(r, s, option, "unknown option in section %s (see mailwarden.conf(5))", section);
+}
+
+static bool in_range(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const struct option_spec *spec, double value, const char *unit)
+{
+    if (value < spec->min || value > spec->max) {
+        cfg_error(r, s, option, "%g%s is out of range: use %g to %g%s", value, unit, spec->min,
+            spec->max, unit);
+        return false;
+    }
+    return true;
+}
+
+static bool read_bool(struct cfg_reader *r, const config_setting_t *s, const char *option, bool *out)
+{
+    if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+        *out = config_setting_get_bool(s);
+        return true;
+    }
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        const char *v = config_setting_get_string(s);
+        if (str_ieq(v, "yes") || str_ieq(v, "true") || str_ieq(v, "on")) {
+            *out = true;
+            return true;
+        }
+        if (str_ieq(v, "no") || str_ieq(v, "false") || str_ieq(v, "off")) {
+            *out = false;
+            return true;
+        }
+    }
+    cfg_error(r, s, option, "must be true or false");
+    return false;
+}
+
+/* Sizes and durations: a number, or a string with a unit. */
+static bool read_scaled(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    bool duration, uint64_t *out)
+{
+    int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+        long long v = config_setting_get_int64(s);
+        if (type == CONFIG_TYPE_INT)
+            v = config_setting_get_int(s);
+        if (v < 0) {
+            cfg_error(r, s, option, "must not be negative");
+            return false;
+        }
+        *out = duration ? (uint64_t)v * 1000u : (uint64_t)v;
+        return true;
+    }
+    if (type == CONFIG_TYPE_STRING) {
+        const char *v = config_setting_get_string(s);
+        bool ok = duration ? parse_duration_ms(v, out) : parse_size(v, out);
+        if (ok)
+            return true;
+        cfg_error(r, s, option, duration
+            ? "\"%s\" is not a duration: write e.g. \"250ms\", \"30s\", \"5m\", \"2h\" or \"1d\""
+            : "\"%s\" is not a size: write e.g. \"4096\", \"512k\", \"10M\" or \"1G\"", v);
+        return false;
+    }
+    cfg_error(r, s, option, duration ? "must be a duration such as \"30s\""
+                                     : "must be a size such as \"10M\"");
+    return false;
+}
+
+static bool read_cidrs(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct cidr_list *out)
+{
+    char **items;
+    size_t count;
+    if (!cfg_read_strings(r, s, option, &items, &count))
+        return false;
+    struct cidr_list list = {0};
+    bool ok = true;
+    for (size_t i = 0; i < count; i++) {
+        struct cidr net;
+        const char *why;
+        if (!cidr_parse(items[i], &net, &why)) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            cfg_error(r, e ? e : s, option, "\"%s\": %s", items[i], why);
+            ok = false;
+            continue;
+        }
+        cidr_list_add(&list, &net);
+    }
+    cfg_free_strings(items, count);
+    if (!ok) {
+        cidr_list_free(&list);
+        return false;
+    }
+    cidr_list_free(out);
+    *out = list;
+    return true;
+}
+
+static bool nameserver_valid(const char *text)
+{
+    char addr[128];
+    const char *at = strchr(text, '@');
+    size_t len = at ? (size_t)(at - text) : strlen(text);
+    if (len == 0 || len >= sizeof addr)
+        return false;
+    memcpy(addr, text, len);
+    addr[len] = '\0';
+    struct ipaddr ip;
+    if (!ipaddr_parse(addr, &ip))
+        return false;
+    if (at == NULL)
+        return true;
+    char *end;
+    long port = strtol(at + 1, &end, 10);
+    return *end == '\0' && at[1] != '\0' && port >= 1 && port <= 65535;
+}
+
+/* NULL when the milter socket spec is good, else what is wrong with it. */
+static const char *socket_spec_error(const char *sock)
+{
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0) {
+        const char *path = strchr(sock, ':') + 1;
+        if (path[0] != '/')
+            return "a unix socket needs an absolute path, as \"unix:/run/mailwarden/milter.sock\"";
+        if (strlen(path) >= 100)
+            return "the socket path must be shorter than 100 characters";
+        return NULL;
+    }
+    if (strncmp(sock, "inet:", 5) == 0 || strncmp(sock, "inet6:", 6) == 0) {
+        const char *spec = strchr(sock, ':') + 1;
+        char *end;
+        long port = strtol(spec, &end, 10);
+        if (end == spec || port < 1 || port > 65535 || (*end != '@' && *end != '\0'))
+            return "write inet:PORT@HOST, as \"inet:8891@127.0.0.1\" (the port comes first)";
+        return NULL;
+    }
+    return "use inet:PORT@HOST, inet6:PORT@HOST or unix:/PATH";
+}
+
+/* NULL when the string value is acceptable for its type, else why not. */
+static const char *string_value_error(enum opt_type type, const char *text, char *buf, size_t size)
+{
+    switch (type) {
+    case OPT_SOCKET:
+        return socket_spec_error(text);
+    case OPT_USER:
+        if (getpwnam(text) == NULL) {
+            snprintf(buf, size, "no such user \"%s\" (create it, or leave the option unset)", text);
+            return buf;
+        }
+        return NULL;
+    case OPT_GROUP:
+        if (getgrnam(text) == NULL) {
+            snprintf(buf, size, "no such group \"%s\"", text);
+            return buf;
+        }
+        return NULL;
+    case OPT_READABLE:
+        if (access(text, R_OK) != 0) {
+            snprintf(buf, size, "cannot read %s: %s", text, strerror(errno));
+            return buf;
+        }
+        return NULL;
+    case OPT_HOSTNAME:
+        if (text[0] == '\0' || strpbrk(text, " \t;()\"\\\r\n") != NULL)
+            return "must be a host name without spaces, ; or ()";
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const struct option_spec *spec)
+{
+    char *base = (char *)r->cfg;
+    void *field = base + spec->offset;
+    const char *text;
+    long long number;
+    double real;
+    uint64_t scaled;
+
+    switch (spec->type) {
+    case OPT_STRING:
+    case OPT_SOCKET:
+    case OPT_USER:
+    case OPT_GROUP:
+    case OPT_READABLE:
+    case OPT_HOSTNAME: {
+        char why_buf[300];
+        const char *why;
+        if (!cfg_read_string(r, s, option, &text))
+            return false;
+        if (text[0] != '\0' && (why = string_value_error(spec->type, text, why_buf, sizeof why_buf)) != NULL) {
+            cfg_error(r, s, option, "\"%s\": %s", text, why);
+            return false;
+        }
+        free(*(char **)field);
+        *(char **)field = text[0] ? xstrdup(text) : NULL;
+        return true;
+    }
+    case OPT_BOOL:
+        return read_bool(r, s, option, field);
+    case OPT_INT:
+    case OPT_UINT:
+        if (!read_integer(r, s, option, &number) || !in_range(r, s, option, spec, (double)number, ""))
+            return false;
+        if (spec->type == OPT_INT)
+            *(int *)field = (int)number;
+        else
+            *(unsigned *)field = (unsigned)number;
+        return true;
+    case OPT_DOUBLE:
+        if (!cfg_read_double(r, s, option, &real) || !in_range(r, s, option, spec, real, ""))
+            return false;
+        *(double *)field = real;
+        return true;
+    case OPT_SIZE:
+        if (!read_scaled(r, s, option, false, &scaled)
+            || !in_range(r, s, option, spec, (double)scaled, " bytes"))
+            return false;
+        *(uint64_t *)field = scaled;
+        return true;
+    case OPT_DURATION_MS:
+        if (!read_scaled(r, s, option, true, &scaled)
+            || !in_range(r, s, option, spec, (double)scaled, " ms"))
+            return false;
+        *(uint64_t *)field = scaled;
+        return true;
+    case OPT_DURATION_S:
+        if (!read_scaled(r, s, option, true, &scaled)
+            || !in_range(r, s, option, spec, (double)(scaled / 1000), " s"))
+            return false;
+        *(int *)field = (int)(scaled / 1000);
+        return true;
+    case OPT_MODE: {
+        if (!cfg_read_string(r, s, option, &text))
+            return false;
+        char *end;
+        unsigned long mode = strtoul(text, &end, 8);
+        if (*text == '\0' || *end != '\0' || mode > 0777) {
+            cfg_error(r, s, option, "\"%s\" is not a file mode: write it in octal, as \"0660\"", text);
+            return false;
+        }
+        *(unsigned *)field = (unsigned)mode;
+        return true;
+    }
+    case OPT_CIDRS:
+        return read_cidrs(r, s, option, field);
+    case OPT_NAMESERVERS: {
+        char **items;
+        size_t count;
+        if (!cfg_read_strings(r, s, option, &items, &count))
+            return false;
+        for (size_t i = 0; i < count; i++) {
+            if (!nameserver_valid(items[i])) {
+                cfg_error(r, s, option, "\"%s\" is not ADDRESS or ADDRESS@PORT, as \"127.0.0.1@5353\"",
+                    items[i]);
+                cfg_free_strings(items, count);
+                return false;
+            }
+        }
+        cfg_free_strings(r->cfg->dns.nameservers, r->cfg->dns.nameserver_count);
+        r->cfg->dns.nameservers = items;
+        r->cfg->dns.nameserver_count = count;
+        return true;
+    }
+    case OPT_FACILITY: {
+        if (!cfg_read_string(r, s, option, &text))
+            return false;
+        int facility = log_facility_from_name(text);
+        if (facility < 0) {
+            cfg_error(r, s, option, "unknown syslog facility \"%s\": use mail, daemon or local0..local7", text);
+            return false;
+        }
+        *(int *)field = facility;
+        return true;
+    }
+    case OPT_LEVEL: {
+        if (!cfg_read_string(r, s, option, &text))
+            return false;
+        int level = log_level_from_name(text);
+        if (level < 0) {
+            cfg_error(r, s, option, "unknown level \"%s\": use error, warning, notice, info or debug", text);
+            return false;
+        }
+        *(int *)field = level;
+        return true;
+    }
+    case OPT_ERROR_ACTION: {
+        enum action action;
+        if (!cfg_read_action(r, s, option, &action))
+            return false;
+        if (action != ACTION_TEMPFAIL && action != ACTION_ACCEPT) {
+            cfg_error(r, s, option, "must be tempfail or accept");
+            return false;
+        }
+        *(enum action *)field = action;
+        return true;
+    }
+    case OPT_REPLY_REJECT:
+        return cfg_read_reply(r, s, option, ACTION_REJECT, field);
+    case OPT_REPLY_TEMPFAIL:
+        return cfg_read_reply(r, s, option, ACTION_TEMPFAIL, field);
+    case OPT_REASON: {
+        if (!cfg_read_string(r, s, option, &text))
+            return false;
+        struct reply *reply = field;
+        if (strlen(text) >= sizeof reply->text || strpbrk(text, "\r\n") != NULL) {
+            cfg_error(r, s, option, "must be one line of at most 255 characters");
+            return false;
+        }
+        strlcpy_mw(reply->text, text, sizeof reply->text);
+        return true;
+    }
+    }
+    return false;
+}
+
+bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
+{
+    const char *section_name = config_setting_name(section);
+    const struct option_spec *specs = NULL;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (strcmp(section_name, sections[i].name) == 0)
+            specs = sections[i].options;
+    }
+    if (specs == NULL)
+        return false;
+    if (config_setting_type(section) != CONFIG_TYPE_GROUP) {
+        cfg_error(r, section, section_name, "must be a section: %s: { ... }", section_name);
+        return true;
+    }
+    int n = config_setting_length(section);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
+        char option[128];
+        snprintf(option, sizeof option, "%s.%s", section_name, config_setting_name(s));
+        const struct option_spec *spec = NULL;
+        for (const struct option_spec *o = specs; o->name != NULL; o++) {
+            if (strcmp(o->name, config_setting_name(s)) == 0)
+                spec = o;
+        }
+        if (spec == NULL) {
+            unknown_option(r, s, option, section_name, specs);
+            continue;
+        }
+        apply_option(r, s, option, spec);
+    }
+    return true;
+}
+
+/* symbols: { NAME: { score = 1.0; action = "reject"; reply = "550 5.7.1 ..." } } */
+void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols)
+{
+    if (config_setting_type(symbols) != CONFIG_TYPE_GROUP) {
+        cfg_error(r, symbols, "symbols", "must be a section: symbols: { NAME: { score = 1.0 } }");
+        return;
+    }
+    int n = config_setting_length(symbols);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *entry = config_setting_get_elem(symbols, (unsigned)i);
+        char option[160];
+        snprintf(option, sizeof option, "symbols.%s", config_setting_name(entry));
+        if (config_setting_type(entry) != CONFIG_TYPE_GROUP) {
+            cfg_error(r, entry, option, "must be a section: { score = 1.0; action = \"score\" }");
+            continue;
+        }
+        struct symbol_override o = {0};
+        bool ok = true;
+        const config_setting_t *reply = NULL;
+        int m = config_setting_length(entry);
+        for (int j = 0; j < m; j++) {
+            const config_setting_t *s = config_setting_get_elem(entry, (unsigned)j);
+            const char *name = config_setting_name(s);
+            char sub[200];
+            snprintf(sub, sizeof sub, "%s.%s", option, name);
+            if (strcmp(name, "score") == 0) {
+                ok &= cfg_read_double(r, s, sub, &o.score);
+                o.has_score = true;
+            } else if (strcmp(name, "action") == 0) {
+                ok &= cfg_read_action(r, s, sub, &o.action);
+                o.has_action = true;
+            } else if (strcmp(name, "reply") == 0) {
+                reply = s;
+            } else {
+                static const char *const names[] = {"score", "action", "reply", NULL};
+                const char *hint = cfg_suggest(name, names);
+                cfg_error(r, s, sub, "unknown option%s%s%s", hint ? "; did you mean " : "",
+                    hint ? hint : " (use score, action or reply)", hint ? "?" : "");
+                ok = false;
+            }
+        }
+        if (reply != NULL) {
+            char sub[200];
+            snprintf(sub, sizeof sub, "%s.reply", option);
+            ok &= cfg_read_reply(r, reply, sub, o.has_action ? o.action : ACTION_NONE, &o.reply);
+        }
+        if (!ok)
+            continue;
+        o.symbol = xstrdup(config_setting_name(entry));
+        struct config *cfg = r->cfg;
+        for (size_t k = 0; k < cfg->symbol_count; k++) {
+            if (strcmp(cfg->symbols[k].symbol, o.symbol) == 0) {
+                free(cfg->symbols[k].symbol);
+                cfg->symbols[k] = o;
+                o.symbol = NULL;
+                break;
+            }
+        }
+        if (o.symbol != NULL) {
+            cfg->symbols = xrealloc(cfg->symbols, (cfg->symbol_count + 1) * sizeof *cfg->symbols);
+            cfg->symbols[cfg->symbol_count++] = o;
+        }
+    }
+}

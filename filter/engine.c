@@ -1,0 +1,314 @@
+/* engine.c - the stage pipeline. At each stage it runs the checks registered for it, then
+ * looks at the results they added: the first forced action decides (an ACCEPT stops further
+ * checks, a REJECT or TEMPFAIL is returned at once, QUARANTINE and DISCARD wait for the end of
+ * the message). At the end of the message the score thresholds apply and the header edits are
+ * made. Never includes libmilter. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authres.h"
+#include "check.h"
+#include "log.h"
+#include "util.h"
+
+static void run_checks(struct txn *t, enum stage stage)
+{
+    if (t->allowed || (t->client_flags & CLIENT_SKIP))
+        return;
+    for (const struct check *const *c = check_table; *c != NULL; c++) {
+        if ((*c)->stages & STAGE_BIT(stage)) {
+            (*c)->run(t, stage);
+            if (t->allowed)
+                break;
+        }
+    }
+}
+
+static void decide(struct txn *t, enum action action, const struct reply *reply, const char *by)
+{
+    t->verdict.action = action;
+    t->verdict.reply = *reply;
+    reply_complete(&t->verdict.reply, action);
+    t->verdict.decided_by = by;
+}
+
+/* Looks at the results added since `from`; returns the REJECT or TEMPFAIL to give now. */
+static enum action forced_action(struct txn *t, size_t from, enum stage stage)
+{
+    for (size_t i = from; i < t->result_count; i++) {
+        struct result *r = &t->results[i];
+        r->stage = stage;
+        switch (r->action) {
+        case ACTION_NONE:
+            break;
+        case ACTION_ACCEPT:
+            t->allowed = true;
+            if (stage <= STAGE_HELO)
+                t->conn_allowed = true;
+            return ACTION_NONE;
+        case ACTION_QUARANTINE:
+        case ACTION_DISCARD:
+            if (t->pending == ACTION_NONE) {
+                t->pending = r->action;
+                t->pending_reply = r->reply;
+                t->pending_by = r->symbol;
+            }
+            break;
+        case ACTION_TEMPFAIL:
+        case ACTION_REJECT:
+            decide(t, r->action, &r->reply, r->symbol);
+            return r->action;
+        }
+    }
+    return ACTION_NONE;
+}
+
+/* Runs one stage; the results of a connect or helo stage belong to the connection. */
+static enum action run_stage(struct txn *t, enum stage stage)
+{
+    size_t from = t->result_count;
+    run_checks(t, stage);
+    enum action action = forced_action(t, from, stage);
+    if (stage <= STAGE_HELO)
+        t->conn_result_count = t->result_count;
+    return action;
+}
+
+enum action engine_connect(struct txn *t, const char *client_name, const struct ipaddr *addr)
+{
+    txn_set_client(t, client_name, addr);
+    enum action action = run_stage(t, STAGE_CONNECT);
+    if (t->client_flags & CLIENT_SKIP)
+        return ACTION_ACCEPT;     /* leave this connection alone */
+    if (action != ACTION_NONE)
+        engine_log_summary(t, "connect");
+    return action;
+}
+
+enum action engine_helo(struct txn *t, const char *helo)
+{
+    txn_set_helo(t, helo);
+    enum action action = run_stage(t, STAGE_HELO);
+    if (action != ACTION_NONE)
+        engine_log_summary(t, "helo");
+    return action;
+}
+
+enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
+    const char *sasl_user, const char *sasl_method)
+{
+    txn_reset(t);
+    /* a new transaction runs on the configuration in force now */
+    struct config *cfg = config_current();
+    if (cfg != NULL) {
+        config_release(t->cfg);
+        t->cfg = cfg;
+    }
+    t->in_txn = true;
+    t->txn_count++;
+    t->started_ms = now_ms();
+    t->sender = xstrdup(sender);
+    if (queue_id != NULL && *queue_id != '\0')
+        t->queue_id = xstrdup(queue_id);
+    if (sasl_user != NULL && *sasl_user != '\0')
+        t->sasl_user = xstrdup(sasl_user);
+    if (sasl_method != NULL && *sasl_method != '\0')
+        t->sasl_method = xstrdup(sasl_method);
+    /* a connection-level refusal holds for every transaction on it */
+    for (size_t i = 0; i < t->conn_result_count; i++) {
+        struct result *r = &t->results[i];
+        if (r->action == ACTION_REJECT || r->action == ACTION_TEMPFAIL) {
+            decide(t, r->action, &r->reply, r->symbol);
+            engine_log_summary(t, "mail");
+            return r->action;
+        }
+    }
+    enum action action = run_stage(t, STAGE_MAIL);
+    if (action != ACTION_NONE)
+        engine_log_summary(t, "mail");
+    return action;
+}
+
+enum action engine_rcpt(struct txn *t, const char *rcpt)
+{
+    if (t->rcpt_count >= t->cfg->limits.max_recipients) {
+        struct reply reply;
+        const char *why;
+        reply_parse("452 4.5.3 Too many recipients", &reply, &why);
+        t->rcpt_refusal = ACTION_TEMPFAIL;
+        t->rcpt_refusal_reply = reply;
+        t->rcpt_rejected++;
+        decide(t, ACTION_TEMPFAIL, &reply, "LIMIT_RECIPIENTS");
+        t->verdict.action = ACTION_NONE;
+        return ACTION_TEMPFAIL;
+    }
+    txn_add_rcpt(t, rcpt);
+    size_t from = t->result_count;
+    enum action action = run_stage(t, STAGE_RCPT);
+    if (action != ACTION_REJECT && action != ACTION_TEMPFAIL)
+        return action;
+    /* refuse this recipient only: drop it and what it caused */
+    log_info("%s: recipient <%s> refused: %s (%d %s %s)", t->queue_id ? t->queue_id : "NOQUEUE",
+        rcpt, t->verdict.decided_by ? t->verdict.decided_by : "-", t->verdict.reply.code,
+        t->verdict.reply.dsn, t->verdict.reply.text);
+    t->rcpt_refusal = action;
+    t->rcpt_refusal_reply = t->verdict.reply;
+    t->rcpt_rejected++;
+    t->verdict.action = ACTION_NONE;
+    t->verdict.decided_by = NULL;
+    free(t->rcpts[--t->rcpt_count]);
+    /* keep the refused recipient's symbols out of the message's score */
+    for (size_t i = from; i < t->result_count; i++)
+        free(t->results[i].symbol);
+    t->result_count = from;
+    return action;
+}
+
+bool engine_header(struct txn *t, const char *name, const char *value)
+{
+    if (str_ieq(name, "Authentication-Results")) {
+        unsigned index = ++t->authres_seen;
+        if (authres_is_ours(value, t->cfg->authres.authserv_id)) {
+            t->forged_authres = xrealloc(t->forged_authres,
+                (t->forged_authres_count + 1) * sizeof *t->forged_authres);
+            t->forged_authres[t->forged_authres_count++] = index;
+        }
+    }
+    return txn_add_header(t, name, value);
+}
+
+enum action engine_eoh(struct txn *t)
+{
+    enum action action = run_stage(t, STAGE_HEADERS);
+    if (action != ACTION_NONE)
+        engine_log_summary(t, "headers");
+    return action;
+}
+
+void engine_body(struct txn *t, const unsigned char *data, size_t len)
+{
+    txn_add_body(t, data, len);
+}
+
+static void decide_by_score(struct txn *t)
+{
+    const struct config *cfg = t->cfg;
+    double score = txn_score(t);
+    if (cfg->actions.reject > 0 && score >= cfg->actions.reject)
+        decide(t, ACTION_REJECT, &cfg->actions.reject_reply, "score");
+    else if (cfg->actions.tempfail > 0 && score >= cfg->actions.tempfail)
+        decide(t, ACTION_TEMPFAIL, &cfg->actions.tempfail_reply, "score");
+    else if (cfg->actions.quarantine > 0 && score >= cfg->actions.quarantine)
+        decide(t, ACTION_QUARANTINE, &cfg->actions.quarantine_reply, "score");
+    else
+        t->verdict.action = ACTION_ACCEPT;
+}
+
+static void add_spam_headers(struct txn *t)
+{
+    double score = txn_score(t);
+    double threshold = t->cfg->actions.add_header;
+    bool spam = threshold > 0 && score >= threshold;
+    struct textbuf status;
+    textbuf_init(&status);
+    textbuf_printf(&status, "%s, score=%.1f required=%.1f tests=", spam ? "Yes" : "No", score,
+        threshold);
+    bool first = true;
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (t->results[i].score == 0)
+            continue;
+        textbuf_printf(&status, "%s%s", first ? "" : ",", t->results[i].symbol);
+        first = false;
+    }
+    if (first)
+        textbuf_puts(&status, "none");
+    char score_text[32];
+    snprintf(score_text, sizeof score_text, "%.1f", score);
+    if (spam)
+        verdict_add_edit(&t->verdict, HEADER_APPEND, 0, "X-Spam-Flag", "YES");
+    verdict_add_edit(&t->verdict, HEADER_APPEND, 0, "X-Spam-Score", score_text);
+    verdict_add_edit(&t->verdict, HEADER_APPEND, 0, "X-Spam-Status", status.data);
+    textbuf_free(&status);
+}
+
+static void add_header_edits(struct txn *t)
+{
+    if (t->cfg->authres.remove_forged) {
+        /* from the last to the first, so each index still names the same field */
+        for (size_t i = t->forged_authres_count; i > 0; i--)
+            verdict_add_edit(&t->verdict, HEADER_DELETE, (int)t->forged_authres[i - 1],
+                "Authentication-Results", NULL);
+    }
+    char *authres = authres_build(t);
+    verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "Authentication-Results", authres);
+    free(authres);
+    if (!txn_is_outbound(t) && t->cfg->actions.add_header > 0)
+        add_spam_headers(t);
+}
+
+enum action engine_eom(struct txn *t)
+{
+    enum action action = run_stage(t, STAGE_EOM);
+    if (action == ACTION_NONE) {
+        if (t->pending != ACTION_NONE)
+            decide(t, t->pending, &t->pending_reply, t->pending_by);
+        else if (t->allowed)
+            t->verdict.action = ACTION_ACCEPT;
+        else
+            decide_by_score(t);
+    }
+    t->verdict.score = txn_score(t);
+    if (t->verdict.action == ACTION_QUARANTINE && t->verdict.reply.text[0] == '\0')
+        t->verdict.reply = t->cfg->actions.quarantine_reply;
+    if (t->verdict.action == ACTION_ACCEPT || t->verdict.action == ACTION_QUARANTINE)
+        add_header_edits(t);
+    engine_log_summary(t, "eom");
+    return t->verdict.action;
+}
+
+void engine_abort(struct txn *t)
+{
+    if (t->in_txn && t->rcpt_count == 0 && t->rcpt_refusal != ACTION_NONE)
+        engine_log_summary(t, "rcpt");
+    txn_reset(t);
+}
+
+void engine_log_summary(struct txn *t, const char *how)
+{
+    if (t->summary_logged || !t->cfg->log.summary)
+        return;
+    t->summary_logged = true;
+    enum action action = t->verdict.action;
+    const struct reply *reply = &t->verdict.reply;
+    if (action == ACTION_NONE && t->rcpt_count == 0 && t->rcpt_refusal != ACTION_NONE) {
+        action = t->rcpt_refusal;
+        reply = &t->rcpt_refusal_reply;
+    }
+    struct textbuf line;
+    textbuf_init(&line);
+    textbuf_printf(&line, "qid=%s client=%s[%s] helo=%s", t->queue_id ? t->queue_id : "NOQUEUE",
+        t->client_name ? t->client_name : "unknown", t->client_ip, t->helo ? t->helo : "-");
+    if (t->in_txn)
+        textbuf_printf(&line, " from=<%s> rcpts=%zu", t->sender ? t->sender : "", t->rcpt_count);
+    if (t->rcpt_rejected > 0)
+        textbuf_printf(&line, " rcpts_refused=%zu", t->rcpt_rejected);
+    if (t->sasl_user != NULL)
+        textbuf_printf(&line, " sasl=%s", t->sasl_user);
+    textbuf_puts(&line, " symbols=");
+    if (t->result_count == 0)
+        textbuf_puts(&line, "-");
+    for (size_t i = 0; i < t->result_count; i++)
+        textbuf_printf(&line, "%s%s(%.1f)", i ? "," : "", t->results[i].symbol, t->results[i].score);
+    textbuf_printf(&line, " score=%.1f action=%s stage=%s", txn_score(t),
+        action == ACTION_NONE ? "none" : action_name(action), how);
+    if (action == ACTION_REJECT || action == ACTION_TEMPFAIL)
+        textbuf_printf(&line, " reply=\"%d %s %s\"", reply->code, reply->dsn, reply->text);
+    if (t->in_txn)
+        textbuf_printf(&line, " size=%llu time=%llums", (unsigned long long)t->body_bytes,
+            (unsigned long long)(now_ms() - t->started_ms));
+    log_info("%s", line.data);
+    textbuf_free(&line);
+}

@@ -1,0 +1,180 @@
+/* main.c - the mailwarden daemon: options, start-up order (read the policy, bind, detach, start
+ * the signal thread and the resolver, drop root), reload on SIGHUP, graceful stop on SIGTERM. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "dns.h"
+#include "log.h"
+#include "milter.h"
+#include "signals.h"
+#include "util.h"
+#include "mw_build.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
+
+static const char *config_file = DEFAULT_CONFIG;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mailwarden [-c FILE] [-f] [-t] [-V]\n"
+        "  -c FILE  the main policy file (default " DEFAULT_CONFIG ")\n"
+        "  -f       stay in the foreground and log to stderr too\n"
+        "  -t       check the policy files and exit: 0 when good, else every error as\n"
+        "           file:line: option: reason\n"
+        "  -V       print the version and exit\n");
+}
+
+static void print_error_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "%s\n", line);
+}
+
+static void log_error_line(const char *line, void *arg)
+{
+    (void)arg;
+    log_err("%s", line);
+}
+
+/* Makes the resolver for a configuration about to be installed. */
+static bool attach_resolver(struct config *cfg)
+{
+    char why[256];
+    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+    if (cfg->resolver == NULL) {
+        log_err("dns: cannot start the resolver: %s", why);
+        return false;
+    }
+    return true;
+}
+
+static void reload(void)
+{
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(config_file, &errs);
+    if (cfg == NULL) {
+        log_err("reload: %s has %zu error%s; the policy in force stays in force:", config_file,
+            errs.count, errs.count == 1 ? "" : "s");
+        config_errors_print(&errs, log_error_line, NULL);
+        config_errors_free(&errs);
+        return;
+    }
+    if (!attach_resolver(cfg)) {
+        log_err("reload: the policy in force stays in force");
+        config_free(cfg);
+        return;
+    }
+    struct config *old = config_current();
+    if (old != NULL) {
+        if (strcmp(old->milter.socket, cfg->milter.socket) != 0)
+            log_warn("reload: milter.socket changed to %s; it takes effect at the next restart",
+                cfg->milter.socket);
+        config_release(old);
+    }
+    log_set_level(cfg->log.level);
+    log_info("reload: policy from %s in force (%zu file%s, %zu access rule%s)", config_file,
+        cfg->file_count, cfg->file_count == 1 ? "" : "s", cfg->access_count,
+        cfg->access_count == 1 ? "" : "s");
+    config_install(cfg);
+}
+
+static void stop(void)
+{
+    milter_stop();
+}
+
+static void stop_now(void)
+{
+    _exit(1);
+}
+
+static int check_only(void)
+{
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(config_file, &errs);
+    if (cfg == NULL) {
+        config_errors_print(&errs, print_error_line, stderr);
+        fprintf(stderr, "mailwarden: %zu error%s in the policy files\n", errs.count,
+            errs.count == 1 ? "" : "s");
+        config_errors_free(&errs);
+        return 1;
+    }
+    printf("mailwarden: policy OK: %zu file%s, %zu access rule%s, socket %s\n", cfg->file_count,
+        cfg->file_count == 1 ? "" : "s", cfg->access_count, cfg->access_count == 1 ? "" : "s",
+        cfg->milter.socket);
+    config_free(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bool foreground = false, test = false;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
+        switch (opt) {
+        case 'c': config_file = optarg; break;
+        case 'f': foreground = true; break;
+        case 't': test = true; break;
+        case 'V': printf("mailwarden %s\n", PACKAGE_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 64;
+    }
+    if (test)
+        return check_only();
+
+    log_open("mailwarden", LOG_MAIL, true, true);
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(config_file, &errs);
+    if (cfg == NULL) {
+        log_err("%s has %zu error%s; not starting:", config_file, errs.count,
+            errs.count == 1 ? "" : "s");
+        config_errors_print(&errs, log_error_line, NULL);
+        config_errors_free(&errs);
+        return 78;
+    }
+    closelog();
+    log_open("mailwarden", cfg->log.facility, foreground, true);
+    log_set_level(cfg->log.level);
+
+    if (!milter_setup(cfg) || !daemon_socket_permissions(cfg))
+        return 71;
+    if (!foreground && !daemon_detach())
+        return 71;
+    signals_start(reload, stop, stop_now);
+    if (!attach_resolver(cfg) || !daemon_write_pidfile(cfg))
+        return 71;
+    if (!daemon_drop_privileges(cfg))
+        return 77;
+    uint64_t grace = cfg->milter.shutdown_grace_ms;
+    log_info("mailwarden %s listening on %s (policy %s, %zu file%s)", PACKAGE_VERSION,
+        cfg->milter.socket, config_file, cfg->file_count, cfg->file_count == 1 ? "" : "s");
+    config_install(cfg);
+
+    bool ok = milter_run();
+    struct config *last = config_current();
+    if (last != NULL) {
+        grace = last->milter.shutdown_grace_ms;
+        config_release(last);
+    }
+    unsigned left = milter_wait_idle(now_ms() + grace);
+    if (left > 0)
+        log_warn("%u transaction%s still in flight after milter.shutdown_grace; the MTA keeps "
+                 "or retries them", left, left == 1 ? "" : "s");
+    last = config_current();
+    if (last != NULL) {
+        daemon_remove_pidfile(last);
+        config_release(last);
+    }
+    log_info("stopped");
+    return ok ? 0 : 70;
+}

@@ -1,0 +1,122 @@
+/* message_file.c - splits a message into header fields and a CRLF body, as milter.c receives
+ * them from the MTA, for mailwarden-check and the tests. */
+#include "message_file.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static unsigned char *read_all(FILE *fp, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    unsigned char *buf = xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    if (ferror(fp)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Length of the line at p (without its LF or CRLF) and where the next starts. */
+static size_t line_at(const unsigned char *p, const unsigned char *end, const unsigned char **next)
+{
+    const unsigned char *lf = memchr(p, '\n', (size_t)(end - p));
+    const unsigned char *stop = lf ? lf : end;
+    *next = lf ? lf + 1 : end;
+    size_t len = (size_t)(stop - p);
+    if (len > 0 && p[len - 1] == '\r')
+        len--;
+    return len;
+}
+
+static bool is_field_name(const unsigned char *p, size_t len, size_t *colon)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == ':') {
+            *colon = i;
+            return i > 0;
+        }
+        if (p[i] <= 32 || p[i] >= 127)
+            return false;
+    }
+    return false;
+}
+
+static void add_header(struct message *msg, const unsigned char *line, size_t len, size_t colon)
+{
+    msg->headers = xrealloc(msg->headers, (msg->header_count + 1) * sizeof *msg->headers);
+    struct message_header *h = &msg->headers[msg->header_count++];
+    h->name = xstrndup((const char *)line, colon);
+    size_t start = colon + 1;
+    if (start < len && line[start] == ' ')
+        start++;
+    h->value = xstrndup((const char *)line + start, len - start);
+}
+
+static void continue_header(struct message *msg, const unsigned char *line, size_t len)
+{
+    struct message_header *h = &msg->headers[msg->header_count - 1];
+    size_t old = strlen(h->value);
+    h->value = xrealloc(h->value, old + 2 + len + 1);
+    memcpy(h->value + old, "\r\n", 2);
+    memcpy(h->value + old + 2, line, len);
+    h->value[old + 2 + len] = '\0';
+}
+
+int message_read(FILE *fp, struct message *msg)
+{
+    memset(msg, 0, sizeof *msg);
+    size_t len;
+    unsigned char *data = read_all(fp, &len);
+    if (data == NULL)
+        return -1;
+    const unsigned char *p = data, *end = data + len, *next;
+    while (p < end) {
+        size_t line_len = line_at(p, end, &next);
+        size_t colon;
+        if (line_len == 0) {
+            p = next;     /* the blank line ends the header */
+            break;
+        }
+        if ((p[0] == ' ' || p[0] == '\t') && msg->header_count > 0) {
+            continue_header(msg, p, line_len);
+        } else if (is_field_name(p, line_len, &colon)) {
+            add_header(msg, p, line_len, colon);
+        } else {
+            break;        /* not a header field: the body starts here */
+        }
+        p = next;
+    }
+    /* the body, with every line ending in CRLF as the MTA sends it */
+    size_t cap = (size_t)(end - p) * 2 + 1, n = 0;
+    msg->body = xmalloc(cap);
+    for (; p < end; p++) {
+        if (*p == '\n' && (n == 0 || msg->body[n - 1] != '\r'))
+            msg->body[n++] = '\r';
+        msg->body[n++] = *p;
+    }
+    msg->body_len = n;
+    free(data);
+    return 0;
+}
+
+void message_free(struct message *msg)
+{
+    for (size_t i = 0; i < msg->header_count; i++) {
+        free(msg->headers[i].name);
+        free(msg->headers[i].value);
+    }
+    free(msg->headers);
+    free(msg->body);
+    memset(msg, 0, sizeof *msg);
+}

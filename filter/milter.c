@@ -1,0 +1,431 @@
+/* milter.c - libmilter callbacks. Each callback turns what the MTA sent into an engine call and
+ * the engine's answer into SMFIS_* plus smfi_setreply / smfi_insheader / smfi_chgheader /
+ * smfi_quarantine. Copes with Postfix's and Sendmail's macro sets (the queue id shows up at
+ * MAIL or only at DATA; auth names with and without realm), several transactions per
+ * connection, aborts, connections without HELO, and non-SMTP submissions. An internal error
+ * gives actions.on_error, never a silent loss. */
+#include "milter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t counter_changed = PTHREAD_COND_INITIALIZER;
+static unsigned connections_open;
+static unsigned transactions_in_flight;
+
+static void count_transaction(int delta)
+{
+    pthread_mutex_lock(&counter_lock);
+    transactions_in_flight += delta;
+    pthread_cond_broadcast(&counter_changed);
+    pthread_mutex_unlock(&counter_lock);
+}
+
+/* What libmilter keeps for one connection: the engine's state, and whether its current
+ * transaction is counted as in flight (for a graceful stop). */
+struct milter_conn {
+    struct txn *t;
+    bool counted;
+};
+
+static void begin_transaction(struct milter_conn *c)
+{
+    if (!c->counted) {
+        c->counted = true;
+        count_transaction(+1);
+    }
+}
+
+static void end_transaction(struct milter_conn *c)
+{
+    if (c->counted) {
+        c->counted = false;
+        count_transaction(-1);
+    }
+}
+
+static sfsistat on_error(void)
+{
+    struct config *cfg = config_current();
+    enum action action = cfg ? cfg->actions.on_error : ACTION_TEMPFAIL;
+    config_release(cfg);
+    log_err("internal error: no transaction state for this connection; answering %s",
+        action_name(action));
+    return action == ACTION_ACCEPT ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+}
+
+static void set_reply(SMFICTX *ctx, const struct reply *reply)
+{
+    char code[8], text[2 * sizeof reply->text];
+    snprintf(code, sizeof code, "%d", reply->code);
+    /* libmilter reads % as an escape; CR and LF are refused by the MTA */
+    size_t o = 0;
+    for (const char *p = reply->text; *p && o + 2 < sizeof text; p++) {
+        if (*p == '%')
+            text[o++] = '%';
+        text[o++] = (*p == '\r' || *p == '\n') ? ' ' : *p;
+    }
+    text[o] = '\0';
+    if (smfi_setreply(ctx, code, (char *)reply->dsn, text) != MI_SUCCESS)
+        log_warn("the MTA did not take the reply \"%s %s %s\"", code, reply->dsn, text);
+}
+
+/* Maps a stage's answer to libmilter's. */
+static sfsistat answer(SMFICTX *ctx, struct txn *t, enum action action)
+{
+    switch (action) {
+    case ACTION_NONE:
+        return SMFIS_CONTINUE;
+    case ACTION_ACCEPT:
+        return SMFIS_ACCEPT;
+    case ACTION_REJECT:
+        set_reply(ctx, &t->verdict.reply);
+        return SMFIS_REJECT;
+    case ACTION_TEMPFAIL:
+        set_reply(ctx, &t->verdict.reply);
+        return SMFIS_TEMPFAIL;
+    case ACTION_DISCARD:
+        return SMFIS_DISCARD;
+    case ACTION_QUARANTINE:
+        return SMFIS_CONTINUE;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static struct milter_conn *conn_of(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+static struct txn *txn_of(SMFICTX *ctx)
+{
+    struct milter_conn *c = smfi_getpriv(ctx);
+    return c ? c->t : NULL;
+}
+
+/* The queue id appears at MAIL (Sendmail, Postfix non-SMTP) or only from DATA (Postfix). */
+static void pick_up_queue_id(SMFICTX *ctx, struct txn *t)
+{
+    if (t->queue_id != NULL)
+        return;
+    const char *qid = smfi_getsymval(ctx, "i");
+    if (qid != NULL && *qid != '\0')
+        t->queue_id = xstrdup(qid);
+}
+
+static bool sockaddr_to_ipaddr(const struct sockaddr *sa, struct ipaddr *out)
+{
+    char text[INET6_ADDRSTRLEN];
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text, sizeof text);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text, sizeof text);
+    else
+        return false;
+    return ipaddr_parse(text, out);
+}
+
+static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps,
+    unsigned long unused2, unsigned long unused3, unsigned long *want_actions,
+    unsigned long *want_steps, unsigned long *want2, unsigned long *want3)
+{
+    (void)unused2;
+    (void)unused3;
+    unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+    if ((actions & need) != need) {
+        log_err("the MTA does not offer header changes (actions 0x%lx): cannot add Authentication-Results", actions);
+        return SMFIS_REJECT;
+    }
+    *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
+    /* steps we never use: unknown commands and the DATA command */
+    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *want2 = 0;
+    *want3 = 0;
+    if (actions & SMFIF_SETSYMLIST) {
+        smfi_setsymlist(ctx, SMFIM_CONNECT, "j {daemon_name} {client_addr} {client_name} _");
+        smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_type} {auth_authen} {mail_addr}");
+        smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
+        smfi_setsymlist(ctx, SMFIM_EOH, "i");
+        smfi_setsymlist(ctx, SMFIM_EOM, "i");
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+    struct config *cfg = config_current();
+    if (cfg == NULL)
+        return on_error();
+    pthread_mutex_lock(&counter_lock);
+    bool too_many = connections_open >= cfg->milter.max_connections;
+    if (!too_many)
+        connections_open++;
+    pthread_mutex_unlock(&counter_lock);
+    if (too_many) {
+        log_warn("more than milter.max_connections (%u) connections: tempfail for %s",
+            cfg->milter.max_connections, hostname ? hostname : "unknown");
+        config_release(cfg);
+        smfi_setreply(ctx, "421", "4.3.2", "Too many connections to the mail filter, try again later");
+        return SMFIS_TEMPFAIL;
+    }
+    struct milter_conn *c = xcalloc(1, sizeof *c);
+    struct txn *t = txn_new(cfg);
+    c->t = t;
+    smfi_setpriv(ctx, c);
+    const char *j = smfi_getsymval(ctx, "j");
+    if (j != NULL)
+        t->mta_hostname = xstrdup(j);
+    struct ipaddr addr;
+    bool have_addr = sockaddr_to_ipaddr((const struct sockaddr *)hostaddr, &addr);
+    if (!have_addr) {
+        /* Sendmail hands no address for local submissions; {client_addr} may still say */
+        const char *macro = smfi_getsymval(ctx, "{client_addr}");
+        have_addr = macro != NULL && ipaddr_parse(macro, &addr);
+    }
+    if (hostaddr != NULL && hostaddr->sa_family == AF_INET
+        && ((const struct sockaddr_in *)(const void *)hostaddr)->sin_port == 0)
+        t->non_smtp = true;
+    return answer(ctx, t, engine_connect(t, hostname, have_addr ? &addr : NULL));
+}
+
+static sfsistat mw_helo(SMFICTX *ctx, char *helo)
+{
+    struct txn *t = txn_of(ctx);
+    if (t == NULL)
+        return on_error();
+    return answer(ctx, t, engine_helo(t, helo));
+}
+
+static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL)
+        return on_error();
+    struct txn *t = c->t;
+    char *sender = smtp_addr_strip(argv[0] ? argv[0] : "");
+    const char *user = smfi_getsymval(ctx, "{auth_authen}");
+    const char *method = smfi_getsymval(ctx, "{auth_type}");
+    const char *qid = smfi_getsymval(ctx, "i");
+    enum action action = engine_mail(t, qid, sender, user, method);
+    free(sender);
+    if (action == ACTION_NONE)
+        begin_transaction(c);
+    else
+        end_transaction(c);
+    pick_up_queue_id(ctx, t);
+    return answer(ctx, t, action);
+}
+
+static sfsistat mw_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct txn *t = txn_of(ctx);
+    if (t == NULL)
+        return on_error();
+    pick_up_queue_id(ctx, t);
+    char *rcpt = smtp_addr_strip(argv[0] ? argv[0] : "");
+    enum action action = engine_rcpt(t, rcpt);
+    free(rcpt);
+    return answer(ctx, t, action);
+}
+
+static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct txn *t = txn_of(ctx);
+    if (t == NULL)
+        return on_error();
+    if (!engine_header(t, name, value) && t->headers_truncated && t->header_count > 0
+        && t->header_count == t->cfg->limits.max_headers)
+        log_debug("%s: header limit reached; later fields are not examined",
+            t->queue_id ? t->queue_id : "NOQUEUE");
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mw_eoh(SMFICTX *ctx)
+{
+    struct txn *t = txn_of(ctx);
+    if (t == NULL)
+        return on_error();
+    pick_up_queue_id(ctx, t);
+    return answer(ctx, t, engine_eoh(t));
+}
+
+static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    struct txn *t = txn_of(ctx);
+    if (t == NULL)
+        return on_error();
+    engine_body(t, data, len);
+    return SMFIS_CONTINUE;
+}
+
+static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)
+{
+    bool ok = true;
+    for (size_t i = 0; i < v->edit_count; i++) {
+        const struct header_edit *e = &v->edits[i];
+        int rc = MI_FAILURE;
+        switch (e->op) {
+        case HEADER_INSERT:
+            rc = smfi_insheader(ctx, e->index, e->name, e->value);
+            break;
+        case HEADER_APPEND:
+            rc = smfi_addheader(ctx, e->name, e->value);
+            break;
+        case HEADER_DELETE:
+            rc = smfi_chgheader(ctx, e->name, e->index, NULL);
+            break;
+        }
+        if (rc != MI_SUCCESS) {
+            log_err("%s: the MTA refused the header change of %s", qid, e->name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static sfsistat mw_eom(SMFICTX *ctx)
+{
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL)
+        return on_error();
+    struct txn *t = c->t;
+    pick_up_queue_id(ctx, t);
+    enum action action = engine_eom(t);
+    const char *qid = t->queue_id ? t->queue_id : "NOQUEUE";
+    sfsistat status;
+    if (action == ACTION_ACCEPT || action == ACTION_QUARANTINE) {
+        if (!apply_edits(ctx, &t->verdict, qid) && t->cfg->actions.on_error == ACTION_TEMPFAIL) {
+            struct reply reply = {0};
+            reply_complete(&reply, ACTION_TEMPFAIL);
+            set_reply(ctx, &reply);
+            status = SMFIS_TEMPFAIL;
+            goto done;
+        }
+        if (action == ACTION_QUARANTINE
+            && smfi_quarantine(ctx, t->verdict.reply.text) != MI_SUCCESS)
+            log_err("%s: the MTA refused to quarantine the message", qid);
+        status = SMFIS_CONTINUE;
+    } else {
+        status = answer(ctx, t, action);
+    }
+done:
+    end_transaction(c);
+    txn_reset(t);
+    return status;
+}
+
+static sfsistat mw_abort(SMFICTX *ctx)
+{
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    end_transaction(c);
+    engine_abort(c->t);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mw_close(SMFICTX *ctx)
+{
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    end_transaction(c);
+    engine_abort(c->t);
+    smfi_setpriv(ctx, NULL);
+    txn_free(c->t);
+    free(c);
+    pthread_mutex_lock(&counter_lock);
+    connections_open--;
+    pthread_cond_broadcast(&counter_changed);
+    pthread_mutex_unlock(&counter_lock);
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc filter_description = {
+    .xxfi_name = "mailwarden",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+    .xxfi_connect = mw_connect,
+    .xxfi_helo = mw_helo,
+    .xxfi_envfrom = mw_envfrom,
+    .xxfi_envrcpt = mw_envrcpt,
+    .xxfi_header = mw_header,
+    .xxfi_eoh = mw_eoh,
+    .xxfi_body = mw_body,
+    .xxfi_eom = mw_eom,
+    .xxfi_abort = mw_abort,
+    .xxfi_close = mw_close,
+    .xxfi_negotiate = mw_negotiate,
+};
+
+bool milter_setup(const struct config *cfg)
+{
+    char *conn = xstrdup(cfg->milter.socket);
+    if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0) {
+        const char *path = strchr(conn, ':') + 1;
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+            unlink(path);    /* a socket left by an earlier run */
+    }
+    bool ok = smfi_setconn(conn) == MI_SUCCESS;
+    if (!ok)
+        log_err("libmilter does not accept the socket \"%s\"", conn);
+    ok = ok && smfi_settimeout(cfg->milter.timeout_s) == MI_SUCCESS;
+    ok = ok && smfi_setbacklog(cfg->milter.backlog) == MI_SUCCESS;
+    if (ok && smfi_register(filter_description) != MI_SUCCESS) {
+        log_err("smfi_register failed");
+        ok = false;
+    }
+    if (ok && smfi_opensocket(1) != MI_SUCCESS) {
+        log_err("cannot listen on %s: %s (is another mailwarden or milter running there?)",
+            conn, strerror(errno));
+        ok = false;
+    }
+    free(conn);
+    return ok;
+}
+
+bool milter_run(void)
+{
+    return smfi_main() == MI_SUCCESS;
+}
+
+void milter_stop(void)
+{
+    smfi_stop();
+}
+
+unsigned milter_wait_idle(uint64_t deadline_ms)
+{
+    pthread_mutex_lock(&counter_lock);
+    while (transactions_in_flight > 0 && now_ms() < deadline_ms) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&counter_changed, &counter_lock, &ts);
+    }
+    unsigned left = transactions_in_flight;
+    pthread_mutex_unlock(&counter_lock);
+    return left;
+}

@@ -1,0 +1,207 @@
+/* txn.c - the per-connection transaction state: setters that copy what the MTA tells us,
+ * enforce the configured limits (headers, body buffer, recipients) and reset cleanly between
+ * transactions on one connection. */
+#include "txn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *stage_name(enum stage stage)
+{
+    static const char *const names[STAGE_COUNT] = {
+        "connect", "helo", "mail", "rcpt", "headers", "eom",
+    };
+    return stage < STAGE_COUNT ? names[stage] : "unknown";
+}
+
+struct txn *txn_new(struct config *cfg)
+{
+    struct txn *t = xcalloc(1, sizeof *t);
+    t->cfg = cfg;
+    strlcpy_mw(t->client_ip, "unknown", sizeof t->client_ip);
+    return t;
+}
+
+static void free_result(struct result *r)
+{
+    free(r->symbol);
+}
+
+static void clear_envelope(struct txn *t)
+{
+    free(t->queue_id);
+    free(t->sender);
+    free(t->sasl_user);
+    free(t->sasl_method);
+    t->queue_id = t->sender = t->sasl_user = t->sasl_method = NULL;
+    for (size_t i = 0; i < t->rcpt_count; i++)
+        free(t->rcpts[i]);
+    free(t->rcpts);
+    t->rcpts = NULL;
+    t->rcpt_count = t->rcpt_rejected = 0;
+    for (size_t i = 0; i < t->header_count; i++) {
+        free(t->headers[i].name);
+        free(t->headers[i].value);
+    }
+    free(t->headers);
+    t->headers = NULL;
+    t->header_count = 0;
+    t->header_bytes = 0;
+    t->headers_truncated = false;
+    free(t->body);
+    t->body = NULL;
+    t->body_len = 0;
+    t->body_bytes = 0;
+    t->body_truncated = false;
+    for (size_t i = t->conn_result_count; i < t->result_count; i++)
+        free_result(&t->results[i]);
+    t->result_count = t->conn_result_count;
+    for (size_t i = 0; i < t->authres_method_count; i++)
+        free(t->authres_methods[i]);
+    free(t->authres_methods);
+    t->authres_methods = NULL;
+    t->authres_method_count = 0;
+    free(t->forged_authres);
+    t->forged_authres = NULL;
+    t->forged_authres_count = 0;
+    t->authres_seen = 0;
+    t->allowed = t->conn_allowed;
+    verdict_clear(&t->verdict);
+    t->pending = ACTION_NONE;
+    memset(&t->pending_reply, 0, sizeof t->pending_reply);
+    t->pending_by = NULL;
+    t->rcpt_refusal = ACTION_NONE;
+    t->summary_logged = false;
+    t->in_txn = false;
+}
+
+void txn_reset(struct txn *t)
+{
+    clear_envelope(t);
+}
+
+void txn_free(struct txn *t)
+{
+    if (t == NULL)
+        return;
+    clear_envelope(t);
+    for (size_t i = 0; i < t->result_count; i++)
+        free_result(&t->results[i]);
+    free(t->results);
+    free(t->client_name);
+    free(t->helo);
+    free(t->mta_hostname);
+    config_release(t->cfg);
+    free(t);
+}
+
+void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr)
+{
+    free(t->client_name);
+    t->client_name = xstrdup(name && *name ? name : "unknown");
+    if (addr != NULL) {
+        t->have_client_addr = true;
+        t->client_addr = *addr;
+        ipaddr_format(addr, t->client_ip, sizeof t->client_ip);
+    }
+}
+
+void txn_set_helo(struct txn *t, const char *helo)
+{
+    free(t->helo);
+    t->helo = xstrdup(helo ? helo : "");
+}
+
+void txn_add_rcpt(struct txn *t, const char *rcpt)
+{
+    t->rcpts = xrealloc(t->rcpts, (t->rcpt_count + 1) * sizeof *t->rcpts);
+    t->rcpts[t->rcpt_count++] = xstrdup(rcpt);
+}
+
+bool txn_add_header(struct txn *t, const char *name, const char *value)
+{
+    size_t bytes = strlen(name) + strlen(value) + 3;
+    if (t->header_count >= t->cfg->limits.max_headers
+        || t->header_bytes + bytes > t->cfg->limits.max_header_bytes) {
+        t->headers_truncated = true;
+        return false;
+    }
+    t->headers = xrealloc(t->headers, (t->header_count + 1) * sizeof *t->headers);
+    t->headers[t->header_count].name = xstrdup(name);
+    t->headers[t->header_count].value = xstrdup(value);
+    t->header_count++;
+    t->header_bytes += bytes;
+    return true;
+}
+
+void txn_add_body(struct txn *t, const unsigned char *data, size_t len)
+{
+    t->body_bytes += len;
+    uint64_t cap = t->cfg->limits.max_body_buffer;
+    if (t->body_len >= cap) {
+        t->body_truncated = t->body_truncated || len > 0;
+        return;
+    }
+    size_t keep = len;
+    if (t->body_len + keep > cap) {
+        keep = (size_t)(cap - t->body_len);
+        t->body_truncated = true;
+    }
+    t->body = xrealloc(t->body, t->body_len + keep + 1);
+    memcpy(t->body + t->body_len, data, keep);
+    t->body_len += keep;
+    t->body[t->body_len] = '\0';
+}
+
+const char *txn_header(const struct txn *t, const char *name, size_t n)
+{
+    for (size_t i = 0; i < t->header_count; i++) {
+        if (str_ieq(t->headers[i].name, name) && n-- == 0)
+            return t->headers[i].value;
+    }
+    return NULL;
+}
+
+void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+    const struct reply *reply)
+{
+    struct result r = {0};
+    r.symbol = xstrdup(symbol);
+    r.score = score;
+    r.action = action;
+    if (reply != NULL)
+        r.reply = *reply;
+    const struct symbol_override *o = config_symbol(t->cfg, symbol);
+    if (o != NULL) {
+        if (o->has_score)
+            r.score = o->score;
+        if (o->has_action)
+            r.action = o->action;
+        if (o->reply.code != 0 || o->reply.text[0] != '\0')
+            r.reply = o->reply;
+    }
+    t->results = xrealloc(t->results, (t->result_count + 1) * sizeof *t->results);
+    t->results[t->result_count++] = r;
+}
+
+double txn_score(const struct txn *t)
+{
+    double total = 0;
+    for (size_t i = 0; i < t->result_count; i++)
+        total += t->results[i].score;
+    return total;
+}
+
+void txn_add_authres(struct txn *t, const char *method_result)
+{
+    t->authres_methods = xrealloc(t->authres_methods,
+        (t->authres_method_count + 1) * sizeof *t->authres_methods);
+    t->authres_methods[t->authres_method_count++] = xstrdup(method_result);
+}
+
+bool txn_is_outbound(const struct txn *t)
+{
+    return (t->client_flags & CLIENT_INTERNAL) != 0 || t->sasl_user != NULL;
+}

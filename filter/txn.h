@@ -1,0 +1,131 @@
+/* txn.h - one SMTP connection and the transaction in progress on it: connection facts, HELO,
+ * envelope, SASL identity, queue id, headers, the body (buffered only up to a cap) and the
+ * results the checks add. Owned by one thread at a time; nothing here is shared. */
+#ifndef MW_TXN_H
+#define MW_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "verdict.h"
+
+enum stage {
+    STAGE_CONNECT,
+    STAGE_HELO,
+    STAGE_MAIL,
+    STAGE_RCPT,
+    STAGE_HEADERS,     /* end of headers: every header is known */
+    STAGE_EOM,         /* end of message: the body is known */
+    STAGE_COUNT
+};
+
+const char *stage_name(enum stage stage);
+
+/* How the client is classified at connect. */
+#define CLIENT_INTERNAL  0x1u   /* networks.internal */
+#define CLIENT_TRUSTED   0x2u   /* networks.trusted */
+#define CLIENT_SKIP      0x4u   /* networks.skip */
+
+
+
+struct result {
+    char *symbol;
+    double score;
+    enum action action;        /* forced action; ACTION_NONE = score only */
+    struct reply reply;
+    enum stage stage;
+};
+
+struct header_field {
+    char *name;
+    char *value;
+};
+
+struct txn {
+    struct config *cfg;        /* referenced; refreshed at each MAIL FROM */
+
+    /* connection */
+    bool have_client_addr;
+    struct ipaddr client_addr;
+    char client_ip[64];        /* printable, "unknown" without an address */
+    char *client_name;         /* the MTA's name for the client ("[1.2.3.4]" when unknown) */
+    unsigned client_flags;
+    char *helo;
+    char *mta_hostname;        /* macro j */
+    bool non_smtp;             /* local submission (Postfix non_smtpd_milters, sendmail -bs/-t) */
+    unsigned txn_count;        /* transactions seen on this connection */
+
+    /* transaction */
+    bool in_txn;
+    uint64_t started_ms;
+    char *queue_id;
+    char *sender;              /* without <>; "" is the null sender */
+    char *sasl_user;
+    char *sasl_method;
+    char **rcpts;
+    size_t rcpt_count;
+    size_t rcpt_rejected;
+    struct header_field *headers;
+    size_t header_count;
+    uint64_t header_bytes;
+    bool headers_truncated;
+    char *body;                /* the first limits.max_body_buffer bytes */
+    size_t body_len;
+    uint64_t body_bytes;       /* all body bytes seen */
+    bool body_truncated;
+
+    /* results: the first conn_result_count belong to the connection (connect, helo) and
+     * carry over to every transaction on it */
+    struct result *results;
+    size_t result_count;
+    size_t conn_result_count;
+    bool allowed;              /* an ACCEPT was forced: no more checks, deliver */
+    bool conn_allowed;         /* ... at connect or helo: for the whole connection */
+
+    /* incoming Authentication-Results fields: how many, and the 1-based indexes of those that
+     * carry our authserv-id (to delete at the end of the message) */
+    unsigned authres_seen;
+    unsigned *forged_authres;
+    size_t forged_authres_count;
+
+    /* Authentication-Results methods, "spf=pass smtp.mailfrom=example.com" */
+    char **authres_methods;
+    size_t authres_method_count;
+
+    /* the decision once made */
+    struct verdict verdict;
+    enum action pending;       /* quarantine or discard forced before the end of the message */
+    struct reply pending_reply;
+    const char *pending_by;
+    enum action rcpt_refusal;  /* the last refusal of a recipient, for the summary */
+    struct reply rcpt_refusal_reply;
+    bool summary_logged;
+};
+
+struct txn *txn_new(struct config *cfg);
+void txn_free(struct txn *t);
+/* Ends the transaction (after EOM or abort) and keeps the connection facts. */
+void txn_reset(struct txn *t);
+
+void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr);
+void txn_set_helo(struct txn *t, const char *helo);
+void txn_add_rcpt(struct txn *t, const char *rcpt);
+/* Returns false when a limit (count or bytes) was reached; the header is then not kept. */
+bool txn_add_header(struct txn *t, const char *name, const char *value);
+void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
+/* Case-insensitive lookup of the n-th (0-based) header with this name; NULL when absent. */
+const char *txn_header(const struct txn *t, const char *name, size_t n);
+
+/* Adds a symbol. The policy's symbol overrides are applied here, so checks pass only their
+ * defaults. reply may be NULL. */
+void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+    const struct reply *reply);
+double txn_score(const struct txn *t);
+/* Outbound mail: from an internal network or a SASL-authenticated client. */
+bool txn_is_outbound(const struct txn *t);
+void txn_add_authres(struct txn *t, const char *method_result);
+
+#endif

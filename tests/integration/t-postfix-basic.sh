@@ -1,0 +1,103 @@
+#!/bin/bash
+# Postfix + mailwarden: Authentication-Results, access rules (sender, recipient, HELO tempfail),
+# non-SMTP mail (sendmail -C), several transactions on one connection, SASL submission.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cases.sh"
+mw_init t-postfix-basic
+
+dns_start
+mw_port MW_PORT
+mw_policy "$MW_WORK/mailwarden.conf" < <(case_policy_rules)
+mw_start "$MW_WORK/mailwarden.conf"
+sink_start
+pf_start "$MW_PORT"
+
+# a, b, c
+case_authres
+case_sender_reject
+case_recipient_reject
+case_helo_tempfail
+
+# f. Non-SMTP mail: Postfix's sendmail -> pickup -> cleanup -> non_smtpd_milters.
+t_pickup() {
+    local name="postfix: non-SMTP mail (sendmail -C) is delivered with Authentication-Results mw.test"
+    local tok; tok=$(mw_token pickup)
+    local f=$MW_WORK/$tok
+    mw_msg "$f.eml" "$tok"
+    if ! pf_sendmail -f alice@example.test bob@remote.test <"$f.eml" >"$f.out" 2>&1; then
+        fail "$name" "sendmail -C failed: $(head -n 2 "$f.out")"
+    elif ! deliver_ok "$tok" "$f.msg"; then
+        fail "$name" "$MW_WHY"
+    elif [ "$(our_ar_count "$f.msg.hdr")" != 1 ]; then
+        fail "$name" "expected 1 'Authentication-Results: mw.test;' header, found $(our_ar_count "$f.msg.hdr")"
+    else
+        pass "$name"
+    fi
+}
+t_pickup
+
+# g. Three transactions on one SMTP connection; the second from the deny-listed sender.
+t_session() {
+    local name="postfix: 3 transactions on one connection: 1st and 3rd delivered, 2nd (deny-listed) refused"
+    local t1 t2 t3 out=$MW_WORK/session.out
+    t1=$(mw_token sess1) t2=$(mw_token sess2) t3=$(mw_token sess3)
+    "$MW_PY" "$MW_HELPERS/smtp-client.py" session --port "$PF_PORT" \
+        "alice@example.test,bob@remote.test,$t1" \
+        "spammer@bad.test,bob@remote.test,$t2" \
+        "alice@example.test,carol@remote.test,$t3" >"$out" 2>"$MW_WORK/session.err"
+    local r1 r2 r3
+    r1=$(awk -F'\t' -v t="$t1" '$1 == t { print $2 " " $3 }' "$out")
+    r2=$(awk -F'\t' -v t="$t2" '$1 == t { print $2 " " $3 " " $4 }' "$out")
+    r3=$(awk -F'\t' -v t="$t3" '$1 == t { print $2 " " $3 }' "$out")
+    if [ "$r1" != "END 250" ] || [ "$r3" != "END 250" ]; then
+        fail "$name" "1st: '${r1:-no result}', 3rd: '${r3:-no result}', expected END 250 ($(tail -n 1 "$MW_WORK/session.err"))"
+    elif [ "$r2" != "MAIL 550 5.7.1 Sender spammer blocked by test policy" ]; then
+        fail "$name" "2nd: '${r2:-no result}', expected 'MAIL 550 5.7.1 Sender spammer blocked by test policy'"
+    elif ! deliver_ok "$t1" "$MW_WORK/$t1.msg" || ! deliver_ok "$t3" "$MW_WORK/$t3.msg"; then
+        fail "$name" "$MW_WHY"
+    elif ! not_delivered "$t2"; then
+        fail "$name" "$MW_WHY"
+    elif [ "$(our_ar_count "$MW_WORK/$t1.msg.hdr")" != 1 ] || [ "$(our_ar_count "$MW_WORK/$t3.msg.hdr")" != 1 ]; then
+        fail "$name" "each delivered message should carry exactly 1 'Authentication-Results: mw.test;' (1st: $(our_ar_count "$MW_WORK/$t1.msg.hdr"), 3rd: $(our_ar_count "$MW_WORK/$t3.msg.hdr"))"
+    else
+        pass "$name"
+    fi
+}
+t_session
+
+# h. AUTH PLAIN as alice: delivered; mailwarden's summary line for that queue id says
+#    action=accept and names the SASL user.
+t_sasl() {
+    local name="postfix: AUTH PLAIN submission delivered; summary line has qid, action=accept, sasl user alice"
+    local tok; tok=$(mw_token sasl)
+    local f=$MW_WORK/$tok qid
+    mw_msg "$f.eml" "$tok"
+    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml" \
+        --auth PLAIN --auth-user alice --auth-password alice-secret
+    local rc=$?
+    qid=$(swaks_queued_id "$f.out")
+    if [ "$rc" != 0 ] || [ -z "$qid" ]; then
+        fail "$name" "swaks exit $rc, queue id '${qid}': $(swaks_errors "$f.out" | head -n 1)"
+    elif ! deliver_ok "$tok" "$f.msg"; then
+        fail "$name" "$MW_WHY"
+    elif ! grep -qE "$qid: client=.*sasl_method=PLAIN, sasl_username=alice" "$PF_DIR/maillog"; then
+        fail "$name" "Postfix did not log an authenticated session for $qid"
+    elif ! mw_wait_until 10 grep -qE "qid=$qid( |$)" "$MW_LOG"; then
+        fail "$name" "no line with qid=$qid in mailwarden's log"
+    else
+        local line; line=$(grep -E "qid=$qid( |$)" "$MW_LOG" | tail -n 1)
+        printf '%s\n' "$line" >"$f.summary"
+        if ! grep -qE '(^| )action=accept( |$)' "$f.summary"; then
+            fail "$name" "summary line lacks action=accept: $line"
+        elif ! grep -qE '(^| )(sasl|sasl_user|sasl_username|auth|user)=<?alice(@mta\.test)?>?( |$)' "$f.summary"; then
+            fail "$name" "summary line does not name the SASL user (sasl=alice): $line"
+        elif ! grep -qE '(^| )from=<alice@example\.test>' "$f.summary"; then
+            fail "$name" "summary line lacks from=<alice@example.test>: $line"
+        else
+            pass "$name"
+        fi
+    fi
+}
+t_sasl
+
+mw_finish "postfix-basic: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
