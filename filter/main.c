@@ -85,7 +85,10 @@ static void reload(void)
 
 static void stop(void)
 {
-    milter_stop();
+    struct config *cfg = config_current();
+    uint64_t grace = cfg ? cfg->milter.shutdown_grace_ms : 30000;
+    config_release(cfg);
+    milter_shutdown(grace);
 }
 
 static void stop_now(void)
@@ -155,22 +158,12 @@ int main(int argc, char **argv)
         return 71;
     if (!daemon_drop_privileges(cfg))
         return 77;
-    uint64_t grace = cfg->milter.shutdown_grace_ms;
     log_info("mailwarden %s listening on %s (policy %s, %zu file%s)", PACKAGE_VERSION,
         cfg->milter.socket, config_file, cfg->file_count, cfg->file_count == 1 ? "" : "s");
     config_install(cfg);
 
     bool ok = milter_run();
     struct config *last = config_current();
-    if (last != NULL) {
-        grace = last->milter.shutdown_grace_ms;
-        config_release(last);
-    }
-    unsigned left = milter_wait_idle(now_ms() + grace);
-    if (left > 0)
-        log_warn("%u transaction%s still in flight after milter.shutdown_grace; the MTA keeps "
-                 "or retries them", left, left == 1 ? "" : "s");
-    last = config_current();
     if (last != NULL) {
         daemon_remove_pidfile(last);
         config_release(last);

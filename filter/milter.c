@@ -27,6 +27,8 @@ static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t counter_changed = PTHREAD_COND_INITIALIZER;
 static unsigned connections_open;
 static unsigned transactions_in_flight;
+static bool shutting_down;          /* guarded by counter_lock */
+static uint64_t shutdown_deadline_ms;
 
 static void count_transaction(int delta)
 {
@@ -107,6 +109,19 @@ static sfsistat answer(SMFICTX *ctx, struct txn *t, enum action action)
     return SMFIS_CONTINUE;
 }
 
+static bool is_shutting_down(void)
+{
+    pthread_mutex_lock(&counter_lock);
+    bool stopping = shutting_down;
+    pthread_mutex_unlock(&counter_lock);
+    return stopping;
+}
+
+static void refuse_while_stopping(SMFICTX *ctx)
+{
+    smfi_setreply(ctx, "451", "4.3.2", "Mail filter restarting, try again later");
+}
+
 static struct milter_conn *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
@@ -174,10 +189,16 @@ static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     if (cfg == NULL)
         return on_error();
     pthread_mutex_lock(&counter_lock);
+    bool stopping = shutting_down;
     bool too_many = connections_open >= cfg->milter.max_connections;
-    if (!too_many)
+    if (!too_many && !stopping)
         connections_open++;
     pthread_mutex_unlock(&counter_lock);
+    if (stopping) {
+        config_release(cfg);
+        refuse_while_stopping(ctx);
+        return SMFIS_TEMPFAIL;
+    }
     if (too_many) {
         log_warn("more than milter.max_connections (%u) connections: tempfail for %s",
             cfg->milter.max_connections, hostname ? hostname : "unknown");
@@ -219,6 +240,11 @@ static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
     if (c == NULL)
         return on_error();
     struct txn *t = c->t;
+    end_transaction(c);
+    if (is_shutting_down()) {
+        refuse_while_stopping(ctx);
+        return SMFIS_TEMPFAIL;
+    }
     char *sender = smtp_addr_strip(argv[0] ? argv[0] : "");
     const char *user = smfi_getsymval(ctx, "{auth_authen}");
     const char *method = smfi_getsymval(ctx, "{auth_type}");
@@ -407,15 +433,22 @@ bool milter_run(void)
     return smfi_main() == MI_SUCCESS;
 }
 
-void milter_stop(void)
-{
-    smfi_stop();
-}
-
-unsigned milter_wait_idle(uint64_t deadline_ms)
+unsigned milter_in_flight(void)
 {
     pthread_mutex_lock(&counter_lock);
-    while (transactions_in_flight > 0 && now_ms() < deadline_ms) {
+    unsigned n = transactions_in_flight;
+    pthread_mutex_unlock(&counter_lock);
+    return n;
+}
+
+/* Waits for the transactions in flight, then stops libmilter's loop. Debian's libmilter
+ * serves sessions from a worker pool that stops with the loop, so the loop must not be
+ * stopped while a transaction is still going. */
+static void *drain_then_stop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&counter_lock);
+    while (transactions_in_flight > 0 && now_ms() < shutdown_deadline_ms) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000000L;
@@ -427,5 +460,32 @@ unsigned milter_wait_idle(uint64_t deadline_ms)
     }
     unsigned left = transactions_in_flight;
     pthread_mutex_unlock(&counter_lock);
-    return left;
+    if (left > 0)
+        log_warn("%u transaction%s still in flight after milter.shutdown_grace; the MTA keeps "
+                 "or retries them", left, left == 1 ? "" : "s");
+    else
+        log_info("no transaction in flight: stopping");
+    smfi_stop();
+    return NULL;
+}
+
+void milter_shutdown(uint64_t grace_ms)
+{
+    pthread_mutex_lock(&counter_lock);
+    bool already = shutting_down;
+    shutting_down = true;
+    shutdown_deadline_ms = now_ms() + grace_ms;
+    unsigned n = transactions_in_flight;
+    pthread_mutex_unlock(&counter_lock);
+    if (already)
+        return;
+    log_info("new connections and transactions get 451 4.3.2 from now on; waiting for %u in flight (at most %llu ms)",
+        n, (unsigned long long)grace_ms);
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, drain_then_stop, NULL) != 0) {
+        log_err("cannot start the shutdown thread: stopping now");
+        smfi_stop();
+        return;
+    }
+    pthread_detach(tid);
 }

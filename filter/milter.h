@@ -13,10 +13,11 @@
 bool milter_setup(const struct config *cfg);
 /* Runs libmilter's accept loop until milter_stop(); returns false on a libmilter failure. */
 bool milter_run(void);
-/* Stops accepting connections; transactions in flight go on. Safe from any thread. */
-void milter_stop(void);
-/* Waits until no transaction is in flight or the deadline (now_ms()) passes; returns the
- * number still in flight. */
-unsigned milter_wait_idle(uint64_t deadline_ms);
+/* Begins a graceful stop: new connections and new transactions get a 4xx from now on, the
+ * transactions in flight go on; once none is left, or grace_ms has passed, libmilter's loop
+ * is stopped and milter_run() returns. Returns at once; safe from any thread. */
+void milter_shutdown(uint64_t grace_ms);
+/* How many transactions are in flight now. */
+unsigned milter_in_flight(void);
 
 #endif

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2317
 # tests/integration/lib.sh - fixtures for the integration tests: a private Postfix, a private
 # Sendmail, a sink that keeps every delivered message, a stub DNS server and mailwarden itself.
 #
@@ -33,6 +34,8 @@ MW_WORK=""            # this test's scratch directory (removed on exit)
 MW_CLEANUP=()         # commands run in reverse order on exit
 MW_PORTS_USED=" "
 MW_FAILED=0           # number of FAIL lines this test printed
+MW_LOG=""             # mailwarden's stderr
+MW_PID=""
 
 # ---------------------------------------------------------------------------------------------
 # results
@@ -97,6 +100,10 @@ mw_cleanup() {
         eval "${MW_CLEANUP[$i]}" || true
     done
     MW_CLEANUP=()
+    # A test that ended early (die) did not look for sanitizer reports: do it here.
+    if [ -n "${MW_LOG:-}" ] && [ -f "$MW_LOG" ] && [ "$MW_SAN_CHECKED" != 1 ]; then
+        mw_sanitizer_clean 2>/dev/null || fail "$MW_TEST: sanitizer report in mailwarden's log" "$MW_WHY"
+    fi
     mw_collect_logs
     if [ -n "$MW_WORK" ] && [ -d "$MW_WORK" ]; then
         if [ "${MW_KEEP:-0}" = 1 ]; then
@@ -410,6 +417,7 @@ sm_start() { # MILTER_PORT
     printf '127.0.0.1 localhost mta.test\n::1 localhost mta.test\n' >"$SM_DIR/etc/hosts"
     printf 'nameserver 127.0.0.1\n' >"$SM_DIR/etc/resolv.conf"
     : >"$SM_DIR/etc/helpfile"
+    : >"$SM_DIR/etc/nolog"
     local m
     {
         echo "divert(-1)"
@@ -447,19 +455,34 @@ sm_start() { # MILTER_PORT
         hostname mta.test
         mount --bind "$1/etc/hosts" /etc/hosts
         mount --bind "$1/etc/resolv.conf" /etc/resolv.conf
+        # keep its syslog lines out of the host log (it has no log file of its own)
+        if [ -e /dev/log ]; then mount --bind "$1/etc/nolog" /dev/log || true; fi
         exec "$2" -C "$1/sendmail.cf" -bD -q30s -X "$1/traffic.log" -L sm-mta-test
     ' sm "$SM_DIR" "$SM_BIN" >>"$SM_DIR/sendmail.log" 2>&1 &
     SM_PID=$!
+    SM_MNTNS=""
     mw_on_exit sm_stop
+    # The namespace is ours once the pid runs sendmail (unshare and sh exec into it).
+    sm_in_own_ns() {
+        local ns; ns=$(readlink "/proc/$SM_PID/ns/mnt" 2>/dev/null) || return 0
+        [ "$ns" != "$(readlink /proc/self/ns/mnt)" ] && [ "$(readlink "/proc/$SM_PID/exe")" = "$SM_BIN" ]
+    }
+    mw_wait_until 10 sm_in_own_ns
+    if ! mw_pid_gone "$SM_PID"; then
+        SM_MNTNS=$(readlink "/proc/$SM_PID/ns/mnt")
+        [ "$SM_MNTNS" != "$(readlink /proc/self/ns/mnt)" ] || SM_MNTNS=""
+    fi
     mw_wait_listen "$SM_PORT" 30 || die "sendmail does not listen on $SM_PORT: $(tail -n 5 "$SM_DIR/sendmail.log")"
     MTA=sendmail MTA_PORT=$SM_PORT
 }
 
-# Our sendmail's processes: the daemon and the children it forked (same binary, by pid).
+# Our sendmail's processes: the daemon and every child it forked, found by the private mount
+# namespace they share (nothing else lives in it).
 sm_pids() {
+    [ -n "${SM_MNTNS:-}" ] || return 0
     local p
     for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/exe" 2>/dev/null)" = "$SM_BIN" ] && echo "${p#/proc/}"
+        [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$SM_MNTNS" ] && echo "${p#/proc/}"
     done
 }
 
@@ -555,7 +578,7 @@ mw_term() { kill -TERM "$MW_PID"; }
 mw_wait_exit() {
     mw_wait_until "${1:-40}" mw_pid_gone "$MW_PID" || return 1
     wait "$MW_PID"; MW_EXIT=$?
-    MW_PID_DONE=$MW_PID; MW_PID=""
+    MW_PID=""
     return 0
 }
 # mw_stop: SIGTERM and wait; 0 when it exited with status 0 and within the time.
@@ -574,23 +597,33 @@ mw_stop() {
 }
 mw_stop_quiet() { mw_stop >/dev/null 2>&1 || true; }
 
-# mw_sanitizer_clean: 1 when the daemon's log holds a sanitizer report.
+# mw_sanitizer_clean: 1 when the daemon's log holds a sanitizer report. Once a test has checked
+# after the daemon stopped, the exit trap does not check again.
+MW_SAN_CHECKED=0
 mw_sanitizer_clean() {
+    [ -n "${MW_PID:-}" ] || MW_SAN_CHECKED=1
     assert_not_contains "$MW_LOG" 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer'
 }
 
 # mw_finish NAME: the last check of a test file: the daemon is still running, stops on SIGTERM
 # with status 0, and its log has no sanitizer report.
 mw_finish() {
-    local name=$1
+    local name=$1 why=""
     if ! mw_alive; then
-        fail "$name" "mailwarden died during the test: $(tail -n 3 "$MW_LOG" | tr '\n' ' ')"
-    elif mw_stop && mw_sanitizer_clean; then
+        why="mailwarden died during the test"
+        if [ -n "${MW_PID:-}" ]; then
+            wait "$MW_PID"; MW_EXIT=$?; MW_PID=""
+            why="$why (exit status $MW_EXIT)"
+        fi
+    elif ! mw_stop; then
+        why=$MW_WHY
+    fi
+    mw_sanitizer_clean 2>/dev/null || why="${why:+$why; }$MW_WHY"
+    if [ -z "$why" ]; then
         pass "$name"
     else
-        fail "$name" "$MW_WHY"
+        fail "$name" "$why; log: $(tail -n 3 "$MW_LOG" | tr '\n' ' ')"
     fi
-    mw_sanitizer_clean >/dev/null 2>&1 || true
 }
 
 # ---------------------------------------------------------------------------------------------

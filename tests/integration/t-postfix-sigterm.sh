@@ -13,7 +13,7 @@ SENT=$((CONNS * PER_CONN))
 
 dns_start
 mw_port MW_PORT
-MW_GRACE=20s mw_policy "$MW_WORK/mailwarden.conf" < <(case_policy_rules)
+MW_GRACE=10s mw_policy "$MW_WORK/mailwarden.conf" < <(case_policy_rules)
 mw_start "$MW_WORK/mailwarden.conf"
 sink_start
 pf_start "$MW_PORT"
@@ -56,7 +56,7 @@ total=$(grep -c . "$OUT")
 note "sent $SENT: $accepted accepted, $tempfail tempfailed, $((total - accepted - tempfail)) other"
 
 lost="" dup=""
-while IFS=$'\t' read -r tok res code text qid; do
+while IFS=$'\t' read -r tok res _code _text qid; do
     if [ "$res" = accepted ]; then
         if [ -z "$(sink_find "$tok")" ] && ! { [ -n "$qid" ] && pf_in_queue "$qid"; }; then
             lost="$lost $tok($qid)"

@@ -1,0 +1,119 @@
+#!/bin/bash
+# tests/run-all.sh - the project's one test command (README.md; .ci/run calls it). On a fresh
+# Debian 12 machine, as root: installs what is needed, builds with -Werror, runs the unit tests
+# and the integration tests (real Postfix, real Sendmail), builds again with AddressSanitizer +
+# UBSan and runs both again, then `make distcheck`. Ends with one line: N passed, N failed.
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=${MW_TEST_OUT:-$src/_test}
+passed=0
+failed=0
+failures=()
+
+note() { printf '== %s\n' "$*"; }
+count_pass() { passed=$((passed + $1)); }
+count_fail() { failed=$((failed + $1)); [ "$1" -gt 0 ] && failures+=("$2"); }
+
+"$src/tests/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+(cd "$src" && autoreconf -fi >/dev/null 2>&1) || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+mkdir -p "$out"
+
+# Counts the cmocka cases of a build's unit tests; a test program that died before cmocka's
+# summary counts as one failure.
+count_unit_tests() {
+    local build=$1 label=$2 check_rc=$3 ok=0 bad=0 trs log
+    for trs in "$build"/tests/unit/*.trs; do
+        [ -e "$trs" ] || continue
+        log=${trs%.trs}.log
+        local o f
+        o=$(grep -c '^\[       OK \]' "$log" || true)
+        f=$(grep -c '^\[  FAILED  \] [a-z]' "$log" || true)
+        if grep -q '^:test-result: SKIP' "$trs"; then
+            echo "SKIP: $label $(basename "${trs%.trs}"): $(grep -m1 SKIP "$log")"
+            continue
+        fi
+        if grep -qE '^:test-result: (FAIL|ERROR)' "$trs" && [ "$f" -eq 0 ]; then
+            f=1
+            echo "FAIL: $label $(basename "${trs%.trs}") died:"
+            tail -20 "$log"
+        fi
+        ok=$((ok + o))
+        bad=$((bad + f))
+        [ "$f" -gt 0 ] && grep -E '^\[  (FAILED|ERROR)' "$log" | sed "s|^|$label $(basename "${trs%.trs}"): |"
+    done
+    if [ "$check_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+        echo "FAIL: $label make check exited $check_rc:"
+        tail -30 "$build/check.out"
+        bad=1
+    fi
+    echo "$label unit tests: $ok passed, $bad failed"
+    count_pass "$ok"
+    count_fail "$bad" "$label unit tests"
+}
+
+# Runs the integration suite against a build; reads its closing "N passed, N failed" line.
+run_integration() {
+    local build=$1 label=$2 log="$out/integration-$2.log"
+    note "$label: integration tests (real Postfix and Sendmail)"
+    MW_BUILDDIR=$build bash "$src/tests/integration/run.sh" >"$log" 2>&1
+    local rc=$?
+    grep -E '^(PASS|FAIL|SKIP):' "$log" | sed "s|^|$label |"
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    if [ -z "$line" ]; then
+        echo "$label integration: no summary line (exit $rc); tail of $log:"
+        tail -30 "$log"
+        count_fail 1 "$label integration"
+        return
+    fi
+    local p f
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    [ "$f" -gt 0 ] && tail -60 "$log"
+    count_pass "$p"
+    count_fail "$f" "$label integration"
+}
+
+build() {
+    local dir=$1 label=$2
+    shift 2
+    note "$label: configure $* && make"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if ! (cd "$dir" && "$src/configure" --enable-werror "$@" >configure.out 2>&1 \
+          && make -j2 >make.out 2>&1); then
+        tail -40 "$dir/configure.out" "$dir/make.out" 2>/dev/null
+        count_fail 1 "$label build"
+        return 1
+    fi
+    count_pass 1
+    note "$label: make check"
+    (cd "$dir" && make -j2 check >check.out 2>&1)
+    count_unit_tests "$dir" "$label" $?
+    return 0
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if build "$out/build" plain; then
+    run_integration "$out/build" plain
+fi
+if build "$out/build-asan" asan --enable-sanitizers; then
+    # the daemon's threads outlive main() when it stops; leaks there are not ours to judge
+    ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 run_integration "$out/build-asan" asan
+fi
+
+note "make distcheck"
+if (cd "$out/build" && make distcheck >distcheck.out 2>&1); then
+    echo "PASS: make distcheck"
+    count_pass 1
+else
+    tail -40 "$out/build/distcheck.out"
+    count_fail 1 "make distcheck"
+fi
+
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
