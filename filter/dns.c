@@ -299,11 +299,23 @@ static bool configure(struct ub_ctx *ctx, const struct config *cfg, char *why, s
     if (!set_option(ctx, "do-not-query-localhost:", "no", why, why_size))
         return false;
     /* Unbound answers reverse lookups of the private ranges (RFC 1918 and the like) itself,
-     * with NXDOMAIN, unless told; the site's resolver knows its own networks better. Other
-     * built-in zones stay: localhost, the TEST-NET reverse zones, .test, .invalid, .onion. */
+     * with NXDOMAIN, unless told; the site's resolver knows its own networks better. */
     if (!set_option(ctx, "unblock-lan-zones:", "yes", why, why_size)
         || !set_option(ctx, "insecure-lan-zones:", "yes", why, why_size))
         return false;
+    /* Likewise .test and the documentation networks' reverse zones (RFC 6761, RFC 5737,
+     * RFC 3849): sites and test beds serve them; forward them too ("transparent": unbound
+     * 1.17 still answers a built-in zone marked "nodefault" itself). localhost, .invalid and
+     * .onion stay answered by unbound itself. */
+    static const char *const forwarded_special_zones[] = {
+        "test. transparent", "2.0.192.in-addr.arpa. transparent",
+        "100.51.198.in-addr.arpa. transparent", "113.0.203.in-addr.arpa. transparent",
+        "8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+    };
+    for (size_t i = 0; i < sizeof forwarded_special_zones / sizeof forwarded_special_zones[0]; i++) {
+        if (!set_option(ctx, "local-zone:", forwarded_special_zones[i], why, why_size))
+            return false;
+    }
     if (cfg->dns.use_hosts) {
         rc = ub_ctx_hosts(ctx, NULL);
         if (rc != 0) {

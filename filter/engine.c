@@ -197,6 +197,10 @@ static void decide_by_score(struct txn *t)
 {
     const struct config *cfg = t->cfg;
     double score = txn_score(t);
+    if (t->client_flags & CLIENT_TRUSTED) {
+        t->verdict.action = ACTION_ACCEPT;   /* inbound checks never refuse a trusted relay */
+        return;
+    }
     if (cfg->actions.reject > 0 && score >= cfg->actions.reject)
         decide(t, ACTION_REJECT, &cfg->actions.reject_reply, "score");
     else if (cfg->actions.tempfail > 0 && score >= cfg->actions.tempfail)

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,9 +17,22 @@ static bool log_to_stderr = true;
 static bool log_to_syslog = false;
 static int log_level = LOG_INFO;
 
+/* Under systemd both syslog and stderr reach the journal; JOURNAL_STREAM names the stream
+ * stderr is connected to ("dev:ino"), and then one copy is enough. */
+static bool stderr_is_journal(void)
+{
+    const char *stream = getenv("JOURNAL_STREAM");
+    struct stat st;
+    if (stream == NULL || fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    char mine[64];
+    snprintf(mine, sizeof mine, "%lu:%lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    return strcmp(stream, mine) == 0;
+}
+
 void log_open(const char *ident, int facility, bool to_stderr, bool to_syslog)
 {
-    log_to_stderr = to_stderr;
+    log_to_stderr = to_stderr && !(to_syslog && stderr_is_journal());
     log_to_syslog = to_syslog;
     if (to_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, facility);

@@ -22,12 +22,13 @@ mkdir -p "$out"
 # summary counts as one failure.
 count_unit_tests() {
     local build=$1 label=$2 check_rc=$3 ok=0 bad=0 trs log
-    for trs in "$build"/tests/unit/*.trs; do
+    for trs in "$build"/tests/unit/*.trs "$build"/tests/cli/*.trs; do
         [ -e "$trs" ] || continue
         log=${trs%.trs}.log
         local o f
-        o=$(grep -c '^\[       OK \]' "$log" || true)
-        f=$(grep -c '^\[  FAILED  \] [a-z]' "$log" || true)
+        # cmocka cases, and the "ok - " / "not ok - " lines of the shell tests
+        o=$(grep -cE '^(\[       OK \]|ok - )' "$log" || true)
+        f=$(grep -cE '^(\[  FAILED  \] [a-z]|not ok - )' "$log" || true)
         if grep -q '^:test-result: SKIP' "$trs"; then
             echo "SKIP: $label $(basename "${trs%.trs}"): $(grep -m1 SKIP "$log")"
             continue
@@ -39,7 +40,7 @@ count_unit_tests() {
         fi
         ok=$((ok + o))
         bad=$((bad + f))
-        [ "$f" -gt 0 ] && grep -E '^\[  (FAILED|ERROR)' "$log" | sed "s|^|$label $(basename "${trs%.trs}"): |"
+        [ "$f" -gt 0 ] && grep -E '^(\[  (FAILED|ERROR)|not ok - )' "$log" | sed "s|^|$label $(basename "${trs%.trs}"): |"
     done
     if [ "$check_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
         echo "FAIL: $label make check exited $check_rc:"

@@ -1,0 +1,154 @@
+#!/bin/bash
+# tests/cli/test-cli.sh - what an admin sees from the command line: `mailwarden -t` on good and
+# broken policies (exit status, file:line: option: reason lines), and `mailwarden-check`
+# (verdict, reply, symbols, header edits, exit status per action, --dns-lookup through a real
+# DNS server on loopback). Run by `make check` with MW_BUILDDIR and MW_SRCDIR set.
+set -u
+build=${MW_BUILDDIR:-.}
+src=${MW_SRCDIR:-.}
+mw="$build/filter/mailwarden"
+check="$build/filter/mailwarden-check"
+work=$(mktemp -d)
+dns_pid=""
+cleanup() {
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0 failed=0
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+# expect NAME STATUS OUTPUT-FILE PATTERN... : the exit status and every pattern must match
+expect() {
+    local name=$1 want=$2 got=$3 file=$4
+    shift 4
+    if [ "$got" != "$want" ]; then
+        not_ok "$name" "exit status $got, expected $want; output: $(head -c 600 "$file")"
+        return
+    fi
+    for pattern in "$@"; do
+        if ! grep -qE -- "$pattern" "$file"; then
+            not_ok "$name" "no line matches /$pattern/ in: $(head -c 600 "$file")"
+            return
+        fi
+    done
+    ok "$name"
+}
+
+# --- mailwarden -t ---
+"$mw" -t -c "$src/policies/mailwarden.conf" >"$work/out" 2>&1
+expect "the shipped policy passes -t" 0 $? "$work/out" "^mailwarden: policy OK" "socket inet:8891@127.0.0.1"
+
+mkdir -p "$work/p/policies.d"
+cat >"$work/p/mailwarden.conf" <<'POLICY'
+include = [ "policies.d/*.conf" ]
+milter: {
+  socket = "inet:127.0.0.1:8891"
+  timout = "30s"
+}
+networks: { internal = [ "10.1.2.3/8" ] }
+POLICY
+printf 'access = (\n  { name = "x"; match = "sendr"; values = [ "a@b" ] }\n)\n' >"$work/p/policies.d/20-access.conf"
+"$mw" -t -c "$work/p/mailwarden.conf" >"$work/out" 2>&1
+expect "-t names file, line, option and fix of every error, in main and included files" 1 $? "$work/out" \
+    "mailwarden.conf:3: milter.socket: .*inet:PORT@HOST" \
+    "mailwarden.conf:4: milter.timout: unknown option in section milter; did you mean timeout\\?" \
+    "mailwarden.conf:6: networks.internal: \"10.1.2.3/8\": address has bits set" \
+    "20-access.conf:2: access\\[1\\].match: unknown key \"sendr\"" \
+    "^mailwarden: 4 errors in the policy files"
+
+printf 'milter: {\n  socket = "inet:8891@127.0.0.1"\n  backlog = 10\n' >"$work/broken.conf"
+"$mw" -t -c "$work/broken.conf" >"$work/out" 2>&1
+expect "-t reports a syntax error with its line" 1 $? "$work/out" "broken.conf:4: -: syntax error"
+
+"$mw" -t -c "$work/missing.conf" >"$work/out" 2>&1
+expect "-t on a missing file names it" 1 $? "$work/out" "missing.conf: -: cannot read the file: No such file"
+
+"$mw" -x >"$work/out" 2>&1
+expect "an unknown option prints usage" 64 $? "$work/out" "^usage: mailwarden"
+
+# --- mailwarden-check ---
+cat >"$work/check.conf" <<'POLICY'
+authres: { authserv_id = "mw.test" }
+networks: { internal = [ "192.0.2.0/24" ]; skip = [ "198.51.100.99" ] }
+access = (
+  { name = "blocked"; match = "sender"; values = [ "spammer@bad.test" ];
+    reply = "550 5.7.1 Sender blocked by test policy" },
+  { name = "slow"; match = "helo"; values = [ ".slow.test" ]; action = "tempfail";
+    reply = "451 4.7.1 Slow down" },
+  { name = "nobody"; match = "recipient"; values = [ "nobody@x.test" ] },
+  { name = "hold"; match = "sender_domain"; values = [ "hold.test" ]; action = "quarantine" },
+  { name = "suspect"; match = "sender_domain"; values = [ "suspect.test" ]; action = "score"; score = 20.0 }
+)
+POLICY
+printf 'From: a@ok.test\r\nAuthentication-Results: mw.test; spf=pass\r\nAuthentication-Results: other.example; dkim=pass\r\nSubject: hi\r\n\r\nbody\r\n' >"$work/msg.eml"
+args=(-c "$work/check.conf" --client-ip 203.0.113.5 --helo mx.ok.test --rcpt bob@x.test)
+
+"$check" "${args[@]}" --from a@ok.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: accepted mail, forged A-R deleted, ours inserted" 0 $? "$work/out" \
+    "^action: accept" "delete Authentication-Results #1" "insert Authentication-Results: mw.test; none"
+if grep -q "delete Authentication-Results #2" "$work/out"; then
+    not_ok "check: the foreign A-R is kept" "it was deleted"
+else
+    ok "check: the foreign A-R is kept"
+fi
+
+"$check" "${args[@]}" --from spammer@bad.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: deny-listed sender rejected with the policy's reply" 1 $? "$work/out" \
+    "^action: reject" "^reply: 550 5.7.1 Sender blocked by test policy" "ACCESS_BLOCKED 0.0 reject \\(mail\\)"
+
+"$check" -c "$work/check.conf" --client-ip 203.0.113.5 --helo mx.slow.test --from a@ok.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: HELO rule tempfails" 2 $? "$work/out" "^action: tempfail" "^reply: 451 4.7.1 Slow down"
+
+"$check" "${args[@]}" --from a@hold.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: quarantine" 3 $? "$work/out" "^action: quarantine"
+
+"$check" "${args[@]}" --from a@suspect.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: a score over actions.reject rejects with the spam reply" 1 $? "$work/out" \
+    "^action: reject" "^reply: 550 5.7.1 Message rejected as spam" "^score: 20.0"
+
+"$check" -c "$work/check.conf" --client-ip 203.0.113.5 --from a@ok.test --rcpt nobody@x.test --rcpt bob@x.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: a recipient rule refuses only that recipient" 0 $? "$work/out" \
+    "^rcpt <nobody@x.test> refused: 550 5.7.1" "^action: accept"
+
+"$check" -c "$work/check.conf" --client-ip 198.51.100.99 --from spammer@bad.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: a client in networks.skip is left alone" 0 $? "$work/out" "in networks.skip"
+
+"$check" -c "$work/check.conf" --client-ip 192.0.2.7 --from a@ok.test "$work/msg.eml" >"$work/out" 2>&1
+expect "check: an internal client is marked and gets no spam headers" 0 $? "$work/out" "NETWORK_INTERNAL"
+if grep -q "X-Spam" "$work/out"; then not_ok "check: no X-Spam headers on outbound mail" "found"; else ok "check: no X-Spam headers on outbound mail"; fi
+
+printf 'Subject: \x01\x02\r\nX-Bin: \xff\xfe\r\n\r\n\x00\x00binary\x00\r\n' >"$work/bad.eml"
+"$check" "${args[@]}" --from a@ok.test "$work/bad.eml" >"$work/out" 2>&1
+expect "check: NUL bytes and 8-bit junk get a decision" 0 $? "$work/out" "^action: accept"
+
+"$check" -c "$work/check.conf" --client-ip not-an-ip "$work/msg.eml" >"$work/out" 2>&1
+expect "check: a bad --client-ip is a usage error" 64 $? "$work/out" "is not an IP address"
+
+"$check" -c "$work/broken.conf" "$work/msg.eml" >"$work/out" 2>&1
+expect "check: a broken policy is exit 78 with the error line" 78 $? "$work/out" "broken.conf:4: -: syntax error"
+
+"$check" -c "$work/check.conf" "$work/nonexistent.eml" >"$work/out" 2>&1
+expect "check: an unreadable message is exit 66" 66 $? "$work/out" "cannot read"
+
+# --- --dns-lookup through a real DNS server on loopback ---
+if /usr/bin/python3 -c 'import dnslib' 2>/dev/null; then
+    printf 'mw.test A 192.0.2.10\nmw.test TXT "v=spf1 " "-all"\nslow.mw.test TIMEOUT\n' >"$work/zone"
+    /usr/bin/python3 "$src/tests/tools/dnsserver.py" --port 0 --port-file "$work/port" --zone "$work/zone" 2>"$work/dns.err" &
+    dns_pid=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+    port=$(cat "$work/port" 2>/dev/null)
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ]; timeout = "500ms" }\n' "$port" >"$work/dns.conf"
+    "$check" -c "$work/dns.conf" --dns-lookup mw.test/TXT >"$work/out" 2>&1
+    expect "check --dns-lookup TXT through the configured resolver" 0 $? "$work/out" "^status=ok rcode=0" "^v=spf1 -all$"
+    "$check" -c "$work/dns.conf" --dns-lookup nothere.mw.test/A >"$work/out" 2>&1
+    expect "check --dns-lookup NXDOMAIN" 1 $? "$work/out" "^status=nxdomain rcode=3"
+    "$check" -c "$work/dns.conf" --dns-lookup slow.mw.test/A >"$work/out" 2>&1
+    expect "check --dns-lookup gives a timeout within dns.timeout" 1 $? "$work/out" "^status=timeout"
+else
+    echo "SKIP: --dns-lookup tests: python3-dnslib not installed"
+fi
+
+echo "# $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
