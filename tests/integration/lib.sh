@@ -244,7 +244,12 @@ sink_get() {
 # Postfix: a private instance in $PF_DIR, SMTP on $PF_PORT, relaying everything to the sink.
 
 pf_start() { # MILTER_PORT
-    local milter_port=$1
+    local milter_port=$1 milter
+    # a port number, or a whole Postfix milter address such as unix:/path
+    case $milter_port in
+        *:*) milter=$milter_port ;;
+        *) milter=inet:127.0.0.1:$milter_port ;;
+    esac
     PF_DIR=$MW_WORK/pf
     mkdir -p "$PF_DIR"/{etc/sasl,spool,data,sasl}
     chmod 755 "$PF_DIR" "$PF_DIR/etc" "$PF_DIR/spool"
@@ -276,8 +281,8 @@ smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
 smtpd_sasl_security_options = noanonymous
 smtpd_sasl_local_domain = \$myhostname
-smtpd_milters = inet:127.0.0.1:$milter_port
-non_smtpd_milters = inet:127.0.0.1:$milter_port
+smtpd_milters = $milter
+non_smtpd_milters = $milter
 milter_default_action = tempfail
 milter_protocol = 6
 biff = no
@@ -564,13 +569,20 @@ mw_start() {
     MW_PID=$!
     MW_EXIT=""
     mw_on_exit mw_stop_quiet
-    local port=$MW_PORT
+    local port=${MW_SOCKET_PATH:-$MW_PORT}
     if ! mw_wait_until 20 mw_ready "$port"; then
         mw_pid_gone "$MW_PID" && { wait "$MW_PID"; MW_EXIT=$?; }
         die "mailwarden did not listen on $port (exit ${MW_EXIT:-none}): $(tail -n 5 "$MW_LOG")"
     fi
 }
-mw_ready() { ! mw_pid_gone "$MW_PID" && mw_port_listening "$1"; }
+# $1 is a TCP port or the path of a unix socket
+mw_ready() {
+    ! mw_pid_gone "$MW_PID" || return 1
+    case $1 in
+        /*) [ -S "$1" ] ;;
+        *) mw_port_listening "$1" ;;
+    esac
+}
 mw_alive() { [ -n "${MW_PID:-}" ] && ! mw_pid_gone "$MW_PID"; }
 mw_hup() { kill -HUP "$MW_PID"; }
 mw_term() { kill -TERM "$MW_PID"; }
