@@ -100,4 +100,44 @@ t_sasl() {
 }
 t_sasl
 
+# i. No HELO at all, and an aborted transaction (RSET after RCPT) before a good one, on one
+#    connection: the good one is delivered with our header and logged.
+t_nohelo_abort() {
+    local name="postfix: no HELO, a transaction aborted by RSET, then a good one on the same connection: delivered with our header, logged with helo=-"
+    local ta tb out=$MW_WORK/nohelo.out
+    ta=$(mw_token aborted) tb=$(mw_token nohelo)
+    "$MW_PY" - "$PF_PORT" "$ta" "$tb" >"$out" 2>&1 <<'PY'
+import smtplib, sys
+port, aborted, good = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = smtplib.SMTP()
+s.connect("127.0.0.1", port)
+def cmd(line):
+    code, text = s.docmd(line)
+    print(line.split(":")[0], code)
+    return code
+cmd("MAIL FROM:<alice@example.test>")
+cmd("RCPT TO:<bob@remote.test>")
+cmd("RSET")
+cmd("MAIL FROM:<alice@example.test>")
+cmd("RCPT TO:<bob@remote.test>")
+cmd("DATA")
+s.send(("Subject: %s\r\nMessage-ID: <%s@example.test>\r\n\r\n%s\r\n.\r\n" % (good, good, good)).encode())
+code, text = s.getreply()
+print("END", code)
+s.quit()
+PY
+    if ! grep -q '^END 250' "$out"; then
+        fail "$name" "the good transaction was not accepted: $(tr '\n' ' ' <"$out")"
+    elif ! deliver_ok "$tb" "$MW_WORK/$tb.msg"; then
+        fail "$name" "$MW_WHY"
+    elif [ "$(our_ar_count "$MW_WORK/$tb.msg.hdr")" != 1 ]; then
+        fail "$name" "expected 1 'Authentication-Results: mw.test;' on the delivered message"
+    elif ! mw_wait_until 10 grep -qE "helo=- from=<alice@example.test> rcpts=1 .*action=accept" "$MW_LOG"; then
+        fail "$name" "no summary line with helo=- and action=accept in mailwarden's log"
+    else
+        pass "$name"
+    fi
+}
+t_nohelo_abort
+
 mw_finish "postfix-basic: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
