@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_sections.h"
@@ -224,6 +225,19 @@ static void apply_file(struct config *cfg, struct config_errors *errs, const cha
     config_destroy(&lc);
 }
 
+/* Whether the directory part of a path exists (a glob in a missing directory matches nothing). */
+static bool directory_exists(const char *pattern)
+{
+    char *dir = xstrdup(pattern);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    struct stat st;
+    bool exists = slash == NULL || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    free(dir);
+    return exists;
+}
+
 /* Applies the files the include patterns match, relative to the main file's directory, in
  * name order; a pattern may match nothing. */
 static void apply_includes(struct config *cfg, struct config_errors *errs, const char *main_file,
@@ -241,6 +255,8 @@ static void apply_includes(struct config *cfg, struct config_errors *errs, const
                                               : xasprintf("%s/%s", dir, patterns[i]);
         glob_t g;
         int rc = glob(pattern, GLOB_ERR, NULL, &g);
+        if (rc == GLOB_ABORTED && !directory_exists(pattern))
+            rc = GLOB_NOMATCH;    /* no policies.d at all: nothing to include */
         if (rc != 0 && rc != GLOB_NOMATCH)
             config_errors_add(errs, main_file, 0, "include", "cannot list %s: %s", pattern,
                 rc == GLOB_ABORTED ? "directory not readable" : "out of memory");

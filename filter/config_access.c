@@ -104,7 +104,7 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
     }
     struct access_rule rule = {0};
     rule.action = ACTION_REJECT;
-    bool ok = true, have_match = false, have_values = false;
+    bool ok = true, have_match = false, have_values = false, have_name = false;
     const config_setting_t *reply = NULL, *values = NULL, *file = NULL;
 
     int n = config_setting_length(g);
@@ -115,6 +115,7 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
         snprintf(sub, sizeof sub, "%s.%s", option, name);
         const char *text;
         if (strcmp(name, "name") == 0) {
+            have_name = true;
             if (!cfg_read_string(r, s, sub, &text)) {
                 ok = false;
             } else if (!rule_name_valid(text)) {
@@ -161,7 +162,7 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
             ok = false;
         }
     }
-    if (rule.name == NULL) {
+    if (!have_name) {
         cfg_error(r, g, option, "a rule needs a name, as name = \"blocked-senders\" (it names the symbol ACCESS_BLOCKED_SENDERS)");
         ok = false;
     }

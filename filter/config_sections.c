@@ -327,8 +327,8 @@ static bool in_range(struct cfg_reader *r, const config_setting_t *s, const char
     const struct option_spec *spec, double value, const char *unit)
 {
     if (value < spec->min || value > spec->max) {
-        cfg_error(r, s, option, "%g%s is out of range: use %g to %g%s", value, unit, spec->min,
-            spec->max, unit);
+        cfg_error(r, s, option, "%.15g%s is out of range: use %.15g to %.15g%s", value, unit,
+            spec->min, spec->max, unit);
         return false;
     }
     return true;

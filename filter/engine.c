@@ -31,8 +31,21 @@ static void decide(struct txn *t, enum action action, const struct reply *reply,
 {
     t->verdict.action = action;
     t->verdict.reply = *reply;
-    reply_complete(&t->verdict.reply, action);
+    if (action == ACTION_REJECT || action == ACTION_TEMPFAIL)
+        reply_complete(&t->verdict.reply, action);
+    else if (action == ACTION_QUARANTINE && t->verdict.reply.text[0] == '\0')
+        t->verdict.reply = t->cfg->actions.quarantine_reply;   /* the reason the MTA records */
     t->verdict.decided_by = by;
+}
+
+/* Remembers a quarantine or discard forced before the end of the message; the first wins. */
+static void hold_for_eom(struct txn *t, const struct result *r)
+{
+    if (t->pending != ACTION_NONE)
+        return;
+    t->pending = r->action;
+    t->pending_reply = r->reply;
+    t->pending_by = r->symbol;
 }
 
 /* Looks at the results added since `from`; returns the REJECT or TEMPFAIL to give now. */
@@ -51,11 +64,7 @@ static enum action forced_action(struct txn *t, size_t from, enum stage stage)
             return ACTION_NONE;
         case ACTION_QUARANTINE:
         case ACTION_DISCARD:
-            if (t->pending == ACTION_NONE) {
-                t->pending = r->action;
-                t->pending_reply = r->reply;
-                t->pending_by = r->symbol;
-            }
+            hold_for_eom(t, r);
             break;
         case ACTION_TEMPFAIL:
         case ACTION_REJECT:
@@ -117,7 +126,7 @@ enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
         t->sasl_user = xstrdup(sasl_user);
     if (sasl_method != NULL && *sasl_method != '\0')
         t->sasl_method = xstrdup(sasl_method);
-    /* a connection-level refusal holds for every transaction on it */
+    /* a connection-level decision holds for every transaction on it */
     for (size_t i = 0; i < t->conn_result_count; i++) {
         struct result *r = &t->results[i];
         if (r->action == ACTION_REJECT || r->action == ACTION_TEMPFAIL) {
@@ -125,6 +134,8 @@ enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
             engine_log_summary(t, "mail");
             return r->action;
         }
+        if (r->action == ACTION_QUARANTINE || r->action == ACTION_DISCARD)
+            hold_for_eom(t, r);
     }
     enum action action = run_stage(t, STAGE_MAIL);
     if (action != ACTION_NONE)
@@ -265,8 +276,6 @@ enum action engine_eom(struct txn *t)
             decide_by_score(t);
     }
     t->verdict.score = txn_score(t);
-    if (t->verdict.action == ACTION_QUARANTINE && t->verdict.reply.text[0] == '\0')
-        t->verdict.reply = t->cfg->actions.quarantine_reply;
     if (t->verdict.action == ACTION_ACCEPT || t->verdict.action == ACTION_QUARANTINE)
         add_header_edits(t);
     engine_log_summary(t, "eom");
