@@ -146,14 +146,12 @@ enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
 enum action engine_rcpt(struct txn *t, const char *rcpt)
 {
     if (t->rcpt_count >= t->cfg->limits.max_recipients) {
-        struct reply reply;
+        /* RFC 5321 4.5.3.1.10: 452, and the client sends the rest in another transaction */
         const char *why;
-        reply_parse("452 4.5.3 Too many recipients", &reply, &why);
+        reply_parse("452 4.5.3 Too many recipients", &t->verdict.reply, &why);
         t->rcpt_refusal = ACTION_TEMPFAIL;
-        t->rcpt_refusal_reply = reply;
+        t->rcpt_refusal_reply = t->verdict.reply;
         t->rcpt_rejected++;
-        decide(t, ACTION_TEMPFAIL, &reply, "LIMIT_RECIPIENTS");
-        t->verdict.action = ACTION_NONE;
         return ACTION_TEMPFAIL;
     }
     txn_add_rcpt(t, rcpt);

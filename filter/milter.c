@@ -276,10 +276,10 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     struct txn *t = txn_of(ctx);
     if (t == NULL)
         return on_error();
-    if (!engine_header(t, name, value) && t->headers_truncated && t->header_count > 0
-        && t->header_count == t->cfg->limits.max_headers)
-        log_debug("%s: header limit reached; later fields are not examined",
-            t->queue_id ? t->queue_id : "NOQUEUE");
+    bool was_truncated = t->headers_truncated;
+    if (!engine_header(t, name, value) && !was_truncated)
+        log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
+                 "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
     return SMFIS_CONTINUE;
 }
 
