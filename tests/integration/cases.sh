@@ -10,7 +10,9 @@ access = (
   { name = "refused-rcpt"; match = "recipient"; values = [ "refused@remote.test" ];
     action = "reject"; reply = "550 5.7.1 Recipient refused by test policy" },
   { name = "slow-helo"; match = "helo"; values = [ "tempfail.test" ];
-    action = "tempfail"; reply = "451 4.7.1 Try later, test policy" }
+    action = "tempfail"; reply = "451 4.7.1 Try later, test policy" },
+  { name = "hold"; match = "sender"; values = [ "held@example.test" ];
+    action = "quarantine"; reply = "Held by test policy" }
 )
 EOF
 }

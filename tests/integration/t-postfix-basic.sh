@@ -140,4 +140,32 @@ PY
 }
 t_nohelo_abort
 
+# j. A quarantine rule: the message is accepted (250) and parked in Postfix's hold queue
+#    (Postfix logs the hold but not the reason); nothing reaches the sink.
+t_quarantine() {
+    local name="postfix: quarantine rule: 250, message in the hold queue, not delivered, logged action=quarantine"
+    local tok; tok=$(mw_token held)
+    local f=$MW_WORK/$tok
+    mw_msg "$f.eml" "$tok"
+    swaks --server 127.0.0.1 --port "$PF_PORT" --from held@example.test --to bob@remote.test \
+        --data "$f.eml" >"$f.swaks" 2>&1
+    local rc=$?
+    local held; held=$(find "$PF_DIR/spool/hold" -type f 2>/dev/null | head -n 1)
+    if [ "$rc" != 0 ]; then
+        fail "$name" "swaks exit $rc: $(grep -m1 '<\*\*' "$f.swaks")"
+    elif ! mw_wait_until 10 grep -qE "milter-hold: END-OF-MESSAGE .*milter triggers HOLD action; from=<held@example.test>" "$PF_DIR/maillog"; then
+        fail "$name" "Postfix did not log a milter HOLD for held@example.test"
+    elif ! grep -qE "from=<held@example.test> .*symbols=ACCESS_HOLD.*action=quarantine" "$MW_LOG"; then
+        fail "$name" "mailwarden's summary line lacks ACCESS_HOLD and action=quarantine"
+    elif [ -z "$held" ]; then
+        fail "$name" "no file in the hold queue"
+    elif sink_find "$tok" | grep -q .; then
+        fail "$name" "the held message was delivered"
+    else
+        postsuper -c "$PF_DIR/etc" -d ALL hold >/dev/null 2>&1
+        pass "$name"
+    fi
+}
+t_quarantine
+
 mw_finish "postfix-basic: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
