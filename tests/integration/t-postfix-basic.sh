@@ -168,4 +168,30 @@ t_quarantine() {
 }
 t_quarantine
 
+# k. Bad input: 1500 header fields, past limits.max_headers (1000): the message still gets a
+#    decision and is delivered with our header; the limit is logged once.
+t_header_flood() {
+    local name="postfix: 1500 header fields: delivered with our header, header limit logged once"
+    local tok; tok=$(mw_token flood)
+    local f=$MW_WORK/$tok i
+    local extra=()
+    for i in $(seq 1500); do extra+=("X-Flood-$i: value $i"); done
+    mw_msg "$f.eml" "$tok" "${extra[@]}"
+    swaks --server 127.0.0.1 --port "$PF_PORT" --from alice@example.test --to bob@remote.test \
+        --data "$f.eml" >"$f.swaks" 2>&1
+    local rc=$?
+    if [ "$rc" != 0 ]; then
+        fail "$name" "swaks exit $rc: $(grep -m1 '<\*\*' "$f.swaks")"
+    elif ! deliver_ok "$tok" "$f.msg"; then
+        fail "$name" "$MW_WHY"
+    elif [ "$(our_ar_count "$f.msg.hdr")" != 1 ]; then
+        fail "$name" "expected 1 'Authentication-Results: mw.test;' on the delivered message"
+    elif [ "$(grep -c 'header limit reached' "$MW_LOG")" != 1 ]; then
+        fail "$name" "expected one 'header limit reached' line in mailwarden's log, found $(grep -c 'header limit reached' "$MW_LOG")"
+    else
+        pass "$name"
+    fi
+}
+t_header_flood
+
 mw_finish "postfix-basic: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
