@@ -24,6 +24,39 @@ char *authres_build(const struct txn *t)
     return sb.data;
 }
 
+/* RFC 2045 token characters, plus '@' and '.' so that user@domain stays readable unquoted. */
+static bool plain_value(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 32 || *p >= 127 || strchr("()<>,;:\\\"/[]?=", *p) != NULL)
+            return false;
+    }
+    return true;
+}
+
+char *authres_auth_method(const char *user)
+{
+    struct textbuf sb;
+    textbuf_init(&sb);
+    textbuf_puts(&sb, "auth=pass smtp.auth=");
+    if (plain_value(user)) {
+        textbuf_puts(&sb, user);
+    } else {
+        textbuf_puts(&sb, "\"");
+        for (const unsigned char *p = (const unsigned char *)user; *p; p++) {
+            if (*p < 32 || *p == 127)
+                continue;            /* no control characters in a header */
+            if (*p == '"' || *p == '\\')
+                textbuf_append(&sb, "\\", 1);
+            textbuf_append(&sb, (const char *)p, 1);
+        }
+        textbuf_puts(&sb, "\"");
+    }
+    return sb.data;
+}
+
 /* Skips white space and (nested) comments. */
 static const char *skip_cfws(const char *p)
 {

@@ -9,6 +9,8 @@
 
 /* The value (without "Authentication-Results:") for this transaction, newly allocated. */
 char *authres_build(const struct txn *t);
+/* "auth=pass smtp.auth=USER", the user quoted when it is not a plain token or address. */
+char *authres_auth_method(const char *user);
 /* True when an Authentication-Results value names authserv_id as its authserv-id
  * (case-insensitive, comments and version skipped). */
 bool authres_is_ours(const char *value, const char *authserv_id);

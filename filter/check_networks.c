@@ -1,14 +1,22 @@
 /* check_networks.c - classifies the client at connect: internal (our users; outbound mail),
  * trusted (relays that inbound checks never refuse) or skip (left alone). A SASL-authenticated
- * client is outbound too, from MAIL FROM on. Adds zero-score symbols that show in the log. */
+ * client is outbound too, from MAIL FROM on, and gets "auth=pass smtp.auth=USER" in our
+ * Authentication-Results (RFC 8601 2.7.4). Adds zero-score symbols that show in the log. */
+#include <stdlib.h>
+
+#include "authres.h"
 #include "check.h"
 
 static void networks_run(struct txn *t, enum stage stage)
 {
     const struct config *cfg = t->cfg;
     if (stage == STAGE_MAIL) {
-        if (t->sasl_user != NULL)
+        if (t->sasl_user != NULL) {
             txn_add_result(t, "AUTHENTICATED", 0, ACTION_NONE, NULL);
+            char *method = authres_auth_method(t->sasl_user);
+            txn_add_authres(t, method);
+            free(method);
+        }
         return;
     }
     t->client_flags = 0;

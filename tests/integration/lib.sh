@@ -16,6 +16,8 @@
 #   MW_LOGDIR          where this test's logs are copied (run.sh sets it)
 #   MW_KEEP=1          keep the work directory (its path is printed)
 #   MW_SM_CACHE        where the unpacked Sendmail lives (default: $MW_BUILDDIR/tests/integration-cache)
+#   SM_DEBUG           extra sendmail flags, e.g. -d64.5 (milter) or -d95.20 (AUTH); output in
+#                      sendmail-sendmail.log
 
 MW_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MW_ITDIR="$MW_SRCDIR/tests/integration"
@@ -412,12 +414,76 @@ sm_prepare() {
     return 0
 }
 
+# SASL for Sendmail. Set SM_AUTH_USERS="user:password ..." before sm_start and Sendmail offers
+# AUTH PLAIN LOGIN, checked against a private sasldb ($SM_DIR/sasl/sasldb2, users in realm
+# mta.test; Sendmail hands the milter {auth_authen} as the client typed it, without realm).
+# Cyrus reads Sendmail.conf only from the directories compiled into libsasl2 (and Sendmail has
+# no option to point it elsewhere), so sm_sasl_conf_target picks the place in that path where
+# our $SM_DIR/sasl2/Sendmail.conf is bind-mounted inside Sendmail's private mount namespace.
+SM_AUTH_USERS=""
+SM_SASL_PATH=/etc/sasl2:/etc/sasl:/usr/lib/x86_64-linux-gnu/sasl2:/usr/lib/sasl2
+
+# sm_sasl_conf_target: prints "file PATH" (an existing Sendmail.conf to cover) or "dir PATH"
+# (a directory to cover), the first place in Cyrus' config path that it would read; 1 when
+# there is none. A directory holding the mechanism plugins (lib*.so*) is never covered.
+sm_sasl_conf_target() {
+    local lib path d
+    lib=$(ldd "$SM_BIN" 2>/dev/null | awk '$1 ~ /^libsasl2\.so/ { print $3 }')
+    # the config path compiled into the library, when it can be read from it
+    path=$(strings "$lib" 2>/dev/null | grep -m1 -E '^/[^:]*sasl2?(:/[^:]*sasl2?)+$')
+    [ -n "$path" ] || path=$SM_SASL_PATH
+    local IFS=:
+    for d in $path; do
+        if [ -f "$d/Sendmail.conf" ]; then echo "file $d/Sendmail.conf"; return 0; fi
+        [ -d "$d" ] || continue
+        compgen -G "$d/lib*.so*" >/dev/null && continue
+        echo "dir $d"
+        return 0
+    done
+    return 1
+}
+
+# sm_sasl_setup: writes Sendmail.conf and the sasldb for SM_AUTH_USERS; sets SM_SASL_MOUNT.
+sm_sasl_setup() {
+    SM_SASL_MOUNT=""
+    [ -n "$SM_AUTH_USERS" ] || return 0
+    command -v saslpasswd2 >/dev/null || die "SM_AUTH_USERS needs saslpasswd2 (apt-get install sasl2-bin)"
+    compgen -G '/usr/lib/*/sasl2/libplain.so*' >/dev/null \
+        || die "SM_AUTH_USERS needs the PLAIN mechanism (apt-get install libsasl2-modules)"
+    mkdir -p "$SM_DIR/sasl" "$SM_DIR/sasl2"
+    # Sendmail's safefile checks: sasldb readable by its owner only, no group/world-writable dirs
+    chmod 700 "$SM_DIR/sasl"
+    chmod 755 "$SM_DIR/sasl2"
+    cat >"$SM_DIR/sasl2/Sendmail.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $SM_DIR/sasl/sasldb2
+EOF
+    chmod 644 "$SM_DIR/sasl2/Sendmail.conf"
+    local up
+    for up in $SM_AUTH_USERS; do
+        printf '%s' "${up#*:}" | saslpasswd2 -p -c -f "$SM_DIR/sasl/sasldb2" -u mta.test "${up%%:*}" \
+            || die "saslpasswd2 for ${up%%:*} failed"
+    done
+    chmod 600 "$SM_DIR/sasl/sasldb2"
+    local target
+    target=$(sm_sasl_conf_target) \
+        || die "none of the directories where Cyrus SASL looks for Sendmail.conf exists ($SM_SASL_PATH)"
+    case $target in
+        file\ *) SM_SASL_MOUNT="$SM_DIR/sasl2/Sendmail.conf ${target#file }" ;;
+        dir\ *) SM_SASL_MOUNT="$SM_DIR/sasl2 ${target#dir }" ;;
+    esac
+    note "sendmail: AUTH PLAIN LOGIN for $(for up in $SM_AUTH_USERS; do printf '%s ' "${up%%:*}"; done)(Sendmail.conf bind-mounted on ${SM_SASL_MOUNT#* })"
+}
+
 sm_start() { # MILTER_PORT
     local milter_port=$1
     SM_DIR=$MW_WORK/sm
     mkdir -p "$SM_DIR"/{mqueue,etc}
     chmod 700 "$SM_DIR/mqueue"
     mw_port SM_PORT
+    sm_sasl_setup
     printf 'hosts files\naliases files\n' >"$SM_DIR/etc/service.switch"
     printf '127.0.0.1 localhost mta.test\n::1 localhost mta.test\n' >"$SM_DIR/etc/hosts"
     printf 'nameserver 127.0.0.1\n' >"$SM_DIR/etc/resolv.conf"
@@ -447,6 +513,10 @@ sm_start() { # MILTER_PORT
         echo "FEATURE(\`accept_unresolvable_domains')dnl"
         echo "FEATURE(\`accept_unqualified_senders')dnl"
         echo "FEATURE(\`no_default_msa')dnl"
+        if [ -n "$SM_AUTH_USERS" ]; then
+            echo "define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl"
+            echo "TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl"
+        fi
         echo "DAEMON_OPTIONS(\`Port=$SM_PORT, Addr=127.0.0.1, Name=MTA')dnl"
         echo "INPUT_MAIL_FILTER(\`mailwarden', \`S=inet:$milter_port@127.0.0.1, F=T, T=C:10s;S:30s;R:30s;E:1m')dnl"
         echo "MAILER(\`smtp')dnl"
@@ -455,6 +525,8 @@ sm_start() { # MILTER_PORT
         "$SM_DIR/sendmail.mc" >"$SM_DIR/sendmail.cf" 2>"$SM_DIR/m4.log" \
         || die "m4 failed: $(head -n 3 "$SM_DIR/m4.log")"
     # -bD: daemon in the foreground, so $! is sendmail's pid (unshare and sh exec into it).
+    # SM_DEBUG is split into words on purpose.
+    # shellcheck disable=SC2086
     unshare --mount --uts --propagation private /bin/sh -c '
         set -e
         hostname mta.test
@@ -462,8 +534,14 @@ sm_start() { # MILTER_PORT
         mount --bind "$1/etc/resolv.conf" /etc/resolv.conf
         # keep its syslog lines out of the host log (it has no log file of its own)
         if [ -e /dev/log ]; then mount --bind "$1/etc/nolog" /dev/log || true; fi
-        exec "$2" -C "$1/sendmail.cf" -bD -q30s -X "$1/traffic.log" -L sm-mta-test
-    ' sm "$SM_DIR" "$SM_BIN" >>"$SM_DIR/sendmail.log" 2>&1 &
+        # SASL: our Sendmail.conf where Cyrus looks for it (see sm_sasl_setup)
+        if [ -n "$3" ]; then mount --bind "$3" "$4"; fi
+        dir=$1 bin=$2
+        shift 4
+        # what is left are debug flags (SM_DEBUG, e.g. -d64.5 for milter traffic, on stdout)
+        exec "$bin" -C "$dir/sendmail.cf" -bD -q30s -X "$dir/traffic.log" -L sm-mta-test "$@"
+    ' sm "$SM_DIR" "$SM_BIN" "${SM_SASL_MOUNT%% *}" "${SM_SASL_MOUNT#* }" ${SM_DEBUG:-} \
+        >>"$SM_DIR/sendmail.log" 2>&1 &
     SM_PID=$!
     SM_MNTNS=""
     mw_on_exit sm_stop
@@ -500,6 +578,20 @@ sm_stop() {
     SM_PID=""
 }
 sm_no_pids() { [ -z "$(sm_pids)" ]; }
+
+# sm_swaks_queued_id OUT: Sendmail's queue id from "250 2.0.0 QID Message accepted for delivery"
+sm_swaks_queued_id() {
+    sed -nE 's/^ *<- +250 [0-9.]+ ([0-9A-Za-z]+) Message accepted for delivery.*/\1/p' "$1" | tail -n 1
+}
+
+# sm_session_pid FIXED: the pid of the last SMTP session in Sendmail's traffic log (-X, each
+# line starts with the pid of the process that spoke) in which the client sent FIXED. Sendmail
+# 8.12+ ends its queue ids with that process' pid (e.g. 6AM6Dfkw021603 from process 21603).
+sm_session_pid() {
+    # (the traffic log pads pids with zeros: print it as a plain decimal number)
+    awk -v s="<<< $1" 'index($0, s) == length($1) + 2 { pid = $1 } END { if (pid != "") print pid + 0 }' \
+        "$SM_DIR/traffic.log"
+}
 
 sm_queue_count() { find "$SM_DIR/mqueue" -type f \( -name 'qf*' -o -name 'df*' \) 2>/dev/null | wc -l; }
 sm_queue_empty() { [ "$(sm_queue_count)" = 0 ]; }

@@ -68,7 +68,7 @@ t_session
 # h. AUTH PLAIN as alice: delivered; mailwarden's summary line for that queue id says
 #    action=accept and names the SASL user.
 t_sasl() {
-    local name="postfix: AUTH PLAIN submission delivered; summary line has qid, action=accept, sasl user alice"
+    local name="postfix: AUTH PLAIN submission delivered with auth=pass smtp.auth=alice@mta.test; summary line has qid, action=accept, sasl user alice"
     local tok; tok=$(mw_token sasl)
     local f=$MW_WORK/$tok qid
     mw_msg "$f.eml" "$tok"
@@ -80,6 +80,8 @@ t_sasl() {
         fail "$name" "swaks exit $rc, queue id '${qid}': $(swaks_errors "$f.out" | head -n 1)"
     elif ! deliver_ok "$tok" "$f.msg"; then
         fail "$name" "$MW_WHY"
+    elif ! grep -qE 'auth=pass smtp\.auth=alice@mta\.test' "$f.msg"; then
+        fail "$name" "the delivered message's Authentication-Results lacks auth=pass smtp.auth=alice@mta.test"
     elif ! grep -qE "$qid: client=.*sasl_method=PLAIN, sasl_username=alice" "$PF_DIR/maillog"; then
         fail "$name" "Postfix did not log an authenticated session for $qid"
     elif ! mw_wait_until 10 grep -qE "qid=$qid( |$)" "$MW_LOG"; then

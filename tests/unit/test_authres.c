@@ -74,6 +74,24 @@ static struct txn *txn_with_id(void)
     return txn_new(cfg);   /* txn_free releases cfg */
 }
 
+/* RFC 8601 2.7.4: auth=pass smtp.auth=USER; a user that is not a plain token is quoted */
+static void test_auth_method_quoting(void **state)
+{
+    (void)state;
+    char *m = authres_auth_method("alice@mta.test");
+    assert_string_equal(m, "auth=pass smtp.auth=alice@mta.test");
+    free(m);
+    m = authres_auth_method("bob");
+    assert_string_equal(m, "auth=pass smtp.auth=bob");
+    free(m);
+    m = authres_auth_method("Jo \"x\"; y");
+    assert_string_equal(m, "auth=pass smtp.auth=\"Jo \\\"x\\\"; y\"");
+    free(m);
+    m = authres_auth_method("evil\r\nX-Injected: 1");
+    assert_string_equal(m, "auth=pass smtp.auth=\"evilX-Injected: 1\"");
+    free(m);
+}
+
 static void test_build_none(void **state)
 {
     (void)state;
@@ -108,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_not_ours),
         cmocka_unit_test(test_build_none),
         cmocka_unit_test(test_build_with_methods),
+        cmocka_unit_test(test_auth_method_quoting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
