@@ -56,7 +56,8 @@ count_unit_tests() {
 run_integration() {
     local build=$1 label=$2 log="$out/integration-$2.log"
     note "$label: integration tests (real Postfix and Sendmail)"
-    MW_BUILDDIR=$build bash "$src/tests/integration/run.sh" >"$log" 2>&1
+    # strict: every tool is installed here, so a skipped test is a failure
+    MW_INTEGRATION_STRICT=1 MW_BUILDDIR=$build bash "$src/tests/integration/run.sh" >"$log" 2>&1
     local rc=$?
     grep -E '^(PASS|FAIL|SKIP):' "$log" | sed "s|^|$label |"
     local line

@@ -390,7 +390,9 @@ sm_prepare() {
         chmod 755 "$MW_SM_CACHE" "$debs"
         if ! ls "$debs"/sendmail-bin_*.deb "$debs"/sendmail-base_*.deb "$debs"/sendmail-cf_*.deb \
                 >/dev/null 2>&1; then
-            (cd "$debs" && apt-get download sendmail-bin sendmail-base sendmail-cf) \
+            # a machine without package lists (never updated) gets them once
+            (cd "$debs" && { apt-get download sendmail-bin sendmail-base sendmail-cf \
+                || { apt-get update -qq && apt-get download sendmail-bin sendmail-base sendmail-cf; }; }) \
                 >"$MW_WORK/sendmail-download.log" 2>&1 \
                 || { SM_WHY="apt-get download sendmail-bin sendmail-base sendmail-cf failed: $(tail -n 1 "$MW_WORK/sendmail-download.log")"; return 1; }
         fi
