@@ -2,7 +2,8 @@
 # tests/run-all.sh - the project's one test command (README.md; .ci/run calls it). On a fresh
 # Debian 12 machine, as root: installs what is needed, builds with -Werror, runs the unit tests
 # and the integration tests (real Postfix, real Sendmail), builds again with AddressSanitizer +
-# UBSan and runs both again, then `make distcheck`. Ends with one line: N passed, N failed.
+# UBSan and runs both again, fuzzes the message and policy parsers for a bounded time, then
+# `make distcheck`. Ends with one line: N passed, N failed.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${MW_TEST_OUT:-$src/_test}
@@ -106,6 +107,13 @@ if build "$out/build-asan" asan --enable-sanitizers; then
     # the daemon's threads outlive main() when it stops; leaks there are not ours to judge
     ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 run_integration "$out/build-asan" asan
 fi
+
+note "fuzzing: message reading + engine, policy loading (libFuzzer, ASan + UBSan)"
+fuzz_log="$out/fuzz.log"
+MW_FUZZ_WORK="$out/fuzz" bash "$src/tests/fuzz/run.sh" "${MW_FUZZ_SECONDS:-20}" >"$fuzz_log" 2>&1
+cat "$fuzz_log"
+count_pass "$(grep -c '^ok - ' "$fuzz_log")"
+count_fail "$(grep -c '^not ok - ' "$fuzz_log")" "fuzzing"
 
 note "make distcheck"
 if (cd "$out/build" && make distcheck >distcheck.out 2>&1); then
