@@ -136,3 +136,39 @@ case_helo_tempfail() {
         pass "$name"
     fi
 }
+
+# Authenticated mallory is refused at MAIL FROM by the sasl_user rule (the policy's
+# no-mallory rule), nothing is delivered, and the summary line says so.
+# case_sasl_refused NAME REPLY_REGEX SASL_IN_SUMMARY: the MTAs differ in the reply (Sendmail
+# puts "<addr>... " before the text) and in the auth name (Postfix adds the realm).
+# swaks_authenticated OUT: the server answered AUTH with 235.
+swaks_authenticated() { grep -qE '^ *<- +235 ' "$1"; }
+mw_summary_for() { # REGEX: the last summary line of mailwarden matching REGEX (polls 10 s)
+    mw_wait_until 10 grep -qE -- "$1" "$MW_LOG" || return 1
+    grep -E -- "$1" "$MW_LOG" | tail -n 1
+}
+case_sasl_refused() {
+    local name=$1 reply_re=$2 sasl=$3
+    local tok; tok=$(mw_token auth-mallory)
+    local f=$MW_WORK/$tok err line
+    mw_msg "$f.eml" "$tok"
+    mw_swaks "$f.out" --from mallory@example.test --to bob@remote.test --data "@$f.eml" \
+        --auth PLAIN --auth-user mallory --auth-password mallory-secret
+    local rc=$?
+    err=$(swaks_errors "$f.out" | head -n 1)
+    if ! swaks_authenticated "$f.out"; then
+        fail "$name" "AUTH PLAIN as mallory was not accepted (swaks exit $rc): ${err:-no error reply}"
+    elif [ "$rc" != 23 ]; then
+        fail "$name" "swaks exit $rc (23 = refused at MAIL FROM): ${err:-no error reply}"
+    elif ! printf '%s\n' "$err" | grep -qE -- "$reply_re"; then
+        fail "$name" "MAIL FROM reply was '$err', expected /$reply_re/"
+    elif ! not_delivered "$tok"; then
+        fail "$name" "$MW_WHY"
+    elif ! line=$(mw_summary_for "from=<mallory@example\\.test> .*action=reject"); then
+        fail "$name" "no summary line for from=<mallory@example.test> with action=reject in mailwarden's log"
+    elif ! printf '%s\n' "$line" | grep -qE "(^| )sasl=$sasl( |\$).*ACCESS_NO_MALLORY.*(^| )stage=mail( |\$)"; then
+        fail "$name" "summary line should say sasl=$sasl, ACCESS_NO_MALLORY and stage=mail: $line"
+    else
+        pass "$name"
+    fi
+}
