@@ -108,8 +108,10 @@ static int dns_lookup(struct config *cfg, const char *spec)
 static void print_verdict(const struct txn *t, enum action action, const struct reply *reply)
 {
     printf("action: %s\n", action_name(action));
+    char text[320];
+    reply_format(reply, text, sizeof text);
     if (action == ACTION_REJECT || action == ACTION_TEMPFAIL)
-        printf("reply: %d %s %s\n", reply->code, reply->dsn, reply->text);
+        printf("reply: %s\n", text);
     if (action == ACTION_QUARANTINE)
         printf("reason: %s\n", reply->text);
     if (t->verdict.decided_by != NULL)
@@ -153,9 +155,11 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     }
     for (size_t i = 0; i < o->rcpt_count; i++) {
         enum action r = engine_rcpt(t, o->rcpts[i]);
-        if (r == ACTION_REJECT || r == ACTION_TEMPFAIL)
-            printf("rcpt <%s> refused: %d %s %s\n", o->rcpts[i], t->verdict.reply.code,
-                t->verdict.reply.dsn, t->verdict.reply.text);
+        if (r == ACTION_REJECT || r == ACTION_TEMPFAIL) {
+            char text[320];
+            reply_format(&t->verdict.reply, text, sizeof text);
+            printf("rcpt <%s> refused: %s\n", o->rcpts[i], text);
+        }
     }
     if (o->rcpt_count > 0 && t->rcpt_count == 0) {
         engine_abort(t);

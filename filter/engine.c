@@ -160,9 +160,10 @@ enum action engine_rcpt(struct txn *t, const char *rcpt)
     if (action != ACTION_REJECT && action != ACTION_TEMPFAIL)
         return action;
     /* refuse this recipient only: drop it and what it caused */
-    log_info("%s: recipient <%s> refused: %s (%d %s %s)", t->queue_id ? t->queue_id : "NOQUEUE",
-        rcpt, t->verdict.decided_by ? t->verdict.decided_by : "-", t->verdict.reply.code,
-        t->verdict.reply.dsn, t->verdict.reply.text);
+    char reply_text[320];
+    reply_format(&t->verdict.reply, reply_text, sizeof reply_text);
+    log_info("%s: recipient <%s> refused: %s (%s)", t->queue_id ? t->queue_id : "NOQUEUE",
+        rcpt, t->verdict.decided_by ? t->verdict.decided_by : "-", reply_text);
     t->rcpt_refusal = action;
     t->rcpt_refusal_reply = t->verdict.reply;
     t->rcpt_rejected++;
@@ -315,8 +316,11 @@ void engine_log_summary(struct txn *t, const char *how)
         textbuf_printf(&line, "%s%s(%.1f)", i ? "," : "", t->results[i].symbol, t->results[i].score);
     textbuf_printf(&line, " score=%.1f action=%s stage=%s", txn_score(t),
         action == ACTION_NONE ? "none" : action_name(action), how);
-    if (action == ACTION_REJECT || action == ACTION_TEMPFAIL)
-        textbuf_printf(&line, " reply=\"%d %s %s\"", reply->code, reply->dsn, reply->text);
+    if (action == ACTION_REJECT || action == ACTION_TEMPFAIL) {
+        char reply_text[320];
+        reply_format(reply, reply_text, sizeof reply_text);
+        textbuf_printf(&line, " reply=\"%s\"", reply_text);
+    }
     if (t->in_txn)
         textbuf_printf(&line, " size=%llu time=%llums", (unsigned long long)t->body_bytes,
             (unsigned long long)(now_ms() - t->started_ms));

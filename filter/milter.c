@@ -433,14 +433,6 @@ bool milter_run(void)
     return smfi_main() == MI_SUCCESS;
 }
 
-unsigned milter_in_flight(void)
-{
-    pthread_mutex_lock(&counter_lock);
-    unsigned n = transactions_in_flight;
-    pthread_mutex_unlock(&counter_lock);
-    return n;
-}
-
 /* Waits for the transactions in flight, then stops libmilter's loop. Debian's libmilter
  * serves sessions from a worker pool that stops with the loop, so the loop must not be
  * stopped while a transaction is still going. */
