@@ -9,12 +9,32 @@
 
 #define STAGE_BIT(s) (1u << (s))
 
+/* check.flags */
+#define CHECK_EVEN_WHEN_ALLOWED 0x1u   /* runs after an ACCEPT was forced (signing, counting);
+                                          never for networks.skip clients */
+
 struct check {
     const char *name;
     unsigned stages;                                  /* STAGE_BIT()s it runs at */
     void (*run)(struct txn *t, enum stage stage);
+    unsigned flags;
+    /* Optional: every body chunk as the MTA sends it (the txn keeps only the first
+     * limits.max_body_buffer bytes; a check that needs all of it streams it here). */
+    void (*body)(struct txn *t, const unsigned char *data, size_t len);
+    /* Optional: frees this check's per-transaction state (*txn_check_state) at the end of each
+     * transaction, and its per-connection state (*txn_conn_state) when the connection ends. */
+    void (*txn_end)(struct txn *t, void *state);
+    void (*conn_end)(struct txn *t, void *state);
 };
 
 extern const struct check *const check_table[];       /* NULL-terminated, in run order */
+
+/* Slots for a check's own state in the txn: per transaction and per connection. Start NULL;
+ * freed by the check's txn_end / conn_end. */
+void **txn_check_state(struct txn *t, const struct check *c);
+void **txn_conn_state(struct txn *t, const struct check *c);
+/* Called by txn.c: run every check's txn_end / conn_end on the state it left. */
+void checks_txn_end(struct txn *t);
+void checks_conn_end(struct txn *t);
 
 #endif

@@ -2,6 +2,8 @@
  * new file with one `const struct check` and one line here. */
 #include "check.h"
 
+#include <stdlib.h>
+
 extern const struct check check_networks;
 extern const struct check check_access;
 
@@ -10,3 +12,47 @@ const struct check *const check_table[] = {
     &check_access,
     NULL,
 };
+
+static size_t check_index(const struct check *c)
+{
+    for (size_t i = 0; check_table[i] != NULL; i++) {
+        if (check_table[i] == c) {
+            if (i >= TXN_CHECK_SLOTS)
+                abort();      /* raise TXN_CHECK_SLOTS in txn.h */
+            return i;
+        }
+    }
+    abort();                  /* a check that is not in the table has no state slot */
+}
+
+void **txn_check_state(struct txn *t, const struct check *c)
+{
+    return &t->check_txn_state[check_index(c)];
+}
+
+void **txn_conn_state(struct txn *t, const struct check *c)
+{
+    return &t->check_conn_state[check_index(c)];
+}
+
+void checks_txn_end(struct txn *t)
+{
+    for (size_t i = 0; check_table[i] != NULL && i < TXN_CHECK_SLOTS; i++) {
+        if (t->check_txn_state[i] == NULL)
+            continue;
+        if (check_table[i]->txn_end != NULL)
+            check_table[i]->txn_end(t, t->check_txn_state[i]);
+        t->check_txn_state[i] = NULL;
+    }
+}
+
+void checks_conn_end(struct txn *t)
+{
+    for (size_t i = 0; check_table[i] != NULL && i < TXN_CHECK_SLOTS; i++) {
+        if (t->check_conn_state[i] == NULL)
+            continue;
+        if (check_table[i]->conn_end != NULL)
+            check_table[i]->conn_end(t, t->check_conn_state[i]);
+        t->check_conn_state[i] = NULL;
+    }
+}

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_module.h"
 #include "config_sections.h"
 #include "dns.h"
 #include "log.h"
@@ -110,6 +111,8 @@ struct config *config_defaults(void)
     strlcpy_mw(cfg->actions.quarantine_reply.text, "Held for review by mailwarden",
         sizeof cfg->actions.quarantine_reply.text);
     cfg->actions.on_error = ACTION_TEMPFAIL;
+    for (const struct config_module *const *m = config_modules; *m != NULL; m++)
+        (*m)->init(cfg);
     return cfg;
 }
 
@@ -138,6 +141,8 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->symbol_count; i++)
         free(cfg->symbols[i].symbol);
     free(cfg->symbols);
+    for (const struct config_module *const *m = config_modules; *m != NULL; m++)
+        (*m)->free(cfg);
     free(cfg);
 }
 
@@ -155,6 +160,44 @@ static const char *const top_level_names[] = {
     "symbols", NULL,
 };
 
+/* The module owning a top-level section, or NULL. */
+static const struct config_module *module_for(const char *section)
+{
+    for (const struct config_module *const *m = config_modules; *m != NULL; m++) {
+        if (strcmp((*m)->section, section) == 0)
+            return *m;
+    }
+    return NULL;
+}
+
+/* Every section name, for "did you mean" and the list of sections. */
+static void section_names(const char **names, size_t size)
+{
+    size_t n = 0;
+    for (size_t i = 0; top_level_names[i] != NULL && n + 1 < size; i++)
+        names[n++] = top_level_names[i];
+    for (const struct config_module *const *m = config_modules; *m != NULL && n + 1 < size; m++)
+        names[n++] = (*m)->section;
+    names[n] = NULL;
+}
+
+static void unknown_section(struct cfg_reader *r, const config_setting_t *s, const char *name)
+{
+    const char *names[64];
+    section_names(names, sizeof names / sizeof names[0]);
+    const char *hint = cfg_suggest(name, names);
+    if (hint != NULL) {
+        cfg_error(r, s, name, "unknown section; did you mean %s?", hint);
+        return;
+    }
+    struct textbuf list;
+    textbuf_init(&list);
+    for (size_t i = 0; names[i] != NULL; i++)
+        textbuf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+    cfg_error(r, s, name, "unknown section (sections: %s)", list.data);
+    textbuf_free(&list);
+}
+
 static void apply_root(struct cfg_reader *r, const config_setting_t *root)
 {
     int n = config_setting_length(root);
@@ -167,12 +210,13 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
             cfg_apply_access(r, s);
         } else if (strcmp(name, "symbols") == 0) {
             cfg_apply_symbols(r, s);
-        } else if (!cfg_apply_section(r, s)) {
-            const char *hint = cfg_suggest(name, top_level_names);
-            if (hint != NULL)
-                cfg_error(r, s, name, "unknown section; did you mean %s?", hint);
+        } else if (module_for(name) != NULL) {
+            if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+                cfg_error(r, s, name, "must be a section: %s: { ... }", name);
             else
-                cfg_error(r, s, name, "unknown section (sections: milter, log, limits, authres, networks, dns, actions, access, symbols, include)");
+                module_for(name)->apply(r, s);
+        } else if (!cfg_apply_section(r, s)) {
+            unknown_section(r, s, name);
         }
     }
 }
@@ -308,6 +352,10 @@ struct config *config_load(const char *main_file, struct config_errors *errs)
     cfg_free_strings(includes, include_count);
     if (cfg->file_count > 0)
         validate(cfg, errs);
+    for (const struct config_module *const *m = config_modules; *m != NULL; m++) {
+        if (cfg->file_count > 0 && errs->count == errors_before && (*m)->finish != NULL)
+            (*m)->finish(cfg, errs);
+    }
     if (errs->count != errors_before) {
         config_free(cfg);
         return NULL;

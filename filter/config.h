@@ -12,6 +12,13 @@
 #include "verdict.h"
 
 struct dns_resolver;
+/* Each feature module's settings (config_module.h); defined in the module's own header. */
+struct spf_policy;
+struct dkim_policy;
+struct ratelimit_policy;
+struct greylist_policy;
+struct spam_policy;
+struct rules_policy;
 
 /* What an access rule matches on, in the order the stages learn it. */
 enum access_key {
@@ -120,6 +127,14 @@ struct config {
     /* Made by whoever installs this configuration (the daemon, mailwarden-check) from the dns
      * section, and freed with it: a transaction that holds the configuration holds its resolver. */
     struct dns_resolver *resolver;
+
+    /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
+    struct spf_policy *spf;
+    struct dkim_policy *dkim;
+    struct ratelimit_policy *ratelimit;
+    struct greylist_policy *greylist;
+    struct spam_policy *spam;
+    struct rules_policy *rules;
 };
 
 /* One error in a policy file: "file:line: option: reason". */

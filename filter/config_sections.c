@@ -162,38 +162,6 @@ bool cfg_read_reply(struct cfg_reader *r, const config_setting_t *s, const char 
 
 /* ---- option tables ---- */
 
-enum opt_type {
-    OPT_STRING,        /* char * */
-    OPT_SOCKET,        /* char *: inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH */
-    OPT_USER,          /* char *: an existing user */
-    OPT_GROUP,         /* char *: an existing group */
-    OPT_READABLE,      /* char *: a file we can read */
-    OPT_HOSTNAME,      /* char *: a name without spaces, ; or () */
-    OPT_BOOL,          /* bool; also "yes"/"no" */
-    OPT_INT,           /* int, within min..max */
-    OPT_UINT,          /* unsigned, within min..max */
-    OPT_DOUBLE,        /* double, within min..max */
-    OPT_SIZE,          /* uint64_t bytes: number or "10M" */
-    OPT_DURATION_MS,   /* uint64_t milliseconds: number of seconds or "30s" */
-    OPT_DURATION_S,    /* int seconds */
-    OPT_MODE,          /* unsigned, octal string "0660" */
-    OPT_CIDRS,         /* struct cidr_list: replaced by each file that sets it */
-    OPT_NAMESERVERS,   /* dns.nameservers */
-    OPT_FACILITY,      /* int syslog facility */
-    OPT_LEVEL,         /* int syslog priority */
-    OPT_ERROR_ACTION,  /* enum action: tempfail or accept */
-    OPT_REPLY_REJECT,  /* struct reply with a 5xx code */
-    OPT_REPLY_TEMPFAIL,/* struct reply with a 4xx code */
-    OPT_REASON,        /* struct reply: only the text (quarantine reason) */
-};
-
-struct option_spec {
-    const char *name;
-    enum opt_type type;
-    size_t offset;
-    double min, max;
-};
-
 #define OPT(section, field) offsetof(struct config, section.field)
 
 static const struct option_spec milter_options[] = {
@@ -491,10 +459,9 @@ static const char *string_value_error(enum opt_type type, const char *text, char
 }
 
 static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const char *option,
-    const struct option_spec *spec)
+    const struct option_spec *spec, void *base)
 {
-    char *base = (char *)r->cfg;
-    void *field = base + spec->offset;
+    void *field = (char *)base + spec->offset;
     const char *text;
     long long number;
     double real;
@@ -637,24 +604,17 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
     return false;
 }
 
-bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
+void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
+    const char *section_name, const struct option_spec *specs, void *base)
 {
-    const char *section_name = config_setting_name(section);
-    const struct option_spec *specs = NULL;
-    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
-        if (strcmp(section_name, sections[i].name) == 0)
-            specs = sections[i].options;
-    }
-    if (specs == NULL)
-        return false;
     if (config_setting_type(section) != CONFIG_TYPE_GROUP) {
         cfg_error(r, section, section_name, "must be a section: %s: { ... }", section_name);
-        return true;
+        return;
     }
     int n = config_setting_length(section);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
-        char option[128];
+        char option[160];
         snprintf(option, sizeof option, "%s.%s", section_name, config_setting_name(s));
         const struct option_spec *spec = NULL;
         for (const struct option_spec *o = specs; o->name != NULL; o++) {
@@ -665,9 +625,20 @@ bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
             unknown_option(r, s, option, section_name, specs);
             continue;
         }
-        apply_option(r, s, option, spec);
+        apply_option(r, s, option, spec, base);
     }
-    return true;
+}
+
+bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
+{
+    const char *section_name = config_setting_name(section);
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (strcmp(section_name, sections[i].name) == 0) {
+            cfg_apply_options(r, section, section_name, sections[i].options, r->cfg);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* symbols: { NAME: { score = 1.0; action = "reject"; reply = "550 5.7.1 ..." } } */

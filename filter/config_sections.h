@@ -30,6 +30,45 @@ bool cfg_read_reply(struct cfg_reader *r, const config_setting_t *s, const char 
 bool cfg_read_action(struct cfg_reader *r, const config_setting_t *s, const char *option,
     enum action *out);
 
+/* Option tables: a section is a NULL-terminated array of option_spec, each naming a field
+ * by its offset in the struct the section fills (struct config, or a module's own struct). */
+enum opt_type {
+    OPT_STRING,        /* char * */
+    OPT_SOCKET,        /* char *: inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH */
+    OPT_USER,          /* char *: an existing user */
+    OPT_GROUP,         /* char *: an existing group */
+    OPT_READABLE,      /* char *: a file we can read */
+    OPT_HOSTNAME,      /* char *: a name without spaces, ; or () */
+    OPT_BOOL,          /* bool; also "yes"/"no" */
+    OPT_INT,           /* int, within min..max */
+    OPT_UINT,          /* unsigned, within min..max */
+    OPT_DOUBLE,        /* double, within min..max */
+    OPT_SIZE,          /* uint64_t bytes: number or "10M" */
+    OPT_DURATION_MS,   /* uint64_t milliseconds: number of seconds or "30s" */
+    OPT_DURATION_S,    /* int seconds */
+    OPT_MODE,          /* unsigned, octal string "0660" */
+    OPT_CIDRS,         /* struct cidr_list: replaced by each file that sets it */
+    OPT_NAMESERVERS,   /* dns.nameservers */
+    OPT_FACILITY,      /* int syslog facility */
+    OPT_LEVEL,         /* int syslog priority */
+    OPT_ERROR_ACTION,  /* enum action: tempfail or accept */
+    OPT_REPLY_REJECT,  /* struct reply with a 5xx code */
+    OPT_REPLY_TEMPFAIL,/* struct reply with a 4xx code */
+    OPT_REASON,        /* struct reply: only the text (quarantine reason) */
+};
+
+struct option_spec {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    double min, max;
+};
+
+/* Applies every option of `section` by the table `specs` to the struct at base. Unknown
+ * options get "did you mean"; each bad value is an error naming file, line and option. */
+void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
+    const char *section_name, const struct option_spec *specs, void *base);
+
 /* Applies one top-level group (milter, log, ...) of a file to r->cfg. Returns false when the
  * name is not a known section. */
 bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section);

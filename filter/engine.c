@@ -14,16 +14,20 @@
 #include "log.h"
 #include "util.h"
 
+/* Whether check c runs now: never for a skip client; after a forced ACCEPT only the checks
+ * that ask to (signing, counting). */
+static bool check_runs(const struct txn *t, const struct check *c)
+{
+    if (t->client_flags & CLIENT_SKIP)
+        return false;
+    return !t->allowed || (c->flags & CHECK_EVEN_WHEN_ALLOWED);
+}
+
 static void run_checks(struct txn *t, enum stage stage)
 {
-    if (t->allowed || (t->client_flags & CLIENT_SKIP))
-        return;
     for (const struct check *const *c = check_table; *c != NULL; c++) {
-        if ((*c)->stages & STAGE_BIT(stage)) {
+        if ((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
             (*c)->run(t, stage);
-            if (t->allowed)
-                break;
-        }
     }
 }
 
@@ -201,6 +205,10 @@ enum action engine_eoh(struct txn *t)
 void engine_body(struct txn *t, const unsigned char *data, size_t len)
 {
     txn_add_body(t, data, len);
+    for (const struct check *const *c = check_table; *c != NULL; c++) {
+        if ((*c)->body != NULL && check_runs(t, *c))
+            (*c)->body(t, data, len);
+    }
 }
 
 static void decide_by_score(struct txn *t)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "util.h"
 
 const char *stage_name(enum stage stage)
@@ -31,6 +32,7 @@ static void free_result(struct result *r)
 
 static void clear_envelope(struct txn *t)
 {
+    checks_txn_end(t);
     free(t->queue_id);
     free(t->sender);
     free(t->sasl_user);
@@ -87,6 +89,7 @@ void txn_free(struct txn *t)
     if (t == NULL)
         return;
     clear_envelope(t);
+    checks_conn_end(t);
     for (size_t i = 0; i < t->result_count; i++)
         free_result(&t->results[i]);
     free(t->results);

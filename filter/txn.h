@@ -31,6 +31,8 @@ const char *stage_name(enum stage stage);
 
 
 
+#define TXN_CHECK_SLOTS 32        /* at least the number of entries in check_table */
+
 struct result {
     char *symbol;
     double score;
@@ -94,6 +96,10 @@ struct txn {
     /* Authentication-Results methods, "spf=pass smtp.mailfrom=example.com" */
     char **authres_methods;
     size_t authres_method_count;
+
+    /* each check's own state, indexed by its place in check_table (check.h) */
+    void *check_txn_state[TXN_CHECK_SLOTS];
+    void *check_conn_state[TXN_CHECK_SLOTS];
 
     /* the decision once made */
     struct verdict verdict;
