@@ -12,6 +12,7 @@
 #include <opendkim/dkim.h>
 
 #include "config_module.h"
+#include "dkim_arena.h"
 #include "dkim_dns.h"
 #include "log.h"
 #include "util.h"
@@ -349,7 +350,7 @@ static bool list_has(const char *list, const char *name)
 
 static DKIM_LIB *make_sign_lib(const struct dkim_policy *p)
 {
-    DKIM_LIB *lib = dkim_init(NULL, NULL);
+    DKIM_LIB *lib = dkim_init(dkim_arena_malloc, dkim_arena_free);
     if (lib == NULL)
         return NULL;
     unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;

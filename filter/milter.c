@@ -43,7 +43,11 @@ static void count_transaction(int delta)
 struct milter_conn {
     struct txn *t;
     bool counted;
+    bool header_leadspc;      /* header values come with the space after the colon (DKIM) */
 };
+
+/* Set as the private data by negotiate when the MTA agreed to SMFIP_HDR_LEADSPC, until connect. */
+static char leadspc_agreed;
 
 static void begin_transaction(struct milter_conn *c)
 {
@@ -124,12 +128,13 @@ static void refuse_while_stopping(SMFICTX *ctx)
 
 static struct milter_conn *conn_of(SMFICTX *ctx)
 {
-    return smfi_getpriv(ctx);
+    void *priv = smfi_getpriv(ctx);
+    return priv == &leadspc_agreed ? NULL : priv;
 }
 
 static struct txn *txn_of(SMFICTX *ctx)
 {
-    struct milter_conn *c = smfi_getpriv(ctx);
+    struct milter_conn *c = conn_of(ctx);
     return c ? c->t : NULL;
 }
 
@@ -169,8 +174,11 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
         return SMFIS_REJECT;
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
-    /* steps we never use: unknown commands and the DATA command */
-    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    /* steps we never use: unknown commands and the DATA command; header values with their
+     * leading space, which DKIM's simple canonicalization signs */
+    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
+    if (steps & SMFIP_HDR_LEADSPC)
+        smfi_setpriv(ctx, &leadspc_agreed);
     *want2 = 0;
     *want3 = 0;
     if (actions & SMFIF_SETSYMLIST) {
@@ -207,6 +215,7 @@ static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         return SMFIS_TEMPFAIL;
     }
     struct milter_conn *c = xcalloc(1, sizeof *c);
+    c->header_leadspc = smfi_getpriv(ctx) == &leadspc_agreed;
     struct txn *t = txn_new(cfg);
     c->t = t;
     smfi_setpriv(ctx, c);
@@ -273,11 +282,18 @@ static sfsistat mw_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
 {
-    struct txn *t = txn_of(ctx);
-    if (t == NULL)
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL)
         return on_error();
+    struct txn *t = c->t;
     bool was_truncated = t->headers_truncated;
-    if (!engine_header(t, name, value) && !was_truncated)
+    /* with SMFIP_HDR_LEADSPC the engine still sees the value without its first space, as
+     * without it; the exact bytes are kept for DKIM */
+    const char *shown = c->header_leadspc && value[0] == ' ' ? value + 1 : value;
+    bool kept = engine_header(t, name, shown);
+    if (kept && c->header_leadspc)
+        txn_set_header_raw(t, value);
+    if (!kept && !was_truncated)
         log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
                  "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
     return SMFIS_CONTINUE;
@@ -301,23 +317,33 @@ static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
     return SMFIS_CONTINUE;
 }
 
+/* With SMFIP_HDR_LEADSPC the MTA also takes the values we add as they are: give them the space
+ * after the colon that it would otherwise add itself. */
+static char *added_value(const struct milter_conn *c, const char *value)
+{
+    return xasprintf("%s%s", c->header_leadspc ? " " : "", value);
+}
+
 static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)
 {
+    const struct milter_conn *c = conn_of(ctx);
     bool ok = true;
     for (size_t i = 0; i < v->edit_count; i++) {
         const struct header_edit *e = &v->edits[i];
         int rc = MI_FAILURE;
+        char *value = e->op == HEADER_DELETE ? NULL : added_value(c, e->value);
         switch (e->op) {
         case HEADER_INSERT:
-            rc = smfi_insheader(ctx, e->index, e->name, e->value);
+            rc = smfi_insheader(ctx, e->index, e->name, value);
             break;
         case HEADER_APPEND:
-            rc = smfi_addheader(ctx, e->name, e->value);
+            rc = smfi_addheader(ctx, e->name, value);
             break;
         case HEADER_DELETE:
             rc = smfi_chgheader(ctx, e->name, e->index, NULL);
             break;
         }
+        free(value);
         if (rc != MI_SUCCESS) {
             log_err("%s: the MTA refused the header change of %s", qid, e->name);
             ok = false;
