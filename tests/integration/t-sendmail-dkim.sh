@@ -27,6 +27,10 @@ sm_start "$MW_PORT"
 
 dkim_cases "sendmail-dkim relaxed"
 
+# Sendmail rewrites address fields (To:, Cc:) after the milter, unfolding them and normalizing
+# their spaces, so simple header canonicalization cannot survive a folded To: (OpenDKIM says the
+# same: use relaxed with Sendmail); the folded Subject: and X-Long: stay.
+DKIM_FOLD_ADDRESSES=no
 dkim_policy simple/simple | mw_policy "$MW_WORK/mailwarden.conf"
 mw_hup
 if mw_wait_until 10 dkim_reloaded; then pass "$NR"; else fail "$NR" "no reload in the log"; fi
