@@ -363,6 +363,13 @@ for sub, f, n in (("rfc6376", "A2-signed.eml", 1), ("rfc8463", "A3-signed.eml", 
 
 res, out = verify(messages["plain"])
 ok(res == [("none", "")], "an unsigned message gives dkim=none", out)
+a3 = os.path.join(DKIMDATA, "rfc8463", "A3-signed.eml")
+if os.path.exists(a3):
+    res, out = verify(open(a3, "rb").read(), policy("cap.conf", "  verify: { max_signatures = 1 }"))
+    ok(len(res) == 1 and res[0][0] == "pass", "verify.max_signatures = 1 evaluates one of two signatures", out)
+    res, out = verify(open(a3, "rb").read(), policy("small.conf", "  verify: { min_key_bits = 2048 }"))
+    ok(sorted(r[0] for r in res) == ["pass", "policy"] and "DKIM_KEY_TOO_SMALL" in out,
+       "an RSA key under verify.min_key_bits gives dkim=policy (ed25519 still passes)", out)
 
 # verify what we signed, through our own verifier
 conf = sign_policy("sign.conf", ["rsa", "ed"])
