@@ -115,3 +115,35 @@ dkim_cases() {
 
 # dkim_reloaded: the daemon logged a completed reload (after mw_hup).
 dkim_reloaded() { grep -q 'reload: policy from .* in force' "$MW_LOG"; }
+
+# dkim_verify_case NAME: an inbound message (no AUTH, client not internal) signed with the RSA
+# key by python3-dkim, and a copy with its body changed after signing; the delivered copies
+# carry our Authentication-Results with dkim=pass and dkim=fail for header.d=example.test.
+dkim_verify_case() {
+    local name=$1 kind tok f want got
+    for kind in pass fail; do
+        tok=$(mw_token "dkim-verify-$kind")
+        f=$MW_WORK/$tok
+        dkim_message "$f.plain" "$tok" alice@example.test plain
+        "$MW_PY" - "$f.plain" "$MW_WORK/keys/mwrsa.key" "$kind" >"$f.eml" <<'PYEOF' || { fail "$name" "python3-dkim could not sign"; return 0; }
+import re, sys, dkim
+msg = re.sub(rb"\r?\n", b"\r\n", open(sys.argv[1], "rb").read())
+sig = dkim.sign(msg, b"mwrsa", b"example.test", open(sys.argv[2], "rb").read())
+if sys.argv[3] == "fail":
+    msg = msg.replace(b"Hello Bob", b"Hello Eve")
+sys.stdout.buffer.write(sig + msg)
+PYEOF
+        mw_swaks "$f.out" --from carol@example.test --to bob@remote.test --data "@$f.eml"
+        if ! deliver_ok "$tok" "$f.msg"; then
+            fail "$name" "$kind: $MW_WHY"
+            return 0
+        fi
+        want="dkim=$kind header.d=example.test header.i=@example.test header.s=mwrsa header.a=rsa-sha256"
+        got=$(grep -E $'^[0-9]+\tAuthentication-Results: *mw\\.test *;' "$f.msg.hdr" | head -n 1)
+        if ! printf '%s\n' "$got" | grep -qF "$want"; then
+            fail "$name" "$kind: our Authentication-Results is '$got', wanted '$want'"
+            return 0
+        fi
+    done
+    pass "$name"
+}

@@ -21,6 +21,7 @@ sink_start
 pf_start "$MW_PORT"
 
 dkim_cases "postfix-dkim relaxed"
+dkim_verify_case "postfix-dkim: inbound signed mail gets dkim=pass, a changed body dkim=fail, in our Authentication-Results"
 
 dkim_policy simple/simple | mw_policy "$MW_WORK/mailwarden.conf"
 mw_hup

@@ -26,6 +26,7 @@ SM_AUTH_USERS="alice:alice-secret"
 sm_start "$MW_PORT"
 
 dkim_cases "sendmail-dkim relaxed"
+dkim_verify_case "sendmail-dkim: inbound signed mail gets dkim=pass, a changed body dkim=fail, in our Authentication-Results"
 
 # Sendmail rewrites address fields (To:, Cc:) after the milter, unfolding them and normalizing
 # their spaces, so simple header canonicalization cannot survive a folded To: (OpenDKIM says the
