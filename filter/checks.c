@@ -6,10 +6,12 @@
 
 extern const struct check check_networks;
 extern const struct check check_access;
+extern const struct check check_ratelimit;     /* rate limits (issue 5) */
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    &check_ratelimit,    /* after access: an allow list is known; counts even then */
     NULL,
 };
 

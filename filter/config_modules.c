@@ -2,6 +2,9 @@
  * `const struct config_module` in the feature's config file and one line here. */
 #include "config_module.h"
 
+extern const struct config_module ratelimit_module;    /* ratelimit_config.c (issue 5) */
+
 const struct config_module *const config_modules[] = {
+    &ratelimit_module,
     NULL,
 };
