@@ -9,6 +9,7 @@
  * so the store recovers by itself. store.c applies the fail mode and logs the outage. */
 #include "store.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ struct slot {
     pthread_mutex_t lock;
     redisContext *ctx;
     struct script scripts[2];  /* per connection: a slot reloads what its server lacks */
+    unsigned generation;       /* r->generation when connected */
 };
 
 struct redis_store {
@@ -80,6 +82,7 @@ struct redis_store {
     unsigned slot_count;
     unsigned next;             /* round robin start, atomic */
     int64_t fail_until_us;     /* atomic: fail fast until then */
+    unsigned generation;       /* atomic: bumped by each failure */
 };
 
 enum { SCRIPT_GCRA, SCRIPT_GREY };
@@ -98,14 +101,22 @@ void *store_redis_new(const struct store_settings *settings)
     return r;
 }
 
+static void close_connection(struct slot *s)
+{
+    if (s->ctx != NULL)
+        redisFree(s->ctx);
+    s->ctx = NULL;
+    for (int i = 0; i < 2; i++)
+        s->scripts[i].sha[0] = '\0';
+}
+
 static void redis_free(void *impl)
 {
     struct redis_store *r = impl;
     if (r == NULL)
         return;
     for (unsigned i = 0; i < r->slot_count; i++) {
-        if (r->slots[i].ctx != NULL)
-            redisFree(r->slots[i].ctx);
+        close_connection(&r->slots[i]);
         pthread_mutex_destroy(&r->slots[i].lock);
     }
     free(r->slots);
@@ -133,15 +144,21 @@ static struct timeval ms_to_tv(uint64_t ms)
     return tv;
 }
 
-static void drop_connection(struct redis_store *r, struct slot *s)
+/* A failure: every pooled connection is suspect (they go to the same server), and calls fail
+ * fast for retry_interval. */
+static void start_backoff(struct redis_store *r)
 {
-    if (s->ctx != NULL)
-        redisFree(s->ctx);
-    s->ctx = NULL;
-    for (int i = 0; i < 2; i++)
-        s->scripts[i].sha[0] = '\0';
+    __atomic_add_fetch(&r->generation, 1, __ATOMIC_RELAXED);
     int64_t until = store_now_us() + (int64_t)r->settings.retry_interval_ms * 1000;
     __atomic_store_n(&r->fail_until_us, until, __ATOMIC_RELAXED);
+}
+
+/* The server closed or reset an idle connection (it restarted, or dropped idle clients):
+ * worth one immediate retry on a new connection. A timeout is not. */
+static bool connection_went_stale(const redisContext *ctx, int saved_errno)
+{
+    return ctx->err == REDIS_ERR_EOF || (ctx->err == REDIS_ERR_IO
+        && (saved_errno == ECONNRESET || saved_errno == EPIPE));
 }
 
 /* Runs a command that must not fail; false (and err) when it does. */
@@ -243,7 +260,9 @@ static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const
     return ok;
 }
 
-/* One script call through the pool; a failure drops the connection and starts the backoff. */
+/* One script call through the pool. A connection from before a failure is replaced; one that
+ * the server closed since its last use is retried once on a new connection. A failure starts
+ * the backoff; store.c logs it and applies the fail mode. */
 static bool run_script(struct redis_store *r, int which, const char *key, const char *const *args,
     int nargs, long long out[2], char *err, size_t err_size)
 {
@@ -252,10 +271,26 @@ static bool run_script(struct redis_store *r, int which, const char *key, const 
         return false;
     }
     struct slot *s = slot_take(r);
-    bool ok = (s->ctx != NULL || connect_slot(r, s, err, err_size))
-        && eval_on_slot(r, s, which, key, args, nargs, out, err, err_size);
-    if (!ok)
-        drop_connection(r, s);
+    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    if (s->ctx != NULL && s->generation != generation)
+        close_connection(s);
+    bool ok = false, retry = true;
+    if (s->ctx != NULL) {
+        errno = 0;
+        ok = eval_on_slot(r, s, which, key, args, nargs, out, err, err_size);
+        retry = !ok && connection_went_stale(s->ctx, errno);
+        if (!ok)
+            close_connection(s);
+    }
+    if (!ok && retry) {
+        s->generation = generation;
+        ok = connect_slot(r, s, err, err_size)
+            && eval_on_slot(r, s, which, key, args, nargs, out, err, err_size);
+    }
+    if (!ok) {
+        close_connection(s);
+        start_backoff(r);
+    }
     pthread_mutex_unlock(&s->lock);
     return ok;
 }
