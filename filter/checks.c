@@ -7,11 +7,13 @@
 extern const struct check check_networks;
 extern const struct check check_access;
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
+extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
+    &check_greylist,     /* last: mode "score" reads the score of every other check */
     NULL,
 };
 

@@ -3,8 +3,10 @@
 #include "config_module.h"
 
 extern const struct config_module ratelimit_module;    /* ratelimit_config.c (issue 5) */
+extern const struct config_module greylist_module;     /* greylist_config.c (issue 6 part 4) */
 
 const struct config_module *const config_modules[] = {
     &ratelimit_module,
+    &greylist_module,
     NULL,
 };
