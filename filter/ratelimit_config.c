@@ -44,6 +44,8 @@ struct store_raw {
     char *password;
     int db;
     char *prefix;
+    char *sentinels;
+    char *master_name;
     uint64_t connect_timeout_ms;
     uint64_t timeout_ms;
     uint64_t retry_interval_ms;
@@ -61,6 +63,8 @@ static const struct option_spec store_specs[] = {
     {"password", OPT_STRING, SOPT(password), 0, 0},
     {"db", OPT_INT, SOPT(db), 0, 1000},
     {"prefix", OPT_STRING, SOPT(prefix), 0, 0},
+    {"sentinels", OPT_STRING, SOPT(sentinels), 0, 0},
+    {"master_name", OPT_STRING, SOPT(master_name), 0, 0},
     {"connect_timeout", OPT_DURATION_MS, SOPT(connect_timeout_ms), 1, 60000},
     {"timeout", OPT_DURATION_MS, SOPT(timeout_ms), 1, 60000},
     {"retry_interval", OPT_DURATION_MS, SOPT(retry_interval_ms), 0, 3600000},
@@ -116,6 +120,25 @@ static void take_string(char **dst, char *src)
     *dst = src;
 }
 
+/* "host:port,host:port" */
+static bool sentinels_valid(const char *text)
+{
+    char *copy = xstrdup(text);
+    bool ok = true;
+    int count = 0;
+    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item != NULL;
+         item = strtok_r(NULL, ", ", &save)) {
+        const char *colon = strrchr(item, ':');
+        char *stop;
+        long port = colon ? strtol(colon + 1, &stop, 10) : 0;
+        ok &= colon != NULL && colon != item && colon[1] != '\0' && *stop == '\0' && port > 0
+            && port <= 65535;
+        count++;
+    }
+    free(copy);
+    return ok && count > 0;
+}
+
 static void apply_store(struct cfg_reader *r, const config_setting_t *g)
 {
     struct store_settings *s = &r->cfg->ratelimit->store_settings;
@@ -144,6 +167,10 @@ static void apply_store(struct cfg_reader *r, const config_setting_t *g)
                 "\"%s\": use \"tempfail\" or \"memory\" (decide with this server's own store)",
                 raw.fail_mode);
     }
+    if (raw.sentinels != NULL && !sentinels_valid(raw.sentinels))
+        cfg_error(r, config_setting_get_member(g, "sentinels"), "ratelimit.store.sentinels",
+            "\"%s\": write HOST:PORT of each sentinel, separated by commas, as "
+            "\"10.0.0.1:26379,10.0.0.2:26379\"", raw.sentinels);
     free(raw.backend);
     free(raw.fail_mode);
     s->max_keys = raw.max_keys;
@@ -157,6 +184,8 @@ static void apply_store(struct cfg_reader *r, const config_setting_t *g)
     take_string(&s->redis_socket, raw.socket);
     take_string(&s->redis_password, raw.password);
     take_string(&s->redis_prefix, raw.prefix);
+    take_string(&s->sentinels, raw.sentinels);
+    take_string(&s->sentinel_master, raw.master_name);
 }
 
 static bool name_valid(const char *name)
@@ -559,7 +588,7 @@ static void ratelimit_finish(struct config *cfg, struct config_errors *errs)
     p->store = store_open(&p->store_settings, why, sizeof why);
     if (p->store == NULL)
         config_errors_add(errs, cfg->main_file, 0, "ratelimit.store", "%s: set host and port, "
-            "or socket", why);
+            "socket, or sentinels and master_name", why);
 }
 
 const struct config_module ratelimit_module = {

@@ -50,6 +50,8 @@ void store_settings_copy(struct store_settings *dst, const struct store_settings
     dst->redis_socket = dup_or_null(src->redis_socket);
     dst->redis_password = dup_or_null(src->redis_password);
     dst->redis_prefix = dup_or_null(src->redis_prefix);
+    dst->sentinels = dup_or_null(src->sentinels);
+    dst->sentinel_master = dup_or_null(src->sentinel_master);
 }
 
 void store_settings_free(struct store_settings *s)
@@ -58,6 +60,8 @@ void store_settings_free(struct store_settings *s)
     free(s->redis_socket);
     free(s->redis_password);
     free(s->redis_prefix);
+    free(s->sentinels);
+    free(s->sentinel_master);
     memset(s, 0, sizeof *s);
 }
 
@@ -75,6 +79,7 @@ static bool redis_settings_equal(const struct store_settings *a, const struct st
         && str_same(a->redis_socket, b->redis_socket)
         && str_same(a->redis_password, b->redis_password) && a->redis_db == b->redis_db
         && str_same(a->redis_prefix, b->redis_prefix)
+        && str_same(a->sentinels, b->sentinels) && str_same(a->sentinel_master, b->sentinel_master)
         && a->connect_timeout_ms == b->connect_timeout_ms
         && a->command_timeout_ms == b->command_timeout_ms
         && a->retry_interval_ms == b->retry_interval_ms && a->pool_size == b->pool_size
@@ -122,8 +127,13 @@ struct store *store_open(const struct store_settings *settings, char *why, size_
 {
     if (settings->backend == STORE_MEMORY)
         return store_memory_shared(settings->max_keys);
-    if (settings->redis_socket == NULL && settings->redis_host == NULL) {
-        snprintf(why, why_size, "redis needs a host or a socket");
+    if (settings->redis_socket == NULL && settings->redis_host == NULL
+        && settings->sentinels == NULL) {
+        snprintf(why, why_size, "redis needs a host, a socket or sentinels");
+        return NULL;
+    }
+    if ((settings->sentinels == NULL) != (settings->sentinel_master == NULL)) {
+        snprintf(why, why_size, "sentinels and master_name go together");
         return NULL;
     }
     /* the fallback's bound follows the policy too */
@@ -137,7 +147,10 @@ struct store *store_open(const struct store_settings *settings, char *why, size_
     }
     if (s == NULL) {
         char description[300];
-        if (settings->redis_socket != NULL)
+        if (settings->sentinels != NULL)
+            snprintf(description, sizeof description, "redis master %s (sentinels %s)",
+                settings->sentinel_master, settings->sentinels);
+        else if (settings->redis_socket != NULL)
             snprintf(description, sizeof description, "redis unix:%s", settings->redis_socket);
         else
             snprintf(description, sizeof description, "redis %s:%d", settings->redis_host,
@@ -178,7 +191,7 @@ static void note_success(struct store *s)
         return;
     pthread_mutex_lock(&s->lock);
     if (s->down) {
-        s->down = false;
+        __atomic_store_n(&s->down, false, __ATOMIC_RELAXED);
         log_warn("store %s is back: rate limits and greylisting use it again (%llu decision%s "
             "made without it)", s->description, (unsigned long long)s->failed_during_outage,
             s->failed_during_outage == 1 ? "" : "s");
@@ -192,7 +205,7 @@ static void note_failure(struct store *s, const char *err)
     pthread_mutex_lock(&s->lock);
     s->failed_during_outage = s->down ? s->failed_during_outage + 1 : 1;
     if (!s->down) {
-        s->down = true;
+        __atomic_store_n(&s->down, true, __ATOMIC_RELAXED);
         log_err("store %s failed: %s; until it is back, %s (logged once per outage)",
             s->description, err, s->fail_mode == STORE_FAIL_MEMORY
             ? "this server decides with its embedded store"

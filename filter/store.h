@@ -36,6 +36,8 @@ struct store_settings {
     char *redis_password;          /* AUTH; NULL = none */
     int redis_db;                  /* SELECT; 0 = leave */
     char *redis_prefix;            /* key prefix, "mw:" */
+    char *sentinels;               /* "host:port,host:port" of Redis Sentinels; NULL = none */
+    char *sentinel_master;         /* the master's name the sentinels know ("mymaster") */
     uint64_t connect_timeout_ms;
     uint64_t command_timeout_ms;
     uint64_t retry_interval_ms;    /* after a failure, calls fail fast this long */

@@ -3,6 +3,10 @@
  * when the server answers NOSCRIPT, as after a restart), on ONE key with a TTL, using the
  * server's clock (TIME) so every mailwarden of the fleet shares one clock. Keys are
  * PREFIX{KEY}: the braces are a Redis Cluster hash tag, so a decision lives on one slot.
+ * With Sentinel, the master's address is asked of the sentinels at each (re)connection and
+ * checked with ROLE; a failover shows as a failure (READONLY, a closed connection), after which
+ * the next connection finds the new master. Cluster: each decision is on one slot; MOVED is
+ * not followed (use a cluster proxy).
  * Connections: a small pool shared by the worker threads (libmilter starts a thread per
  * connection), each with a connect timeout and a command timeout. A failure drops the
  * connection and makes calls fail fast for retry_interval; the next call after it reconnects,
@@ -175,12 +179,95 @@ static bool simple_command(redisContext *ctx, char *err, size_t err_size, const 
     return ok;
 }
 
+/* "host:port" (or "[v6]:port") of one sentinel; false when it is not one. */
+static bool split_host_port(const char *text, char *host, size_t host_size, int *port)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || colon == text)
+        return false;
+    const char *start = text, *end = colon;
+    if (*start == '[' && end[-1] == ']') {
+        start++;
+        end--;
+    }
+    if ((size_t)(end - start) >= host_size)
+        return false;
+    memcpy(host, start, (size_t)(end - start));
+    host[end - start] = '\0';
+    char *stop;
+    long p = strtol(colon + 1, &stop, 10);
+    if (*stop != '\0' || p < 1 || p > 65535)
+        return false;
+    *port = (int)p;
+    return true;
+}
+
+/* Asks the sentinels, in order, where the master `sentinel_master` is now. */
+static bool master_from_sentinels(const struct store_settings *st, char *host, size_t host_size,
+    int *port, char *err, size_t err_size)
+{
+    char *list = xstrdup(st->sentinels);
+    bool found = false;
+    snprintf(err, err_size, "no sentinel of \"%s\" answered for master %s", st->sentinels,
+        st->sentinel_master);
+    for (char *save = NULL, *item = strtok_r(list, ", ", &save); item != NULL && !found;
+         item = strtok_r(NULL, ", ", &save)) {
+        char shost[256];
+        int sport;
+        if (!split_host_port(item, shost, sizeof shost, &sport))
+            continue;
+        redisContext *c = redisConnectWithTimeout(shost, sport, ms_to_tv(st->connect_timeout_ms));
+        if (c == NULL || c->err || redisSetTimeout(c, ms_to_tv(st->command_timeout_ms)) != REDIS_OK) {
+            if (c != NULL)
+                redisFree(c);
+            continue;
+        }
+        const char *argv[] = {"SENTINEL", "get-master-addr-by-name", st->sentinel_master};
+        redisReply *reply = redisCommandArgv(c, 3, argv, NULL);
+        if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+            && reply->element[0]->type == REDIS_REPLY_STRING
+            && reply->element[1]->type == REDIS_REPLY_STRING
+            && reply->element[0]->len < host_size) {
+            memcpy(host, reply->element[0]->str, reply->element[0]->len + 1);
+            *port = atoi(reply->element[1]->str);
+            found = *port > 0;
+        }
+        freeReplyObject(reply);
+        redisFree(c);
+    }
+    free(list);
+    return found;
+}
+
+/* With sentinels: the server we reached must be the master (a sentinel may lag a failover). */
+static bool is_master(redisContext *ctx, char *err, size_t err_size)
+{
+    const char *argv[] = {"ROLE"};
+    redisReply *reply = redisCommandArgv(ctx, 1, argv, NULL);
+    bool ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && strcmp(reply->element[0]->str, "master") == 0;
+    if (!ok)
+        snprintf(err, err_size, "the server the sentinels named is not a master (yet)");
+    freeReplyObject(reply);
+    return ok;
+}
+
 static bool connect_slot(struct redis_store *r, struct slot *s, char *err, size_t err_size)
 {
     const struct store_settings *st = &r->settings;
     struct timeval ctv = ms_to_tv(st->connect_timeout_ms);
-    s->ctx = st->redis_socket != NULL ? redisConnectUnixWithTimeout(st->redis_socket, ctv)
-        : redisConnectWithTimeout(st->redis_host, st->redis_port, ctv);
+    char master[256];
+    int master_port = 0;
+    if (st->sentinels != NULL) {
+        if (!master_from_sentinels(st, master, sizeof master, &master_port, err, err_size))
+            return false;
+        s->ctx = redisConnectWithTimeout(master, master_port, ctv);
+    } else if (st->redis_socket != NULL) {
+        s->ctx = redisConnectUnixWithTimeout(st->redis_socket, ctv);
+    } else {
+        s->ctx = redisConnectWithTimeout(st->redis_host, st->redis_port, ctv);
+    }
     if (s->ctx == NULL || s->ctx->err) {
         snprintf(err, err_size, "cannot connect: %s", s->ctx ? s->ctx->errstr : "out of memory");
         return false;
@@ -194,6 +281,8 @@ static bool connect_slot(struct redis_store *r, struct slot *s, char *err, size_
         if (!simple_command(s->ctx, err, err_size, "AUTH", 2, argv))
             return false;
     }
+    if (st->sentinels != NULL && !is_master(s->ctx, err, err_size))
+        return false;
     if (st->redis_db > 0) {
         char db[16];
         snprintf(db, sizeof db, "%d", st->redis_db);

@@ -140,7 +140,8 @@ static pid_t start_redis(int port)
         if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
             _exit(126);
         execlp("redis-server", "redis-server", "--port", text, "--bind", "127.0.0.1", "--save",
-            "", "--appendonly", "no", (char *)NULL);
+            "", "--appendonly", "no", "--dir", "/tmp", "--dbfilename", "mw-store-bench.rdb",
+            (char *)NULL);
         _exit(127);
     }
     usleep(300000);

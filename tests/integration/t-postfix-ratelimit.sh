@@ -25,7 +25,7 @@ command -v redis-server >/dev/null || { skip "$N1" "redis-server not installed";
 mw_port REDIS_PORT
 redis_start() {
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-        --loglevel warning >>"$MW_WORK/redis.log" 2>&1 &
+        --dir "$MW_WORK" --loglevel warning >>"$MW_WORK/redis.log" 2>&1 &
     REDIS_PID=$!
     mw_wait_listen "$REDIS_PORT" 10 || die "redis-server did not start (see redis.log)"
 }

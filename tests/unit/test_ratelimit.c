@@ -177,6 +177,12 @@ static void test_policy_errors(void **state)
     assert_non_null(strstr(e, "did you mean burst?"));
     e = errors_of("ratelimit: { store: { backend = \"redi\" } }\n");
     assert_non_null(strstr(e, "ratelimit.store.backend: \"redi\": use \"memory\""));
+    e = errors_of("ratelimit: { store: { backend = \"redis\";\n sentinels = \"10.0.0.1\"; master_name = \"m\" } }\n");
+    assert_non_null(strstr(e, ":2: ratelimit.store.sentinels: \"10.0.0.1\": write HOST:PORT"));
+    e = errors_of("ratelimit: { store: { backend = \"redis\"; sentinels = \"10.0.0.1:26379\" } }\n");
+    assert_non_null(strstr(e, "sentinels and master_name go together"));
+    e = errors_of("ratelimit: { store: { backend = \"redis\"; sentinels = \"10.0.0.1:26379, [::1]:26380\"; master_name = \"m\" } }\n");
+    assert_string_equal(e, "");
     e = errors_of("ratelimit: { limits = ( { key = \"helo\"; rate = \"1/1h\" } ) }\n");
     assert_non_null(strstr(e, "a limit needs a name"));
     e = errors_of("ratelimit: { limits = ( { name = \"x\"; key = \"helo\"; rate = \"1/1h\"; action = \"score\"; reply = \"451 hi\" } ) }\n");

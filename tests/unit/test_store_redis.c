@@ -5,7 +5,10 @@
  * the script flushed from the server (NOSCRIPT) is loaded again; greylisting on the server's
  * clock; redis-server killed mid-run gives the fail mode (STORE_DOWN, or the embedded store)
  * quickly, and restarted, decisions use it again; a stopped (SIGSTOP) server is a timeout
- * that fails within the command timeout. Skipped when redis-server is not installed. */
+ * that fails within the command timeout; through Redis Sentinel (a replica and a sentinel
+ * started here): the master is found by asking the sentinel, and after a forced failover the
+ * decisions go on against the promoted replica with the replicated counters. Skipped when
+ * redis-server is not installed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +36,10 @@
 
 static pid_t redis_pid;
 static int redis_port;
+static pid_t replica_pid, sentinel_pid;      /* test_sentinel_failover's; teardown kills them */
+/* Every server runs in this directory: a replica writes dump.rdb after a full sync, and a
+ * server started later in the same directory would load it. */
+static char redis_dir[] = "/tmp/mw-test-redis.XXXXXX";
 static bool have_redis;
 
 static int free_port(void)
@@ -75,7 +83,8 @@ static bool redis_start(void)
         if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
             _exit(126);
         execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--loglevel", "warning", (char *)NULL);
+            "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", redis_dir,
+            (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 100; i++) {
@@ -105,15 +114,45 @@ static int setup(void **state)
     have_redis = system("command -v redis-server >/dev/null 2>&1") == 0;
     if (!have_redis)
         return 0;
+    if (mkdtemp(redis_dir) == NULL)
+        return -1;
     redis_port = free_port();
     return redis_port > 0 && redis_start() ? 0 : -1;
+}
+
+static pid_t spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 static int teardown(void **state)
 {
     (void)state;
     redis_stop();
+    stop(replica_pid);
+    stop(sentinel_pid);
     store_close_all();
+    if (have_redis) {
+        char command[128];
+        snprintf(command, sizeof command, "rm -rf '%s'", redis_dir);
+        if (system(command) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -332,6 +371,152 @@ static void test_stopped_server_times_out(void **state)
     store_free(s);
 }
 
+/* Sends a command to a server on port; the reply (NULL when unreachable). */
+static redisReply *ask(int port, const char *cmd)
+{
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    if (c == NULL || c->err) {
+        if (c != NULL)
+            redisFree(c);
+        return NULL;
+    }
+    redisReply *reply = redisCommand(c, cmd);
+    redisFree(c);
+    return reply;
+}
+
+/* The port the sentinel names for mymaster, 0 when it does not answer. */
+static int sentinel_master_port(int sentinel_port)
+{
+    redisReply *r = ask(sentinel_port, "SENTINEL get-master-addr-by-name mymaster");
+    int port = 0;
+    if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+        port = atoi(r->element[1]->str);
+    freeReplyObject(r);
+    return port;
+}
+
+/* How many healthy replicas the sentinel knows. */
+static size_t sentinel_replicas(int sentinel_port)
+{
+    redisReply *r = ask(sentinel_port, "SENTINEL replicas mymaster");
+    size_t n = 0;
+    for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        redisReply *fields = r->element[i];
+        for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+            if (strcmp(fields->element[k]->str, "flags") == 0
+                && strcmp(fields->element[k + 1]->str, "slave") == 0)
+                n++;
+        }
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+static bool is_master_port(int port)
+{
+    redisReply *r = ask(port, "ROLE");
+    bool master = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+        && strcmp(r->element[0]->str, "master") == 0;
+    freeReplyObject(r);
+    return master;
+}
+
+/* Both servers hold the same value for key. */
+static bool same_value(int port_a, int port_b, const char *key)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "GET %s", key);
+    redisReply *a = ask(port_a, cmd), *b = ask(port_b, cmd);
+    bool same = a != NULL && b != NULL && a->type == REDIS_REPLY_STRING
+        && b->type == REDIS_REPLY_STRING && strcmp(a->str, b->str) == 0;
+    freeReplyObject(a);
+    freeReplyObject(b);
+    return same;
+}
+
+/* Last: the failover leaves the test's first server a replica. */
+static void test_sentinel_failover(void **state)
+{
+    (void)state;
+    NEED_REDIS();
+    int replica_port = free_port(), sentinel_port = free_port();
+    assert_true(replica_port > 0 && sentinel_port > 0 && replica_port != sentinel_port);
+    char rport[16], mport[16], path[sizeof redis_dir + 32];
+    snprintf(path, sizeof path, "%s/sentinel.XXXXXX", redis_dir);
+    snprintf(rport, sizeof rport, "%d", replica_port);
+    snprintf(mport, sizeof mport, "%d", redis_port);
+    char replica_dir[sizeof redis_dir + 16];
+    snprintf(replica_dir, sizeof replica_dir, "%s/replica", redis_dir);
+    assert_int_equal(mkdir(replica_dir, 0700), 0);
+    char *replica_argv[] = {"redis-server", "--port", rport, "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--replicaof", "127.0.0.1", mport, "--dir", replica_dir, NULL};
+    replica_pid = spawn(replica_argv);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    fprintf(fp, "port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n"
+        "sentinel down-after-milliseconds mymaster 1000\n"
+        "sentinel failover-timeout mymaster 5000\n", sentinel_port, redis_port);
+    fclose(fp);
+    char *sentinel_argv[] = {"redis-server", path, "--sentinel", NULL};
+    sentinel_pid = spawn(sentinel_argv);
+    int waited = 0;
+    while ((sentinel_master_port(sentinel_port) != redis_port || sentinel_replicas(sentinel_port) < 1)
+        && waited < 20000) {
+        sleep_ms(100);
+        waited += 100;
+    }
+    assert_int_equal(sentinel_master_port(sentinel_port), redis_port);
+    assert_true(sentinel_replicas(sentinel_port) >= 1);
+
+    char sentinels[64], master[] = "mymaster", prefix[] = "mw:";
+    snprintf(sentinels, sizeof sentinels, "127.0.0.1:%d", sentinel_port);
+    struct store_settings st = {.backend = STORE_REDIS, .fail_mode = STORE_FAIL_TEMPFAIL,
+        .sentinels = sentinels, .sentinel_master = master, .redis_prefix = prefix,
+        .connect_timeout_ms = 300, .command_timeout_ms = 300, .retry_interval_ms = 300,
+        .pool_size = 2};
+    struct store *s = store_wrap(&store_redis_ops, store_redis_new(&st), "sentinel", STORE_FAIL_TEMPFAIL);
+    struct gcra_limit l = limit(1, 3600 * S, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(decide(s, "rl:sentinel|k", &l), 1);
+    assert_int_equal(decide(s, "rl:sentinel|k", &l), 0);
+    /* let the replica catch up, then fail over to it */
+    for (waited = 0; !same_value(redis_port, replica_port, "mw:{rl:sentinel|k}") && waited < 10000;
+         waited += 100)
+        sleep_ms(100);
+    assert_true(same_value(redis_port, replica_port, "mw:{rl:sentinel|k}"));
+    freeReplyObject(ask(sentinel_port, "SENTINEL FAILOVER mymaster"));
+    waited = 0;
+    while ((sentinel_master_port(sentinel_port) != replica_port || !is_master_port(replica_port)
+               || is_master_port(redis_port)) && waited < 20000) {
+        sleep_ms(100);
+        waited += 100;
+    }
+    assert_int_equal(sentinel_master_port(sentinel_port), replica_port);
+    assert_false(is_master_port(redis_port));      /* the old master is a replica now */
+    /* the store finds the new master by itself: a connection to the old one fails (READONLY)
+     * and the next one asks the sentinel */
+    int answer = -1;
+    for (waited = 0; answer < 0 && waited < 10000; waited += 100) {
+        answer = decide(s, "rl:sentinel|other", &l);
+        if (answer < 0)
+            sleep_ms(100);
+    }
+    assert_int_equal(answer, 1);
+    /* with the counter the old master had replicated */
+    assert_int_equal(decide(s, "rl:sentinel|k", &l), 0);
+    redisReply *r = ask(replica_port, "EXISTS mw:{rl:sentinel|other}");
+    assert_non_null(r);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    store_free(s);
+    stop(sentinel_pid);
+    stop(replica_pid);
+    sentinel_pid = replica_pid = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_greylist_on_server_clock),
         cmocka_unit_test(test_killed_and_restarted),
         cmocka_unit_test(test_stopped_server_times_out),
+        cmocka_unit_test(test_sentinel_failover),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
