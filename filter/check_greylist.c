@@ -11,7 +11,6 @@
  * failing closed would tempfail everything); store.c logs the outage once. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include "check.h"
 #include "greylist.h"
@@ -28,27 +27,12 @@ static bool skipped(const struct txn *t, const struct greylist_policy *p)
     return cidr_list_contains(&p->exempt_networks, &t->client_addr);
 }
 
-static void client_network(const struct txn *t, const struct greylist_policy *p, char *buf,
-    size_t size)
-{
-    struct ipaddr net = t->client_addr;
-    unsigned prefix = net.family == AF_INET ? p->ipv4_prefix : p->ipv6_prefix;
-    unsigned bytes = net.family == AF_INET ? 4 : 16;
-    for (unsigned i = 0; i < bytes; i++) {
-        unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
-        net.bytes[i] &= (uint8_t)(0xffu << (8 - keep));
-    }
-    char text[64];
-    ipaddr_format(&net, text, sizeof text);
-    snprintf(buf, size, "%s/%u", text, prefix);
-}
-
 /* One triplet; true when it must wait. */
 static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const char *rcpt,
     int64_t *wait_us)
 {
     char net[80];
-    client_network(t, p, net, sizeof net);
+    rl_format_subnet(&t->client_addr, p->ipv4_prefix, p->ipv6_prefix, net, sizeof net);
     char *key = xasprintf("gl:%s|%.320s|%.320s", net, t->sender && *t->sender ? t->sender : "<>",
         rcpt);
     str_lower(key);

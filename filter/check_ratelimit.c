@@ -56,9 +56,26 @@ static bool any_matches(char **patterns, size_t count, const char *subject,
     return false;
 }
 
-/* rcpt is the recipient the decision is about (NULL before RCPT). */
+/* Every recipient of the message is exempt (for a limit decided at the end of the message
+ * on a key without a recipient). */
+static bool all_recipients_exempt(const struct rl_limit *l, const struct txn *t)
+{
+    if (t->rcpt_count == 0 || l->exempt_recipient_count == 0)
+        return false;
+    for (size_t i = 0; i < t->rcpt_count; i++) {
+        if (!any_matches(l->exempt_recipients, l->exempt_recipient_count, t->rcpts[i],
+                address_matches))
+            return false;
+    }
+    return true;
+}
+
+/* rcpt is the recipient the decision is about (NULL before RCPT, and at the end of the
+ * message for a key without a recipient: then every recipient must be exempt). */
 static bool exempt(const struct rl_limit *l, const struct txn *t, const char *rcpt)
 {
+    if (rcpt == NULL && l->stage == STAGE_EOM && all_recipients_exempt(l, t))
+        return true;
     if (t->have_client_addr && cidr_list_contains(&l->exempt_networks, &t->client_addr))
         return true;
     if (any_matches(l->exempt_sasl_users, l->exempt_sasl_user_count, t->sasl_user,
@@ -78,10 +95,11 @@ static void put_part(struct textbuf *key, const char *value)
     textbuf_puts(key, part);
 }
 
-static void put_subnet(struct textbuf *key, const struct rl_limit *l, const struct ipaddr *addr)
+void rl_format_subnet(const struct ipaddr *addr, unsigned ipv4_prefix, unsigned ipv6_prefix,
+    char *buf, size_t size)
 {
     struct ipaddr net = *addr;
-    unsigned prefix = net.family == AF_INET ? l->ipv4_prefix : l->ipv6_prefix;
+    unsigned prefix = net.family == AF_INET ? ipv4_prefix : ipv6_prefix;
     unsigned bytes = net.family == AF_INET ? 4 : 16;
     for (unsigned i = 0; i < bytes; i++) {
         unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
@@ -89,7 +107,7 @@ static void put_subnet(struct textbuf *key, const struct rl_limit *l, const stru
     }
     char text[64];
     ipaddr_format(&net, text, sizeof text);
-    textbuf_printf(key, "|%s/%u", text, prefix);
+    snprintf(buf, size, "%s/%u", text, prefix);
 }
 
 /* The store key "rl:NAME|part|part"; false when a part is unknown here (the limit does not
@@ -107,7 +125,10 @@ static bool build_key(const struct rl_limit *l, const struct txn *t, const char 
         case RL_CLIENT_SUBNET:
             if (!t->have_client_addr)
                 return false;
-            put_subnet(key, l, &t->client_addr);
+            char subnet[80];
+            rl_format_subnet(&t->client_addr, l->ipv4_prefix, l->ipv6_prefix, subnet,
+                sizeof subnet);
+            textbuf_printf(key, "|%s", subnet);
             continue;
         case RL_HELO: value = t->helo; break;
         case RL_SENDER: value = t->sender == NULL ? NULL : t->sender[0] ? t->sender : "<>"; break;

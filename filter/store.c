@@ -30,6 +30,7 @@ struct store {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *registry;
 static struct store *memory_store;     /* the embedded store, shared */
+static uint64_t memory_max_keys;       /* its bound, as last asked for */
 
 int64_t store_now_us(void)
 {
@@ -115,8 +116,10 @@ struct store *store_memory_shared(uint64_t max_keys)
     if (memory_store == NULL) {
         memory_store = store_wrap(&store_memory_ops, store_memory_new(max_keys), "memory",
             STORE_FAIL_TEMPFAIL);
-    } else {
+        memory_max_keys = max_keys;
+    } else if (max_keys != memory_max_keys) {
         store_memory_set_max_keys(memory_store->impl, max_keys);
+        memory_max_keys = max_keys;
     }
     struct store *s = memory_store;
     pthread_mutex_unlock(&registry_lock);
@@ -176,6 +179,7 @@ void store_close_all(void)
     }
     store_free(memory_store);
     memory_store = NULL;
+    memory_max_keys = 0;
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -222,6 +226,7 @@ static struct store *fallback_for(struct store *s)
     if (memory_store == NULL)
         memory_store = store_wrap(&store_memory_ops, store_memory_new(100000), "memory",
             STORE_FAIL_TEMPFAIL);
+        memory_max_keys = 100000;
     struct store *m = memory_store;
     pthread_mutex_unlock(&registry_lock);
     return m;

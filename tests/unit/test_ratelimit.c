@@ -282,6 +282,21 @@ static void test_bytes_at_eom(void **state)
     assert_int_equal(message("198.51.100.10", NULL, "b@big.example", one_rcpt, 3000), ACTION_ACCEPT);
 }
 
+/* A limit decided at the end of the message on a key without a recipient is skipped when
+ * every recipient is exempt. */
+static void test_eom_exempt_recipients(void **state)
+{
+    (void)state;
+    start(BASE "ratelimit: { limits = ( { name = \"vol\"; key = \"sender\"; count = \"bytes\"; "
+        "rate = \"1k/1h\"; burst = 1000; exempt_recipients = [ \"@internal.example\" ] } ) }\n");
+    const char *const internal[] = {"a@internal.example", "b@internal.example", NULL};
+    const char *const mixed[] = {"a@internal.example", "c@outside.example", NULL};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(message("198.51.100.14", NULL, "v@example.com", internal, 800), ACTION_ACCEPT);
+    assert_int_equal(message("198.51.100.14", NULL, "v@example.com", mixed, 800), ACTION_ACCEPT);
+    assert_int_equal(message("198.51.100.14", NULL, "v@example.com", mixed, 800), ACTION_TEMPFAIL);
+}
+
 static void test_score_only_and_dry_run(void **state)
 {
     (void)state;
@@ -353,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup(test_recipients_refused_after_burst, fresh_store),
         cmocka_unit_test_setup(test_connections_per_subnet, fresh_store),
         cmocka_unit_test_setup(test_bytes_at_eom, fresh_store),
+        cmocka_unit_test_setup(test_eom_exempt_recipients, fresh_store),
         cmocka_unit_test_setup(test_score_only_and_dry_run, fresh_store),
         cmocka_unit_test_setup(test_scope_and_exemptions, fresh_store),
         cmocka_unit_test_setup(test_first_exceeded_and_allow_list, fresh_store),
