@@ -223,10 +223,11 @@ static struct store *fallback_for(struct store *s)
     if (s->fail_mode != STORE_FAIL_MEMORY || s == memory_store)
         return NULL;
     pthread_mutex_lock(&registry_lock);
-    if (memory_store == NULL)
+    if (memory_store == NULL) {      /* store_open made it; only a store_wrap()ed one lacks it */
         memory_store = store_wrap(&store_memory_ops, store_memory_new(100000), "memory",
             STORE_FAIL_TEMPFAIL);
         memory_max_keys = 100000;
+    }
     struct store *m = memory_store;
     pthread_mutex_unlock(&registry_lock);
     return m;
