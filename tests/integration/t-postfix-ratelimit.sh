@@ -6,6 +6,7 @@
 #     delivered, 2 get 451 at RCPT;
 #  3. two mailwarden daemons (each behind its own smtpd) sharing the redis-server enforce one
 #     limit of 5 across both: 8 messages alternating between them, 5 delivered, 3 tempfailed;
+#     12 parallel connections over both daemons on one limit of 5: exactly 5 pass;
 #  4. redis-server killed mid-run: every message is delivered or tempfailed (none 5xx, none
 #     missing), the daemon does not crash and logs the outage once; restarted, the limit of 5
 #     applies again and the recovery is logged.
@@ -16,6 +17,7 @@ mw_init t-postfix-ratelimit
 N1="postfix-ratelimit: the 4th message of SASL user alice (burst 3) gets the configured 451 4.7.1 text without her name; bob still passes"
 N2="postfix-ratelimit: recipients are counted per RCPT: 4 of 6 accepted and delivered, 2 get 451 at RCPT"
 N3="postfix-ratelimit: two daemons sharing one redis-server enforce one limit of 5 across both (8 sent: 5 delivered, 3 tempfailed on both)"
+N3P="postfix-ratelimit: 12 parallel connections over both daemons hammering one limit of 5: exactly 5 delivered, 7 tempfailed"
 N4="postfix-ratelimit: redis-server killed mid-run: every message delivered or tempfailed (no 5xx, none missing), outage logged once"
 N5="postfix-ratelimit: redis-server restarted: the limit of 5 applies again and the recovery is logged"
 NF="postfix-ratelimit: both daemons stay up, exit 0 on SIGTERM, no sanitizer reports"
@@ -218,6 +220,32 @@ t_fleet() {
     fi
 }
 
+# 3b. parallel connections on one key, half through each daemon
+t_parallel() {
+    local i tok pids=()
+    : >"$MW_WORK/parallel.series"
+    for ((i = 0; i < 12; i++)); do
+        tok=$(mw_token "par$i")
+        (
+            port=$PF_PORT; [ $((i % 2)) = 1 ] && port=$PF2_PORT
+            send_one "$MW_WORK/$tok.out" "$port" hammer@example.test "$tok"
+            rc=$?
+            # one short line per writer: appends of < PIPE_BUF bytes do not interleave
+            printf '%s %s %s\n' "$tok" "$rc" "$(last_reply "$MW_WORK/$tok.out")" >>"$MW_WORK/parallel.series"
+        ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    series_check parallel
+    if [ -n "$OTHER" ]; then
+        fail "$N3P" "$OTHER"
+    elif [ "$DELIVERED" != 5 ] || [ "$TEMPFAILED" != 7 ]; then
+        fail "$N3P" "delivered $DELIVERED, tempfailed $TEMPFAILED of 12: $(tr '\n' '|' <"$MW_WORK/parallel.series")"
+    else
+        pass "$N3P"
+    fi
+}
+
 # 4. and 5. redis-server killed mid-run, then restarted
 t_outage() {
     local before; before=$(grep -c "store redis 127.0.0.1:$REDIS_PORT failed" "$MW_LOG")
@@ -256,6 +284,7 @@ t_outage() {
 t_sasl_burst
 t_rcpts
 t_fleet
+t_parallel
 t_outage
 
 # the second daemon stops cleanly too
