@@ -183,7 +183,8 @@ static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
         cost_of(l, t), store_now_us(), &res, NULL);
     bool decided = false;
     if (status == STORE_DOWN) {
-        if (!l->dry_run && !t->allowed) {
+        /* the fail mode "tempfail": only for limits that could have refused */
+        if (!l->dry_run && !t->allowed && l->action != ACTION_NONE) {
             struct reply reply;
             const char *why;
             reply_parse("451 4.3.0 Rate limiting is unavailable, try again later", &reply, &why);

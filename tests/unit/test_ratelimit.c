@@ -346,6 +346,27 @@ static void test_first_exceeded_and_allow_list(void **state)
         assert_int_equal(message("192.0.2.50", NULL, "a@example.com", one_rcpt, 1), ACTION_ACCEPT);
 }
 
+/* Redis unreachable (nothing listens on 127.0.0.1:1): fail_mode tempfail gives
+ * RATELIMIT_STORE_DOWN 451 4.3.0 for a limit that could refuse, nothing for a score-only one;
+ * fail_mode memory counts in the embedded store instead. */
+static void test_store_down_fail_modes(void **state)
+{
+    (void)state;
+    start(BASE "ratelimit: { store: { backend = \"redis\"; port = 1; fail_mode = \"tempfail\"; retry_interval = \"0\" }\n"
+        "  limits = ( { name = \"scored\"; key = \"client_ip\"; rate = \"1/1h\"; action = \"score\"; score = 1.0 },\n"
+        "             { name = \"strict\"; key = \"sender\"; rate = \"1/1h\"; burst = 5 } ) }\n");
+    assert_int_equal(message("198.51.100.20", NULL, "d@example.com", one_rcpt, 1), ACTION_TEMPFAIL);
+    reply_is("451 4.3.0 Rate limiting is unavailable, try again later");
+    assert_string_equal(t->verdict.decided_by, "RATELIMIT_STORE_DOWN");
+    assert_non_null(t->sender);       /* refused at MAIL by "strict", not at connect by "scored" */
+    start(BASE "ratelimit: { store: { backend = \"redis\"; port = 1; fail_mode = \"memory\"; retry_interval = \"0\" }\n"
+        "  limits = ( { name = \"strict2\"; key = \"sender\"; rate = \"1/1h\"; burst = 2 } ) }\n");
+    assert_int_equal(message("198.51.100.20", NULL, "d@example.com", one_rcpt, 1), ACTION_ACCEPT);
+    assert_int_equal(message("198.51.100.20", NULL, "d@example.com", one_rcpt, 1), ACTION_ACCEPT);
+    assert_int_equal(message("198.51.100.20", NULL, "d@example.com", one_rcpt, 1), ACTION_TEMPFAIL);
+    reply_is("451 4.7.1 Rate limit strict2 exceeded, try again later");
+}
+
 /* A reload keeps the counters of a limit that stays (the store is process-lifetime). */
 static void test_reload_keeps_counters(void **state)
 {
@@ -373,6 +394,7 @@ int main(void)
         cmocka_unit_test_setup(test_scope_and_exemptions, fresh_store),
         cmocka_unit_test_setup(test_first_exceeded_and_allow_list, fresh_store),
         cmocka_unit_test_setup(test_reload_keeps_counters, fresh_store),
+        cmocka_unit_test_setup(test_store_down_fail_modes, fresh_store),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
