@@ -307,10 +307,13 @@ static bool load_script(redisContext *ctx, struct script *sc, char *err, size_t 
     return ok;
 }
 
-/* EVALSHA on a connected slot, loading the script when the server lacks it (NOSCRIPT). */
+/* EVALSHA on a connected slot, loading the script when the server lacks it (NOSCRIPT).
+ * *demoted says the server answered READONLY: it is a replica now (a Sentinel failover). */
 static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const char *key,
-    const char *const *args, int nargs, long long out[2], char *err, size_t err_size)
+    const char *const *args, int nargs, long long out[2], bool *demoted, char *err,
+    size_t err_size)
 {
+    *demoted = false;
     struct script *sc = &s->scripts[which];
     char *full_key = xasprintf("%s{%s}", r->settings.redis_prefix ? r->settings.redis_prefix : "",
         key);
@@ -339,6 +342,7 @@ static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const
         } else {
             snprintf(err, err_size, "unexpected reply: %s",
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "not {int, int}");
+            *demoted = reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "READONLY", 8) == 0;
             stop = true;
         }
         freeReplyObject(reply);
@@ -350,8 +354,8 @@ static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const
 }
 
 /* One script call through the pool. A connection from before a failure is replaced; one that
- * the server closed since its last use is retried once on a new connection. A failure starts
- * the backoff; store.c logs it and applies the fail mode. */
+ * the server closed since its last use, or that reaches a demoted master, is retried once on a
+ * new connection. A failure starts the backoff; store.c logs it and applies the fail mode. */
 static bool run_script(struct redis_store *r, int which, const char *key, const char *const *args,
     int nargs, long long out[2], char *err, size_t err_size)
 {
@@ -363,18 +367,18 @@ static bool run_script(struct redis_store *r, int which, const char *key, const 
     unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
     if (s->ctx != NULL && s->generation != generation)
         close_connection(s);
-    bool ok = false, retry = true;
+    bool ok = false, retry = true, demoted = false;
     if (s->ctx != NULL) {
         errno = 0;
-        ok = eval_on_slot(r, s, which, key, args, nargs, out, err, err_size);
-        retry = !ok && connection_went_stale(s->ctx, errno);
+        ok = eval_on_slot(r, s, which, key, args, nargs, out, &demoted, err, err_size);
+        retry = !ok && (demoted || connection_went_stale(s->ctx, errno));
         if (!ok)
             close_connection(s);
     }
     if (!ok && retry) {
         s->generation = generation;
         ok = connect_slot(r, s, err, err_size)
-            && eval_on_slot(r, s, which, key, args, nargs, out, err, err_size);
+            && eval_on_slot(r, s, which, key, args, nargs, out, &demoted, err, err_size);
     }
     if (!ok) {
         close_connection(s);
