@@ -8,11 +8,15 @@ extern const struct check check_networks;
 extern const struct check check_access;
 extern const struct check check_dkim_verify;
 extern const struct check check_dkim_sign;
+extern const struct check check_ratelimit;     /* rate limits (issue 5) */
+extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
     &check_dkim_verify,  /* dkim: inbound verification, after access */
+    &check_ratelimit,    /* after access: an allow list is known; counts even then */
+    &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
     NULL,
 };

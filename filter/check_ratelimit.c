@@ -1,0 +1,241 @@
+/* check_ratelimit.c - applies the named limits of the `ratelimit` section. Each limit decides
+ * at the earliest stage its key and its quantity are known (connect, helo, mail, each rcpt,
+ * end of message for bytes); the limits of a stage are tried in policy order and the first
+ * one exceeded decides (tempfail, reject, or its symbol and score only). dry_run limits log
+ * "would have limited" and count, without acting. A refusal names the limit, never the key.
+ *
+ * CHECK_EVEN_WHEN_ALLOWED: a transaction an allow list accepted still consumes its share of
+ * every limit it falls under, because a limit measures real traffic (a per-recipient-domain
+ * limit protects the destination from all of our mail, allowed or not) - but it is never
+ * refused for it: an admin's allow list means "do not refuse"; it is logged as "would have
+ * limited" instead. */
+#include <inttypes.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "util.h"
+
+#define MAX_PART_LEN 320
+
+/* "alice" matches "alice" and "alice@realm"; "alice@realm" only itself. */
+static bool sasl_user_matches(const char *pattern, const char *user)
+{
+    if (str_ieq(pattern, user))
+        return true;
+    const char *at = strchr(user, '@');
+    return strchr(pattern, '@') == NULL && at != NULL && strlen(pattern) == (size_t)(at - user)
+        && strncasecmp(pattern, user, (size_t)(at - user)) == 0;
+}
+
+/* "user@dom" the address, "@dom" or "dom" its domain, "<>" the null sender. */
+static bool address_matches(const char *pattern, const char *addr)
+{
+    if (strcmp(pattern, "<>") == 0)
+        return addr[0] == '\0';
+    if (addr[0] == '\0')
+        return false;
+    if (pattern[0] == '@')
+        return str_ieq(pattern + 1, addr_domain(addr));
+    if (strchr(pattern, '@') == NULL)
+        return str_ieq(pattern, addr_domain(addr));
+    return str_ieq(pattern, addr);
+}
+
+static bool any_matches(char **patterns, size_t count, const char *subject,
+    bool (*match)(const char *, const char *))
+{
+    for (size_t i = 0; subject != NULL && i < count; i++) {
+        if (match(patterns[i], subject))
+            return true;
+    }
+    return false;
+}
+
+/* Every recipient of the message is exempt (for a limit decided at the end of the message
+ * on a key without a recipient). */
+static bool all_recipients_exempt(const struct rl_limit *l, const struct txn *t)
+{
+    if (t->rcpt_count == 0 || l->exempt_recipient_count == 0)
+        return false;
+    for (size_t i = 0; i < t->rcpt_count; i++) {
+        if (!any_matches(l->exempt_recipients, l->exempt_recipient_count, t->rcpts[i],
+                address_matches))
+            return false;
+    }
+    return true;
+}
+
+/* rcpt is the recipient the decision is about (NULL before RCPT, and at the end of the
+ * message for a key without a recipient: then every recipient must be exempt). */
+static bool exempt(const struct rl_limit *l, const struct txn *t, const char *rcpt)
+{
+    if (rcpt == NULL && l->stage == STAGE_EOM && all_recipients_exempt(l, t))
+        return true;
+    if (t->have_client_addr && cidr_list_contains(&l->exempt_networks, &t->client_addr))
+        return true;
+    if (any_matches(l->exempt_sasl_users, l->exempt_sasl_user_count, t->sasl_user,
+            sasl_user_matches))
+        return true;
+    if (any_matches(l->exempt_senders, l->exempt_sender_count, t->sender, address_matches))
+        return true;
+    return any_matches(l->exempt_recipients, l->exempt_recipient_count, rcpt, address_matches);
+}
+
+static void put_part(struct textbuf *key, const char *value)
+{
+    char part[MAX_PART_LEN + 1];
+    strlcpy_mw(part, value, sizeof part);
+    str_lower(part);
+    textbuf_puts(key, "|");
+    textbuf_puts(key, part);
+}
+
+void rl_format_subnet(const struct ipaddr *addr, unsigned ipv4_prefix, unsigned ipv6_prefix,
+    char *buf, size_t size)
+{
+    struct ipaddr net = *addr;
+    unsigned prefix = net.family == AF_INET ? ipv4_prefix : ipv6_prefix;
+    unsigned bytes = net.family == AF_INET ? 4 : 16;
+    for (unsigned i = 0; i < bytes; i++) {
+        unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
+        net.bytes[i] &= (uint8_t)(0xffu << (8 - keep));
+    }
+    char text[64];
+    ipaddr_format(&net, text, sizeof text);
+    snprintf(buf, size, "%s/%u", text, prefix);
+}
+
+/* The store key "rl:NAME|part|part"; false when a part is unknown here (the limit does not
+ * apply: no SASL user, the null sender's domain, ...). */
+static bool build_key(const struct rl_limit *l, const struct txn *t, const char *rcpt,
+    struct textbuf *key)
+{
+    textbuf_printf(key, "rl:%s", l->name);
+    for (size_t i = 0; i < l->part_count; i++) {
+        const char *value = NULL;
+        switch (l->parts[i]) {
+        case RL_CLIENT_IP:
+            value = t->have_client_addr ? t->client_ip : NULL;
+            break;
+        case RL_CLIENT_SUBNET:
+            if (!t->have_client_addr)
+                return false;
+            char subnet[80];
+            rl_format_subnet(&t->client_addr, l->ipv4_prefix, l->ipv6_prefix, subnet,
+                sizeof subnet);
+            textbuf_printf(key, "|%s", subnet);
+            continue;
+        case RL_HELO: value = t->helo; break;
+        case RL_SENDER: value = t->sender == NULL ? NULL : t->sender[0] ? t->sender : "<>"; break;
+        case RL_SENDER_DOMAIN: value = t->sender ? addr_domain(t->sender) : NULL; break;
+        case RL_SASL_USER: value = t->sasl_user; break;
+        case RL_RECIPIENT: value = rcpt; break;
+        case RL_RECIPIENT_DOMAIN: value = rcpt ? addr_domain(rcpt) : NULL; break;
+        }
+        if (value == NULL || value[0] == '\0')
+            return false;
+        put_part(key, value);
+    }
+    return true;
+}
+
+static bool key_has_recipient(const struct rl_limit *l)
+{
+    for (size_t i = 0; i < l->part_count; i++) {
+        if (l->parts[i] == RL_RECIPIENT || l->parts[i] == RL_RECIPIENT_DOMAIN)
+            return true;
+    }
+    return false;
+}
+
+static int64_t cost_of(const struct rl_limit *l, const struct txn *t)
+{
+    if (l->count != RL_BYTES)
+        return 1;
+    uint64_t bytes = t->header_bytes + t->body_bytes;
+    return bytes == 0 ? 1 : bytes > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)bytes;
+}
+
+static struct store *store_of(const struct ratelimit_policy *p)
+{
+    return p->store != NULL ? p->store : store_memory_shared(p->store_settings.max_keys);
+}
+
+/* One decision on one key; true when it decided (the stage's other limits are not tried). */
+static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
+{
+    if (exempt(l, t, rcpt))
+        return false;
+    struct textbuf key;
+    textbuf_init(&key);
+    if (!build_key(l, t, rcpt, &key)) {
+        textbuf_free(&key);
+        return false;
+    }
+    const char *qid = t->queue_id ? t->queue_id : "NOQUEUE";
+    struct gcra_result res;
+    enum store_status status = store_gcra(store_of(t->cfg->ratelimit), key.data, &l->gcra,
+        cost_of(l, t), store_now_us(), &res, NULL);
+    bool decided = false;
+    if (status == STORE_DOWN) {
+        /* the fail mode "tempfail": only for limits that could have refused */
+        if (!l->dry_run && !t->allowed && l->action != ACTION_NONE) {
+            struct reply reply;
+            const char *why;
+            reply_parse("451 4.3.0 Rate limiting is unavailable, try again later", &reply, &why);
+            txn_add_result(t, "RATELIMIT_STORE_DOWN", 0, ACTION_TEMPFAIL, &reply);
+            decided = true;
+        }
+    } else if (!res.allowed) {
+        long long retry_s = (long long)((res.retry_after_us + 999999) / 1000000);
+        if (l->dry_run || t->allowed) {
+            __atomic_add_fetch(&l->dry_run_hits, 1, __ATOMIC_RELAXED);
+            log_info("%s: ratelimit %s would have limited %s (%s; retry in %llds)", qid, l->name,
+                key.data, l->dry_run ? "dry run" : "allow-listed", retry_s);
+        } else {
+            log_info("%s: ratelimit %s exceeded by %s (retry in %llds)", qid, l->name, key.data,
+                retry_s);
+            txn_add_result(t, l->symbol, l->score, l->action, &l->reply);
+            decided = l->action != ACTION_NONE;
+        }
+    }
+    textbuf_free(&key);
+    return decided;
+}
+
+static void ratelimit_run(struct txn *t, enum stage stage)
+{
+    struct ratelimit_policy *p = t->cfg->ratelimit;
+    if (p == NULL)
+        return;
+    unsigned direction = txn_is_outbound(t) ? RL_SCOPE_OUTBOUND : RL_SCOPE_INBOUND;
+    for (size_t i = 0; i < p->limit_count; i++) {
+        struct rl_limit *l = &p->limits[i];
+        if (l->stage != (int)stage || !(l->scope & direction))
+            continue;
+        if (!key_has_recipient(l) || stage == STAGE_RCPT) {
+            const char *rcpt = stage == STAGE_RCPT && t->rcpt_count > 0
+                ? t->rcpts[t->rcpt_count - 1] : NULL;
+            if (decide_one(t, l, rcpt))
+                return;
+            continue;
+        }
+        for (size_t r = 0; r < t->rcpt_count; r++) {    /* bytes per recipient, at EOM */
+            if (decide_one(t, l, t->rcpts[r]))
+                return;
+        }
+    }
+}
+
+const struct check check_ratelimit = {
+    .name = "ratelimit",
+    .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_HELO) | STAGE_BIT(STAGE_MAIL)
+        | STAGE_BIT(STAGE_RCPT) | STAGE_BIT(STAGE_EOM),
+    .run = ratelimit_run,
+    .flags = CHECK_EVEN_WHEN_ALLOWED,
+};

@@ -1,0 +1,72 @@
+/* ratelimit.h - the rate-limit policy (the `ratelimit` section): named limits, each a GCRA
+ * rate and burst on a key made of connection and envelope facts, and the store they share.
+ * Built by ratelimit_config.c, read by check_ratelimit.c; immutable once loaded. */
+#ifndef MW_RATELIMIT_H
+#define MW_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "gcra.h"
+#include "store.h"
+#include "verdict.h"
+
+enum rl_part {
+    RL_CLIENT_IP,
+    RL_CLIENT_SUBNET,        /* IPv4 /ipv4_prefix, IPv6 /ipv6_prefix (default /24, /64) */
+    RL_HELO,
+    RL_SENDER,
+    RL_SENDER_DOMAIN,
+    RL_SASL_USER,
+    RL_RECIPIENT,
+    RL_RECIPIENT_DOMAIN,
+};
+#define RL_MAX_PARTS 4
+
+enum rl_count { RL_CONNECTIONS, RL_MESSAGES, RL_RECIPIENTS, RL_BYTES };
+
+#define RL_SCOPE_INBOUND  0x1u
+#define RL_SCOPE_OUTBOUND 0x2u
+
+struct rl_limit {
+    char *name;
+    char *symbol;                    /* RATELIMIT_<NAME> */
+    enum rl_part parts[RL_MAX_PARTS];
+    size_t part_count;
+    enum rl_count count;
+    struct gcra_limit gcra;
+    unsigned ipv4_prefix, ipv6_prefix;
+    enum action action;              /* TEMPFAIL (default), REJECT or NONE (symbol only) */
+    double score;
+    struct reply reply;
+    bool dry_run;
+    unsigned scope;                  /* RL_SCOPE_* bits */
+    struct cidr_list exempt_networks;
+    char **exempt_sasl_users;        /* lower-cased; "alice" also matches alice@realm */
+    size_t exempt_sasl_user_count;
+    char **exempt_senders;           /* lower-cased: "user@dom", "@dom" or "dom" */
+    size_t exempt_sender_count;
+    char **exempt_recipients;
+    size_t exempt_recipient_count;
+    int stage;                       /* enum stage at which it decides (check_ratelimit.c) */
+    uint64_t dry_run_hits;           /* "would have limited" since this policy loaded (atomic) */
+};
+
+struct ratelimit_policy {
+    struct store_settings store_settings;
+    struct store *store;             /* process-lifetime (store.h); set by finish */
+    struct rl_limit *limits;
+    size_t limit_count;
+};
+
+/* The names the policy uses, for messages and docs. */
+const char *rl_part_name(enum rl_part part);
+
+/* "192.0.2.0/24", "2001:db8:1:2::/64": the network of addr with the prefix for its family
+ * (check_ratelimit.c; greylisting uses it for its triplets too). */
+void rl_format_subnet(const struct ipaddr *addr, unsigned ipv4_prefix, unsigned ipv6_prefix,
+    char *buf, size_t size);
+
+#endif

@@ -1,0 +1,303 @@
+/* store.c - the store interface: a registry of process-lifetime stores (so counters survive
+ * a reload), the fail mode when a backend fails, and the outage log: one line when a backend
+ * starts failing, one when it works again, never one per message. The backends retry by
+ * themselves; nothing here waits. */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+struct store {
+    const struct store_backend_ops *ops;
+    void *impl;
+    char *description;
+    enum store_fail_mode fail_mode;
+    struct store_settings settings;    /* what the registry compares */
+    bool in_registry;
+
+    pthread_mutex_t lock;              /* guards the outage state */
+    bool down;
+    uint64_t failed_during_outage;
+    struct store *next;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store *registry;
+static struct store *memory_store;     /* the embedded store, shared */
+static uint64_t memory_max_keys;       /* its bound, as last asked for */
+
+int64_t store_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? xstrdup(s) : NULL;
+}
+
+void store_settings_copy(struct store_settings *dst, const struct store_settings *src)
+{
+    *dst = *src;
+    dst->redis_host = dup_or_null(src->redis_host);
+    dst->redis_socket = dup_or_null(src->redis_socket);
+    dst->redis_password = dup_or_null(src->redis_password);
+    dst->redis_prefix = dup_or_null(src->redis_prefix);
+    dst->sentinels = dup_or_null(src->sentinels);
+    dst->sentinel_master = dup_or_null(src->sentinel_master);
+}
+
+void store_settings_free(struct store_settings *s)
+{
+    free(s->redis_host);
+    free(s->redis_socket);
+    free(s->redis_password);
+    free(s->redis_prefix);
+    free(s->sentinels);
+    free(s->sentinel_master);
+    memset(s, 0, sizeof *s);
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* Equal Redis settings: the same server, credentials and behaviour. */
+static bool redis_settings_equal(const struct store_settings *a, const struct store_settings *b)
+{
+    return str_same(a->redis_host, b->redis_host) && a->redis_port == b->redis_port
+        && str_same(a->redis_socket, b->redis_socket)
+        && str_same(a->redis_password, b->redis_password) && a->redis_db == b->redis_db
+        && str_same(a->redis_prefix, b->redis_prefix)
+        && str_same(a->sentinels, b->sentinels) && str_same(a->sentinel_master, b->sentinel_master)
+        && a->connect_timeout_ms == b->connect_timeout_ms
+        && a->command_timeout_ms == b->command_timeout_ms
+        && a->retry_interval_ms == b->retry_interval_ms && a->pool_size == b->pool_size
+        && a->fail_mode == b->fail_mode;
+}
+
+struct store *store_wrap(const struct store_backend_ops *ops, void *impl, const char *description,
+    enum store_fail_mode fail_mode)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->impl = impl;
+    s->description = xstrdup(description);
+    s->fail_mode = fail_mode;
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+void store_free(struct store *s)
+{
+    if (s == NULL)
+        return;
+    s->ops->free(s->impl);
+    free(s->description);
+    store_settings_free(&s->settings);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+struct store *store_memory_shared(uint64_t max_keys)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (memory_store == NULL) {
+        memory_store = store_wrap(&store_memory_ops, store_memory_new(max_keys), "memory",
+            STORE_FAIL_TEMPFAIL);
+        memory_max_keys = max_keys;
+    } else if (max_keys != memory_max_keys) {
+        store_memory_set_max_keys(memory_store->impl, max_keys);
+        memory_max_keys = max_keys;
+    }
+    struct store *s = memory_store;
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+struct store *store_open(const struct store_settings *settings, char *why, size_t why_size)
+{
+    if (settings->backend == STORE_MEMORY)
+        return store_memory_shared(settings->max_keys);
+    if (settings->redis_socket == NULL && settings->redis_host == NULL
+        && settings->sentinels == NULL) {
+        snprintf(why, why_size, "redis needs a host, a socket or sentinels");
+        return NULL;
+    }
+    if ((settings->sentinels == NULL) != (settings->sentinel_master == NULL)) {
+        snprintf(why, why_size, "sentinels and master_name go together");
+        return NULL;
+    }
+    /* the fallback's bound follows the policy too */
+    if (settings->fail_mode == STORE_FAIL_MEMORY)
+        store_memory_shared(settings->max_keys);
+    pthread_mutex_lock(&registry_lock);
+    struct store *s;
+    for (s = registry; s != NULL; s = s->next) {
+        if (redis_settings_equal(&s->settings, settings))
+            break;
+    }
+    if (s == NULL) {
+        char description[300];
+        if (settings->sentinels != NULL)
+            snprintf(description, sizeof description, "redis master %s (sentinels %s)",
+                settings->sentinel_master, settings->sentinels);
+        else if (settings->redis_socket != NULL)
+            snprintf(description, sizeof description, "redis unix:%s", settings->redis_socket);
+        else
+            snprintf(description, sizeof description, "redis %s:%d", settings->redis_host,
+                settings->redis_port);
+        s = store_wrap(&store_redis_ops, store_redis_new(settings), description,
+            settings->fail_mode);
+        store_settings_copy(&s->settings, settings);
+        s->in_registry = true;
+        s->next = registry;
+        registry = s;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+void store_close_all(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    while (registry != NULL) {
+        struct store *next = registry->next;
+        store_free(registry);
+        registry = next;
+    }
+    store_free(memory_store);
+    memory_store = NULL;
+    memory_max_keys = 0;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+const char *store_describe(const struct store *s)
+{
+    return s->description;
+}
+
+/* The backend answered: an outage, if there was one, is over. */
+static void note_success(struct store *s)
+{
+    if (!__atomic_load_n(&s->down, __ATOMIC_RELAXED))
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (s->down) {
+        __atomic_store_n(&s->down, false, __ATOMIC_RELAXED);
+        log_warn("store %s is back: rate limits and greylisting use it again (%llu decision%s "
+            "made without it)", s->description, (unsigned long long)s->failed_during_outage,
+            s->failed_during_outage == 1 ? "" : "s");
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The backend failed: log the first failure of an outage only. */
+static void note_failure(struct store *s, const char *err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->failed_during_outage = s->down ? s->failed_during_outage + 1 : 1;
+    if (!s->down) {
+        __atomic_store_n(&s->down, true, __ATOMIC_RELAXED);
+        log_err("store %s failed: %s; until it is back, %s (logged once per outage)",
+            s->description, err, s->fail_mode == STORE_FAIL_MEMORY
+            ? "this server decides with its embedded store"
+            : "mail that needs it is tempfailed");
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static struct store *fallback_for(struct store *s)
+{
+    if (s->fail_mode != STORE_FAIL_MEMORY || s == memory_store)
+        return NULL;
+    pthread_mutex_lock(&registry_lock);
+    if (memory_store == NULL) {      /* store_open made it; only a store_wrap()ed one lacks it */
+        memory_store = store_wrap(&store_memory_ops, store_memory_new(100000), "memory",
+            STORE_FAIL_TEMPFAIL);
+        memory_max_keys = 100000;
+    }
+    struct store *m = memory_store;
+    pthread_mutex_unlock(&registry_lock);
+    return m;
+}
+
+enum store_status store_gcra(struct store *s, const char *key, const struct gcra_limit *limit,
+    int64_t cost, int64_t now_us, struct gcra_result *out, bool *fell_back)
+{
+    char err[256] = "";
+    if (fell_back != NULL)
+        *fell_back = false;
+    if (s->ops->gcra(s->impl, key, limit, cost, now_us, out, err, sizeof err)) {
+        note_success(s);
+        return STORE_OK;
+    }
+    note_failure(s, err);
+    struct store *m = fallback_for(s);
+    if (m == NULL)
+        return STORE_DOWN;
+    if (fell_back != NULL)
+        *fell_back = true;
+    return store_gcra(m, key, limit, cost, now_us, out, NULL);
+}
+
+enum store_status store_greylist(struct store *s, const char *key, const struct grey_params *p,
+    int64_t now_us, struct grey_result *out, bool *fell_back)
+{
+    char err[256] = "";
+    if (fell_back != NULL)
+        *fell_back = false;
+    if (s->ops->greylist(s->impl, key, p, now_us, out, err, sizeof err)) {
+        note_success(s);
+        return STORE_OK;
+    }
+    note_failure(s, err);
+    struct store *m = fallback_for(s);
+    if (m == NULL)
+        return STORE_DOWN;
+    if (fell_back != NULL)
+        *fell_back = true;
+    return store_greylist(m, key, p, now_us, out, NULL);
+}
+
+void grey_decide(const struct grey_params *p, bool have, struct grey_record *rec, int64_t now_us,
+    struct grey_result *out, int64_t *ttl_us)
+{
+    if (!have) {
+        rec->first_seen_us = now_us;
+        rec->passed = false;
+        out->state = GREY_NEW;
+        out->wait_us = p->delay_us;
+        *ttl_us = p->retry_window_us;
+        return;
+    }
+    if (rec->passed) {
+        out->state = GREY_PASSED;
+        out->wait_us = 0;
+        *ttl_us = p->remember_us;
+        return;
+    }
+    int64_t waited = now_us - rec->first_seen_us;
+    if (waited < p->delay_us) {
+        out->state = GREY_EARLY;
+        out->wait_us = p->delay_us - waited;
+        int64_t left = rec->first_seen_us + p->retry_window_us - now_us;
+        *ttl_us = left > 0 ? left : 1;
+        return;
+    }
+    rec->passed = true;
+    out->state = GREY_PASSED;
+    out->wait_us = 0;
+    *ttl_us = p->remember_us;
+}
