@@ -600,6 +600,19 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
         strlcpy_mw(reply->text, text, sizeof reply->text);
         return true;
     }
+    case OPT_STRINGS: {
+        struct string_list *list = field;
+        char **items;
+        size_t count;
+        if (!cfg_read_strings(r, s, option, &items, &count))
+            return false;
+        cfg_free_strings(list->items, list->count);
+        list->items = items;
+        list->count = count;
+        return true;
+    }
+    case OPT_OWN:
+        return true;
     }
     return false;
 }

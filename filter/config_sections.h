@@ -55,6 +55,14 @@ enum opt_type {
     OPT_REPLY_REJECT,  /* struct reply with a 5xx code */
     OPT_REPLY_TEMPFAIL,/* struct reply with a 4xx code */
     OPT_REASON,        /* struct reply: only the text (quarantine reason) */
+    OPT_STRINGS,       /* struct string_list: replaced by each file that sets it */
+    OPT_OWN,           /* read by the section's owner itself (a list of groups): skipped here */
+};
+
+/* A list of strings an OPT_STRINGS option fills. */
+struct string_list {
+    char **items;
+    size_t count;
 };
 
 struct option_spec {
