@@ -82,6 +82,8 @@ void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
 bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section);
 void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols);
 void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list);
+/* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (config_domain_actions.c) */
+void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list);
 
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);

@@ -594,7 +594,7 @@ static void test_score_below_add_header(void **state)
     assert_string_equal(e->value, "3.0");
     e = find_edit(HEADER_APPEND, "X-Spam-Status", 0);
     assert_non_null(e);
-    assert_string_equal(e->value, "No, score=3.0 required=5.0 tests=ACCESS_S3");
+    assert_string_equal(e->value, "No, score=3.0 required=5.0 tests=ACCESS_S3=3.0");
 
     assert_int_equal(message_from("x@example.com"), ACTION_ACCEPT);
     e = find_edit(HEADER_APPEND, "X-Spam-Status", 0);
@@ -611,7 +611,7 @@ static void test_score_at_add_header(void **state)
     assert_non_null(e);
     assert_string_equal(e->value, "YES");
     assert_string_equal(edit_value(HEADER_APPEND, "X-Spam-Status"),
-        "Yes, score=5.0 required=5.0 tests=ACCESS_S5");
+        "Yes, score=5.0 required=5.0 tests=ACCESS_S5=5.0");
 }
 
 static void test_score_quarantine(void **state)
