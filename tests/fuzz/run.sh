@@ -14,14 +14,19 @@ if ! command -v clang >/dev/null; then
     echo "# 0 passed, 1 failed"
     exit 1
 fi
-engine_sources="util log cidr verdict config config_holder config_sections config_access txn
+engine_sources="util log cidr verdict config config_holder config_sections config_access config_modules txn
     engine checks check_networks check_access authres dns message_file"
+# spam heuristics (issue 6)
+engine_sources="$engine_sources message_view mime_init spam_config spam_check registrable
+    header_util check_rdns check_helo check_headers check_mime dnslist dnslist_ip dnslist_domain
+    dnslist_uri check_dnslists config_domain_actions"
 sources=""
 for f in $engine_sources; do sources="$sources $src/filter/$f.c"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-libs="$(pkg-config --libs libconfig) -lunbound -pthread"
-for target in fuzz_message fuzz_policy; do
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+    $(pkg-config --cflags gmime-3.0 libxml-2.0 libpsl)"
+libs="$(pkg-config --libs libconfig gmime-3.0 libxml-2.0 libpsl) -lunbound -pthread"
+for target in fuzz_message fuzz_policy fuzz_message_view; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then
