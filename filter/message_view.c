@@ -81,8 +81,11 @@ static void append_collapsed(struct builder *b, struct textbuf *buf, const char 
         }
         if (i > start) {
             char last = out.len > 0 ? out.data[out.len - 1] : (buf->len > 0 ? buf->data[buf->len - 1] : '\n');
-            if (newline && last == ' ')
+            if (newline && last == ' ' && out.len > 0) {
                 out.data[--out.len] = '\0';
+                last = out.len > 0 ? out.data[out.len - 1]
+                                   : (buf->len > 0 ? buf->data[buf->len - 1] : '\n');
+            }
             if (newline && last != '\n')
                 textbuf_puts(&out, "\n");
             else if (!newline && last != ' ' && last != '\n')
