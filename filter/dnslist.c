@@ -30,13 +30,17 @@ static bool answer_usable(uint32_t a)
     return (a >> 24) == 127 && (a >> 8) != 0x7FFFFF;
 }
 
-/* Adds symbol once per transaction and lookup. */
+#define MAX_SYMBOLS_PER_LOOKUP 32
+
+/* Adds symbol once per lookup (a list may answer with several records naming one code). */
 static void add_once(struct txn *t, const char **added, size_t *n, const char *symbol, double score)
 {
     for (size_t i = 0; i < *n; i++) {
         if (strcmp(added[i], symbol) == 0)
             return;
     }
+    if (*n >= MAX_SYMBOLS_PER_LOOKUP)
+        return;
     added[(*n)++] = symbol;
     txn_add_result(t, symbol, score, ACTION_NONE, NULL);
 }
@@ -57,9 +61,9 @@ void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *nam
         dns_answer_free(&answer);
         return;
     }
-    const char *added[64];
+    const char *added[MAX_SYMBOLS_PER_LOOKUP];
     size_t added_count = 0;
-    for (size_t i = 0; i < answer.count && added_count + z->code_count + 1 < 64; i++) {
+    for (size_t i = 0; i < answer.count; i++) {
         struct in_addr in;
         if (inet_pton(AF_INET, answer.data[i], &in) != 1)
             continue;
