@@ -45,21 +45,22 @@ static void add_once(struct txn *t, const char **added, size_t *n, const char *s
     txn_add_result(t, symbol, score, ACTION_NONE, NULL);
 }
 
-void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
+bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
 {
     if (t->cfg->resolver == NULL)
-        return;
+        return true;
     char query[300];
     int len = snprintf(query, sizeof query, "%s.%s", name, z->zone);
     if (len < 0 || (size_t)len >= sizeof query)
-        return;
+        return true;
     struct dns_answer answer;
     dns_query(t->cfg->resolver, query, DNS_TYPE_A, t->cfg->spam->dnslist_timeout_ms, &answer);
     if (answer.status != DNS_OK) {
+        bool answered = answer.status != DNS_TIMEOUT;
         if (answer.status != DNS_NXDOMAIN)
             log_debug("dnslist %s: %s: %s", z->zone, query, dns_status_name(answer.status));
         dns_answer_free(&answer);
-        return;
+        return answered;
     }
     const char *added[MAX_SYMBOLS_PER_LOOKUP];
     size_t added_count = 0;
@@ -85,6 +86,7 @@ void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *nam
     if (added_count > 0)
         log_debug("dnslist %s: %s listed (%s)", z->zone, name, answer.data[0]);
     dns_answer_free(&answer);
+    return true;
 }
 
 /* --- policy --------------------------------------------------------------------------------- */

@@ -3,7 +3,8 @@
  * failure scoring nothing), HELO against the confirmed reverse name, and DNS lists of each
  * kind - DNSBL with per-code scores and symbols, an IPv6 client by nibbles, an allow list with
  * a negative score, the "may not query" answers ignored; RHSBL on the sender's and From's
- * registrable domains; URIBL with bitmask codes and the lookup cap. Skipped (77) without
+ * registrable domains; URIBL with bitmask codes, the lookup cap, and no more lookups after
+ * a query to the list timed out. Skipped (77) without
  * Debian's python3-dnslib. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check_rdns.h"
 #include "spam_fixture.h"
@@ -40,7 +42,8 @@ static const char zone[] =
     "spammer.test.rhs.test A 127.0.0.2\n"
     /* URIBL, bitmask */
     "evil.test.uri.test A 127.0.0.6\n"
-    "grey.test.uri.test A 127.0.0.4\n";
+    "grey.test.uri.test A 127.0.0.4\n"
+    "slow.test.uri.test TIMEOUT\n";
 
 #define POLICY \
     "networks: { internal = [ \"10.0.0.0/8\" ] }\n" \
@@ -235,6 +238,25 @@ static void test_uribl_bitmask_and_cap(void **state)
     assert_false(fixture_has("URIBL_GREY"));
 }
 
+static void test_uribl_stops_after_a_timeout(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { rdns = false; dnslist_timeout = \"300ms\"; dnslists = (\n"
+        "  { zone = \"uri.test\"; type = \"uri\"; symbol = \"URIBL_TEST\"; score = 4.0 } ) }\n");
+    struct smtp_session s = {.client_ip = "203.0.113.6",
+        .message = "From: a@sender.test\n\nhttp://slow.test/ http://a.test/ http://b.test/ http://www.evil.test/\n"};
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fixture_run(&s);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_false(fixture_has("URIBL_TEST"));            /* not asked after the timeout */
+    assert_true(seconds < 1.5);
+    s.message = "From: a@sender.test\n\nhttp://www.evil.test/ http://slow.test/\n";
+    fixture_run(&s);
+    assert_true(fixture_has("URIBL_TEST"));
+}
+
 static void test_lists_skip_internal_clients(void **state)
 {
     (void)state;
@@ -256,6 +278,7 @@ int main(void)
         cmocka_unit_test_setup(test_dnswl_negative, setup),
         cmocka_unit_test_setup(test_rhsbl_sender_and_from, setup),
         cmocka_unit_test_setup(test_uribl_bitmask_and_cap, setup),
+        cmocka_unit_test_setup(test_uribl_stops_after_a_timeout, setup),
         cmocka_unit_test_setup(test_lists_skip_internal_clients, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
