@@ -100,6 +100,19 @@ static void test_helo_forms(void **state)
     s.helo = "mail.elsewhere.test";           /* no reverse name known: no mismatch */
     fixture_run(&s);
     assert_clean();
+
+    /* without our own lookup (no resolver here), the MTA's name for the client counts */
+    s.client_name = "out3.mailer.sender.test";
+    s.helo = "mail.elsewhere.test";
+    fixture_run(&s);
+    assert_true(fixture_has("HELO_RDNS_MISMATCH"));
+    s.helo = "out3.mailer.sender.test";
+    fixture_run(&s);
+    assert_clean();
+    s.client_name = "unknown";
+    s.helo = "mail.elsewhere.test";
+    fixture_run(&s);
+    assert_clean();
 }
 
 static void test_helo_once_per_connection(void **state)
