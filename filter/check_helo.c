@@ -50,13 +50,16 @@ static bool address_literal(const char *helo, struct ipaddr *out)
 }
 
 /* The client's reverse name: ours when check_rdns looked it up, else the name the MTA gave
- * (Postfix and Sendmail give "[address]" or "unknown" when they have none). */
+ * (Postfix and Sendmail give "[address]" or "unknown" when they have none; mailwarden-check
+ * the bare address). */
 static const char *reverse_name(struct txn *t)
 {
     if (rdns_looked_up(t))
         return rdns_confirmed_name(t);
     const char *name = t->client_name;
-    if (name == NULL || name[0] == '[' || str_ieq(name, "unknown") || strchr(name, '.') == NULL)
+    struct ipaddr addr;
+    if (name == NULL || name[0] == '[' || str_ieq(name, "unknown") || strchr(name, '.') == NULL
+        || ipaddr_parse(name, &addr))
         return NULL;
     return name;
 }

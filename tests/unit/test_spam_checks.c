@@ -113,6 +113,9 @@ static void test_helo_forms(void **state)
     s.helo = "mail.elsewhere.test";
     fixture_run(&s);
     assert_clean();
+    s.client_name = "203.0.113.5";
+    fixture_run(&s);
+    assert_clean();
 }
 
 static void test_helo_once_per_connection(void **state)
