@@ -17,7 +17,7 @@ fi
 engine_sources="util log cidr verdict config config_holder config_sections config_access config_modules txn
     engine checks check_networks check_access authres dns message_file"
 # spam heuristics (issue 6)
-engine_sources="$engine_sources message_view mime_init spam_config spam_check registrable
+engine_sources="$engine_sources message_view view_text view_charset view_uri view_html mime_init spam_config spam_check registrable
     header_util check_rdns check_helo check_headers check_mime dnslist dnslist_ip dnslist_domain
     dnslist_uri check_dnslists config_domain_actions"
 sources=""
