@@ -10,12 +10,24 @@ extern const struct check check_dkim_verify;
 extern const struct check check_dkim_sign;
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
 extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
+/* spam heuristics (issue 6) */
+extern const struct check check_rdns;
+extern const struct check check_helo;
+extern const struct check check_dnslists;
+extern const struct check check_headers;
+extern const struct check check_mime;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
-    &check_dkim_verify,  /* dkim: inbound verification, after access */
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
+    &check_dkim_verify,  /* dkim: inbound verification */
+    /* spam heuristics (issue 6): rdns before helo, which reads its confirmed name */
+    &check_rdns,
+    &check_helo,
+    &check_dnslists,
+    &check_headers,
+    &check_mime,
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
     NULL,

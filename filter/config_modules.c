@@ -3,13 +3,14 @@
 #include "config_module.h"
 
 extern const struct config_module config_module_dkim;
-
 extern const struct config_module ratelimit_module;    /* ratelimit_config.c (issue 5) */
 extern const struct config_module greylist_module;     /* greylist_config.c (issue 6 part 4) */
+extern const struct config_module config_spam;         /* spam_config.c (issue 6) */
 
 const struct config_module *const config_modules[] = {
     &config_module_dkim,
     &ratelimit_module,
     &greylist_module,
+    &config_spam,
     NULL,
 };

@@ -126,6 +126,10 @@ struct txn {
     size_t dkim_result_count;
     bool dkim_verified;        /* the verifier ran on this message */
 
+    /* the decoded message the content checks share (message_view.h): built on first use at
+     * end of message, freed when the transaction ends */
+    struct message_view *view;
+
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];
     void *check_conn_state[TXN_CHECK_SLOTS];

@@ -22,9 +22,10 @@ engine_sources=$(awk '/^filter_libengine_a_SOURCES *\+?=/ { on = 1 }
 sources="$src/filter/message_file.c"
 for f in $engine_sources; do sources="$sources $src/$f"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-libs="$(pkg-config --libs libconfig hiredis) -lunbound -pthread"
-for target in fuzz_message fuzz_policy; do
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+    $(pkg-config --cflags gmime-3.0 libxml-2.0 libpsl opendkim openssl)"
+libs="$(pkg-config --libs libconfig hiredis gmime-3.0 libxml-2.0 libpsl opendkim openssl) -lunbound -pthread"
+for target in fuzz_message fuzz_policy fuzz_message_view; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then

@@ -1,0 +1,282 @@
+/* message_view.c - builds the decoded view of a message (message_view.h) from what the txn
+ * buffered: GMime parses the MIME structure and undoes base64 / quoted-printable, GMime's iconv
+ * wrapper converts declared charsets to UTF-8, libxml2's HTML parser (recovering, no network,
+ * no external entities) renders HTML to text and yields its links, and a small scanner finds
+ * bare URLs in text (view_text.c, view_charset.c, view_html.c, view_uri.c). Promises: bounded work (spam.max_scan_bytes of body parsed, a cap on
+ * parts, URIs and nesting depth, text never longer than the scan cap), never a crash on
+ * hostile input, malformed input decoded as far as it goes and flagged. */
+#include "message_view.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "mime_init.h"
+#include "spam_config.h"
+#include "txn.h"
+#include "util.h"
+#include "view_build.h"
+
+#define MAX_PARTS 500          /* leaf parts recorded; the rest is not decoded */
+#define MAX_DEPTH 40           /* MIME nesting we descend into */
+
+/* --- transfer encodings -------------------------------------------------------------------- */
+/* Whether still-encoded content is well-formed for its transfer encoding. */
+static bool encoding_is_valid(GMimeDataWrapper *content)
+{
+    GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
+    if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+        return true;
+    GMimeStream *encoded = g_mime_data_wrapper_get_stream(content);
+    GMimeStream *copy = g_mime_stream_mem_new();
+    g_mime_stream_reset(encoded);
+    g_mime_stream_write_to_stream(encoded, copy);
+    g_mime_stream_reset(encoded);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
+    bool valid = enc == GMIME_CONTENT_ENCODING_BASE64 ? view_base64_valid(bytes->data, bytes->len)
+                                                     : view_qp_valid(bytes->data, bytes->len);
+    g_object_unref(copy);
+    return valid;
+}
+
+/* --- the MIME walk ------------------------------------------------------------------------- */
+
+static char *lower_dup(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char *out = xstrdup(s);
+    str_lower(out);
+    return out;
+}
+
+static struct message_part *new_part(struct message_view *view)
+{
+    view->parts = xrealloc(view->parts, (view->part_count + 1) * sizeof *view->parts);
+    struct message_part *p = &view->parts[view->part_count++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+/* Adds one decoded text part (UTF-8) to text and rawtext; HTML is rendered for text. */
+static void add_text_part(struct view_builder *b, const char *utf8, size_t len, bool html)
+{
+    view_end_block(b, &b->rawtext);
+    view_append_capped(b, &b->rawtext, utf8, len);
+    view_end_block(b, &b->text);
+    if (!html) {
+        view_append_collapsed(b, &b->text, utf8, len);
+        view_scan_bare_urls(b, utf8, len);
+        return;
+    }
+    struct textbuf rendered;
+    textbuf_init(&rendered);
+    view_render_html(b, utf8, len, &rendered);
+    view_append_collapsed(b, &b->text, rendered.data ? rendered.data : "", rendered.len);
+    view_scan_bare_urls(b, rendered.data ? rendered.data : "", rendered.len);
+    textbuf_free(&rendered);
+}
+
+static void visit_leaf(struct view_builder *b, GMimePart *part)
+{
+    struct message_view *view = b->view;
+    if (view->part_count >= MAX_PARTS) {
+        view->truncated = true;
+        return;
+    }
+    struct message_part *p = new_part(view);
+    GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    char *mime_type = type ? g_mime_content_type_get_mime_type(type) : NULL;
+    p->content_type = lower_dup(mime_type ? mime_type : "text/plain");
+    g_free(mime_type);
+    const char *filename = g_mime_part_get_filename(part);
+    p->filename = filename && *filename ? xstrdup(filename) : NULL;
+    const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    p->charset = charset && *charset ? lower_dup(charset) : NULL;
+    bool is_text = strncmp(p->content_type, "text/", 5) == 0;
+    p->is_attachment = g_mime_part_is_attachment(part) || (p->filename != NULL && !is_text);
+
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    if (content == NULL)
+        return;
+    if (!encoding_is_valid(content))
+        p->bad_encoding = true;
+    GMimeStream *decoded = g_mime_stream_mem_new();
+    g_mime_data_wrapper_write_to_stream(content, decoded);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(decoded));
+    p->decoded_size = bytes->len;
+    bool html = strcmp(p->content_type, "text/html") == 0;
+    if (is_text && !p->is_attachment) {
+        size_t utf8_len;
+        bool bad = false;
+        char *utf8 = view_to_utf8(p->charset, (const char *)bytes->data, bytes->len, &utf8_len, &bad);
+        p->bad_encoding = p->bad_encoding || bad;
+        add_text_part(b, utf8, utf8_len, html);
+        free(utf8);
+    }
+    g_object_unref(decoded);
+}
+
+static void visit(struct view_builder *b, GMimeObject *obj, unsigned depth)
+{
+    if (obj == NULL)
+        return;
+    if (depth > MAX_DEPTH) {
+        b->view->mime_error = true;
+        return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int count = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < count; i++)
+            visit(b, g_mime_multipart_get_part(mp, i), depth + 1);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner != NULL)
+            visit(b, g_mime_message_get_mime_part(inner), depth + 1);
+    } else if (GMIME_IS_PART(obj)) {
+        visit_leaf(b, GMIME_PART(obj));
+    }
+}
+
+static void parser_warning(gint64 offset, GMimeParserWarning errcode, const gchar *item,
+    gpointer user_data)
+{
+    (void)offset;
+    (void)item;
+    struct message_view *view = user_data;
+    switch (errcode) {
+    case GMIME_WARN_MALFORMED_MULTIPART:
+    case GMIME_WARN_MALFORMED_MESSAGE:
+    case GMIME_WARN_PART_WITHOUT_CONTENT:
+    case GMIME_WARN_INVALID_CONTENT_TYPE:
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+    case GMIME_CRIT_CONFLICTING_HEADER:
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+    case GMIME_CRIT_NESTING_OVERFLOW:
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+        view->mime_error = true;
+        break;
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+        /* a body we cut at the scan cap ends early by design */
+        if (!view->truncated)
+            view->mime_error = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* --- building ------------------------------------------------------------------------------ */
+
+/* The message as the MTA sent it: the headers we kept, a blank line, the body up to the cap. */
+static void raw_message(const struct txn *t, size_t body_cap, struct textbuf *raw, bool *cut)
+{
+    for (size_t i = 0; i < t->header_count; i++) {
+        textbuf_puts(raw, t->headers[i].name);
+        textbuf_puts(raw, ": ");
+        textbuf_puts(raw, t->headers[i].value);
+        textbuf_puts(raw, "\r\n");
+    }
+    textbuf_puts(raw, "\r\n");
+    size_t body_len = t->body_len;
+    if (body_len > body_cap) {
+        body_len = body_cap;
+        *cut = true;
+    }
+    if (t->body != NULL)
+        textbuf_append(raw, t->body, body_len);
+}
+
+static void add_subject(struct view_builder *b, GMimeMessage *message)
+{
+    const char *subject = message ? g_mime_message_get_subject(message) : NULL;
+    if (subject == NULL)
+        return;
+    struct textbuf clean;
+    textbuf_init(&clean);
+    view_utf8_sanitize(subject, strlen(subject), &clean);
+    view_append_collapsed(b, &b->text, clean.data ? clean.data : "", clean.len);
+    textbuf_free(&clean);
+    view_end_block(b, &b->text);
+}
+
+static struct message_view *build_view(const struct txn *t)
+{
+    mime_libraries_init();
+    struct message_view *view = xcalloc(1, sizeof *view);
+    uint64_t cap = t->cfg->spam != NULL ? t->cfg->spam->max_scan_bytes : SPAM_DEFAULT_MAX_SCAN_BYTES;
+    struct view_builder b = {.view = view, .cap = cap > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap};
+    textbuf_init(&b.text);
+    textbuf_init(&b.rawtext);
+    view->truncated = t->body_truncated || t->headers_truncated;
+
+    struct textbuf raw;
+    textbuf_init(&raw);
+    raw_message(t, b.cap, &raw, &view->truncated);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw.data, raw.len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeParserOptions *options = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(options, parser_warning, view);
+    GMimeMessage *message = g_mime_parser_construct_message(parser, options);
+    if (message != NULL) {
+        add_subject(&b, message);
+        visit(&b, g_mime_message_get_mime_part(message), 0);
+        g_object_unref(message);
+    } else {
+        /* nothing GMime could read: treat the body as plain text */
+        view->mime_error = true;
+        bool bad = false;
+        size_t len;
+        size_t body_len = t->body_len < b.cap ? t->body_len : b.cap;
+        char *utf8 = view_to_utf8(NULL, t->body ? t->body : "", body_len, &len, &bad);
+        add_text_part(&b, utf8, len, false);
+        free(utf8);
+    }
+    g_mime_parser_options_free(options);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    textbuf_free(&raw);
+
+    if (b.text.data == NULL)
+        textbuf_puts(&b.text, "");
+    if (b.rawtext.data == NULL)
+        textbuf_puts(&b.rawtext, "");
+    view->text = b.text.data;
+    view->text_len = b.text.len;
+    view->rawtext = b.rawtext.data;
+    view->rawtext_len = b.rawtext.len;
+    return view;
+}
+
+const struct message_view *message_view_get(struct txn *t)
+{
+    if (t->view == NULL)
+        t->view = build_view(t);
+    return t->view;
+}
+
+void message_view_free(struct message_view *view)
+{
+    if (view == NULL)
+        return;
+    free(view->text);
+    free(view->rawtext);
+    for (size_t i = 0; i < view->part_count; i++) {
+        free(view->parts[i].content_type);
+        free(view->parts[i].filename);
+        free(view->parts[i].charset);
+    }
+    free(view->parts);
+    for (size_t i = 0; i < view->uri_count; i++) {
+        free(view->uris[i].url);
+        free(view->uris[i].host);
+        free(view->uris[i].link_text);
+    }
+    free(view->uris);
+    free(view);
+}
