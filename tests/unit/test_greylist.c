@@ -24,7 +24,7 @@
 #include "log.h"
 #include "store.h"
 
-#define BASE "networks: { internal = [ \"10.0.0.0/8\" ] }\n"
+#define BASE "networks: { internal = [ \"10.0.0.0/8\" ] }\nspam: { enabled = false }\n"
 
 static char dir[64];
 static struct txn *t;
