@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "spf.h"
 #include "verdict.h"
 
 enum stage {
@@ -40,6 +41,14 @@ struct result {
     struct reply reply;
     enum stage stage;
 };
+
+/* --- SPF (check_spf.c): one identity's result, kept in the txn for DMARC --- */
+struct spf_outcome {
+    bool checked;              /* false: not evaluated (skipped, allowlisted, disabled) */
+    enum spf_result result;
+    char domain[256];          /* the domain checked (MAIL FROM domain, or the HELO name) */
+};
+/* --- end SPF --- */
 
 struct header_field {
     char *name;
@@ -96,6 +105,11 @@ struct txn {
     /* Authentication-Results methods, "spf=pass smtp.mailfrom=example.com" */
     char **authres_methods;
     size_t authres_method_count;
+
+    /* --- SPF (check_spf.c): set at MAIL FROM, cleared at the end of the transaction --- */
+    struct spf_outcome spf_mailfrom;
+    struct spf_outcome spf_helo;
+    /* --- end SPF --- */
 
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];
