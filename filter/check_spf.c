@@ -118,6 +118,9 @@ static void remember(struct spf_outcome *o, const struct spf_verdict *v)
     o->checked = true;
     o->result = v->result;
     strlcpy_mw(o->domain, v->domain != NULL ? v->domain : "", sizeof o->domain);
+    o->dns_lookups = v->dns_terms;
+    o->void_lookups = v->void_lookups;
+    o->queries = v->queries;
 }
 
 static void log_verdict(const struct txn *t, const char *identity, const struct spf_verdict *v)

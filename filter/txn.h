@@ -47,6 +47,9 @@ struct spf_outcome {
     bool checked;              /* false: not evaluated (skipped, allowlisted, disabled) */
     enum spf_result result;
     char domain[256];          /* the domain checked (MAIL FROM domain, or the HELO name) */
+    unsigned dns_lookups;      /* DNS-querying terms counted against the limit of 10 */
+    unsigned void_lookups;     /* lookups that found nothing, against the limit of 2 */
+    unsigned queries;          /* DNS queries sent */
 };
 /* --- end SPF --- */
 

@@ -2,7 +2,7 @@
 # test-spf.sh - `make check` entry for the SPF evaluator's conformance: the OpenSPF RFC 7208
 # suite (all 203 tests, results and explanations) and the RFC 4408 suite, each scenario served
 # by tests/tools/dnsserver.py on loopback (run-suite.py), then the differential test against
-# Debian's pyspf (oracle.py). TAP lines "ok - " / "not ok - "; a suite whose data
+# Debian's pyspf (oracle.py), and mailwarden-check --verbose. TAP lines "ok - " / "not ok - "; a suite whose data
 # (../shared/testdata, or $MW_TESTDATA) is absent is skipped by name.
 set -u
 srcdir=${MW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -28,6 +28,54 @@ for suite in rfc7208 rfc4408; do
     $python "$srcdir/tests/spf/run-suite.py" --suite "$file" --name "$suite" \
         --spf-eval "$spf_eval" "${exclude[@]}" || failed=1
 done
+# mailwarden-check --verbose: the SPF result of each identity and the DNS lookups it made,
+# against tests/tools/dnsserver.py with a small zone.
+check_verbose() {
+    local work dns_pid port out rc
+    work=$(mktemp -d /tmp/test-spf.XXXXXX)
+    cat >"$work/zone" <<'ZONE'
+ok.test TXT "v=spf1 mx include:inc.ok.test -all"
+ok.test MX 10 mx.ok.test
+mx.ok.test A 203.0.113.5
+inc.ok.test TXT "v=spf1 a:nothing.ok.test ?all"
+ZONE
+    $python "$srcdir/tests/tools/dnsserver.py" --zone "$work/zone" --port 0 \
+        --port-file "$work/port" >"$work/dns.log" 2>&1 &
+    dns_pid=$!
+    for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+    port=$(cat "$work/port" 2>/dev/null)
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ] }\n' "$port" >"$work/policy.conf"
+    printf 'From: a@ok.test\r\nSubject: spf\r\n\r\nbody\r\n' >"$work/msg.eml"
+    "$builddir/filter/mailwarden-check" -c "$work/policy.conf" --client-ip 198.51.100.1 \
+        --helo mx.ok.test --from a@ok.test --rcpt b@x.test --verbose "$work/msg.eml" \
+        >"$work/out" 2>"$work/err"
+    rc=$?
+    if [ "$rc" = 1 ] && grep -qx '  mailfrom: fail for ok.test (DNS lookups 3, void lookups 1, queries 5)' "$work/out" \
+        && grep -qx '  helo: none for mx.ok.test (DNS lookups 0, void lookups 0, queries 1)' "$work/out" \
+        && grep -q '^reply: 550 5.7.23 SPF fail: 198.51.100.1 is not allowed to send mail from ok.test$' "$work/out"; then
+        echo "ok - mailwarden-check --verbose: SPF fail at MAIL FROM, with the identities' results and lookup counts"
+    else
+        echo "not ok - mailwarden-check --verbose: SPF fail: exit $rc: $(tr '\n' '|' <"$work/out")"
+        failed=1
+    fi
+    "$builddir/filter/mailwarden-check" -c "$work/policy.conf" --client-ip 203.0.113.5 \
+        --helo mx.ok.test --from a@ok.test --rcpt b@x.test --verbose "$work/msg.eml" \
+        >"$work/out" 2>"$work/err"
+    rc=$?
+    if [ "$rc" = 0 ] && grep -qx '  mailfrom: pass for ok.test (DNS lookups 1, void lookups 0, queries 3)' "$work/out" \
+        && tr '\n' ' ' <"$work/out" | grep -qE 'insert Authentication-Results: [^ ]+;[[:space:]]+spf=pass smtp\.mailfrom=ok\.test'; then
+        echo "ok - mailwarden-check --verbose: SPF pass, Authentication-Results spf=pass smtp.mailfrom"
+    else
+        echo "not ok - mailwarden-check --verbose: SPF pass: exit $rc: $(tr '\n' '|' <"$work/out")"
+        failed=1
+    fi
+    kill "$dns_pid" 2>/dev/null
+    wait "$dns_pid" 2>/dev/null
+    rm -rf "$work"
+}
+check_verbose
+ran=$((ran + 1))
+
 if [ -r "$srcdir/tests/spf/oracle.py" ]; then
     ran=$((ran + 1))
     $python "$srcdir/tests/spf/oracle.py" --spf-eval "$spf_eval" || failed=1
