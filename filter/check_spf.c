@@ -190,13 +190,14 @@ static bool skipped(const struct txn *t, const struct spf_policy *p, const char 
     return true;
 }
 
-/* A value for a header: as it is when it is a plain token, else a quoted-string. */
+/* A value for a header: as it is when it is a plain dot-atom of letters, digits and .-_+,
+ * else a quoted-string (so an address is quoted, as in RFC 7208 9.1's examples). */
 static void append_value(struct textbuf *b, const char *value)
 {
     bool plain = value[0] != '\0';
     for (const char *p = value; *p && plain; p++)
         plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-            || strchr(".-_@+", *p) != NULL;
+            || strchr(".-_+", *p) != NULL;
     if (plain) {
         textbuf_puts(b, value);
         return;
@@ -224,15 +225,38 @@ static void record_authres(struct txn *t, const struct spf_verdict *v, bool by_h
     textbuf_free(&b);
 }
 
+/* The comment of Received-SPF, in words; the domain is made safe for a comment. */
+static void received_spf_comment(struct textbuf *b, const char *receiver,
+    const struct spf_verdict *v, const char *ip)
+{
+    char domain[256];
+    strlcpy_mw(domain, v->domain != NULL ? v->domain : "-", sizeof domain);
+    for (char *p = domain; *p; p++) {
+        if (*p == '(' || *p == ')' || *p == '\\' || (unsigned char)*p < 0x21
+                || (unsigned char)*p > 0x7e)
+            *p = '?';
+    }
+    const char *before, *after = "";
+    switch (v->result) {
+    case SPF_RESULT_PASS: before = "designates"; after = " as permitted sender"; break;
+    case SPF_RESULT_FAIL: before = "does not designate"; after = " as permitted sender"; break;
+    case SPF_RESULT_SOFTFAIL: before = "does not designate"; after = ", but not firmly"; break;
+    case SPF_RESULT_NEUTRAL: before = "neither permits nor denies"; break;
+    case SPF_RESULT_NONE: before = "publishes no SPF record to judge"; break;
+    case SPF_RESULT_PERMERROR: before = "has an SPF record that cannot judge"; break;
+    default: before = "could not be asked about"; break;
+    }
+    textbuf_printf(b, "(%s: domain %s %s %s%s) ", receiver, domain, before, ip, after);
+}
+
 /* RFC 7208 9.1: result (comment) key=value; ... */
 static char *received_spf(const struct txn *t, const struct spf_verdict *v, bool by_helo)
 {
     const char *receiver = t->mta_hostname ? t->mta_hostname : t->cfg->authres.authserv_id;
     struct textbuf b;
     textbuf_init(&b);
-    textbuf_printf(&b, "%s (%s: %s is %s for %s) ", spf_result_name(v->result),
-        receiver ? receiver : "mailwarden", t->client_ip, spf_result_name(v->result),
-        by_helo ? "the HELO name" : "the sender domain");
+    textbuf_printf(&b, "%s ", spf_result_name(v->result));
+    received_spf_comment(&b, receiver ? receiver : "mailwarden", v, t->client_ip);
     textbuf_puts(&b, "client-ip=");
     append_value(&b, t->client_ip);
     textbuf_puts(&b, "; envelope-from=");
@@ -287,7 +311,9 @@ static void spf_mail(struct txn *t)
     txn_state(t);
     bool null_sender = t->sender == NULL || t->sender[0] == '\0';
     const struct spf_verdict *helo = NULL;
-    if (p->check_helo && t->helo != NULL && spf_domain_valid(t->helo)) {
+    struct ipaddr helo_ip;
+    if (p->check_helo && t->helo != NULL && spf_domain_valid(t->helo)
+            && !ipaddr_parse(t->helo, &helo_ip)) {      /* a FQDN, not an address */
         helo = helo_verdict(t);
         remember(&t->spf_helo, helo);
         enum action a = add_symbol(t, helo, true);

@@ -43,8 +43,7 @@ struct eval {
     char *mechanism;          /* the term that matched last */
     char *explanation;
     bool explanation_from_domain;
-    bool p_done;              /* %{p} looked up already */
-    char *p_name;
+    char **p_names;           /* %{p}: the client's validated names, looked up once */
     const char *p_domain;     /* the current domain while %{p} is expanded */
 };
 
@@ -265,12 +264,12 @@ static void free_names(char **names)
 static const char *p_macro_value(void *arg)
 {
     struct eval *e = arg;
-    if (e->p_done)
-        return e->p_name;
-    e->p_done = true;
-    struct dns_answer ptr;
-    char **names = validated_names(e, &ptr);
-    dns_answer_free(&ptr);
+    if (e->p_names == NULL) {
+        struct dns_answer ptr;
+        e->p_names = validated_names(e, &ptr);
+        dns_answer_free(&ptr);
+    }
+    char **names = e->p_names;
     const char *best = NULL;
     for (size_t i = 0; names[i] != NULL && best == NULL; i++) {
         if (str_ieq(names[i], e->p_domain))
@@ -282,9 +281,7 @@ static const char *p_macro_value(void *arg)
     }
     if (best == NULL)
         best = names[0];
-    e->p_name = best != NULL ? xstrdup(best) : NULL;
-    free_names(names);
-    return e->p_name;
+    return best;
 }
 
 static void macro_vars(struct eval *e, const char *domain, struct spf_macro_vars *v)
@@ -686,5 +683,6 @@ void spf_check(const struct spf_request *req, const struct spf_limits *lim,
     out->queries = e.queries;
     out->elapsed_ms = now_ms() - e.started;
     free(local);
-    free(e.p_name);
+    if (e.p_names != NULL)
+        free_names(e.p_names);
 }

@@ -77,7 +77,7 @@ t_pass() {
         fail "$N2" "$MW_WHY"
     elif ! fields_of "$f.msg.hdr" | grep -qiE '^Authentication-Results: mw\.test;.*spf=pass smtp\.mailfrom=spf-pass\.test'; then
         fail "$N2" "no spf=pass smtp.mailfrom=spf-pass.test in: $(fields_of "$f.msg.hdr" | grep -i '^Authentication-Results' | head -n 2)"
-    elif ! fields_of "$f.msg.hdr" | grep -qE '^Received-SPF: pass .*client-ip=127\.0\.0\.1;.*envelope-from=alice@spf-pass\.test;.*identity=mailfrom'; then
+    elif ! fields_of "$f.msg.hdr" | grep -qE '^Received-SPF: pass .*\(.*designates 127\.0\.0\.1 as permitted sender\) client-ip=127\.0\.0\.1; envelope-from="alice@spf-pass\.test";.*identity=mailfrom'; then
         fail "$N2" "no matching Received-SPF: $(fields_of "$f.msg.hdr" | grep -i '^Received-SPF')"
     elif fields_of "$f.msg.hdr" | grep -qE '^Received-SPF: (fail|softfail|neutral|none|permerror|temperror)'; then
         fail "$N2" "a Received-SPF contradicts the pass"
