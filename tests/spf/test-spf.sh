@@ -69,9 +69,56 @@ ZONE
         echo "not ok - mailwarden-check --verbose: SPF pass: exit $rc: $(tr '\n' '|' <"$work/out")"
         failed=1
     fi
+    check_policy "$work" "$port"
     kill "$dns_pid" 2>/dev/null
     wait "$dns_pid" 2>/dev/null
     rm -rf "$work"
+}
+
+# tap NAME CONDITION-STATUS DETAIL: one TAP line
+tap() {
+    if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1: $3"; failed=1; fi
+}
+
+# The spf policy section through mailwarden-check: the allow lists, the null sender (checked as
+# postmaster@HELO, reported as smtp.helo), and errors in the section naming file and line.
+check_policy() {
+    local work=$1 port=$2 out
+    local run=("$builddir/filter/mailwarden-check" --helo mx.ok.test --rcpt b@x.test --verbose)
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ] }\nspf: { allow_clients = [ "198.51.100.0/24" ] }\n' \
+        "$port" >"$work/allow-client.conf"
+    out=$("${run[@]}" -c "$work/allow-client.conf" --client-ip 198.51.100.1 --from a@ok.test \
+        "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -qx '  mailfrom: not checked' && ! printf '%s\n' "$out" | grep -q 'SPF_'
+    tap "spf.allow_clients: a listed client is not checked" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ] }\nspf: { allow_sender_domains = "other.test, .ok.test ok.test" }\n' \
+        "$port" >"$work/allow-domain.conf"
+    out=$("${run[@]}" -c "$work/allow-domain.conf" --client-ip 198.51.100.1 --from a@ok.test \
+        "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -q '^action: accept' && ! printf '%s\n' "$out" | grep -q 'SPF_'
+    tap "spf.allow_sender_domains: a listed sender domain is not checked" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ] }\nspf: { allow_helo = ".ok.test" }\n' \
+        "$port" >"$work/allow-helo.conf"
+    out=$("${run[@]}" -c "$work/allow-helo.conf" --client-ip 198.51.100.1 --from a@ok.test \
+        "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -q '^action: accept' && ! printf '%s\n' "$out" | grep -q 'SPF_'
+    tap "spf.allow_helo: a client whose HELO is below a listed domain is not checked" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    # the null sender: postmaster@HELO; mx.ok.test has no SPF record, ok.test (as HELO) fails
+    out=$("$builddir/filter/mailwarden-check" -c "$work/policy.conf" --client-ip 198.51.100.1 \
+        --helo ok.test --from "" --rcpt b@x.test --verbose "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -q '^reply: 550 5.7.23 SPF fail: ' \
+        && printf '%s\n' "$out" | grep -q '^  SPF_HELO_FAIL 5.0 reject (mail)' \
+        && printf '%s\n' "$out" | grep -qx '  mailfrom: fail for ok.test (DNS lookups 3, void lookups 1, queries 5)'
+    tap "null sender: checked as postmaster@HELO, the HELO verdict decides (SPF_HELO_FAIL)" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    printf 'spf: {\n  budgett = "1s"\n  max_dns_lookups = 0\n}\n' >"$work/bad.conf"
+    out=$("$builddir/filter/mailwarden" -t -c "$work/bad.conf" 2>&1)
+    printf '%s\n' "$out" | grep -q "bad.conf:2: spf.budgett: unknown option in section spf; did you mean budget?" \
+        && printf '%s\n' "$out" | grep -q "bad.conf:3: spf.max_dns_lookups: 0 is out of range"
+    tap "spf section: errors name file, line and option (did you mean)" $? "$(printf '%s' "$out" | tr '\n' '|')"
 }
 check_verbose
 ran=$((ran + 1))
