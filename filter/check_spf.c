@@ -168,7 +168,9 @@ static const struct spf_verdict *helo_verdict(struct txn *t)
 
 static bool skipped(const struct txn *t, const struct spf_policy *p, const char **why)
 {
-    if (!t->have_client_addr || t->non_smtp)
+    if (t->allowed)
+        *why = "an accept was forced (an access rule)";
+    else if (!t->have_client_addr || t->non_smtp)
         *why = "no client address";
     else if (t->client_flags & CLIENT_INTERNAL)
         *why = "internal network";
@@ -373,6 +375,9 @@ const struct check check_spf = {
     .name = "spf",
     .stages = STAGE_BIT(STAGE_MAIL) | STAGE_BIT(STAGE_EOM),
     .run = spf_run,
+    /* so that a Received-SPF decided at MAIL FROM is added even when a later stage forces an
+     * accept; spf_mail itself does nothing once an accept was forced */
+    .flags = CHECK_EVEN_WHEN_ALLOWED,
     .txn_end = spf_txn_end,
     .conn_end = spf_conn_end,
 };
