@@ -38,6 +38,7 @@ ok.test TXT "v=spf1 mx include:inc.ok.test -all"
 ok.test MX 10 mx.ok.test
 mx.ok.test A 203.0.113.5
 inc.ok.test TXT "v=spf1 a:nothing.ok.test ?all"
+perm.ok.test TXT "v=spf1 ip4:192.0.2.0/33 -all"
 ZONE
     $python "$srcdir/tests/tools/dnsserver.py" --zone "$work/zone" --port 0 \
         --port-file "$work/port" >"$work/dns.log" 2>&1 &
@@ -113,6 +114,22 @@ check_policy() {
         && printf '%s\n' "$out" | grep -q '^  SPF_HELO_FAIL 5.0 reject (mail)' \
         && printf '%s\n' "$out" | grep -qx '  mailfrom: fail for ok.test (DNS lookups 3, void lookups 1, queries 5)'
     tap "null sender: checked as postmaster@HELO, the HELO verdict decides (SPF_HELO_FAIL)" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    # permerror: a score, accepted, and said so in Authentication-Results
+    out=$("$builddir/filter/mailwarden-check" -c "$work/policy.conf" --client-ip 198.51.100.1 \
+        --helo mx.ok.test --from a@perm.ok.test --rcpt b@x.test "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -q '^action: accept' \
+        && printf '%s\n' "$out" | grep -qx '  SPF_PERMERROR 1.5 (mail)' \
+        && printf '%s\n' "$out" | tr '\n' ' ' | grep -qE 'spf=permerror smtp\.mailfrom=perm\.ok\.test'
+    tap "permerror (a bad record): score 1.5, accepted, spf=permerror in Authentication-Results" $? "$(printf '%s' "$out" | tr '\n' '|')"
+
+    # an override of SPF_FAIL's action keeps the reply's class with the action
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ] }\nsymbols: { SPF_FAIL: { action = "tempfail" } }\n' \
+        "$port" >"$work/override.conf"
+    out=$("${run[@]}" -c "$work/override.conf" --client-ip 198.51.100.1 --from a@ok.test \
+        "$work/msg.eml" 2>/dev/null)
+    printf '%s\n' "$out" | grep -q '^reply: 451 4.7.23 SPF fail: 198.51.100.1 is not allowed to send mail from ok.test$'
+    tap "symbols override: SPF_FAIL made a tempfail answers 451 4.7.23" $? "$(printf '%s' "$out" | tr '\n' '|')"
 
     printf 'spf: {\n  budgett = "1s"\n  max_dns_lookups = 0\n}\n' >"$work/bad.conf"
     out=$("$builddir/filter/mailwarden" -t -c "$work/bad.conf" 2>&1)
