@@ -2,7 +2,9 @@
  * envelope given as flags, and prints the verdict, the symbols with scores and the header
  * edits. Its exit status tells the action: 0 accept, 1 reject, 2 tempfail, 3 quarantine,
  * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error.
- * --dns-lookup NAME/TYPE asks the configured resolver instead. */
+ * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
+ * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf);
+ * --verbose also prints what they found (the SPF results and the DNS lookups they made). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "engine.h"
 #include "log.h"
 #include "message_file.h"
+#include "spf.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
@@ -32,6 +35,7 @@ struct options {
     const char **rcpts;
     size_t rcpt_count;
     bool verbose;
+    bool use_dns;              /* --dns: start the resolver even without dns.nameservers */
 };
 
 static void usage(FILE *out)
@@ -39,6 +43,7 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: mailwarden-check [-c FILE] [--client-ip IP] [--client-name NAME] [--helo NAME]\n"
         "         [--from ADDR] [--rcpt ADDR]... [--sasl-user USER] [--queue-id ID] [--verbose]\n"
+        "         [--dns]\n"
         "         [MESSAGE-FILE | -]\n"
         "       mailwarden-check [-c FILE] --dns-lookup NAME/TYPE\n"
         "exit status: 0 accept, 1 reject, 2 tempfail, 3 quarantine, 4 discard,\n"
@@ -105,7 +110,27 @@ static int dns_lookup(struct config *cfg, const char *spec)
     return status;
 }
 
-static void print_verdict(const struct txn *t, enum action action, const struct reply *reply)
+/* --- SPF (--verbose): each identity's result and the DNS lookups it made --- */
+static void print_spf_outcome(const char *identity, const struct spf_outcome *o)
+{
+    if (!o->checked) {
+        printf("  %s: not checked\n", identity);
+        return;
+    }
+    printf("  %s: %s for %s (DNS lookups %u, void lookups %u, queries %u)\n", identity,
+        spf_result_name(o->result), o->domain, o->dns_lookups, o->void_lookups, o->queries);
+}
+
+static void print_spf(const struct txn *t)
+{
+    printf("spf:\n");
+    print_spf_outcome("helo", &t->spf_helo);
+    print_spf_outcome("mailfrom", &t->spf_mailfrom);
+}
+/* --- end SPF --- */
+
+static void print_verdict(const struct txn *t, enum action action, const struct reply *reply,
+    bool verbose)
 {
     printf("action: %s\n", action_name(action));
     char text[320];
@@ -131,6 +156,8 @@ static void print_verdict(const struct txn *t, enum action action, const struct 
         else
             printf("  %s %s: %s\n", e->op == HEADER_INSERT ? "insert" : "add", e->name, e->value);
     }
+    if (verbose)
+        print_spf(t);
 }
 
 /* Drives the engine stage by stage, as milter.c does; returns the action. */
@@ -150,7 +177,7 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
         action = engine_mail(t, o->queue_id, o->from ? o->from : "", o->sasl_user,
             o->sasl_user ? "PLAIN" : NULL);
     if (action != ACTION_NONE) {
-        print_verdict(t, action, &t->verdict.reply);
+        print_verdict(t, action, &t->verdict.reply, o->verbose);
         return action;
     }
     for (size_t i = 0; i < o->rcpt_count; i++) {
@@ -173,7 +200,7 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
         engine_body(t, msg->body, msg->body_len);
         action = engine_eom(t);
     }
-    print_verdict(t, action, &t->verdict.reply);
+    print_verdict(t, action, &t->verdict.reply, o->verbose);
     return action;
 }
 
@@ -182,7 +209,7 @@ int main(int argc, char **argv)
     struct options o = {.config_file = DEFAULT_CONFIG};
     bool explicit_file = false;
     enum { OPT_CLIENT_IP = 256, OPT_CLIENT_NAME, OPT_HELO, OPT_FROM, OPT_RCPT, OPT_SASL,
-           OPT_QID, OPT_DNS };
+           OPT_QID, OPT_DNS, OPT_USE_DNS };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
@@ -193,6 +220,7 @@ int main(int argc, char **argv)
         {"sasl-user", required_argument, NULL, OPT_SASL},
         {"queue-id", required_argument, NULL, OPT_QID},
         {"dns-lookup", required_argument, NULL, OPT_DNS},
+        {"dns", no_argument, NULL, OPT_USE_DNS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -210,6 +238,7 @@ int main(int argc, char **argv)
         case OPT_SASL: o.sasl_user = optarg; break;
         case OPT_QID: o.queue_id = optarg; break;
         case OPT_DNS: o.dns_lookup = optarg; break;
+        case OPT_USE_DNS: o.use_dns = true; break;
         case 'v': o.verbose = true; break;
         case 'h': usage(stdout); free(o.rcpts); return 0;
         default: usage(stderr); free(o.rcpts); return 64;

@@ -16,10 +16,12 @@ extern const struct check check_helo;
 extern const struct check check_dnslists;
 extern const struct check check_headers;
 extern const struct check check_mime;
+extern const struct check check_spf;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    &check_spf,          /* SPF: HELO and MAIL FROM identities, at MAIL FROM */
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
     &check_dkim_verify,  /* dkim: inbound verification */
     /* spam heuristics (issue 6): rdns before helo, which reads its confirmed name */

@@ -7,7 +7,10 @@ extern const struct config_module ratelimit_module;    /* ratelimit_config.c (is
 extern const struct config_module greylist_module;     /* greylist_config.c (issue 6 part 4) */
 extern const struct config_module config_spam;         /* spam_config.c (issue 6) */
 
+extern const struct config_module config_module_spf;
+
 const struct config_module *const config_modules[] = {
+    &config_module_spf,
     &config_module_dkim,
     &ratelimit_module,
     &greylist_module,

@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "spf.h"
 #include "verdict.h"
 
 enum stage {
@@ -40,6 +41,17 @@ struct result {
     struct reply reply;
     enum stage stage;
 };
+
+/* --- SPF (check_spf.c): one identity's result, kept in the txn for DMARC --- */
+struct spf_outcome {
+    bool checked;              /* false: not evaluated (skipped, allowlisted, disabled) */
+    enum spf_result result;
+    char domain[256];          /* the domain checked (MAIL FROM domain, or the HELO name) */
+    unsigned dns_lookups;      /* DNS-querying terms counted against the limit of 10 */
+    unsigned void_lookups;     /* lookups that found nothing, against the limit of 2 */
+    unsigned queries;          /* DNS queries sent */
+};
+/* --- end SPF --- */
 
 struct header_field {
     char *name;
@@ -129,6 +141,10 @@ struct txn {
     /* the decoded message the content checks share (message_view.h): built on first use at
      * end of message, freed when the transaction ends */
     struct message_view *view;
+    /* --- SPF (check_spf.c): set at MAIL FROM, cleared at the end of the transaction --- */
+    struct spf_outcome spf_mailfrom;
+    struct spf_outcome spf_helo;
+    /* --- end SPF --- */
 
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];

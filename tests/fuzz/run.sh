@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets with clang, ASan and UBSan, and runs
+# tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets (message reading, policy loading,
+# SPF record parsing + macro expansion + evaluation) with clang, ASan and UBSan, and runs
 # each for SECONDS (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
 # "ok - " or "not ok - " line per target and "# N passed, N failed"; a crash leaves its input
 # in the work directory and is shown. Needs clang and libclang-rt (tests/debian-packages.txt).
@@ -25,7 +26,7 @@ flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     $(pkg-config --cflags gmime-3.0 libxml-2.0 libpsl opendkim openssl)"
 libs="$(pkg-config --libs libconfig hiredis gmime-3.0 libxml-2.0 libpsl opendkim openssl) -lunbound -pthread"
-for target in fuzz_message fuzz_policy fuzz_message_view; do
+for target in fuzz_message fuzz_policy fuzz_message_view fuzz_spf; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then

@@ -1,0 +1,383 @@
+/* check_spf.c - the SPF policy (RFC 7208 2.3, 2.4): at MAIL FROM it evaluates the HELO
+ * identity (when it is a FQDN) and the MAIL FROM identity (postmaster@HELO for the null
+ * sender) with the evaluator in spf_eval.c on the daemon's resolver, and adds one symbol per
+ * identity: SPF_<RESULT> and SPF_HELO_<RESULT>. Defaults: fail rejects (550 5.7.23 with the
+ * explanation, RFC 7372), temperror tempfails (451 4.7.24), permerror and softfail score; the
+ * admin's `symbols` override any of them. It records Authentication-Results ("spf=<result>
+ * smtp.mailfrom=<domain>", or smtp.helo= when HELO decided), optionally a Received-SPF field
+ * with the same result (RFC 7208 9.1), and the outcomes in the txn for DMARC. Outbound mail
+ * (internal networks, authenticated clients), trusted relays and the allowlists are not
+ * checked. The HELO result is kept for the connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+#include "log.h"
+#include "spf.h"
+#include "spf_config.h"
+#include "util.h"
+
+extern const struct check check_spf;
+
+/* per connection: the HELO verdict, for every transaction with the same HELO */
+struct spf_conn_state {
+    char *helo;
+    struct spf_verdict verdict;
+};
+
+/* per transaction: the Received-SPF value to add at the end of the message */
+struct spf_txn_state {
+    char *received_spf;
+};
+
+struct symbol_default {
+    double score;
+    enum action action;
+    int code;
+    const char *dsn;
+};
+
+/* indexed by enum spf_result */
+static const struct symbol_default defaults[SPF_RESULT_COUNT] = {
+    [SPF_RESULT_NONE] = {0.0, ACTION_NONE, 0, ""},
+    [SPF_RESULT_NEUTRAL] = {0.0, ACTION_NONE, 0, ""},
+    [SPF_RESULT_PASS] = {0.0, ACTION_NONE, 0, ""},
+    [SPF_RESULT_FAIL] = {5.0, ACTION_REJECT, 550, "5.7.23"},
+    [SPF_RESULT_SOFTFAIL] = {2.0, ACTION_NONE, 0, ""},
+    [SPF_RESULT_TEMPERROR] = {0.0, ACTION_TEMPFAIL, 451, "4.7.24"},
+    [SPF_RESULT_PERMERROR] = {1.5, ACTION_NONE, 550, "5.7.24"},
+};
+
+static void symbol_name(enum spf_result r, bool helo, char *buf, size_t size)
+{
+    char upper[16];
+    strlcpy_mw(upper, spf_result_name(r), sizeof upper);
+    for (char *p = upper; *p; p++)
+        *p = (char)(*p - 'a' + 'A');
+    snprintf(buf, size, "SPF_%s%s", helo ? "HELO_" : "", upper);
+}
+
+/* The reply text: what the domain says, marked as the domain's words (RFC 7208 8.4). */
+static void reply_text(const struct spf_verdict *v, const struct txn *t, char *buf, size_t size)
+{
+    const char *domain = v->domain != NULL ? v->domain : "-";
+    switch (v->result) {
+    case SPF_RESULT_FAIL:
+        if (v->explanation_from_domain)
+            snprintf(buf, size, "SPF fail: %s says: %s", domain, v->explanation);
+        else
+            snprintf(buf, size, "SPF fail: %s", v->explanation ? v->explanation : domain);
+        break;
+    case SPF_RESULT_TEMPERROR:
+        snprintf(buf, size, "SPF temperror for %s: %s, try again later", domain,
+            v->problem ? v->problem : "DNS failure");
+        break;
+    case SPF_RESULT_PERMERROR:
+        snprintf(buf, size, "SPF permerror for %s: %s", domain,
+            v->problem ? v->problem : "bad SPF record");
+        break;
+    default:
+        snprintf(buf, size, "SPF %s for %s from %s", spf_result_name(v->result), domain,
+            t->client_ip);
+        break;
+    }
+}
+
+/* An override may change the action but not the reply: keep the code's class with the
+ * action (a tempfail never says 5xx). */
+static void match_reply_class(struct result *r)
+{
+    if (r->action == ACTION_TEMPFAIL && r->reply.code / 100 == 5) {
+        r->reply.code = 451;
+        r->reply.dsn[0] = r->reply.dsn[0] != '\0' ? '4' : '\0';
+    } else if (r->action == ACTION_REJECT && r->reply.code / 100 == 4) {
+        r->reply.code = 550;
+        r->reply.dsn[0] = r->reply.dsn[0] != '\0' ? '5' : '\0';
+    }
+}
+
+/* Adds the symbol; returns the action it forces (after the admin's overrides). */
+static enum action add_symbol(struct txn *t, const struct spf_verdict *v, bool helo)
+{
+    char symbol[32];
+    symbol_name(v->result, helo, symbol, sizeof symbol);
+    const struct symbol_default *d = &defaults[v->result];
+    struct reply reply = {.code = d->code};
+    strlcpy_mw(reply.dsn, d->dsn, sizeof reply.dsn);
+    reply_text(v, t, reply.text, sizeof reply.text);
+    txn_add_result(t, symbol, d->score, d->action, &reply);
+    struct result *r = &t->results[t->result_count - 1];
+    match_reply_class(r);
+    return r->action;
+}
+
+static void remember(struct spf_outcome *o, const struct spf_verdict *v)
+{
+    o->checked = true;
+    o->result = v->result;
+    strlcpy_mw(o->domain, v->domain != NULL ? v->domain : "", sizeof o->domain);
+    o->dns_lookups = v->dns_terms;
+    o->void_lookups = v->void_lookups;
+    o->queries = v->queries;
+}
+
+static void log_verdict(const struct txn *t, const char *identity, const struct spf_verdict *v)
+{
+    log_info("spf: qid=%s client=%s identity=%s %s result=%s mechanism=%s lookups=%u void=%u "
+        "queries=%u ms=%llu%s%s", t->queue_id ? t->queue_id : "NOQUEUE", t->client_ip, identity,
+        v->identity ? v->identity : "-", spf_result_name(v->result),
+        v->mechanism ? v->mechanism : "-", v->dns_terms, v->void_lookups, v->queries,
+        (unsigned long long)v->elapsed_ms, v->problem ? " problem=" : "",
+        v->problem ? v->problem : "");
+}
+
+static void evaluate(const struct txn *t, bool helo, struct spf_verdict *out)
+{
+    const struct spf_policy *p = t->cfg->spf;
+    struct spf_limits lim;
+    spf_limits_default(&lim);
+    lim.budget_ms = p->budget_ms;
+    lim.query_timeout_ms = p->query_timeout_ms;
+    lim.max_dns_terms = p->max_dns_lookups;
+    lim.max_void_lookups = p->max_void_lookups;
+    struct spf_request req = {
+        .client = t->client_addr, .sender = t->sender, .helo = t->helo,
+        .receiver = t->mta_hostname, .check_helo = helo,
+    };
+    spf_check(&req, &lim, spf_lookup_resolver, t->cfg->resolver, out);
+}
+
+/* The HELO verdict, from the connection's cache when the HELO is the same. */
+static const struct spf_verdict *helo_verdict(struct txn *t)
+{
+    struct spf_conn_state **slot = (struct spf_conn_state **)txn_conn_state(t, &check_spf);
+    struct spf_conn_state *c = *slot;
+    if (c != NULL && str_ieq(c->helo, t->helo))
+        return &c->verdict;
+    if (c == NULL)
+        c = *slot = xcalloc(1, sizeof *c);
+    free(c->helo);
+    spf_verdict_free(&c->verdict);
+    c->helo = xstrdup(t->helo);
+    evaluate(t, true, &c->verdict);
+    log_verdict(t, "helo", &c->verdict);
+    return &c->verdict;
+}
+
+static bool skipped(const struct txn *t, const struct spf_policy *p, const char **why)
+{
+    if (t->allowed)
+        *why = "an accept was forced (an access rule)";
+    else if (!t->have_client_addr || t->non_smtp)
+        *why = "no client address";
+    else if (t->client_flags & CLIENT_INTERNAL)
+        *why = "internal network";
+    else if (t->sasl_user != NULL)
+        *why = "authenticated client";
+    else if (t->client_flags & CLIENT_TRUSTED)
+        *why = "trusted relay";
+    else if (cidr_list_contains(&p->allow_clients, &t->client_addr))
+        *why = "spf.allow_clients";
+    else if (spf_policy_name_listed(p->allow_helo, p->allow_helo_count, t->helo))
+        *why = "spf.allow_helo";
+    else if (t->sender != NULL && t->sender[0] != '\0' && spf_policy_name_listed(
+            p->allow_sender_domains, p->allow_sender_domain_count, addr_domain(t->sender)))
+        *why = "spf.allow_sender_domains";
+    else if (t->cfg->resolver == NULL)
+        *why = "no resolver";
+    else
+        return false;
+    return true;
+}
+
+/* A value for a header: as it is when it is a plain dot-atom of letters, digits and .-_+,
+ * else a quoted-string (so an address is quoted, as in RFC 7208 9.1's examples). */
+static void append_value(struct textbuf *b, const char *value)
+{
+    bool plain = value[0] != '\0';
+    for (const char *p = value; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+            || strchr(".-_+", *p) != NULL;
+    if (plain) {
+        textbuf_puts(b, value);
+        return;
+    }
+    textbuf_puts(b, "\"");
+    for (const char *p = value; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            textbuf_puts(b, "\\");
+        if (c < 0x20 || c > 0x7e)
+            c = '?';
+        textbuf_append(b, (const char *)&c, 1);
+    }
+    textbuf_puts(b, "\"");
+}
+
+static void record_authres(struct txn *t, const struct spf_verdict *v, bool by_helo)
+{
+    struct textbuf b;
+    textbuf_init(&b);
+    textbuf_printf(&b, "spf=%s %s=", spf_result_name(v->result),
+        by_helo ? "smtp.helo" : "smtp.mailfrom");
+    append_value(&b, by_helo ? (t->helo ? t->helo : "") : (v->domain ? v->domain : ""));
+    txn_add_authres(t, b.data);
+    textbuf_free(&b);
+}
+
+/* The comment of Received-SPF, in words; the domain is made safe for a comment. */
+static void received_spf_comment(struct textbuf *b, const char *receiver,
+    const struct spf_verdict *v, const char *ip)
+{
+    char domain[256];
+    strlcpy_mw(domain, v->domain != NULL ? v->domain : "-", sizeof domain);
+    for (char *p = domain; *p; p++) {
+        if (*p == '(' || *p == ')' || *p == '\\' || (unsigned char)*p < 0x21
+                || (unsigned char)*p > 0x7e)
+            *p = '?';
+    }
+    const char *before, *after = "";
+    switch (v->result) {
+    case SPF_RESULT_PASS: before = "designates"; after = " as permitted sender"; break;
+    case SPF_RESULT_FAIL: before = "does not designate"; after = " as permitted sender"; break;
+    case SPF_RESULT_SOFTFAIL: before = "does not designate"; after = ", but not firmly"; break;
+    case SPF_RESULT_NEUTRAL: before = "neither permits nor denies"; break;
+    case SPF_RESULT_NONE: before = "publishes no SPF record to judge"; break;
+    case SPF_RESULT_PERMERROR: before = "has an SPF record that cannot judge"; break;
+    default: before = "could not be asked about"; break;
+    }
+    textbuf_printf(b, "(%s: domain %s %s %s%s) ", receiver, domain, before, ip, after);
+}
+
+/* RFC 7208 9.1: result (comment) key=value; ... */
+static char *received_spf(const struct txn *t, const struct spf_verdict *v, bool by_helo)
+{
+    const char *receiver = t->mta_hostname ? t->mta_hostname : t->cfg->authres.authserv_id;
+    struct textbuf b;
+    textbuf_init(&b);
+    textbuf_printf(&b, "%s ", spf_result_name(v->result));
+    received_spf_comment(&b, receiver ? receiver : "mailwarden", v, t->client_ip);
+    textbuf_puts(&b, "client-ip=");
+    append_value(&b, t->client_ip);
+    textbuf_puts(&b, "; envelope-from=");
+    append_value(&b, t->sender && t->sender[0] ? t->sender : v->identity ? v->identity : "");
+    textbuf_puts(&b, "; helo=");
+    append_value(&b, t->helo && t->helo[0] ? t->helo : "unknown");
+    if (receiver != NULL) {
+        textbuf_puts(&b, "; receiver=");
+        append_value(&b, receiver);
+    }
+    textbuf_printf(&b, "; identity=%s", by_helo ? "helo" : "mailfrom");
+    if (v->mechanism != NULL) {
+        textbuf_puts(&b, "; mechanism=");
+        append_value(&b, v->mechanism);
+    }
+    if (v->problem != NULL) {
+        textbuf_puts(&b, "; problem=");
+        append_value(&b, v->problem);
+    }
+    textbuf_puts(&b, ";");
+    return b.data;
+}
+
+/* The transaction's state; its txn_end also clears the outcomes kept in the txn. */
+static struct spf_txn_state *txn_state(struct txn *t)
+{
+    struct spf_txn_state **slot = (struct spf_txn_state **)txn_check_state(t, &check_spf);
+    if (*slot == NULL)
+        *slot = xcalloc(1, sizeof **slot);
+    return *slot;
+}
+
+static void publish(struct txn *t, const struct spf_verdict *v, bool by_helo)
+{
+    record_authres(t, v, by_helo);
+    if (!t->cfg->spf->received_spf)
+        return;
+    struct spf_txn_state *s = txn_state(t);
+    free(s->received_spf);
+    s->received_spf = received_spf(t, v, by_helo);
+}
+
+static void spf_mail(struct txn *t)
+{
+    const struct spf_policy *p = t->cfg->spf;
+    const char *why = NULL;
+    if (p == NULL || !p->enabled || skipped(t, p, &why)) {
+        if (why != NULL)
+            log_debug("spf: not checked: %s", why);
+        return;
+    }
+    txn_state(t);
+    bool null_sender = t->sender == NULL || t->sender[0] == '\0';
+    const struct spf_verdict *helo = NULL;
+    struct ipaddr helo_ip;
+    if (p->check_helo && t->helo != NULL && spf_domain_valid(t->helo)
+            && !ipaddr_parse(t->helo, &helo_ip)) {      /* a FQDN, not an address */
+        helo = helo_verdict(t);
+        remember(&t->spf_helo, helo);
+        enum action a = add_symbol(t, helo, true);
+        if (a == ACTION_REJECT || a == ACTION_TEMPFAIL || !p->check_mail_from || null_sender) {
+            /* HELO decided; for <> the MAIL FROM identity is postmaster@HELO, the same check */
+            publish(t, helo, true);
+            if (null_sender && p->check_mail_from)
+                remember(&t->spf_mailfrom, helo);
+            return;
+        }
+    }
+    if (!p->check_mail_from)
+        return;
+    struct spf_verdict v;
+    evaluate(t, false, &v);
+    log_verdict(t, "mailfrom", &v);
+    remember(&t->spf_mailfrom, &v);
+    add_symbol(t, &v, false);
+    publish(t, &v, null_sender);
+    spf_verdict_free(&v);
+}
+
+static void spf_eom(struct txn *t)
+{
+    struct spf_txn_state *s = *txn_check_state(t, &check_spf);
+    if (s != NULL && s->received_spf != NULL)
+        verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "Received-SPF", s->received_spf);
+}
+
+static void spf_run(struct txn *t, enum stage stage)
+{
+    if (stage == STAGE_MAIL)
+        spf_mail(t);
+    else if (stage == STAGE_EOM)
+        spf_eom(t);
+}
+
+static void spf_txn_end(struct txn *t, void *state)
+{
+    struct spf_txn_state *s = state;
+    free(s->received_spf);
+    free(s);
+    memset(&t->spf_mailfrom, 0, sizeof t->spf_mailfrom);
+    memset(&t->spf_helo, 0, sizeof t->spf_helo);
+}
+
+static void spf_conn_end(struct txn *t, void *state)
+{
+    (void)t;
+    struct spf_conn_state *c = state;
+    free(c->helo);
+    spf_verdict_free(&c->verdict);
+    free(c);
+}
+
+const struct check check_spf = {
+    .name = "spf",
+    .stages = STAGE_BIT(STAGE_MAIL) | STAGE_BIT(STAGE_EOM),
+    .run = spf_run,
+    /* so that a Received-SPF decided at MAIL FROM is added even when a later stage forces an
+     * accept; spf_mail itself does nothing once an accept was forced */
+    .flags = CHECK_EVEN_WHEN_ALLOWED,
+    .txn_end = spf_txn_end,
+    .conn_end = spf_conn_end,
+};

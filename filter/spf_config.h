@@ -1,0 +1,35 @@
+/* spf_config.h - the typed settings of the policy's `spf` section (spf_config.c), read by the
+ * SPF check (check_spf.c) through cfg->spf. Symbols, scores, actions and replies of the SPF
+ * results are not here: they are the SPF_* / SPF_HELO_* symbols, overridden in `symbols`. */
+#ifndef MW_SPF_CONFIG_H
+#define MW_SPF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+
+struct spf_policy {
+    bool enabled;
+    bool check_helo;              /* the HELO identity (when it is a FQDN) */
+    bool check_mail_from;         /* the MAIL FROM identity (postmaster@HELO for <>) */
+    bool received_spf;            /* also add Received-SPF: (RFC 7208 9.1) */
+    uint64_t budget_ms;           /* one identity's whole evaluation */
+    uint64_t query_timeout_ms;    /* one DNS query; 0 = dns.timeout */
+    unsigned max_dns_lookups;     /* RFC 7208 4.6.4: 10 */
+    unsigned max_void_lookups;    /* RFC 7208 4.6.4: 2 */
+    struct cidr_list allow_clients;
+    char *allow_helo_text;        /* as written: names separated by blanks or commas */
+    char *allow_sender_domains_text;
+    /* made by finish() from the texts, lower-cased; ".example.com" = its subdomains */
+    char **allow_helo;
+    size_t allow_helo_count;
+    char **allow_sender_domains;
+    size_t allow_sender_domain_count;
+};
+
+/* True when name (any case) is listed: "example.com" itself, ".example.com" its subdomains. */
+bool spf_policy_name_listed(char *const *list, size_t count, const char *name);
+
+#endif
