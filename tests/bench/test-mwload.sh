@@ -1,0 +1,153 @@
+#!/bin/bash
+# tests/bench/test-mwload.sh - smoke test of the load generator against a real mailwarden, on a
+# unix socket and on TCP loopback, with a small workload: every message gets an answer, the
+# verdict counts are the policy's (accepted mail; a blocked sender rejected), the header edits
+# are parsed (Authentication-Results inserted at index 0, X-Spam-* added for inbound mail only,
+# the SASL user from {auth_authen} in Authentication-Results), and mailwarden's accepted TCP
+# sockets carry TCP_NODELAY (filter/accept_nodelay.c), read from the daemon's own socket with
+# tests/bench/sockopt-probe. No timing is asserted. Run by `make check` (MW_BUILDDIR,
+# MW_SRCDIR); TAP lines "ok - " / "not ok - ".
+set -u
+build=${MW_BUILDDIR:-.}
+src=${MW_SRCDIR:-.}
+mw="$build/filter/mailwarden"
+mwload="$build/tests/bench/mwload"
+probe="$build/tests/bench/sockopt-probe"
+py=/usr/bin/python3
+work=$(mktemp -d)
+mw_pid="" dns_pid=""
+passed=0 failed=0
+
+stop_daemon() {
+    if [ -n "$mw_pid" ]; then
+        kill "$mw_pid" 2>/dev/null
+        wait "$mw_pid" 2>/dev/null
+        mw_pid=""
+    fi
+}
+cleanup() {
+    stop_daemon
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+# expect NAME FILE PATTERN... : every pattern must match a line of FILE
+expect() {
+    local name=$1 file=$2
+    shift 2
+    for pattern in "$@"; do
+        if ! grep -qE -- "$pattern" "$file"; then
+            not_ok "$name" "no line matches /$pattern/ in: $(tr '\n' '|' <"$file" | head -c 900)"
+            return
+        fi
+    done
+    ok "$name"
+}
+
+for f in "$mw" "$mwload" "$probe"; do
+    [ -x "$f" ] || { echo "not ok - $f is not built"; exit 1; }
+done
+free_port() { "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# a real DNS server on loopback with an empty zone, so any lookup a check makes ends at once
+: >"$work/zone"
+"$py" "$src/tests/tools/dnsserver.py" --zone "$work/zone" --port 0 --port-file "$work/dns.port" \
+    >"$work/dns.log" 2>&1 &
+dns_pid=$!
+for _ in $(seq 50); do [ -s "$work/dns.port" ] && break; sleep 0.1; done
+[ -s "$work/dns.port" ] || { echo "not ok - the DNS server did not start: $(cat "$work/dns.log")"; exit 1; }
+
+write_policy() { # SOCKET
+    cat >"$work/mw.conf" <<EOF
+milter: { socket = "$1"; timeout = "30s" }
+log: { level = "warning"; summary = false }
+authres: { authserv_id = "mw.bench" }
+networks: { internal = [ "10.0.0.0/8" ] }
+dns: { nameservers = [ "127.0.0.1@$(cat "$work/dns.port")" ]; use_hosts = false; timeout = "2s" }
+access = (
+  { name = "blocked-senders"; match = "sender"; values = [ "@spam.example" ];
+    action = "reject"; reply = "550 5.7.1 Sender blocked by local policy" }
+)
+EOF
+}
+
+start_daemon() { # SOCKET READY-TEST...
+    local socket=$1
+    shift
+    write_policy "$socket"
+    "$mw" -f -c "$work/mw.conf" >"$work/mw.log" 2>&1 &
+    mw_pid=$!
+    for _ in $(seq 100); do
+        "$@" && return 0
+        kill -0 "$mw_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "not ok - mailwarden did not listen on $socket: $(tail -5 "$work/mw.log")"
+    exit 1
+}
+
+# run_load NAME SOCKET ARGS... : output in $work/NAME.out
+run_load() {
+    local name=$1 socket=$2
+    shift 2
+    "$mwload" -s "$socket" -T 20 "$@" >"$work/$name.out" 2>&1
+    echo "exit=$?" >>"$work/$name.out"
+}
+
+workload() { # PREFIX SOCKET
+    local p=$1 s=$2
+    run_load "$p-accept" "$s" -c 4 -m 5 -n 40 -a 198.51.100.0/28 -R a@example.net -R b@example.net -D
+    expect "$p: 40 inbound messages, 4 connections x 5: all answered, all delivered" "$work/$p-accept.out" \
+        '^exit=0$' ' msgs=40 ' ' continue=40 ' ' reject=0 ' ' error=0 '
+    expect "$p: Authentication-Results inserted at index 0, X-Spam-* added, on every message" "$work/$p-accept.out" \
+        '^  insheader 0 Authentication-Results: mw\.bench;' 'hdr:Authentication-Results=40 ' \
+        'hdr:X-Spam-Score=40 ' 'hdr:X-Spam-Status=40 ' 'modifications: addheader 80 insheader 40 '
+    run_load "$p-reject" "$s" -c 2 -m 3 -n 12 -F spammer@spam.example
+    expect "$p: a blocked sender is rejected at MAIL, every time" "$work/$p-reject.out" \
+        '^exit=0$' ' msgs=12 ' ' reject=12 ' ' continue=0 '
+    run_load "$p-sasl" "$s" -n 6 -m 3 -u alice -a 10.1.2.3 -D
+    expect "$p: {auth_authen} reaches the filter; internal mail gets no X-Spam headers" "$work/$p-sasl.out" \
+        '^exit=0$' ' continue=6 ' 'Authentication-Results: mw\.bench;.*smtp\.auth=alice' \
+        'hdr:Authentication-Results=6 ' 'connections with a setsymlist answer: 2$'
+    if grep -q 'hdr:X-Spam' "$work/$p-sasl.out"; then
+        not_ok "$p: internal mail carries no X-Spam headers" "$(tail -2 "$work/$p-sasl.out")"
+    else
+        ok "$p: internal mail carries no X-Spam headers"
+    fi
+}
+
+# --- unix socket ---
+start_daemon "unix:$work/mw.sock" test -S "$work/mw.sock"
+workload unix "unix:$work/mw.sock"
+stop_daemon
+
+# --- TCP on loopback ---
+port=$(free_port)
+start_daemon "inet:$port@127.0.0.1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null
+workload tcp "inet:$port@127.0.0.1"
+
+# TCP_NODELAY: hold a connection open and read the option on both ends
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+sleep 0.3
+"$probe" "$mw_pid" "$port" >"$work/probe-daemon.out" 2>&1
+echo "exit=$?" >>"$work/probe-daemon.out"
+"$probe" $$ "$port" >"$work/probe-client.out" 2>&1
+echo "exit=$?" >>"$work/probe-client.out"
+exec 3<&-
+expect "tcp: mailwarden's accepted socket has TCP_NODELAY (accept interposer)" "$work/probe-daemon.out" \
+    "^fd [0-9]+ local 127\\.0\\.0\\.1:$port peer .* nodelay=1\$" '^exit=0$'
+if grep -q 'nodelay=0' "$work/probe-daemon.out"; then
+    not_ok "tcp: no accepted socket of mailwarden lacks TCP_NODELAY" "$(cat "$work/probe-daemon.out")"
+else
+    ok "tcp: no accepted socket of mailwarden lacks TCP_NODELAY"
+fi
+# the probe can tell: the shell's own client socket, opened without the option, reads 0
+expect "tcp: the probe reports nodelay=0 on a socket without the option" "$work/probe-client.out" \
+    "peer 127\\.0\\.0\\.1:$port nodelay=0\$" '^exit=0$'
+stop_daemon
+
+echo "# $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
