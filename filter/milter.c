@@ -38,11 +38,15 @@ static void count_transaction(int delta)
     pthread_mutex_unlock(&counter_lock);
 }
 
-/* What libmilter keeps for one connection: the engine's state, and whether its current
- * transaction is counted as in flight (for a graceful stop). */
+/* What libmilter keeps for one connection: the engine's state, whether its current
+ * transaction is counted as in flight (for a graceful stop), whether the connection is counted
+ * against milter.max_connections, and whether the MTA agreed to send header fields without
+ * waiting for a reply (SMFIP_NR_HDR, asked for in mw_negotiate, which makes this struct). */
 struct milter_conn {
     struct txn *t;
     bool counted;
+    bool connection_counted;
+    bool header_noreply;
 };
 
 static void begin_transaction(struct milter_conn *c)
@@ -169,8 +173,13 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
         return SMFIS_REJECT;
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
-    /* steps we never use: unknown commands and the DATA command */
-    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    /* steps we never use: unknown commands and the DATA command. Header fields never get an
+     * answer of their own (engine_header only collects), so when the MTA offers it they are
+     * sent without a reply: one round trip fewer per header field. */
+    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
+    struct milter_conn *c = xcalloc(1, sizeof *c);
+    c->header_noreply = (steps & SMFIP_NR_HDR) != 0;
+    smfi_setpriv(ctx, c);
     *want2 = 0;
     *want3 = 0;
     if (actions & SMFIF_SETSYMLIST) {
@@ -206,10 +215,14 @@ static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         smfi_setreply(ctx, "421", "4.3.2", "Too many connections to the mail filter, try again later");
         return SMFIS_TEMPFAIL;
     }
-    struct milter_conn *c = xcalloc(1, sizeof *c);
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL) {   /* an MTA without option negotiation */
+        c = xcalloc(1, sizeof *c);
+        smfi_setpriv(ctx, c);
+    }
+    c->connection_counted = true;
     struct txn *t = txn_new(cfg);
     c->t = t;
-    smfi_setpriv(ctx, c);
     const char *j = smfi_getsymval(ctx, "j");
     if (j != NULL)
         t->mta_hostname = xstrdup(j);
@@ -237,7 +250,7 @@ static sfsistat mw_helo(SMFICTX *ctx, char *helo)
 static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return on_error();
     struct txn *t = c->t;
     end_transaction(c);
@@ -273,14 +286,16 @@ static sfsistat mw_envrcpt(SMFICTX *ctx, char **argv)
 
 static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
 {
-    struct txn *t = txn_of(ctx);
+    struct milter_conn *c = conn_of(ctx);
+    sfsistat go_on = c != NULL && c->header_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+    struct txn *t = c ? c->t : NULL;
     if (t == NULL)
-        return on_error();
+        return go_on == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     bool was_truncated = t->headers_truncated;
     if (!engine_header(t, name, value) && !was_truncated)
         log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
                  "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
-    return SMFIS_CONTINUE;
+    return go_on;
 }
 
 static sfsistat mw_eoh(SMFICTX *ctx)
@@ -329,7 +344,7 @@ static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)
 static sfsistat mw_eom(SMFICTX *ctx)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return on_error();
     struct txn *t = c->t;
     pick_up_queue_id(ctx, t);
@@ -360,7 +375,7 @@ done:
 static sfsistat mw_abort(SMFICTX *ctx)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return SMFIS_CONTINUE;
     end_transaction(c);
     engine_abort(c->t);
@@ -373,14 +388,19 @@ static sfsistat mw_close(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     end_transaction(c);
-    engine_abort(c->t);
     smfi_setpriv(ctx, NULL);
-    txn_free(c->t);
+    if (c->t != NULL) {
+        engine_abort(c->t);
+        txn_free(c->t);
+    }
+    bool counted = c->connection_counted;
     free(c);
-    pthread_mutex_lock(&counter_lock);
-    connections_open--;
-    pthread_cond_broadcast(&counter_changed);
-    pthread_mutex_unlock(&counter_lock);
+    if (counted) {
+        pthread_mutex_lock(&counter_lock);
+        connections_open--;
+        pthread_cond_broadcast(&counter_changed);
+        pthread_mutex_unlock(&counter_lock);
+    }
     return SMFIS_CONTINUE;
 }
 
