@@ -255,6 +255,11 @@ int main(int argc, char **argv)
         fclose(fp);
     if (!o.verbose)
         cfg->log.summary = false;
+    /* checks that use DNS (DKIM key records) ask the configured resolver, as the daemon does */
+    char why[256];
+    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+    if (cfg->resolver == NULL)
+        fprintf(stderr, "mailwarden-check: cannot start the resolver (%s): DNS lookups fail\n", why);
     config_install(cfg);
     struct txn *t = txn_new(config_current());
     enum action action = run(&o, t, &msg);

@@ -6,10 +6,14 @@
 
 extern const struct check check_networks;
 extern const struct check check_access;
+extern const struct check check_dkim_verify;
+extern const struct check check_dkim_sign;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    &check_dkim_verify,  /* dkim: inbound verification, after access */
+    &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
     NULL,
 };
 

@@ -46,6 +46,7 @@ static void clear_envelope(struct txn *t)
     for (size_t i = 0; i < t->header_count; i++) {
         free(t->headers[i].name);
         free(t->headers[i].value);
+        free(t->headers[i].raw_value);
     }
     free(t->headers);
     t->headers = NULL;
@@ -134,9 +135,19 @@ bool txn_add_header(struct txn *t, const char *name, const char *value)
     t->headers = xrealloc(t->headers, (t->header_count + 1) * sizeof *t->headers);
     t->headers[t->header_count].name = xstrdup(name);
     t->headers[t->header_count].value = xstrdup(value);
+    t->headers[t->header_count].raw_value = NULL;
     t->header_count++;
     t->header_bytes += bytes;
     return true;
+}
+
+void txn_set_header_raw(struct txn *t, const char *raw_value)
+{
+    if (t->header_count == 0)
+        return;
+    struct header_field *h = &t->headers[t->header_count - 1];
+    free(h->raw_value);
+    h->raw_value = xstrdup(raw_value);
 }
 
 void txn_add_body(struct txn *t, const unsigned char *data, size_t len)

@@ -44,6 +44,30 @@ struct result {
 struct header_field {
     char *name;
     char *value;
+    char *raw_value;           /* DKIM: the value exactly as it followed the colon, when the MTA
+                                  sent it so (SMFIP_HDR_LEADSPC); NULL otherwise */
+};
+
+/* DKIM verification results, one per signature examined, for Authentication-Results and DMARC. */
+enum dkim_verdict {
+    DKIM_RESULT_NONE,
+    DKIM_RESULT_PASS,
+    DKIM_RESULT_FAIL,
+    DKIM_RESULT_NEUTRAL,
+    DKIM_RESULT_POLICY,
+    DKIM_RESULT_TEMPERROR,
+    DKIM_RESULT_PERMERROR,
+};
+
+struct dkim_sig_result {
+    enum dkim_verdict result;
+    char *domain;              /* d= (lower case); NULL when the signature had none */
+    char *identity;            /* i=, or "@" d= when absent */
+    char *selector;            /* s= */
+    char *algorithm;           /* a= */
+    char b_prefix[9];          /* the first 8 characters of b= */
+    unsigned key_bits;
+    bool body_partial;         /* l= covered less than the body */
 };
 
 struct txn {
@@ -97,6 +121,11 @@ struct txn {
     char **authres_methods;
     size_t authres_method_count;
 
+    /* DKIM: each signature's result (check_dkim_verify; freed at the end of the transaction) */
+    struct dkim_sig_result *dkim_results;
+    size_t dkim_result_count;
+    bool dkim_verified;        /* the verifier ran on this message */
+
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];
     void *check_conn_state[TXN_CHECK_SLOTS];
@@ -121,6 +150,8 @@ void txn_set_helo(struct txn *t, const char *helo);
 void txn_add_rcpt(struct txn *t, const char *rcpt);
 /* Returns false when a limit (count or bytes) was reached; the header is then not kept. */
 bool txn_add_header(struct txn *t, const char *name, const char *value);
+/* Records the exact bytes after the colon of the header just added (see raw_value). */
+void txn_set_header_raw(struct txn *t, const char *raw_value);
 void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
 /* Case-insensitive lookup of the n-th (0-based) header with this name; NULL when absent. */
 const char *txn_header(const struct txn *t, const char *name, size_t n);

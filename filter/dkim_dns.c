@@ -1,0 +1,179 @@
+/* dkim_dns.c - libopendkim's DNS service hooks over dns_query. libopendkim asks for a key
+ * record with query_start and collects it with query_waitreply; here the query runs at once
+ * on the daemon's resolver (it has its own deadline), and the answer is written back as a DNS
+ * reply message: NXDOMAIN and NODATA as such, a server failure as a DNS error and a timeout
+ * as an expired query, so libopendkim reports them as a missing key (permerror) or a key
+ * retrieval failure (temperror). */
+#include "dkim_dns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dkim_policy.h"
+#include "util.h"
+
+#define DNS_HEADER_LEN 12
+#define TYPE_CLASS_LEN 4
+#define RR_FIXED_LEN 12          /* name pointer, type, class, ttl, rdlength */
+
+struct dkim_dns_query {
+    size_t reply_len;
+    int status;                  /* DKIM_DNS_* */
+};
+
+static void put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void put32(unsigned char *p, unsigned long v)
+{
+    put16(p, (unsigned)(v >> 16));
+    put16(p + 2, (unsigned)(v & 0xffff));
+}
+
+/* The question name in wire form; returns its length or 0 when it does not fit or is bad. */
+static size_t put_name(const char *name, unsigned char *out, size_t size)
+{
+    size_t n = 0;
+    const char *p = name;
+    while (*p != '\0') {
+        const char *dot = strchr(p, '.');
+        size_t label = dot ? (size_t)(dot - p) : strlen(p);
+        if (label == 0 || label > 63 || n + label + 2 > size)
+            return 0;
+        out[n++] = (unsigned char)label;
+        memcpy(out + n, p, label);
+        n += label;
+        p += label;
+        if (*p == '.')
+            p++;
+    }
+    if (n + 1 > size)
+        return 0;
+    out[n++] = 0;
+    return n;
+}
+
+/* One TXT record: the text cut into character-strings of at most 255 octets. */
+static size_t txt_rdata_len(size_t text_len)
+{
+    return text_len + (text_len + 254) / 255 + (text_len == 0);
+}
+
+static void put_txt(const char *text, unsigned char *out)
+{
+    size_t len = strlen(text);
+    size_t n = 0;
+    do {
+        size_t chunk = len > 255 ? 255 : len;
+        out[n++] = (unsigned char)chunk;
+        memcpy(out + n, text, chunk);
+        n += chunk;
+        text += chunk;
+        len -= chunk;
+    } while (len > 0);
+}
+
+size_t dkim_dns_reply(const char *name, int type, const struct dns_answer *a,
+    unsigned char *buf, size_t size)
+{
+    if (size < DNS_HEADER_LEN + TYPE_CLASS_LEN)
+        return 0;
+    memset(buf, 0, DNS_HEADER_LEN);
+    size_t name_len = put_name(name, buf + DNS_HEADER_LEN, size - DNS_HEADER_LEN - TYPE_CLASS_LEN);
+    if (name_len == 0)
+        return 0;
+    size_t n = DNS_HEADER_LEN + name_len;
+    put16(buf + n, (unsigned)type);
+    put16(buf + n + 2, 1);
+    n += TYPE_CLASS_LEN;
+    unsigned rcode = a->status == DNS_NXDOMAIN ? 3 : 0;
+    put16(buf + 2, 0x8180 | rcode);          /* QR, RD, RA */
+    put16(buf + 4, 1);
+    unsigned count = 0;
+    for (size_t i = 0; a->status == DNS_OK && type == 16 && i < a->count; i++) {
+        size_t rdlen = txt_rdata_len(strlen(a->data[i]));
+        if (rdlen > 65535 || n + RR_FIXED_LEN + rdlen > size)
+            break;
+        put16(buf + n, 0xc000 | DNS_HEADER_LEN);
+        put16(buf + n + 2, 16);
+        put16(buf + n + 4, 1);
+        put32(buf + n + 6, a->ttl > 0 ? (unsigned long)a->ttl : 0);
+        put16(buf + n + 10, (unsigned)rdlen);
+        put_txt(a->data[i], buf + n + RR_FIXED_LEN);
+        n += RR_FIXED_LEN + rdlen;
+        count++;
+    }
+    put16(buf + 6, count);
+    return n;
+}
+
+static int query_start(void *service, int type, unsigned char *query, unsigned char *buf,
+    size_t size, void **handle)
+{
+    struct dkim_policy *p = service;
+    struct dkim_dns_query *q = xcalloc(1, sizeof *q);
+    *handle = q;
+    if (p->owner == NULL || p->owner->resolver == NULL) {
+        q->status = DKIM_DNS_ERROR;
+        return 0;
+    }
+    struct dns_answer answer;
+    dns_query(p->owner->resolver, (const char *)query, type, 0, &answer);
+    switch (answer.status) {
+    case DNS_OK:
+    case DNS_NXDOMAIN:
+        q->reply_len = dkim_dns_reply((const char *)query, type, &answer, buf, size);
+        q->status = q->reply_len > 0 ? DKIM_DNS_SUCCESS : DKIM_DNS_ERROR;
+        break;
+    case DNS_TIMEOUT:
+        q->status = DKIM_DNS_EXPIRED;
+        break;
+    case DNS_SERVFAIL:
+    case DNS_ERROR:
+        q->status = DKIM_DNS_ERROR;
+        break;
+    }
+    dns_answer_free(&answer);
+    return 0;
+}
+
+static int query_cancel(void *service, void *handle)
+{
+    (void)service;
+    free(handle);
+    return 0;
+}
+
+static int query_waitreply(void *service, void *handle, struct timeval *timeout, size_t *bytes,
+    int *error, int *dnssec)
+{
+    (void)service;
+    (void)timeout;
+    const struct dkim_dns_query *q = handle;
+    if (bytes != NULL)
+        *bytes = q->reply_len;
+    if (error != NULL)
+        *error = 0;
+    if (dnssec != NULL)
+        *dnssec = DKIM_DNSSEC_UNKNOWN;
+    return q->status;
+}
+
+/* The service is the policy: nothing to close (the resolver belongs to the configuration). */
+static void service_close(void *service)
+{
+    (void)service;
+}
+
+void dkim_dns_attach(DKIM_LIB *lib, struct dkim_policy *p)
+{
+    dkim_dns_set_query_service(lib, p);
+    dkim_dns_set_query_start(lib, query_start);
+    dkim_dns_set_query_cancel(lib, query_cancel);
+    dkim_dns_set_query_waitreply(lib, query_waitreply);
+    dkim_dns_set_close(lib, service_close);
+}

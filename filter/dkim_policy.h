@@ -1,0 +1,93 @@
+/* dkim_policy.h - the typed `dkim` section of the policy: the key table, the signing table,
+ * who may be signed for what, and the verifier's limits, plus the two libopendkim library
+ * handles (one for signing, one for verifying) made once per policy load by finish(). A loaded
+ * dkim_policy is immutable; every thread may read it. */
+#ifndef MW_DKIM_POLICY_H
+#define MW_DKIM_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "dkim_keys.h"
+
+/* One key-table entry: name -> d=, s=, the private key (its algorithm read from the key). */
+struct dkim_key_entry {
+    char *name;
+    char *domain;
+    char *selector;
+    char *file;
+    char *decl_file;           /* where the entry was written, for errors */
+    int decl_line;
+    struct dkim_key *key;      /* loaded by finish(); NULL before */
+};
+
+enum dkim_match_on {
+    DKIM_MATCH_FROM,           /* the From: header's domain (address patterns: its address) */
+    DKIM_MATCH_SENDER,         /* the envelope sender */
+};
+
+/* One signing-table entry: a pattern and the keys it signs with, in order. Patterns:
+ * "user@example.com" exact address, "example.com" the domain, "*.example.com" its
+ * subdomains, "*" anything. */
+struct dkim_sign_rule {
+    enum dkim_match_on on;
+    char *pattern;             /* lower case */
+    char **key_names;
+    size_t key_count;
+    size_t *keys;              /* indexes into keys[], resolved by finish() */
+    char *decl_file;
+    int decl_line;
+};
+
+/* An authenticated user and the domains they may be signed for ("example.com",
+ * "*.example.com"). A user not listed may be signed only for the domain of their login
+ * name when it has one ("alice@example.com" -> example.com). */
+struct dkim_user_rule {
+    char *user;                /* lower case; "alice" matches "alice" and "alice@realm" */
+    char **domains;
+    size_t domain_count;
+};
+
+struct dkim_policy {
+    struct config *owner;      /* the policy this belongs to (its resolver serves key lookups) */
+
+    struct {
+        bool enabled;
+        bool authenticated;     /* sign for SASL-authenticated clients */
+        bool internal;          /* sign for networks.internal */
+        struct cidr_list networks;  /* and for these clients too */
+        char *canonicalization; /* "relaxed/relaxed" */
+        int header_canon;       /* DKIM_CANON_* */
+        int body_canon;
+        char *headers;          /* colon-separated list of header fields to sign */
+        char *oversign;         /* colon-separated list of fields to oversign */
+        int expire_s;           /* x= = t= + this; 0 = no x= */
+        char *default_key;      /* key name for mail no rule matches; NULL = do not sign */
+        enum action on_error;   /* tempfail or accept when mail that must be signed cannot be */
+    } sign;
+
+    struct {
+        bool enabled;
+        unsigned max_signatures;
+        unsigned min_key_bits;
+        int clock_drift_s;
+    } verify;
+
+    struct dkim_key_entry *keys;
+    size_t key_count;
+    struct dkim_sign_rule *rules;
+    size_t rule_count;
+    struct dkim_user_rule *users;
+    size_t user_count;
+    size_t default_key;         /* index when sign.default_key is set */
+
+    /* libopendkim handles (DKIM_LIB *), made by finish() */
+    void *sign_lib;
+    void *verify_lib;
+};
+
+extern const struct config_module config_module_dkim;
+
+#endif

@@ -1,0 +1,225 @@
+/* keygen_main.c - mailwarden-keygen: makes a DKIM private key (RSA, 2048 bits by default, or
+ * ed25519) in a new file of mode 0600, and prints the DNS TXT record to publish (as strings
+ * of at most 255 bytes) and the dkim.keys and dkim.signing lines to paste into the policy.
+ * With --test NAME it looks up the published record of key-table entry NAME of the policy
+ * through the configured resolver and says whether it matches the private key.
+ * Exit status: 0 done / the record matches, 1 the record does not match or cannot be
+ * fetched, 64 usage, 73 the key file cannot be made, 78 policy error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "config.h"
+#include "dkim_keys.h"
+#include "dkim_policy.h"
+#include "dns.h"
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mailwarden-keygen -d DOMAIN -s SELECTOR [-t rsa|ed25519] [-b BITS] [-o FILE]\n"
+        "                         [-n NAME]\n"
+        "       mailwarden-keygen [-c POLICY] --test NAME\n"
+        "Makes a DKIM key (RSA 2048 by default) in FILE (default DOMAIN.SELECTOR.key, mode 0600)\n"
+        "and prints its DNS TXT record and the policy lines; --test checks a published record.\n");
+}
+
+static EVP_PKEY *generate(bool ed25519, int bits)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(ed25519 ? EVP_PKEY_ED25519 : EVP_PKEY_RSA, NULL);
+    EVP_PKEY *pkey = NULL;
+    if (ctx != NULL && EVP_PKEY_keygen_init(ctx) == 1
+        && (ed25519 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) == 1))
+        EVP_PKEY_keygen(ctx, &pkey);
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+static bool write_key(const char *path, EVP_PKEY *pkey)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "mailwarden-keygen: cannot create %s: %s%s\n", path, strerror(errno),
+            errno == EEXIST ? " (it is not overwritten: remove it or pick another -o)" : "");
+        return false;
+    }
+    FILE *fp = fdopen(fd, "w");
+    bool ok = fp != NULL && PEM_write_PrivateKey(fp, pkey, NULL, NULL, 0, NULL, NULL) == 1;
+    if (fp != NULL)
+        ok = fclose(fp) == 0 && ok;
+    else
+        close(fd);
+    if (!ok)
+        fprintf(stderr, "mailwarden-keygen: cannot write %s\n", path);
+    return ok;
+}
+
+/* Prints the record as zone-file strings, each at most 255 bytes. */
+static void print_record(const char *selector, const char *domain, const char *record)
+{
+    printf("%s._domainkey.%s. IN TXT (", selector, domain);
+    size_t len = strlen(record);
+    for (size_t off = 0; off < len; off += 255) {
+        size_t chunk = len - off > 255 ? 255 : len - off;
+        printf("\n    \"%.*s\"", (int)chunk, record + off);
+    }
+    printf(" )\n");
+}
+
+static int make_key(const char *domain, const char *selector, const char *type, int bits,
+    const char *out, const char *name)
+{
+    bool ed25519 = strcmp(type, "ed25519") == 0;
+    if (!ed25519 && strcmp(type, "rsa") != 0) {
+        fprintf(stderr, "mailwarden-keygen: -t takes rsa or ed25519\n");
+        return 64;
+    }
+    if (!ed25519 && (bits < 1024 || bits > 8192)) {
+        fprintf(stderr, "mailwarden-keygen: -b %d: RSA keys are 1024..8192 bits (RFC 8301: "
+            "at least 1024; 2048 recommended)\n", bits);
+        return 64;
+    }
+    char *path = out != NULL ? xstrdup(out) : xasprintf("%s.%s.key", domain, selector);
+    EVP_PKEY *pkey = generate(ed25519, bits);
+    if (pkey == NULL || !write_key(path, pkey)) {
+        EVP_PKEY_free(pkey);
+        free(path);
+        return 73;
+    }
+    EVP_PKEY_free(pkey);
+    char why[512], warn[512];
+    struct dkim_key *key = dkim_key_load_file(path, why, sizeof why, warn, sizeof warn);
+    if (key == NULL) {
+        fprintf(stderr, "mailwarden-keygen: %s\n", why);
+        free(path);
+        return 73;
+    }
+    char *record = xasprintf("v=DKIM1; k=%s; p=%s", dkim_key_k_tag(key), key->public_b64);
+    const char *key_name = name != NULL ? name : ed25519 ? "ed25519" : "rsa";
+    printf("# private key (%s, %u bits): %s (mode 0600)\n", dkim_key_k_tag(key), key->bits, path);
+    printf("# DNS TXT record to publish:\n");
+    print_record(selector, domain, record);
+    printf("# dkim.keys entry:\n");
+    printf("    { name = \"%s\"; domain = \"%s\"; selector = \"%s\"; file = \"%s\" }\n",
+        key_name, domain, selector, path);
+    printf("# dkim.signing entry:\n");
+    printf("    { from = \"%s\"; keys = [ \"%s\" ] }\n", domain, key_name);
+    free(record);
+    dkim_key_free(key);
+    free(path);
+    return 0;
+}
+
+static void print_error_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "%s\n", line);
+}
+
+static int test_key(const char *config_file, const char *name)
+{
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(config_file, &errs);
+    if (cfg == NULL) {
+        config_errors_print(&errs, print_error_line, stderr);
+        config_errors_free(&errs);
+        return 78;
+    }
+    const struct dkim_policy *p = cfg->dkim;
+    const struct dkim_key_entry *e = NULL;
+    for (size_t i = 0; i < p->key_count; i++) {
+        if (strcmp(p->keys[i].name, name) == 0)
+            e = &p->keys[i];
+    }
+    if (e == NULL || e->key == NULL) {
+        fprintf(stderr, "mailwarden-keygen: %s has no key named \"%s\" in dkim.keys\n",
+            config_file, name);
+        config_free(cfg);
+        return 78;
+    }
+    char why[512];
+    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+    if (cfg->resolver == NULL) {
+        fprintf(stderr, "mailwarden-keygen: cannot start the resolver: %s\n", why);
+        config_free(cfg);
+        return 78;
+    }
+    char *qname = xasprintf("%s._domainkey.%s", e->selector, e->domain);
+    struct dns_answer answer;
+    dns_query(cfg->resolver, qname, 16, 0, &answer);
+    int status = 1;
+    if (answer.status != DNS_OK || answer.count == 0) {
+        printf("%s: %s TXT: %s: no record published\n", name, qname,
+            answer.status == DNS_OK ? "no TXT record" : dns_status_name(answer.status));
+    } else if (answer.count > 1) {
+        printf("%s: %s TXT: %zu records; publish exactly one\n", name, qname, answer.count);
+    } else if (!dkim_key_matches_record(e->key, answer.data[0], why, sizeof why)) {
+        printf("%s: %s TXT: does NOT match %s: %s\n", name, qname, e->file, why);
+    } else {
+        printf("%s: %s TXT: matches %s (%s, %u bits)\n", name, qname, e->file,
+            dkim_key_k_tag(e->key), e->key->bits);
+        status = 0;
+    }
+    dns_answer_free(&answer);
+    free(qname);
+    config_free(cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    const char *domain = NULL, *selector = NULL, *type = "rsa", *out = NULL, *name = NULL;
+    const char *config_file = DEFAULT_CONFIG, *test = NULL;
+    int bits = 2048;
+    static const struct option longopts[] = {
+        {"domain", required_argument, NULL, 'd'},
+        {"selector", required_argument, NULL, 's'},
+        {"type", required_argument, NULL, 't'},
+        {"bits", required_argument, NULL, 'b'},
+        {"output", required_argument, NULL, 'o'},
+        {"name", required_argument, NULL, 'n'},
+        {"config", required_argument, NULL, 'c'},
+        {"test", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "d:s:t:b:o:n:c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': domain = optarg; break;
+        case 's': selector = optarg; break;
+        case 't': type = optarg; break;
+        case 'b': bits = atoi(optarg); break;
+        case 'o': out = optarg; break;
+        case 'n': name = optarg; break;
+        case 'c': config_file = optarg; break;
+        case 'T': test = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 64;
+    }
+    log_open("mailwarden-keygen", LOG_MAIL, true, false);
+    log_set_level(LOG_WARNING);
+    if (test != NULL)
+        return test_key(config_file, test);
+    if (domain == NULL || selector == NULL) {
+        usage(stderr);
+        return 64;
+    }
+    return make_key(domain, selector, type, bits, out, name);
+}
