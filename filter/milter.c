@@ -40,14 +40,21 @@ static void count_transaction(int delta)
 
 /* What libmilter keeps for one connection: the engine's state, whether its current
  * transaction is counted as in flight (for a graceful stop), whether the connection is counted
- * against milter.max_connections, and whether the MTA agreed to send header fields without
- * waiting for a reply (SMFIP_NR_HDR, asked for in mw_negotiate, which makes this struct). */
+ * against milter.max_connections, and the stages the MTA agreed to send without waiting for a
+ * reply (SMFIP_NR_HDR, SMFIP_NR_BODY: asked for in mw_negotiate, which makes this struct). */
 struct milter_conn {
     struct txn *t;
     bool counted;
     bool connection_counted;
-    bool header_noreply;
+    unsigned long noreply_steps;
 };
+
+/* The "go on" answer of a stage: SMFIS_NOREPLY where the MTA expects no reply (libmilter
+ * would otherwise log an error and drop the reply). */
+static sfsistat go_on(const struct milter_conn *c, unsigned long noreply_step)
+{
+    return c != NULL && (c->noreply_steps & noreply_step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 static void begin_transaction(struct milter_conn *c)
 {
@@ -173,12 +180,14 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
         return SMFIS_REJECT;
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
-    /* steps we never use: unknown commands and the DATA command. Header fields never get an
-     * answer of their own (engine_header only collects), so when the MTA offers it they are
-     * sent without a reply: one round trip fewer per header field. */
-    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
+    /* steps we never use: unknown commands and the DATA command. Header fields and body
+     * chunks never get an answer of their own (the engine only collects them; decisions come
+     * at end of headers and end of message), so when the MTA offers it they are sent without
+     * a reply: one round trip fewer per header field and per body chunk. */
+    unsigned long noreply = steps & (SMFIP_NR_HDR | SMFIP_NR_BODY);
+    *want_steps = (steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA)) | noreply;
     struct milter_conn *c = xcalloc(1, sizeof *c);
-    c->header_noreply = (steps & SMFIP_NR_HDR) != 0;
+    c->noreply_steps = noreply;
     smfi_setpriv(ctx, c);
     *want2 = 0;
     *want3 = 0;
@@ -287,15 +296,15 @@ static sfsistat mw_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
 {
     struct milter_conn *c = conn_of(ctx);
-    sfsistat go_on = c != NULL && c->header_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+    sfsistat next = go_on(c, SMFIP_NR_HDR);
     struct txn *t = c ? c->t : NULL;
     if (t == NULL)
-        return go_on == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
+        return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     bool was_truncated = t->headers_truncated;
     if (!engine_header(t, name, value) && !was_truncated)
         log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
                  "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
-    return go_on;
+    return next;
 }
 
 static sfsistat mw_eoh(SMFICTX *ctx)
@@ -309,11 +318,13 @@ static sfsistat mw_eoh(SMFICTX *ctx)
 
 static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
-    struct txn *t = txn_of(ctx);
+    struct milter_conn *c = conn_of(ctx);
+    sfsistat next = go_on(c, SMFIP_NR_BODY);
+    struct txn *t = c ? c->t : NULL;
     if (t == NULL)
-        return on_error();
+        return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     engine_body(t, data, len);
-    return SMFIS_CONTINUE;
+    return next;
 }
 
 static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)

@@ -23,6 +23,7 @@
 #   --concurrency "1 8 64"
 #   --sockets "unix tcp" --modes "sign verify" --daemons "opendkim mailwarden"
 #   --out FILE          also write the Markdown table to FILE
+#   --keep              keep the work directory (keys, configs, logs, every mwload report)
 # Needs root (opendkim insists on safe paths; the work directory is made under /var/lib),
 # opendkim, openssl, Debian's /usr/bin/python3 with python3-dkim and python3-dnslib.
 set -u
@@ -33,7 +34,7 @@ mw="$build/filter/mailwarden"
 mwload="$build/tests/bench/mwload"
 py=/usr/bin/python3
 messages=2000 per_conn=10 concurrency="1 8 64" sockets="unix tcp" modes="sign verify"
-daemons="opendkim mailwarden" out=""
+daemons="opendkim mailwarden" out="" keep=0
 while [ $# -gt 0 ]; do
     case $1 in
         --messages) messages=$2; shift 2 ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
         --modes) modes=$2; shift 2 ;;
         --daemons) daemons=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
         *) echo "usage: $0 [--messages N] [--per-connection M] [--concurrency \"1 8 64\"] [--sockets \"unix tcp\"] [--modes \"sign verify\"] [--daemons \"opendkim mailwarden\"] [--out FILE]" >&2; exit 2 ;;
     esac
 done
@@ -66,7 +68,7 @@ stop_daemon() {
 cleanup() {
     stop_daemon
     [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
-    rm -rf "$work"
+    if [ "$keep" = 1 ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -205,7 +207,8 @@ load_args() { # MODE
     if [ "$1" = sign ]; then
         echo "-f $work/plain -u bench-user -a 10.1.0.0/24"
     else
-        echo "-f $work/signed -a 198.51.100.0/24"
+        # --header-crlf: see docs/PERFORMANCE.md (mailwarden fails folded signatures sent with LF)
+        echo "--header-crlf -f $work/signed -a 198.51.100.0/24"
     fi
 }
 
@@ -223,6 +226,7 @@ run_one() { # DAEMON SOCKET MODE C
     # shellcheck disable=SC2086
     out=$("$mwload" -s "$spec" $args -c "$c" -m "$per_conn" -n "$messages" -D 2>&1)
     after=$(cpu_ticks "$daemon_pid")
+    echo "$out" >"$work/run-$d-$s-$m-$c.out"
     local result note=""
     result=$(echo "$out" | grep '^RESULT ')
     get() { echo "$result" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }

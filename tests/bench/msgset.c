@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+bool msgset_header_crlf;
+
 static void *xrealloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);
@@ -71,13 +73,17 @@ static void add_header(struct message *m, const char *start, const char *stop)
     m->headers = xrealloc(m->headers, (m->header_count + 1) * sizeof *m->headers);
     struct msg_header *h = &m->headers[m->header_count++];
     h->name = xstrndup(start, (size_t)(colon - start));
-    /* the value keeps its folding, with "\n" between lines and no CR */
-    size_t cap = (size_t)(stop - colon);
+    /* the value keeps its folding, with "\n" (or "\r\n") between lines */
+    size_t cap = 2 * (size_t)(stop - colon);
     char *v = xrealloc(NULL, cap + 1);
     size_t o = 0;
-    for (const char *p = colon + 1; p < stop; p++)
-        if (*p != '\r')
-            v[o++] = *p;
+    for (const char *p = colon + 1; p < stop; p++) {
+        if (*p == '\r')
+            continue;
+        if (*p == '\n' && msgset_header_crlf)
+            v[o++] = '\r';
+        v[o++] = *p;
+    }
     v[o] = '\0';
     h->value = v;
 }

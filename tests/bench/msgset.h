@@ -25,6 +25,10 @@ struct msgset {
     size_t count;
 };
 
+/* Folded header lines are joined with "\n" (Postfix, Sendmail) unless this is set before
+ * messages are added: then with "\r\n". */
+extern bool msgset_header_crlf;
+
 /* Adds a file, or every regular file of a directory (sorted by name). Prints the reason and
  * returns false on an unreadable file or a file without a header. */
 bool msgset_add(struct msgset *set, const char *path);

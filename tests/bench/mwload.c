@@ -36,6 +36,8 @@ static const char *usage_text =
     "  -d, --duration SECONDS   run for this long (with -n: whichever ends first)\n"
     "  -f, --file PATH          message file or directory (repeatable; default: generated)\n"
     "      --size BYTES         size of the generated message (default 2048)\n"
+    "      --header-crlf        join folded header lines with CRLF (default LF, as Postfix\n"
+    "                           and Sendmail send them; give it before -f)\n"
     "  -a, --client RANGE       client address, A.B.C.D[/NN] or A.B.C.D-E.F.G.H or an IPv6\n"
     "                           address (repeatable; connections take them in turn;\n"
     "                           default 192.0.2.1)\n"
@@ -164,6 +166,7 @@ static void parse_options(int argc, char **argv)
         { "duration", required_argument, NULL, 'd' },
         { "file", required_argument, NULL, 'f' },
         { "size", required_argument, NULL, 'S' },
+        { "header-crlf", no_argument, NULL, 'C' },
         { "client", required_argument, NULL, 'a' },
         { "client-name", required_argument, NULL, 'N' },
         { "helo", required_argument, NULL, 'H' },
@@ -191,6 +194,7 @@ static void parse_options(int argc, char **argv)
             if (!msgset_add(&messages, optarg))
                 exit(2);
             break;
+        case 'C': msgset_header_crlf = true; break;
         case 'S': opt.generated_size = parse_number(optarg, "--size"); break;
         case 'a': parse_range(optarg); break;
         case 'N': opt.client_name = optarg; break;
