@@ -152,8 +152,15 @@ static DKIM *start_handle(struct txn *t, const struct dkim_policy *p,
         (dkim_sigkey_t)e->key->pem, (const unsigned char *)e->selector,
         (const unsigned char *)e->domain, p->sign.header_canon, p->sign.body_canon, alg, -1,
         &status);
-    if (d == NULL)
+    if (d == NULL) {
         snprintf(why, why_size, "key \"%s\": dkim_sign: %s", e->name, dkim_getresultstr(status));
+        return NULL;
+    }
+    /* libopendkim 2.11 folds an ed25519 signature field differently when it hashes it than
+     * when it prints it (it reserves room for b= only for RSA): with simple header
+     * canonicalization the field must then stay on one line to verify. */
+    if (e->key->type == DKIM_KEY_ED25519 && p->sign.header_canon == DKIM_CANON_SIMPLE)
+        (void)dkim_set_margin(d, 0);
     return d;
 }
 

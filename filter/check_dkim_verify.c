@@ -162,7 +162,8 @@ static char *tag_copy(DKIM_SIGINFO *sig, const char *tag)
 }
 
 /* Examines one signature: its outcome, and its tags into r. */
-static enum outcome examine(DKIM *d, DKIM_SIGINFO *sig, struct dkim_sig_result *r)
+static enum outcome examine(const struct dkim_policy *p, DKIM *d, DKIM_SIGINFO *sig,
+    struct dkim_sig_result *r)
 {
     unsigned flags = dkim_sig_getflags(sig);
     int bh = dkim_sig_getbh(sig);
@@ -182,9 +183,14 @@ static enum outcome examine(DKIM *d, DKIM_SIGINFO *sig, struct dkim_sig_result *
     }
     r->b_prefix[n] = '\0';
     (void)dkim_sig_getkeysize(sig, &r->key_bits);
-    if (!(flags & DKIM_SIGFLAG_PASSED) || bh != DKIM_SIGBH_MATCH)
-        return outcome_of_error(dkim_sig_geterror(sig), bh);
-    if (r->algorithm != NULL && str_ieq(r->algorithm, "rsa-sha1"))
+    if (!(flags & DKIM_SIGFLAG_PASSED) || bh != DKIM_SIGBH_MATCH) {
+        int error = dkim_sig_geterror(sig);
+        log_debug("DKIM signature d=%s s=%s: %s (body hash %s)", r->domain ? r->domain : "-",
+            r->selector ? r->selector : "-", dkim_sig_geterrorstr(error),
+            bh == DKIM_SIGBH_MATCH ? "matches" : bh == DKIM_SIGBH_MISMATCH ? "differs" : "untested");
+        return outcome_of_error(error, bh);
+    }
+    if (!p->verify.accept_rsa_sha1 && r->algorithm != NULL && str_ieq(r->algorithm, "rsa-sha1"))
         return O_SHA1;
     ssize_t msglen = 0, canonlen = 0, signlen = -1;
     if (dkim_sig_getcanonlen(d, sig, &msglen, &canonlen, &signlen) == DKIM_STAT_OK
@@ -255,7 +261,8 @@ static void verify_eom(struct txn *t)
         return;
     bool seen[O_COUNT] = {false};
     if (s->handle == NULL && !s->failed) {
-        txn_add_authres(t, "dkim=none");
+        if (t->cfg->dkim->verify.report_none)
+            txn_add_authres(t, "dkim=none");
         txn_add_result(t, outcome_symbols[O_NONE].symbol, outcome_symbols[O_NONE].score,
             ACTION_NONE, NULL);
         return;
@@ -272,7 +279,7 @@ static void verify_eom(struct txn *t)
         if (dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE)
             continue;
         struct dkim_sig_result r = {0};
-        enum outcome o = examine(s->handle, sigs[i], &r);
+        enum outcome o = examine(t->cfg->dkim, s->handle, sigs[i], &r);
         record(t, &r, o, seen);
         examined++;
     }

@@ -40,6 +40,8 @@ static const struct option_spec verify_options[] = {
     {"enabled", OPT_BOOL, offsetof(struct dkim_policy, verify.enabled), 0, 0},
     {"max_signatures", OPT_UINT, offsetof(struct dkim_policy, verify.max_signatures), 1, 64},
     {"min_key_bits", OPT_UINT, offsetof(struct dkim_policy, verify.min_key_bits), 512, 16384},
+    {"report_none", OPT_BOOL, offsetof(struct dkim_policy, verify.report_none), 0, 0},
+    {"accept_rsa_sha1", OPT_BOOL, offsetof(struct dkim_policy, verify.accept_rsa_sha1), 0, 0},
     {"clock_drift", OPT_DURATION_S, offsetof(struct dkim_policy, verify.clock_drift_s), 0, 86400},
     {NULL, 0, 0, 0, 0},
 };

@@ -72,6 +72,8 @@ struct dkim_policy {
         bool enabled;
         unsigned max_signatures;
         unsigned min_key_bits;
+        bool report_none;       /* Authentication-Results dkim=none for unsigned mail */
+        bool accept_rsa_sha1;   /* RFC 6376 behaviour; RFC 8301 (default false) says policy */
         int clock_drift_s;
     } verify;
 
