@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/build/test-symbols.sh - no global symbol of ours may share a name with a symbol a shared
 # library we load exports: the executable's definition would silently replace the library's
-# (libconfig's internal strbuf_append once did, and config parsing looped). The one deliberate
+# (libconfig's internal strbuf_append once did, and config parsing looped). The deliberate
 # replacements are sigwait() (filter/signals.c), accept()/accept4() (filter/accept_nodelay.c:
 # TCP_NODELAY on accepted sockets) and PEM_read_bio_PrivateKey() (filter/dkim_keycache.c:
 # hands libopendkim the signing key parsed at policy load). Run by `make check`.
