@@ -78,6 +78,7 @@ struct tally {
     char header_names[MAX_NAMES][64];
     unsigned header_kinds;
     uint64_t setsymlist;
+    uint32_t version, actions, steps; /* the filter's negotiation answer (the last seen) */
     double *latency_ms;
     size_t latency_count, latency_cap;
 };
@@ -422,6 +423,9 @@ static bool open_session(struct milter_client *mc, struct tally *t, enum mc_verd
     }
     if (mc->setsymlist_count)
         t->setsymlist++;
+    t->version = mc->version;
+    t->actions = mc->actions;
+    t->steps = mc->protocol;
     char addr[64], underscore[200];
     client_address(addr, sizeof addr);
     snprintf(underscore, sizeof underscore, "%s [%s]", opt.client_name, addr);
@@ -527,11 +531,35 @@ static void merge(struct tally *into, const struct tally *t)
     into->quarantined += t->quarantined;
     into->done += t->done;
     into->setsymlist += t->setsymlist;
+    if (t->version != 0) {
+        into->version = t->version;
+        into->actions = t->actions;
+        into->steps = t->steps;
+    }
     for (unsigned i = 0; i < t->header_kinds; i++)
         for (uint64_t k = 0; k < t->header_counts[i]; k++)
             count_header(into, t->header_names[i]);
     for (size_t i = 0; i < t->latency_count; i++)
         add_latency(into, t->latency_ms[i]);
+}
+
+/* The filter's answer to option negotiation, with the steps it wants no reply for named. */
+static void print_negotiation(const struct tally *all)
+{
+    static const struct { uint32_t bit; const char *name; } noreply[] = {
+        { SMFIP_NR_CONN, "connect" }, { SMFIP_NR_HELO, "helo" }, { SMFIP_NR_MAIL, "mail" },
+        { SMFIP_NR_RCPT, "rcpt" }, { SMFIP_NR_DATA, "data" }, { SMFIP_NR_UNKN, "unknown" },
+        { SMFIP_NR_HDR, "header" }, { SMFIP_NR_EOH, "eoh" }, { SMFIP_NR_BODY, "body" },
+    };
+    printf("negotiated: version %u actions 0x%x steps 0x%x; no reply for:", all->version,
+        all->actions, all->steps);
+    unsigned named = 0;
+    for (size_t i = 0; i < sizeof noreply / sizeof noreply[0]; i++)
+        if (all->steps & noreply[i].bit) {
+            printf(" %s", noreply[i].name);
+            named++;
+        }
+    printf("%s\n", named ? "" : " none");
 }
 
 static void report(struct tally *all, double seconds)
@@ -560,6 +588,7 @@ static void report(struct tally *all, double seconds)
             printf(" %s %llu", all->header_names[i], (unsigned long long)all->header_counts[i]);
         printf("%s\nconnections with a setsymlist answer: %llu\n", all->header_kinds ? "" : " none",
             (unsigned long long)all->setsymlist);
+        print_negotiation(all);
     }
     printf("RESULT msgs=%llu seconds=%.3f msgs_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f",
         (unsigned long long)all->done, seconds, rate, p50, p90, p99, max);
