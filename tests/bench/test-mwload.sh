@@ -93,7 +93,7 @@ start_daemon() { # SOCKET READY-TEST...   (with_dkim=1 in the environment: a dki
     shift
     write_policy "$socket" "${with_dkim:-0}"
     case $socket in unix:*) rm -f "${socket#unix:}" ;; esac   # a socket left by the last daemon
-    "$mw" -f -c "$work/mw.conf" >"$work/mw.log" 2>&1 &
+    "$mw" -f -c "$work/mw.conf" >>"$work/mw.log" 2>&1 &
     mw_pid=$!
     for _ in $(seq 100); do
         "$@" && return 0
@@ -180,6 +180,13 @@ fi
 expect "tcp: the probe reports nodelay=0 on a socket without the option" "$work/probe-client.out" \
     "peer 127\\.0\\.0\\.1:$port nodelay=0\$" '^exit=0$'
 stop_daemon
+
+# under ASan + UBSan (the second build of run-all.sh) the daemons must not have reported
+if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$work/mw.log"; then
+    not_ok "mailwarden reported no sanitizer error under this load" "$(grep -m3 -E 'Sanitizer|runtime error' "$work/mw.log")"
+else
+    ok "mailwarden reported no sanitizer error under this load"
+fi
 
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
