@@ -38,6 +38,16 @@ static enum mc_verdict fail(struct milter_client *mc, const char *fmt, ...)
     return MC_ERROR;
 }
 
+/* The same for functions that answer true or false: records the reason, returns false. */
+static bool refuse(struct milter_client *mc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mc->error, sizeof mc->error, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 /* --- sending --- */
 
 static void out_reserve(struct milter_client *mc, size_t more)
@@ -165,7 +175,7 @@ static const char *take_string(const unsigned char *data, size_t len, size_t *po
 
 static bool take_u32(const unsigned char *data, size_t len, size_t *pos, uint32_t *out)
 {
-    if (len - *pos < 4 || *pos > len)
+    if (*pos > len || len - *pos < 4)
         return false;
     uint32_t n;
     memcpy(&n, data + *pos, 4);
@@ -190,20 +200,20 @@ static bool record_mod(struct milter_client *mc, char cmd, const unsigned char *
     case SMFIR_INSHEADER:
     case SMFIR_CHGHEADER:
         if (!take_u32(data, len, &pos, &mod.index))
-            return fail(mc, "'%c' without an index", cmd), false;
+            return refuse(mc, "'%c' without an index", cmd);
         /* fall through */
     case SMFIR_ADDHEADER:
         a = take_string(data, len, &pos);
         b = take_string(data, len, &pos);
         if (a == NULL || b == NULL)
-            return fail(mc, "'%c' without name and value", cmd), false;
+            return refuse(mc, "'%c' without name and value", cmd);
         break;
     case SMFIR_ADDRCPT:
     case SMFIR_DELRCPT:
     case SMFIR_QUARANTINE:
         a = take_string(data, len, &pos);
         if (a == NULL)
-            return fail(mc, "'%c' without its argument", cmd), false;
+            return refuse(mc, "'%c' without its argument", cmd);
         if (cmd == SMFIR_QUARANTINE)
             r->quarantined = true;
         break;
@@ -212,13 +222,13 @@ static bool record_mod(struct milter_client *mc, char cmd, const unsigned char *
         a = take_string(data, len, &pos);
         b = take_string(data, len, &pos); /* ESMTP arguments are optional */
         if (a == NULL)
-            return fail(mc, "'%c' without an address", cmd), false;
+            return refuse(mc, "'%c' without an address", cmd);
         break;
     case SMFIR_REPLBODY:
         mod.length = len;
         break;
     default:
-        return fail(mc, "unknown modification '%c'", cmd), false;
+        return refuse(mc, "unknown modification '%c'", cmd);
     }
     copy_text(mod.name, sizeof mod.name, a);
     copy_text(mod.value, sizeof mod.value, b);
@@ -275,8 +285,10 @@ static enum mc_verdict read_verdict(struct milter_client *mc, bool mods_allowed,
 static int connect_unix(struct milter_client *mc, const char *path)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof sun.sun_path)
-        return fail(mc, "socket path too long: %s", path), -1;
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fail(mc, "socket path too long: %s", path);
+        return -1;
+    }
     strcpy(sun.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
@@ -293,26 +305,34 @@ static int connect_inet(struct milter_client *mc, const char *spec)
     char port_text[16];
     const char *at = strchr(spec, '@');
     size_t plen = at ? (size_t)(at - spec) : 0;
-    if (at == NULL || plen == 0 || plen >= sizeof port_text)
-        return fail(mc, "\"%s\": expected inet:PORT@ADDRESS", spec), -1;
+    if (at == NULL || plen == 0 || plen >= sizeof port_text) {
+        fail(mc, "\"%s\": expected inet:PORT@ADDRESS", spec);
+        return -1;
+    }
     memcpy(port_text, spec, plen);
     port_text[plen] = '\0';
     const char *host = at + 1;
-    uint16_t port = (uint16_t)atoi(port_text);
+    char *end;
+    unsigned long port = strtoul(port_text, &end, 10);
+    if (*end != '\0' || port == 0 || port > 65535) {
+        fail(mc, "\"%s\": the port must be 1..65535", spec);
+        return -1;
+    }
     struct sockaddr_storage ss = {0};
     socklen_t sslen;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
+        sin->sin_port = htons((uint16_t)port);
         sslen = sizeof *sin;
     } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
+        sin6->sin6_port = htons((uint16_t)port);
         sslen = sizeof *sin6;
     } else {
-        return fail(mc, "\"%s\": not a numeric address", host), -1;
+        fail(mc, "\"%s\": not a numeric address", host);
+        return -1;
     }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sslen) == 0) {
@@ -332,7 +352,7 @@ bool mc_connect(struct milter_client *mc, const char *socket_spec, int timeout_m
     mc->fd = -1;
     mc->buf = malloc(MC_MAX_PACKET + 1);
     if (mc->buf == NULL)
-        return fail(mc, "out of memory"), false;
+        return refuse(mc, "out of memory");
     if (strncmp(socket_spec, "unix:", 5) == 0)
         mc->fd = connect_unix(mc, socket_spec + 5);
     else if (strncmp(socket_spec, "local:", 6) == 0)
@@ -384,17 +404,17 @@ bool mc_negotiate(struct milter_client *mc)
     size_t pos = 0;
     if (cmd != SMFIC_OPTNEG || !take_u32(data, len, &pos, &mc->version)
         || !take_u32(data, len, &pos, &mc->actions) || !take_u32(data, len, &pos, &mc->protocol))
-        return fail(mc, "bad negotiation reply '%c' (%zu bytes)", cmd, len), false;
+        return refuse(mc, "bad negotiation reply '%c' (%zu bytes)", cmd, len);
     if (mc->version < 2 || mc->version > SMFI_PROT_VERSION)
-        return fail(mc, "filter speaks protocol version %u", mc->version), false;
+        return refuse(mc, "filter speaks protocol version %u", mc->version);
     /* setsymlist: pairs of (stage, "macro names") */
     while (pos < len) {
         uint32_t stage;
         const char *list;
         if (!take_u32(data, len, &pos, &stage) || (list = take_string(data, len, &pos)) == NULL)
-            return fail(mc, "malformed macro list in negotiation"), false;
+            return refuse(mc, "malformed macro list in negotiation");
         if (stage >= MC_MACRO_STAGES)
-            return fail(mc, "macro list for unknown stage %u", stage), false;
+            return refuse(mc, "macro list for unknown stage %u", stage);
         free(mc->symlist[stage]);
         mc->symlist[stage] = strdup(list);
         mc->setsymlist_count++;
