@@ -15,6 +15,7 @@
 #include <opendkim/dkim.h>
 
 #include "check.h"
+#include "dkim_arena.h"
 #include "dkim_policy.h"
 #include "dkim_util.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 extern const struct check check_dkim_sign;
 
 struct sign_state {
+    struct dkim_arena arenas[8];   /* the memory of each handle (dkim_arena.h) */
     DKIM *handles[8];
     size_t keys[8];            /* key-table index of each handle */
     size_t count;
@@ -102,8 +104,11 @@ static void sign_failed(struct txn *t, const char *why)
 
 static void free_state(struct sign_state *s)
 {
-    for (size_t i = 0; i < s->count; i++)
-        dkim_free(s->handles[i]);
+    for (size_t i = 0; i < 8; i++) {
+        if (i < s->count)
+            dkim_free(s->handles[i]);
+        dkim_arena_destroy(&s->arenas[i]);
+    }
     free(s);
 }
 
@@ -144,11 +149,11 @@ static size_t choose_keys(struct txn *t, const struct dkim_policy *p, const char
 }
 
 static DKIM *start_handle(struct txn *t, const struct dkim_policy *p,
-    const struct dkim_key_entry *e, char *why, size_t why_size)
+    const struct dkim_key_entry *e, struct dkim_arena *arena, char *why, size_t why_size)
 {
     DKIM_STAT status;
     int alg = e->key->type == DKIM_KEY_ED25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
-    DKIM *d = dkim_sign(p->sign_lib, (const unsigned char *)qid(t), NULL,
+    DKIM *d = dkim_sign(p->sign_lib, (const unsigned char *)qid(t), arena,
         (dkim_sigkey_t)e->key->pem, (const unsigned char *)e->selector,
         (const unsigned char *)e->domain, p->sign.header_canon, p->sign.body_canon, alg, -1,
         &status);
@@ -210,10 +215,11 @@ static void sign_headers(struct txn *t)
     struct sign_state *s = xcalloc(1, sizeof *s);
     *txn_check_state(t, &check_dkim_sign) = s;
     for (size_t i = 0; i < count; i++) {
-        DKIM *d = start_handle(t, p, &p->keys[keys[i]], why, sizeof why);
+        DKIM *d = start_handle(t, p, &p->keys[keys[i]], &s->arenas[s->count], why, sizeof why);
         if (d == NULL || !feed_headers(t, d, why, sizeof why)) {
             if (d != NULL)
                 dkim_free(d);
+            dkim_arena_release(&s->arenas[s->count]);
             sign_failed(t, why);
             return;
         }

@@ -61,14 +61,6 @@ static const char *result_name(enum dkim_verdict r)
     return "none";
 }
 
-static DKIM_CBSTAT cap_signatures(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
-{
-    const struct dkim_policy *p = dkim_get_user_context(dkim);
-    for (int i = (int)p->verify.max_signatures; i < nsigs; i++)
-        dkim_sig_ignore(sigs[i]);
-    return DKIM_CBSTAT_CONTINUE;
-}
-
 static void verify_headers(struct txn *t)
 {
     struct dkim_policy *p = t->cfg->dkim;
@@ -80,7 +72,6 @@ static void verify_headers(struct txn *t)
     if (txn_header(t, "DKIM-Signature", 0) == NULL)
         return;
     DKIM_STAT status;
-    dkim_set_prescreen(p->verify_lib, cap_signatures);
     s->handle = dkim_verify(p->verify_lib, (const unsigned char *)(t->queue_id ? t->queue_id
         : "NOQUEUE"), NULL, &status);
     if (s->handle == NULL) {

@@ -12,6 +12,7 @@
 #include <opendkim/dkim.h>
 
 #include "config_module.h"
+#include "dkim_arena.h"
 #include "dkim_dns.h"
 #include "log.h"
 #include "util.h"
@@ -349,7 +350,7 @@ static bool list_has(const char *list, const char *name)
 
 static DKIM_LIB *make_sign_lib(const struct dkim_policy *p)
 {
-    DKIM_LIB *lib = dkim_init(NULL, NULL);
+    DKIM_LIB *lib = dkim_init(dkim_arena_malloc, dkim_arena_free);
     if (lib == NULL)
         return NULL;
     unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
@@ -365,6 +366,16 @@ static DKIM_LIB *make_sign_lib(const struct dkim_policy *p)
     return lib;
 }
 
+/* libopendkim's prescreen hook: signatures past dkim.verify.max_signatures are ignored. The
+ * handle's user context is the policy (check_dkim_verify.c sets it). */
+static DKIM_CBSTAT cap_signatures(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+    const struct dkim_policy *p = dkim_get_user_context(dkim);
+    for (int i = p != NULL ? (int)p->verify.max_signatures : nsigs; i < nsigs; i++)
+        dkim_sig_ignore(sigs[i]);
+    return DKIM_CBSTAT_CONTINUE;
+}
+
 static DKIM_LIB *make_verify_lib(struct dkim_policy *p)
 {
     DKIM_LIB *lib = dkim_init(NULL, NULL);
@@ -375,7 +386,8 @@ static DKIM_LIB *make_verify_lib(struct dkim_policy *p)
     uint64_t drift = (uint64_t)p->verify.clock_drift_s;
     bool ok = dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK
         && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_bits, sizeof min_bits) == DKIM_STAT_OK
-        && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_CLOCKDRIFT, &drift, sizeof drift) == DKIM_STAT_OK;
+        && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_CLOCKDRIFT, &drift, sizeof drift) == DKIM_STAT_OK
+        && dkim_set_prescreen(lib, cap_signatures) == DKIM_STAT_OK;
     if (!ok) {
         dkim_close(lib);
         return NULL;

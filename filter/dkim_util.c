@@ -59,17 +59,27 @@ bool dkim_from_address(const char *value, char *out, size_t size)
     return at != NULL && at[1] != '\0' && at != out;
 }
 
+/* Appends value with each bare LF of its folding made CRLF (Postfix folds with LF alone; the
+ * message on the wire, which simple canonicalization signs, has CRLF). */
+static void put_value(struct textbuf *buf, const char *value)
+{
+    const char *start = value;
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r')) {
+            textbuf_append(buf, start, (size_t)(p - start));
+            textbuf_puts(buf, "\r");
+            start = p;
+        }
+    }
+    textbuf_puts(buf, start);
+}
+
 void dkim_header_text(const struct txn *t, size_t i, struct textbuf *buf)
 {
     const struct header_field *h = &t->headers[i];
     buf->len = 0;
     buf->data[0] = '\0';
     textbuf_puts(buf, h->name);
-    textbuf_puts(buf, ":");
-    if (h->raw_value != NULL) {
-        textbuf_puts(buf, h->raw_value);
-        return;
-    }
-    textbuf_puts(buf, " ");
-    textbuf_puts(buf, h->value);
+    textbuf_puts(buf, h->raw_value != NULL ? ":" : ": ");
+    put_value(buf, h->raw_value != NULL ? h->raw_value : h->value);
 }

@@ -40,12 +40,14 @@ static void count_transaction(int delta)
 
 /* What libmilter keeps for one connection: the engine's state, whether its current
  * transaction is counted as in flight (for a graceful stop), whether the connection is counted
- * against milter.max_connections, and the stages the MTA agreed to send without waiting for a
- * reply (SMFIP_NR_HDR, SMFIP_NR_BODY: asked for in mw_negotiate, which makes this struct). */
+ * against milter.max_connections, whether header values keep their leading space
+ * (SMFIP_HDR_LEADSPC), and the stages the MTA agreed to send without waiting for a reply
+ * (SMFIP_NR_HDR, SMFIP_NR_BODY). mw_negotiate makes it, as it learns the last two. */
 struct milter_conn {
     struct txn *t;
     bool counted;
     bool connection_counted;
+    bool header_leadspc;      /* header values come with the space after the colon (DKIM) */
     unsigned long noreply_steps;
 };
 
@@ -140,7 +142,7 @@ static struct milter_conn *conn_of(SMFICTX *ctx)
 
 static struct txn *txn_of(SMFICTX *ctx)
 {
-    struct milter_conn *c = smfi_getpriv(ctx);
+    struct milter_conn *c = conn_of(ctx);
     return c ? c->t : NULL;
 }
 
@@ -180,14 +182,16 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
         return SMFIS_REJECT;
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
-    /* steps we never use: unknown commands and the DATA command. Header fields and body
+    /* steps we never use: unknown commands and the DATA command; header values with their
+     * leading space, which DKIM's simple canonicalization signs. Header fields and body
      * chunks never get an answer of their own (the engine only collects them; decisions come
      * at end of headers and end of message), so when the MTA offers it they are sent without
      * a reply: one round trip fewer per header field and per body chunk. */
     unsigned long noreply = steps & (SMFIP_NR_HDR | SMFIP_NR_BODY);
-    *want_steps = (steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA)) | noreply;
+    *want_steps = (steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC)) | noreply;
     struct milter_conn *c = xcalloc(1, sizeof *c);
     c->noreply_steps = noreply;
+    c->header_leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
     smfi_setpriv(ctx, c);
     *want2 = 0;
     *want3 = 0;
@@ -301,7 +305,13 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     if (t == NULL)
         return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     bool was_truncated = t->headers_truncated;
-    if (!engine_header(t, name, value) && !was_truncated)
+    /* with SMFIP_HDR_LEADSPC the engine still sees the value without its first space, as
+     * without it; the exact bytes are kept for DKIM */
+    const char *shown = c->header_leadspc && value[0] == ' ' ? value + 1 : value;
+    bool kept = engine_header(t, name, shown);
+    if (kept && c->header_leadspc)
+        txn_set_header_raw(t, value);
+    if (!kept && !was_truncated)
         log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
                  "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
     return next;
@@ -327,23 +337,33 @@ static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
     return next;
 }
 
+/* With SMFIP_HDR_LEADSPC the MTA also takes the values we add as they are: give them the space
+ * after the colon that it would otherwise add itself. */
+static char *added_value(const struct milter_conn *c, const char *value)
+{
+    return xasprintf("%s%s", c->header_leadspc ? " " : "", value);
+}
+
 static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)
 {
+    const struct milter_conn *c = conn_of(ctx);
     bool ok = true;
     for (size_t i = 0; i < v->edit_count; i++) {
         const struct header_edit *e = &v->edits[i];
         int rc = MI_FAILURE;
+        char *value = e->op == HEADER_DELETE ? NULL : added_value(c, e->value);
         switch (e->op) {
         case HEADER_INSERT:
-            rc = smfi_insheader(ctx, e->index, e->name, e->value);
+            rc = smfi_insheader(ctx, e->index, e->name, value);
             break;
         case HEADER_APPEND:
-            rc = smfi_addheader(ctx, e->name, e->value);
+            rc = smfi_addheader(ctx, e->name, value);
             break;
         case HEADER_DELETE:
             rc = smfi_chgheader(ctx, e->name, e->index, NULL);
             break;
         }
+        free(value);
         if (rc != MI_SUCCESS) {
             log_err("%s: the MTA refused the header change of %s", qid, e->name);
             ok = false;
