@@ -207,8 +207,7 @@ load_args() { # MODE
     if [ "$1" = sign ]; then
         echo "-f $work/plain -u bench-user -a 10.1.0.0/24"
     else
-        # --header-crlf: see docs/PERFORMANCE.md (mailwarden fails folded signatures sent with LF)
-        echo "--header-crlf -f $work/signed -a 198.51.100.0/24"
+        echo "-f $work/signed -a 198.51.100.0/24"
     fi
 }
 

@@ -230,6 +230,11 @@ static bool record_mod(struct milter_client *mc, char cmd, const unsigned char *
     default:
         return refuse(mc, "unknown modification '%c'", cmd);
     }
+    /* with SMFIP_HDR_LEADSPC the filter sends the space after the colon itself; keep the
+     * value as it would be without, so reports look the same either way */
+    bool header_op = cmd == SMFIR_ADDHEADER || cmd == SMFIR_INSHEADER || cmd == SMFIR_CHGHEADER;
+    if (header_op && (mc->protocol & SMFIP_HDR_LEADSPC) && b != NULL && *b == ' ')
+        b++;
     copy_text(mod.name, sizeof mod.name, a);
     copy_text(mod.value, sizeof mod.value, b);
     if (r->mod_count < MC_MAX_MODS)
