@@ -73,7 +73,7 @@ struct options {
 /* What one thread saw; merged at the end. */
 struct tally {
     uint64_t verdicts[MC_VERDICTS];
-    uint64_t quarantined, done, mods_by_op[128];
+    uint64_t quarantined, done, progress, mods_by_op[128];
     uint64_t header_counts[MAX_NAMES];
     char header_names[MAX_NAMES][64];
     unsigned header_kinds;
@@ -450,6 +450,7 @@ static void record(struct tally *t, uint64_t id, const struct message *m, enum m
     t->done++;
     if (r->quarantined)
         t->quarantined++;
+    t->progress += r->progress;
     size_t shown = r->mod_count < MC_MAX_MODS ? r->mod_count : MC_MAX_MODS;
     for (size_t i = 0; i < shown; i++) {
         const struct mc_mod *mod = &r->mods[i];
@@ -529,6 +530,7 @@ static void merge(struct tally *into, const struct tally *t)
     for (int i = 0; i < 128; i++)
         into->mods_by_op[i] += t->mods_by_op[i];
     into->quarantined += t->quarantined;
+    into->progress += t->progress;
     into->done += t->done;
     into->setsymlist += t->setsymlist;
     if (t->version != 0) {
@@ -583,6 +585,7 @@ static void report(struct tally *all, double seconds)
             SMFIR_ADDRCPT, SMFIR_ADDRCPT_PAR, SMFIR_DELRCPT, SMFIR_CHGFROM, SMFIR_QUARANTINE };
         for (size_t i = 0; i < sizeof ops; i++)
             printf(" %s %llu", mod_name(ops[i]), (unsigned long long)all->mods_by_op[(int)ops[i]]);
+        printf(" progress %llu", (unsigned long long)all->progress);
         printf("\nheaders added:");
         for (unsigned i = 0; i < all->header_kinds; i++)
             printf(" %s %llu", all->header_names[i], (unsigned long long)all->header_counts[i]);

@@ -5,8 +5,9 @@
 # are parsed (Authentication-Results inserted at index 0, X-Spam-* added for inbound mail only,
 # the SASL user from {auth_authen} in Authentication-Results), and mailwarden's accepted TCP
 # sockets carry TCP_NODELAY (filter/accept_nodelay.c), read from the daemon's own socket with
-# tests/bench/sockopt-probe. No timing is asserted. Run by `make check` (MW_BUILDDIR,
-# MW_SRCDIR); TAP lines "ok - " / "not ok - ".
+# tests/bench/sockopt-probe. Every other reply and modification action comes from
+# tests/bench/every-action-milter.py, a filter that sends them all. No timing is asserted.
+# Run by `make check` (MW_BUILDDIR, MW_SRCDIR); TAP lines "ok - " / "not ok - ".
 set -u
 build=${MW_BUILDDIR:-.}
 src=${MW_SRCDIR:-.}
@@ -27,6 +28,7 @@ stop_daemon() {
 }
 cleanup() {
     stop_daemon
+    [ -n "${fake_pid:-}" ] && kill "$fake_pid" 2>/dev/null
     [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
     rm -rf "$work"
 }
@@ -180,6 +182,40 @@ fi
 expect "tcp: the probe reports nodelay=0 on a socket without the option" "$work/probe-client.out" \
     "peer 127\\.0\\.0\\.1:$port nodelay=0\$" '^exit=0$'
 stop_daemon
+
+# --- every reply and modification action, from a filter that sends them all ---
+fake_pid=""
+run_fake() { # MODE NAME MWLOAD-ARGS...
+    local mode=$1 name=$2
+    shift 2
+    rm -f "$work/fake.sock"
+    "$py" "$src/tests/bench/every-action-milter.py" "$work/fake.sock" "$mode" >"$work/fake.log" 2>&1 &
+    fake_pid=$!
+    for _ in $(seq 50); do [ -S "$work/fake.sock" ] && break; sleep 0.1; done
+    run_load "$name" "unix:$work/fake.sock" "$@"
+    kill "$fake_pid" 2>/dev/null
+    wait "$fake_pid" 2>/dev/null
+}
+run_fake eom-mods fake-mods -n 4 -m 2 -u alice -D
+expect "every modification action at end of message is parsed and counted" "$work/fake-mods.out" \
+    '^exit=0$' ' continue=4 ' ' quarantine=4 ' 'hdr:X-Added=4 ' 'hdr:X-Inserted=4 ' \
+    'modifications: addheader 4 insheader 4 chgheader 8 replbody 8 addrcpt 4 addrcpt_par 4 delrcpt 4 chgfrom 4 quarantine 4 progress 4$' \
+    '^  insheader 0 X-Inserted: inserted value$' '^  chgheader 1 Subject: changed subject$' \
+    '^  chgheader 1 X-Deleted: $' '^  replbody 23 bytes$' '^  addrcpt <added@example.net>$' \
+    '^  addrcpt_par <added2@example.net> NOTIFY=NEVER$' '^  delrcpt <rcpt@example.net>$' \
+    '^  chgfrom <new-sender@example.com>$' '^  quarantine held by the test filter$'
+expect "the filter's negotiation is honoured: its macro list, no reply for header fields" \
+    "$work/fake-mods.out" 'connections with a setsymlist answer: 2$' 'no reply for: header$'
+run_fake reply-5xx fake-5xx -n 3 -D
+expect "a 5xx reply code at RCPT counts as reject, with its text" "$work/fake-5xx.out" \
+    '^exit=0$' ' reject=3 ' ' continue=0 ' '^first message .*: reject "550 5\.7\.1 mwload test"$'
+run_fake reply-4xx fake-4xx -n 3 -m 3
+expect "a 4xx reply code at MAIL counts as tempfail; the connection goes on after ABORT" \
+    "$work/fake-4xx.out" '^exit=0$' ' tempfail=3 ' ' error=0 '
+run_fake discard fake-discard -n 2
+expect "discard at end of headers counts as discard" "$work/fake-discard.out" '^exit=0$' ' discard=2 '
+run_fake tempfail fake-tempfail -n 2
+expect "tempfail at end of message counts as tempfail" "$work/fake-tempfail.out" '^exit=0$' ' tempfail=2 '
 
 # under ASan + UBSan (the second build of run-all.sh) the daemons must not have reported
 if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$work/mw.log"; then
