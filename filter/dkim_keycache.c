@@ -66,7 +66,7 @@ static EVP_PKEY *cached_for(const char *data, size_t len)
 EVP_PKEY *PEM_read_bio_PrivateKey(BIO *bio, EVP_PKEY **out, pem_password_cb *cb, void *arg)
 {
     char *data = NULL;
-    long len = BIO_get_mem_data(bio, &data);
+    long len = BIO_method_type(bio) == BIO_TYPE_MEM ? BIO_get_mem_data(bio, &data) : 0;
     if (out == NULL && len > 0 && data != NULL) {
         EVP_PKEY *pkey = cached_for(data, (size_t)len);
         if (pkey != NULL)
