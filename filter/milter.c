@@ -38,16 +38,25 @@ static void count_transaction(int delta)
     pthread_mutex_unlock(&counter_lock);
 }
 
-/* What libmilter keeps for one connection: the engine's state, and whether its current
- * transaction is counted as in flight (for a graceful stop). */
+/* What libmilter keeps for one connection: the engine's state, whether its current
+ * transaction is counted as in flight (for a graceful stop), whether the connection is counted
+ * against milter.max_connections, whether header values keep their leading space
+ * (SMFIP_HDR_LEADSPC), and the stages the MTA agreed to send without waiting for a reply
+ * (SMFIP_NR_HDR, SMFIP_NR_BODY). mw_negotiate makes it, as it learns the last two. */
 struct milter_conn {
     struct txn *t;
     bool counted;
+    bool connection_counted;
     bool header_leadspc;      /* header values come with the space after the colon (DKIM) */
+    unsigned long noreply_steps;
 };
 
-/* Set as the private data by negotiate when the MTA agreed to SMFIP_HDR_LEADSPC, until connect. */
-static char leadspc_agreed;
+/* The "go on" answer of a stage: SMFIS_NOREPLY where the MTA expects no reply (libmilter
+ * would otherwise log an error and drop the reply). */
+static sfsistat go_on(const struct milter_conn *c, unsigned long noreply_step)
+{
+    return c != NULL && (c->noreply_steps & noreply_step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 static void begin_transaction(struct milter_conn *c)
 {
@@ -128,8 +137,7 @@ static void refuse_while_stopping(SMFICTX *ctx)
 
 static struct milter_conn *conn_of(SMFICTX *ctx)
 {
-    void *priv = smfi_getpriv(ctx);
-    return priv == &leadspc_agreed ? NULL : priv;
+    return smfi_getpriv(ctx);
 }
 
 static struct txn *txn_of(SMFICTX *ctx)
@@ -175,10 +183,16 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
     /* steps we never use: unknown commands and the DATA command; header values with their
-     * leading space, which DKIM's simple canonicalization signs */
-    *want_steps = steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
-    if (steps & SMFIP_HDR_LEADSPC)
-        smfi_setpriv(ctx, &leadspc_agreed);
+     * leading space, which DKIM's simple canonicalization signs. Header fields and body
+     * chunks never get an answer of their own (the engine only collects them; decisions come
+     * at end of headers and end of message), so when the MTA offers it they are sent without
+     * a reply: one round trip fewer per header field and per body chunk. */
+    unsigned long noreply = steps & (SMFIP_NR_HDR | SMFIP_NR_BODY);
+    *want_steps = (steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC)) | noreply;
+    struct milter_conn *c = xcalloc(1, sizeof *c);
+    c->noreply_steps = noreply;
+    c->header_leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
+    smfi_setpriv(ctx, c);
     *want2 = 0;
     *want3 = 0;
     if (actions & SMFIF_SETSYMLIST) {
@@ -214,11 +228,14 @@ static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         smfi_setreply(ctx, "421", "4.3.2", "Too many connections to the mail filter, try again later");
         return SMFIS_TEMPFAIL;
     }
-    struct milter_conn *c = xcalloc(1, sizeof *c);
-    c->header_leadspc = smfi_getpriv(ctx) == &leadspc_agreed;
+    struct milter_conn *c = conn_of(ctx);
+    if (c == NULL) {   /* an MTA without option negotiation */
+        c = xcalloc(1, sizeof *c);
+        smfi_setpriv(ctx, c);
+    }
+    c->connection_counted = true;
     struct txn *t = txn_new(cfg);
     c->t = t;
-    smfi_setpriv(ctx, c);
     const char *j = smfi_getsymval(ctx, "j");
     if (j != NULL)
         t->mta_hostname = xstrdup(j);
@@ -246,7 +263,7 @@ static sfsistat mw_helo(SMFICTX *ctx, char *helo)
 static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return on_error();
     struct txn *t = c->t;
     end_transaction(c);
@@ -283,9 +300,10 @@ static sfsistat mw_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
-        return on_error();
-    struct txn *t = c->t;
+    sfsistat next = go_on(c, SMFIP_NR_HDR);
+    struct txn *t = c ? c->t : NULL;
+    if (t == NULL)
+        return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     bool was_truncated = t->headers_truncated;
     /* with SMFIP_HDR_LEADSPC the engine still sees the value without its first space, as
      * without it; the exact bytes are kept for DKIM */
@@ -296,7 +314,7 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     if (!kept && !was_truncated)
         log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
                  "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
-    return SMFIS_CONTINUE;
+    return next;
 }
 
 static sfsistat mw_eoh(SMFICTX *ctx)
@@ -310,11 +328,13 @@ static sfsistat mw_eoh(SMFICTX *ctx)
 
 static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
-    struct txn *t = txn_of(ctx);
+    struct milter_conn *c = conn_of(ctx);
+    sfsistat next = go_on(c, SMFIP_NR_BODY);
+    struct txn *t = c ? c->t : NULL;
     if (t == NULL)
-        return on_error();
+        return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     engine_body(t, data, len);
-    return SMFIS_CONTINUE;
+    return next;
 }
 
 /* With SMFIP_HDR_LEADSPC the MTA also takes the values we add as they are: give them the space
@@ -355,7 +375,7 @@ static bool apply_edits(SMFICTX *ctx, const struct verdict *v, const char *qid)
 static sfsistat mw_eom(SMFICTX *ctx)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return on_error();
     struct txn *t = c->t;
     pick_up_queue_id(ctx, t);
@@ -386,7 +406,7 @@ done:
 static sfsistat mw_abort(SMFICTX *ctx)
 {
     struct milter_conn *c = conn_of(ctx);
-    if (c == NULL)
+    if (c == NULL || c->t == NULL)
         return SMFIS_CONTINUE;
     end_transaction(c);
     engine_abort(c->t);
@@ -399,14 +419,19 @@ static sfsistat mw_close(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     end_transaction(c);
-    engine_abort(c->t);
     smfi_setpriv(ctx, NULL);
-    txn_free(c->t);
+    if (c->t != NULL) {
+        engine_abort(c->t);
+        txn_free(c->t);
+    }
+    bool counted = c->connection_counted;
     free(c);
-    pthread_mutex_lock(&counter_lock);
-    connections_open--;
-    pthread_cond_broadcast(&counter_changed);
-    pthread_mutex_unlock(&counter_lock);
+    if (counted) {
+        pthread_mutex_lock(&counter_lock);
+        connections_open--;
+        pthread_cond_broadcast(&counter_changed);
+        pthread_mutex_unlock(&counter_lock);
+    }
     return SMFIS_CONTINUE;
 }
 
