@@ -2,6 +2,9 @@
  * `const struct config_module` in the feature's config file and one line here. */
 #include "config_module.h"
 
+extern const struct config_module config_spam;
+
 const struct config_module *const config_modules[] = {
+    &config_spam,          /* spam heuristics (spam_config.c) */
     NULL,
 };

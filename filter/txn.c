@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "message_view.h"
 #include "util.h"
 
 const char *stage_name(enum stage stage)
@@ -33,6 +34,8 @@ static void free_result(struct result *r)
 static void clear_envelope(struct txn *t)
 {
     checks_txn_end(t);
+    message_view_free(t->view);
+    t->view = NULL;
     free(t->queue_id);
     free(t->sender);
     free(t->sasl_user);

@@ -97,6 +97,10 @@ struct txn {
     char **authres_methods;
     size_t authres_method_count;
 
+    /* the decoded message the content checks share (message_view.h): built on first use at
+     * end of message, freed when the transaction ends */
+    struct message_view *view;
+
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];
     void *check_conn_state[TXN_CHECK_SLOTS];

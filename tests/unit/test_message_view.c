@@ -1,0 +1,391 @@
+/* test_message_view.c - the decoded message view (message_view.c) on crafted messages: charsets
+ * and quoted-printable to UTF-8, encoded Subject first in the text, base64 HTML rendered to text
+ * without markup or script, links with their visible text, bare URLs (trimmed, IP literals in
+ * dotted, decimal and IPv6 form), parts with attachments and file names, broken base64 and
+ * invalid UTF-8 flagged, the scan cap, and hostile input (deep nesting, 100 000 lines, NUL
+ * bytes, no MIME at all) that must finish with bounded output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "config.h"
+#include "message_view.h"
+#include "spam_config.h"
+#include "txn.h"
+#include "util.h"
+
+static struct txn *t;
+
+static int setup(void **state)
+{
+    (void)state;
+    t = txn_new(config_defaults());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    txn_free(t);
+    t = NULL;
+    return 0;
+}
+
+/* Feeds a whole message (headers, blank line, body; "\n" line ends) to the txn the way the
+ * milter does: one call per unfolded header, the body with CRLF line ends. */
+static void feed_len(const char *msg, size_t len)
+{
+    txn_reset(t);
+    const char *end = msg + len;
+    const char *p = msg;
+    while (p < end && *p != '\n') {
+        const char *line_end = memchr(p, '\n', (size_t)(end - p));
+        if (line_end == NULL)
+            line_end = end;
+        /* folded continuation lines belong to this header */
+        while (line_end + 1 < end && (line_end[1] == ' ' || line_end[1] == '\t')) {
+            const char *next = memchr(line_end + 1, '\n', (size_t)(end - line_end - 1));
+            line_end = next ? next : end;
+        }
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon != NULL) {
+            char *name = xstrndup(p, (size_t)(colon - p));
+            const char *v = colon + 1;
+            while (v < line_end && *v == ' ')
+                v++;
+            char *value = xstrndup(v, (size_t)(line_end - v));
+            txn_add_header(t, name, value);
+            free(name);
+            free(value);
+        }
+        p = line_end < end ? line_end + 1 : end;
+    }
+    if (p < end)
+        p++;                                            /* the blank line */
+    struct textbuf body;
+    textbuf_init(&body);
+    for (const char *c = p; c < end; c++) {
+        if (*c == '\n')
+            textbuf_append(&body, "\r\n", 2);
+        else
+            textbuf_append(&body, c, 1);
+    }
+    txn_add_body(t, (const unsigned char *)body.data, body.len);
+    textbuf_free(&body);
+}
+
+static const struct message_view *view_of(const char *msg)
+{
+    feed_len(msg, strlen(msg));
+    return message_view_get(t);
+}
+
+static const struct message_uri *find_uri(const struct message_view *v, const char *url)
+{
+    for (size_t i = 0; i < v->uri_count; i++) {
+        if (strcmp(v->uris[i].url, url) == 0)
+            return &v->uris[i];
+    }
+    return NULL;
+}
+
+/* --- decoding ------------------------------------------------------------------------------ */
+
+static void test_qp_latin1_and_subject(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\n"
+        "Subject: =?utf-8?B?R3LDvMOfZQ==?= again\n"
+        "Content-Type: text/plain; charset=iso-8859-1\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "Caf=E9   au   lait=\n"
+        " soft break\n");
+    assert_string_equal(v->text, "Grüße again\nCafé au lait soft break\n");
+    assert_non_null(strstr(v->rawtext, "Café   au   lait soft break"));
+    assert_int_equal(v->part_count, 1);
+    assert_string_equal(v->parts[0].content_type, "text/plain");
+    assert_string_equal(v->parts[0].charset, "iso-8859-1");
+    assert_false(v->parts[0].bad_encoding);
+    assert_false(v->parts[0].is_attachment);
+    assert_false(v->mime_error);
+    assert_false(v->truncated);
+    /* built once: the same view on the second call */
+    assert_ptr_equal(message_view_get(t), v);
+}
+
+static void test_html_rendered_with_links(void **state)
+{
+    (void)state;
+    /* base64 of the HTML below */
+    const char *html =
+        "<html><head><title>Hi</title><style>p{color:red}</style>"
+        "<script>var secret='SCRIPTTEXT';</script></head><body>"
+        "<p>Dear&nbsp;customer,</p><p>Please <a href=\"http://evil.example/login\">"
+        "<b>www.paypal.com</b></a> now &amp; <a href='mailto:x@example.org'>mail us</a>.</p>"
+        "<img src=\"http://img.example/pixel.gif\"></body></html>";
+    gchar *b64 = g_base64_encode((const guchar *)html, strlen(html));
+    char *msg = xasprintf("From: a@example.com\nSubject: hi\nMIME-Version: 1.0\n"
+                          "Content-Type: text/html; charset=utf-8\n"
+                          "Content-Transfer-Encoding: base64\n\n%s\n", b64);
+    const struct message_view *v = view_of(msg);
+    g_free(b64);
+    free(msg);
+    assert_null(strstr(v->text, "<"));
+    assert_null(strstr(v->text, "SCRIPTTEXT"));
+    assert_null(strstr(v->text, "color:red"));
+    assert_non_null(strstr(v->text, "Dear customer,"));
+    assert_non_null(strstr(v->text, "Please www.paypal.com now & mail us."));
+    assert_non_null(strstr(v->rawtext, "<a href=\"http://evil.example/login\">"));
+    const struct message_uri *u = find_uri(v, "http://evil.example/login");
+    assert_non_null(u);
+    assert_string_equal(u->host, "evil.example");
+    assert_string_equal(u->link_text, "www.paypal.com");
+    assert_false(u->host_is_ip);
+    u = find_uri(v, "mailto:x@example.org");
+    assert_non_null(u);
+    assert_null(u->host);
+    assert_string_equal(u->link_text, "mail us");
+    u = find_uri(v, "http://img.example/pixel.gif");
+    assert_non_null(u);
+    assert_null(u->link_text);
+    /* the visible text of the link is a bare URL of its own */
+    u = find_uri(v, "www.paypal.com");
+    assert_non_null(u);
+    assert_string_equal(u->host, "www.paypal.com");
+    assert_false(v->parts[0].bad_encoding);
+}
+
+static void test_bare_urls(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\n\n"
+        "See http://192.168.1.1/x, or (https://User:pw@Sub.Example.COM.:8080/p?q=1).\n"
+        "Decimal http://3232235777/ and v6 http://[2001:db8::1]/a and www.shop.example!\n"
+        "Not a URL: foowww.example.com nor http:// alone. Dup http://192.168.1.1/x\n");
+    const struct message_uri *u = find_uri(v, "http://192.168.1.1/x");
+    assert_non_null(u);
+    assert_true(u->host_is_ip);
+    assert_null(u->link_text);
+    u = find_uri(v, "https://User:pw@Sub.Example.COM.:8080/p?q=1");
+    assert_non_null(u);
+    assert_string_equal(u->host, "sub.example.com");
+    assert_false(u->host_is_ip);
+    u = find_uri(v, "http://3232235777/");
+    assert_non_null(u);
+    assert_true(u->host_is_ip);
+    u = find_uri(v, "http://[2001:db8::1]/a");
+    assert_non_null(u);
+    assert_string_equal(u->host, "2001:db8::1");
+    assert_true(u->host_is_ip);
+    u = find_uri(v, "www.shop.example");
+    assert_non_null(u);
+    assert_string_equal(u->host, "www.shop.example");
+    assert_int_equal(v->uri_count, 5);
+}
+
+static void test_multipart_parts_and_attachments(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+        "preamble\n"
+        "--outer\n"
+        "Content-Type: multipart/alternative; boundary=inner\n\n"
+        "--inner\nContent-Type: text/plain; charset=utf-8\n\nplain words\n"
+        "--inner\nContent-Type: text/html\n\n<p>html words</p>\n"
+        "--inner--\n"
+        "--outer\n"
+        "Content-Type: application/octet-stream; name=\"invoice.pdf.exe\"\n"
+        "Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\n"
+        "Content-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\n"
+        "--outer\n"
+        "Content-Type: text/plain; name=\"notes.txt\"\n"
+        "Content-Disposition: attachment; filename=\"notes.txt\"\n\nattached notes\n"
+        "--outer--\n");
+    assert_int_equal(v->part_count, 4);
+    assert_string_equal(v->parts[0].content_type, "text/plain");
+    assert_string_equal(v->parts[1].content_type, "text/html");
+    assert_string_equal(v->parts[2].content_type, "application/octet-stream");
+    assert_string_equal(v->parts[2].filename, "invoice.pdf.exe");
+    assert_true(v->parts[2].is_attachment);
+    assert_int_equal(v->parts[2].decoded_size, 33);
+    assert_true(v->parts[3].is_attachment);
+    assert_false(v->parts[0].is_attachment);
+    assert_non_null(strstr(v->text, "plain words"));
+    assert_non_null(strstr(v->text, "html words"));
+    /* attachments are not body text */
+    assert_null(strstr(v->text, "attached notes"));
+    assert_false(v->mime_error);
+}
+
+static void test_broken_base64_and_bad_utf8(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=b\n\n"
+        "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        "aGVsbG8g!!!d29ybGQ=\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nbad \xC3\x28 byte \xFF end\n"
+        "--b\nContent-Type: text/plain; charset=x-no-such-charset\n\nunknown\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "broken =ZZ escape\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nclean\n"
+        "--b--\n");
+    assert_int_equal(v->part_count, 5);
+    assert_true(v->parts[0].bad_encoding);
+    assert_true(v->parts[1].bad_encoding);
+    assert_true(v->parts[2].bad_encoding);
+    assert_true(v->parts[3].bad_encoding);
+    assert_false(v->parts[4].bad_encoding);
+    assert_true(g_utf8_validate(v->text, (gssize)v->text_len, NULL));
+    assert_true(g_utf8_validate(v->rawtext, (gssize)v->rawtext_len, NULL));
+    assert_non_null(strstr(v->text, "bad \xEF\xBF\xBD( byte \xEF\xBF\xBD end"));
+}
+
+static void test_windows_1252_converted(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\nContent-Type: text/plain; charset=windows-1252\n\n"
+        "\x93quoted\x94 \x80" "5\n");
+    assert_string_equal(v->text, "\xE2\x80\x9Cquoted\xE2\x80\x9D \xE2\x82\xAC" "5\n");
+    assert_false(v->parts[0].bad_encoding);
+}
+
+/* --- limits and hostile input -------------------------------------------------------------- */
+
+static void test_scan_cap(void **state)
+{
+    (void)state;
+    t->cfg->spam->max_scan_bytes = 4096;
+    struct textbuf msg;
+    textbuf_init(&msg);
+    textbuf_puts(&msg, "From: a@example.com\n\n");
+    for (int i = 0; i < 2000; i++)
+        textbuf_puts(&msg, "word ");
+    textbuf_puts(&msg, "\nhttp://after-the-cap.example/\n");
+    const struct message_view *v = view_of(msg.data);
+    textbuf_free(&msg);
+    assert_true(v->truncated);
+    assert_true(v->text_len <= 4096);
+    assert_true(v->rawtext_len <= 4096);
+    assert_null(find_uri(v, "http://after-the-cap.example/"));
+}
+
+static void test_deep_nesting_bounded(void **state)
+{
+    (void)state;
+    enum { LEVELS = 3000 };
+    struct textbuf msg;
+    textbuf_init(&msg);
+    textbuf_puts(&msg, "From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b0\n\n");
+    for (int i = 1; i < LEVELS; i++)
+        textbuf_printf(&msg, "--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n", i - 1, i);
+    textbuf_printf(&msg, "--b%d\nContent-Type: text/plain\n\ndeep inside\n", LEVELS - 1);
+    for (int i = LEVELS - 1; i >= 0; i--)
+        textbuf_printf(&msg, "--b%d--\n", i);
+    const struct message_view *v = view_of(msg.data);
+    textbuf_free(&msg);
+    assert_true(v->mime_error);
+    assert_true(v->part_count <= 1);
+}
+
+static void test_many_lines_and_parts(void **state)
+{
+    (void)state;
+    struct textbuf msg;
+    textbuf_init(&msg);
+    textbuf_puts(&msg, "From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n");
+    for (int i = 0; i < 2000; i++)
+        textbuf_puts(&msg, "--b\nContent-Type: text/plain\n\nx\n");
+    textbuf_puts(&msg, "--b\nContent-Type: text/plain\n\n");
+    for (int i = 0; i < 100000; i++)
+        textbuf_puts(&msg, "line http://a.example/\n");
+    textbuf_puts(&msg, "--b--\n");
+    t->cfg->spam->max_scan_bytes = 64 * 1024 * 1024;
+    const struct message_view *v = view_of(msg.data);
+    textbuf_free(&msg);
+    assert_true(v->part_count <= 500);
+    assert_true(v->truncated);
+    assert_true(v->uri_count <= 1000);
+}
+
+static void test_nul_bytes_and_no_mime(void **state)
+{
+    (void)state;
+    static const char msg[] = "From: a@example.com\nContent-Type: text/html\n\nA\0B<p>C\0D</p>\0\n";
+    feed_len(msg, sizeof msg - 1);
+    const struct message_view *v = message_view_get(t);
+    assert_int_equal(strlen(v->text), v->text_len);
+    assert_int_equal(strlen(v->rawtext), v->rawtext_len);
+
+    v = view_of("this is not a header line at all\n\x01\x02\xFF\n\n--x\n");
+    assert_int_equal(strlen(v->text), v->text_len);
+    v = view_of("");
+    assert_non_null(v->text);
+    v = view_of("Content-Type: multipart/mixed\n\nno boundary given\n");
+    assert_int_equal(strlen(v->text), v->text_len);
+    v = view_of("Content-Type: text/html\n\n<a href=\"http://x.example/\"><a href='http://y.example/'>"
+                "<div><table><tr><td><a href=\"\">deep</a>");
+    assert_non_null(find_uri(v, "http://x.example/"));
+    assert_non_null(find_uri(v, "http://y.example/"));
+}
+
+static void test_html_deep_tags(void **state)
+{
+    (void)state;
+    struct textbuf msg;
+    textbuf_init(&msg);
+    textbuf_puts(&msg, "Content-Type: text/html\n\n");
+    for (int i = 0; i < 20000; i++)
+        textbuf_puts(&msg, "<div><span><a href=\"http://n.example/\">");
+    textbuf_puts(&msg, "bottom");
+    const struct message_view *v = view_of(msg.data);
+    textbuf_free(&msg);
+    assert_true(v->uri_count <= 1000);
+    assert_true(v->text_len <= t->cfg->spam->max_scan_bytes);
+}
+
+static void test_view_freed_between_transactions(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of("Subject: one\n\nfirst\n");
+    assert_non_null(strstr(v->text, "first"));
+    txn_reset(t);
+    assert_null(t->view);
+    v = view_of("Subject: two\n\nsecond\n");
+    assert_null(strstr(v->text, "first"));
+    assert_non_null(strstr(v->text, "second"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_qp_latin1_and_subject, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_rendered_with_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_parts_and_attachments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_base64_and_bad_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_windows_1252_converted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_nesting_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_lines_and_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_bytes_and_no_mime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_deep_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_freed_between_transactions, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
