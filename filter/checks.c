@@ -6,10 +6,12 @@
 
 extern const struct check check_networks;
 extern const struct check check_access;
+extern const struct check check_rules;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     NULL,
 };
 

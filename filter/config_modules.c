@@ -3,8 +3,10 @@
 #include "config_module.h"
 
 extern const struct config_module config_spam;
+extern const struct config_module rules_config_module;
 
 const struct config_module *const config_modules[] = {
     &config_spam,          /* spam heuristics (spam_config.c) */
+    &rules_config_module,  /* SpamAssassin-syntax rules (rules_config.c) */
     NULL,
 };

@@ -5,6 +5,7 @@
  * whole text with ^ and $ at line starts and ends, which is SpamAssassin's per-line matching
  * as far as a pattern that stays within a line can tell. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

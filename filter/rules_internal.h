@@ -115,6 +115,7 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_PSEUDO_HEADER "pseudo-headers mailwarden does not compute"
 #define SKIP_HEADER_MODIFIER "header modifiers mailwarden does not support"
 #define SKIP_META_SYNTAX "meta expressions mailwarden cannot parse"
+#define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
 #define SKIP_MALFORMED "malformed definitions"
 #define SKIP_LEARN "tflags learn (needs Bayes)"
 

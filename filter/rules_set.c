@@ -177,7 +177,7 @@ static bool order_meta(struct ruleset *rs, size_t idx, unsigned char *state, siz
     if (state[idx] == DONE)
         return r->skip_reason == NULL;
     if (state[idx] == VISITING || depth > 10000) {
-        rule_skip(r, "meta rule depends on itself (a loop)", NULL);
+        rule_skip(r, SKIP_META_LOOP, NULL);
         return false;
     }
     state[idx] = VISITING;
@@ -186,8 +186,10 @@ static bool order_meta(struct ruleset *rs, size_t idx, unsigned char *state, siz
         if (it->op != EXPR_NAME || it->index >= rs->count)
             continue;
         struct rule *dep = &rs->rules[it->index];
-        if (dep->type == RULE_META && dep->skip_reason == NULL)
-            order_meta(rs, it->index, state, depth + 1);
+        if (dep->type == RULE_META && dep->skip_reason == NULL
+                && !order_meta(rs, it->index, state, depth + 1)
+                && strcmp(dep->skip_reason, SKIP_META_LOOP) == 0)
+            rule_skip(r, SKIP_META_LOOP, dep->name);
         if (dep->skip_reason != NULL && strcmp(dep->skip_reason, SKIP_INACTIVE_BLOCK) != 0)
             r->depends_unknown = true;
     }
