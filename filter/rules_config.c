@@ -3,6 +3,7 @@
  * the spamassassin package is installed), rules written inline, and the scan limits. The rules
  * are read and compiled in finish(), once per load or reload; a file that exists but cannot be
  * read is an error naming the file, nothing inside a rule file is. */
+#include <errno.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stddef.h>
@@ -117,6 +118,19 @@ static char *absolute_glob(const struct config *cfg, const char *pattern)
     return path;
 }
 
+/* glob()'s error callback has no argument: the first real error of this thread's glob call. */
+static _Thread_local int glob_errno;
+static _Thread_local char glob_error_path[512];
+
+static int note_glob_error(const char *path, int eerrno)
+{
+    if (eerrno != ENOENT && eerrno != ENOTDIR && glob_errno == 0) {
+        glob_errno = eerrno;
+        strlcpy_mw(glob_error_path, path, sizeof glob_error_path);
+    }
+    return 0;                          /* go on with the rest of the pattern */
+}
+
 static void read_glob(struct config *cfg, struct config_errors *errs, const char *pattern)
 {
     struct rules_policy *p = cfg->rules;
@@ -124,11 +138,12 @@ static void read_glob(struct config *cfg, struct config_errors *errs, const char
     const char *where = full->files_file ? full->files_file : cfg->main_file;
     char *path = absolute_glob(cfg, pattern);
     glob_t g;
-    int rc = glob(path, GLOB_ERR, NULL, &g);
-    if (rc != 0 && rc != GLOB_NOMATCH) {
-        config_errors_add(errs, where, full->files_line,
-            "rules.files", "\"%s\": a directory cannot be read; fix its permissions or the glob",
-            path);
+    glob_errno = 0;
+    int rc = glob(path, 0, note_glob_error, &g);
+    if (glob_errno != 0) {
+        config_errors_add(errs, where, full->files_line, "rules.files",
+            "\"%s\": %s: %s; fix its permissions or the glob", path, glob_error_path,
+            strerror(glob_errno));
     }
     for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
         char why[256];

@@ -23,7 +23,8 @@ mkdir -p "$out"
 # summary counts as one failure.
 count_unit_tests() {
     local build=$1 label=$2 check_rc=$3 ok=0 bad=0 trs log
-    for trs in "$build"/tests/unit/*.trs "$build"/tests/cli/*.trs "$build"/tests/build/*.trs; do
+    for trs in "$build"/tests/unit/*.trs "$build"/tests/cli/*.trs "$build"/tests/build/*.trs \
+            "$build"/tests/rules/*.trs "$build"/tests/measure/*.trs; do
         [ -e "$trs" ] || continue
         log=${trs%.trs}.log
         local o f
