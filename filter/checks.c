@@ -6,11 +6,23 @@
 
 extern const struct check check_networks;
 extern const struct check check_access;
+/* spam heuristics (issue 6) */
+extern const struct check check_rdns;
+extern const struct check check_helo;
+extern const struct check check_dnslists;
+extern const struct check check_headers;
+extern const struct check check_mime;
 extern const struct check check_rules;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    /* spam heuristics (issue 6): rdns before helo, which reads its confirmed name */
+    &check_rdns,
+    &check_helo,
+    &check_dnslists,
+    &check_headers,
+    &check_mime,
     &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     NULL,
 };

@@ -141,6 +141,9 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->symbol_count; i++)
         free(cfg->symbols[i].symbol);
     free(cfg->symbols);
+    for (size_t i = 0; i < cfg->actions.domain_count; i++)
+        domain_thresholds_free(&cfg->actions.domains[i]);
+    free(cfg->actions.domains);
     for (const struct config_module *const *m = config_modules; *m != NULL; m++)
         (*m)->free(cfg);
     free(cfg);

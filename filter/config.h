@@ -44,6 +44,21 @@ struct access_rule {
     int line;
 };
 
+/* actions.domains: score thresholds for recipients in some domains (config_domain_actions.c).
+ * A negative threshold means "as in actions". */
+struct domain_thresholds {
+    char **domains;           /* "example.org" (exactly), "*.example.org" (its subdomains) */
+    size_t domain_count;
+    double add_header, quarantine, tempfail, reject;
+    char *file;
+    int line;
+};
+
+/* The thresholds that apply to one message (0 = off). */
+struct score_thresholds {
+    double add_header, quarantine, tempfail, reject;
+};
+
 /* An admin's override of a symbol any check emits. */
 struct symbol_override {
     char *symbol;
@@ -116,6 +131,8 @@ struct config {
         struct reply tempfail_reply;
         struct reply reject_reply;
         enum action on_error;        /* what an internal error does: tempfail or accept */
+        struct domain_thresholds *domains;   /* per recipient domain (issue 6) */
+        size_t domain_count;
     } actions;
 
     struct access_rule *access;
@@ -170,5 +187,12 @@ void config_release(struct config *cfg);
 void config_install(struct config *cfg);
 
 const struct symbol_override *config_symbol(const struct config *cfg, const char *symbol);
+
+/* The thresholds for a message to these recipients: for each threshold the strictest (lowest
+ * enabled) of what applies to each recipient (its domain's entry in actions.domains, else
+ * actions); a threshold off for every recipient stays off. No recipients: actions. */
+void config_thresholds(const struct config *cfg, char *const *rcpts, size_t rcpt_count,
+    struct score_thresholds *out);
+void domain_thresholds_free(struct domain_thresholds *d);
 
 #endif

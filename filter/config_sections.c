@@ -225,6 +225,7 @@ static const struct option_spec actions_options[] = {
     {"tempfail_reply", OPT_REPLY_TEMPFAIL, OPT(actions, tempfail_reply), 0, 0},
     {"quarantine_reply", OPT_REASON, OPT(actions, quarantine_reply), 0, 0},
     {"on_error", OPT_ERROR_ACTION, OPT(actions, on_error), 0, 0},
+    {"domains", OPT_OWN, 0, 0, 0},                 /* cfg_apply_domain_actions */
     {NULL, 0, 0, 0, 0},
 };
 
@@ -600,6 +601,19 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
         strlcpy_mw(reply->text, text, sizeof reply->text);
         return true;
     }
+    case OPT_STRINGS: {
+        struct string_list *list = field;
+        char **items;
+        size_t count;
+        if (!cfg_read_strings(r, s, option, &items, &count))
+            return false;
+        cfg_free_strings(list->items, list->count);
+        list->items = items;
+        list->count = count;
+        return true;
+    }
+    case OPT_OWN:
+        return true;
     }
     return false;
 }
@@ -635,6 +649,11 @@ bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         if (strcmp(section_name, sections[i].name) == 0) {
             cfg_apply_options(r, section, section_name, sections[i].options, r->cfg);
+            const config_setting_t *domains = strcmp(section_name, "actions") == 0
+                && config_setting_type(section) == CONFIG_TYPE_GROUP
+                ? config_setting_get_member(section, "domains") : NULL;
+            if (domains != NULL)
+                cfg_apply_domain_actions(r, domains);
             return true;
         }
     }

@@ -55,6 +55,14 @@ enum opt_type {
     OPT_REPLY_REJECT,  /* struct reply with a 5xx code */
     OPT_REPLY_TEMPFAIL,/* struct reply with a 4xx code */
     OPT_REASON,        /* struct reply: only the text (quarantine reason) */
+    OPT_STRINGS,       /* struct string_list: replaced by each file that sets it */
+    OPT_OWN,           /* read by the section's owner itself (a list of groups): skipped here */
+};
+
+/* A list of strings an OPT_STRINGS option fills. */
+struct string_list {
+    char **items;
+    size_t count;
 };
 
 struct option_spec {
@@ -74,6 +82,8 @@ void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
 bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section);
 void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols);
 void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list);
+/* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (config_domain_actions.c) */
+void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list);
 
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);

@@ -211,6 +211,12 @@ void engine_body(struct txn *t, const unsigned char *data, size_t len)
     }
 }
 
+/* The thresholds for this message: actions, or actions.domains for its recipients. */
+static void thresholds(const struct txn *t, struct score_thresholds *out)
+{
+    config_thresholds(t->cfg, t->rcpts, t->rcpt_count, out);
+}
+
 static void decide_by_score(struct txn *t)
 {
     const struct config *cfg = t->cfg;
@@ -219,30 +225,61 @@ static void decide_by_score(struct txn *t)
         t->verdict.action = ACTION_ACCEPT;   /* inbound checks never refuse a trusted relay */
         return;
     }
-    if (cfg->actions.reject > 0 && score >= cfg->actions.reject)
+    struct score_thresholds th;
+    thresholds(t, &th);
+    if (th.reject > 0 && score >= th.reject)
         decide(t, ACTION_REJECT, &cfg->actions.reject_reply, "score");
-    else if (cfg->actions.tempfail > 0 && score >= cfg->actions.tempfail)
+    else if (th.tempfail > 0 && score >= th.tempfail)
         decide(t, ACTION_TEMPFAIL, &cfg->actions.tempfail_reply, "score");
-    else if (cfg->actions.quarantine > 0 && score >= cfg->actions.quarantine)
+    else if (th.quarantine > 0 && score >= th.quarantine)
         decide(t, ACTION_QUARANTINE, &cfg->actions.quarantine_reply, "score");
     else
         t->verdict.action = ACTION_ACCEPT;
 }
 
-static void add_spam_headers(struct txn *t)
+/* A score as SpamAssassin writes it in tests=: one decimal, two when needed ("1.5", "0.25"). */
+static void format_score(double score, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.2f", score);
+    size_t len = strlen(buf);
+    if (len > 1 && buf[len - 1] == '0')
+        buf[len - 1] = '\0';
+}
+
+/* Appends "item" to a header value being built, folding ("\n\t", which the MTA turns into a
+ * continuation line) before an item that would take the line past 78 characters. */
+static void append_folded(struct textbuf *value, size_t *line_len, const char *item)
+{
+    size_t len = strlen(item);
+    if (*line_len > 0 && *line_len + len > 78) {
+        textbuf_puts(value, "\n\t");
+        *line_len = 8;
+    }
+    textbuf_puts(value, item);
+    *line_len += len;
+}
+
+/* X-Spam-Flag (at or above the add_header threshold), X-Spam-Score and X-Spam-Status:
+ * "Yes, score=7.3 required=5.0 tests=HELO_BARE_IP=1.5,RDNS_NONE=1.3,..." with each symbol's
+ * score, folded into lines of at most 78 characters. */
+static void add_spam_headers(struct txn *t, double threshold)
 {
     double score = txn_score(t);
-    double threshold = t->cfg->actions.add_header;
     bool spam = threshold > 0 && score >= threshold;
     struct textbuf status;
     textbuf_init(&status);
     textbuf_printf(&status, "%s, score=%.1f required=%.1f tests=", spam ? "Yes" : "No", score,
         threshold);
+    size_t line_len = strlen("X-Spam-Status: ") + status.len;
     bool first = true;
     for (size_t i = 0; i < t->result_count; i++) {
         if (t->results[i].score == 0)
             continue;
-        textbuf_printf(&status, "%s%s", first ? "" : ",", t->results[i].symbol);
+        char number[32];
+        format_score(t->results[i].score, number, sizeof number);
+        char *item = xasprintf("%s%s=%s", first ? "" : ",", t->results[i].symbol, number);
+        append_folded(&status, &line_len, item);
+        free(item);
         first = false;
     }
     if (first)
@@ -267,8 +304,10 @@ static void add_header_edits(struct txn *t)
     char *authres = authres_build(t);
     verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "Authentication-Results", authres);
     free(authres);
-    if (!txn_is_outbound(t) && t->cfg->actions.add_header > 0)
-        add_spam_headers(t);
+    struct score_thresholds th;
+    thresholds(t, &th);
+    if (!txn_is_outbound(t) && th.add_header > 0)
+        add_spam_headers(t, th.add_header);
 }
 
 enum action engine_eom(struct txn *t)

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
+#include "mime_init.h"
 #include "spam_config.h"
 #include "txn.h"
 #include "util.h"
@@ -35,16 +35,6 @@ struct builder {
     size_t cap;                /* bytes of text / rawtext at most */
     size_t uri_alloc;
 };
-
-/* --- one-time library set-up -------------------------------------------------------------- */
-
-static pthread_once_t libraries_once = PTHREAD_ONCE_INIT;
-
-static void init_libraries(void)
-{
-    g_mime_init();
-    xmlInitParser();
-}
 
 /* --- text buffers ------------------------------------------------------------------------- */
 
@@ -708,7 +698,7 @@ static void add_subject(struct builder *b, GMimeMessage *message)
 
 static struct message_view *build_view(const struct txn *t)
 {
-    pthread_once(&libraries_once, init_libraries);
+    mime_libraries_init();
     struct message_view *view = xcalloc(1, sizeof *view);
     uint64_t cap = t->cfg->spam != NULL ? t->cfg->spam->max_scan_bytes : SPAM_DEFAULT_MAX_SCAN_BYTES;
     struct builder b = {.view = view, .cap = cap > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap};

@@ -4,19 +4,12 @@
  * headers ALL, ToCc, MESSAGEID and EnvelopeFrom. Absent headers give "" (or [if-unset:]).
  * The text is capped at limits.header_bytes. */
 #include <gmime/gmime.h>
-#include <pthread.h>
 #include <string.h>
 
+#include "mime_init.h"
 #include "rules_internal.h"
 #include "txn.h"
 #include "util.h"
-
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
-
-static void gmime_start(void)
-{
-    g_mime_init();
-}
 
 static char *unfold(const char *value)
 {
@@ -113,7 +106,7 @@ static size_t append_all(struct textbuf *out, const struct rules_message *msg, b
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
     struct textbuf *out)
 {
-    pthread_once(&gmime_once, gmime_start);
+    mime_libraries_init();
     size_t found = 0;
     switch (r->hsrc) {
     case HSRC_NAMED:

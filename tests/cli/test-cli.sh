@@ -82,7 +82,7 @@ access = (
   { name = "suspect"; match = "sender_domain"; values = [ "suspect.test" ]; action = "score"; score = 20.0 }
 )
 POLICY
-printf 'From: a@ok.test\r\nAuthentication-Results: mw.test; spf=pass\r\nAuthentication-Results: other.example; dkim=pass\r\nSubject: hi\r\n\r\nbody\r\n' >"$work/msg.eml"
+printf 'From: a@ok.test\r\nTo: bob@x.test\r\nDate: %s\r\nMessage-ID: <1@ok.test>\r\nAuthentication-Results: mw.test; spf=pass\r\nAuthentication-Results: other.example; dkim=pass\r\nSubject: hi\r\n\r\nbody\r\n' "$(LC_ALL=C date -R)" >"$work/msg.eml"
 args=(-c "$work/check.conf" --client-ip 203.0.113.5 --helo mx.ok.test --rcpt bob@x.test)
 
 "$check" "${args[@]}" --from a@ok.test "$work/msg.eml" >"$work/out" 2>&1

@@ -29,7 +29,9 @@
 /* Every policy starts with this: an internal and a skipped network, and (in BASE) our
  * authserv-id. libconfig refuses a section given twice in one file. */
 #define NETWORKS "networks: { internal = [ \"10.0.0.0/8\" ]; skip = [ \"192.0.2.99\" ] }\n"
-#define BASE "authres: { authserv_id = \"mw.test\" }\n" NETWORKS
+#define BASE "authres: { authserv_id = \"mw.test\" }\n" NETWORKS SPAM_OFF
+/* the native spam checks (issue 6) would add their own symbols to these bare test messages */
+#define SPAM_OFF "spam: { enabled = false }\n"
 
 #define INBOUND_IP "198.51.100.1"
 
@@ -462,7 +464,7 @@ static void test_sasl_user_is_outbound(void **state)
 static void test_trusted_relay_not_refused_by_score(void **state)
 {
     (void)state;
-    start("authres: { authserv_id = \"mw.test\" }\n"
+    start("authres: { authserv_id = \"mw.test\" }\n" SPAM_OFF
         "networks: { trusted = [ \"192.0.2.0/28\" ] }\n"
         "actions: { add_header = 5.0; quarantine = 8.0; reject = 15.0 }\n"
         "access = ( { name = \"spammy\"; match = \"sender_domain\"; values = [ \"spam.example\" ];\n"
@@ -592,7 +594,7 @@ static void test_score_below_add_header(void **state)
     assert_string_equal(e->value, "3.0");
     e = find_edit(HEADER_APPEND, "X-Spam-Status", 0);
     assert_non_null(e);
-    assert_string_equal(e->value, "No, score=3.0 required=5.0 tests=ACCESS_S3");
+    assert_string_equal(e->value, "No, score=3.0 required=5.0 tests=ACCESS_S3=3.0");
 
     assert_int_equal(message_from("x@example.com"), ACTION_ACCEPT);
     e = find_edit(HEADER_APPEND, "X-Spam-Status", 0);
@@ -609,7 +611,7 @@ static void test_score_at_add_header(void **state)
     assert_non_null(e);
     assert_string_equal(e->value, "YES");
     assert_string_equal(edit_value(HEADER_APPEND, "X-Spam-Status"),
-        "Yes, score=5.0 required=5.0 tests=ACCESS_S5");
+        "Yes, score=5.0 required=5.0 tests=ACCESS_S5=5.0");
 }
 
 static void test_score_quarantine(void **state)
@@ -728,14 +730,14 @@ static void test_transactions_on_one_connection_and_reload(void **state)
 {
     (void)state;
     struct config *first = load_policy(
-        "authres: { authserv_id = \"mw.test\" }\n"
+        "authres: { authserv_id = \"mw.test\" }\n" SPAM_OFF
         "actions: { add_header = 5.0 }\n"
         "access = (\n"
         "  { name = \"helo-score\"; match = \"helo\"; values = [ \"scored.example\" ]; action = \"score\"; score = 2.0 },\n"
         "  { name = \"s3\"; match = \"sender_domain\"; values = [ \"s3.example\" ]; action = \"score\"; score = 3.0 }\n"
         ")\n");
     struct config *second = load_policy(
-        "authres: { authserv_id = \"mw2.test\" }\n"
+        "authres: { authserv_id = \"mw2.test\" }\n" SPAM_OFF
         "actions: { add_header = 5.0 }\n"
         "access = (\n"
         "  { name = \"helo-score\"; match = \"helo\"; values = [ \"scored.example\" ]; action = \"score\"; score = 2.0 },\n"

@@ -1,0 +1,185 @@
+/* config_domain_actions.c - score thresholds per recipient domain:
+ *     actions: { reject = 15.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
+ * Each entry names domains ("example.org" exactly, "*.example.org" for its subdomains) and any
+ * of add_header, quarantine, tempfail, reject; what it leaves out comes from actions. Entries
+ * from several files add up; the first entry naming a domain wins.
+ * A message has one verdict for all its recipients, so with recipients in several domains each
+ * threshold is the strictest (lowest enabled) among them: no domain receives mail scoring
+ * above what it chose to refuse, at the price of a lenient domain sometimes seeing a refusal
+ * meant for a stricter one (an MTA can split such messages per domain when that matters). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_sections.h"
+#include "util.h"
+
+static bool valid_domain_pattern(const char *d)
+{
+    if (strncmp(d, "*.", 2) == 0)
+        d += 2;
+    if (*d == '\0' || *d == '.' || strlen(d) > 253)
+        return false;
+    for (; *d; d++) {
+        if (!(('a' <= *d && *d <= 'z') || ('0' <= *d && *d <= '9') || *d == '-' || *d == '.'
+                || ('A' <= *d && *d <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
+static bool read_entry(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct domain_thresholds *d)
+{
+    d->add_header = d->quarantine = d->tempfail = d->reject = -1;
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+        cfg_error(r, s, option, "must be a group: { domains = [ \"example.org\" ]; reject = 10.0; }");
+        return false;
+    }
+    static const char *const names[] = {"domains", "add_header", "quarantine", "tempfail", "reject", NULL};
+    double *fields[] = {NULL, &d->add_header, &d->quarantine, &d->tempfail, &d->reject};
+    bool ok = true;
+    int n = config_setting_length(s);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *name = config_setting_name(e);
+        char sub[200];
+        snprintf(sub, sizeof sub, "%s.%s", option, name);
+        size_t k = 0;
+        while (names[k] != NULL && strcmp(names[k], name) != 0)
+            k++;
+        if (names[k] == NULL) {
+            const char *guess = cfg_suggest(name, names);
+            cfg_error(r, e, sub, "unknown option%s%s%s: use domains, add_header, quarantine, tempfail, reject",
+                guess ? " (did you mean " : "", guess ? guess : "", guess ? "?)" : "");
+            ok = false;
+        } else if (k == 0) {
+            cfg_free_strings(d->domains, d->domain_count);
+            d->domains = NULL;
+            d->domain_count = 0;
+            if (!cfg_read_strings(r, e, sub, &d->domains, &d->domain_count)) {
+                ok = false;
+                continue;
+            }
+            for (size_t j = 0; j < d->domain_count; j++) {
+                str_lower(d->domains[j]);
+                if (!valid_domain_pattern(d->domains[j])) {
+                    cfg_error(r, e, sub, "\"%s\" is not a domain: write \"example.org\" or \"*.example.org\"",
+                        d->domains[j]);
+                    ok = false;
+                }
+            }
+        } else {
+            double value;
+            if (!cfg_read_double(r, e, sub, &value)) {
+                ok = false;
+            } else if (value < 0 || value > 1e6) {
+                cfg_error(r, e, sub, "must be between 0 (off) and 1000000");
+                ok = false;
+            } else {
+                *fields[k] = value;
+            }
+        }
+    }
+    if (ok && d->domain_count == 0) {
+        cfg_error(r, s, option, "needs domains = [ \"example.org\" ]");
+        ok = false;
+    }
+    return ok;
+}
+
+void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list)
+{
+    if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+        cfg_error(r, list, "actions.domains",
+            "must be a list: ( { domains = [ \"example.org\" ]; reject = 10.0; } )");
+        return;
+    }
+    struct config *cfg = r->cfg;
+    int n = config_setting_length(list);
+    for (int i = 0; i < n; i++) {
+        char option[64];
+        snprintf(option, sizeof option, "actions.domains[%d]", i);
+        struct domain_thresholds d = {0};
+        const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        if (!read_entry(r, s, option, &d)) {
+            domain_thresholds_free(&d);
+            continue;
+        }
+        d.file = xstrdup(r->file);
+        d.line = config_setting_source_line(s);
+        cfg->actions.domains = xrealloc(cfg->actions.domains,
+            (cfg->actions.domain_count + 1) * sizeof *cfg->actions.domains);
+        cfg->actions.domains[cfg->actions.domain_count++] = d;
+    }
+}
+
+void domain_thresholds_free(struct domain_thresholds *d)
+{
+    cfg_free_strings(d->domains, d->domain_count);
+    free(d->file);
+    memset(d, 0, sizeof *d);
+}
+
+static bool domain_matches(const char *pattern, const char *domain)
+{
+    if (strncmp(pattern, "*.", 2) != 0)
+        return str_ieq(pattern, domain);
+    const char *parent = pattern + 1;                   /* ".example.org" */
+    return str_iendswith(domain, parent) && strlen(domain) > strlen(parent);
+}
+
+static const struct domain_thresholds *entry_for(const struct config *cfg, const char *domain)
+{
+    for (size_t i = 0; i < cfg->actions.domain_count; i++) {
+        const struct domain_thresholds *d = &cfg->actions.domains[i];
+        for (size_t j = 0; j < d->domain_count; j++) {
+            if (domain_matches(d->domains[j], domain))
+                return d;
+        }
+    }
+    return NULL;
+}
+
+static double inherit(double own, double global)
+{
+    return own >= 0 ? own : global;
+}
+
+/* The stricter of two thresholds where 0 means off. */
+static double stricter(double a, double b)
+{
+    if (a <= 0)
+        return b;
+    if (b <= 0)
+        return a;
+    return a < b ? a : b;
+}
+
+void config_thresholds(const struct config *cfg, char *const *rcpts, size_t rcpt_count,
+    struct score_thresholds *out)
+{
+    struct score_thresholds global = {cfg->actions.add_header, cfg->actions.quarantine,
+        cfg->actions.tempfail, cfg->actions.reject};
+    if (rcpt_count == 0 || cfg->actions.domain_count == 0) {
+        *out = global;
+        return;
+    }
+    struct score_thresholds result = {0, 0, 0, 0};
+    for (size_t i = 0; i < rcpt_count; i++) {
+        const struct domain_thresholds *d = entry_for(cfg, addr_domain(rcpts[i]));
+        struct score_thresholds one = global;
+        if (d != NULL) {
+            one.add_header = inherit(d->add_header, global.add_header);
+            one.quarantine = inherit(d->quarantine, global.quarantine);
+            one.tempfail = inherit(d->tempfail, global.tempfail);
+            one.reject = inherit(d->reject, global.reject);
+        }
+        result.add_header = stricter(result.add_header, one.add_header);
+        result.quarantine = stricter(result.quarantine, one.quarantine);
+        result.tempfail = stricter(result.tempfail, one.tempfail);
+        result.reject = stricter(result.reject, one.reject);
+    }
+    *out = result;
+}

@@ -1,0 +1,25 @@
+/* header_util.h - header values the native checks read, decoded with GMime: addresses of From
+ * and Reply-To, display names, RFC 2047 text, dates. */
+#ifndef MW_HEADER_UTIL_H
+#define MW_HEADER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct txn;
+
+/* The first mailbox of the named header: address (lower case) and display name (decoded,
+ * UTF-8); each NULL when absent. Returns false when the header is absent or has no mailbox.
+ * Free both. */
+bool header_mailbox(const struct txn *t, const char *header, char **address, char **name);
+/* The From header's address, lower case; NULL when none. */
+char *header_from_address(const struct txn *t);
+/* The number of mailboxes in the named headers (every instance), groups expanded. */
+size_t header_address_count(const struct txn *t, const char *header);
+/* The decoded (RFC 2047) text of a header, UTF-8; NULL when absent. */
+char *header_text(const struct txn *t, const char *header);
+/* Parses an RFC 5322 date; false when it cannot be read. */
+bool header_date(const char *value, time_t *out);
+
+#endif
