@@ -274,13 +274,18 @@ struct tally {
     char examples[200];
 };
 
+/* Counts key; the first three examples of each key are kept. */
 static void tally_add(struct tally **items, size_t *count, const char *key, const char *example)
 {
     for (size_t i = 0; i < *count; i++) {
-        if (strcmp((*items)[i].key, key) == 0) {
-            (*items)[i].count++;
-            return;
+        struct tally *t = &(*items)[i];
+        if (strcmp(t->key, key) != 0)
+            continue;
+        if (++t->count <= 3) {
+            size_t used = strlen(t->examples);
+            snprintf(t->examples + used, sizeof t->examples - used, ", %s", example);
         }
+        return;
     }
     *items = xrealloc(*items, (*count + 1) * sizeof **items);
     struct tally *t = &(*items)[(*count)++];
@@ -340,22 +345,12 @@ static void report_skipped(const struct ruleset *rs, void (*out)(const char *, v
         char example[200];
         snprintf(example, sizeof example, r->skip_detail ? "%s (%s)" : "%s", r->name,
             r->skip_detail ? r->skip_detail : "");
-        size_t before = reason_count;
         tally_add(&reasons, &reason_count, r->skip_reason, example);
-        if (reason_count == before) {
-            struct tally *t = NULL;
-            for (size_t k = 0; k < reason_count; k++)
-                if (strcmp(reasons[k].key, r->skip_reason) == 0)
-                    t = &reasons[k];
-            if (t != NULL && t->count <= 3) {
-                size_t used = strlen(t->examples);
-                snprintf(t->examples + used, sizeof t->examples - used, ", %s", example);
-            }
-        }
         if (strcmp(r->skip_reason, SKIP_INACTIVE_BLOCK) == 0 && r->skip_detail != NULL)
             tally_add(&conditions, &condition_count, r->skip_detail, r->name);
     }
-    qsort(reasons, reason_count, sizeof *reasons, tally_cmp);
+    if (reason_count > 0)
+        qsort(reasons, reason_count, sizeof *reasons, tally_cmp);
     for (size_t i = 0; i < reason_count; i++)
         report_line(out, arg, "rules skipped: %zu %s: e.g. %s", reasons[i].count,
             reasons[i].key, reasons[i].examples);
