@@ -31,6 +31,10 @@ struct rules_policy {
         unsigned uri_count;        /* URIs matched by uri rules */
         unsigned match_limit;      /* PCRE2 match limit for one match call */
         unsigned depth_limit;      /* PCRE2 depth (backtracking) limit */
+        /* How a meta rule sees a rule that was skipped: false = as 0 (not hit), SpamAssassin's
+         * view of a rule it does not have; true = unknown, so the meta hits only when its
+         * outcome does not depend on the skipped rule. */
+        bool skipped_unknown;
     } limits;
     struct ruleset *set;       /* compiled in finish(); NULL when no file or rule was given */
 };

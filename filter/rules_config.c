@@ -71,6 +71,21 @@ static void apply_inline(struct cfg_reader *r, const config_setting_t *s, struct
     free(lines);
 }
 
+/* skipped_rules = "zero" | "unknown": how meta rules see rules that were skipped. */
+static void apply_skipped_rules(struct cfg_reader *r, const config_setting_t *s,
+    struct rules_policy *p)
+{
+    const char *value;
+    if (!cfg_read_string(r, s, "rules.skipped_rules", &value))
+        return;
+    if (strcmp(value, "zero") == 0)
+        p->limits.skipped_unknown = false;
+    else if (strcmp(value, "unknown") == 0)
+        p->limits.skipped_unknown = true;
+    else
+        cfg_error(r, s, "rules.skipped_rules", "\"%s\": must be \"zero\" or \"unknown\"", value);
+}
+
 static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
 {
     struct rules_policy *p = r->cfg->rules;
@@ -79,7 +94,7 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
         cfg_error(r, section, "rules", "must be a section: rules: { ... }");
         return;
     }
-    static const char *const names[] = { "files", "inline", "scan", NULL };
+    static const char *const names[] = { "files", "inline", "scan", "skipped_rules", NULL };
     int n = config_setting_length(section);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
@@ -97,12 +112,14 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
             full->files_line = config_setting_source_line(s);
         } else if (strcmp(name, "inline") == 0) {
             apply_inline(r, s, p);
+        } else if (strcmp(name, "skipped_rules") == 0) {
+            apply_skipped_rules(r, s, p);
         } else if (strcmp(name, "scan") == 0) {
             cfg_apply_options(r, s, "rules.scan", scan_options, p);
         } else {
             const char *hint = cfg_suggest(name, names);
             cfg_error(r, s, name, "unknown option in rules; %s%s%s", hint ? "did you mean " : "",
-                hint ? hint : "the options are files, inline and scan", hint ? "?" : "");
+                hint ? hint : "the options are files, inline, scan and skipped_rules", hint ? "?" : "");
         }
     }
 }

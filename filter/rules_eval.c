@@ -20,6 +20,7 @@ void rules_limits_default(struct rules_limits *limits)
     limits->uri_count = 500;
     limits->match_limit = 1000000;
     limits->depth_limit = 10000;
+    limits->skipped_unknown = false;
 }
 
 static size_t cap(size_t len, uint64_t limit)
@@ -150,12 +151,14 @@ static void report_hit(const struct rule *r, unsigned count, rules_hit_fn fn, vo
 }
 
 /* Rule values before evaluation: a rule skipped because its block is false is 0, as it is to
- * SpamAssassin without that plugin; any other skipped rule is unknown. */
-static void init_values(const struct ruleset *rs, struct tri *values)
+ * SpamAssassin without that plugin; any other skipped rule is 0 too, or unknown when the
+ * policy asks for three-valued meta rules. */
+static void init_values(const struct ruleset *rs, const struct rules_limits *limits,
+    struct tri *values)
 {
     for (size_t i = 0; i < rs->count; i++) {
         const struct rule *r = &rs->rules[i];
-        bool unknown = r->defined && r->skip_reason != NULL
+        bool unknown = limits->skipped_unknown && r->defined && r->skip_reason != NULL
             && strcmp(r->skip_reason, SKIP_INACTIVE_BLOCK) != 0;
         values[i] = (struct tri){ 0, !unknown };
     }
@@ -169,7 +172,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
     textbuf_init(&st.full);
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
-    init_values(rs, values);
+    init_values(rs, limits, values);
     size_t stack_size = 1;
     for (size_t i = 0; i < rs->meta_order_count; i++) {
         size_t d = rs->rules[rs->meta_order[i]].meta.depth;

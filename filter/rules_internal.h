@@ -155,6 +155,14 @@ struct rule {
     const char *skip_reason;   /* NULL = loaded (after finish); a static category */
     char *skip_detail;         /* malloc'd detail: the plugin, the PCRE2 message, ... */
     bool depends_unknown;      /* meta: references skipped rules (three-valued) */
+    bool replace_tags;         /* named by replace_rules: expand <TAG>s before compiling */
+};
+
+/* ReplaceTags: kind 't' replace_tag, 'p' replace_pre, 'o' replace_post, 'i' replace_inter */
+struct replace_tag {
+    char kind;
+    char *name;
+    char *value;
 };
 
 struct directive_count {
@@ -173,6 +181,8 @@ struct ruleset {
     size_t *plain;             /* loaded non-meta rules */
     size_t plain_count;
 
+    struct replace_tag *tags;
+    size_t tag_count;
     struct directive_count *ignored;  /* directives read but not acted on */
     size_t ignored_count;
     size_t file_count;
@@ -187,6 +197,10 @@ size_t ruleset_index(const struct ruleset *rs, const struct rule *r);
 void ruleset_note_ignored(struct ruleset *rs, const char *directive);
 void rule_skip(struct rule *r, const char *reason, const char *detail);
 void rule_reset_definition(struct rule *r);
+
+/* rules_tags.c: ReplaceTags */
+void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);
+char *rules_replace_tags(const struct ruleset *rs, const char *text);
 
 /* rules_headers.c: the text header rule r matches; false when no such header exists */
 struct textbuf;

@@ -42,10 +42,11 @@ static const char *plugin_short_name(const char *plugin)
     return p ? p + 1 : plugin;
 }
 
-/* The Perl plugins mailwarden stands in for: only the rule engine itself. */
+/* The Perl plugins mailwarden stands in for: the rule engine itself and ReplaceTags. */
 static bool plugin_available(const char *plugin)
 {
-    return strcmp(plugin, "Mail::SpamAssassin::Plugin::Check") == 0;
+    return strcmp(plugin, "Mail::SpamAssassin::Plugin::Check") == 0
+        || strcmp(plugin, "Mail::SpamAssassin::Plugin::ReplaceTags") == 0;
 }
 
 /* Conf features of SpamAssassin whose meaning holds here. */
@@ -293,6 +294,38 @@ static void handle_include(struct reader *rd, const char *arg)
         rd->rs->malformed_lines++;
 }
 
+static const char *split_word(const char *s, char *word, size_t size);
+
+/* ReplaceTags: replace_tag / replace_pre / replace_post / replace_inter NAME REGEX, and
+ * replace_rules NAME... */
+static void handle_replace(struct reader *rd, const char *directive, const char *rest)
+{
+    char name[160];
+    if (strcmp(directive, "replace_rules") == 0) {
+        while (*rest != '\0') {
+            rest = split_word(rest, name, sizeof name);
+            if (valid_rule_name(name))
+                ruleset_rule(rd->rs, name, true)->replace_tags = true;
+        }
+        return;
+    }
+    static const struct { const char *directive; char kind; } kinds[] = {
+        { "replace_tag", 't' }, { "replace_pre", 'p' }, { "replace_post", 'o' },
+        { "replace_inter", 'i' },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(directive, kinds[i].directive) != 0)
+            continue;
+        const char *value = split_word(rest, name, sizeof name);
+        if (name[0] == '\0' || value[0] == '\0')
+            rd->rs->malformed_lines++;
+        else
+            ruleset_set_tag(rd->rs, kinds[i].kind, name, value);
+        return;
+    }
+    ruleset_note_ignored(rd->rs, directive);    /* replace_start/end: only < > supported */
+}
+
 /* Splits "word rest": word is copied (bounded), rest points past the spaces after it. */
 static const char *split_word(const char *s, char *word, size_t size)
 {
@@ -378,6 +411,10 @@ static void handle_line(struct reader *rd, char *line)
     }
     if (strcmp(directive, "include") == 0) {
         handle_include(rd, rest);
+        return;
+    }
+    if (strncmp(directive, "replace_", 8) == 0) {
+        handle_replace(rd, directive, rest);
         return;
     }
     const char *after_name = split_word(rest, name, sizeof name);

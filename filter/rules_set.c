@@ -148,6 +148,11 @@ void ruleset_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->ignored_count; i++)
         free(rs->ignored[i].name);
     free(rs->ignored);
+    for (size_t i = 0; i < rs->tag_count; i++) {
+        free(rs->tags[i].name);
+        free(rs->tags[i].value);
+    }
+    free(rs->tags);
     free(rs);
 }
 
@@ -206,6 +211,11 @@ void ruleset_finish(struct ruleset *rs)
     rs->finished = true;
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
+        if (r->defined && r->skip_reason == NULL && r->replace_tags && r->source != NULL) {
+            char *expanded = rules_replace_tags(rs, r->source);
+            free(r->source);
+            r->source = expanded;
+        }
         if (r->defined && r->skip_reason == NULL)
             rule_compile(rs, r);
         free(r->source);
@@ -271,7 +281,7 @@ bool ruleset_has_rule(const struct ruleset *rs, const char *name)
 struct tally {
     const char *key;
     size_t count;
-    char examples[200];
+    char examples[400];
 };
 
 /* Counts key; the first three examples of each key are kept. */
@@ -330,8 +340,8 @@ static void report_loaded(const struct ruleset *rs, void (*out)(const char *, vo
         by_type[RULE_FULL], by_type[RULE_META], ruleset_skipped(rs), rs->file_count,
         rs->file_count == 1 ? "" : "s");
     if (unknown_deps > 0)
-        report_line(out, arg, "rules: %zu meta rules use skipped rules: they hit only when "
-            "the outcome does not depend on them", unknown_deps);
+        report_line(out, arg, "rules: %zu meta rules use skipped rules (which count as 0, or as "
+            "unknown with rules.skipped_rules = \"unknown\")", unknown_deps);
 }
 
 static void report_skipped(const struct ruleset *rs, void (*out)(const char *, void *), void *arg)

@@ -90,12 +90,15 @@ static void add_uri(struct test_message *m, const char *url)
     m->view.uris = m->uris;
 }
 
+static bool skipped_unknown;
+
 static struct hits run(const struct ruleset *rs, const struct test_message *m,
     struct rules_eval_stats *stats)
 {
     struct hits h = {0};
     struct rules_limits limits;
     rules_limits_default(&limits);
+    limits.skipped_unknown = skipped_unknown;
     struct rules_message msg = {
         .headers = m->headers, .header_count = m->header_count, .view = &m->view,
         .body = m->body, .body_len = m->body ? strlen(m->body) : 0, .envelope_from = "bounce@list.example",
@@ -336,9 +339,14 @@ static void test_skipped_with_reasons(void **state)
 
     struct test_message m = {0};
     set_text(&m, "a word", "");
+    skipped_unknown = true;
     struct hits h = run(rs, &m, NULL);
     assert_true(hit(&h, "EVAL_OR"));           /* decided without the skipped rule */
     assert_false(hit(&h, "EVAL_AND_NOT"));     /* would depend on it: unknown, no hit */
+    skipped_unknown = false;
+    h = run(rs, &m, NULL);                     /* by default a skipped rule counts 0 */
+    assert_true(hit(&h, "EVAL_OR"));
+    assert_true(hit(&h, "EVAL_AND_NOT"));
 
     /* the report names the reasons and the PCRE2 message */
     char report[8192] = "";
@@ -385,6 +393,41 @@ static void test_redefinition_and_include(void **state)
     unlink(inc_path);
     unlink(main_path);
     rmdir(dir);
+}
+
+static void test_replace_tags(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "ifplugin Mail::SpamAssassin::Plugin::ReplaceTags\n"
+        "  replace_tag   C   (?:c|\\(|<)\n"
+        "  replace_tag   A   (?:a|4|@)\n"
+        "  replace_tag   SH  (?:<C>h)\n"
+        "  replace_inter W1  \\W?\n"
+        "  replace_post  P2  {1,2}\n"
+        "  replace_rules FUZZY_CASH FUZZY_CASH_BODY\n"
+        "endif\n"
+        "if !plugin(Mail::SpamAssassin::Plugin::ReplaceTags)\n"
+        "  meta FUZZY_CASH 0\n"
+        "endif\n"
+        "header FUZZY_CASH Subject =~ /<inter W1><post P2>\\b<C><A>s<SH>\\b/i\n"
+        "body   FUZZY_CASH_BODY /<C><A>sh/\n"
+        "body   NOT_LISTED /<C><A>sh/\n");
+    assert_true(ruleset_has_rule(rs, "FUZZY_CASH"));
+    struct test_message m = {0};
+    add_header(&m, "Subject", "get c.44sch now");      /* tags, inter \\W?, post {1,2} */
+    set_text(&m, "(@sh", "");
+    struct hits h = run(rs, &m, NULL);
+    assert_true(hit(&h, "FUZZY_CASH"));
+    assert_true(hit(&h, "FUZZY_CASH_BODY"));
+    assert_false(hit(&h, "NOT_LISTED"));       /* not in replace_rules: tags stay literal */
+    struct test_message clean = {0};
+    add_header(&clean, "Subject", "get coins now");
+    set_text(&clean, "cosh", "");
+    h = run(rs, &clean, NULL);
+    assert_false(hit(&h, "FUZZY_CASH"));
+    assert_false(hit(&h, "FUZZY_CASH_BODY"));
+    ruleset_free(rs);
 }
 
 static void test_hostile_regex_bounded(void **state)
@@ -445,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_meta_and_scores),
         cmocka_unit_test(test_skipped_with_reasons),
         cmocka_unit_test(test_redefinition_and_include),
+        cmocka_unit_test(test_replace_tags),
         cmocka_unit_test(test_hostile_regex_bounded),
         cmocka_unit_test(test_hostile_files),
     };

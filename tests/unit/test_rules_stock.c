@@ -69,7 +69,8 @@ static void test_known_rules(void **state)
     (void)state;
     NEED_STOCK();
     const char *loaded[] = { "GTUBE", "DEAR_FRIEND", "SUBJ_YOUR_FAMILY", "NORMAL_HTTP_TO_IP",
-        "AC_BR_BONANZA", "URG_BIZ", "FROM_OFFERS", "TO_MALFORMED", "MILLION_USD" };
+        "AC_BR_BONANZA", "URG_BIZ", "FROM_OFFERS", "TO_MALFORMED", "MILLION_USD",
+        "__LOTSA_MONEY_00", "SUBJECT_FUZZY_MEDS" /* ReplaceTags */ };
     for (size_t i = 0; i < sizeof loaded / sizeof loaded[0]; i++) {
         if (!ruleset_has_rule(stock, loaded[i]))
             fail_msg("%s not loaded: %s", loaded[i], ruleset_skip_reason(stock, loaded[i]));
