@@ -14,7 +14,7 @@ loads and compiles the policy). Lines starting "threshold " and "time " are for 
 
     /usr/bin/python3 tests/measure/measure.py --build BUILDDIR [--corpus DIR]
         [--sa-rules /usr/share/spamassassin | --sa-rules none] [--thresholds 3,5,8]
-        [--show-symbols] [--limit N]
+        [--skipped-rules zero|unknown] [--show-symbols] [--limit N]
 """
 import argparse
 import collections
@@ -48,10 +48,9 @@ def start_dns(work):
     sys.exit("measure.py: the DNS test server did not start")
 
 
-def write_policy(work, dns_port, sa_rules):
-    rules = ""
+def write_policy(work, dns_port, sa_rules, skipped_rules):
     if sa_rules:
-        rules = 'rules: { files = [ "%s/*.cf" ] }\n' % sa_rules
+        rules = 'rules: { files = [ "%s/*.cf" ]; skipped_rules = "%s" }\n' % (sa_rules, skipped_rules)
     else:
         rules = "rules: { files = [ ] }\n"
     path = os.path.join(work, "measure.conf")
@@ -107,6 +106,8 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
     ap.add_argument("--sa-rules", default="/usr/share/spamassassin",
                     help="SpamAssassin rules directory, or 'none' for the native checks alone")
+    ap.add_argument("--skipped-rules", choices=("zero", "unknown"), default="zero",
+                    help="rules.skipped_rules for the run")
     ap.add_argument("--thresholds", default="1,2,3,4,5,6,7,8,10,12,15")
     ap.add_argument("--show-symbols", action="store_true", help="the most frequent symbols")
     ap.add_argument("--limit", type=int, default=0, help="only the first N messages of each label")
@@ -119,7 +120,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         dns, port = start_dns(work)
         try:
-            policy = write_policy(work, port, sa)
+            policy = write_policy(work, port, sa, args.skipped_rules)
             results = {}
             for label in ("spam", "ham"):
                 paths = messages(os.path.join(args.corpus, label))
