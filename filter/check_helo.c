@@ -3,7 +3,8 @@
  * (HELO_LITERAL_MISMATCH), a name that is not fully qualified (HELO_NOT_FQDN), a claim to be us
  * - the MTA's own name (macro j), spam.local_names or an address in spam.local_addresses
  * (HELO_CLAIMS_OURS) - and a name outside the registrable domain of the client's confirmed
- * reverse name (HELO_RDNS_MISMATCH). */
+ * reverse name, or of the MTA's name for the client when reverse DNS is off
+ * (HELO_RDNS_MISMATCH). */
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,21 @@ static bool address_literal(const char *helo, struct ipaddr *out)
     return ipaddr_parse(helo, out);
 }
 
+/* The client's reverse name: ours when check_rdns looked it up, else the name the MTA gave
+ * (Postfix and Sendmail give "[address]" or "unknown" when they have none; mailwarden-check
+ * the bare address). */
+static const char *reverse_name(struct txn *t)
+{
+    if (rdns_looked_up(t))
+        return rdns_confirmed_name(t);
+    const char *name = t->client_name;
+    struct ipaddr addr;
+    if (name == NULL || name[0] == '[' || str_ieq(name, "unknown") || strchr(name, '.') == NULL
+        || ipaddr_parse(name, &addr))
+        return NULL;
+    return name;
+}
+
 static void check_name(struct txn *t, const char *helo)
 {
     struct ipaddr addr;
@@ -73,7 +89,7 @@ static void check_name(struct txn *t, const char *helo)
         txn_add_result(t, "HELO_NOT_FQDN", 1.0, ACTION_NONE, NULL);
         return;
     }
-    const char *rdns = rdns_confirmed_name(t);
+    const char *rdns = reverse_name(t);
     if (rdns != NULL && !same_registrable_domain(rdns, helo))
         txn_add_result(t, "HELO_RDNS_MISMATCH", 0.5, ACTION_NONE, NULL);
 }

@@ -191,6 +191,11 @@ const char *rdns_confirmed_name(struct txn *t)
     return s != NULL ? s->confirmed : NULL;
 }
 
+bool rdns_looked_up(struct txn *t)
+{
+    return *txn_conn_state(t, &check_rdns) != NULL;
+}
+
 const struct check check_rdns = {
     .name = "rdns",
     .stages = STAGE_BIT(STAGE_CONNECT),

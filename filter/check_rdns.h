@@ -12,6 +12,9 @@ struct txn;
 /* The client's forward-confirmed reverse name (lower case), or NULL when there is none, it is
  * not confirmed, or it was not looked up. Valid for the connection. */
 const char *rdns_confirmed_name(struct txn *t);
+/* Whether check_rdns looked the client up on this connection (false with spam.rdns off, no
+ * resolver, or no client address). */
+bool rdns_looked_up(struct txn *t);
 /* Whether the name looks generic or dynamic for the address (exposed for tests). */
 bool rdns_name_is_dynamic(const char *name, const struct ipaddr *addr, const char *const *keywords,
     size_t keyword_count);

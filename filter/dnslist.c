@@ -30,36 +30,41 @@ static bool answer_usable(uint32_t a)
     return (a >> 24) == 127 && (a >> 8) != 0x7FFFFF;
 }
 
-/* Adds symbol once per transaction and lookup. */
+#define MAX_SYMBOLS_PER_LOOKUP 32
+
+/* Adds symbol once per lookup (a list may answer with several records naming one code). */
 static void add_once(struct txn *t, const char **added, size_t *n, const char *symbol, double score)
 {
     for (size_t i = 0; i < *n; i++) {
         if (strcmp(added[i], symbol) == 0)
             return;
     }
+    if (*n >= MAX_SYMBOLS_PER_LOOKUP)
+        return;
     added[(*n)++] = symbol;
     txn_add_result(t, symbol, score, ACTION_NONE, NULL);
 }
 
-void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
+bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
 {
     if (t->cfg->resolver == NULL)
-        return;
+        return true;
     char query[300];
     int len = snprintf(query, sizeof query, "%s.%s", name, z->zone);
     if (len < 0 || (size_t)len >= sizeof query)
-        return;
+        return true;
     struct dns_answer answer;
     dns_query(t->cfg->resolver, query, DNS_TYPE_A, t->cfg->spam->dnslist_timeout_ms, &answer);
     if (answer.status != DNS_OK) {
+        bool answered = answer.status != DNS_TIMEOUT;
         if (answer.status != DNS_NXDOMAIN)
             log_debug("dnslist %s: %s: %s", z->zone, query, dns_status_name(answer.status));
         dns_answer_free(&answer);
-        return;
+        return answered;
     }
-    const char *added[64];
+    const char *added[MAX_SYMBOLS_PER_LOOKUP];
     size_t added_count = 0;
-    for (size_t i = 0; i < answer.count && added_count + z->code_count + 1 < 64; i++) {
+    for (size_t i = 0; i < answer.count; i++) {
         struct in_addr in;
         if (inet_pton(AF_INET, answer.data[i], &in) != 1)
             continue;
@@ -81,6 +86,7 @@ void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *nam
     if (added_count > 0)
         log_debug("dnslist %s: %s listed (%s)", z->zone, name, answer.data[0]);
     dns_answer_free(&answer);
+    return true;
 }
 
 /* --- policy --------------------------------------------------------------------------------- */

@@ -60,8 +60,9 @@ extern const struct dnslist_backend dnslist_uri;
 extern const struct dnslist_backend *const dnslist_backends[];
 
 /* Looks up `name` under z's zone (A records) and adds the symbol of every code the answers
- * match, each once, with `what` (the name looked up) in the log. */
-void dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name);
+ * match, each once. Returns false when the list did not answer in time (a caller with many
+ * names stops asking it for this message). */
+bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name);
 
 /* Policy: reads `dnslists = ( { zone = "..."; type = "ip"; ... } )` (adds to zones). */
 void dnslist_read_zones(struct cfg_reader *r, const config_setting_t *list,

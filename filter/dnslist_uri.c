@@ -1,6 +1,7 @@
 /* dnslist_uri.c - URIBL on the hosts of links in the body, at end of message: each distinct
  * registrable domain (or host, with registrable = false) looked up once, at most
- * spam.max_uri_lookups per zone; IP-literal hosts are not looked up. */
+ * spam.max_uri_lookups per zone, none after a query to the zone timed out; IP-literal hosts
+ * are not looked up. */
 #include "dnslist.h"
 
 #include <stdlib.h>
@@ -36,8 +37,9 @@ static void run(struct txn *t, const struct dnslist_zone *z)
             free(name);
             continue;
         }
-        dnslist_lookup(t, z, name);
         done[count++] = name;
+        if (!dnslist_lookup(t, z, name))
+            break;                      /* the list is not answering: not 20 timeouts */
     }
     for (size_t i = 0; i < count; i++)
         free(done[i]);

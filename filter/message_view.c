@@ -81,8 +81,11 @@ static void append_collapsed(struct builder *b, struct textbuf *buf, const char 
         }
         if (i > start) {
             char last = out.len > 0 ? out.data[out.len - 1] : (buf->len > 0 ? buf->data[buf->len - 1] : '\n');
-            if (newline && last == ' ')
+            if (newline && last == ' ' && out.len > 0) {
                 out.data[--out.len] = '\0';
+                last = out.len > 0 ? out.data[out.len - 1]
+                                   : (buf->len > 0 ? buf->data[buf->len - 1] : '\n');
+            }
             if (newline && last != '\n')
                 textbuf_puts(&out, "\n");
             else if (!newline && last != ' ' && last != '\n')
@@ -514,13 +517,12 @@ static bool qp_is_valid(const unsigned char *s, size_t len)
     return true;
 }
 
-/* Whether the still-encoded content of part is well-formed for its transfer encoding. */
-static bool encoding_is_valid(GMimePart *part, GMimeDataWrapper *content)
+/* Whether still-encoded content is well-formed for its transfer encoding. */
+static bool encoding_is_valid(GMimeDataWrapper *content)
 {
     GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
     if (enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
         return true;
-    (void)part;
     GMimeStream *encoded = g_mime_data_wrapper_get_stream(content);
     GMimeStream *copy = g_mime_stream_mem_new();
     g_mime_stream_reset(encoded);
@@ -593,7 +595,7 @@ static void visit_leaf(struct builder *b, GMimePart *part)
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     if (content == NULL)
         return;
-    if (!encoding_is_valid(part, content))
+    if (!encoding_is_valid(content))
         p->bad_encoding = true;
     GMimeStream *decoded = g_mime_stream_mem_new();
     g_mime_data_wrapper_write_to_stream(content, decoded);

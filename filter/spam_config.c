@@ -35,8 +35,7 @@ static const struct option_spec spam_options[] = {
 static const char *const default_dynamic_keywords[] = {
     "dyn", "dynamic", "dynip", "dsl", "adsl", "xdsl", "vdsl", "pool", "dhcp", "cable", "ppp",
     "pppoe", "dial", "dialup", "dialin", "broadband", "cpe", "client", "customer", "cust",
-    "residential", "res", "user", "users", "host", "hosted-by", "ip", "static", "unassigned",
-    "nat", "wireless", "wifi", "mobile", "fiber", "fibre", "ftth", "node", "modem", NULL,
+    "residential", "unassigned", "nat", "ftth", "modem", NULL,
 };
 
 static const char *const default_shorteners[] = {

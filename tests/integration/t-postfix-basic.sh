@@ -157,7 +157,7 @@ t_quarantine() {
         fail "$name" "swaks exit $rc: $(grep -m1 '<\*\*' "$f.swaks")"
     elif ! mw_wait_until 10 grep -qE "milter-hold: END-OF-MESSAGE .*milter triggers HOLD action; from=<held@example.test>" "$PF_DIR/maillog"; then
         fail "$name" "Postfix did not log a milter HOLD for held@example.test"
-    elif ! grep -qE "from=<held@example.test> .*symbols=ACCESS_HOLD.*action=quarantine" "$MW_LOG"; then
+    elif ! grep -qE "from=<held@example.test> .*symbols=([^ ]*,)?ACCESS_HOLD[(].*action=quarantine" "$MW_LOG"; then
         fail "$name" "mailwarden's summary line lacks ACCESS_HOLD and action=quarantine"
     elif [ -z "$held" ]; then
         fail "$name" "no file in the hold queue"

@@ -1,0 +1,276 @@
+/* spam_fixture.c - see spam_fixture.h. The DNS server is a child process that dies with the
+ * test (PR_SET_PDEATHSIG) and is stopped and waited for in fixture_cleanup. */
+#define _POSIX_C_SOURCE 200809L
+#include "spam_fixture.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "dns.h"
+#include "log.h"
+#include "util.h"
+
+#define PYTHON "/usr/bin/python3"
+#define SERVER_SCRIPT SRCDIR "/tests/tools/dnsserver.py"
+
+static char dir[64];
+static pid_t server = -1;
+static int port;
+static struct txn *t;
+static unsigned policy_serial;
+static char *clean_message;
+
+bool fixture_init(void)
+{
+    log_open("test_spam", LOG_MAIL, false, false);
+    strcpy(dir, "/tmp/mw-test-spam.XXXXXX");
+    return mkdtemp(dir) != NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static bool python_has_dnslib(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, STDOUT_FILENO);
+            dup2(devnull, STDERR_FILENO);
+        }
+        execl(PYTHON, PYTHON, "-c", "import dnslib", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool fixture_dns_start(const char *zone)
+{
+    if (access(PYTHON, X_OK) != 0 || !python_has_dnslib())
+        return false;
+    char zone_file[128], port_file[128];
+    snprintf(zone_file, sizeof zone_file, "%s/zone", dir);
+    snprintf(port_file, sizeof port_file, "%s/port", dir);
+    FILE *f = fopen(zone_file, "w");
+    if (f == NULL || fputs(zone, f) < 0 || fclose(f) != 0)
+        return false;
+    server = fork();
+    if (server < 0)
+        return false;
+    if (server == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execl(PYTHON, PYTHON, SERVER_SCRIPT, "--port", "0", "--port-file", port_file, "--zone",
+            zone_file, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        f = fopen(port_file, "r");
+        if (f != NULL) {
+            int ok = fscanf(f, "%d", &port);
+            fclose(f);
+            if (ok == 1 && port > 0)
+                return true;
+        }
+        int status;
+        if (waitpid(server, &status, WNOHANG) == server) {
+            server = -1;
+            return false;
+        }
+        sleep_ms(20);
+    }
+    return false;
+}
+
+void fixture_policy(const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/policy-%u.conf", dir, policy_serial++);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    if (port > 0)
+        fprintf(f, "dns: { nameservers = [ \"127.0.0.1@%d\" ]; timeout = \"3s\"; use_hosts = false }\n", port);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    struct config_errors errs = {0};
+    struct config *cfg = config_load(path, &errs);
+    if (cfg == NULL) {
+        for (size_t i = 0; i < errs.count; i++)
+            print_error("%s:%d: %s: %s\n", errs.items[i].file, errs.items[i].line,
+                errs.items[i].option, errs.items[i].reason);
+        config_errors_free(&errs);
+        fail_msg("the policy did not load");
+    }
+    if (port > 0) {
+        char why[256];
+        cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+        if (cfg->resolver == NULL)
+            fail_msg("resolver: %s", why);
+    }
+    txn_free(t);                 /* holds the old configuration */
+    t = NULL;
+    config_install(cfg);
+}
+
+static void feed_message(const char *msg)
+{
+    const char *p = msg;
+    const char *end = msg + strlen(msg);
+    while (p < end && *p != '\n') {
+        const char *line_end = strchr(p, '\n');
+        if (line_end == NULL)
+            line_end = end;
+        while (line_end + 1 < end && (line_end[1] == ' ' || line_end[1] == '\t')) {
+            const char *next = strchr(line_end + 1, '\n');
+            line_end = next ? next : end;
+        }
+        const char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon != NULL) {
+            char *name = xstrndup(p, (size_t)(colon - p));
+            const char *v = colon + 1;
+            while (v < line_end && *v == ' ')
+                v++;
+            char *value = xstrndup(v, (size_t)(line_end - v));
+            engine_header(t, name, value);
+            free(name);
+            free(value);
+        }
+        p = line_end < end ? line_end + 1 : end;
+    }
+    if (p < end)
+        p++;
+    assert_int_equal(engine_eoh(t), ACTION_NONE);
+    struct textbuf body;
+    textbuf_init(&body);
+    for (; p < end; p++) {
+        if (*p == '\n')
+            textbuf_append(&body, "\r\n", 2);
+        else
+            textbuf_append(&body, p, 1);
+    }
+    engine_body(t, (const unsigned char *)body.data, body.len);
+    textbuf_free(&body);
+}
+
+enum action fixture_run(const struct smtp_session *s)
+{
+    txn_free(t);
+    t = txn_new(config_current());
+    const char *ip = s->client_ip ? s->client_ip : "203.0.113.5";
+    struct ipaddr addr;
+    assert_true(ipaddr_parse(ip, &addr));
+    char name[80];
+    snprintf(name, sizeof name, "[%s]", ip);
+    t->mta_hostname = xstrdup(s->mta_hostname ? s->mta_hostname : "mx.our.test");
+    enum action a = engine_connect(t, s->client_name ? s->client_name : name, &addr);
+    if (a != ACTION_NONE)
+        return a;
+    if ((a = engine_helo(t, s->helo ? s->helo : "mail.sender.test")) != ACTION_NONE)
+        return a;
+    if ((a = engine_mail(t, "QID1", s->sender ? s->sender : "alice@sender.test", NULL, NULL)) != ACTION_NONE)
+        return a;
+    if (s->rcpts[0] == NULL) {
+        engine_rcpt(t, "bob@our.test");
+    } else {
+        for (size_t i = 0; i < 8 && s->rcpts[i] != NULL; i++)
+            engine_rcpt(t, s->rcpts[i]);
+    }
+    feed_message(s->message ? s->message : fixture_clean_message(NULL, NULL));
+    return engine_eom(t);
+}
+
+struct txn *fixture_txn(void)
+{
+    return t;
+}
+
+bool fixture_has(const char *symbol)
+{
+    for (size_t i = 0; t != NULL && i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) == 0)
+            return true;
+    }
+    return false;
+}
+
+double fixture_score_of(const char *symbol)
+{
+    for (size_t i = 0; t != NULL && i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) == 0)
+            return t->results[i].score;
+    }
+    return 0;
+}
+
+const char *fixture_header_edit(const char *name)
+{
+    for (size_t i = 0; t != NULL && i < t->verdict.edit_count; i++) {
+        if (strcmp(t->verdict.edits[i].name, name) == 0)
+            return t->verdict.edits[i].value;
+    }
+    return NULL;
+}
+
+const char *fixture_clean_message(const char *extra_headers, const char *body)
+{
+    free(clean_message);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    clean_message = xasprintf("Date: %s\nMessage-ID: <1234@sender.test>\n"
+        "From: Alice <alice@sender.test>\nTo: Bob <bob@our.test>\nSubject: Lunch on Friday\n"
+        "%s\n%s", date, extra_headers ? extra_headers : "",
+        body ? body : "Shall we meet at noon?\n");
+    return clean_message;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void fixture_cleanup(void)
+{
+    txn_free(t);
+    t = NULL;
+    config_install(NULL);
+    free(clean_message);
+    clean_message = NULL;
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        server = -1;
+    }
+    port = 0;
+    if (dir[0] != '\0')
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}

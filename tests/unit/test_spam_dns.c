@@ -1,0 +1,285 @@
+/* test_spam_dns.c - the checks that ask DNS, against a real DNS server on loopback
+ * (tests/tools/dnsserver.py): reverse DNS (none, not forward-confirmed, dynamic-looking, a
+ * failure scoring nothing), HELO against the confirmed reverse name, and DNS lists of each
+ * kind - DNSBL with per-code scores and symbols, an IPv6 client by nibbles, an allow list with
+ * a negative score, the "may not query" answers ignored; RHSBL on the sender's and From's
+ * registrable domains; URIBL with bitmask codes, the lookup cap, and no more lookups after
+ * a query to the list timed out. Skipped (77) without
+ * Debian's python3-dnslib. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check_rdns.h"
+#include "spam_fixture.h"
+#include "util.h"
+
+static const char zone[] =
+    "5.113.0.203.in-addr.arpa PTR mail.sender.test\n"
+    "mail.sender.test A 203.0.113.5\n"
+    "7.113.0.203.in-addr.arpa PTR host.unconfirmed.test\n"
+    "8.113.0.203.in-addr.arpa PTR 203-0-113-8.cust.isp.test\n"
+    "203-0-113-8.cust.isp.test A 203.0.113.8\n"
+    "9.113.0.203.in-addr.arpa PTR adsl-pool.isp.test\n"
+    "adsl-pool.isp.test A 203.0.113.9\n"
+    "10.113.0.203.in-addr.arpa SERVFAIL\n"
+    /* DNSBL / DNSWL */
+    "5.113.0.203.bl.test A 127.0.0.2\n"
+    "8.113.0.203.bl.test A 127.0.0.4\n"
+    "8.113.0.203.bl.test A 127.0.0.2\n"
+    "9.113.0.203.bl.test A 127.255.255.254\n"
+    "10.113.0.203.bl.test A 127.0.0.9\n"
+    "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.test A 127.0.0.2\n"
+    "7.113.0.203.wl.test A 127.0.15.1\n"
+    /* RHSBL */
+    "spammer.test.rhs.test A 127.0.0.2\n"
+    /* URIBL, bitmask */
+    "evil.test.uri.test A 127.0.0.6\n"
+    "grey.test.uri.test A 127.0.0.4\n"
+    "slow.test.uri.test TIMEOUT\n";
+
+#define POLICY \
+    "networks: { internal = [ \"10.0.0.0/8\" ] }\n" \
+    "spam: { max_uri_lookups = 3; dnslists = (\n" \
+    "  { zone = \"bl.test\"; type = \"ip\"; symbol = \"RBL_TEST\"; ipv6 = true; score = 0.5;\n" \
+    "    codes = ( { code = \"127.0.0.2\"; score = 3.0; symbol = \"RBL_TEST_SBL\" },\n" \
+    "              { code = \"127.0.0.4\"; score = 1.5 } ) },\n" \
+    "  { zone = \"wl.test\"; type = \"ip\"; symbol = \"DNSWL_TEST\"; score = -2.0 },\n" \
+    "  { zone = \"rhs.test\"; type = \"domain\"; symbol = \"RHSBL_TEST\"; score = 2.0 },\n" \
+    "  { zone = \"uri.test\"; type = \"uri\"; symbol = \"URIBL_TEST\";\n" \
+    "    codes = ( { mask = 2; score = 4.0; symbol = \"URIBL_BLACK\" },\n" \
+    "              { mask = 4; score = 1.0; symbol = \"URIBL_GREY\" } ) }\n" \
+    ") }\n"
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!fixture_init())
+        return -1;
+    if (!fixture_dns_start(zone)) {
+        fprintf(stderr, "SKIP: no DNS test server (Debian's python3-dnslib)\n");
+        fixture_cleanup();
+        exit(77);
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    fixture_cleanup();
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fixture_policy(POLICY);
+    return 0;
+}
+
+static void test_rdns_confirmed(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.5", .helo = "mail.sender.test"};
+    fixture_run(&s);
+    assert_false(fixture_has("RDNS_NONE"));
+    assert_false(fixture_has("RDNS_NOT_CONFIRMED"));
+    assert_false(fixture_has("RDNS_DYNAMIC"));
+    assert_false(fixture_has("HELO_RDNS_MISMATCH"));
+    assert_string_equal(rdns_confirmed_name(fixture_txn()), "mail.sender.test");
+
+    s.helo = "smtp.sender.test";              /* same registrable domain */
+    fixture_run(&s);
+    assert_false(fixture_has("HELO_RDNS_MISMATCH"));
+    s.helo = "mx.someone-else.test";
+    fixture_run(&s);
+    assert_true(fixture_has("HELO_RDNS_MISMATCH"));
+}
+
+static void test_rdns_missing_unconfirmed_dynamic(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.6"};
+    fixture_run(&s);
+    assert_true(fixture_has("RDNS_NONE"));
+    assert_true(fixture_score_of("RDNS_NONE") == 1.3);
+    assert_false(fixture_has("HELO_RDNS_MISMATCH"));   /* nothing to compare with */
+
+    s.client_ip = "203.0.113.7";
+    fixture_run(&s);
+    assert_true(fixture_has("RDNS_NOT_CONFIRMED"));
+    assert_false(fixture_has("RDNS_NONE"));
+    assert_null(rdns_confirmed_name(fixture_txn()));
+
+    s.client_ip = "203.0.113.8";                        /* confirmed, but generic */
+    fixture_run(&s);
+    assert_true(fixture_has("RDNS_DYNAMIC"));
+    assert_false(fixture_has("RDNS_NOT_CONFIRMED"));
+    s.client_ip = "203.0.113.9";
+    fixture_run(&s);
+    assert_true(fixture_has("RDNS_DYNAMIC"));
+
+    s.client_ip = "203.0.113.10";                       /* SERVFAIL: no verdict */
+    fixture_run(&s);
+    assert_false(fixture_has("RDNS_NONE"));
+    assert_false(fixture_has("RDNS_NOT_CONFIRMED"));
+}
+
+static void test_dynamic_name_heuristic(void **state)
+{
+    (void)state;
+    struct smtp_session unused = {0};
+    (void)unused;
+    struct ipaddr a;
+    const char *const keywords[] = {"dsl", "pool", "dyn", "cable"};
+    assert_true(ipaddr_parse("198.51.100.23", &a));
+    assert_true(rdns_name_is_dynamic("c-198-51-100-23.hsd1.isp.test", &a, keywords, 4));
+    assert_true(rdns_name_is_dynamic("23.100.51.198.in.isp.test", &a, keywords, 4));
+    assert_true(rdns_name_is_dynamic("host-c6336417.isp.test", &a, keywords, 4));
+    assert_true(rdns_name_is_dynamic("dsl.isp.test", &a, keywords, 4));
+    assert_true(rdns_name_is_dynamic("cable-7.isp.test", &a, keywords, 4));
+    assert_false(rdns_name_is_dynamic("mail.example.test", &a, keywords, 4));
+    assert_false(rdns_name_is_dynamic("mx23.example.test", &a, keywords, 4));
+    /* the registrable domain itself is not inspected: a provider named "cable" sends mail */
+    assert_false(rdns_name_is_dynamic("mail.cable.test", &a, keywords, 4));
+    assert_false(rdns_name_is_dynamic("smtp.dsl.co.uk", &a, keywords, 4));
+}
+
+static void test_dnsbl_codes(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.5", .helo = "mail.sender.test"};
+    fixture_run(&s);
+    assert_true(fixture_has("RBL_TEST_SBL"));
+    assert_true(fixture_score_of("RBL_TEST_SBL") == 3.0);
+    assert_false(fixture_has("RBL_TEST"));
+
+    s.client_ip = "203.0.113.8";                        /* two codes: two symbols */
+    fixture_run(&s);
+    assert_true(fixture_has("RBL_TEST_SBL"));
+    assert_true(fixture_has("RBL_TEST"));
+    assert_true(fixture_score_of("RBL_TEST") == 1.5);
+
+    s.client_ip = "203.0.113.9";                        /* 127.255.255.254: refused query */
+    fixture_run(&s);
+    assert_false(fixture_has("RBL_TEST"));
+    assert_false(fixture_has("RBL_TEST_SBL"));
+
+    s.client_ip = "203.0.113.10";                       /* an unlisted code: the zone's score */
+    fixture_run(&s);
+    assert_true(fixture_has("RBL_TEST"));
+    assert_true(fixture_score_of("RBL_TEST") == 0.5);
+
+    s.client_ip = "203.0.113.6";
+    fixture_run(&s);
+    assert_false(fixture_has("RBL_TEST"));
+    assert_false(fixture_has("RBL_TEST_SBL"));
+
+    s.client_ip = "2001:db8::5";                        /* IPv6 by nibbles */
+    fixture_run(&s);
+    assert_true(fixture_has("RBL_TEST_SBL"));
+}
+
+static void test_dnswl_negative(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.7"};
+    fixture_run(&s);
+    assert_true(fixture_has("DNSWL_TEST"));
+    assert_true(fixture_score_of("DNSWL_TEST") == -2.0);
+}
+
+static void test_rhsbl_sender_and_from(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.6", .sender = "bounce@mail.spammer.test"};
+    fixture_run(&s);
+    assert_true(fixture_has("RHSBL_TEST"));
+    s.sender = "alice@sender.test";
+    fixture_run(&s);
+    assert_false(fixture_has("RHSBL_TEST"));
+    s.message = "From: Deals <deals@news.spammer.test>\nTo: bob@our.test\n\nx\n";
+    fixture_run(&s);
+    assert_true(fixture_has("RHSBL_TEST"));
+    s.sender = "";                                      /* null sender, clean From */
+    s.message = NULL;
+    fixture_run(&s);
+    assert_false(fixture_has("RHSBL_TEST"));
+}
+
+static void test_uribl_bitmask_and_cap(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "203.0.113.6",
+        .message = "From: a@sender.test\nContent-Type: text/html\n\n"
+                   "<a href=\"http://www.evil.test/x\">click</a> http://grey.test/y\n"};
+    fixture_run(&s);
+    assert_true(fixture_has("URIBL_BLACK"));
+    assert_true(fixture_has("URIBL_GREY"));
+    assert_true(fixture_score_of("URIBL_BLACK") == 4.0);
+
+    s.message = "From: a@sender.test\n\nhttp://a.test/ http://b.test/ http://c.test/ http://www.evil.test/\n";
+    fixture_run(&s);
+    assert_false(fixture_has("URIBL_BLACK"));           /* the fourth domain: past the cap */
+    s.message = "From: a@sender.test\n\nhttp://a.test/ http://www.a.test/ http://www.evil.test/\n";
+    fixture_run(&s);
+    assert_true(fixture_has("URIBL_BLACK"));            /* a.test counted once */
+    s.message = "From: a@sender.test\n\nhttp://good.test/\n";
+    fixture_run(&s);
+    assert_false(fixture_has("URIBL_BLACK"));
+    assert_false(fixture_has("URIBL_GREY"));
+}
+
+static void test_uribl_stops_after_a_timeout(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { rdns = false; dnslist_timeout = \"300ms\"; dnslists = (\n"
+        "  { zone = \"uri.test\"; type = \"uri\"; symbol = \"URIBL_TEST\"; score = 4.0 } ) }\n");
+    struct smtp_session s = {.client_ip = "203.0.113.6",
+        .message = "From: a@sender.test\n\nhttp://slow.test/ http://a.test/ http://b.test/ http://www.evil.test/\n"};
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fixture_run(&s);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_false(fixture_has("URIBL_TEST"));            /* not asked after the timeout */
+    assert_true(seconds < 1.5);
+    s.message = "From: a@sender.test\n\nhttp://www.evil.test/ http://slow.test/\n";
+    fixture_run(&s);
+    assert_true(fixture_has("URIBL_TEST"));
+}
+
+static void test_lists_skip_internal_clients(void **state)
+{
+    (void)state;
+    struct smtp_session s = {.client_ip = "10.0.0.5", .sender = "x@spammer.test",
+        .message = "From: a@sender.test\n\nhttp://www.evil.test/\n"};
+    fixture_run(&s);
+    assert_false(fixture_has("RHSBL_TEST"));
+    assert_false(fixture_has("URIBL_BLACK"));
+    assert_false(fixture_has("RDNS_NONE"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_rdns_confirmed, setup),
+        cmocka_unit_test_setup(test_rdns_missing_unconfirmed_dynamic, setup),
+        cmocka_unit_test(test_dynamic_name_heuristic),
+        cmocka_unit_test_setup(test_dnsbl_codes, setup),
+        cmocka_unit_test_setup(test_dnswl_negative, setup),
+        cmocka_unit_test_setup(test_rhsbl_sender_and_from, setup),
+        cmocka_unit_test_setup(test_uribl_bitmask_and_cap, setup),
+        cmocka_unit_test_setup(test_uribl_stops_after_a_timeout, setup),
+        cmocka_unit_test_setup(test_lists_skip_internal_clients, setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
