@@ -1,7 +1,8 @@
 /* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
  * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
  * score, which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
- * rules scored 0 are not reported (they still feed meta rules). */
+ * rules scored 0 are not reported (they still feed meta rules). Outbound and locally
+ * submitted (non-SMTP) mail is not checked. */
 #include "check.h"
 #include "message_view.h"
 #include "rules.h"
@@ -25,7 +26,7 @@ static void rules_run(struct txn *t, enum stage stage)
 {
     (void)stage;
     const struct rules_policy *p = t->cfg->rules;
-    if (p == NULL || p->set == NULL || txn_is_outbound(t))
+    if (p == NULL || p->set == NULL || txn_is_outbound(t) || t->non_smtp)
         return;
     struct rules_message msg = {
         .headers = t->headers,

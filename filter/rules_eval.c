@@ -64,12 +64,13 @@ static unsigned run_uris(const struct rule *r, const struct message_view *view,
         const char *url = view->uris[i].url;
         if (url == NULL)
             continue;
-        hits += regex_count(m, r->regex, url, strlen(url), most - hits);
-        if (hits == 0 && strstr(url, "://") == NULL && strncasecmp(url, "mailto:", 7) != 0) {
+        unsigned n = regex_count(m, r->regex, url, strlen(url), most - hits);
+        if (n == 0 && strstr(url, "://") == NULL && strncasecmp(url, "mailto:", 7) != 0) {
             char *with_scheme = xasprintf("http://%s", url);
-            hits += regex_count(m, r->regex, with_scheme, strlen(with_scheme), most - hits);
+            n = regex_count(m, r->regex, with_scheme, strlen(with_scheme), most - hits);
             free(with_scheme);
         }
+        hits += n;
     }
     return hits;
 }

@@ -40,12 +40,6 @@ enum header_part {
     HPART_NAME,        /* the first display name */
 };
 
-/* A compiled regex and how it was written. */
-struct rule_regex {
-    pcre2_code *code;
-    bool jit;
-};
-
 /* An expression of a meta rule or an `if` line, compiled to postfix. */
 enum expr_op {
     EXPR_NUM,          /* push value */
@@ -118,6 +112,7 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
 #define SKIP_MALFORMED "malformed definitions"
 #define SKIP_LEARN "tflags learn (needs Bayes)"
+#define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
 
 /* tflags */
 #define TFLAG_MULTIPLE 0x1u
@@ -144,7 +139,6 @@ struct rule {
 
     pcre2_code *regex;
     struct expr meta;
-    size_t *order_deps;        /* unused after finish */
 
     bool has_score;
     double score;
@@ -200,6 +194,7 @@ void rule_reset_definition(struct rule *r);
 
 /* rules_tags.c: ReplaceTags */
 void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);
+/* The text with its tags expanded (malloc'd), or NULL when that grows past 256 KB. */
 char *rules_replace_tags(const struct ruleset *rs, const char *text);
 
 /* rules_headers.c: the text header rule r matches; false when no such header exists */

@@ -272,8 +272,8 @@ static void set_tflags(struct rule *r, const char *rest)
     }
 }
 
-static bool read_file_at(struct reader *parent, struct ruleset *rs, const char *path,
-    int include_depth, char *why, size_t why_size);
+static bool read_file_at(struct ruleset *rs, const char *path, int include_depth, char *why,
+    size_t why_size);
 
 static void handle_include(struct reader *rd, const char *arg)
 {
@@ -290,7 +290,7 @@ static void handle_include(struct reader *rd, const char *arg)
         free(copy);
     }
     char why[256];
-    if (!read_file_at(rd, rd->rs, path, rd->include_depth + 1, why, sizeof why))
+    if (!read_file_at(rd->rs, path, rd->include_depth + 1, why, sizeof why))
         rd->rs->malformed_lines++;
 }
 
@@ -468,10 +468,9 @@ static void read_lines(struct reader *rd, const char *text, size_t len)
         pop_condition(rd);
 }
 
-static bool read_file_at(struct reader *parent, struct ruleset *rs, const char *path,
-    int include_depth, char *why, size_t why_size)
+static bool read_file_at(struct ruleset *rs, const char *path, int include_depth, char *why,
+    size_t why_size)
 {
-    (void)parent;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(why, why_size, "%s", strerror(errno));
@@ -505,7 +504,7 @@ static bool read_file_at(struct reader *parent, struct ruleset *rs, const char *
 
 bool ruleset_read_file(struct ruleset *rs, const char *path, char *why, size_t why_size)
 {
-    return read_file_at(NULL, rs, path, 0, why, why_size);
+    return read_file_at(rs, path, 0, why, why_size);
 }
 
 void ruleset_read_text(struct ruleset *rs, const char *origin, const char *text, size_t len)

@@ -215,6 +215,8 @@ void ruleset_finish(struct ruleset *rs)
             char *expanded = rules_replace_tags(rs, r->source);
             free(r->source);
             r->source = expanded;
+            if (expanded == NULL)
+                rule_skip(r, SKIP_TAGS_TOO_LARGE, NULL);
         }
         if (r->defined && r->skip_reason == NULL)
             rule_compile(rs, r);

@@ -3,7 +3,7 @@
  * `replace_rules` have each <NAME> replaced by its regex, with the `replace_pre` / `replace_post`
  * regex a rule asks for by <pre X> / <post X> around every tag and its `replace_inter` regex
  * (<inter X>) between two adjacent tags. Tags inside a tag's regex are expanded too, to a
- * bounded depth. Only the default tag delimiters < and > are supported. */
+ * bounded depth and size. Only the default tag delimiters < and > are supported. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define MAX_TAG_DEPTH 5
+#define MAX_EXPANDED_BYTES (256 * 1024)   /* far beyond what PCRE2 compiles; stops blow-ups */
 
 void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value)
 {
@@ -80,7 +81,7 @@ static void expand(const struct ruleset *rs, const char *text, const char *pre, 
     const char *inter, int depth, struct textbuf *out)
 {
     const char *last_tag_end = NULL;
-    for (const char *p = text; *p;) {
+    for (const char *p = text; *p && out->len < MAX_EXPANDED_BYTES;) {
         if (*p == '<' && depth < MAX_TAG_DEPTH) {
             size_t nl = name_length(p + 1);
             const char *value = nl && p[1 + nl] == '>' ? tag_value(rs, 't', p + 1, nl) : NULL;
@@ -107,5 +108,9 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text)
     textbuf_init(&out);
     expand(rs, bare, pre, post, inter, 0, &out);
     free(bare);
+    if (out.len >= MAX_EXPANDED_BYTES) {
+        textbuf_free(&out);
+        return NULL;
+    }
     return out.data ? out.data : xstrdup("");
 }

@@ -478,6 +478,20 @@ static void test_hostile_files(void **state)
     assert_false(ruleset_has_rule(rs, "M"));
     assert_false(ruleset_has_rule(rs, "INSIDE_BAD_IF"));   /* an if that cannot be read is false */
     ruleset_free(rs);
+
+    /* tags that expand each other eightfold at every level: bounded, then too large */
+    rs = load(
+        "replace_tag A <B><B><B><B><B><B><B><B>\n"
+        "replace_tag B <C><C><C><C><C><C><C><C>\n"
+        "replace_tag C <D><D><D><D><D><D><D><D>\n"
+        "replace_tag D <E><E><E><E><E><E><E><E>\n"
+        "replace_tag E <F><F><F><F><F><F><F><F>\n"
+        "replace_tag F (?:abcdefgh)\n"
+        "replace_rules BOMB\n"
+        "body BOMB /<A><A><A><A>/\n");
+    assert_false(ruleset_has_rule(rs, "BOMB"));
+    assert_string_equal(ruleset_skip_reason(rs, "BOMB"), "ReplaceTags expansions over 256 KB");
+    ruleset_free(rs);
 }
 
 int main(void)
