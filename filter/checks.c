@@ -17,6 +17,7 @@ extern const struct check check_dnslists;
 extern const struct check check_headers;
 extern const struct check check_mime;
 extern const struct check check_spf;
+extern const struct check check_rules;
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
@@ -30,6 +31,7 @@ const struct check *const check_table[] = {
     &check_dnslists,
     &check_headers,
     &check_mime,
+    &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
     NULL,

@@ -8,6 +8,7 @@ extern const struct config_module greylist_module;     /* greylist_config.c (iss
 extern const struct config_module config_spam;         /* spam_config.c (issue 6) */
 
 extern const struct config_module config_module_spf;
+extern const struct config_module rules_config_module;   /* rules_config.c (issue 6) */
 
 const struct config_module *const config_modules[] = {
     &config_module_spf,
@@ -15,5 +16,6 @@ const struct config_module *const config_modules[] = {
     &ratelimit_module,
     &greylist_module,
     &config_spam,
+    &rules_config_module,
     NULL,
 };

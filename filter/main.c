@@ -11,6 +11,7 @@
 #include "dns.h"
 #include "log.h"
 #include "milter.h"
+#include "rules.h"
 #include "signals.h"
 #include "util.h"
 #include "mw_build.h"
@@ -96,6 +97,11 @@ static void stop_now(void)
     _exit(1);
 }
 
+static void print_report_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "mailwarden: %s\n", line);
+}
+
 static int check_only(void)
 {
     struct config_errors errs = {0};
@@ -110,6 +116,7 @@ static int check_only(void)
     printf("mailwarden: policy OK: %zu file%s, %zu access rule%s, socket %s\n", cfg->file_count,
         cfg->file_count == 1 ? "" : "s", cfg->access_count, cfg->access_count == 1 ? "" : "s",
         cfg->milter.socket);
+    rules_report_config(cfg, print_report_line, stdout);   /* rules loaded and skipped (rules.h) */
     config_free(cfg);
     return 0;
 }

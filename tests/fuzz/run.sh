@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets (message reading, policy loading,
-# SPF record parsing + macro expansion + evaluation) with clang, ASan and UBSan, and runs
+# SpamAssassin-syntax rule files, SPF records and macros) with clang, ASan and UBSan, and runs
 # each for SECONDS (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
 # "ok - " or "not ok - " line per target and "# N passed, N failed"; a crash leaves its input
 # in the work directory and is shown. Needs clang and libclang-rt (tests/debian-packages.txt).
@@ -15,18 +15,19 @@ if ! command -v clang >/dev/null; then
     echo "# 0 passed, 1 failed"
     exit 1
 fi
-# The engine's sources as Makefile.am lists them (filter_libengine_a_SOURCES = and +=), so a
-# new check or module is fuzzed without editing this file; message_file.c for the reader.
-engine_sources=$(awk '/^filter_libengine_a_SOURCES *\+?=/ { on = 1 }
-    on { for (i = 1; i <= NF; i++) if ($i ~ /^filter\/.*\.c$/) print $i
-         if ($NF != "\\") on = 0 }' "$src/Makefile.am")
-sources="$src/filter/message_file.c"
-for f in $engine_sources; do sources="$sources $src/$f"; done
-flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-    $(pkg-config --cflags gmime-3.0 libxml-2.0 libpsl opendkim openssl)"
-libs="$(pkg-config --libs libconfig hiredis gmime-3.0 libxml-2.0 libpsl opendkim openssl) -lunbound -pthread"
-for target in fuzz_message fuzz_policy fuzz_message_view fuzz_spf; do
+# every engine source: all of filter/ but the daemon-only files and mailwarden-check's main
+sources=""
+for f in "$src"/filter/*.c; do
+    case "$(basename "$f")" in main.c|milter.c|signals.c|daemon.c|accept_nodelay.c|check_main.c|keygen_main.c) continue ;; esac
+    sources="$sources $f"
+done
+packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis opendkim openssl"
+pkgs=""
+for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
+flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter $(pkg-config --cflags $pkgs)
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
+for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_spf; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then

@@ -1,0 +1,47 @@
+/* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
+ * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
+ * score, which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
+ * rules scored 0 are not reported (they still feed meta rules). Outbound and locally
+ * submitted (non-SMTP) mail is not checked. */
+#include "check.h"
+#include "message_view.h"
+#include "rules.h"
+
+struct hit_sink {
+    struct txn *t;
+};
+
+static void add_hit(const struct rules_hit *hit, void *arg)
+{
+    struct txn *t = ((struct hit_sink *)arg)->t;
+    if (hit->subrule)
+        return;
+    const struct symbol_override *o = config_symbol(t->cfg, hit->name);
+    if (hit->score == 0 && (o == NULL || !o->has_score))
+        return;                          /* score 0 disables a rule, as in SpamAssassin */
+    txn_add_result(t, hit->name, hit->score, ACTION_NONE, NULL);
+}
+
+static void rules_run(struct txn *t, enum stage stage)
+{
+    (void)stage;
+    const struct rules_policy *p = t->cfg->rules;
+    if (p == NULL || p->set == NULL || txn_is_outbound(t) || t->non_smtp)
+        return;
+    struct rules_message msg = {
+        .headers = t->headers,
+        .header_count = t->header_count,
+        .view = message_view_get(t),
+        .body = t->body,
+        .body_len = t->body_len,
+        .envelope_from = t->sender,
+    };
+    struct hit_sink sink = { t };
+    ruleset_eval(p->set, &msg, &p->limits, add_hit, &sink, NULL);
+}
+
+const struct check check_rules = {
+    .name = "rules",
+    .stages = STAGE_BIT(STAGE_EOM),
+    .run = rules_run,
+};

@@ -1,0 +1,102 @@
+/* rules.h - the admin's rule language: the subset of SpamAssassin's rule syntax that runs
+ * without SpamAssassin's Perl code (header, body, rawbody, uri, full and meta rules with score,
+ * describe, tflags, if/ifplugin blocks and include). A ruleset is read from files or text,
+ * compiled once (PCRE2 with JIT), and is then immutable: any number of threads may evaluate
+ * messages against it at once. What cannot run here (eval: tests, plugin rules, regexes PCRE2
+ * cannot compile, ...) is skipped, counted by reason, and never an error. */
+#ifndef MW_RULES_H
+#define MW_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ruleset;
+struct message_view;
+struct header_field;
+struct config;
+
+/* The policy section `rules` (rules_config.c). */
+struct rules_policy {
+    char **files;              /* globs of rule files, read in order */
+    size_t file_count;
+    char **inline_rules;       /* rule lines written in the policy itself */
+    char **inline_origin;      /* "file:line" of each */
+    size_t inline_count;
+    struct rules_limits {
+        uint64_t header_bytes;     /* of one header's value(s) */
+        uint64_t body_bytes;       /* of the decoded text (body rules) */
+        uint64_t rawbody_bytes;    /* of the undecoded text parts (rawbody rules) */
+        uint64_t full_bytes;       /* of the whole message (full rules) */
+        unsigned uri_count;        /* URIs matched by uri rules */
+        unsigned match_limit;      /* PCRE2 match limit for one match call */
+        unsigned depth_limit;      /* PCRE2 depth (backtracking) limit */
+        /* How a meta rule sees a rule that was skipped: false = as 0 (not hit), SpamAssassin's
+         * view of a rule it does not have; true = unknown, so the meta hits only when its
+         * outcome does not depend on the skipped rule. */
+        bool skipped_unknown;
+    } limits;
+    struct ruleset *set;       /* compiled in finish(); NULL when no file or rule was given */
+};
+
+struct ruleset *ruleset_new(void);
+void ruleset_free(struct ruleset *rs);
+
+/* Reads one rule file and what it includes. Returns false (with why) when it cannot be read;
+ * whatever is in it never fails the read: bad lines are skipped and counted. */
+bool ruleset_read_file(struct ruleset *rs, const char *path, char *why, size_t why_size);
+/* Reads rules from memory; origin names them in reports ("policy.conf:12"). */
+void ruleset_read_text(struct ruleset *rs, const char *origin, const char *text, size_t len);
+/* Compiles every rule (PCRE2 + JIT), resolves meta rules and orders them. Once per load. */
+void ruleset_finish(struct ruleset *rs);
+
+/* Counts after finish: rules that run, rules skipped. */
+size_t ruleset_loaded(const struct ruleset *rs);
+size_t ruleset_skipped(const struct ruleset *rs);
+/* Why a rule was skipped ("eval: test ..."), NULL when it loaded or is unknown. */
+const char *ruleset_skip_reason(const struct ruleset *rs, const char *name);
+bool ruleset_has_rule(const struct ruleset *rs, const char *name);
+/* Rules skipped whose reason starts with `prefix`. */
+size_t ruleset_skipped_for(const struct ruleset *rs, const char *prefix);
+/* A readable report, one line per call of out: counts by rule type, skipped rules grouped by
+ * reason with examples, directives ignored. */
+void ruleset_report(const struct ruleset *rs, void (*out)(const char *line, void *arg), void *arg);
+
+/* What the rules are matched against. */
+struct rules_message {
+    const struct header_field *headers;    /* in message order, values unfolded or not */
+    size_t header_count;
+    const struct message_view *view;       /* decoded text, raw text, URIs; NULL = none */
+    const char *body;                      /* the raw body, for full rules */
+    size_t body_len;
+    const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
+};
+
+struct rules_hit {
+    const char *name;
+    double score;              /* the rule file's score (first score set) */
+    const char *description;   /* NULL when none */
+    unsigned count;            /* matches (more than 1 only for tflags multiple) */
+    bool subrule;              /* a __NAME rule: for metas, never reported */
+};
+
+struct rules_eval_stats {
+    size_t rules_run;
+    size_t limit_hits;         /* matches stopped by the match or depth limit */
+};
+
+typedef void (*rules_hit_fn)(const struct rules_hit *hit, void *arg);
+
+/* Evaluates every loaded rule on msg; calls fn for each rule that hits (subrules included,
+ * flagged). Thread-safe: all scratch state is per call. */
+void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
+    const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats);
+
+/* Default limits (as the policy's defaults). */
+void rules_limits_default(struct rules_limits *limits);
+
+/* For `mailwarden -t`: the rules report of a loaded policy (nothing when no rules). */
+void rules_report_config(const struct config *cfg, void (*out)(const char *line, void *arg),
+    void *arg);
+
+#endif

@@ -1,0 +1,159 @@
+/* rules_compile.c - turns one rule definition (the text after its name) into what the evaluator
+ * runs: the regex of header, body, rawbody, uri and full rules; for header rules the header
+ * named, its modifiers (:raw :addr :name), =~ or !~ and [if-unset: ...]; the expression of meta
+ * rules. What cannot run here is skipped with its reason. Body and rawbody regexes match the
+ * whole text with ^ and $ at line starts and ends, which is SpamAssassin's per-line matching
+ * as far as a pattern that stays within a line can tell. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_internal.h"
+#include "util.h"
+
+static void skip_space(const char **p)
+{
+    while (isspace((unsigned char)**p))
+        (*p)++;
+}
+
+static bool compile_regex(struct rule *r, const char **p, uint32_t extra)
+{
+    const char *why;
+    char *detail;
+    r->regex = regex_compile_perl(p, extra, &why, &detail);
+    if (r->regex == NULL) {
+        rule_skip(r, why, detail);
+        free(detail);
+        return false;
+    }
+    return true;
+}
+
+/* Pseudo-headers SpamAssassin computes from its own analysis of the message. */
+static bool is_uncomputed_pseudo_header(const char *name)
+{
+    return strncmp(name, "X-Spam-Relays-", 14) == 0 || strncmp(name, "ALL-", 4) == 0
+        || strcmp(name, "X-Spam-DKIM-Result") == 0;
+}
+
+static bool parse_header_spec(struct rule *r, const char *spec)
+{
+    char buf[256];
+    strlcpy_mw(buf, spec, sizeof buf);
+    char *mods = strchr(buf, ':');
+    if (mods != NULL)
+        *mods++ = '\0';
+    if (buf[0] == '\0') {
+        rule_skip(r, SKIP_MALFORMED, "no header name");
+        return false;
+    }
+    if (is_uncomputed_pseudo_header(buf)) {
+        rule_skip(r, SKIP_PSEUDO_HEADER, buf);
+        return false;
+    }
+    if (strcmp(buf, "ALL") == 0)
+        r->hsrc = HSRC_ALL;
+    else if (strcmp(buf, "ToCc") == 0)
+        r->hsrc = HSRC_TOCC;
+    else if (strcmp(buf, "MESSAGEID") == 0)
+        r->hsrc = HSRC_MESSAGEID;
+    else if (strcmp(buf, "EnvelopeFrom") == 0)
+        r->hsrc = HSRC_ENVFROM;
+    else
+        r->header = xstrdup(buf);
+    char *save = NULL;
+    for (char *m = mods ? strtok_r(mods, ":", &save) : NULL; m; m = strtok_r(NULL, ":", &save)) {
+        if (strcmp(m, "raw") == 0) {
+            r->hpart = HPART_RAW;
+        } else if (strcmp(m, "addr") == 0) {
+            r->hpart = HPART_ADDR;
+        } else if (strcmp(m, "name") == 0) {
+            r->hpart = HPART_NAME;
+        } else {
+            rule_skip(r, SKIP_HEADER_MODIFIER, m);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "[if-unset: TEXT]" after the regex. */
+static void parse_if_unset(struct rule *r, const char *p)
+{
+    skip_space(&p);
+    const char *tag = "[if-unset:";
+    if (strncmp(p, tag, strlen(tag)) != 0)
+        return;
+    p += strlen(tag);
+    skip_space(&p);
+    const char *end = strrchr(p, ']');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    while (n > 0 && isspace((unsigned char)p[n - 1]))
+        n--;
+    r->if_unset = xstrndup(p, n);
+}
+
+static void compile_header(struct rule *r)
+{
+    const char *p = r->source;
+    if (strncmp(p, "exists:", 7) == 0) {
+        r->exists_test = true;
+        char name[256];
+        size_t n = strcspn(p + 7, " \t");
+        snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), p + 7);
+        parse_header_spec(r, name);
+        return;
+    }
+    size_t spec_len = strcspn(p, " \t=!");
+    char spec[256];
+    snprintf(spec, sizeof spec, "%.*s", (int)(spec_len < 255 ? spec_len : 255), p);
+    p += spec_len;
+    skip_space(&p);
+    if (strncmp(p, "=~", 2) == 0) {
+        r->negate = false;
+    } else if (strncmp(p, "!~", 2) == 0) {
+        r->negate = true;
+    } else {
+        rule_skip(r, SKIP_MALFORMED, "header rule without =~ or !~");
+        return;
+    }
+    p += 2;
+    if (!parse_header_spec(r, spec))
+        return;
+    if (!compile_regex(r, &p, 0))
+        return;
+    parse_if_unset(r, p);
+}
+
+void rule_compile(struct ruleset *rs, struct rule *r)
+{
+    (void)rs;
+    if (r->tflags & TFLAG_LEARN) {
+        rule_skip(r, SKIP_LEARN, NULL);
+        return;
+    }
+    const char *p = r->source ? r->source : "";
+    const char *why;
+    switch (r->type) {
+    case RULE_HEADER:
+        compile_header(r);
+        break;
+    case RULE_BODY:
+    case RULE_RAWBODY:
+        compile_regex(r, &p, PCRE2_MULTILINE);
+        break;
+    case RULE_URI:
+    case RULE_FULL:
+        compile_regex(r, &p, 0);
+        break;
+    case RULE_META:
+        if (!expr_compile(p, NULL, &r->meta, &why))
+            rule_skip(r, SKIP_META_SYNTAX, why);
+        break;
+    default:
+        rule_skip(r, SKIP_PLUGIN_TYPE, NULL);
+        break;
+    }
+}

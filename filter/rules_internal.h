@@ -1,0 +1,208 @@
+/* rules_internal.h - what the rules_*.c files share: the rule table, the expression language of
+ * meta rules and `if` lines, and the Perl-to-PCRE2 regex layer. Not used outside them. */
+#ifndef MW_RULES_INTERNAL_H
+#define MW_RULES_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "rules.h"
+
+/* The SpamAssassin version our conditionals claim: Debian 12 ships 4.0.0's rules. */
+#define RULES_SA_VERSION 4.000000
+
+enum rule_type {
+    RULE_HEADER,
+    RULE_BODY,
+    RULE_RAWBODY,
+    RULE_URI,
+    RULE_FULL,
+    RULE_META,
+    RULE_OTHER,        /* a plugin's rule type (mimeheader, askdns, ...): always skipped */
+    RULE_TYPE_COUNT
+};
+
+const char *rule_type_name(enum rule_type type);
+
+/* Where a header rule looks. */
+enum header_source {
+    HSRC_NAMED,        /* one header name (every instance) */
+    HSRC_ALL,          /* the whole header block */
+    HSRC_TOCC,         /* To and Cc */
+    HSRC_MESSAGEID,    /* Message-Id, Resent-Message-Id, X-Message-Id */
+    HSRC_ENVFROM,      /* the envelope sender */
+};
+
+enum header_part {
+    HPART_VALUE,       /* decoded value (RFC 2047) */
+    HPART_RAW,         /* as sent */
+    HPART_ADDR,        /* the first address */
+    HPART_NAME,        /* the first display name */
+};
+
+/* An expression of a meta rule or an `if` line, compiled to postfix. */
+enum expr_op {
+    EXPR_NUM,          /* push value */
+    EXPR_NAME,         /* push the value of rule `index` (meta) */
+    EXPR_NOT, EXPR_NEG,
+    EXPR_MUL, EXPR_DIV, EXPR_ADD, EXPR_SUB,
+    EXPR_LT, EXPR_GT, EXPR_LE, EXPR_GE, EXPR_EQ, EXPR_NE,
+    EXPR_AND, EXPR_OR,
+};
+
+struct expr_item {
+    enum expr_op op;
+    double value;
+    size_t index;      /* EXPR_NAME: rule index once resolved */
+    char *name;        /* EXPR_NAME: the name as written */
+};
+
+struct expr {
+    struct expr_item *items;
+    size_t count;
+    size_t depth;      /* stack needed to evaluate */
+};
+
+/* A value in three-valued logic: a meta rule that depends on a rule we skip is "unknown" where
+ * the skipped rule could change the outcome, and an unknown meta never hits. */
+struct tri {
+    double value;
+    bool known;
+};
+
+/* Resolves a function atom of an `if` line: plugin(X), can(X), version. Returns false when
+ * the name is unknown. */
+typedef bool (*expr_func_fn)(const char *func, const char *arg, double *value);
+
+/* Compiles `text`. Names become EXPR_NAME items (resolved by the caller); with funcs, atoms
+ * "name(arg)" and bare "version" are resolved through it at compile time. Returns false with
+ * why (static text) on a syntax error. */
+bool expr_compile(const char *text, expr_func_fn funcs, struct expr *out, const char **why);
+void expr_free(struct expr *e);
+/* Evaluates with name values from values[index]. */
+struct tri expr_eval(const struct expr *e, const struct tri *values, struct tri *stack);
+
+/* Regexes. Parses a Perl match operator ("/re/i", "m{re}s", "m!re!") at *text, advancing past
+ * it. Returns the compiled regex, or NULL with why (a static category) and detail (the PCRE2
+ * message, malloc'd or NULL). extra_options are added to the flags written. */
+pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const char **why,
+    char **detail);
+
+/* Per-call match state: match data, match context with the limits, and a JIT stack. */
+struct regex_matcher {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+    size_t limit_hits;
+};
+
+void regex_matcher_init(struct regex_matcher *m, unsigned match_limit, unsigned depth_limit);
+void regex_matcher_free(struct regex_matcher *m);
+/* Counts matches in subject, at most max (0 counts 1 at most). */
+unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char *subject,
+    size_t len, unsigned max);
+
+/* Why a rule was skipped: the categories of the report. */
+#define SKIP_INACTIVE_BLOCK "in a false if/ifplugin block (a plugin or feature mailwarden lacks)"
+#define SKIP_EVAL "eval: tests (need SpamAssassin's Perl code)"
+#define SKIP_PLUGIN_TYPE "rule types of SpamAssassin plugins"
+#define SKIP_PSEUDO_HEADER "pseudo-headers mailwarden does not compute"
+#define SKIP_HEADER_MODIFIER "header modifiers mailwarden does not support"
+#define SKIP_META_SYNTAX "meta expressions mailwarden cannot parse"
+#define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
+#define SKIP_MALFORMED "malformed definitions"
+#define SKIP_LEARN "tflags learn (needs Bayes)"
+#define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
+
+/* tflags */
+#define TFLAG_MULTIPLE 0x1u
+#define TFLAG_NICE     0x2u
+#define TFLAG_NET      0x4u
+#define TFLAG_LEARN    0x8u
+#define TFLAG_USERCONF 0x10u
+
+struct rule {
+    char *name;
+    enum rule_type type;
+    bool defined;              /* a definition was read (score/describe/tflags may come alone) */
+    bool subrule;              /* __NAME */
+    char *origin;              /* "file:line" of the definition */
+    char *source;              /* the definition after the name, kept until finish */
+
+    /* header rules */
+    enum header_source hsrc;
+    enum header_part hpart;
+    char *header;              /* for HSRC_NAMED */
+    bool exists_test;          /* exists:Name */
+    bool negate;               /* !~ */
+    char *if_unset;
+
+    pcre2_code *regex;
+    struct expr meta;
+
+    bool has_score;
+    double score;
+    char *description;
+    unsigned tflags;
+    unsigned maxhits;
+
+    const char *skip_reason;   /* NULL = loaded (after finish); a static category */
+    char *skip_detail;         /* malloc'd detail: the plugin, the PCRE2 message, ... */
+    bool depends_unknown;      /* meta: references skipped rules (three-valued) */
+    bool replace_tags;         /* named by replace_rules: expand <TAG>s before compiling */
+};
+
+/* ReplaceTags: kind 't' replace_tag, 'p' replace_pre, 'o' replace_post, 'i' replace_inter */
+struct replace_tag {
+    char kind;
+    char *name;
+    char *value;
+};
+
+struct directive_count {
+    char *name;
+    size_t count;
+};
+
+struct ruleset {
+    struct rule *rules;
+    size_t count, cap;
+    size_t *slots;             /* open-addressing hash of names -> index + 1 */
+    size_t slot_count;
+
+    size_t *meta_order;        /* loaded meta rules, dependencies first */
+    size_t meta_order_count;
+    size_t *plain;             /* loaded non-meta rules */
+    size_t plain_count;
+
+    struct replace_tag *tags;
+    size_t tag_count;
+    struct directive_count *ignored;  /* directives read but not acted on */
+    size_t ignored_count;
+    size_t file_count;
+    size_t malformed_lines;
+    bool finished;
+};
+
+/* rules_set.c */
+struct rule *ruleset_rule(struct ruleset *rs, const char *name, bool create);
+const struct rule *ruleset_rule_const(const struct ruleset *rs, const char *name);
+size_t ruleset_index(const struct ruleset *rs, const struct rule *r);
+void ruleset_note_ignored(struct ruleset *rs, const char *directive);
+void rule_skip(struct rule *r, const char *reason, const char *detail);
+void rule_reset_definition(struct rule *r);
+
+/* rules_tags.c: ReplaceTags */
+void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);
+/* The text with its tags expanded (malloc'd), or NULL when that grows past 256 KB. */
+char *rules_replace_tags(const struct ruleset *rs, const char *text);
+
+/* rules_headers.c: the text header rule r matches; false when no such header exists */
+struct textbuf;
+bool rules_header_text(const struct rule *r, const struct rules_message *msg,
+    struct textbuf *out);
+
+/* rules_compile.c: fills the rule's compiled form from r->source at finish */
+void rule_compile(struct ruleset *rs, struct rule *r);
+
+#endif

@@ -1,0 +1,172 @@
+/* rules_regex.c - Perl match operators as SpamAssassin rules write them ("/re/i", "m{re}s",
+ * "m!re!") compiled with PCRE2 (JIT when available), and bounded matching. Patterns run on
+ * bytes, as SpamAssassin runs them without normalize_charset. Perl's leniencies PCRE2 has an
+ * option for are switched on (an unknown escape such as "\y" is the literal letter); what PCRE2
+ * cannot compile is reported with PCRE2's message so the rule can be skipped, never fatal.
+ * Every match runs under a match limit, a depth limit and a bounded JIT stack, so a hostile
+ * message cannot make a pathological pattern run for long. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_internal.h"
+#include "util.h"
+
+static char closing_delimiter(char open)
+{
+    switch (open) {
+    case '{': return '}';
+    case '(': return ')';
+    case '[': return ']';
+    case '<': return '>';
+    default: return open;
+    }
+}
+
+/* Finds the end of the pattern that starts at p (after the opening delimiter). */
+static const char *pattern_end(const char *p, char open, char close)
+{
+    int nesting = 0;
+    for (; *p != '\0'; p++) {
+        if (*p == '\\') {
+            if (p[1] == '\0')
+                return NULL;
+            p++;
+            continue;
+        }
+        if (open != close && *p == open) {
+            nesting++;
+        } else if (*p == close) {
+            if (nesting == 0)
+                return p;
+            nesting--;
+        }
+    }
+    return NULL;
+}
+
+/* Perl flags to PCRE2 options; false for a flag with no meaning here. */
+static bool apply_flags(const char *flags, size_t len, uint32_t *options)
+{
+    for (size_t i = 0; i < len; i++) {
+        switch (flags[i]) {
+        case 'i': *options |= PCRE2_CASELESS; break;
+        case 'm': *options |= PCRE2_MULTILINE; break;
+        case 's': *options |= PCRE2_DOTALL; break;
+        case 'x': *options |= PCRE2_EXTENDED; break;
+        case 'n': *options |= PCRE2_NO_AUTO_CAPTURE; break;
+        case 'g': case 'o': case 'a': case 'u': case 'l': case 'd': case 'p':
+            break;            /* global, compile once, charset modes: nothing to do on bytes */
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const char **why,
+    char **detail)
+{
+    const char *p = *text;
+    *detail = NULL;
+    while (isspace((unsigned char)*p))
+        p++;
+    char open;
+    if (*p == '/') {
+        open = '/';
+    } else if (*p == 'm' && p[1] != '\0' && !isalnum((unsigned char)p[1]) && !isspace((unsigned char)p[1])
+            && p[1] != '_') {
+        open = *++p;
+    } else {
+        *why = "not a regex (expected /.../ or m{...})";
+        return NULL;
+    }
+    char close = closing_delimiter(open);
+    const char *start = p + 1;
+    const char *end = pattern_end(start, open, close);
+    if (end == NULL) {
+        *why = "regex has no closing delimiter";
+        return NULL;
+    }
+    const char *flags = end + 1;
+    size_t flag_len = 0;
+    while (isalpha((unsigned char)flags[flag_len]))
+        flag_len++;
+    uint32_t options = extra_options;
+    if (!apply_flags(flags, flag_len, &options)) {
+        *why = "regex flag with no meaning here";
+        *detail = xstrndup(flags, flag_len);
+        return NULL;
+    }
+    *text = flags + flag_len;
+
+    pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
+    pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_BAD_ESCAPE_IS_LITERAL);
+    int error;
+    PCRE2_SIZE offset;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)start, (PCRE2_SIZE)(end - start), options,
+        &error, &offset, cctx);
+    pcre2_compile_context_free(cctx);
+    if (code == NULL) {
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(error, message, sizeof message);
+        *why = "regex PCRE2 cannot compile";
+        *detail = xasprintf("%s at offset %zu", (const char *)message, (size_t)offset);
+        return NULL;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);     /* the interpreter runs what JIT cannot */
+    return code;
+}
+
+void regex_matcher_init(struct regex_matcher *m, unsigned match_limit, unsigned depth_limit)
+{
+    m->md = pcre2_match_data_create(1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+    m->limit_hits = 0;
+    if (m->md == NULL || m->mctx == NULL)
+        abort();                             /* out of memory, as xmalloc treats it */
+    pcre2_set_match_limit(m->mctx, match_limit);
+    pcre2_set_depth_limit(m->mctx, depth_limit);
+    pcre2_set_heap_limit(m->mctx, 64 * 1024);       /* KiB for the interpreter's backtracking */
+    if (m->jit_stack != NULL)
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+}
+
+void regex_matcher_free(struct regex_matcher *m)
+{
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    pcre2_jit_stack_free(m->jit_stack);
+    memset(m, 0, sizeof *m);
+}
+
+static bool is_limit_error(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
+        || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char *subject,
+    size_t len, unsigned max)
+{
+    if (max == 0)
+        max = 1;
+    unsigned count = 0;
+    PCRE2_SIZE offset = 0;
+    while (count < max && offset <= len) {
+        int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, offset, 0, m->md, m->mctx);
+        if (rc < 0) {
+            if (is_limit_error(rc))
+                m->limit_hits++;
+            break;
+        }
+        count++;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        PCRE2_SIZE next = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        if (next <= offset)
+            next = offset + 1;                /* always move on */
+        offset = next;
+    }
+    return count;
+}

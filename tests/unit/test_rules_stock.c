@@ -1,0 +1,155 @@
+/* test_rules_stock.c - the loader on Debian's stock SpamAssassin rules (package spamassassin,
+ * /usr/share/spamassassin; MW_SA_RULES overrides): plausible counts loaded and skipped, known
+ * eval and plugin rules skipped with their reason, known plain rules loaded, and the GTUBE and
+ * other named rules hitting a message built by hand (and not its altered twin). Skipped by
+ * name when the rules are not installed. mailwarden-check on real messages:
+ * tests/rules/test-rules-stock.sh. */
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "message_view.h"
+#include "rules.h"
+#include "txn.h"
+#include "util.h"
+
+static struct ruleset *stock;
+
+static int load_stock(void **state)
+{
+    (void)state;
+    const char *dir = getenv("MW_SA_RULES") ? getenv("MW_SA_RULES") : "/usr/share/spamassassin";
+    char pattern[512];
+    snprintf(pattern, sizeof pattern, "%s/*.cf", dir);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return 0;                      /* each test skips */
+    stock = ruleset_new();
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char why[128];
+        if (!ruleset_read_file(stock, g.gl_pathv[i], why, sizeof why))
+            fprintf(stderr, "%s: %s\n", g.gl_pathv[i], why);
+    }
+    globfree(&g);
+    ruleset_finish(stock);
+    return 0;
+}
+
+static int free_stock(void **state)
+{
+    (void)state;
+    ruleset_free(stock);
+    return 0;
+}
+
+#define NEED_STOCK() do { if (stock == NULL) { \
+    fprintf(stderr, "SKIP: no SpamAssassin rules (apt-get install spamassassin)\n"); skip(); } } while (0)
+
+static void test_counts(void **state)
+{
+    (void)state;
+    NEED_STOCK();
+    size_t loaded = ruleset_loaded(stock), skipped = ruleset_skipped(stock);
+    fprintf(stderr, "stock rules: %zu loaded, %zu skipped\n", loaded, skipped);
+    assert_true(loaded > 1000);
+    assert_true(skipped > 100);
+    assert_true(skipped < loaded);
+    /* none of the stock regexes is beyond PCRE2 */
+    assert_true(ruleset_skipped_for(stock, "regex") < 10);
+}
+
+static void test_known_rules(void **state)
+{
+    (void)state;
+    NEED_STOCK();
+    const char *loaded[] = { "GTUBE", "DEAR_FRIEND", "SUBJ_YOUR_FAMILY", "NORMAL_HTTP_TO_IP",
+        "AC_BR_BONANZA", "URG_BIZ", "FROM_OFFERS", "TO_MALFORMED", "MILLION_USD",
+        "__LOTSA_MONEY_00", "SUBJECT_FUZZY_MEDS" /* ReplaceTags */ };
+    for (size_t i = 0; i < sizeof loaded / sizeof loaded[0]; i++) {
+        if (!ruleset_has_rule(stock, loaded[i]))
+            fail_msg("%s not loaded: %s", loaded[i], ruleset_skip_reason(stock, loaded[i]));
+    }
+    /* eval: tests and rules of plugins: skipped with a reason, never loaded */
+    const char *skipped[] = { "MPART_ALT_DIFF", "MISSING_HEADERS", "DKIM_VALID", "BAYES_99",
+        "URIBL_BLACK", "RCVD_IN_DNSWL_HI", "SPF_FAIL", "HTML_MESSAGE", "FREEMAIL_FROM" };
+    for (size_t i = 0; i < sizeof skipped / sizeof skipped[0]; i++) {
+        if (ruleset_skip_reason(stock, skipped[i]) == NULL)
+            fail_msg("%s is not reported as skipped", skipped[i]);
+        assert_false(ruleset_has_rule(stock, skipped[i]));
+    }
+}
+
+struct found {
+    bool gtube, dear_friend, family, ip_link;
+    double score;
+};
+
+static void note(const struct rules_hit *hit, void *arg)
+{
+    struct found *f = arg;
+    if (hit->subrule)
+        return;
+    f->score += hit->score;
+    f->gtube |= strcmp(hit->name, "GTUBE") == 0;
+    f->dear_friend |= strcmp(hit->name, "DEAR_FRIEND") == 0;
+    f->family |= strcmp(hit->name, "SUBJ_YOUR_FAMILY") == 0;
+    f->ip_link |= strcmp(hit->name, "NORMAL_HTTP_TO_IP") == 0;
+}
+
+static struct found run(const char *subject, const char *text, const char *url)
+{
+    struct header_field headers[] = {
+        { (char *)"From", (char *)"Someone <someone@example.net>" },
+        { (char *)"To", (char *)"rcpt@example.org" },
+        { (char *)"Subject", (char *)subject },
+    };
+    struct message_uri uri = { .url = (char *)url };
+    struct message_view view = {
+        .text = (char *)text, .text_len = strlen(text),
+        .rawtext = (char *)text, .rawtext_len = strlen(text),
+        .uris = &uri, .uri_count = 1,
+    };
+    struct rules_message msg = { headers, 3, &view, text, strlen(text), "someone@example.net" };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    struct found f = {0};
+    ruleset_eval(stock, &msg, &limits, note, &f, NULL);
+    return f;
+}
+
+static void test_messages(void **state)
+{
+    (void)state;
+    NEED_STOCK();
+    struct found f = run("Protect Your Family",
+        "Protect Your Family\nDear Friend,\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n",
+        "http://203.0.113.9/login");
+    assert_true(f.gtube);
+    assert_true(f.dear_friend);
+    assert_true(f.family);
+    assert_true(f.ip_link);
+    assert_true(f.score >= 1000);
+    f = run("Family reunion", "Family reunion\nDear friends,\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE\n",
+        "https://www.example.org/");
+    assert_false(f.gtube);
+    assert_false(f.dear_friend);
+    assert_false(f.family);
+    assert_false(f.ip_link);
+    assert_true(f.score < 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_known_rules),
+        cmocka_unit_test(test_messages),
+    };
+    return cmocka_run_group_tests(tests, load_stock, free_stock);
+}
