@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memcpy(rest, sep ? sep + 4 : "", rest_len);
     rest[rest_len] = '\0';
     struct header_field headers[] = {
-        { (char *)"Subject", rest },
-        { (char *)"From", rest },
-        { (char *)"To", (char *)"a@example.org" },
+        { .name = (char *)"Subject", .value = rest },
+        { .name = (char *)"From", .value = rest },
+        { .name = (char *)"To", .value = (char *)"a@example.org" },
     };
     struct message_uri uri = { .url = rest };
     struct message_view view = {

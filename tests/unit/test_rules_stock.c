@@ -105,9 +105,9 @@ static void note(const struct rules_hit *hit, void *arg)
 static struct found run(const char *subject, const char *text, const char *url)
 {
     struct header_field headers[] = {
-        { (char *)"From", (char *)"Someone <someone@example.net>" },
-        { (char *)"To", (char *)"rcpt@example.org" },
-        { (char *)"Subject", (char *)subject },
+        { .name = (char *)"From", .value = (char *)"Someone <someone@example.net>" },
+        { .name = (char *)"To", .value = (char *)"rcpt@example.org" },
+        { .name = (char *)"Subject", .value = (char *)subject },
     };
     struct message_uri uri = { .url = (char *)url };
     struct message_view view = {
