@@ -11,7 +11,7 @@ passed=0
 failed=0
 failures=()
 
-note() { printf '== %s\n' "$*"; }
+note() { printf "== [%ss] %s\n" "$SECONDS" "$*"; }
 count_pass() { passed=$((passed + $1)); }
 count_fail() { failed=$((failed + $1)); [ "$1" -gt 0 ] && failures+=("$2"); }
 
