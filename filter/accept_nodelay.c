@@ -9,6 +9,7 @@
  * and the dynamic linker binds that import to the executable's definition (the same technique
  * signals.c uses for sigwait). Ours calls libc's through dlsym(RTLD_NEXT) and then sets
  * TCP_NODELAY when the new socket is AF_INET or AF_INET6; unix sockets are left alone.
+ * Every accepted connection is also registered for buffered reading (milter_readahead.c).
  * Promises: the return value and errno are exactly libc's; a failing setsockopt is ignored
  * (the connection still works, only slower). */
 #include <dlfcn.h>
@@ -18,6 +19,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/socket.h>
+
+#include "milter_readahead.h"
 
 typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
 typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
@@ -56,8 +59,10 @@ int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         return -1;
     }
     int conn = real_accept(fd, addr, addrlen);
-    if (conn >= 0)
+    if (conn >= 0) {
         set_nodelay_if_tcp(conn);
+        milter_readahead_register(conn);
+    }
     return conn;
 }
 
@@ -69,7 +74,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
         return -1;
     }
     int conn = real_accept4(fd, addr, addrlen, flags);
-    if (conn >= 0)
+    if (conn >= 0) {
         set_nodelay_if_tcp(conn);
+        milter_readahead_register(conn);
+    }
     return conn;
 }

@@ -14,8 +14,14 @@
 #include "config_module.h"
 #include "dkim_arena.h"
 #include "dkim_dns.h"
+#include "dkim_keyrecord_cache.h"
 #include "log.h"
 #include "util.h"
+
+/* The verifier's key record cache: how many (selector, domain) answers it keeps and the
+ * longest it keeps one, whatever the record's TTL says (a rotated key is seen within this). */
+#define DKIM_KEY_RECORDS_MAX 1024
+#define DKIM_KEY_RECORD_TTL_MAX 3600
 
 #define DEFAULT_SIGN_HEADERS "from:reply-to:subject:date:to:cc:resent-date:resent-from:" \
     "resent-to:resent-cc:in-reply-to:references:message-id:mime-version:content-type:" \
@@ -392,6 +398,7 @@ static DKIM_LIB *make_verify_lib(struct dkim_policy *p)
         dkim_close(lib);
         return NULL;
     }
+    p->key_records = keyrecord_cache_new(DKIM_KEY_RECORDS_MAX, DKIM_KEY_RECORD_TTL_MAX, NULL);
     dkim_dns_attach(lib, p);
     return lib;
 }
@@ -455,6 +462,7 @@ static void dkim_free_policy(struct config *cfg)
         dkim_close(p->sign_lib);
     if (p->verify_lib != NULL)
         dkim_close(p->verify_lib);
+    keyrecord_cache_free(p->key_records);
     cidr_list_free(&p->sign.networks);
     free(p->sign.canonicalization);
     free(p->sign.headers);

@@ -3,13 +3,17 @@
  * on the daemon's resolver (it has its own deadline), and the answer is written back as a DNS
  * reply message: NXDOMAIN and NODATA as such, a server failure as a DNS error and a timeout
  * as an expired query, so libopendkim reports them as a missing key (permerror) or a key
- * retrieval failure (temperror). */
+ * retrieval failure (temperror). Positive answers are kept, as the finished reply, in the
+ * policy's key record cache (dkim_keyrecord_cache.h) for their TTL: a repeated lookup of the
+ * same key is answered from it without the resolver's thread hop. Errors, NXDOMAIN and
+ * NODATA are not cached here (libunbound's own cache still holds them for their TTL). */
 #include "dkim_dns.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "dkim_keyrecord_cache.h"
 #include "dkim_policy.h"
 #include "util.h"
 
@@ -121,6 +125,13 @@ static int query_start(void *service, int type, unsigned char *query, unsigned c
         q->status = DKIM_DNS_ERROR;
         return 0;
     }
+    if (p->key_records != NULL) {
+        q->reply_len = keyrecord_cache_get(p->key_records, (const char *)query, type, buf, size);
+        if (q->reply_len > 0) {
+            q->status = DKIM_DNS_SUCCESS;
+            return 0;
+        }
+    }
     struct dns_answer answer;
     dns_query(p->owner->resolver, (const char *)query, type, 0, &answer);
     switch (answer.status) {
@@ -128,6 +139,9 @@ static int query_start(void *service, int type, unsigned char *query, unsigned c
     case DNS_NXDOMAIN:
         q->reply_len = dkim_dns_reply((const char *)query, type, &answer, buf, size);
         q->status = q->reply_len > 0 ? DKIM_DNS_SUCCESS : DKIM_DNS_ERROR;
+        if (q->reply_len > 0 && answer.status == DNS_OK && answer.count > 0 && p->key_records != NULL)
+            keyrecord_cache_put(p->key_records, (const char *)query, type, buf, q->reply_len,
+                answer.ttl);
         break;
     case DNS_TIMEOUT:
         q->status = DKIM_DNS_EXPIRED;

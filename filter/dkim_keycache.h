@@ -1,7 +1,8 @@
 /* dkim_keycache.h - the parsed private keys libopendkim signs with. libopendkim takes a key
  * as PEM text and parses it again for every message (about 1 ms of CPU for RSA-2048 with
  * OpenSSL 3). The key cache hands it the EVP_PKEY parsed at policy load instead: see
- * dkim_keycache.c. */
+ * dkim_keycache.c. The public keys of verified signatures likewise (decoded once per distinct
+ * key record). */
 #ifndef MW_DKIM_KEYCACHE_H
 #define MW_DKIM_KEYCACHE_H
 
@@ -11,6 +12,9 @@
  * reference; the caller keeps pem alive until dkim_keycache_remove. */
 void dkim_keycache_add(const char *pem, size_t len, void *pkey);
 void dkim_keycache_remove(const char *pem);
+
+/* Public keys decoded for verification and kept (at most 256; for tests and statistics). */
+size_t dkim_keycache_pubkey_count(void);
 
 /* Parses PEM with OpenSSL itself, bypassing the cache (for loading). */
 void *dkim_keycache_parse_pem(const char *pem, size_t len);

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "dkim_keys.h"
 
+struct keyrecord_cache;
+
 /* One key-table entry: name -> d=, s=, the private key (its algorithm read from the key). */
 struct dkim_key_entry {
     char *name;
@@ -88,6 +90,8 @@ struct dkim_policy {
     /* libopendkim handles (DKIM_LIB *), made by finish() */
     void *sign_lib;
     void *verify_lib;
+    /* key record answers for the verifier (struct keyrecord_cache *), made by finish() */
+    struct keyrecord_cache *key_records;
 };
 
 extern const struct config_module config_module_dkim;

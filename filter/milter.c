@@ -41,14 +41,17 @@ static void count_transaction(int delta)
 /* What libmilter keeps for one connection: the engine's state, whether its current
  * transaction is counted as in flight (for a graceful stop), whether the connection is counted
  * against milter.max_connections, whether header values keep their leading space
- * (SMFIP_HDR_LEADSPC), and the stages the MTA agreed to send without waiting for a reply
- * (SMFIP_NR_HDR, SMFIP_NR_BODY). mw_negotiate makes it, as it learns the last two. */
+ * (SMFIP_HDR_LEADSPC), the stages the MTA agreed to send without waiting for a reply
+ * (SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY), and the answer of the end of headers that
+ * waits for the end of the message when the end of headers gets no reply.
+ * mw_negotiate makes it, as it learns these. */
 struct milter_conn {
     struct txn *t;
     bool counted;
     bool connection_counted;
     bool header_leadspc;      /* header values come with the space after the colon (DKIM) */
     unsigned long noreply_steps;
+    enum action eoh_action;   /* with SMFIP_NR_EOH: what the end of headers decided */
 };
 
 /* The "go on" answer of a stage: SMFIS_NOREPLY where the MTA expects no reply (libmilter
@@ -186,8 +189,10 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
      * leading space, which DKIM's simple canonicalization signs. Header fields and body
      * chunks never get an answer of their own (the engine only collects them; decisions come
      * at end of headers and end of message), so when the MTA offers it they are sent without
-     * a reply: one round trip fewer per header field and per body chunk. */
-    unsigned long noreply = steps & (SMFIP_NR_HDR | SMFIP_NR_BODY);
+     * a reply: one round trip fewer per header field and per body chunk. The end of headers
+     * too: what it decides (a reject, say) is answered at the end of the message instead,
+     * which the SMTP client sees at the same moment (after its final dot either way). */
+    unsigned long noreply = steps & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *want_steps = (steps & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC)) | noreply;
     struct milter_conn *c = xcalloc(1, sizeof *c);
     c->noreply_steps = noreply;
@@ -266,6 +271,7 @@ static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
     if (c == NULL || c->t == NULL)
         return on_error();
     struct txn *t = c->t;
+    c->eoh_action = ACTION_NONE;
     end_transaction(c);
     if (is_shutting_down()) {
         refuse_while_stopping(ctx);
@@ -323,7 +329,13 @@ static sfsistat mw_eoh(SMFICTX *ctx)
     if (t == NULL)
         return on_error();
     pick_up_queue_id(ctx, t);
-    return answer(ctx, t, engine_eoh(t));
+    enum action action = engine_eoh(t);
+    struct milter_conn *c = conn_of(ctx);
+    if (go_on(c, SMFIP_NR_EOH) != SMFIS_NOREPLY)
+        return answer(ctx, t, action);
+    /* no reply now: a decision is answered at the end of the message (mw_eom) */
+    c->eoh_action = action == ACTION_QUARANTINE ? ACTION_NONE : action;
+    return SMFIS_NOREPLY;
 }
 
 static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
@@ -333,7 +345,8 @@ static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
     struct txn *t = c ? c->t : NULL;
     if (t == NULL)
         return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
-    engine_body(t, data, len);
+    if (c->eoh_action == ACTION_NONE)
+        engine_body(t, data, len);
     return next;
 }
 
@@ -377,11 +390,16 @@ static sfsistat mw_eom(SMFICTX *ctx)
     struct milter_conn *c = conn_of(ctx);
     if (c == NULL || c->t == NULL)
         return on_error();
+    sfsistat status;
     struct txn *t = c->t;
     pick_up_queue_id(ctx, t);
+    if (c->eoh_action != ACTION_NONE) {
+        /* the end of headers decided (SMFIP_NR_EOH): its answer, as it would have been then */
+        status = answer(ctx, t, c->eoh_action);
+        goto done;
+    }
     enum action action = engine_eom(t);
     const char *qid = t->queue_id ? t->queue_id : "NOQUEUE";
-    sfsistat status;
     if (action == ACTION_ACCEPT || action == ACTION_QUARANTINE) {
         if (!apply_edits(ctx, &t->verdict, qid) && t->cfg->actions.on_error == ACTION_TEMPFAIL) {
             struct reply reply = {0};
@@ -398,6 +416,7 @@ static sfsistat mw_eom(SMFICTX *ctx)
         status = answer(ctx, t, action);
     }
 done:
+    c->eoh_action = ACTION_NONE;
     end_transaction(c);
     txn_reset(t);
     return status;
@@ -408,6 +427,7 @@ static sfsistat mw_abort(SMFICTX *ctx)
     struct milter_conn *c = conn_of(ctx);
     if (c == NULL || c->t == NULL)
         return SMFIS_CONTINUE;
+    c->eoh_action = ACTION_NONE;
     end_transaction(c);
     engine_abort(c->t);
     return SMFIS_CONTINUE;

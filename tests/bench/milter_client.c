@@ -121,11 +121,40 @@ static bool flush_out(struct milter_client *mc)
 
 /* --- receiving --- */
 
-static bool read_full(struct milter_client *mc, void *buf, size_t len)
+#define MC_IN_INITIAL 4096
+
+/* Makes room for `need` bytes of input from in_start on (moving what is buffered to the
+ * front, growing the buffer when a packet is larger than it). */
+static bool in_reserve(struct milter_client *mc, size_t need)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r = recv(mc->fd, (char *)buf + done, len - done, 0);
+    size_t have = mc->in_end - mc->in_start;
+    if (mc->in_start > 0 && mc->in_start + need > mc->in_cap) {
+        memmove(mc->in, mc->in + mc->in_start, have);
+        mc->in_start = 0;
+        mc->in_end = have;
+    }
+    if (need <= mc->in_cap)
+        return true;
+    size_t cap = mc->in_cap ? mc->in_cap : MC_IN_INITIAL;
+    while (cap < need)
+        cap *= 2;
+    unsigned char *p = realloc(mc->in, cap);
+    if (p == NULL) {
+        fail(mc, "out of memory for a %zu-byte packet", need);
+        return false;
+    }
+    mc->in = p;
+    mc->in_cap = cap;
+    return true;
+}
+
+/* Has at least len bytes buffered from in_start, receiving as much as the socket holds. */
+static bool in_fill(struct milter_client *mc, size_t len)
+{
+    if (!in_reserve(mc, len))
+        return false;
+    while (mc->in_end - mc->in_start < len) {
+        ssize_t r = recv(mc->fd, mc->in + mc->in_end, mc->in_cap - mc->in_end, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
@@ -136,7 +165,7 @@ static bool read_full(struct milter_client *mc, void *buf, size_t len)
             fail(mc, "read from the filter: %s", errno == EAGAIN ? "timeout" : strerror(errno));
             return false;
         }
-        done += (size_t)r;
+        mc->in_end += (size_t)r;
     }
     return true;
 }
@@ -145,15 +174,29 @@ static bool read_full(struct milter_client *mc, void *buf, size_t len)
 static bool read_packet(struct milter_client *mc, char *cmd, size_t *len)
 {
     uint32_t n;
-    if (!read_full(mc, &n, 4))
+    if (!in_fill(mc, 4))
         return false;
+    memcpy(&n, mc->in + mc->in_start, 4);
     n = ntohl(n);
     if (n < 1 || n > MC_MAX_PACKET) {
         fail(mc, "packet length %u out of range", n);
         return false;
     }
-    if (!read_full(mc, mc->buf, n))
+    if (!in_fill(mc, 4 + (size_t)n))
         return false;
+    if (mc->buf_cap < (size_t)n + 1) {
+        unsigned char *p = realloc(mc->buf, (size_t)n + 1);
+        if (p == NULL) {
+            fail(mc, "out of memory for a %u-byte packet", n);
+            return false;
+        }
+        mc->buf = p;
+        mc->buf_cap = (size_t)n + 1;
+    }
+    memcpy(mc->buf, mc->in + mc->in_start + 4, n);
+    mc->in_start += 4 + (size_t)n;
+    if (mc->in_start == mc->in_end)
+        mc->in_start = mc->in_end = 0;
     *cmd = (char)mc->buf[0];
     *len = n - 1;
     mc->buf[n] = '\0'; /* buf has one spare byte: data is always terminated */
@@ -355,7 +398,8 @@ bool mc_connect(struct milter_client *mc, const char *socket_spec, int timeout_m
 {
     memset(mc, 0, sizeof *mc);
     mc->fd = -1;
-    mc->buf = malloc(MC_MAX_PACKET + 1);
+    mc->buf_cap = 1024;
+    mc->buf = malloc(mc->buf_cap);
     if (mc->buf == NULL)
         return refuse(mc, "out of memory");
     if (strncmp(socket_spec, "unix:", 5) == 0)
@@ -386,8 +430,11 @@ void mc_close(struct milter_client *mc)
         mc->symlist[i] = NULL;
     }
     free(mc->buf);
+    free(mc->in);
     free(mc->out);
     mc->buf = NULL;
+    mc->in = NULL;
+    mc->buf_cap = mc->in_cap = mc->in_start = mc->in_end = 0;
     mc->out = NULL;
     mc->out_len = mc->out_cap = 0;
 }

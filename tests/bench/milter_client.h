@@ -2,8 +2,10 @@
  * One struct milter_client is one connection to a filter: option negotiation (with the
  * filter's setsymlist answer honoured when macros are sent), every stage command with its
  * macros, and every reply and modification action the filter may send, parsed and recorded.
- * Promises: never reads past a packet, refuses packets over MC_MAX_PACKET, and reports a
- * protocol or socket failure as MC_ERROR with a reason in mc->error. */
+ * Promises: refuses packets over MC_MAX_PACKET, and reports a protocol or socket failure as
+ * MC_ERROR with a reason in mc->error. Replies are read the way an MTA reads them, as many
+ * bytes as the socket holds at once (several reply packets in one recv when the filter sent
+ * them together); what is read past a packet stays buffered for the next one. */
 #ifndef MW_BENCH_MILTER_CLIENT_H
 #define MW_BENCH_MILTER_CLIENT_H
 
@@ -60,7 +62,10 @@ struct milter_client {
     char *symlist[MC_MACRO_STAGES];           /* setsymlist per SMFIM_* stage, or NULL */
     unsigned setsymlist_count;
     char error[256];
-    unsigned char *buf;                       /* receive buffer */
+    unsigned char *buf;                       /* the current packet (+ a terminating NUL) */
+    size_t buf_cap;
+    unsigned char *in;                        /* bytes received, not yet taken as packets */
+    size_t in_start, in_end, in_cap;
     unsigned char *out;                       /* send buffer: macros + command in one write */
     size_t out_len, out_cap;
 };

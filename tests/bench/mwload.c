@@ -462,6 +462,17 @@ static void record(struct tally *t, uint64_t id, const struct message *m, enum m
         dump_result(id, m, v, r);
 }
 
+/* Clears what a message's result says; the modification slots past mod_count are never read,
+ * so the 40 KB of them are not cleared for every message. */
+static void reset_result(struct mc_result *r)
+{
+    r->verdict = MC_CONTINUE;
+    r->reply[0] = '\0';
+    r->quarantined = false;
+    r->progress = 0;
+    r->mod_count = 0;
+}
+
 static void *worker(void *arg)
 {
     struct tally *t = arg;
@@ -473,7 +484,7 @@ static void *worker(void *arg)
         struct milter_client mc;
         enum mc_verdict v;
         double started = now_s();
-        memset(r, 0, sizeof *r);
+        reset_result(r);
         if (!open_session(&mc, t, &v, r)) {
             /* refused at connect or HELO, or failed: the claimed message ends there */
             record(t, id, &messages.messages[id % messages.count], v, r, started);
@@ -499,7 +510,7 @@ static void *worker(void *arg)
                 break;
             }
             started = now_s();
-            memset(r, 0, sizeof *r);
+            reset_result(r);
         }
         mc_close(&mc);
     }

@@ -85,6 +85,7 @@ access = (
   { name = "blocked-senders"; match = "sender"; values = [ "@spam.example" ];
     action = "reject"; reply = "550 5.7.1 Sender blocked by local policy" }
 )
+symbols: { SUBJECT_SHOUTING: { action = "reject"; reply = "550 5.7.1 No shouting here" } }
 EOF
     [ "${2:-0}" = 1 ] && dkim_section
     } >"$work/mw.conf"
@@ -122,8 +123,14 @@ workload() { # PREFIX SOCKET
     expect "$p: Authentication-Results inserted at index 0, X-Spam-* added, on every message" "$work/$p-accept.out" \
         '^  insheader 0 Authentication-Results: mw\.bench;' 'hdr:Authentication-Results=40 ' \
         'hdr:X-Spam-Score=40 ' 'hdr:X-Spam-Status=40 ' 'modifications: addheader 80 insheader 40 '
-    expect "$p: mailwarden asks for no reply to header fields and body chunks (one round trip fewer each)" \
-        "$work/$p-accept.out" '^negotiated: version 6 .*; no reply for: header body$'
+    expect "$p: mailwarden asks for no reply to header fields, end of headers and body chunks (one round trip fewer each)" \
+        "$work/$p-accept.out" '^negotiated: version 6 .*; no reply for: header eoh body$'
+    # a decision at the end of headers, which gets no reply of its own (SMFIP_NR_EOH): it is
+    # answered at the end of the message, with its reply text, and no header is added
+    run_load "$p-eoh-reject" "$s" -c 2 -m 3 -n 12 -a 198.51.100.0/28 -f "$work/shouting.eml" -D
+    expect "$p: a reject decided at the end of headers is answered at the end of the message" \
+        "$work/$p-eoh-reject.out" '^exit=0$' ' msgs=12 ' ' reject=12 ' ' continue=0 ' ' error=0 ' \
+        '^first message .*: reject "550 5\.7\.1 No shouting here"$' 'modifications: addheader 0 insheader 0 '
     run_load "$p-reject" "$s" -c 2 -m 3 -n 12 -F spammer@spam.example
     expect "$p: a blocked sender is rejected at MAIL, every time" "$work/$p-reject.out" \
         '^exit=0$' ' msgs=12 ' ' reject=12 ' ' continue=0 '
@@ -139,6 +146,7 @@ workload() { # PREFIX SOCKET
 }
 
 # --- unix socket ---
+printf 'From: Loud <loud@example.org>\r\nTo: you@example.net\r\nSubject: BUY NOW THIS IS A GREAT OFFER\r\nDate: Sun, 22 Nov 2026 07:00:00 +0000\r\nMessage-ID: <shout@example.org>\r\n\r\nHello.\r\n' >"$work/shouting.eml"
 start_daemon "unix:$work/mw.sock" test -S "$work/mw.sock"
 workload unix "unix:$work/mw.sock"
 stop_daemon
