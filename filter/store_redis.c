@@ -5,11 +5,16 @@
  * PREFIX{KEY}: the braces are a Redis Cluster hash tag, so a decision lives on one slot.
  * With Sentinel, the master's address is asked of the sentinels at each (re)connection and
  * checked with ROLE; a failover shows as a failure (READONLY, a closed connection), after which
- * the next connection finds the new master. Cluster: each decision is on one slot; MOVED is
- * not followed (use a cluster proxy).
- * Connections: a small pool shared by the worker threads (libmilter starts a thread per
- * connection), each with a connect timeout and a command timeout. A failure drops the
- * connection and makes calls fail fast for retry_interval; the next call after it reconnects,
+ * the next connection finds the new master.
+ * Redis Cluster is detected by itself: the configured server is the seed, and a -MOVED reply
+ * adds the node it names (up to MAX_NODES) and records slot -> node, so the next decision on
+ * that slot goes straight there (the key's slot is computed as the servers do, see
+ * store_redis_cluster.c); -ASK (a slot being migrated) retries once on the node named, after
+ * ASKING, without recording it. At most MAX_REDIRECTS redirections per decision, then it is a
+ * failure. Each node has its own scripts (NOSCRIPT loads them there).
+ * Connections: per node, a small pool shared by the worker threads (libmilter starts a thread
+ * per connection), each with a connect timeout and a command timeout. A failure drops the
+ * connections and makes calls fail fast for retry_interval; the next call after it reconnects,
  * so the store recovers by itself. store.c applies the fail mode and logs the outage. */
 #include "store.h"
 
@@ -21,7 +26,10 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "store_redis_cluster.h"
 #include "util.h"
+
+enum { MAX_NODES = 64, MAX_REDIRECTS = 5 };
 
 static const char gcra_script[] =
     "local t = redis.call('TIME')\n"
@@ -70,42 +78,75 @@ static const char grey_script[] =
 
 struct script {
     const char *source;
-    char sha[64];              /* "" until loaded; guarded by the slot's lock while used */
+    char sha[64];              /* "" until loaded; guarded by the connection's lock */
 };
 
-struct slot {
+struct conn {
     pthread_mutex_t lock;
     redisContext *ctx;
-    struct script scripts[2];  /* per connection: a slot reloads what its server lacks */
+    struct script scripts[2];  /* per connection: a connection reloads what its server lacks */
     unsigned generation;       /* r->generation when connected */
+};
+
+/* A server: node 0 is the configured one (host:port, socket or sentinels); the others are
+ * cluster nodes learnt from redirections, never removed (at most MAX_NODES). */
+struct node {
+    char host[256];            /* "" for node 0 unless it is a plain host:port */
+    int port;
+    struct conn *conns;
+    unsigned conn_count;
+    unsigned next;             /* round robin start, atomic */
 };
 
 struct redis_store {
     struct store_settings settings;
-    struct slot *slots;
-    unsigned slot_count;
-    unsigned next;             /* round robin start, atomic */
+    pthread_mutex_t nodes_lock;                 /* adding a node */
+    struct node *nodes[MAX_NODES];
+    unsigned node_count;                        /* atomic (release when a node is added) */
+    unsigned char slot_node[REDIS_CLUSTER_SLOTS]; /* atomic bytes: node index + 1; 0 = seed */
     int64_t fail_until_us;     /* atomic: fail fast until then */
     unsigned generation;       /* atomic: bumped by each failure */
 };
 
+/* What one try on one node gave. */
+enum outcome { OUTCOME_DONE, OUTCOME_FAILED, OUTCOME_REDIRECTED };
+
 enum { SCRIPT_GCRA, SCRIPT_GREY };
+
+static struct node *node_new(const char *host, int port, unsigned conn_count)
+{
+    struct node *n = xcalloc(1, sizeof *n);
+    snprintf(n->host, sizeof n->host, "%s", host);
+    n->port = port;
+    n->conn_count = conn_count;
+    n->conns = xcalloc(conn_count, sizeof *n->conns);
+    for (unsigned i = 0; i < conn_count; i++) {
+        pthread_mutex_init(&n->conns[i].lock, NULL);
+        n->conns[i].scripts[SCRIPT_GCRA].source = gcra_script;
+        n->conns[i].scripts[SCRIPT_GREY].source = grey_script;
+    }
+    return n;
+}
+
+static unsigned pool_size(const struct redis_store *r)
+{
+    return r->settings.pool_size > 0 ? r->settings.pool_size : 4;
+}
 
 void *store_redis_new(const struct store_settings *settings)
 {
     struct redis_store *r = xcalloc(1, sizeof *r);
     store_settings_copy(&r->settings, settings);
-    r->slot_count = settings->pool_size > 0 ? settings->pool_size : 4;
-    r->slots = xcalloc(r->slot_count, sizeof *r->slots);
-    for (unsigned i = 0; i < r->slot_count; i++) {
-        pthread_mutex_init(&r->slots[i].lock, NULL);
-        r->slots[i].scripts[SCRIPT_GCRA].source = gcra_script;
-        r->slots[i].scripts[SCRIPT_GREY].source = grey_script;
-    }
+    pthread_mutex_init(&r->nodes_lock, NULL);
+    bool plain_tcp = settings->sentinels == NULL && settings->redis_socket == NULL
+        && settings->redis_host != NULL;
+    r->nodes[0] = node_new(plain_tcp ? settings->redis_host : "", plain_tcp ? settings->redis_port
+        : 0, pool_size(r));
+    r->node_count = 1;
     return r;
 }
 
-static void close_connection(struct slot *s)
+static void close_connection(struct conn *s)
 {
     if (s->ctx != NULL)
         redisFree(s->ctx);
@@ -119,27 +160,63 @@ static void redis_free(void *impl)
     struct redis_store *r = impl;
     if (r == NULL)
         return;
-    for (unsigned i = 0; i < r->slot_count; i++) {
-        close_connection(&r->slots[i]);
-        pthread_mutex_destroy(&r->slots[i].lock);
+    for (unsigned n = 0; n < r->node_count; n++) {
+        struct node *node = r->nodes[n];
+        for (unsigned i = 0; i < node->conn_count; i++) {
+            close_connection(&node->conns[i]);
+            pthread_mutex_destroy(&node->conns[i].lock);
+        }
+        free(node->conns);
+        free(node);
     }
-    free(r->slots);
+    pthread_mutex_destroy(&r->nodes_lock);
     store_settings_free(&r->settings);
     free(r);
 }
 
-/* A free slot if there is one, else wait for one (the pool is small and calls are short). */
-static struct slot *slot_take(struct redis_store *r)
+/* A free connection of the node if there is one, else wait for one (the pool is small and
+ * calls are short). */
+static struct conn *conn_take(struct node *n)
 {
-    unsigned start = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
-    for (unsigned i = 0; i < r->slot_count; i++) {
-        struct slot *s = &r->slots[(start + i) % r->slot_count];
+    unsigned start = __atomic_fetch_add(&n->next, 1, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < n->conn_count; i++) {
+        struct conn *s = &n->conns[(start + i) % n->conn_count];
         if (pthread_mutex_trylock(&s->lock) == 0)
             return s;
     }
-    struct slot *s = &r->slots[start % r->slot_count];
+    struct conn *s = &n->conns[start % n->conn_count];
     pthread_mutex_lock(&s->lock);
     return s;
+}
+
+/* The node for host:port, added when new; -1 when MAX_NODES are known already. */
+static int node_find_or_add(struct redis_store *r, const char *host, int port)
+{
+    pthread_mutex_lock(&r->nodes_lock);
+    int found = -1;
+    for (unsigned i = 0; i < r->node_count && found < 0; i++)
+        if (r->nodes[i]->port == port && strcmp(r->nodes[i]->host, host) == 0)
+            found = (int)i;
+    if (found < 0 && r->node_count < MAX_NODES) {
+        r->nodes[r->node_count] = node_new(host, port, pool_size(r));
+        found = (int)r->node_count;
+        __atomic_store_n(&r->node_count, r->node_count + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&r->nodes_lock);
+    return found;
+}
+
+/* The node that served this cluster slot last (the seed when none is known yet). */
+static unsigned slot_node_get(struct redis_store *r, unsigned slot)
+{
+    unsigned char v = __atomic_load_n(&r->slot_node[slot], __ATOMIC_RELAXED);
+    unsigned count = __atomic_load_n(&r->node_count, __ATOMIC_ACQUIRE);
+    return v > 0 && v <= count ? v - 1u : 0;
+}
+
+static void slot_node_set(struct redis_store *r, unsigned slot, unsigned node)
+{
+    __atomic_store_n(&r->slot_node[slot], (unsigned char)(node + 1), __ATOMIC_RELAXED);
 }
 
 static struct timeval ms_to_tv(uint64_t ms)
@@ -253,13 +330,18 @@ static bool is_master(redisContext *ctx, char *err, size_t err_size)
     return ok;
 }
 
-static bool connect_slot(struct redis_store *r, struct slot *s, char *err, size_t err_size)
+/* Connects s to its node: a cluster node learnt from a redirection by its address, node 0 as
+ * configured. */
+static bool connect_conn(struct redis_store *r, const struct node *n, bool seed, struct conn *s,
+    char *err, size_t err_size)
 {
     const struct store_settings *st = &r->settings;
     struct timeval ctv = ms_to_tv(st->connect_timeout_ms);
     char master[256];
     int master_port = 0;
-    if (st->sentinels != NULL) {
+    if (!seed) {
+        s->ctx = redisConnectWithTimeout(n->host, n->port, ctv);
+    } else if (st->sentinels != NULL) {
         if (!master_from_sentinels(st, master, sizeof master, &master_port, err, err_size))
             return false;
         s->ctx = redisConnectWithTimeout(master, master_port, ctv);
@@ -281,7 +363,7 @@ static bool connect_slot(struct redis_store *r, struct slot *s, char *err, size_
         if (!simple_command(s->ctx, err, err_size, "AUTH", 2, argv))
             return false;
     }
-    if (st->sentinels != NULL && !is_master(s->ctx, err, err_size))
+    if (seed && st->sentinels != NULL && !is_master(s->ctx, err, err_size))
         return false;
     if (st->redis_db > 0) {
         char db[16];
@@ -307,19 +389,21 @@ static bool load_script(redisContext *ctx, struct script *sc, char *err, size_t 
     return ok;
 }
 
-/* EVALSHA on a connected slot, loading the script when the server lacks it (NOSCRIPT).
+/* EVALSHA on a connected connection (after ASKING when asking), loading the script when the
+ * server lacks it (NOSCRIPT). A -MOVED or -ASK reply is OUTCOME_REDIRECTED with *redirect.
  * *demoted says the server answered READONLY: it is a replica now (a Sentinel failover). */
-static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const char *key,
-    const char *const *args, int nargs, long long out[2], bool *demoted, char *err,
-    size_t err_size)
+static enum outcome eval_on_conn(struct conn *s, int which, const char *full_key,
+    const char *const *args, int nargs, bool asking, long long out[2],
+    struct redis_redirect *redirect, bool *demoted, char *err, size_t err_size)
 {
     *demoted = false;
     struct script *sc = &s->scripts[which];
-    char *full_key = xasprintf("%s{%s}", r->settings.redis_prefix ? r->settings.redis_prefix : "",
-        key);
-    bool ok = false;
-    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+    enum outcome result = OUTCOME_FAILED;
+    for (int attempt = 0; attempt < 2 && result == OUTCOME_FAILED; attempt++) {
         if (sc->sha[0] == '\0' && !load_script(s->ctx, sc, err, err_size))
+            break;
+        const char *asking_argv[] = {"ASKING"};
+        if (asking && !simple_command(s->ctx, err, err_size, "ASKING", 1, asking_argv))
             break;
         const char *argv[8] = {"EVALSHA", sc->sha, "1", full_key};
         for (int i = 0; i < nargs && i < 4; i++)
@@ -338,7 +422,9 @@ static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const
             && reply->element[1]->type == REDIS_REPLY_INTEGER) {
             out[0] = reply->element[0]->integer;
             out[1] = reply->element[1]->integer;
-            ok = true;
+            result = OUTCOME_DONE;
+        } else if (reply->type == REDIS_REPLY_ERROR && redis_parse_redirect(reply->str, redirect)) {
+            result = OUTCOME_REDIRECTED;
         } else {
             snprintf(err, err_size, "unexpected reply: %s",
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "not {int, int}");
@@ -349,13 +435,46 @@ static bool eval_on_slot(struct redis_store *r, struct slot *s, int which, const
         if (stop)
             break;
     }
-    free(full_key);
-    return ok;
+    return result;
 }
 
-/* One script call through the pool. A connection from before a failure is replaced; one that
- * the server closed since its last use, or that reaches a demoted master, is retried once on a
- * new connection. A failure starts the backoff; store.c logs it and applies the fail mode. */
+/* One try on one node through its pool. A connection from before a failure is replaced; one
+ * that the server closed since its last use, or that reaches a demoted master, is retried
+ * once on a new connection. */
+static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int which,
+    const char *full_key, const char *const *args, int nargs, bool asking, long long out[2],
+    struct redis_redirect *redirect, char *err, size_t err_size)
+{
+    struct node *n = r->nodes[node_index];
+    struct conn *s = conn_take(n);
+    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    if (s->ctx != NULL && s->generation != generation)
+        close_connection(s);
+    enum outcome result = OUTCOME_FAILED;
+    bool retry = true, demoted = false;
+    if (s->ctx != NULL) {
+        errno = 0;
+        result = eval_on_conn(s, which, full_key, args, nargs, asking, out, redirect, &demoted,
+            err, err_size);
+        retry = result == OUTCOME_FAILED && (demoted || connection_went_stale(s->ctx, errno));
+        if (result == OUTCOME_FAILED)
+            close_connection(s);
+    }
+    if (result == OUTCOME_FAILED && retry) {
+        s->generation = generation;
+        if (connect_conn(r, n, node_index == 0, s, err, err_size))
+            result = eval_on_conn(s, which, full_key, args, nargs, asking, out, redirect,
+                &demoted, err, err_size);
+    }
+    if (result == OUTCOME_FAILED)
+        close_connection(s);
+    pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+/* One script call: first on the node that served the key's slot last, then where MOVED or
+ * ASK redirect it (a few times at most). A failure starts the backoff; store.c logs it and
+ * applies the fail mode. */
 static bool run_script(struct redis_store *r, int which, const char *key, const char *const *args,
     int nargs, long long out[2], char *err, size_t err_size)
 {
@@ -363,28 +482,38 @@ static bool run_script(struct redis_store *r, int which, const char *key, const 
         snprintf(err, err_size, "not retried yet after a failure");
         return false;
     }
-    struct slot *s = slot_take(r);
-    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
-    if (s->ctx != NULL && s->generation != generation)
-        close_connection(s);
-    bool ok = false, retry = true, demoted = false;
-    if (s->ctx != NULL) {
-        errno = 0;
-        ok = eval_on_slot(r, s, which, key, args, nargs, out, &demoted, err, err_size);
-        retry = !ok && (demoted || connection_went_stale(s->ctx, errno));
-        if (!ok)
-            close_connection(s);
+    char *full_key = xasprintf("%s{%s}", r->settings.redis_prefix ? r->settings.redis_prefix : "",
+        key);
+    unsigned node = slot_node_get(r, redis_key_slot(full_key, strlen(full_key)));
+    bool asking = false, ok = false;
+    for (int hop = 0;; hop++) {
+        struct redis_redirect redirect;
+        enum outcome result = run_on_node(r, node, which, full_key, args, nargs, asking, out,
+            &redirect, err, err_size);
+        if (result != OUTCOME_REDIRECTED) {
+            ok = result == OUTCOME_DONE;
+            break;
+        }
+        const char *host = redirect.host[0] != '\0' ? redirect.host : r->nodes[node]->host;
+        if (hop == MAX_REDIRECTS) {
+            snprintf(err, err_size, "more than %d cluster redirections (the last to %s:%d): "
+                "is the cluster resharding without end?", MAX_REDIRECTS, host, redirect.port);
+            break;
+        }
+        int target = node_find_or_add(r, host, redirect.port);
+        if (target < 0) {
+            snprintf(err, err_size, "redirected to a cluster node beyond the %d known "
+                "(%s:%d)", MAX_NODES, host, redirect.port);
+            break;
+        }
+        if (redirect.kind == REDIS_REDIRECT_MOVED)
+            slot_node_set(r, redirect.slot, (unsigned)target);
+        asking = redirect.kind == REDIS_REDIRECT_ASK;
+        node = (unsigned)target;
     }
-    if (!ok && retry) {
-        s->generation = generation;
-        ok = connect_slot(r, s, err, err_size)
-            && eval_on_slot(r, s, which, key, args, nargs, out, &demoted, err, err_size);
-    }
-    if (!ok) {
-        close_connection(s);
+    free(full_key);
+    if (!ok)
         start_backoff(r);
-    }
-    pthread_mutex_unlock(&s->lock);
     return ok;
 }
 
