@@ -4,7 +4,8 @@
  * MOVED and ASK by itself. Shown: key slots computed as the servers compute them (CLUSTER
  * KEYSLOT) and redirections read strictly; decisions on many keys spread over all three nodes
  * all succeed (never the fail mode) and their keys live on every node; a GCRA limit of N is
- * exact for a key living on another node than the seed; greylisting works on keys of every
+ * exact for a key living on another node than the seed, and its scripts flushed there
+ * (NOSCRIPT) are loaded again on that node; greylisting works on keys of every
  * node; a slot migrated between nodes mid-test (CLUSTER SETSLOT MIGRATING/IMPORTING and
  * MIGRATE, which produce ASK, then SETSLOT NODE, which produces MOVED) keeps its counters and
  * decisions exact. Skipped when redis-server or redis-cli is not installed. */
@@ -339,6 +340,11 @@ static void test_gcra_exact_on_other_node(void **state)
     assert_int_equal(passed, 7);
     assert_true(key_on_node(2, full));
     assert_false(key_on_node(0, full));
+    /* the node lost its scripts (NOSCRIPT): loaded again there, the counter is intact */
+    for (int n = 0; n < NODES; n++)
+        freeReplyObject(ask(node_port[n], "SCRIPT FLUSH"));
+    assert_int_equal(decide(a, key, &l), 0);
+    assert_int_equal(decide(b, key, &l), 0);
     store_free(a);
     store_free(b);
 }
