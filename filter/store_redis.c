@@ -9,7 +9,8 @@
  * Redis Cluster is detected by itself: the configured server is the seed, and a -MOVED reply
  * adds the node it names (up to MAX_NODES) and records slot -> node, so the next decision on
  * that slot goes straight there (the key's slot is computed as the servers do, see
- * store_redis_cluster.c); -ASK (a slot being migrated) retries once on the node named, after
+ * store_redis_cluster.c), and reads the whole map with CLUSTER SLOTS (at most once a
+ * second); -ASK (a slot being migrated) retries once on the node named, after
  * ASKING, without recording it. At most MAX_REDIRECTS redirections per decision, then it is a
  * failure. Each node has its own scripts (NOSCRIPT loads them there).
  * Connections: per node, a small pool shared by the worker threads (libmilter starts a thread
@@ -29,7 +30,7 @@
 #include "store_redis_cluster.h"
 #include "util.h"
 
-enum { MAX_NODES = 64, MAX_REDIRECTS = 5 };
+enum { MAX_NODES = 64, MAX_REDIRECTS = 5, HOST_SIZE = 256 };
 
 static const char gcra_script[] =
     "local t = redis.call('TIME')\n"
@@ -91,7 +92,7 @@ struct conn {
 /* A server: node 0 is the configured one (host:port, socket or sentinels); the others are
  * cluster nodes learnt from redirections, never removed (at most MAX_NODES). */
 struct node {
-    char host[256];            /* "" for node 0 unless it is a plain host:port */
+    char host[HOST_SIZE];      /* "" for node 0 unless it is a plain host:port */
     int port;
     struct conn *conns;
     unsigned conn_count;
@@ -106,6 +107,7 @@ struct redis_store {
     unsigned char slot_node[REDIS_CLUSTER_SLOTS]; /* atomic bytes: node index + 1; 0 = seed */
     int64_t fail_until_us;     /* atomic: fail fast until then */
     unsigned generation;       /* atomic: bumped by each failure */
+    int64_t map_read_us;       /* atomic: when CLUSTER SLOTS was last asked */
 };
 
 /* What one try on one node gave. */
@@ -389,6 +391,57 @@ static bool load_script(redisContext *ctx, struct script *sc, char *err, size_t 
     return ok;
 }
 
+/* One entry of CLUSTER SLOTS: {start, end, {host, port, ...}, replicas...}; false when it is
+ * not one. An empty host is the server asked (asked_host). */
+static bool read_slot_range(const redisReply *e, const char *asked_host, long long *start,
+    long long *end, const char **host, int *port)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 3
+        || e->element[0]->type != REDIS_REPLY_INTEGER || e->element[1]->type != REDIS_REPLY_INTEGER
+        || e->element[2]->type != REDIS_REPLY_ARRAY || e->element[2]->elements < 2)
+        return false;
+    const redisReply *master = e->element[2];
+    if (master->element[0]->type != REDIS_REPLY_STRING
+        || master->element[1]->type != REDIS_REPLY_INTEGER)
+        return false;
+    *start = e->element[0]->integer;
+    *end = e->element[1]->integer;
+    *host = master->element[0]->len > 0 ? master->element[0]->str : asked_host;
+    long long p = master->element[1]->integer;
+    *port = (int)p;
+    return *start >= 0 && *start <= *end && *end < REDIS_CLUSTER_SLOTS && p >= 1 && p <= 65535
+        && (*host)[0] != '\0' && strcmp(*host, "?") != 0
+        && strlen(*host) < HOST_SIZE;
+}
+
+/* After a MOVED (the map changed, or was never read): the whole slot map from CLUSTER SLOTS
+ * on the connection that answered, so later decisions reach the right node at the first try.
+ * At most once a second per store; its failure is not the decision's (MOVED still works). */
+static void read_slot_map(struct redis_store *r, redisContext *ctx, const char *asked_host)
+{
+    int64_t now = store_now_us();
+    int64_t last = __atomic_load_n(&r->map_read_us, __ATOMIC_RELAXED);
+    if (last != 0 && now - last < 1000000)
+        return;
+    if (!__atomic_compare_exchange_n(&r->map_read_us, &last, now, false, __ATOMIC_RELAXED,
+            __ATOMIC_RELAXED))
+        return;
+    const char *argv[] = {"CLUSTER", "SLOTS"};
+    redisReply *reply = redisCommandArgv(ctx, 2, argv, NULL);
+    for (size_t i = 0; reply != NULL && reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+         i++) {
+        long long start, end;
+        const char *host;
+        int port;
+        if (!read_slot_range(reply->element[i], asked_host, &start, &end, &host, &port))
+            continue;
+        int node = node_find_or_add(r, host, port);
+        for (long long slot = start; node >= 0 && slot <= end; slot++)
+            slot_node_set(r, (unsigned)slot, (unsigned)node);
+    }
+    freeReplyObject(reply);
+}
+
 /* EVALSHA on a connected connection (after ASKING when asking), loading the script when the
  * server lacks it (NOSCRIPT). A -MOVED or -ASK reply is OUTCOME_REDIRECTED with *redirect.
  * *demoted says the server answered READONLY: it is a replica now (a Sentinel failover). */
@@ -468,6 +521,8 @@ static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int 
     }
     if (result == OUTCOME_FAILED)
         close_connection(s);
+    if (result == OUTCOME_REDIRECTED && redirect->kind == REDIS_REDIRECT_MOVED)
+        read_slot_map(r, s->ctx, n->host);
     pthread_mutex_unlock(&s->lock);
     return result;
 }
