@@ -28,17 +28,6 @@ void access_rule_free(struct access_rule *rule)
     free(rule->file);
 }
 
-static bool rule_name_valid(const char *name)
-{
-    if (*name == '\0' || strlen(name) > 64)
-        return false;
-    for (const char *p = name; *p; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
-            return false;
-    }
-    return true;
-}
-
 /* Checks and stores one value; where says where it came from for the error. */
 static bool add_value(struct cfg_reader *r, struct access_rule *rule, const char *value,
     const char *file, int line, const char *option)
@@ -118,7 +107,7 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
             have_name = true;
             if (!cfg_read_string(r, s, sub, &text)) {
                 ok = false;
-            } else if (!rule_name_valid(text)) {
+            } else if (!cfg_name_valid(text)) {
                 cfg_error(r, s, sub, "\"%s\": use letters, digits, - and _ (at most 64)", text);
                 ok = false;
             } else {

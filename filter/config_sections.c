@@ -61,6 +61,17 @@ bool cfg_read_string(struct cfg_reader *r, const config_setting_t *s, const char
     return true;
 }
 
+bool cfg_name_valid(const char *name)
+{
+    if (*name == '\0' || strlen(name) > 64)
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    }
+    return true;
+}
+
 void cfg_free_strings(char **items, size_t count)
 {
     for (size_t i = 0; i < count; i++)

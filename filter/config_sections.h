@@ -88,6 +88,10 @@ void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);
 
+/* A name an admin gives a rule or a limit (it becomes part of a symbol): letters, digits,
+ * '-' and '_', 1 to 64 of them. */
+bool cfg_name_valid(const char *name);
+
 void cfg_free_strings(char **items, size_t count);
 void access_rule_free(struct access_rule *rule);
 

@@ -188,17 +188,6 @@ static void apply_store(struct cfg_reader *r, const config_setting_t *g)
     take_string(&s->sentinel_master, raw.master_name);
 }
 
-static bool name_valid(const char *name)
-{
-    if (*name == '\0' || strlen(name) > 64)
-        return false;
-    for (const char *p = name; *p; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
-            return false;
-    }
-    return true;
-}
-
 static int index_of(const char *const *names, const char *name)
 {
     for (int i = 0; names[i] != NULL; i++) {
@@ -375,7 +364,7 @@ static bool apply_limit_option(struct cfg_reader *r, const config_setting_t *s, 
     if (strcmp(name, "name") == 0) {
         if (!cfg_read_string(r, s, sub, &text))
             return false;
-        if (!name_valid(text)) {
+        if (!cfg_name_valid(text)) {
             cfg_error(r, s, sub, "\"%s\": use letters, digits, - and _ (at most 64)", text);
             return false;
         }
