@@ -6,6 +6,7 @@
 # `make distcheck`. Ends with one line: N passed, N failed.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
+checkout=$src   # the repository itself, even when the builds use a clean copy
 out=${MW_TEST_OUT:-$src/_test}
 passed=0
 failed=0
@@ -16,8 +17,22 @@ count_pass() { passed=$((passed + $1)); }
 count_fail() { failed=$((failed + $1)); [ "$1" -gt 0 ] && failures+=("$2"); }
 
 "$src/tests/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
-(cd "$src" && autoreconf -fi >/dev/null 2>&1) || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# The builds below are out of tree, which autoconf refuses while the source tree itself is
+# configured (an in-tree `./configure`). Then build from a clean copy of the sources instead,
+# leaving the admin's in-tree build alone.
+if [ -e "$src/config.status" ]; then
+    note "the source tree is configured in place; building from a clean copy in $out/src"
+    rm -rf "$out/src" && mkdir -p "$out/src"
+    if ! (cd "$src" && git ls-files -z --cached --others --exclude-standard \
+          | grep -zv '^_test/' | tar --null -T - -cf -) | tar -xf - -C "$out/src"; then
+        echo "could not copy the sources (needs git); or run 'make distclean' in $src first"
+        echo "0 passed, 1 failed"; exit 1
+    fi
+    src=$out/src
+fi
+(cd "$src" && autoreconf -fi >/dev/null 2>&1) || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Counts the cmocka cases of a build's unit tests; a test program that died before cmocka's
 # summary counts as one failure.
@@ -37,7 +52,7 @@ count_unit_tests() {
         if grep -qE '^:test-result: (FAIL|ERROR)' "$trs" && [ "$f" -eq 0 ]; then
             f=1
             echo "FAIL: $label $(basename "${trs%.trs}") died:"
-            tail -20 "$log"
+            tail -n 20 "$log"
         fi
         ok=$((ok + o))
         bad=$((bad + f))
@@ -45,7 +60,7 @@ count_unit_tests() {
     done
     if [ "$check_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
         echo "FAIL: $label make check exited $check_rc:"
-        tail -30 "$build/check.out"
+        tail -n 30 "$build/check.out"
         bad=1
     fi
     echo "$label unit tests: $ok passed, $bad failed"
@@ -62,10 +77,10 @@ run_integration() {
     local rc=$?
     grep -E '^(PASS|FAIL|SKIP):' "$log" | sed "s|^|$label |"
     local line
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     if [ -z "$line" ]; then
         echo "$label integration: no summary line (exit $rc); tail of $log:"
-        tail -30 "$log"
+        tail -n 30 "$log"
         count_fail 1 "$label integration"
         return
     fi
@@ -73,7 +88,7 @@ run_integration() {
     p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
     f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    [ "$f" -gt 0 ] && tail -60 "$log"
+    [ "$f" -gt 0 ] && tail -n 60 "$log"
     count_pass "$p"
     count_fail "$f" "$label integration"
 }
@@ -86,16 +101,27 @@ build() {
     mkdir -p "$dir"
     if ! (cd "$dir" && "$src/configure" --enable-werror "$@" >configure.out 2>&1 \
           && make -j2 >make.out 2>&1); then
-        tail -40 "$dir/configure.out" "$dir/make.out" 2>/dev/null
+        tail -n 40 "$dir/configure.out" "$dir/make.out" 2>/dev/null
         count_fail 1 "$label build"
         return 1
     fi
     count_pass 1
+    [ "$phases" = build ] && return 0
     note "$label: make check"
     (cd "$dir" && make -j2 check >check.out 2>&1)
     count_unit_tests "$dir" "$label" $?
     return 0
 }
+
+# MW_TEST_PHASES=build stops after the plain build (configure + make): the README-commands
+# test uses it to show the test command's builds work after the daemon command, quickly.
+phases=${MW_TEST_PHASES:-all}
+if [ "$phases" = build ]; then
+    build "$out/build" plain
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -106,6 +132,16 @@ fi
 if build "$out/build-asan" asan --enable-sanitizers; then
     # the daemon's threads outlive main() when it stops; leaks there are not ours to judge
     ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 run_integration "$out/build-asan" asan
+fi
+
+note "README's two commands, in both orders, on fresh clones"
+readme_log="$out/readme-commands.log"
+bash "$src/tests/build/test-readme-commands.sh" "$checkout" >"$readme_log" 2>&1
+grep -E '^(not )?ok - ' "$readme_log"
+count_pass "$(grep -c '^ok - ' "$readme_log")"
+count_fail "$(grep -c '^not ok - ' "$readme_log")" "README commands"
+if ! grep -qE '^(not )?ok - ' "$readme_log"; then
+    tail -n 30 "$readme_log"; count_fail 1 "README commands"
 fi
 
 note "fuzzing: message reading + engine, policy loading (libFuzzer, ASan + UBSan)"
@@ -120,7 +156,7 @@ if (cd "$out/build" && make distcheck >distcheck.out 2>&1); then
     echo "PASS: make distcheck"
     count_pass 1
 else
-    tail -40 "$out/build/distcheck.out"
+    tail -n 40 "$out/build/distcheck.out"
     count_fail 1 "make distcheck"
 fi
 
