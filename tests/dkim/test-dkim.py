@@ -500,5 +500,34 @@ for ktype, extra in (("rsa", []), ("ed25519", ["-t", "ed25519"])):
         t = subprocess.run([KEYGEN, "-c", conf, "--test", "g"], capture_output=True, text=True)
         ok(t.returncode == want_rc and what in t.stdout, "keygen --test %s: %s" % (ktype, what), t.stdout + t.stderr)
 
+# keygen prints the key's absolute path (a relative one breaks under systemd, cwd /), and as
+# root gives the key to the daemon's user inside a keys directory it makes 0750.
+rel_dir = path("keygen-cwd")
+os.makedirs(rel_dir, exist_ok=True)
+p = subprocess.run([KEYGEN, "-d", "example.org", "-s", "rel", "-t", "ed25519", "-o", "rel.key",
+                    "-c", path("no-such-policy.conf")], capture_output=True, text=True, cwd=rel_dir)
+ok(p.returncode == 0 and 'file = "%s"' % os.path.join(os.path.realpath(rel_dir), "rel.key") in p.stdout,
+   "keygen: the dkim.keys line names the key by its absolute path", p.stdout + p.stderr)
+ok("--test" in p.stdout and "milter.user" in p.stdout,
+   "keygen: says the daemon's user must read the key and how to test the record", p.stdout)
+if os.geteuid() == 0:
+    keys_dir = path("keygen-keys")
+    p = subprocess.run([KEYGEN, "-d", "example.org", "-s", "own", "-t", "ed25519", "-D", keys_dir,
+                        "-u", "nobody"], capture_output=True, text=True, cwd="/")
+    kfile = os.path.join(keys_dir, "example.org.own.key")
+    st = os.stat(kfile) if os.path.exists(kfile) else None
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    ok(p.returncode == 0 and st is not None and st.st_uid == nobody.pw_uid and st.st_mode & 0o777 == 0o600
+       and 'file = "%s"' % kfile in p.stdout,
+       "keygen as root: the key is made in the keys directory, mode 0600, owned by the daemon's user",
+       p.stdout + p.stderr)
+    dst = os.stat(keys_dir)
+    ok(dst.st_uid == 0 and dst.st_gid == nobody.pw_gid and dst.st_mode & 0o777 == 0o750,
+       "keygen as root: a missing keys directory is made root:<daemon group> 0750", oct(dst.st_mode))
+    p = subprocess.run([KEYGEN, "-d", "example.org", "-s", "x", "-D", keys_dir, "-u", "no-such-user-mw"],
+                       capture_output=True, text=True)
+    ok(p.returncode == 64 and "no-such-user-mw" in p.stderr, "keygen -u with an unknown user is refused", p.stderr)
+
 print("1..%d" % count)
 sys.exit(1 if failed else 0)
