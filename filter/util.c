@@ -166,8 +166,9 @@ static bool parse_with_units(const char *text, const struct unit *units, uint64_
 bool parse_size(const char *text, uint64_t *out)
 {
     static const struct unit units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1024 * 1024},
-        {"mb", 1024 * 1024}, {"g", 1024ull * 1024 * 1024}, {"gb", 1024ull * 1024 * 1024},
+        {"", 1}, {"b", 1}, {"k", 1024}, {"kb", 1024}, {"kib", 1024}, {"m", 1024 * 1024},
+        {"mb", 1024 * 1024}, {"mib", 1024 * 1024}, {"g", 1024ull * 1024 * 1024},
+        {"gb", 1024ull * 1024 * 1024}, {"gib", 1024ull * 1024 * 1024},
         {NULL, 0},
     };
     return parse_with_units(text, units, out);
