@@ -114,6 +114,14 @@ else
     ok "check: the foreign A-R is kept"
 fi
 
+# A DKIM signature whose i= carries an unbalanced comment and quote (seen in the wild as
+# header.i=a(b"c\\@paypal.com): our Authentication-Results writes it as a quoted-string.
+printf 'DKIM-Signature: v=1; a=rsa-sha256; d=ok.test; s=sel; c=relaxed/relaxed;\r\n i=a(b"c\\@ok.test; h=from:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AbCd/efgh+ij\r\nFrom: a@ok.test\r\nTo: bob@x.test\r\nSubject: hi\r\n\r\nbody\r\n' >"$work/dkim-i.eml"
+"$check" "${args[@]}" --from a@ok.test "$work/dkim-i.eml" >"$work/out" 2>&1
+name="check: a hostile DKIM i= is a quoted-string in our Authentication-Results"
+if grep -qF 'dkim=permerror header.d=ok.test header.i="a(b\"c\\@ok.test" header.s=sel header.a=rsa-sha256 header.b="AbCd/efg"' "$work/out"; then
+    ok "$name"; else not_ok "$name" "$(grep -A3 'Authentication-Results' "$work/out" | head -c 600)"; fi
+
 "$check" "${args[@]}" --from spammer@bad.test "$work/msg.eml" >"$work/out" 2>&1
 expect "check: deny-listed sender rejected with the policy's reply" 1 $? "$work/out" \
     "^action: reject" "^reply: 550 5.7.1 Sender blocked by test policy" "ACCESS_BLOCKED 0.0 reject \\(mail\\)"
