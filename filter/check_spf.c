@@ -136,13 +136,8 @@ static void log_verdict(const struct txn *t, const char *identity, const struct 
 
 static void evaluate(const struct txn *t, bool helo, struct spf_verdict *out)
 {
-    const struct spf_policy *p = t->cfg->spf;
     struct spf_limits lim;
-    spf_limits_default(&lim);
-    lim.budget_ms = p->budget_ms;
-    lim.query_timeout_ms = p->query_timeout_ms;
-    lim.max_dns_terms = p->max_dns_lookups;
-    lim.max_void_lookups = p->max_void_lookups;
+    spf_limits_for(t->cfg, &lim);
     struct spf_request req = {
         .client = t->client_addr, .sender = t->sender, .helo = t->helo,
         .receiver = t->mta_hostname, .check_helo = helo,

@@ -169,6 +169,12 @@ if [ -n "$port" ]; then
     expect "check --dns-lookup NXDOMAIN" 1 $? "$work/out" "^status=nxdomain rcode=3"
     "$check" -c "$work/dns.conf" --dns-lookup slow.mw.test/A >"$work/out" 2>&1
     expect "check --dns-lookup gives a timeout within dns.timeout" 1 $? "$work/out" "^status=timeout"
+    # spf.query_timeout = 0 (the default) is dns.timeout: the query for a name whose server
+    # never answers ends after dns.timeout (DNS timeout), not at the end of spf.budget.
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ]; timeout = "500ms" }\nspf: { budget = "5s" }\n' "$port" >"$work/spf-timeout.conf"
+    "$check" -c "$work/spf-timeout.conf" --client-ip 203.0.113.5 --helo mx.ok.test --from a@slow.mw.test "$work/msg.eml" >"$work/out" 2>&1
+    expect "check: spf.query_timeout 0 gives each SPF query dns.timeout, not the whole budget" 2 $? "$work/out" \
+        "^reply: 451 4.7.24 SPF temperror for slow.mw.test: DNS timeout for slow.mw.test"
 fi
 
 echo "# $passed passed, $failed failed"
