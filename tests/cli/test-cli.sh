@@ -177,5 +177,57 @@ if [ -n "$port" ]; then
         "^reply: 451 4.7.24 SPF temperror for slow.mw.test: DNS timeout for slow.mw.test"
 fi
 
+# --- offline, mailwarden-check sends no DNS query unless asked ---
+# In a private mount and network namespace, /etc/resolv.conf names 127.0.0.1, where a recording
+# DNS server listens on port 53 (nothing else is there). A policy without dns.nameservers sends
+# it nothing; --dns sends it the checks' queries.
+offline_dns() {
+    mkdir -p "$work/ns"
+    printf 'nameserver 127.0.0.1\n' >"$work/ns/resolv.conf"
+    printf 'authres: { authserv_id = "mw.test" }\n' >"$work/ns/offline.conf"
+    printf 'ok.test TXT "v=spf1 ip4:203.0.113.5 -all"\n' >"$work/ns/zone"
+    : >"$work/ns/queries"
+    unshare --mount --net --propagation private /bin/bash -c '
+        set -u
+        ns=$1 src=$2 check=$3 msg=$4
+        ip link set lo up || exit 90
+        mount --bind "$ns/resolv.conf" /etc/resolv.conf || exit 91
+        /usr/bin/python3 "$src/tests/tools/dnsserver.py" --address 127.0.0.1 --port 53 \
+            --port-file "$ns/port" --zone "$ns/zone" --log "$ns/queries" 2>"$ns/dns.err" &
+        server=$!
+        for _ in $(seq 100); do [ -s "$ns/port" ] && break; sleep 0.1; done
+        [ -s "$ns/port" ] || { kill $server; exit 92; }
+        args=(-c "$ns/offline.conf" --client-ip 203.0.113.5 --helo mx.ok.test --from a@ok.test --rcpt bob@x.test)
+        "$check" "${args[@]}" "$msg" >"$ns/out-offline" 2>&1
+        echo "$?" >"$ns/status-offline"
+        cp "$ns/queries" "$ns/queries-offline"
+        "$check" "${args[@]}" --dns "$msg" >"$ns/out-dns" 2>&1
+        echo "$?" >"$ns/status-dns"
+        kill $server
+        wait $server 2>/dev/null
+        exit 0
+    ' offline-dns "$work/ns" "$src" "$check" "$work/msg.eml"
+}
+offline_dns
+ns_status=$?
+if [ "$ns_status" != 0 ] && [ "$(id -u)" != 0 ]; then
+    echo "ok - check: offline checks send no DNS query # SKIP needs root for unshare --mount --net"
+elif [ "$ns_status" != 0 ]; then
+    not_ok "check: a namespace with a recording DNS server on 127.0.0.1:53" "unshare script exit $ns_status: $(head -c 300 "$work/ns/dns.err" 2>/dev/null)"
+else
+    name="check: a policy without dns.nameservers sends no DNS query (not even to /etc/resolv.conf's)"
+    if [ "$(cat "$work/ns/status-offline")" = 0 ] && [ ! -s "$work/ns/queries-offline" ]; then
+        ok "$name"
+    else
+        not_ok "$name" "exit $(cat "$work/ns/status-offline"); queries: $(head -c 300 "$work/ns/queries-offline" | tr '\n' '|')"
+    fi
+    name="check: --dns uses /etc/resolv.conf's nameserver for the checks"
+    if grep -q "ok.test TXT" "$work/ns/queries" && grep -q "spf=pass smtp.mailfrom=ok.test" "$work/ns/out-dns"; then
+        ok "$name"
+    else
+        not_ok "$name" "queries: $(head -c 300 "$work/ns/queries" | tr '\n' '|'); output: $(head -c 300 "$work/ns/out-dns")"
+    fi
+fi
+
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
