@@ -6,11 +6,24 @@
 #include <stdbool.h>
 
 #include "txn.h"
+#include "util.h"
 
 /* The value (without "Authentication-Results:") for this transaction, newly allocated. */
 char *authres_build(const struct txn *t);
-/* "auth=pass smtp.auth=USER", the user quoted when it is not a plain token or address. */
+/* "auth=pass smtp.auth=USER", the user written as authres_add_property does. */
 char *authres_auth_method(const char *user);
+
+/* Every value we put into Authentication-Results goes through these (RFC 8601 2.2: a pvalue is
+ * a token, a quoted-string or [local-part] "@" domain-name). A value that is a token or a plain
+ * address (dot-atom@domain.name, @domain.name) is written as it is, anything else as a
+ * quoted-string with \ and " escaped; UTF-8 text is allowed inside quotes (RFC 6532). A value
+ * with CR, LF, another control character or bytes that are not UTF-8 cannot be written:
+ * authres_value_writable says why, authres_append_value appends nothing and returns false, and
+ * authres_add_property (which appends " property=value") also logs that the property was left
+ * out, naming the property but never echoing the value. */
+bool authres_value_writable(const char *value, const char **why);
+bool authres_append_value(struct textbuf *b, const char *value);
+bool authres_add_property(struct textbuf *b, const char *property, const char *value);
 /* True when an Authentication-Results value names authserv_id as its authserv-id
  * (case-insensitive, comments and version skipped). */
 bool authres_is_ours(const char *value, const char *authserv_id);

@@ -14,6 +14,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "authres.h"
 #include "check.h"
 #include "dkim_policy.h"
 #include "dkim_util.h"
@@ -192,26 +193,10 @@ static enum outcome examine(const struct dkim_policy *p, DKIM *d, DKIM_SIGINFO *
     return O_PASS;
 }
 
-static bool needs_quotes(const char *v)
-{
-    return strpbrk(v, "()<>@,;:\\\"/[]?= \t") != NULL;
-}
-
 static void add_value(struct textbuf *ar, const char *name, const char *v)
 {
-    if (v == NULL || *v == '\0')
-        return;
-    if (!needs_quotes(v) || strcmp(name, "header.i") == 0) {
-        textbuf_printf(ar, " %s=%s", name, v);
-        return;
-    }
-    textbuf_printf(ar, " %s=\"", name);
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            textbuf_puts(ar, "\\");
-        textbuf_append(ar, p, 1);
-    }
-    textbuf_puts(ar, "\"");
+    if (v != NULL && *v != '\0')
+        authres_add_property(ar, name, v);
 }
 
 static void add_authres(struct txn *t, const struct dkim_sig_result *r)

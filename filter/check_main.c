@@ -3,7 +3,8 @@
  * edits. Its exit status tells the action: 0 accept, 1 reject, 2 tempfail, 3 quarantine,
  * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error.
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
- * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf);
+ * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
+ * without either no query is sent;
  * --verbose also prints what they found (the SPF results and the DNS lookups they made). */
 #include <errno.h>
 #include <getopt.h>
@@ -284,11 +285,19 @@ int main(int argc, char **argv)
         fclose(fp);
     if (!o.verbose)
         cfg->log.summary = false;
-    /* checks that use DNS (DKIM key records) ask the configured resolver, as the daemon does */
-    char why[256];
-    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-    if (cfg->resolver == NULL)
-        fprintf(stderr, "mailwarden-check: cannot start the resolver (%s): DNS lookups fail\n", why);
+    /* Checks that use DNS (SPF, DKIM keys, reverse DNS, DNS lists) ask the resolver only when
+     * the policy names dns.nameservers or --dns asks for /etc/resolv.conf's: offline, a message
+     * is checked without sending a single query (those checks are skipped). */
+    if (cfg->dns.nameserver_count > 0 || o.use_dns) {
+        char why[256];
+        cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
+        if (cfg->resolver == NULL)
+            fprintf(stderr, "mailwarden-check: cannot start the resolver (%s): DNS lookups fail\n",
+                why);
+    } else if (o.verbose) {
+        fprintf(stderr, "mailwarden-check: no DNS: the policy names no dns.nameservers and --dns "
+            "was not given, so the checks that use DNS are skipped\n");
+    }
     config_install(cfg);
     struct txn *t = txn_new(config_current());
     enum action action = run(&o, t, &msg);

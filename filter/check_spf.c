@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authres.h"
 #include "check.h"
 #include "log.h"
 #include "spf.h"
@@ -135,13 +136,8 @@ static void log_verdict(const struct txn *t, const char *identity, const struct 
 
 static void evaluate(const struct txn *t, bool helo, struct spf_verdict *out)
 {
-    const struct spf_policy *p = t->cfg->spf;
     struct spf_limits lim;
-    spf_limits_default(&lim);
-    lim.budget_ms = p->budget_ms;
-    lim.query_timeout_ms = p->query_timeout_ms;
-    lim.max_dns_terms = p->max_dns_lookups;
-    lim.max_void_lookups = p->max_void_lookups;
+    spf_limits_for(t->cfg, &lim);
     struct spf_request req = {
         .client = t->client_addr, .sender = t->sender, .helo = t->helo,
         .receiver = t->mta_hostname, .check_helo = helo,
@@ -192,8 +188,8 @@ static bool skipped(const struct txn *t, const struct spf_policy *p, const char 
     return true;
 }
 
-/* A value for a header: as it is when it is a plain dot-atom of letters, digits and .-_+,
- * else a quoted-string (so an address is quoted, as in RFC 7208 9.1's examples). */
+/* A value for Received-SPF (RFC 7208 9.1): as it is when it is a plain dot-atom of letters,
+ * digits and .-_+, else a quoted-string (so an address is quoted, as in 9.1's examples). */
 static void append_value(struct textbuf *b, const char *value)
 {
     bool plain = value[0] != '\0';
@@ -220,9 +216,9 @@ static void record_authres(struct txn *t, const struct spf_verdict *v, bool by_h
 {
     struct textbuf b;
     textbuf_init(&b);
-    textbuf_printf(&b, "spf=%s %s=", spf_result_name(v->result),
-        by_helo ? "smtp.helo" : "smtp.mailfrom");
-    append_value(&b, by_helo ? (t->helo ? t->helo : "") : (v->domain ? v->domain : ""));
+    textbuf_printf(&b, "spf=%s", spf_result_name(v->result));
+    authres_add_property(&b, by_helo ? "smtp.helo" : "smtp.mailfrom",
+        by_helo ? (t->helo ? t->helo : "") : (v->domain ? v->domain : ""));
     txn_add_authres(t, b.data);
     textbuf_free(&b);
 }

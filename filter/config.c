@@ -124,6 +124,7 @@ void config_free(struct config *cfg)
         dns_resolver_free(cfg->resolver);
     free(cfg->main_file);
     cfg_free_strings(cfg->files, cfg->file_count);
+    cfg_free_strings(cfg->sections, cfg->section_count);
     free(cfg->milter.socket);
     free(cfg->milter.socket_owner);
     free(cfg->milter.user);
@@ -201,12 +202,24 @@ static void unknown_section(struct cfg_reader *r, const config_setting_t *s, con
     textbuf_free(&list);
 }
 
+/* Remembers a top-level name written in a file, once, for the policy summary. */
+static void remember_section(struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->section_count; i++) {
+        if (strcmp(cfg->sections[i], name) == 0)
+            return;
+    }
+    cfg->sections = xrealloc(cfg->sections, (cfg->section_count + 1) * sizeof *cfg->sections);
+    cfg->sections[cfg->section_count++] = xstrdup(name);
+}
+
 static void apply_root(struct cfg_reader *r, const config_setting_t *root)
 {
     int n = config_setting_length(root);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(s);
+        remember_section(r->cfg, name);
         if (strcmp(name, "include") == 0)
             continue;   /* handled by config_load */
         if (strcmp(name, "access") == 0) {
@@ -254,9 +267,24 @@ static void remember_file(struct config *cfg, const char *path)
     cfg->files[cfg->file_count++] = xstrdup(path);
 }
 
+/* The include patterns of the main file and the line of the include setting (libconfig's line
+ * of a list element is where the parser was after it, so errors name the setting's line). */
+struct include_list {
+    char **patterns;
+    size_t count;
+    int line;
+};
+
+static void read_includes(struct cfg_reader *r, const config_setting_t *inc,
+    struct include_list *list)
+{
+    if (cfg_read_strings(r, inc, "include", &list->patterns, &list->count))
+        list->line = (int)config_setting_source_line(inc);
+}
+
 /* Applies one file. For the main file, also returns its include patterns. */
 static void apply_file(struct config *cfg, struct config_errors *errs, const char *path,
-    bool is_main, char ***includes, size_t *include_count)
+    bool is_main, struct include_list *includes)
 {
     config_t lc;
     if (!read_file(path, &lc, errs))
@@ -267,7 +295,7 @@ static void apply_file(struct config *cfg, struct config_errors *errs, const cha
     if (inc != NULL && !is_main)
         cfg_error(&r, inc, "include", "only the main file may include other files");
     else if (inc != NULL)
-        cfg_read_strings(&r, inc, "include", includes, include_count);
+        read_includes(&r, inc, includes);
     apply_root(&r, config_root_setting(&lc));
     config_destroy(&lc);
 }
@@ -285,11 +313,18 @@ static bool directory_exists(const char *pattern)
     return exists;
 }
 
-/* Applies the files the include patterns match, relative to the main file's directory, in
- * name order; a pattern may match nothing. */
-static void apply_includes(struct config *cfg, struct config_errors *errs, const char *main_file,
-    char **patterns, size_t count)
+static bool has_glob_characters(const char *pattern)
 {
+    return strpbrk(pattern, "*?[") != NULL;
+}
+
+/* Applies the files the include patterns match, relative to the main file's directory, in
+ * name order; a glob may match nothing, a literal path must exist. */
+static void apply_includes(struct config *cfg, struct config_errors *errs, const char *main_file,
+    const struct include_list *includes)
+{
+    char **patterns = includes->patterns;
+    size_t count = includes->count;
     char *dir = xstrdup(main_file);
     char *slash = strrchr(dir, '/');
     if (slash != NULL)
@@ -300,6 +335,14 @@ static void apply_includes(struct config *cfg, struct config_errors *errs, const
     for (size_t i = 0; i < count && total <= MAX_INCLUDED_FILES; i++) {
         char *pattern = patterns[i][0] == '/' ? xstrdup(patterns[i])
                                               : xasprintf("%s/%s", dir, patterns[i]);
+        struct stat st;
+        if (!has_glob_characters(pattern) && stat(pattern, &st) != 0) {
+            config_errors_add(errs, main_file, includes->line, "include",
+                "cannot include %s: %s (a path without *, ? or [ must exist; a glob such as "
+                "\"policies.d/*.conf\" may match nothing)", pattern, strerror(errno));
+            free(pattern);
+            continue;
+        }
         glob_t g;
         int rc = glob(pattern, GLOB_ERR, NULL, &g);
         if (rc == GLOB_ABORTED && !directory_exists(pattern))
@@ -314,7 +357,7 @@ static void apply_includes(struct config *cfg, struct config_errors *errs, const
                 break;
             }
             if (strcmp(g.gl_pathv[k], main_file) != 0)
-                apply_file(cfg, errs, g.gl_pathv[k], false, NULL, NULL);
+                apply_file(cfg, errs, g.gl_pathv[k], false, NULL);
         }
         if (rc == 0)
             globfree(&g);
@@ -343,16 +386,33 @@ static void validate(struct config *cfg, struct config_errors *errs)
     }
 }
 
+/* A policy without a single setting (an emptied file, one cut before its first section, or a
+ * main file whose includes matched nothing) would run on built-in defaults: every rule, key and
+ * nameserver of the real policy silently gone. Refused; write one setting to mean defaults. */
+static void refuse_empty_policy(struct config *cfg, struct config_errors *errs, bool includes)
+{
+    for (size_t i = 0; i < cfg->section_count; i++) {
+        if (strcmp(cfg->sections[i], "include") != 0)
+            return;
+    }
+    config_errors_add(errs, cfg->main_file, 0, "-",
+        "the policy has no setting at all%s (an emptied or cut file?); mailwarden will not run "
+        "on built-in defaults: restore the file (the shipped one is mailwarden.conf), or write "
+        "at least one section, as log: { level = \"info\" }",
+        includes ? ", neither in this file nor in the files it includes" : "");
+}
+
 struct config *config_load(const char *main_file, struct config_errors *errs)
 {
     struct config *cfg = config_defaults();
     cfg->main_file = xstrdup(main_file);
     size_t errors_before = errs->count;
-    char **includes = NULL;
-    size_t include_count = 0;
-    apply_file(cfg, errs, main_file, true, &includes, &include_count);
-    apply_includes(cfg, errs, main_file, includes, include_count);
-    cfg_free_strings(includes, include_count);
+    struct include_list includes = {0};
+    apply_file(cfg, errs, main_file, true, &includes);
+    apply_includes(cfg, errs, main_file, &includes);
+    cfg_free_strings(includes.patterns, includes.count);
+    if (cfg->file_count > 0 && errs->count == errors_before)
+        refuse_empty_policy(cfg, errs, includes.count > 0);
     if (cfg->file_count > 0)
         validate(cfg, errs);
     for (const struct config_module *const *m = config_modules; *m != NULL; m++) {

@@ -74,6 +74,8 @@ struct config {
     char *main_file;
     char **files;             /* every file read, in order */
     size_t file_count;
+    char **sections;          /* top-level names written in those files, once each, in order */
+    size_t section_count;
 
     struct {
         char *socket;         /* inet:PORT@HOST, inet6:PORT@HOST, unix:PATH */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_summary.h"
 #include "daemon.h"
 #include "dns.h"
 #include "log.h"
@@ -42,6 +43,12 @@ static void log_error_line(const char *line, void *arg)
     log_err("%s", line);
 }
 
+static void log_change_line(const char *line, void *arg)
+{
+    (void)arg;
+    log_notice("reload: changed: %s", line);
+}
+
 /* Makes the resolver for a configuration about to be installed. */
 static bool attach_resolver(struct config *cfg)
 {
@@ -71,16 +78,22 @@ static void reload(void)
         return;
     }
     struct config *old = config_current();
+    log_set_level(cfg->log.level);
+    log_notice("reload: policy from %s in force", config_file);
+    struct config_summary before, after;
+    config_summarize(cfg, &after);
     if (old != NULL) {
         if (strcmp(old->milter.socket, cfg->milter.socket) != 0)
             log_warn("reload: milter.socket changed to %s; it takes effect at the next restart",
                 cfg->milter.socket);
-        config_release(old);
+        config_summarize(old, &before);
+        if (config_summary_diff(&before, &after, log_change_line, NULL) == 0)
+            log_notice("reload: no change in sections or counts");
     }
-    log_set_level(cfg->log.level);
-    log_info("reload: policy from %s in force (%zu file%s, %zu access rule%s)", config_file,
-        cfg->file_count, cfg->file_count == 1 ? "" : "s", cfg->access_count,
-        cfg->access_count == 1 ? "" : "s");
+    char line[2048];
+    config_summary_line(&after, line, sizeof line);
+    log_notice("reload: policy summary: %s", line);
+    config_release(old);
     config_install(cfg);
 }
 
@@ -116,6 +129,11 @@ static int check_only(void)
     printf("mailwarden: policy OK: %zu file%s, %zu access rule%s, socket %s\n", cfg->file_count,
         cfg->file_count == 1 ? "" : "s", cfg->access_count, cfg->access_count == 1 ? "" : "s",
         cfg->milter.socket);
+    struct config_summary summary;
+    config_summarize(cfg, &summary);
+    char line[2048];
+    config_summary_line(&summary, line, sizeof line);
+    printf("mailwarden: policy summary: %s\n", line);
     rules_report_config(cfg, print_report_line, stdout);   /* rules loaded and skipped (rules.h) */
     config_free(cfg);
     return 0;
@@ -167,6 +185,11 @@ int main(int argc, char **argv)
         return 77;
     log_info("mailwarden %s listening on %s (policy %s, %zu file%s)", PACKAGE_VERSION,
         cfg->milter.socket, config_file, cfg->file_count, cfg->file_count == 1 ? "" : "s");
+    struct config_summary summary;
+    config_summarize(cfg, &summary);
+    char line[2048];
+    config_summary_line(&summary, line, sizeof line);
+    log_notice("policy summary: %s", line);
     config_install(cfg);
 
     bool ok = milter_run();

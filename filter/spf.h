@@ -120,7 +120,8 @@ struct spf_limits {
     unsigned max_void_lookups;    /* 2 */
     unsigned max_names;           /* 10 MX names per mx, 10 PTR names per ptr */
     uint64_t budget_ms;           /* the whole evaluation, every query included */
-    uint64_t query_timeout_ms;    /* one query; 0 = the lookup's default */
+    uint64_t query_timeout_ms;    /* one query, capped by the rest of the budget; 0 = no cap but
+                                   * the budget (the check sets it: spf_limits_for) */
 };
 void spf_limits_default(struct spf_limits *lim);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_module.h"
+#include "spf.h"
 #include "spf_config.h"
 #include "util.h"
 
@@ -40,6 +41,16 @@ static void spf_init(struct config *cfg)
     p->max_dns_lookups = 10;
     p->max_void_lookups = 2;
     cfg->spf = p;
+}
+
+void spf_limits_for(const struct config *cfg, struct spf_limits *lim)
+{
+    const struct spf_policy *p = cfg->spf;
+    spf_limits_default(lim);
+    lim->budget_ms = p->budget_ms;
+    lim->query_timeout_ms = p->query_timeout_ms > 0 ? p->query_timeout_ms : cfg->dns.timeout_ms;
+    lim->max_dns_terms = p->max_dns_lookups;
+    lim->max_void_lookups = p->max_void_lookups;
 }
 
 static void spf_apply(struct cfg_reader *r, const config_setting_t *section)

@@ -29,6 +29,13 @@ struct spf_policy {
     size_t allow_sender_domain_count;
 };
 
+struct config;
+struct spf_limits;
+/* The evaluation limits of this policy: spf.budget, the lookup limits, and the time one query
+ * may take: spf.query_timeout, or dns.timeout when it is 0 (spf_eval.c caps either by what is
+ * left of the budget). */
+void spf_limits_for(const struct config *cfg, struct spf_limits *lim);
+
 /* True when name (any case) is listed: "example.com" itself, ".example.com" its subdomains. */
 bool spf_policy_name_listed(char *const *list, size_t count, const char *name);
 

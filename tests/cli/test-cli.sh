@@ -114,6 +114,14 @@ else
     ok "check: the foreign A-R is kept"
 fi
 
+# A DKIM signature whose i= carries an unbalanced comment and quote (seen in the wild as
+# header.i=a(b"c\\@paypal.com): our Authentication-Results writes it as a quoted-string.
+printf 'DKIM-Signature: v=1; a=rsa-sha256; d=ok.test; s=sel; c=relaxed/relaxed;\r\n i=a(b"c\\@ok.test; h=from:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AbCd/efgh+ij\r\nFrom: a@ok.test\r\nTo: bob@x.test\r\nSubject: hi\r\n\r\nbody\r\n' >"$work/dkim-i.eml"
+"$check" "${args[@]}" --from a@ok.test "$work/dkim-i.eml" >"$work/out" 2>&1
+name="check: a hostile DKIM i= is a quoted-string in our Authentication-Results"
+if grep -qF 'dkim=permerror header.d=ok.test header.i="a(b\"c\\@ok.test" header.s=sel header.a=rsa-sha256 header.b="AbCd/efg"' "$work/out"; then
+    ok "$name"; else not_ok "$name" "$(grep -A3 'Authentication-Results' "$work/out" | head -c 600)"; fi
+
 "$check" "${args[@]}" --from spammer@bad.test "$work/msg.eml" >"$work/out" 2>&1
 expect "check: deny-listed sender rejected with the policy's reply" 1 $? "$work/out" \
     "^action: reject" "^reply: 550 5.7.1 Sender blocked by test policy" "ACCESS_BLOCKED 0.0 reject \\(mail\\)"
@@ -161,6 +169,64 @@ if [ -n "$port" ]; then
     expect "check --dns-lookup NXDOMAIN" 1 $? "$work/out" "^status=nxdomain rcode=3"
     "$check" -c "$work/dns.conf" --dns-lookup slow.mw.test/A >"$work/out" 2>&1
     expect "check --dns-lookup gives a timeout within dns.timeout" 1 $? "$work/out" "^status=timeout"
+    # spf.query_timeout = 0 (the default) is dns.timeout: the query for a name whose server
+    # never answers ends after dns.timeout (DNS timeout), not at the end of spf.budget.
+    printf 'dns: { nameservers = [ "127.0.0.1@%s" ]; timeout = "500ms" }\nspf: { budget = "5s" }\n' "$port" >"$work/spf-timeout.conf"
+    "$check" -c "$work/spf-timeout.conf" --client-ip 203.0.113.5 --helo mx.ok.test --from a@slow.mw.test "$work/msg.eml" >"$work/out" 2>&1
+    expect "check: spf.query_timeout 0 gives each SPF query dns.timeout, not the whole budget" 2 $? "$work/out" \
+        "^reply: 451 4.7.24 SPF temperror for slow.mw.test: DNS timeout for slow.mw.test"
+fi
+
+# --- offline, mailwarden-check sends no DNS query unless asked ---
+# In a private mount and network namespace, /etc/resolv.conf names 127.0.0.1, where a recording
+# DNS server listens on port 53 (nothing else is there). A policy without dns.nameservers sends
+# it nothing; --dns sends it the checks' queries.
+offline_dns() {
+    mkdir -p "$work/ns"
+    printf 'nameserver 127.0.0.1\n' >"$work/ns/resolv.conf"
+    printf 'authres: { authserv_id = "mw.test" }\n' >"$work/ns/offline.conf"
+    printf 'ok.test TXT "v=spf1 ip4:203.0.113.5 -all"\n' >"$work/ns/zone"
+    : >"$work/ns/queries"
+    unshare --mount --net --propagation private /bin/bash -c '
+        set -u
+        ns=$1 src=$2 check=$3 msg=$4
+        ip link set lo up || exit 90
+        mount --bind "$ns/resolv.conf" /etc/resolv.conf || exit 91
+        /usr/bin/python3 "$src/tests/tools/dnsserver.py" --address 127.0.0.1 --port 53 \
+            --port-file "$ns/port" --zone "$ns/zone" --log "$ns/queries" 2>"$ns/dns.err" &
+        server=$!
+        for _ in $(seq 100); do [ -s "$ns/port" ] && break; sleep 0.1; done
+        [ -s "$ns/port" ] || { kill $server; exit 92; }
+        args=(-c "$ns/offline.conf" --client-ip 203.0.113.5 --helo mx.ok.test --from a@ok.test --rcpt bob@x.test)
+        "$check" "${args[@]}" "$msg" >"$ns/out-offline" 2>&1
+        echo "$?" >"$ns/status-offline"
+        cp "$ns/queries" "$ns/queries-offline"
+        "$check" "${args[@]}" --dns "$msg" >"$ns/out-dns" 2>&1
+        echo "$?" >"$ns/status-dns"
+        kill $server
+        wait $server 2>/dev/null
+        exit 0
+    ' offline-dns "$work/ns" "$src" "$check" "$work/msg.eml"
+}
+offline_dns
+ns_status=$?
+if [ "$ns_status" != 0 ] && [ "$(id -u)" != 0 ]; then
+    echo "ok - check: offline checks send no DNS query # SKIP needs root for unshare --mount --net"
+elif [ "$ns_status" != 0 ]; then
+    not_ok "check: a namespace with a recording DNS server on 127.0.0.1:53" "unshare script exit $ns_status: $(head -c 300 "$work/ns/dns.err" 2>/dev/null)"
+else
+    name="check: a policy without dns.nameservers sends no DNS query (not even to /etc/resolv.conf's)"
+    if [ "$(cat "$work/ns/status-offline")" = 0 ] && [ ! -s "$work/ns/queries-offline" ]; then
+        ok "$name"
+    else
+        not_ok "$name" "exit $(cat "$work/ns/status-offline"); queries: $(head -c 300 "$work/ns/queries-offline" | tr '\n' '|')"
+    fi
+    name="check: --dns uses /etc/resolv.conf's nameserver for the checks"
+    if grep -q "ok.test TXT" "$work/ns/queries" && grep -q "spf=pass smtp.mailfrom=ok.test" "$work/ns/out-dns"; then
+        ok "$name"
+    else
+        not_ok "$name" "queries: $(head -c 300 "$work/ns/queries" | tr '\n' '|'); output: $(head -c 300 "$work/ns/out-dns")"
+    fi
 fi
 
 echo "# $passed passed, $failed failed"

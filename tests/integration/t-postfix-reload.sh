@@ -1,7 +1,8 @@
 #!/bin/bash
 # Postfix + mailwarden: SIGHUP reloads. A policy file with a syntax error keeps the running policy
-# (mail flows, the deny rule still applies) and the log names the file and the line; a good
-# changed policy then takes effect without a restart.
+# (mail flows, the deny rule still applies) and the log names the file and the line; so does an
+# emptied policy file (it would have put built-in defaults in force); a good changed policy then
+# takes effect without a restart and the log says, at notice level, what changed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
 mw_init t-postfix-reload
@@ -31,8 +32,11 @@ policy_v2() {
     cat <<'EOF'
 access = (
   { name = "blocked-new"; match = "sender"; values = [ "newspammer@bad.test" ];
-    action = "reject"; reply = "550 5.7.1 Newspammer blocked by test policy v2" }
+    action = "reject"; reply = "550 5.7.1 Newspammer blocked by test policy v2" },
+  { name = "blocked-third"; match = "sender"; values = [ "third@bad.test" ];
+    action = "reject"; reply = "550 5.7.1 Third blocked by test policy v2" }
 )
+greylist: { enabled = false }
 EOF
 }
 
@@ -108,8 +112,31 @@ else
     fail "$name" "no log line names $(basename "$CONF") and line $BAD_LINE; the daemon logged: $(head -c 400 "$MW_WORK/hup-broken.log" | tr '\n' '|')"
 fi
 
+# --- SIGHUP with an emptied file ---------------------------------------------------------
+: >"$CONF"
+LOG_BEFORE=$(wc -l <"$MW_LOG")
+mw_hup
+log_has_empty_error() { tail -n +"$((LOG_BEFORE + 1))" "$MW_LOG" | grep -q "the policy has no setting at all"; }
+mw_wait_until 10 log_has_empty_error
+tail -n +"$((LOG_BEFORE + 1))" "$MW_LOG" >"$MW_WORK/hup-empty.log"
+
+name="postfix: reload: SIGHUP with an empty file keeps the old policy (its deny rule still rejects)"
+if mw_alive && [ "$MW_PID" = "$PID0" ] && flows emptyok \
+   && refused emptydeny spammer@bad.test "550 5.7.1 Sender spammer blocked by test policy"; then
+    pass "$name"; else fail "$name" "${MW_WHY:-mailwarden is not the same running process}"; fi
+
+name="postfix: reload: the log says the empty file has no setting and nothing was installed"
+if grep -qE "$(basename "$CONF"): -: the policy has no setting at all" "$MW_WORK/hup-empty.log" \
+   && grep -qE "error: reload: .*$(basename "$CONF") has 1 error" "$MW_WORK/hup-empty.log" \
+   && ! grep -q "reload: policy from .* in force" "$MW_WORK/hup-empty.log"; then
+    pass "$name"
+else
+    fail "$name" "the daemon logged: $(head -c 600 "$MW_WORK/hup-empty.log" | tr '\n' '|')"
+fi
+
 # --- SIGHUP with a good, changed file ---------------------------------------------------
 mw_policy "$CONF" < <(policy_v2)
+LOG_BEFORE=$(wc -l <"$MW_LOG")
 mw_hup
 # The reload is asynchronous: probe with the new deny-listed sender until it is refused.
 probe_new_rule() {
@@ -127,6 +154,16 @@ elif refused v2deny newspammer@bad.test "550 5.7.1 Newspammer blocked by test po
     pass "$name"
 else
     fail "$name" "$MW_WHY"
+fi
+
+tail -n +"$((LOG_BEFORE + 1))" "$MW_LOG" >"$MW_WORK/hup-v2.log"
+name="postfix: reload: the good reload logs the summary of changes at notice level"
+if grep -q "notice: reload: changed: sections added: greylist" "$MW_WORK/hup-v2.log" \
+   && grep -q "notice: reload: changed: access rules: 1 -> 2" "$MW_WORK/hup-v2.log" \
+   && grep -q "notice: reload: policy summary: sections: .*greylist; 1 file, 2 access rules," "$MW_WORK/hup-v2.log"; then
+    pass "$name"
+else
+    fail "$name" "the daemon logged: $(grep 'reload' "$MW_WORK/hup-v2.log" | head -c 800 | tr '\n' '|')"
 fi
 
 mw_finish "postfix-reload: mailwarden exits 0 on SIGTERM, no sanitizer reports"

@@ -2,13 +2,16 @@
  * authserv-id behind comments, before a version, quoted, in any case, and folded; it does not
  * take a longer id that merely starts with ours ("mw.test.evil"), an empty value or an id named
  * later in the field. authres_build gives "id; none" without methods and one method per
- * folded line with them. */
+ * folded line with them. Every property value we write (smtp.auth, smtp.mailfrom, smtp.helo,
+ * header.d/i/s/a/b) is a token, a plain address or a quoted-string with \ and " escaped, also
+ * for hostile identities; one with CR, LF, controls or bytes that are not UTF-8 is left out. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,8 +91,110 @@ static void test_auth_method_quoting(void **state)
     assert_string_equal(m, "auth=pass smtp.auth=\"Jo \\\"x\\\"; y\"");
     free(m);
     m = authres_auth_method("evil\r\nX-Injected: 1");
-    assert_string_equal(m, "auth=pass smtp.auth=\"evilX-Injected: 1\"");
+    assert_string_equal(m, "auth=pass");          /* left out, never mangled into a new value */
     free(m);
+    m = authres_auth_method("a(b\"c\\@paypal.com");
+    assert_string_equal(m, "auth=pass smtp.auth=\"a(b\\\"c\\\\@paypal.com\"");
+    free(m);
+}
+
+/* Every property we emit, each with identities an attacker controls. */
+static const char *const properties[] = {
+    "smtp.auth", "smtp.mailfrom", "smtp.helo",
+    "header.d", "header.i", "header.s", "header.a", "header.b",
+};
+
+static const struct {
+    const char *value;
+    const char *written;       /* after "PROPERTY="; NULL = left out */
+} hostile[] = {
+    /* seen in the wild: an unbalanced comment and quote in a DKIM i= */
+    {"a(b\"c\\@paypal.com", "\"a(b\\\"c\\\\@paypal.com\""},
+    {"example.com", "example.com"},
+    {"sel-2024_a", "sel-2024_a"},
+    {"rsa-sha256", "rsa-sha256"},
+    {"AbC+/x=", "\"AbC+/x=\""},
+    {"@example.com", "@example.com"},
+    {"user.name+tag@mail.example.com", "user.name+tag@mail.example.com"},
+    {"x\"; dkim=pass header.d=paypal.com", "\"x\\\"; dkim=pass header.d=paypal.com\""},
+    {"pay pal.com", "\"pay pal.com\""},
+    {"(comment)", "\"(comment)\""},
+    {")", "\")\""},
+    {"\\", "\"\\\\\""},
+    {"\"", "\"\\\"\""},
+    {"", "\"\""},
+    {"a..b@example.com", "\"a..b@example.com\""},
+    {".a@example.com", "\".a@example.com\""},
+    {"user@localhost", "\"user@localhost\""},
+    {"user@-bad.example", "\"user@-bad.example\""},
+    {"user@bad-.example", "\"user@bad-.example\""},
+    {"a@b@example.com", "\"a@b@example.com\""},
+    {"x;y=z", "\"x;y=z\""},
+    {"j\xc3\xbcrgen@example.com", "\"j\xc3\xbcrgen@example.com\""},     /* UTF-8: quoted */
+    {"evil\r\nX-Injected: 1", NULL},
+    {"line\nbreak", NULL},
+    {"cr\ronly", NULL},
+    {"bell\x07", NULL},
+    {"del\x7f", NULL},
+    {"latin1 \xe9t\xe9", NULL},            /* not UTF-8 */
+    {"c1 \xc2\x85 next line", NULL},       /* U+0085, a C1 control */
+    {"overlong \xc0\xaf", NULL},
+    {"surrogate \xed\xa0\x80", NULL},
+    {"cut \xe2\x82", NULL},
+};
+
+static void test_every_property_value_is_token_address_or_quoted(void **state)
+{
+    (void)state;
+    for (size_t p = 0; p < sizeof properties / sizeof properties[0]; p++) {
+        for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+            struct textbuf b;
+            textbuf_init(&b);
+            textbuf_puts(&b, "dkim=fail");
+            bool written = authres_add_property(&b, properties[p], hostile[i].value);
+            char expected[512];
+            if (hostile[i].written != NULL)
+                snprintf(expected, sizeof expected, "dkim=fail %s=%s", properties[p],
+                    hostile[i].written);
+            else
+                snprintf(expected, sizeof expected, "dkim=fail");
+            if (written != (hostile[i].written != NULL) || strcmp(b.data, expected) != 0)
+                fail_msg("%s with value #%zu: wrote [%s] (returned %d), expected [%s]",
+                    properties[p], i, b.data, written, expected);
+            textbuf_free(&b);
+        }
+    }
+}
+
+/* Our whole field stays one field and ours: no line break, balanced quotes, the authserv-id
+ * still found first. */
+static void test_build_with_hostile_identities_stays_well_formed(void **state)
+{
+    (void)state;
+    struct txn *t = txn_with_id();
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        struct textbuf b;
+        textbuf_init(&b);
+        textbuf_puts(&b, "dkim=fail");
+        authres_add_property(&b, "header.i", hostile[i].value);
+        txn_add_authres(t, b.data);
+        textbuf_free(&b);
+    }
+    char *value = authres_build(t);
+    assert_true(authres_is_ours(value, ID));
+    assert_null(strchr(value, '\r'));
+    size_t quotes = 0;
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' && p[1] != '\0')
+            p++;
+        else if (*p == '"')
+            quotes++;
+        if (*p == '\n')
+            assert_int_equal(p[1], '\t');   /* only our own folding */
+    }
+    assert_int_equal(quotes % 2, 0);
+    free(value);
+    txn_free(t);
 }
 
 static void test_build_none(void **state)
@@ -127,6 +232,8 @@ int main(void)
         cmocka_unit_test(test_build_none),
         cmocka_unit_test(test_build_with_methods),
         cmocka_unit_test(test_auth_method_quoting),
+        cmocka_unit_test(test_every_property_value_is_token_address_or_quoted),
+        cmocka_unit_test(test_build_with_hostile_identities_stays_well_formed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

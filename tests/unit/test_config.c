@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_summary.h"
 
 #define SHIPPED SRCDIR "/policies/mailwarden.conf"
 
@@ -826,6 +827,177 @@ static void test_include_wrong_type(void **state)
     assert_single_error("include = 5\n", 1, "include", "must be a list of strings");
 }
 
+/* --- empty and cut policies; the policy summary --------------------------------------------- */
+
+/* An emptied file (or one with comments only, or whose includes matched nothing) would run on
+ * built-in defaults: refused with an error naming the main file. */
+static void test_empty_policy_is_refused(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "",
+        "# only a comment\n\n   \n",
+        "include = [ \"nothing-here.d/*.conf\" ]\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *path = write_file("empty.conf", texts[i]);
+        load_fails(path, 1, &errs);
+        assert_error(&errs, path, 0, "-", "the policy has no setting at all");
+        assert_error(&errs, path, 0, "-", "restore the file");
+        config_errors_free(&errs);
+    }
+    /* one setting is enough: defaults on purpose */
+    struct config *cfg = load_ok(write_file("one.conf", "log: { level = \"info\" }\n"));
+    config_free(cfg);
+}
+
+/* Reads the shipped file's first `lines` lines into dir/name. */
+static const char *shipped_head(const char *name, size_t lines)
+{
+    FILE *in = fopen(SHIPPED, "r");
+    assert_non_null(in);
+    static char text[64 * 1024];
+    size_t len = 0, n = 0;
+    char line[1024];
+    while (n < lines && fgets(line, sizeof line, in) != NULL) {
+        size_t l = strlen(line);
+        assert_true(len + l < sizeof text);
+        memcpy(text + len, line, l);
+        len += l;
+        n++;
+    }
+    text[len] = '\0';
+    fclose(in);
+    return write_file(name, text);
+}
+
+/* The line number (1-based) of the first line of the shipped file that starts with prefix. */
+static size_t shipped_line_of(const char *prefix)
+{
+    FILE *in = fopen(SHIPPED, "r");
+    assert_non_null(in);
+    char line[1024];
+    size_t n = 0;
+    while (fgets(line, sizeof line, in) != NULL) {
+        n++;
+        if (strncmp(line, prefix, strlen(prefix)) == 0) {
+            fclose(in);
+            return n;
+        }
+    }
+    fclose(in);
+    fail_msg("no line starts with %s in %s", prefix, SHIPPED);
+    return 0;
+}
+
+/* The shipped file cut inside a section (opened, never closed) is a syntax error at its end. */
+static void test_policy_cut_inside_a_section_is_an_error(void **state)
+{
+    (void)state;
+    size_t dkim = shipped_line_of("dkim: {");
+    const char *path = shipped_head("cut.conf", dkim + 3);
+    load_fails(path, 1, &errs);
+    assert_error(&errs, path, (int)dkim + 4, "-", "syntax error");
+    config_errors_free(&errs);
+}
+
+static void collect_change(const char *line, void *arg)
+{
+    collect_line(line, arg);
+}
+
+/* The shipped file cut between two sections still parses: the summary shows what went. */
+static void test_summary_shows_sections_removed_by_a_cut(void **state)
+{
+    (void)state;
+    struct config *full = load_ok(SHIPPED);
+    struct config *cut = load_ok(shipped_head("cut.conf", shipped_line_of("dkim: {") - 1));
+    struct config_summary a, b;
+    config_summarize(full, &a);
+    config_summarize(cut, &b);
+    char changes[8192] = "";
+    assert_int_equal(config_summary_diff(&a, &b, collect_change, changes), 2);
+    assert_string_equal(changes, "sections removed: dkim, ratelimit, greylist, spam\n"
+        "files: 2 -> 1\n");
+    char line[2048];
+    config_summary_line(&b, line, sizeof line);
+    assert_non_null(strstr(line, "sections: include, milter, log, limits, authres, networks, dns, "
+        "actions, access, spf, rules, symbols; 1 file, 0 access rules,"));
+    config_free(full);
+    config_free(cut);
+}
+
+/* Counts of what decides verdicts, before and after; no change gives no line. */
+static void test_summary_counts_and_diff(void **state)
+{
+    (void)state;
+    const char *old_path = write_file("old.conf",
+        "dns: { nameservers = [ \"127.0.0.1\", \"::1\" ] }\n"
+        "access = (\n"
+        "  { name = \"a\"; match = \"sender\"; values = [ \"x@example.org\" ]; action = \"reject\" },\n"
+        "  { name = \"b\"; match = \"helo\"; values = [ \"bad.example\" ]; action = \"reject\" }\n"
+        ")\n"
+        "symbols: { SYM_A: { score = 2.0 } }\n"
+        "ratelimit: { limits = ( { name = \"ip\"; key = [ \"client_ip\" ]; rate = \"10/1m\" } ) }\n"
+        "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\", \"body BODY_Y /y/\" ] }\n");
+    const char *new_path = write_file("new.conf",
+        "greylist: { enabled = false }\n"
+        "access = (\n"
+        "  { name = \"a\"; match = \"sender\"; values = [ \"x@example.org\" ]; action = \"reject\" }\n"
+        ")\n"
+        "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\" ] }\n");
+    struct config *old = load_ok(old_path);
+    struct config *new = load_ok(new_path);
+    struct config_summary a, b;
+    config_summarize(old, &a);
+    config_summarize(new, &b);
+    char line[2048];
+    config_summary_line(&a, line, sizeof line);
+    assert_string_equal(line, "sections: dns, access, symbols, ratelimit, rules; 1 file, "
+        "2 access rules, 1 symbol override, 0 domain threshold entries, 2 nameservers, 2 rules, "
+        "0 rules skipped, 0 DKIM keys, 0 DKIM signing rules, 0 DKIM user rules, 1 rate limit, "
+        "0 DNS lists");
+    char changes[8192] = "";
+    assert_int_equal(config_summary_diff(&a, &b, collect_change, changes), 7);
+    assert_string_equal(changes,
+        "sections added: greylist\n"
+        "sections removed: dns, symbols, ratelimit\n"
+        "access rules: 2 -> 1\n"
+        "symbol overrides: 1 -> 0\n"
+        "nameservers: 2 -> 0\n"
+        "rules: 2 -> 1\n"
+        "rate limits: 1 -> 0\n");
+    changes[0] = '\0';
+    assert_int_equal(config_summary_diff(&a, &a, collect_change, changes), 0);
+    assert_string_equal(changes, "");
+    config_free(old);
+    config_free(new);
+}
+
+/* A literal include (no *, ? or [) that does not exist is an error with the file and line;
+ * a glob may still match nothing. */
+static void test_include_missing_literal_path_is_an_error(void **state)
+{
+    (void)state;
+    write_file("conf.d/present.conf", "limits: { max_recipients = 4 }\n");
+    const char *path = write_file("main.conf",
+        "include = [\n"
+        "  \"conf.d/present.conf\",\n"
+        "  \"conf.d/*.none\",\n"
+        "  \"conf.d/absent.conf\"\n"
+        "]\n"
+        "limits: { max_headers = 100 }\n");
+    load_fails(path, 1, &errs);
+    assert_error(&errs, path, 1, "include", "conf.d/absent.conf: No such file or directory");
+    assert_error(&errs, path, 1, "include", "a path without *, ? or [ must exist");
+    config_errors_free(&errs);
+
+    path = write_file("single.conf", "log: { level = \"info\" }\ninclude = \"/nonexistent/x.conf\"\n");
+    load_fails(path, 1, &errs);
+    assert_error(&errs, path, 2, "include", "cannot include /nonexistent/x.conf");
+    config_errors_free(&errs);
+}
+
 /* --- the configuration in force ------------------------------------------------------------ */
 
 static void test_current_install_release(void **state)
@@ -898,6 +1070,11 @@ int main(void)
         T(test_include_inside_include_is_an_error),
         T(test_include_glob_in_missing_directory_matches_nothing),
         T(test_include_wrong_type),
+        T(test_empty_policy_is_refused),
+        T(test_policy_cut_inside_a_section_is_an_error),
+        T(test_summary_shows_sections_removed_by_a_cut),
+        T(test_summary_counts_and_diff),
+        T(test_include_missing_literal_path_is_an_error),
         T(test_current_install_release),
     };
 #undef T

@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "spf.h"
+#include "spf_config.h"
 #include "util.h"
 
 /* --- a fake DNS --------------------------------------------------------------------------- */
@@ -433,6 +435,71 @@ static void test_identity(void **state)
     spf_verdict_free(&v);
 }
 
+/* spf.query_timeout = 0 means dns.timeout (mailwarden.conf(5)), not what is left of the budget:
+ * each query is given dns.timeout, capped by the rest of the budget; a set query_timeout wins. */
+struct recorded {
+    struct fake_dns *dns;
+    uint64_t timeouts[16];
+    size_t count;
+};
+
+static void recording_lookup(void *arg, const char *name, int type, uint64_t timeout_ms,
+    struct dns_answer *out)
+{
+    struct recorded *r = arg;
+    if (r->count < 16)
+        r->timeouts[r->count++] = timeout_ms;
+    fake_lookup(r->dns, name, type, timeout_ms, out);
+}
+
+static void query_timeouts(struct config *cfg, struct recorded *r)
+{
+    static const struct fake_rr rrs[] = {
+        {"example.test", 16, "v=spf1 a mx -all"},
+        {"example.test", 1, "192.0.2.1"},
+    };
+    static struct fake_dns f = FAKE(rrs);
+    memset(r, 0, sizeof *r);
+    r->dns = &f;
+    struct spf_request req = {.sender = "u@example.test", .helo = "h.test"};
+    assert_true(ipaddr_parse("203.0.113.1", &req.client));
+    struct spf_limits lim;
+    spf_limits_for(cfg, &lim);
+    struct spf_verdict v;
+    spf_check(&req, &lim, recording_lookup, r, &v);
+    assert_string_equal(spf_result_name(v.result), "fail");
+    assert_true(r->count >= 3);
+    spf_verdict_free(&v);
+}
+
+static void test_query_timeout_zero_is_dns_timeout(void **state)
+{
+    (void)state;
+    struct config *cfg = config_defaults();
+    cfg->dns.timeout_ms = 3000;
+    cfg->spf->budget_ms = 20000;
+    cfg->spf->query_timeout_ms = 0;
+    struct recorded r;
+    query_timeouts(cfg, &r);
+    for (size_t i = 0; i < r.count; i++) {
+        if (r.timeouts[i] != 3000)
+            fail_msg("query %zu was given %llu ms, not dns.timeout (3000)", i + 1,
+                (unsigned long long)r.timeouts[i]);
+    }
+
+    cfg->spf->query_timeout_ms = 1500;     /* set: it wins over dns.timeout */
+    query_timeouts(cfg, &r);
+    for (size_t i = 0; i < r.count; i++)
+        assert_int_equal(r.timeouts[i], 1500);
+
+    cfg->spf->query_timeout_ms = 0;        /* the rest of the budget still caps dns.timeout */
+    cfg->spf->budget_ms = 1000;
+    query_timeouts(cfg, &r);
+    for (size_t i = 0; i < r.count; i++)
+        assert_true(r.timeouts[i] > 0 && r.timeouts[i] <= 1000);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_eval_void_limit),
         cmocka_unit_test(test_eval_mx_limit),
         cmocka_unit_test(test_eval_budget),
+        cmocka_unit_test(test_query_timeout_zero_is_dns_timeout),
         cmocka_unit_test(test_eval_explanation),
         cmocka_unit_test(test_identity),
     };
