@@ -17,6 +17,7 @@
 #include "config_sections.h"
 #include "dns.h"
 #include "log.h"
+#include "policy_file.h"
 #include "util.h"
 
 #define MAX_INCLUDED_FILES 1000
@@ -228,14 +229,16 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
 static bool read_file(const char *path, config_t *lc, struct config_errors *errs)
 {
     config_init(lc);
-    FILE *fp = fopen(path, "r");
+    char why[300];
+    FILE *fp = policy_file_fopen(path, why, sizeof why);
     if (fp == NULL) {
-        config_errors_add(errs, path, 0, "-", "cannot read the file: %s", strerror(errno));
+        config_errors_add(errs, path, 0, "-", "cannot read the file: %s", why);
         config_destroy(lc);
         return false;
     }
+    int read_ok = config_read(lc, fp);
     fclose(fp);
-    if (config_read_file(lc, path) == CONFIG_TRUE)
+    if (read_ok == CONFIG_TRUE)
         return true;
     const char *text = config_error_text(lc);
     const char *hint = "";
