@@ -225,6 +225,35 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
     }
 }
 
+/* libconfig opens the files of its own @include directives itself, blocking on a FIFO: each
+ * one named in this file is checked first (those nested in an @include'd file are not). */
+static bool libconfig_includes_are_files(FILE *fp, const char *path, struct config_errors *errs)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0;
+    bool ok = true;
+    while (getline(&line, &cap, fp) > 0) {
+        lineno++;
+        const char *p = line + strspn(line, " \t");
+        char *open_quote = strncmp(p, "@include", 8) == 0 ? strchr(p, '"') : NULL;
+        char *close_quote = open_quote != NULL ? strchr(open_quote + 1, '"') : NULL;
+        if (close_quote == NULL)
+            continue;                  /* not one, or libconfig reports the syntax */
+        *close_quote = '\0';
+        const char *named = open_quote + 1;
+        char why[300];
+        if (!policy_file_check(named, why, sizeof why)) {
+            config_errors_add(errs, path, lineno, "@include", "%s: %s",
+                policy_path_showable(named) ? named : "(the value is not shown)", why);
+            ok = false;
+        }
+    }
+    free(line);
+    rewind(fp);
+    return ok;
+}
+
 /* Parses one file; on a syntax error reports it and returns false. */
 static bool read_file(const char *path, config_t *lc, struct config_errors *errs)
 {
@@ -233,6 +262,11 @@ static bool read_file(const char *path, config_t *lc, struct config_errors *errs
     FILE *fp = policy_file_fopen(path, why, sizeof why);
     if (fp == NULL) {
         config_errors_add(errs, path, 0, "-", "cannot read the file: %s", why);
+        config_destroy(lc);
+        return false;
+    }
+    if (!libconfig_includes_are_files(fp, path, errs)) {
+        fclose(fp);
         config_destroy(lc);
         return false;
     }

@@ -56,6 +56,9 @@ check_t "policy-files: -t with a FIFO as a rule file fails at once" "rules.files
 printf 'include = [ "%s" ]\n' "$MW_WORK/fifo" | mw_policy "$CONF"
 check_t "policy-files: -t with a FIFO as an included policy file fails at once" "$MW_WORK/fifo: .*FIFO"
 
+printf '@include "%s"\n' "$MW_WORK/fifo" | mw_policy "$CONF"
+check_t "policy-files: -t with a FIFO in libconfig's @include fails at once" "^$CONF:[0-9]+: @include: .*FIFO"
+
 mw_policy "$CONF" </dev/null
 sed -i "s|^  use_hosts = .*|&\n  trust_anchor = \"$MW_WORK/fifo\"|" "$CONF"
 check_t "policy-files: -t with a FIFO as the trust anchor fails at once" "dns.trust_anchor: .*FIFO"
