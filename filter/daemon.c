@@ -101,19 +101,29 @@ static long pidfile_pid(const char *pidfile)
     return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
 }
 
-/* Whether something accepts connections on the unix socket at path. */
-static bool socket_answers(const char *path)
+/* Probes the unix socket at path without blocking: 1 when a process accepts connections on
+ * it (or its backlog is full), 0 when nothing does (a stale socket), -1 when it cannot tell
+ * (errno set). */
+static int socket_answers(const char *path)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path)
-        return false;
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return false;
-    bool answers = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0
-        || errno == EAGAIN;          /* listening, its backlog full */
+        return -1;
+    int answers = -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EAGAIN
+            || errno == EINPROGRESS)
+        answers = 1;
+    else if (errno == ECONNREFUSED || errno == ENOENT)
+        answers = 0;
+    int saved = errno;
     close(fd);
+    errno = saved;
     return answers;
 }
 
@@ -123,7 +133,13 @@ bool daemon_claim_unix_socket(const struct config *cfg)
     struct stat st;
     if (path == NULL || lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
         return true;      /* nothing there, or not a socket: binding will say so */
-    if (socket_answers(path)) {
+    int answers = socket_answers(path);
+    if (answers < 0) {
+        log_err("milter.socket %s: cannot tell whether a process answers on it (%s); not "
+            "starting: remove it if no instance runs", path, strerror(errno));
+        return false;
+    }
+    if (answers > 0) {
         const char *pidfile = cfg->milter.pidfile;
         long pid = pidfile != NULL ? pidfile_pid(pidfile) : 0;
         if (pid > 0)
