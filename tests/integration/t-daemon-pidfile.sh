@@ -36,8 +36,9 @@ start_refused() {
     local name=$1 log=$MW_WORK/start-$2.log
     "$MW_BIN" -f -c "$CONF" >"$log" 2>&1 &
     local pid=$!
-    # exits (the fix) or has written through the planted path (the defect), whichever comes first
-    mw_wait_until 20 eval "mw_pid_gone $pid || target_changed || mw_port_listening $MW_PORT"
+    # exits (the fix) or has written through the planted path (the defect), whichever comes
+    # first; a daemon stuck on a FIFO does neither
+    mw_wait_until 20 eval "mw_pid_gone $pid || target_changed"
     local why_not=""
     if ! mw_pid_gone "$pid"; then
         # still running: give it the time to write its pidfile, then stop it
