@@ -17,9 +17,33 @@
 #include "config_sections.h"
 #include "dns.h"
 #include "log.h"
+#include "policy_file.h"
 #include "util.h"
 
 #define MAX_INCLUDED_FILES 1000
+
+/* The last line of defence against key text in an error (the readers already avoid echoing
+ * it): PEM armour and what follows it, and every run of 40 or more base64 characters, are
+ * replaced. Paths and names are broken up by dots, dashes or spaces long before 40. */
+static void hide_key_text(char *reason, size_t size)
+{
+    static const char base64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    static const char hidden[] = "[not shown: may be key text]";
+    char *armour = strstr(reason, "-----");
+    if (armour != NULL)
+        strlcpy_mw(armour, hidden, size - (size_t)(armour - reason));
+    for (char *p = reason; *p != '\0';) {
+        size_t run = strspn(p, base64);
+        if (run >= 40) {
+            memmove(p + sizeof hidden - 1, p + run, strlen(p + run) + 1);
+            memcpy(p, hidden, sizeof hidden - 1);
+            p += sizeof hidden - 1;
+        } else {
+            p += run > 0 ? run : 1;
+        }
+    }
+}
 
 void config_errors_add(struct config_errors *errs, const char *file, int line,
     const char *option, const char *fmt, ...)
@@ -29,6 +53,7 @@ void config_errors_add(struct config_errors *errs, const char *file, int line,
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    hide_key_text(reason, sizeof reason);
     errs->items = xrealloc(errs->items, (errs->count + 1) * sizeof *errs->items);
     struct config_error *e = &errs->items[errs->count++];
     e->file = xstrdup(file ? file : "(none)");
@@ -237,18 +262,54 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
     }
 }
 
+/* libconfig opens the files of its own @include directives itself, blocking on a FIFO: each
+ * one named in this file is checked first (those nested in an @include'd file are not). */
+static bool libconfig_includes_are_files(FILE *fp, const char *path, struct config_errors *errs)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0;
+    bool ok = true;
+    while (getline(&line, &cap, fp) > 0) {
+        lineno++;
+        const char *p = line + strspn(line, " \t");
+        char *open_quote = strncmp(p, "@include", 8) == 0 ? strchr(p, '"') : NULL;
+        char *close_quote = open_quote != NULL ? strchr(open_quote + 1, '"') : NULL;
+        if (close_quote == NULL)
+            continue;                  /* not one, or libconfig reports the syntax */
+        *close_quote = '\0';
+        const char *named = open_quote + 1;
+        char why[300];
+        if (!policy_file_check(named, why, sizeof why)) {
+            config_errors_add(errs, path, lineno, "@include", "%s: %s",
+                policy_path_showable(named) ? named : "(the value is not shown)", why);
+            ok = false;
+        }
+    }
+    free(line);
+    rewind(fp);
+    return ok;
+}
+
 /* Parses one file; on a syntax error reports it and returns false. */
 static bool read_file(const char *path, config_t *lc, struct config_errors *errs)
 {
     config_init(lc);
-    FILE *fp = fopen(path, "r");
+    char why[300];
+    FILE *fp = policy_file_fopen(path, why, sizeof why);
     if (fp == NULL) {
-        config_errors_add(errs, path, 0, "-", "cannot read the file: %s", strerror(errno));
+        config_errors_add(errs, path, 0, "-", "cannot read the file: %s", why);
         config_destroy(lc);
         return false;
     }
+    if (!libconfig_includes_are_files(fp, path, errs)) {
+        fclose(fp);
+        config_destroy(lc);
+        return false;
+    }
+    int read_ok = config_read(lc, fp);
     fclose(fp);
-    if (config_read_file(lc, path) == CONFIG_TRUE)
+    if (read_ok == CONFIG_TRUE)
         return true;
     const char *text = config_error_text(lc);
     const char *hint = "";

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy_file.h"
 #include "util.h"
 
 static const struct {
@@ -56,9 +57,14 @@ static bool add_value(struct cfg_reader *r, struct access_rule *rule, const char
 static bool load_values_file(struct cfg_reader *r, struct access_rule *rule, const char *path,
     const config_setting_t *s, const char *option)
 {
-    FILE *fp = fopen(path, "r");
+    char why[300];
+    FILE *fp = policy_file_fopen(path, why, sizeof why);
     if (fp == NULL) {
-        cfg_error(r, s, option, "cannot read %s: %s", path, strerror(errno));
+        if (policy_path_showable(path))
+            cfg_error(r, s, option, "cannot read %s: %s", path, why);
+        else
+            cfg_error(r, s, option, "file: the value names no file: write the path of a file "
+                "with one value a line");
         return false;
     }
     char line[1024];

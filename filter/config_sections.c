@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "policy_file.h"
 #include "util.h"
 
 void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *option,
@@ -455,12 +456,16 @@ static const char *string_value_error(enum opt_type type, const char *text, char
             return buf;
         }
         return NULL;
-    case OPT_READABLE:
-        if (access(text, R_OK) != 0) {
-            snprintf(buf, size, "cannot read %s: %s", text, strerror(errno));
-            return buf;
-        }
-        return NULL;
+    case OPT_READABLE: {
+        char reason[256];
+        if (policy_file_check(text, reason, sizeof reason))
+            return NULL;
+        if (policy_path_showable(text))
+            snprintf(buf, size, "cannot read %s: %s", text, reason);
+        else
+            snprintf(buf, size, "%s", reason);
+        return buf;
+    }
     case OPT_HOSTNAME:
         if (text[0] == '\0' || strpbrk(text, " \t;()\"\\\r\n") != NULL)
             return "must be a host name without spaces, ; or ()";
@@ -491,7 +496,10 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
         if (!cfg_read_string(r, s, option, &text))
             return false;
         if (text[0] != '\0' && (why = string_value_error(spec->type, text, why_buf, sizeof why_buf)) != NULL) {
-            cfg_error(r, s, option, "\"%s\": %s", text, why);
+            if (spec->type == OPT_READABLE && !policy_path_showable(text))
+                cfg_error(r, s, option, "the value names no file (not shown): %s", why);
+            else
+                cfg_error(r, s, option, "\"%s\": %s", text, why);
             return false;
         }
         free(*(char **)field);

@@ -6,6 +6,7 @@
 #ifndef MW_DKIM_KEYCACHE_H
 #define MW_DKIM_KEYCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Registers pkey (EVP_PKEY *) as the parsed form of pem[0..len). The cache takes a
@@ -16,7 +17,8 @@ void dkim_keycache_remove(const char *pem);
 /* Public keys decoded for verification and kept (at most 256; for tests and statistics). */
 size_t dkim_keycache_pubkey_count(void);
 
-/* Parses PEM with OpenSSL itself, bypassing the cache (for loading). */
-void *dkim_keycache_parse_pem(const char *pem, size_t len);
+/* Parses PEM with OpenSSL itself, bypassing the cache (for loading). Never asks for a pass
+ * phrase: an encrypted key fails at once and sets *encrypted. */
+void *dkim_keycache_parse_pem(const char *pem, size_t len, bool *encrypted);
 
 #endif

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "dkim_keycache.h"
+#include "policy_file.h"
 #include "util.h"
 
 #define MAX_KEY_FILE 65536
@@ -91,10 +92,11 @@ static char *pem_of(EVP_PKEY *pkey, size_t *len)
     return pem;
 }
 
-static EVP_PKEY *parse_key_text(const char *text, size_t len)
+static EVP_PKEY *parse_key_text(const char *text, size_t len, bool *encrypted)
 {
+    *encrypted = false;
     if (len >= 5 && memcmp(text, "-----", 5) == 0)
-        return dkim_keycache_parse_pem(text, len);
+        return dkim_keycache_parse_pem(text, len, encrypted);
     unsigned char seed[64];
     long n = base64_decode(text, len, seed, sizeof seed);
     if (n != ED25519_SEED_LEN)
@@ -106,7 +108,13 @@ struct dkim_key *dkim_key_from_text(const char *text, size_t len, const char *so
     char *why, size_t why_size, char *warn, size_t warn_size)
 {
     warn[0] = '\0';
-    EVP_PKEY *pkey = parse_key_text(text, len);
+    bool encrypted;
+    EVP_PKEY *pkey = parse_key_text(text, len, &encrypted);
+    if (pkey == NULL && encrypted) {
+        snprintf(why, why_size, "%s: encrypted keys are not supported; decrypt it with "
+            "openssl pkey (openssl pkey -in KEY -out PLAIN, then chmod 600 PLAIN)", source);
+        return NULL;
+    }
     if (pkey == NULL) {
         snprintf(why, why_size, "%s: not a private key (want a PEM RSA or ed25519 key, as "
             "mailwarden-keygen writes, or an ed25519 seed in base64); make a new one with "
@@ -156,9 +164,15 @@ struct dkim_key *dkim_key_load_file(const char *path, char *why, size_t why_size
     char *warn, size_t warn_size)
 {
     warn[0] = '\0';
-    int fd = open(path, O_RDONLY | O_NOCTTY);
+    char reason[300];
+    int fd = policy_file_open(path, reason, sizeof reason);
     if (fd < 0) {
-        snprintf(why, why_size, "%s: cannot open the key file: %s", path, strerror(errno));
+        /* a key pasted into file = names no file: never echo it */
+        if (policy_path_showable(path))
+            snprintf(why, why_size, "%s: cannot read the key file: %s", path, reason);
+        else
+            snprintf(why, why_size, "file: the value names no file (not shown: it may be key "
+                "text): give the path of a key file, as mailwarden-keygen writes");
         return NULL;
     }
     struct stat st;

@@ -1,9 +1,12 @@
 /* main.c - the mailwarden daemon: options, start-up order (read the policy, bind, detach, start
  * the signal thread and the resolver, drop root), reload on SIGHUP, graceful stop on SIGTERM. */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -115,15 +118,61 @@ static void print_report_line(const char *line, void *arg)
     fprintf((FILE *)arg, "mailwarden: %s\n", line);
 }
 
-static int check_only(void)
+/* Loads the policy and prints its errors; NULL when it has any. */
+static struct config *load_and_report(const char *as_user)
 {
     struct config_errors errs = {0};
     struct config *cfg = config_load(config_file, &errs);
-    if (cfg == NULL) {
-        config_errors_print(&errs, print_error_line, stderr);
+    if (cfg != NULL)
+        return cfg;
+    config_errors_print(&errs, print_error_line, stderr);
+    if (as_user != NULL)
+        fprintf(stderr, "mailwarden: %zu error%s in the policy files when read as milter.user "
+            "%s, as a reload reads them\n", errs.count, errs.count == 1 ? "" : "s", as_user);
+    else
         fprintf(stderr, "mailwarden: %zu error%s in the policy files\n", errs.count,
             errs.count == 1 ? "" : "s");
-        config_errors_free(&errs);
+    config_errors_free(&errs);
+    return NULL;
+}
+
+/* A reload reads the policy, rule files and keys as milter.user: when -t runs as root, read
+ * everything again in a child that has dropped to that user, so that -t fails where a reload
+ * would. Returns 0 when the user may read it all. */
+static int check_as_user(const struct config *cfg)
+{
+    if (geteuid() != 0 || cfg->milter.user == NULL)
+        return 0;
+    char *user = xstrdup(cfg->milter.user);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "mailwarden: fork: %s\n", strerror(errno));
+        free(user);
+        return 1;
+    }
+    if (pid == 0) {
+        log_set_level(LOG_ERR);        /* warnings were printed once already */
+        if (!daemon_drop_privileges(cfg))
+            _exit(1);
+        struct config *again = load_and_report(user);
+        fflush(NULL);
+        _exit(again != NULL ? 0 : 1);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    free(user);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+static int check_only(void)
+{
+    struct config *cfg = load_and_report(NULL);
+    if (cfg == NULL)
+        return 1;
+    if (check_as_user(cfg) != 0) {
+        config_free(cfg);
         return 1;
     }
     printf("mailwarden: policy OK: %zu file%s, %zu access rule%s, socket %s\n", cfg->file_count,
@@ -139,8 +188,33 @@ static int check_only(void)
     return 0;
 }
 
+/* Descriptors the starting shell left open must not live on in the daemon (a log file, a
+ * terminal, another service's socket): everything above stderr is closed before anything is
+ * opened. */
+static void close_inherited_descriptors(void)
+{
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        return;
+    int own = dirfd(dir);
+    int fds[1024];
+    size_t n = 0;
+    struct dirent *d;
+    while ((d = readdir(dir)) != NULL && n < sizeof fds / sizeof fds[0]) {
+        int fd = atoi(d->d_name);
+        if (fd > 2 && fd != own)
+            fds[n++] = fd;
+    }
+    closedir(dir);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 int main(int argc, char **argv)
 {
+    close_inherited_descriptors();
     bool foreground = false, test = false;
     int opt;
     while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
@@ -174,6 +248,8 @@ int main(int argc, char **argv)
     log_open("mailwarden", cfg->log.facility, foreground, true);
     log_set_level(cfg->log.level);
 
+    if (!daemon_claim_unix_socket(cfg))
+        return 75;
     if (!milter_setup(cfg) || !daemon_socket_permissions(cfg))
         return 71;
     if (!foreground && !daemon_detach())

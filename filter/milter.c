@@ -475,12 +475,6 @@ static struct smfiDesc filter_description = {
 bool milter_setup(const struct config *cfg)
 {
     char *conn = xstrdup(cfg->milter.socket);
-    if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0) {
-        const char *path = strchr(conn, ':') + 1;
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-            unlink(path);    /* a socket left by an earlier run */
-    }
     bool ok = smfi_setconn(conn) == MI_SUCCESS;
     if (!ok)
         log_err("libmilter does not accept the socket \"%s\"", conn);
@@ -490,11 +484,15 @@ bool milter_setup(const struct config *cfg)
         log_err("smfi_register failed");
         ok = false;
     }
-    if (ok && smfi_opensocket(1) != MI_SUCCESS) {
+    /* daemon_claim_unix_socket removed a stale socket; whatever is there now is not ours to
+     * remove. A unix socket gets its mode from the umask at bind: no chmod of a path later. */
+    mode_t old_umask = umask(~cfg->milter.socket_mode & 0777);
+    if (ok && smfi_opensocket(0) != MI_SUCCESS) {
         log_err("cannot listen on %s: %s (is another mailwarden or milter running there?)",
             conn, strerror(errno));
         ok = false;
     }
+    umask(old_umask);
     free(conn);
     return ok;
 }

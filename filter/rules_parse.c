@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rules_internal.h"
+#include "policy_file.h"
 #include "util.h"
 
 #define MAX_CONDITIONS 64
@@ -471,11 +472,9 @@ static void read_lines(struct reader *rd, const char *text, size_t len)
 static bool read_file_at(struct ruleset *rs, const char *path, int include_depth, char *why,
     size_t why_size)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(why, why_size, "%s", strerror(errno));
+    FILE *f = policy_file_fopen(path, why, why_size);
+    if (f == NULL)
         return false;
-    }
     struct textbuf text;
     textbuf_init(&text);
     char buf[65536];

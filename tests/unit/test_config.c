@@ -680,6 +680,27 @@ static void test_missing_main_file(void **state)
     config_errors_free(&errs);
 }
 
+/* Key text pasted where another value belongs never shows up in an error, whichever reader
+ * reports it: PEM armour and long base64 runs are hidden, the option is still named. */
+static void test_errors_never_show_key_text(void **state)
+{
+    (void)state;
+    static const char b64_line[] =
+        "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC7VJTUt9Us8cKj";
+    char text[1024];
+    snprintf(text, sizeof text, "milter: { socket_mode = \"-----BEGIN PRIVATE KEY-----\n%s\n"
+        "-----END PRIVATE KEY-----\" }\nlog: { level = \"%s\" }\n", b64_line, b64_line);
+    const char *path = write_file("pasted.conf", text);
+    load_fails(path, 2, &errs);
+    assert_error(&errs, path, 1, "milter.socket_mode", "not shown");
+    assert_error(&errs, path, 4, "log.level", "not shown");
+    const char *all = errors_text(&errs);
+    assert_null(strstr(all, "PRIVATE KEY"));
+    assert_null(strstr(all, "MIIEvgIBADANBgkq"));
+    assert_null(strstr(all, "-----"));
+    config_errors_free(&errs);
+}
+
 static void test_several_errors_all_reported(void **state)
 {
     (void)state;
@@ -1063,6 +1084,7 @@ int main(void)
         T(test_values_file),
         T(test_values_file_bad_line),
         T(test_missing_main_file),
+        T(test_errors_never_show_key_text),
         T(test_several_errors_all_reported),
         T(test_include_order_and_merging),
         T(test_include_single_string_and_absolute),
