@@ -318,8 +318,11 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     if (kept && c->header_leadspc)
         txn_set_header_raw(t, value);
     if (!kept && !was_truncated)
-        log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
-                 "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
+        log_info("%s: header field %s not kept: %s passed; the fields checks read are still "
+                 "kept, and the message gets %s", t->queue_id ? t->queue_id : "NOQUEUE", name,
+            t->header_count_passed ? "limits.max_headers"
+                : "limits.max_header_bytes or limits.max_checked_header_bytes",
+            t->header_count_passed ? "HEADER_COUNT_LIMIT" : "HEADER_BYTES_LIMIT");
     return next;
 }
 
