@@ -318,6 +318,14 @@ bool ruleset_has_rule(const struct ruleset *rs, const char *name)
     return r != NULL && r->defined && r->skip_reason == NULL;
 }
 
+const char *ruleset_rule_origin(const struct ruleset *rs, const char *name)
+{
+    const struct rule *r = ruleset_rule_const(rs, name);
+    if (r == NULL || !r->defined || r->skip_reason != NULL)
+        return NULL;
+    return r->origin != NULL ? r->origin : "?";
+}
+
 struct tally {
     const char *key;
     size_t count;

@@ -230,11 +230,19 @@ const char *txn_header(const struct txn *t, const char *name, size_t n)
     return NULL;
 }
 
-void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+/* Whether a loaded rule (the rules section) defines this name. */
+static bool rule_defines(const struct txn *t, const char *symbol)
+{
+    const struct rules_policy *rules = t->cfg->rules;
+    return rules != NULL && rules->set != NULL && ruleset_has_rule(rules->set, symbol);
+}
+
+/* A name is scored once: a symbol added again replaces the earlier one of this transaction
+ * (the later definition wins, as in SpamAssassin); one the connection already has stays. */
+static void put_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply)
 {
     struct result r = {0};
-    r.symbol = xstrdup(symbol);
     r.score = score;
     r.action = action;
     if (reply != NULL)
@@ -248,8 +256,32 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
         if (o->reply.code != 0 || o->reply.text[0] != '\0')
             r.reply = o->reply;
     }
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) != 0)
+            continue;
+        if (i < t->conn_result_count)
+            return;
+        r.symbol = t->results[i].symbol;
+        r.stage = t->results[i].stage;
+        t->results[i] = r;
+        return;
+    }
+    r.symbol = xstrdup(symbol);
     t->results = xrealloc(t->results, (t->result_count + 1) * sizeof *t->results);
     t->results[t->result_count++] = r;
+}
+
+void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+    const struct reply *reply)
+{
+    if (rule_defines(t, symbol))
+        return;              /* the admin's rule of this name replaces the check's */
+    put_result(t, symbol, score, action, reply);
+}
+
+void txn_add_rule_result(struct txn *t, const char *symbol, double score)
+{
+    put_result(t, symbol, score, ACTION_NONE, NULL);
 }
 
 double txn_score(const struct txn *t)

@@ -189,9 +189,14 @@ void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
 const char *txn_header(const struct txn *t, const char *name, size_t n);
 
 /* Adds a symbol. The policy's symbol overrides are applied here, so checks pass only their
- * defaults. reply may be NULL. */
+ * defaults. reply may be NULL. A name is scored once: added again, it replaces the earlier
+ * result of the transaction; and a name a loaded rule defines is the rule's alone (the rule,
+ * the later definition, replaces the check's, as in SpamAssassin), so a check's symbol of that
+ * name is not added. */
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply);
+/* The same for a rule that hit (check_rules.c). */
+void txn_add_rule_result(struct txn *t, const char *symbol, double score);
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */
 bool txn_is_outbound(const struct txn *t);
