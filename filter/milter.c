@@ -58,10 +58,12 @@ struct milter_conn {
 
 /* The largest milter packet libmilter reads (a header field, a body chunk): 256 KB, or 1 MB
  * when a header limit allows more than 256 KB. A bigger packet ends the session (libmilter
- * drops it); Postfix sends a field of up to its header_size_limit (100 KB by default), more
- * than libmilter's default of 64 KB. libmilter knows only these sizes (mfdef.h MILTER_MDS_*). */
+ * drops it). libmilter's default is 64 KB, less than one header field may be (Sendmail with a
+ * large MaxHeadersLength; Postfix passes about 60 KB of a field); libmilter knows only these
+ * sizes (mfdef.h MILTER_MDS_*). Set once at start (libmilter keeps it in a global). */
 #define MILTER_DATA_256K ((256 * 1024) - 1)
 #define MILTER_DATA_1M ((1024 * 1024) - 1)
+static size_t milter_data_size;
 
 static size_t max_data_size(const struct config *cfg)
 {
@@ -456,13 +458,12 @@ done:
  * which only in its own syslog line; say at least that the message got no verdict here. */
 static void log_unfinished(const struct milter_conn *c, const struct txn *t)
 {
-    const struct config *cfg = t->cfg;
     log_msg(LOG_NOTICE, "%s: the message ended before its end of data, after %lu header field%s and "
                "%llu body bytes: aborted by the MTA or by a milter protocol error (a header "
                "field or packet over the %zu bytes libmilter accepts, a lost connection; "
                "libmilter logs which to syslog); no verdict from us",
         t->queue_id ? t->queue_id : "NOQUEUE", c->fields_seen, c->fields_seen == 1 ? "" : "s",
-        (unsigned long long)t->body_bytes, max_data_size(cfg));
+        (unsigned long long)t->body_bytes, milter_data_size);
 }
 
 static sfsistat mw_abort(SMFICTX *ctx)
@@ -533,8 +534,9 @@ bool milter_setup(const struct config *cfg)
     ok = ok && smfi_settimeout(cfg->milter.timeout_s) == MI_SUCCESS;
     ok = ok && smfi_setbacklog(cfg->milter.backlog) == MI_SUCCESS;
     if (ok) {
-        size_t old = smfi_setmaxdatasize(max_data_size(cfg));
-        log_debug("libmilter reads packets of up to %zu bytes (was %zu)", max_data_size(cfg), old);
+        milter_data_size = max_data_size(cfg);
+        size_t old = smfi_setmaxdatasize(milter_data_size);
+        log_debug("libmilter reads packets of up to %zu bytes (was %zu)", milter_data_size, old);
     }
     if (ok && smfi_register(filter_description) != MI_SUCCESS) {
         log_err("smfi_register failed");
