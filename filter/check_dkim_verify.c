@@ -5,8 +5,9 @@
  * dkim.verify.max_signatures) in t->dkim_results, in Authentication-Results
  * (dkim=pass|fail|neutral|policy|temperror|permerror|none with header.d/i/s/a/b) and as
  * symbols: DKIM_PASS, DKIM_FAIL, DKIM_NONE, DKIM_TEMPERROR, DKIM_PERMERROR, DKIM_NEUTRAL,
- * DKIM_KEY_TOO_SMALL, DKIM_RSA_SHA1, DKIM_EXPIRED, DKIM_BODY_LENGTH. Outbound mail is not
- * verified. */
+ * DKIM_KEY_TOO_SMALL, DKIM_RSA_SHA1, DKIM_EXPIRED, DKIM_BODY_LENGTH, DKIM_HEADER_LIMIT (a
+ * signature that would pass on a message whose header passed a limit: dkim=policy, never
+ * pass). Outbound mail is not verified. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,11 @@ static const struct {
     {"DKIM_RSA_SHA1", 1.0},    /* 7: rsa-sha1, not valid since RFC 8301 */
     {"DKIM_EXPIRED", 0.5},     /* 8: x= passed, or t= in the future */
     {"DKIM_BODY_LENGTH", 0.5}, /* 9: l= covers less than the body */
+    {"DKIM_HEADER_LIMIT", 0},  /* 10: would pass, but header fields past a limit were not seen */
 };
 
 enum outcome { O_PASS, O_FAIL, O_NONE, O_TEMPERROR, O_PERMERROR, O_NEUTRAL, O_SMALL_KEY,
-    O_SHA1, O_EXPIRED, O_BODY_LENGTH, O_COUNT };
+    O_SHA1, O_EXPIRED, O_BODY_LENGTH, O_HEADER_LIMIT, O_COUNT };
 
 static const char *result_name(enum dkim_verdict r)
 {
@@ -140,7 +142,7 @@ static enum dkim_verdict verdict_of(enum outcome o)
     case O_FAIL: return DKIM_RESULT_FAIL;
     case O_TEMPERROR: return DKIM_RESULT_TEMPERROR;
     case O_PERMERROR: case O_EXPIRED: return DKIM_RESULT_PERMERROR;
-    case O_SMALL_KEY: case O_SHA1: return DKIM_RESULT_POLICY;
+    case O_SMALL_KEY: case O_SHA1: case O_HEADER_LIMIT: return DKIM_RESULT_POLICY;
     case O_NEUTRAL: return DKIM_RESULT_NEUTRAL;
     case O_NONE: case O_COUNT: break;
     }
@@ -256,6 +258,10 @@ static void verify_eom(struct txn *t)
             continue;
         struct dkim_sig_result r = {0};
         enum outcome o = examine(t->cfg->dkim, s->handle, sigs[i], &r);
+        /* the hash covered only the fields kept: a field past a limit (an added copy of a
+         * signed field, say) was not seen, so a pass cannot be trusted */
+        if (t->headers_truncated && (o == O_PASS || o == O_BODY_LENGTH))
+            o = O_HEADER_LIMIT;
         record(t, &r, o, seen);
         examined++;
     }

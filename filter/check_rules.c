@@ -1,7 +1,8 @@
 /* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
  * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
  * score, which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
- * rules scored 0 are not reported (they still feed meta rules). Outbound and locally
+ * rules scored 0 are not reported (they still feed meta rules). A rule named like a native
+ * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
 #include "check.h"
 #include "message_view.h"
@@ -19,7 +20,7 @@ static void add_hit(const struct rules_hit *hit, void *arg)
     const struct symbol_override *o = config_symbol(t->cfg, hit->name);
     if (hit->score == 0 && (o == NULL || !o->has_score))
         return;                          /* score 0 disables a rule, as in SpamAssassin */
-    txn_add_result(t, hit->name, hit->score, ACTION_NONE, NULL);
+    txn_add_rule_result(t, hit->name, hit->score);
 }
 
 static void rules_run(struct txn *t, enum stage stage)

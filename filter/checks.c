@@ -6,6 +6,7 @@
 
 extern const struct check check_networks;
 extern const struct check check_access;
+extern const struct check check_limits;        /* limits a message passed (issue 10) */
 extern const struct check check_dkim_verify;
 extern const struct check check_dkim_sign;
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
@@ -22,6 +23,7 @@ extern const struct check check_rules;
 const struct check *const check_table[] = {
     &check_networks,     /* first: classifies the client for every later check */
     &check_access,
+    &check_limits,       /* before the checks that read what the limits cut */
     &check_spf,          /* SPF: HELO and MAIL FROM identities, at MAIL FROM */
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
     &check_dkim_verify,  /* dkim: inbound verification */

@@ -119,6 +119,7 @@ struct config *config_defaults(void)
     cfg->log.summary = true;
     cfg->limits.max_header_bytes = 1024 * 1024;
     cfg->limits.max_headers = 1000;
+    cfg->limits.max_checked_header_bytes = 1024 * 1024;
     cfg->limits.max_body_buffer = 10 * 1024 * 1024;
     cfg->limits.max_recipients = 1000;
     cfg->authres.remove_forged = true;

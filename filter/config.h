@@ -97,8 +97,9 @@ struct config {
     } log;
 
     struct {
-        uint64_t max_header_bytes;
-        unsigned max_headers;
+        uint64_t max_header_bytes;           /* of the fields no check reads */
+        unsigned max_headers;                /* ... and how many of them */
+        uint64_t max_checked_header_bytes;   /* of the fields checks read (txn.c) */
         uint64_t max_body_buffer;
         unsigned max_recipients;
     } limits;

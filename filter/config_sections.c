@@ -200,6 +200,8 @@ static const struct option_spec log_options[] = {
 static const struct option_spec limits_options[] = {
     {"max_header_bytes", OPT_SIZE, OPT(limits, max_header_bytes), 1024, 64.0 * 1024 * 1024},
     {"max_headers", OPT_UINT, OPT(limits, max_headers), 16, 100000},
+    {"max_checked_header_bytes", OPT_SIZE, OPT(limits, max_checked_header_bytes), 1024,
+        64.0 * 1024 * 1024},
     {"max_body_buffer", OPT_SIZE, OPT(limits, max_body_buffer), 0, 1024.0 * 1024 * 1024},
     {"max_recipients", OPT_UINT, OPT(limits, max_recipients), 1, 100000},
     {NULL, 0, 0, 0, 0},

@@ -52,7 +52,25 @@ struct milter_conn {
     bool header_leadspc;      /* header values come with the space after the colon (DKIM) */
     unsigned long noreply_steps;
     enum action eoh_action;   /* with SMFIP_NR_EOH: what the end of headers decided */
+    bool in_data;             /* header fields or body seen, end of message not yet */
+    unsigned long fields_seen;  /* header fields the MTA sent in this transaction */
 };
+
+/* The largest milter packet libmilter reads (a header field, a body chunk): 256 KB, or 1 MB
+ * when a header limit allows more than 256 KB. A bigger packet ends the session (libmilter
+ * drops it). libmilter's default is 64 KB, less than one header field may be (Sendmail with a
+ * large MaxHeadersLength; Postfix passes about 60 KB of a field); libmilter knows only these
+ * sizes (mfdef.h MILTER_MDS_*). Set once at start (libmilter keeps it in a global). */
+#define MILTER_DATA_256K ((256 * 1024) - 1)
+#define MILTER_DATA_1M ((1024 * 1024) - 1)
+static size_t milter_data_size;
+
+static size_t max_data_size(const struct config *cfg)
+{
+    uint64_t widest = cfg->limits.max_header_bytes > cfg->limits.max_checked_header_bytes
+        ? cfg->limits.max_header_bytes : cfg->limits.max_checked_header_bytes;
+    return widest > MILTER_DATA_256K ? MILTER_DATA_1M : MILTER_DATA_256K;
+}
 
 /* The "go on" answer of a stage: SMFIS_NOREPLY where the MTA expects no reply (libmilter
  * would otherwise log an error and drop the reply). */
@@ -272,6 +290,8 @@ static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
         return on_error();
     struct txn *t = c->t;
     c->eoh_action = ACTION_NONE;
+    c->in_data = false;
+    c->fields_seen = 0;
     end_transaction(c);
     if (is_shutting_down()) {
         refuse_while_stopping(ctx);
@@ -310,6 +330,8 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     struct txn *t = c ? c->t : NULL;
     if (t == NULL)
         return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
+    c->in_data = true;
+    c->fields_seen++;
     bool was_truncated = t->headers_truncated;
     /* with SMFIP_HDR_LEADSPC the engine still sees the value without its first space, as
      * without it; the exact bytes are kept for DKIM */
@@ -318,8 +340,11 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
     if (kept && c->header_leadspc)
         txn_set_header_raw(t, value);
     if (!kept && !was_truncated)
-        log_info("%s: header limit reached (limits.max_headers or limits.max_header_bytes); "
-                 "later fields pass unexamined", t->queue_id ? t->queue_id : "NOQUEUE");
+        log_info("%s: header field %s not kept: %s passed; the fields checks read are still "
+                 "kept, and the message gets %s", t->queue_id ? t->queue_id : "NOQUEUE", name,
+            t->header_count_passed ? "limits.max_headers"
+                : "limits.max_header_bytes or limits.max_checked_header_bytes",
+            t->header_count_passed ? "HEADER_COUNT_LIMIT" : "HEADER_BYTES_LIMIT");
     return next;
 }
 
@@ -331,8 +356,11 @@ static sfsistat mw_eoh(SMFICTX *ctx)
     pick_up_queue_id(ctx, t);
     enum action action = engine_eoh(t);
     struct milter_conn *c = conn_of(ctx);
-    if (go_on(c, SMFIP_NR_EOH) != SMFIS_NOREPLY)
+    if (go_on(c, SMFIP_NR_EOH) != SMFIS_NOREPLY) {
+        if (action != ACTION_NONE)
+            c->in_data = false;    /* decided: the MTA ends the message (an abort may follow) */
         return answer(ctx, t, action);
+    }
     /* no reply now: a decision is answered at the end of the message (mw_eom) */
     c->eoh_action = action == ACTION_QUARANTINE ? ACTION_NONE : action;
     return SMFIS_NOREPLY;
@@ -345,6 +373,7 @@ static sfsistat mw_body(SMFICTX *ctx, unsigned char *data, size_t len)
     struct txn *t = c ? c->t : NULL;
     if (t == NULL)
         return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
+    c->in_data = true;
     if (c->eoh_action == ACTION_NONE)
         engine_body(t, data, len);
     return next;
@@ -417,9 +446,24 @@ static sfsistat mw_eom(SMFICTX *ctx)
     }
 done:
     c->eoh_action = ACTION_NONE;
+    c->in_data = false;
     end_transaction(c);
     txn_reset(t);
     return status;
+}
+
+/* A message that ends after its data began but before its end: libmilter calls the abort
+ * callback alike for the MTA's abort (the client went away, an MTA limit) and for a session it
+ * drops on a protocol error (a packet over max_data_size, a read error or timeout), and says
+ * which only in its own syslog line; say at least that the message got no verdict here. */
+static void log_unfinished(const struct milter_conn *c, const struct txn *t)
+{
+    log_msg(LOG_NOTICE, "%s: the message ended before its end of data, after %lu header field%s and "
+               "%llu body bytes: aborted by the MTA or by a milter protocol error (a header "
+               "field or packet over the %zu bytes libmilter accepts, a lost connection; "
+               "libmilter logs which to syslog); no verdict from us",
+        t->queue_id ? t->queue_id : "NOQUEUE", c->fields_seen, c->fields_seen == 1 ? "" : "s",
+        (unsigned long long)t->body_bytes, milter_data_size);
 }
 
 static sfsistat mw_abort(SMFICTX *ctx)
@@ -427,6 +471,9 @@ static sfsistat mw_abort(SMFICTX *ctx)
     struct milter_conn *c = conn_of(ctx);
     if (c == NULL || c->t == NULL)
         return SMFIS_CONTINUE;
+    if (c->in_data)
+        log_unfinished(c, c->t);
+    c->in_data = false;
     c->eoh_action = ACTION_NONE;
     end_transaction(c);
     engine_abort(c->t);
@@ -480,6 +527,11 @@ bool milter_setup(const struct config *cfg)
         log_err("libmilter does not accept the socket \"%s\"", conn);
     ok = ok && smfi_settimeout(cfg->milter.timeout_s) == MI_SUCCESS;
     ok = ok && smfi_setbacklog(cfg->milter.backlog) == MI_SUCCESS;
+    if (ok) {
+        milter_data_size = max_data_size(cfg);
+        size_t old = smfi_setmaxdatasize(milter_data_size);
+        log_debug("libmilter reads packets of up to %zu bytes (was %zu)", milter_data_size, old);
+    }
     if (ok && smfi_register(filter_description) != MI_SUCCESS) {
         log_err("smfi_register failed");
         ok = false;

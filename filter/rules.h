@@ -56,6 +56,10 @@ size_t ruleset_skipped(const struct ruleset *rs);
 /* Why a rule was skipped ("eval: test ..."), NULL when it loaded or is unknown. */
 const char *ruleset_skip_reason(const struct ruleset *rs, const char *name);
 bool ruleset_has_rule(const struct ruleset *rs, const char *name);
+/* "file:line" of a loaded rule's definition; NULL when no such rule loaded. */
+const char *ruleset_rule_origin(const struct ruleset *rs, const char *name);
+/* Whether a loaded header rule reads the field `name` (case-insensitive); after finish. */
+bool ruleset_names_header(const struct ruleset *rs, const char *name);
 /* Rules skipped whose reason starts with `prefix`. */
 size_t ruleset_skipped_for(const struct ruleset *rs, const char *prefix);
 /* A readable report, one line per call of out: counts by rule type, skipped rules grouped by

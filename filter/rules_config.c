@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config_module.h"
+#include "native_symbols.h"
 #include "rules.h"
 #include "util.h"
 
@@ -214,6 +215,16 @@ void rules_report_config(const struct config *cfg, void (*out)(const char *line,
         return;
     }
     ruleset_report(cfg->rules->set, out, arg);
+    for (size_t i = 0; native_symbols[i] != NULL; i++) {
+        const char *origin = ruleset_rule_origin(cfg->rules->set, native_symbols[i]);
+        if (origin == NULL)
+            continue;
+        char *line = xasprintf("warning: %s: rule %s replaces the native check's symbol of the "
+            "same name (the message is scored once, by the rule); rename the rule to keep both",
+            origin, native_symbols[i]);
+        out(line, arg);
+        free(line);
+    }
 }
 
 const struct config_module rules_config_module = {

@@ -174,6 +174,8 @@ struct ruleset {
     size_t meta_order_count;
     size_t *plain;             /* loaded non-meta rules */
     size_t plain_count;
+    char **header_names;       /* the fields loaded header rules name, sorted, no repeats */
+    size_t header_name_count;
 
     struct replace_tag *tags;
     size_t tag_count;

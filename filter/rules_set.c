@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules_internal.h"
 #include "util.h"
@@ -145,6 +146,9 @@ void ruleset_free(struct ruleset *rs)
     free(rs->slots);
     free(rs->meta_order);
     free(rs->plain);
+    for (size_t i = 0; i < rs->header_name_count; i++)
+        free(rs->header_names[i]);
+    free(rs->header_names);
     for (size_t i = 0; i < rs->ignored_count; i++)
         free(rs->ignored[i].name);
     free(rs->ignored);
@@ -157,6 +161,39 @@ void ruleset_free(struct ruleset *rs)
 }
 
 /* ---- finishing: meta resolution and order ---- */
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The fields the loaded header rules read, for txn.c to keep them past the header limits. */
+static void collect_header_names(struct ruleset *rs)
+{
+    rs->header_names = xcalloc(rs->plain_count + 1, sizeof *rs->header_names);
+    for (size_t i = 0; i < rs->plain_count; i++) {
+        const struct rule *r = &rs->rules[rs->plain[i]];
+        if (r->type == RULE_HEADER && r->hsrc == HSRC_NAMED && r->header != NULL)
+            rs->header_names[rs->header_name_count++] = xstrdup(r->header);
+    }
+    qsort(rs->header_names, rs->header_name_count, sizeof *rs->header_names, compare_names);
+    size_t kept = 0;
+    for (size_t i = 0; i < rs->header_name_count; i++) {
+        if (kept > 0 && strcasecmp(rs->header_names[kept - 1], rs->header_names[i]) == 0)
+            free(rs->header_names[i]);
+        else
+            rs->header_names[kept++] = rs->header_names[i];
+    }
+    rs->header_name_count = kept;
+}
+
+bool ruleset_names_header(const struct ruleset *rs, const char *name)
+{
+    if (rs->header_name_count == 0)
+        return false;
+    return bsearch(&name, rs->header_names, rs->header_name_count, sizeof *rs->header_names,
+        compare_names) != NULL;
+}
 
 enum visit { UNSEEN, VISITING, DONE };
 
@@ -234,6 +271,7 @@ void ruleset_finish(struct ruleset *rs)
         else
             rs->plain[rs->plain_count++] = i;
     }
+    collect_header_names(rs);
     unsigned char *state = xcalloc(rs->count + 1, 1);
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
@@ -278,6 +316,14 @@ bool ruleset_has_rule(const struct ruleset *rs, const char *name)
 {
     const struct rule *r = ruleset_rule_const(rs, name);
     return r != NULL && r->defined && r->skip_reason == NULL;
+}
+
+const char *ruleset_rule_origin(const struct ruleset *rs, const char *name)
+{
+    const struct rule *r = ruleset_rule_const(rs, name);
+    if (r == NULL || !r->defined || r->skip_reason != NULL)
+        return NULL;
+    return r->origin != NULL ? r->origin : "?";
 }
 
 struct tally {

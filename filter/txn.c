@@ -5,9 +5,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check.h"
 #include "message_view.h"
+#include "rules.h"
 #include "util.h"
 
 const char *stage_name(enum stage stage)
@@ -54,7 +56,11 @@ static void clear_envelope(struct txn *t)
     free(t->headers);
     t->headers = NULL;
     t->header_count = 0;
+    t->other_header_count = 0;
     t->header_bytes = 0;
+    t->checked_header_bytes = 0;
+    t->header_count_passed = false;
+    t->header_bytes_passed = false;
     t->headers_truncated = false;
     free(t->body);
     t->body = NULL;
@@ -127,19 +133,62 @@ void txn_add_rcpt(struct txn *t, const char *rcpt)
     t->rcpts[t->rcpt_count++] = xstrdup(rcpt);
 }
 
-bool txn_add_header(struct txn *t, const char *name, const char *value)
+/* The fields some check reads (check_headers, check_mime, check_dkim_verify, authres, the
+ * message view, the stock rules): names, and prefixes ending in '-'. */
+static const char *const checked_names[] = {
+    "From", "Sender", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "Reply-To",
+    "In-Reply-To", "References", "Return-Path", "MIME-Version", "Received", "DKIM-Signature",
+    "Authentication-Results", "ARC-Seal", "ARC-Message-Signature",
+    "ARC-Authentication-Results", NULL,
+};
+static const char *const checked_prefixes[] = { "Content-", "List-", "Resent-", NULL };
+
+bool txn_header_is_checked(const struct txn *t, const char *name)
 {
-    size_t bytes = strlen(name) + strlen(value) + 3;
-    if (t->header_count >= t->cfg->limits.max_headers
-        || t->header_bytes + bytes > t->cfg->limits.max_header_bytes) {
-        t->headers_truncated = true;
-        return false;
+    for (size_t i = 0; checked_names[i] != NULL; i++) {
+        if (str_ieq(name, checked_names[i]))
+            return true;
     }
+    for (size_t i = 0; checked_prefixes[i] != NULL; i++) {
+        if (strncasecmp(name, checked_prefixes[i], strlen(checked_prefixes[i])) == 0)
+            return true;
+    }
+    const struct rules_policy *rules = t->cfg->rules;
+    return rules != NULL && rules->set != NULL && ruleset_names_header(rules->set, name);
+}
+
+static void keep_header(struct txn *t, const char *name, const char *value)
+{
     t->headers = xrealloc(t->headers, (t->header_count + 1) * sizeof *t->headers);
     t->headers[t->header_count].name = xstrdup(name);
     t->headers[t->header_count].value = xstrdup(value);
     t->headers[t->header_count].raw_value = NULL;
     t->header_count++;
+}
+
+bool txn_add_header(struct txn *t, const char *name, const char *value)
+{
+    const struct config *cfg = t->cfg;
+    size_t bytes = strlen(name) + strlen(value) + 3;
+    if (txn_header_is_checked(t, name)) {
+        if (t->checked_header_bytes + bytes > cfg->limits.max_checked_header_bytes) {
+            t->header_bytes_passed = t->headers_truncated = true;
+            return false;
+        }
+        keep_header(t, name, value);
+        t->checked_header_bytes += bytes;
+        return true;
+    }
+    if (t->other_header_count >= cfg->limits.max_headers) {
+        t->header_count_passed = t->headers_truncated = true;
+        return false;
+    }
+    if (t->header_bytes + bytes > cfg->limits.max_header_bytes) {
+        t->header_bytes_passed = t->headers_truncated = true;
+        return false;
+    }
+    keep_header(t, name, value);
+    t->other_header_count++;
     t->header_bytes += bytes;
     return true;
 }
@@ -181,11 +230,19 @@ const char *txn_header(const struct txn *t, const char *name, size_t n)
     return NULL;
 }
 
-void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+/* Whether a loaded rule (the rules section) defines this name. */
+static bool rule_defines(const struct txn *t, const char *symbol)
+{
+    const struct rules_policy *rules = t->cfg->rules;
+    return rules != NULL && rules->set != NULL && ruleset_has_rule(rules->set, symbol);
+}
+
+/* A name is scored once: a symbol added again replaces the earlier one of this transaction
+ * (the later definition wins, as in SpamAssassin); one the connection already has stays. */
+static void put_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply)
 {
     struct result r = {0};
-    r.symbol = xstrdup(symbol);
     r.score = score;
     r.action = action;
     if (reply != NULL)
@@ -199,8 +256,32 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
         if (o->reply.code != 0 || o->reply.text[0] != '\0')
             r.reply = o->reply;
     }
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) != 0)
+            continue;
+        if (i < t->conn_result_count)
+            return;
+        r.symbol = t->results[i].symbol;
+        r.stage = t->results[i].stage;
+        t->results[i] = r;
+        return;
+    }
+    r.symbol = xstrdup(symbol);
     t->results = xrealloc(t->results, (t->result_count + 1) * sizeof *t->results);
     t->results[t->result_count++] = r;
+}
+
+void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
+    const struct reply *reply)
+{
+    if (rule_defines(t, symbol))
+        return;              /* the admin's rule of this name replaces the check's */
+    put_result(t, symbol, score, action, reply);
+}
+
+void txn_add_rule_result(struct txn *t, const char *symbol, double score)
+{
+    put_result(t, symbol, score, ACTION_NONE, NULL);
 }
 
 double txn_score(const struct txn *t)

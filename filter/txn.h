@@ -108,8 +108,16 @@ struct txn {
     size_t rcpt_rejected;
     struct header_field *headers;
     size_t header_count;
-    uint64_t header_bytes;
-    bool headers_truncated;
+    /* fields the checks read (txn_header_is_checked) count against their own byte budget,
+     * limits.max_checked_header_bytes; the others against limits.max_headers and
+     * limits.max_header_bytes. A field past its limit is not kept, and the flags say which
+     * limit was passed (check_limits.c turns them into symbols). */
+    size_t other_header_count;
+    uint64_t header_bytes;         /* of the other fields kept */
+    uint64_t checked_header_bytes; /* of the checked fields kept */
+    bool header_count_passed;      /* limits.max_headers */
+    bool header_bytes_passed;      /* limits.max_header_bytes or max_checked_header_bytes */
+    bool headers_truncated;        /* some field was not kept (either of the above) */
     char *body;                /* the first limits.max_body_buffer bytes */
     size_t body_len;
     uint64_t body_bytes;       /* all body bytes seen */
@@ -168,7 +176,11 @@ void txn_reset(struct txn *t);
 void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr);
 void txn_set_helo(struct txn *t, const char *helo);
 void txn_add_rcpt(struct txn *t, const char *rcpt);
-/* Returns false when a limit (count or bytes) was reached; the header is then not kept. */
+/* Whether the checks read this field (From, To, Subject, Content-*, Received, ...; see
+ * txn.c), or a loaded rule names it: such fields are kept whatever their position. */
+bool txn_header_is_checked(const struct txn *t, const char *name);
+/* Returns false when a limit (count or bytes) was reached; the header is then not kept and
+ * the limit passed is recorded (header_count_passed, header_bytes_passed). */
 bool txn_add_header(struct txn *t, const char *name, const char *value);
 /* Records the exact bytes after the colon of the header just added (see raw_value). */
 void txn_set_header_raw(struct txn *t, const char *raw_value);
@@ -177,9 +189,14 @@ void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
 const char *txn_header(const struct txn *t, const char *name, size_t n);
 
 /* Adds a symbol. The policy's symbol overrides are applied here, so checks pass only their
- * defaults. reply may be NULL. */
+ * defaults. reply may be NULL. A name is scored once: added again, it replaces the earlier
+ * result of the transaction; and a name a loaded rule defines is the rule's alone (the rule,
+ * the later definition, replaces the check's, as in SpamAssassin), so a check's symbol of that
+ * name is not added. */
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply);
+/* The same for a rule that hit (check_rules.c). */
+void txn_add_rule_result(struct txn *t, const char *symbol, double score);
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */
 bool txn_is_outbound(const struct txn *t);

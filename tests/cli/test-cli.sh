@@ -62,6 +62,17 @@ printf 'milter: {\n  socket = "inet:8891@127.0.0.1"\n  backlog = 10\n' >"$work/b
 "$mw" -t -c "$work/broken.conf" >"$work/out" 2>&1
 expect "-t reports a syntax error with its line" 1 $? "$work/out" "broken.conf:4: -: syntax error"
 
+# a rule named like a native check's symbol replaces it: -t warns, naming the file and line
+cat >"$work/rules.cf" <<'RULES'
+# local rules
+header MISSING_DATE Date =~ /^UNSET$/ [if-unset: UNSET]
+score MISSING_DATE 2.7
+RULES
+printf 'rules: { files = [ "%s" ] }\n' "$work/rules.cf" >"$work/clash.conf"
+"$mw" -t -c "$work/clash.conf" >"$work/out" 2>&1
+expect "-t warns about a rule named like a native symbol, with its file and line" 0 $? "$work/out" \
+    "^mailwarden: warning: .*rules.cf:2: rule MISSING_DATE replaces the native check.s symbol"
+
 "$mw" -t -c "$work/missing.conf" >"$work/out" 2>&1
 expect "-t on a missing file names it" 1 $? "$work/out" "missing.conf: -: cannot read the file: No such file"
 

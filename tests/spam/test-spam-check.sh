@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/spam/test-spam-check.sh - the native spam checks as an admin sees them through
 # mailwarden-check: crafted messages in tests/spam/messages (a clean one that must score
-# nothing, a phishing one that must hit its symbols and be rejected, a broken one that must
+# nothing, a phishing one that must hit its symbols and be rejected, the same after 1200 junk
+# header fields that must hit them too plus HEADER_COUNT_LIMIT, a broken one that must
 # be flagged and still get a verdict), a 100 000-line body and deeply nested MIME that must
 # finish in bounded time, and the example DNS list file that must load. TAP-style output.
 # Run by `make check` with MW_BUILDDIR and MW_SRCDIR set.
@@ -54,6 +55,24 @@ elif [ "$rc" != 1 ] || ! grep -q '^reply: 550 5.7.1 Message rejected as spam' "$
     not_ok "spam: the phishing message is rejected by its score" "exit $rc: $(head -c 400 "$work/out")"
 else
     ok "spam: the phishing message hits its symbols and is rejected by its score"
+fi
+
+# the same phishing message after 1200 junk header fields (limits.max_headers is 1000): the
+# fields the checks read are kept whatever their position, and the limit is a symbol
+dated "$msgs/header-flood.eml" "$work/header-flood.eml"
+run header-flood "$work/header-flood.eml"
+missing=""
+for sym in LINK_TEXT_MISMATCH URI_IP_LITERAL URI_SHORTENER ATTACH_RISKY MIME_HTML_NO_TEXT \
+        FROM_NAME_HAS_ADDRESS REPLYTO_DOMAIN_DIFFERS SUBJECT_SHOUTING SUBJECT_PUNCTUATION \
+        UNDISCLOSED_RECIPIENTS HEADER_COUNT_LIMIT; do
+    has "$sym" || missing="$missing $sym"
+done
+if [ -n "$missing" ]; then
+    not_ok "spam: the phishing message after 1200 junk fields hits its symbols and HEADER_COUNT_LIMIT" "missing:$missing in $(head -c 800 "$work/out")"
+elif [ "$rc" != 1 ] || ! grep -q '^reply: 550 5.7.1 Message rejected as spam' "$work/out"; then
+    not_ok "spam: the phishing message after 1200 junk fields is rejected" "exit $rc: $(head -c 400 "$work/out")"
+else
+    ok "spam: the phishing message after 1200 junk fields hits its symbols and HEADER_COUNT_LIMIT, and is rejected"
 fi
 
 dated "$msgs/broken.eml" "$work/broken.eml"

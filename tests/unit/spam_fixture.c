@@ -136,7 +136,8 @@ void fixture_policy(const char *text)
     config_install(cfg);
 }
 
-static void feed_message(const char *msg)
+/* Feeds the header and body; returns what the end of the headers decided (ACTION_NONE: go on). */
+static enum action feed_message(const char *msg)
 {
     const char *p = msg;
     const char *end = msg + strlen(msg);
@@ -163,7 +164,9 @@ static void feed_message(const char *msg)
     }
     if (p < end)
         p++;
-    assert_int_equal(engine_eoh(t), ACTION_NONE);
+    enum action at_eoh = engine_eoh(t);
+    if (at_eoh != ACTION_NONE)
+        return at_eoh;
     struct textbuf body;
     textbuf_init(&body);
     for (; p < end; p++) {
@@ -174,6 +177,7 @@ static void feed_message(const char *msg)
     }
     engine_body(t, (const unsigned char *)body.data, body.len);
     textbuf_free(&body);
+    return ACTION_NONE;
 }
 
 enum action fixture_run(const struct smtp_session *s)
@@ -199,7 +203,8 @@ enum action fixture_run(const struct smtp_session *s)
         for (size_t i = 0; i < 8 && s->rcpts[i] != NULL; i++)
             engine_rcpt(t, s->rcpts[i]);
     }
-    feed_message(s->message ? s->message : fixture_clean_message(NULL, NULL));
+    if ((a = feed_message(s->message ? s->message : fixture_clean_message(NULL, NULL))) != ACTION_NONE)
+        return a;
     return engine_eom(t);
 }
 

@@ -30,7 +30,7 @@ bool fixture_dns_start(const char *zone);
  * and installs it. Fails the test on any error. */
 void fixture_policy(const char *text);
 /* Runs connect .. eom on a new connection (freeing the last). Returns the EOM action, or the
- * action that ended the transaction earlier. */
+ * action that ended the transaction earlier (at the end of the headers, say). */
 enum action fixture_run(const struct smtp_session *s);
 /* The transaction of the last run. */
 struct txn *fixture_txn(void);

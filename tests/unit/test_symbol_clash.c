@@ -1,0 +1,138 @@
+/* test_symbol_clash.c - a symbol name is scored once: an admin's rule named like a native
+ * check's symbol (MISSING_DATE) replaces the check's, as a later definition does in
+ * SpamAssassin (a message without Date scored 1.0 + 2.7 = 3.7 for one fault when both
+ * counted); a symbol added twice keeps the later score; `mailwarden -t` (rules_report_config)
+ * warns about the clash and names the rule's file and line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+#include "spam_fixture.h"
+#include "util.h"
+
+#define NO_DATE_MESSAGE \
+    "Message-ID: <nodate@sender.test>\nFrom: Alice <alice@sender.test>\n" \
+    "To: Bob <bob@our.test>\nSubject: Lunch on Friday\n\nShall we meet at noon?\n"
+
+#define CLASH_POLICY \
+    "actions: { add_header = 5.0; reject = 15.0 }\n" \
+    "rules: { inline = [ \"header MISSING_DATE Date =~ /^UNSET$/ [if-unset: UNSET]\",\n" \
+    "  \"score MISSING_DATE 2.7\" ] }\n"
+
+static int setup(void **state)
+{
+    (void)state;
+    return fixture_init() ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fixture_cleanup();
+    return 0;
+}
+
+static size_t count_of(const char *symbol, double *total)
+{
+    const struct txn *t = fixture_txn();
+    size_t n = 0;
+    *total = 0;
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) == 0) {
+            n++;
+            *total += t->results[i].score;
+        }
+    }
+    return n;
+}
+
+static void test_native_missing_date_alone_scores_its_default(void **state)
+{
+    (void)state;
+    fixture_policy("actions: { add_header = 5.0; reject = 15.0 }\n");
+    struct smtp_session s = {.message = NO_DATE_MESSAGE};
+    fixture_run(&s);
+    double total;
+    assert_int_equal(count_of("MISSING_DATE", &total), 1);
+    assert_true(total == 1.0);
+}
+
+static void test_rule_named_like_a_native_symbol_replaces_it(void **state)
+{
+    (void)state;
+    fixture_policy(CLASH_POLICY);
+    struct smtp_session s = {.message = NO_DATE_MESSAGE};
+    fixture_run(&s);
+    double total;
+    assert_int_equal(count_of("MISSING_DATE", &total), 1);
+    assert_true(total == 2.7);                   /* the rule's score, not 1.0 + 2.7 */
+    assert_true(fixture_txn()->verdict.score < 3.7);
+}
+
+/* With the rule loaded, a message that has a Date gets no MISSING_DATE from either. */
+static void test_rule_replacing_a_native_symbol_does_not_fire_on_a_dated_message(void **state)
+{
+    (void)state;
+    fixture_policy(CLASH_POLICY);
+    struct smtp_session s = {.message = fixture_clean_message(NULL, NULL)};
+    fixture_run(&s);
+    assert_false(fixture_has("MISSING_DATE"));
+}
+
+static void test_symbol_added_twice_keeps_the_later_score(void **state)
+{
+    (void)state;
+    fixture_policy("actions: { add_header = 5.0; reject = 15.0 }\n");
+    struct smtp_session s = {.message = fixture_clean_message(NULL, NULL)};
+    fixture_run(&s);
+    struct txn *t = fixture_txn();
+    txn_add_result(t, "LOCAL_TWICE", 1.0, ACTION_NONE, NULL);
+    txn_add_result(t, "LOCAL_TWICE", 4.0, ACTION_NONE, NULL);
+    double total;
+    assert_int_equal(count_of("LOCAL_TWICE", &total), 1);
+    assert_true(total == 4.0);
+}
+
+struct lines {
+    char text[4096];
+};
+
+static void collect(const char *line, void *arg)
+{
+    struct lines *l = arg;
+    strncat(l->text, line, sizeof l->text - strlen(l->text) - 2);
+    strcat(l->text, "\n");
+}
+
+static void test_check_mode_warns_about_the_clash_with_file_and_line(void **state)
+{
+    (void)state;
+    fixture_policy(CLASH_POLICY);
+    struct config *cfg = config_current();
+    struct lines out = {{0}};
+    rules_report_config(cfg, collect, &out);
+    config_release(cfg);
+    const char *w = strstr(out.text, "warning: ");
+    assert_non_null(w);
+    /* an inline rule is named by the policy file, line and item: policy-N.conf:2:1 */
+    assert_non_null(strstr(w, ".conf:2:1: rule MISSING_DATE replaces the native check's symbol"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_native_missing_date_alone_scores_its_default),
+        cmocka_unit_test(test_rule_named_like_a_native_symbol_replaces_it),
+        cmocka_unit_test(test_rule_replacing_a_native_symbol_does_not_fire_on_a_dated_message),
+        cmocka_unit_test(test_symbol_added_twice_keeps_the_later_score),
+        cmocka_unit_test(test_check_mode_warns_about_the_clash_with_file_and_line),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
