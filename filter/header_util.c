@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "header_cache.h"
 #include "mime_init.h"
 #include "txn.h"
 #include "util.h"
@@ -98,9 +99,11 @@ char *header_text(const struct txn *t, const char *header)
     if (value == NULL)
         return NULL;
     mime_libraries_init();
-    char *decoded = g_mime_utils_header_decode_text(NULL, value);
-    char *out = xstrdup(decoded ? decoded : value);
+    char *cut = header_value_cut(value, HEADER_TEXT_MAX);
+    char *decoded = g_mime_utils_header_decode_text(NULL, cut);
+    char *out = xstrdup(decoded ? decoded : cut);
     g_free(decoded);
+    free(cut);
     return out;
 }
 

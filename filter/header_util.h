@@ -17,7 +17,9 @@ bool header_mailbox(const struct txn *t, const char *header, char **address, cha
 char *header_from_address(const struct txn *t);
 /* The number of mailboxes in the named headers (every instance), groups expanded. */
 size_t header_address_count(const struct txn *t, const char *header);
-/* The decoded (RFC 2047) text of a header, UTF-8; NULL when absent. */
+/* The decoded (RFC 2047) text of a header's first instance, UTF-8, unfolded: of its first
+ * HEADER_TEXT_MAX bytes, cut before decoding (header_value_cut); NULL when absent. */
+#define HEADER_TEXT_MAX (64 * 1024)
 char *header_text(const struct txn *t, const char *header);
 /* Parses an RFC 5322 date; false when it cannot be read. */
 bool header_date(const char *value, time_t *out);
