@@ -56,7 +56,9 @@ bool header_mailbox(const struct txn *t, const char *header, char **address, cha
     if (value == NULL)
         return false;
     mime_libraries_init();
-    InternetAddressList *list = internet_address_list_parse(NULL, value);
+    char *cut = header_value_cut(value, HEADER_TEXT_MAX);
+    InternetAddressList *list = internet_address_list_parse(NULL, cut);
+    free(cut);
     InternetAddressMailbox *m = first_mailbox(list);
     if (m != NULL) {
         const char *addr = internet_address_mailbox_get_addr(m);
