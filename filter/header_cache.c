@@ -90,22 +90,18 @@ char *header_value_cut(const char *value, size_t cap)
     const char *p = value ? value : "";
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
-    size_t room = strnlen(p, cap);
-    char *out = xmalloc(room + 1), *o = out;
+    /* what is kept is at most the first cap bytes (CR and LF only make it shorter) */
+    char *out = xmalloc(strnlen(p, cap) + 1), *o = out;
     size_t n = 0;
     for (; *p != '\0' && n < cap; p++) {
         if (*p == '\r' || *p == '\n')
             continue;
-        if (n == room) {
-            room = room * 2 < cap ? room * 2 : cap;
-            size_t used = (size_t)(o - out);
-            out = xrealloc(out, room + 1);
-            o = out + used;
-        }
         *o++ = *p;
         n++;
     }
     *o = '\0';
+    while (*p == '\r' || *p == '\n')
+        p++;
     if (*p != '\0') {
         /* cut: drop the word cut in two (an encoded word would stay undecoded) */
         char *blank = strrchr(out, ' '), *tab = strrchr(out, '\t');
