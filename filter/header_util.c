@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "header_cache.h"
 #include "mime_init.h"
 #include "txn.h"
 #include "util.h"
@@ -55,7 +56,9 @@ bool header_mailbox(const struct txn *t, const char *header, char **address, cha
     if (value == NULL)
         return false;
     mime_libraries_init();
-    InternetAddressList *list = internet_address_list_parse(NULL, value);
+    char *cut = header_value_cut(value, HEADER_TEXT_MAX);
+    InternetAddressList *list = internet_address_list_parse(NULL, cut);
+    free(cut);
     InternetAddressMailbox *m = first_mailbox(list);
     if (m != NULL) {
         const char *addr = internet_address_mailbox_get_addr(m);
@@ -98,9 +101,11 @@ char *header_text(const struct txn *t, const char *header)
     if (value == NULL)
         return NULL;
     mime_libraries_init();
-    char *decoded = g_mime_utils_header_decode_text(NULL, value);
-    char *out = xstrdup(decoded ? decoded : value);
+    char *cut = header_value_cut(value, HEADER_TEXT_MAX);
+    char *decoded = g_mime_utils_header_decode_text(NULL, cut);
+    char *out = xstrdup(decoded ? decoded : cut);
     g_free(decoded);
+    free(cut);
     return out;
 }
 

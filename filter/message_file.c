@@ -52,25 +52,31 @@ static bool is_field_name(const unsigned char *p, size_t len, size_t *colon)
     return false;
 }
 
-static void add_header(struct message *msg, const unsigned char *line, size_t len, size_t colon)
+/* Adds the field starting at line (name up to colon) and its continuation lines, which begin
+ * at *p; advances *p past them. The value is built once, in one buffer: linear in its size. */
+static void add_field(struct message *msg, size_t *alloc, const unsigned char *line, size_t len,
+    size_t colon, const unsigned char **p, const unsigned char *end)
 {
-    msg->headers = xrealloc(msg->headers, (msg->header_count + 1) * sizeof *msg->headers);
+    if (msg->header_count == *alloc) {
+        *alloc = *alloc ? *alloc * 2 : 32;
+        msg->headers = xrealloc(msg->headers, *alloc * sizeof *msg->headers);
+    }
     struct message_header *h = &msg->headers[msg->header_count++];
     h->name = xstrndup((const char *)line, colon);
     size_t start = colon + 1;
     if (start < len && line[start] == ' ')
         start++;
-    h->value = xstrndup((const char *)line + start, len - start);
-}
-
-static void continue_header(struct message *msg, const unsigned char *line, size_t len)
-{
-    struct message_header *h = &msg->headers[msg->header_count - 1];
-    size_t old = strlen(h->value);
-    h->value = xrealloc(h->value, old + 2 + len + 1);
-    memcpy(h->value + old, "\r\n", 2);
-    memcpy(h->value + old + 2, line, len);
-    h->value[old + 2 + len] = '\0';
+    struct textbuf value;
+    textbuf_init(&value);
+    textbuf_append(&value, (const char *)line + start, len - start);
+    while (*p < end && (**p == ' ' || **p == '\t')) {
+        const unsigned char *next;
+        size_t cont_len = line_at(*p, end, &next);
+        textbuf_append(&value, "\r\n", 2);
+        textbuf_append(&value, (const char *)*p, cont_len);
+        *p = next;
+    }
+    h->value = value.data ? value.data : xstrdup("");
 }
 
 int message_read(FILE *fp, struct message *msg)
@@ -81,6 +87,7 @@ int message_read(FILE *fp, struct message *msg)
     if (data == NULL)
         return -1;
     const unsigned char *p = data, *end = data + len, *next;
+    size_t alloc = 0;
     while (p < end) {
         size_t line_len = line_at(p, end, &next);
         size_t colon;
@@ -88,13 +95,9 @@ int message_read(FILE *fp, struct message *msg)
             p = next;     /* the blank line ends the header */
             break;
         }
-        if ((p[0] == ' ' || p[0] == '\t') && msg->header_count > 0) {
-            continue_header(msg, p, line_len);
-        } else if (is_field_name(p, line_len, &colon)) {
-            add_header(msg, p, line_len, colon);
-        } else {
+        if (!is_field_name(p, line_len, &colon))
             break;        /* not a header field: the body starts here */
-        }
+        add_field(msg, &alloc, p, line_len, colon, &next, end);
         p = next;
     }
     /* the body, with every line ending in CRLF as the MTA sends it */

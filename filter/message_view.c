@@ -13,6 +13,7 @@
 
 #include <gmime/gmime.h>
 
+#include "header_cache.h"
 #include "mime_init.h"
 #include "spam_config.h"
 #include "txn.h"
@@ -213,6 +214,7 @@ static struct message_view *build_view(const struct txn *t)
     textbuf_init(&b.text);
     textbuf_init(&b.rawtext);
     view->truncated = t->body_truncated || t->headers_truncated;
+    view->header_cache = header_cache_new(t->headers, t->header_count);
 
     struct textbuf raw;
     textbuf_init(&raw);
@@ -264,6 +266,7 @@ void message_view_free(struct message_view *view)
 {
     if (view == NULL)
         return;
+    header_cache_free(view->header_cache);
     free(view->text);
     free(view->rawtext);
     for (size_t i = 0; i < view->part_count; i++) {

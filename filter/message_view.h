@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct txn;
+struct header_cache;
 
 struct message_part {
     char *content_type;        /* "text/html", lower case */
@@ -40,6 +41,9 @@ struct message_view {
     size_t part_count;
     struct message_uri *uris;
     size_t uri_count;
+    /* the header fields' decoded forms and the header rules' texts, made on first use, each
+     * once per message (header_cache.h) */
+    struct header_cache *header_cache;
     bool truncated;            /* the scan cap was reached, or the body buffer was */
     bool mime_error;           /* the MIME structure itself was malformed */
 };

@@ -2,10 +2,14 @@
  * (text parts undecoded from HTML), uri (each URI found, and its http:// form when written
  * without a scheme) and full (the whole message) rules, then the meta rules in dependency
  * order. Each input is capped by the policy's byte limits and every match by PCRE2's limits.
- * All scratch state belongs to the call, so threads share the ruleset freely. */
+ * Header texts come from the message view's header cache (each field decoded once per
+ * message, however many rules read it), or from one of the call's own when the message has no
+ * view; all other scratch state belongs to the call, so threads share the ruleset freely. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "header_cache.h"
 #include "message_view.h"
 #include "rules_internal.h"
 #include "txn.h"
@@ -36,24 +40,20 @@ static unsigned max_hits(const struct rule *r)
 }
 
 static unsigned run_header(const struct rule *r, const struct rules_message *msg,
-    const struct rules_limits *limits, struct regex_matcher *m)
+    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m)
 {
-    struct textbuf text;
-    textbuf_init(&text);
-    bool present = rules_header_text(r, msg, &text);
-    unsigned hits;
-    if (r->exists_test) {
-        hits = present;
-    } else {
-        if (!present && r->if_unset != NULL)
-            textbuf_puts(&text, r->if_unset);
-        const char *subject = text.data ? text.data : "";
-        unsigned n = regex_count(m, r->regex, subject, cap(text.len, limits->header_bytes),
-            max_hits(r));
-        hits = r->negate ? n == 0 : n;
+    size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
+    const char *text;
+    size_t len;
+    bool present = rules_header_text(r, msg, cache, cap_bytes, &text, &len);
+    if (r->exists_test)
+        return present;
+    if (!present && r->if_unset != NULL) {
+        text = r->if_unset;
+        len = strlen(text);
     }
-    textbuf_free(&text);
-    return hits;
+    unsigned n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
+    return r->negate ? n == 0 : n;
 }
 
 static unsigned run_uris(const struct rule *r, const struct message_view *view,
@@ -91,6 +91,8 @@ static void build_full(const struct rules_message *msg, struct textbuf *out)
 
 struct eval_state {
     const struct rules_message *msg;
+    struct header_cache *headers;  /* the view's, or one of this call's own */
+    struct header_cache *own_headers;
     const struct rules_limits *limits;
     struct regex_matcher matcher;
     struct textbuf full;
@@ -103,7 +105,7 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
     const struct message_view *view = msg->view;
     switch (r->type) {
     case RULE_HEADER:
-        return run_header(r, msg, st->limits, &st->matcher);
+        return run_header(r, msg, st->headers, st->limits, &st->matcher);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
@@ -170,6 +172,9 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats)
 {
     struct eval_state st = { .msg = msg, .limits = limits };
+    st.headers = msg->view != NULL ? msg->view->header_cache : NULL;
+    if (st.headers == NULL || header_cache_fields(st.headers) != msg->headers)
+        st.headers = st.own_headers = header_cache_new(msg->headers, msg->header_count);
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
     textbuf_init(&st.full);
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
@@ -205,4 +210,5 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     textbuf_free(&st.full);
     regex_matcher_free(&st.matcher);
+    header_cache_free(st.own_headers);
 }

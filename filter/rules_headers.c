@@ -2,66 +2,39 @@
  * the header, each ending in a newline; unfolded and RFC 2047-decoded (GMime) unless :raw;
  * :addr and :name the first address and display name (GMime's address parser); the pseudo
  * headers ALL, ToCc, MESSAGEID and EnvelopeFrom. Absent headers give "" (or [if-unset:]).
- * The text is capped at limits.header_bytes. */
-#include <gmime/gmime.h>
+ * The text is capped at limits.header_bytes, and so is each field before it is decoded.
+ * Each text is built once per message and kept in the message's header cache
+ * (header_cache.h), where every field is decoded at most once: rules reading the same header
+ * share both. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "mime_init.h"
+#include "header_cache.h"
 #include "rules_internal.h"
 #include "txn.h"
 #include "util.h"
 
-static char *unfold(const char *value)
+/* Appends at most what keeps out under cap bytes (the rest is never matched). */
+static void append_capped(struct textbuf *out, const char *s, size_t cap)
 {
-    size_t n = strlen(value);
-    char *out = xmalloc(n + 1), *o = out;
-    for (const char *p = value; *p; p++) {
-        if (*p == '\r' || *p == '\n')
-            continue;
-        *o++ = *p;
-    }
-    *o = '\0';
-    return out;
-}
-
-static void append_decoded(struct textbuf *out, const char *value)
-{
-    char *flat = unfold(value);
-    const char *start = flat + strspn(flat, " \t");
-    char *decoded = g_mime_utils_header_decode_text(NULL, start);
-    textbuf_puts(out, decoded ? decoded : start);
-    g_free(decoded);
-    free(flat);
-}
-
-/* The first mailbox of an address list header: its address or its display name. */
-static void append_address_part(struct textbuf *out, const char *value, bool want_name)
-{
-    char *flat = unfold(value);
-    InternetAddressList *list = internet_address_list_parse(NULL, flat);
-    free(flat);
-    if (list == NULL)
+    if (out->len >= cap)
         return;
-    InternetAddress *ia = internet_address_list_length(list) > 0
-        ? internet_address_list_get_address(list, 0) : NULL;
-    if (ia != NULL && INTERNET_ADDRESS_IS_GROUP(ia)) {
-        InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
-        ia = members && internet_address_list_length(members) > 0
-            ? internet_address_list_get_address(members, 0) : NULL;
-    }
-    if (ia != NULL) {
-        const char *text = want_name ? internet_address_get_name(ia)
-            : INTERNET_ADDRESS_IS_MAILBOX(ia)
-                ? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)) : NULL;
-        if (text != NULL)
-            textbuf_puts(out, text);
-    }
-    g_object_unref(list);
+    textbuf_append(out, s, strnlen(s, cap - out->len));
 }
 
-/* Appends every instance of header `name`; returns how many there were. */
-static size_t append_named(struct textbuf *out, const struct rules_message *msg, const char *name,
-    enum header_part part)
+static void append_field(struct textbuf *out, struct header_cache *cache, size_t i,
+    const char *value, bool raw, size_t cap)
+{
+    if (raw)
+        append_capped(out, value ? value : "", cap);
+    else
+        append_capped(out, header_cache_decoded(cache, i, cap), cap);
+}
+
+/* Appends every instance of header `name`; returns how many there were. Fields past the cap
+ * are counted, never decoded. */
+static size_t append_named(struct textbuf *out, const struct rules_message *msg,
+    struct header_cache *cache, const char *name, enum header_part part, size_t cap)
 {
     size_t found = 0;
     for (size_t i = 0; i < msg->header_count; i++) {
@@ -69,68 +42,95 @@ static size_t append_named(struct textbuf *out, const struct rules_message *msg,
         if (!str_ieq(h->name, name) || h->value == NULL)
             continue;
         found++;
+        if (out->len >= cap)
+            continue;
         switch (part) {
         case HPART_RAW:
-            textbuf_puts(out, h->value);
-            textbuf_puts(out, "\n");
-            break;
         case HPART_VALUE:
-            append_decoded(out, h->value);
-            textbuf_puts(out, "\n");
+            append_field(out, cache, i, h->value, part == HPART_RAW, cap);
+            append_capped(out, "\n", cap);
             break;
         case HPART_ADDR:
         case HPART_NAME:
-            if (found == 1)
-                append_address_part(out, h->value, part == HPART_NAME);
+            if (found == 1) {
+                const char *address, *display;
+                header_cache_mailbox(cache, i, cap, &address, &display);
+                const char *text = part == HPART_NAME ? display : address;
+                if (text != NULL)
+                    append_capped(out, text, cap);
+            }
             break;
         }
     }
     return found;
 }
 
-static size_t append_all(struct textbuf *out, const struct rules_message *msg, bool raw)
+static size_t append_all(struct textbuf *out, const struct rules_message *msg,
+    struct header_cache *cache, bool raw, size_t cap)
 {
-    for (size_t i = 0; i < msg->header_count; i++) {
+    for (size_t i = 0; i < msg->header_count && out->len < cap; i++) {
         const struct header_field *h = &msg->headers[i];
-        textbuf_puts(out, h->name);
-        textbuf_puts(out, ": ");
-        if (raw)
-            textbuf_puts(out, h->value ? h->value : "");
-        else
-            append_decoded(out, h->value ? h->value : "");
-        textbuf_puts(out, "\n");
+        append_capped(out, h->name, cap);
+        append_capped(out, ": ", cap);
+        append_field(out, cache, i, h->value, raw, cap);
+        append_capped(out, "\n", cap);
     }
     return msg->header_count;
 }
 
-bool rules_header_text(const struct rule *r, const struct rules_message *msg,
-    struct textbuf *out)
+static size_t build_text(const struct rule *r, const struct rules_message *msg,
+    struct header_cache *cache, size_t cap, struct textbuf *out)
 {
-    mime_libraries_init();
     size_t found = 0;
     switch (r->hsrc) {
     case HSRC_NAMED:
-        found = append_named(out, msg, r->header, r->hpart);
+        found = append_named(out, msg, cache, r->header, r->hpart, cap);
         break;
     case HSRC_ALL:
-        found = append_all(out, msg, r->hpart == HPART_RAW);
+        found = append_all(out, msg, cache, r->hpart == HPART_RAW, cap);
         break;
     case HSRC_TOCC:
-        found = append_named(out, msg, "To", r->hpart);
-        found += append_named(out, msg, "Cc", r->hpart);
+        found = append_named(out, msg, cache, "To", r->hpart, cap);
+        found += append_named(out, msg, cache, "Cc", r->hpart, cap);
         break;
     case HSRC_MESSAGEID:
-        found = append_named(out, msg, "Message-Id", r->hpart);
-        found += append_named(out, msg, "Resent-Message-Id", r->hpart);
-        found += append_named(out, msg, "X-Message-Id", r->hpart);
+        found = append_named(out, msg, cache, "Message-Id", r->hpart, cap);
+        found += append_named(out, msg, cache, "Resent-Message-Id", r->hpart, cap);
+        found += append_named(out, msg, cache, "X-Message-Id", r->hpart, cap);
         break;
     case HSRC_ENVFROM:
         if (msg->envelope_from != NULL && msg->envelope_from[0] != '\0') {
-            textbuf_puts(out, msg->envelope_from);
-            textbuf_puts(out, "\n");
+            append_capped(out, msg->envelope_from, cap);
+            append_capped(out, "\n", cap);
             found = 1;
         }
         break;
     }
-    return found > 0;
+    return found;
+}
+
+/* What makes two rules read the same text: source, part and (lower-cased) header name. */
+static char *text_key(const struct rule *r)
+{
+    char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
+        r->hsrc == HSRC_NAMED && r->header ? r->header : "");
+    str_lower(key);
+    return key;
+}
+
+bool rules_header_text(const struct rule *r, const struct rules_message *msg,
+    struct header_cache *cache, size_t cap, const char **text, size_t *len)
+{
+    char *key = text_key(r);
+    bool present;
+    if (!header_cache_text(cache, key, cap, text, len, &present)) {
+        struct textbuf out;
+        textbuf_init(&out);
+        present = build_text(r, msg, cache, cap, &out) > 0;
+        header_cache_store_text(cache, key, cap, out.data ? out.data : "", out.len, present);
+        textbuf_free(&out);
+        header_cache_text(cache, key, cap, text, len, &present);
+    }
+    free(key);
+    return present;
 }

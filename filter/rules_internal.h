@@ -199,10 +199,11 @@ void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char
 /* The text with its tags expanded (malloc'd), or NULL when that grows past 256 KB. */
 char *rules_replace_tags(const struct ruleset *rs, const char *text);
 
-/* rules_headers.c: the text header rule r matches; false when no such header exists */
-struct textbuf;
+/* rules_headers.c: the text header rule r matches (at most cap bytes, kept in cache until the
+ * cache is freed); false when no such header exists */
+struct header_cache;
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
-    struct textbuf *out);
+    struct header_cache *cache, size_t cap, const char **text, size_t *len);
 
 /* rules_compile.c: fills the rule's compiled form from r->source at finish */
 void rule_compile(struct ruleset *rs, struct rule *r);

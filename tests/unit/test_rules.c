@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "header_cache.h"
 #include "message_view.h"
 #include "rules.h"
 #include "txn.h"
@@ -494,6 +495,98 @@ static void test_hostile_files(void **state)
     ruleset_free(rs);
 }
 
+/* Sixteen Subject fields of encoded words in a charset nobody knows, read by twenty rules and
+ * the ALL pseudo-header, twice: each field is decoded once per message (the view's header
+ * cache), not once per rule. */
+static void test_each_header_field_decoded_once_per_message(void **state)
+{
+    (void)state;
+    struct textbuf rules;
+    textbuf_init(&rules);
+    for (int i = 0; i < 20; i++)
+        textbuf_printf(&rules, "header SUBJ_%d Subject =~ /word%d/\n", i, i);
+    textbuf_puts(&rules, "header SUBJ_RAW Subject:raw =~ /x-nobody-knows/\n"
+        "header ALL_SUBJ ALL =~ /^Subject: word1 /m\n"
+        "header FROM_ADDR1 From:addr =~ /\\@evil\\.example$/\n"
+        "header FROM_ADDR2 From:addr =~ /^security\\@/\n");
+    struct ruleset *rs = load(rules.data);
+    textbuf_free(&rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+
+    struct header_field headers[17];
+    char *values[16];
+    headers[0] = (struct header_field){ .name = (char *)"From", .value = (char *)"<security@evil.example>" };
+    for (int i = 0; i < 16; i++) {
+        struct textbuf v;
+        textbuf_init(&v);
+        textbuf_printf(&v, "=?x-nobody-knows?Q?word%d_", i);
+        for (int j = 0; j < 200; j++)
+            textbuf_puts(&v, "ab=C3=A9cd_");
+        textbuf_puts(&v, "?=");
+        values[i] = v.data;
+        headers[1 + i] = (struct header_field){ .name = (char *)"Subject", .value = values[i] };
+    }
+    struct message_view view = { .text = (char *)"", .rawtext = (char *)"" };
+    view.header_cache = header_cache_new(headers, 17);
+    struct rules_message msg = { .headers = headers, .header_count = 17, .view = &view };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    for (int pass = 0; pass < 2; pass++) {
+        struct hits h = {0};
+        ruleset_eval(rs, &msg, &limits, collect, &h, NULL);
+        for (int i = 0; i < 16; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "SUBJ_%d", i);
+            assert_true(hit(&h, name));       /* every instance, decoded */
+        }
+        assert_false(hit(&h, "SUBJ_16"));
+        assert_true(hit(&h, "SUBJ_RAW"));
+        assert_true(hit(&h, "ALL_SUBJ"));
+        assert_true(hit(&h, "FROM_ADDR1"));
+        assert_true(hit(&h, "FROM_ADDR2"));
+        /* 21 rules and ALL read the 16 Subject fields: one decoding each, and one of From */
+        assert_int_equal(header_cache_decodings(view.header_cache), 17);
+    }
+    header_cache_free(view.header_cache);
+    for (int i = 0; i < 16; i++)
+        free(values[i]);
+    ruleset_free(rs);
+}
+
+/* A 300 KB Subject under a 4 KB cap: what is decoded is the first 4 KB, never the whole
+ * field; the decoded start is matched, text past the cap is not. */
+static void test_header_cut_at_cap_before_decoding(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "header SUBJ_START Subject =~ /^Start \\xc3\\xa9t\\xc3\\xa9filler text/\n"
+        "header SUBJ_FAR Subject =~ /far away/\n"
+        "header SUBJ_ENCODED Subject =~ /=\\?utf-8\\?/i\n");
+    struct textbuf v;
+    textbuf_init(&v);
+    textbuf_puts(&v, "=?utf-8?Q?Start_=C3=A9t=C3=A9?= ");
+    while (v.len < 300 * 1024)
+        textbuf_puts(&v, "=?utf-8?Q?filler_text?= ");
+    textbuf_puts(&v, "far away");
+    struct header_field headers[] = { { .name = (char *)"Subject", .value = v.data } };
+    struct message_view view = { .text = (char *)"", .rawtext = (char *)"" };
+    view.header_cache = header_cache_new(headers, 1);
+    struct rules_message msg = { .headers = headers, .header_count = 1, .view = &view };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    limits.header_bytes = 4096;
+    struct hits h = {0};
+    ruleset_eval(rs, &msg, &limits, collect, &h, NULL);
+    assert_true(hit(&h, "SUBJ_START"));
+    assert_false(hit(&h, "SUBJ_FAR"));
+    assert_false(hit(&h, "SUBJ_ENCODED"));      /* the words before the cap were decoded */
+    assert_int_equal(header_cache_decodings(view.header_cache), 1);
+    assert_true(header_cache_decoded_bytes(view.header_cache) <= 4096);
+    header_cache_free(view.header_cache);
+    textbuf_free(&v);
+    ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +598,8 @@ int main(void)
         cmocka_unit_test(test_replace_tags),
         cmocka_unit_test(test_hostile_regex_bounded),
         cmocka_unit_test(test_hostile_files),
+        cmocka_unit_test(test_each_header_field_decoded_once_per_message),
+        cmocka_unit_test(test_header_cut_at_cap_before_decoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "header_cache.h"
+#include "message_view.h"
 #include "spam_fixture.h"
 #include "util.h"
 
@@ -445,6 +447,46 @@ static void test_hostile_messages_finish(void **state)
     fixture_run(&s);
 }
 
+/* The engine's path (the daemon's and mailwarden-check's): header rules read the fields through
+ * the message view's header cache, so 16 Subject fields read by 12 rules and ALL are decoded
+ * once each, and the cache is the one the view owns. */
+static void test_engine_rules_decode_each_header_once(void **state)
+{
+    (void)state;
+    fixture_policy(POLICY "rules: { inline = [\n"
+        "  \"header S0 Subject =~ /word0/\", \"header S1 Subject =~ /word1/\",\n"
+        "  \"header S2 Subject =~ /word2/\", \"header S3 Subject =~ /word3/\",\n"
+        "  \"header S4 Subject =~ /word4/\", \"header S5 Subject =~ /word5/\",\n"
+        "  \"header S6 Subject =~ /word6/\", \"header S7 Subject =~ /word7/\",\n"
+        "  \"header S8 Subject =~ /word8/\", \"header S9 Subject =~ /word9/\",\n"
+        "  \"header S15 Subject =~ /word15 /\", \"header SNONE Subject =~ /word16/\",\n"
+        "  \"header ALLS ALL =~ /^Subject: word3 /m\" ] }\n");
+    struct textbuf msg;
+    textbuf_init(&msg);
+    textbuf_puts(&msg, "From: a@sender.test\nTo: bob@our.test\n");
+    for (int i = 0; i < 16; i++) {
+        textbuf_printf(&msg, "Subject: =?x-nobody-knows?Q?word%d_", i);
+        for (int j = 0; j < 300; j++)
+            textbuf_puts(&msg, "ab=E9cd_");
+        textbuf_puts(&msg, "?=\n");
+    }
+    textbuf_puts(&msg, "\nHello.\n");
+    struct smtp_session s = {.message = msg.data};
+    fixture_run(&s);
+    textbuf_free(&msg);
+    assert_true(fixture_has("S0"));
+    assert_true(fixture_has("S9"));
+    assert_true(fixture_has("S15"));
+    assert_true(fixture_has("ALLS"));
+    assert_false(fixture_has("SNONE"));
+    struct txn *t = fixture_txn();
+    assert_non_null(t->view);
+    assert_non_null(t->view->header_cache);
+    assert_ptr_equal(header_cache_fields(t->view->header_cache), t->headers);
+    assert_int_equal(header_cache_decodings(t->view->header_cache), t->header_count);
+    assert_int_equal(t->header_count, 18);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outbound_and_disabled_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbol_scores_overridable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_messages_finish, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_rules_decode_each_header_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
