@@ -18,6 +18,10 @@ struct check {
     unsigned stages;                                  /* STAGE_BIT()s it runs at */
     void (*run)(struct txn *t, enum stage stage);
     unsigned flags;
+    /* Optional: starts, without waiting, the DNS queries run() will read at this stage
+     * (txn_dns_start); the engine calls every check's prefetch before the stage's first run,
+     * so the lookups of all checks of a stage are in flight together. */
+    void (*prefetch)(struct txn *t, enum stage stage);
     /* Optional: every body chunk as the MTA sends it (the txn keeps only the first
      * limits.max_body_buffer bytes; a check that needs all of it streams it here). */
     void (*body)(struct txn *t, const unsigned char *data, size_t len);

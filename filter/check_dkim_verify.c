@@ -17,7 +17,9 @@
 
 #include "authres.h"
 #include "check.h"
+#include "dkim_dns.h"
 #include "dkim_policy.h"
+#include "dkim_prefetch.h"
 #include "dkim_util.h"
 #include "log.h"
 #include "util.h"
@@ -27,6 +29,7 @@ extern const struct check check_dkim_verify;
 struct verify_state {
     DKIM *handle;              /* NULL once finished, or when there was nothing to verify */
     bool failed;               /* libopendkim refused the message as a whole */
+    struct dkim_prefetch *keys;  /* every signature's key lookup, started at the headers */
 };
 
 /* One symbol per outcome, with its default score. */
@@ -64,6 +67,21 @@ static const char *result_name(enum dkim_verdict r)
     return "none";
 }
 
+/* Starts the key lookup of every signature libopendkim will examine, all at once, and waits
+ * for them within dkim.verify.budget (which runs from here): libopendkim looks the keys up
+ * one by one inside dkim_eoh, and is then answered from these. */
+static struct dkim_prefetch *prefetch_keys(const struct dkim_policy *p, const struct txn *t)
+{
+    struct dkim_prefetch *keys = dkim_prefetch_new(p->owner != NULL ? p->owner->resolver : NULL,
+        p->verify.budget_ms);
+    const char *signature;
+    for (size_t i = 0; i < p->verify.max_signatures
+        && (signature = txn_header(t, "DKIM-Signature", i)) != NULL; i++)
+        dkim_prefetch_add_signature(keys, signature);
+    dkim_prefetch_collect(keys);
+    return keys;
+}
+
 static void verify_headers(struct txn *t)
 {
     struct dkim_policy *p = t->cfg->dkim;
@@ -89,7 +107,10 @@ static void verify_headers(struct txn *t)
         (void)dkim_header(s->handle, (unsigned char *)line.data, line.len);
     }
     textbuf_free(&line);
+    s->keys = prefetch_keys(p, t);
+    dkim_dns_use_prefetch(s->keys);
     status = dkim_eoh(s->handle);
+    dkim_dns_use_prefetch(NULL);
     if (status != DKIM_STAT_OK && status != DKIM_STAT_NOSIG)
         s->failed = true;
 }
@@ -246,8 +267,11 @@ static void verify_eom(struct txn *t)
         return;
     }
     DKIM_STAT status = DKIM_STAT_INTERNAL;
-    if (s->handle != NULL && !s->failed)
+    if (s->handle != NULL && !s->failed) {
+        dkim_dns_use_prefetch(s->keys);
         status = dkim_eom(s->handle, NULL);
+        dkim_dns_use_prefetch(NULL);
+    }
     DKIM_SIGINFO **sigs = NULL;
     int nsigs = 0;
     if (s->handle == NULL || dkim_getsiglist(s->handle, &sigs, &nsigs) != DKIM_STAT_OK)
@@ -289,6 +313,7 @@ static void verify_txn_end(struct txn *t, void *state)
     struct verify_state *s = state;
     if (s->handle != NULL)
         dkim_free(s->handle);
+    dkim_prefetch_free(s->keys);
     free(s);
     for (size_t i = 0; i < t->dkim_result_count; i++) {
         struct dkim_sig_result *r = &t->dkim_results[i];

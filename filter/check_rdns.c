@@ -143,18 +143,35 @@ bool rdns_name_is_dynamic(const char *name, const struct ipaddr *addr, const cha
     return dynamic;
 }
 
+static bool wanted(struct txn *t)
+{
+    const struct spam_policy *p = t->cfg->spam;
+    return spam_checks_apply(t) && p->rdns && t->have_client_addr && t->cfg->resolver != NULL;
+}
+
+/* The PTR query goes out with the other connect-stage lookups (DNS lists). */
+static void prefetch(struct txn *t, enum stage stage)
+{
+    (void)stage;
+    if (!wanted(t))
+        return;
+    char zone[128];
+    reverse_zone_name(&t->client_addr, zone, sizeof zone);
+    txn_dns_start(t, zone, DNS_TYPE_PTR);
+}
+
 static void run(struct txn *t, enum stage stage)
 {
     (void)stage;
     const struct spam_policy *p = t->cfg->spam;
-    if (!spam_checks_apply(t) || !p->rdns || !t->have_client_addr || t->cfg->resolver == NULL)
+    if (!wanted(t))
         return;
     struct rdns_state *state = xcalloc(1, sizeof *state);
     *txn_conn_state(t, &check_rdns) = state;
     char zone[128];
     reverse_zone_name(&t->client_addr, zone, sizeof zone);
     struct dns_answer ptr;
-    dns_query(t->cfg->resolver, zone, DNS_TYPE_PTR, 0, &ptr);
+    txn_dns_query(t, zone, DNS_TYPE_PTR, 0, &ptr);
     if (ptr.status == DNS_NXDOMAIN || (ptr.status == DNS_OK && ptr.count == 0)) {
         txn_add_result(t, "RDNS_NONE", 1.3, ACTION_NONE, NULL);
     } else if (ptr.status == DNS_OK) {
@@ -200,5 +217,6 @@ const struct check check_rdns = {
     .name = "rdns",
     .stages = STAGE_BIT(STAGE_CONNECT),
     .run = run,
+    .prefetch = prefetch,
     .conn_end = conn_end,
 };

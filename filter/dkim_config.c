@@ -50,6 +50,7 @@ static const struct option_spec verify_options[] = {
     {"report_none", OPT_BOOL, offsetof(struct dkim_policy, verify.report_none), 0, 0},
     {"accept_rsa_sha1", OPT_BOOL, offsetof(struct dkim_policy, verify.accept_rsa_sha1), 0, 0},
     {"clock_drift", OPT_DURATION_S, offsetof(struct dkim_policy, verify.clock_drift_s), 0, 86400},
+    {"budget", OPT_DURATION_MS, offsetof(struct dkim_policy, verify.budget_ms), 100, 120000},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -84,6 +85,7 @@ static void dkim_init_policy(struct config *cfg)
     p->verify.max_signatures = 8;
     p->verify.min_key_bits = 1024;
     p->verify.clock_drift_s = 300;
+    p->verify.budget_ms = 10000;
     cfg->dkim = p;
 }
 

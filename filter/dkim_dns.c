@@ -6,7 +6,9 @@
  * retrieval failure (temperror). Positive answers are kept, as the finished reply, in the
  * policy's key record cache (dkim_keyrecord_cache.h) for their TTL: a repeated lookup of the
  * same key is answered from it without the resolver's thread hop. Errors, NXDOMAIN and
- * NODATA are not cached here (libunbound's own cache still holds them for their TTL). */
+ * NODATA are not cached here (libunbound's own cache still holds them for their TTL). While
+ * a message's keys were prefetched (dkim_dns_use_prefetch), its lookups are answered from
+ * those answers, and any other lookup gets only what is left of the message's budget. */
 #include "dkim_dns.h"
 
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "config.h"
 #include "dkim_keyrecord_cache.h"
 #include "dkim_policy.h"
+#include "dkim_prefetch.h"
 #include "util.h"
 
 #define DNS_HEADER_LEN 12
@@ -115,6 +118,33 @@ size_t dkim_dns_reply(const char *name, int type, const struct dns_answer *a,
     return n;
 }
 
+/* The key lookups prefetched for the message this thread is verifying (set around
+ * dkim_eom by check_dkim_verify.c): libopendkim's DNS hooks are per library, not per
+ * message, so this is how a lookup finds its message's answers and budget. */
+static _Thread_local struct dkim_prefetch *prefetch;
+
+/* Hands libopendkim answer a as its reply in buf; positive answers also go to the cache. */
+static void answer_to_reply(struct dkim_policy *p, const char *query, int type,
+    const struct dns_answer *a, unsigned char *buf, size_t size, struct dkim_dns_query *q)
+{
+    switch (a->status) {
+    case DNS_OK:
+    case DNS_NXDOMAIN:
+        q->reply_len = dkim_dns_reply(query, type, a, buf, size);
+        q->status = q->reply_len > 0 ? DKIM_DNS_SUCCESS : DKIM_DNS_ERROR;
+        if (q->reply_len > 0 && a->status == DNS_OK && a->count > 0 && p->key_records != NULL)
+            keyrecord_cache_put(p->key_records, query, type, buf, q->reply_len, a->ttl);
+        break;
+    case DNS_TIMEOUT:
+        q->status = DKIM_DNS_EXPIRED;
+        break;
+    case DNS_SERVFAIL:
+    case DNS_ERROR:
+        q->status = DKIM_DNS_ERROR;
+        break;
+    }
+}
+
 static int query_start(void *service, int type, unsigned char *query, unsigned char *buf,
     size_t size, void **handle)
 {
@@ -132,28 +162,28 @@ static int query_start(void *service, int type, unsigned char *query, unsigned c
             return 0;
         }
     }
-    struct dns_answer answer;
-    dns_query(p->owner->resolver, (const char *)query, type, 0, &answer);
-    switch (answer.status) {
-    case DNS_OK:
-    case DNS_NXDOMAIN:
-        q->reply_len = dkim_dns_reply((const char *)query, type, &answer, buf, size);
-        q->status = q->reply_len > 0 ? DKIM_DNS_SUCCESS : DKIM_DNS_ERROR;
-        if (q->reply_len > 0 && answer.status == DNS_OK && answer.count > 0 && p->key_records != NULL)
-            keyrecord_cache_put(p->key_records, (const char *)query, type, buf, q->reply_len,
-                answer.ttl);
-        break;
-    case DNS_TIMEOUT:
-        q->status = DKIM_DNS_EXPIRED;
-        break;
-    case DNS_SERVFAIL:
-    case DNS_ERROR:
-        q->status = DKIM_DNS_ERROR;
-        break;
+    const struct dns_answer *prefetched = dkim_prefetch_answer(prefetch, (const char *)query);
+    if (prefetched != NULL && type == 16) {
+        answer_to_reply(p, (const char *)query, type, prefetched, buf, size, q);
+        return 0;
     }
+    struct dns_answer answer;
+    if (prefetch != NULL && dkim_prefetch_remaining_ms(prefetch) == 0) {
+        q->status = DKIM_DNS_EXPIRED;          /* the message's budget is spent */
+        return 0;
+    }
+    uint64_t timeout_ms = prefetch != NULL ? dkim_prefetch_remaining_ms(prefetch) : 0;
+    dns_query(p->owner->resolver, (const char *)query, type, timeout_ms, &answer);
+    answer_to_reply(p, (const char *)query, type, &answer, buf, size, q);
     dns_answer_free(&answer);
     return 0;
 }
+
+void dkim_dns_use_prefetch(struct dkim_prefetch *f)
+{
+    prefetch = f;
+}
+
 
 static int query_cancel(void *service, void *handle)
 {

@@ -15,6 +15,13 @@ struct dkim_policy;
 /* Makes lib look keys up through p->owner->resolver (set by whoever installs the policy). */
 void dkim_dns_attach(DKIM_LIB *lib, struct dkim_policy *p);
 
+struct dkim_prefetch;
+
+/* Until called again with NULL, key lookups on this thread are answered from f (the keys
+ * prefetched for the message being verified, dkim_prefetch.h) and any other lookup gets only
+ * what is left of f's budget: nothing, an expired query, once it is spent. */
+void dkim_dns_use_prefetch(struct dkim_prefetch *f);
+
 /* Writes a DNS reply message for `name`/`type` carrying answer a into buf. Returns its length,
  * 0 when buf is too small for even the question. */
 size_t dkim_dns_reply(const char *name, int type, const struct dns_answer *a,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cidr.h"
 #include "config.h"
@@ -77,6 +78,7 @@ struct dkim_policy {
         bool report_none;       /* Authentication-Results dkim=none for unsigned mail */
         bool accept_rsa_sha1;   /* RFC 6376 behaviour; RFC 8301 (default false) says policy */
         int clock_drift_s;
+        uint64_t budget_ms;     /* every key lookup of one message together */
     } verify;
 
     struct dkim_key_entry *keys;

@@ -712,88 +712,165 @@ static bool query_name(const char *name, char *buf, size_t buf_size)
     return label > 0 && text_put(buf, buf_size, &used, ".", 1);
 }
 
-static struct timespec deadline_after(uint64_t ms)
+uint64_t dns_now_ms(void)
 {
     struct timespec t;
 
     clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static struct timespec timespec_of_ms(uint64_t ms)
+{
+    struct timespec t;
+
+    t.tv_sec = (time_t)(ms / 1000);
+    t.tv_nsec = (long)(ms % 1000) * 1000000L;
     return t;
+}
+
+/* A query started by dns_start: the waiter unbound's callback finds by id, and what
+ * dns_finish needs to turn the answer into text. Owned by the caller until dns_finish or
+ * dns_cancel; linked on r->waiters while it is in flight. */
+struct dns_pending {
+    struct dns_resolver *r;
+    struct dns_waiter w;
+    int async_id;
+    int type;
+    bool started;              /* false: it never left (bad name, unbound refused it) */
+    char name[DNS_NAME_MAX + 2];
+};
+
+struct dns_pending *dns_start(struct dns_resolver *r, const char *name, int type)
+{
+    char qname[2 * DNS_NAME_MAX + 4];
+    struct dns_pending *p = xcalloc(1, sizeof(*p));
+    int rc;
+
+    p->r = r;
+    p->type = type;
+    if (name != NULL)
+        snprintf(p->name, sizeof(p->name), "%s", name);
+    if (r == NULL || name == NULL || type < 1 || type > 65535)
+        return p;
+    if (!query_name(name, qname, sizeof(qname))) {
+        log_debug("dns: not a valid name to look up: \"%.300s\"", name);
+        return p;
+    }
+    pthread_cond_init(&p->w.cond, &r->cond_attr);
+    pthread_mutex_lock(&r->lock);
+    p->w.id = r->next_id++;
+    if (r->next_id == 0)
+        r->next_id = 1;
+    waiter_link(r, &p->w);
+    pthread_mutex_unlock(&r->lock);
+
+    rc = ub_resolve_async(r->ctx, qname, type, DNS_CLASS_IN, (void *)p->w.id, query_done,
+        &p->async_id);
+    if (rc != 0) {
+        pthread_mutex_lock(&r->lock);
+        waiter_unlink(r, &p->w);
+        pthread_mutex_unlock(&r->lock);
+        pthread_cond_destroy(&p->w.cond);
+        log_warn("dns: cannot look up %s type %d: %s", name, type, ub_strerror(rc));
+        return p;
+    }
+    p->started = true;
+    return p;
+}
+
+bool dns_pending_done(struct dns_pending *p)
+{
+    bool done;
+
+    if (p == NULL || !p->started)
+        return true;
+    pthread_mutex_lock(&p->r->lock);
+    done = p->w.done;
+    pthread_mutex_unlock(&p->r->lock);
+    return done;
+}
+
+/* Waits until the answer is in or deadline_ms has come; afterwards no callback can reach p
+ * (a late answer finds no waiter and is only freed). True when the answer came. */
+static bool pending_wait(struct dns_pending *p, uint64_t deadline_ms)
+{
+    struct dns_resolver *r = p->r;
+    struct timespec deadline = timespec_of_ms(deadline_ms);
+    bool done;
+
+    pthread_mutex_lock(&r->lock);
+    while (!p->w.done) {
+        if (pthread_cond_timedwait(&p->w.cond, &r->lock, &deadline) != 0)
+            break;
+    }
+    done = p->w.done;
+    if (!done)
+        waiter_unlink(r, &p->w);      /* from now on a late answer finds nobody */
+    pthread_mutex_unlock(&r->lock);
+    pthread_cond_destroy(&p->w.cond);
+    if (!done)
+        (void)ub_cancel(r->ctx, p->async_id);
+    return done;
+}
+
+void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->status = DNS_ERROR;
+    out->rcode = -1;
+    if (p == NULL)
+        return;
+    if (!p->started) {
+        free(p);
+        return;
+    }
+    if (!pending_wait(p, deadline_ms)) {
+        out->status = DNS_TIMEOUT;
+        log_debug("dns: %s type %d: no answer in time", p->name, p->type);
+        free(p);
+        return;
+    }
+    if (p->w.err != 0 || p->w.result == NULL) {
+        out->status = p->w.err == UB_SERVFAIL ? DNS_SERVFAIL : DNS_ERROR;
+        log_warn("dns: %s type %d: %s", p->name, p->type, ub_strerror(p->w.err));
+        ub_resolve_free(p->w.result);
+        free(p);
+        return;
+    }
+    fill_answer(p->name, p->type, p->w.result, out);
+    ub_resolve_free(p->w.result);
+    log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s", p->name, p->type,
+        dns_status_name(out->status), out->count, out->ttl, out->secure ? ", secure" : "");
+    free(p);
+}
+
+void dns_cancel(struct dns_pending *p)
+{
+    if (p == NULL)
+        return;
+    if (p->started) {
+        (void)pending_wait(p, 0);
+        ub_resolve_free(p->w.result);    /* NULL unless the answer had come */
+    }
+    free(p);
+}
+
+uint64_t dns_deadline_after(struct dns_resolver *r, uint64_t timeout_ms)
+{
+    if (timeout_ms == 0)
+        timeout_ms = r != NULL ? r->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
+    if (timeout_ms > DNS_LONGEST_TIMEOUT_MS)
+        timeout_ms = DNS_LONGEST_TIMEOUT_MS;
+    return dns_now_ms() + timeout_ms;
 }
 
 void dns_query(struct dns_resolver *r, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out)
 {
-    char qname[2 * DNS_NAME_MAX + 4];
-    struct dns_waiter w;
-    struct timespec deadline;
-    int async_id = 0, rc;
+    uint64_t deadline = dns_deadline_after(r, timeout_ms);
 
-    memset(out, 0, sizeof(*out));
-    out->status = DNS_ERROR;
-    out->rcode = -1;
-    if (r == NULL || name == NULL || type < 1 || type > 65535)
-        return;
-    if (!query_name(name, qname, sizeof(qname))) {
-        log_debug("dns: not a valid name to look up: \"%.300s\"", name);
-        return;
-    }
-    if (timeout_ms == 0)
-        timeout_ms = r->timeout_ms;
-    if (timeout_ms > DNS_LONGEST_TIMEOUT_MS)
-        timeout_ms = DNS_LONGEST_TIMEOUT_MS;
-
-    memset(&w, 0, sizeof(w));
-    pthread_cond_init(&w.cond, &r->cond_attr);
-    deadline = deadline_after(timeout_ms);
-    pthread_mutex_lock(&r->lock);
-    w.id = r->next_id++;
-    if (r->next_id == 0)
-        r->next_id = 1;
-    waiter_link(r, &w);
-    pthread_mutex_unlock(&r->lock);
-
-    rc = ub_resolve_async(r->ctx, qname, type, DNS_CLASS_IN, (void *)w.id, query_done,
-        &async_id);
-
-    pthread_mutex_lock(&r->lock);
-    if (rc != 0) {
-        waiter_unlink(r, &w);
-        pthread_mutex_unlock(&r->lock);
-        pthread_cond_destroy(&w.cond);
-        log_warn("dns: cannot look up %s type %d: %s", name, type, ub_strerror(rc));
-        return;
-    }
-    while (!w.done) {
-        if (pthread_cond_timedwait(&w.cond, &r->lock, &deadline) != 0)
-            break;
-    }
-    if (!w.done)
-        waiter_unlink(r, &w);      /* from now on a late answer finds nobody */
-    pthread_mutex_unlock(&r->lock);
-    pthread_cond_destroy(&w.cond);
-
-    if (!w.done) {
-        (void)ub_cancel(r->ctx, async_id);
-        out->status = DNS_TIMEOUT;
-        log_debug("dns: %s type %d: no answer within %" PRIu64 " ms", name, type, timeout_ms);
-        return;
-    }
-    if (w.err != 0 || w.result == NULL) {
-        out->status = w.err == UB_SERVFAIL ? DNS_SERVFAIL : DNS_ERROR;
-        log_warn("dns: %s type %d: %s", name, type, ub_strerror(w.err));
-        ub_resolve_free(w.result);
-        return;
-    }
-    fill_answer(name, type, w.result, out);
-    ub_resolve_free(w.result);
-    log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s", name, type,
-        dns_status_name(out->status), out->count, out->ttl, out->secure ? ", secure" : "");
+    dns_finish(dns_start(r, name, type), deadline, out);
 }
 
 void dns_answer_free(struct dns_answer *a)

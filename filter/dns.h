@@ -51,6 +51,24 @@ void dns_resolver_free(struct dns_resolver *r);
 void dns_query(struct dns_resolver *r, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out);
 void dns_answer_free(struct dns_answer *a);
+
+/* Several queries in flight from one thread: dns_start sends a query and returns at once;
+ * dns_finish waits for its answer until deadline_ms (on dns_now_ms's clock), fills out as
+ * dns_query does (DNS_TIMEOUT when nothing came in time) and frees the query; dns_cancel
+ * frees it without waiting. Every started query goes to exactly one of the two. dns_start
+ * never returns NULL: a query that could not be sent (bad name, no resolver) finishes at
+ * once with DNS_ERROR. dns_pending_done says whether dns_finish would return without
+ * waiting. Thread-safe; a query may be finished by another thread than the one that
+ * started it. */
+struct dns_pending;
+struct dns_pending *dns_start(struct dns_resolver *r, const char *name, int type);
+bool dns_pending_done(struct dns_pending *p);
+void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *out);
+void dns_cancel(struct dns_pending *p);
+/* Milliseconds on a clock that never goes back. */
+uint64_t dns_now_ms(void);
+/* dns_now_ms() + timeout_ms, where 0 means the configured timeout (r may be NULL). */
+uint64_t dns_deadline_after(struct dns_resolver *r, uint64_t timeout_ms);
 const char *dns_status_name(enum dns_status status);
 /* "A" -> 1, "TXT" -> 16, ...; -1 when unknown. */
 int dns_type_from_name(const char *name);

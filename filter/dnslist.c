@@ -45,6 +45,14 @@ static void add_once(struct txn *t, const char **added, size_t *n, const char *s
     txn_add_result(t, symbol, score, ACTION_NONE, NULL);
 }
 
+void dnslist_start(struct txn *t, const struct dnslist_zone *z, const char *name)
+{
+    char query[300];
+    int len = snprintf(query, sizeof query, "%s.%s", name, z->zone);
+    if (len > 0 && (size_t)len < sizeof query)
+        txn_dns_start(t, query, DNS_TYPE_A);
+}
+
 bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
 {
     if (t->cfg->resolver == NULL)
@@ -54,7 +62,7 @@ bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *nam
     if (len < 0 || (size_t)len >= sizeof query)
         return true;
     struct dns_answer answer;
-    dns_query(t->cfg->resolver, query, DNS_TYPE_A, t->cfg->spam->dnslist_timeout_ms, &answer);
+    txn_dns_query(t, query, DNS_TYPE_A, t->cfg->spam->dnslist_timeout_ms, &answer);
     if (answer.status != DNS_OK) {
         bool answered = answer.status != DNS_TIMEOUT;
         if (answer.status != DNS_NXDOMAIN)

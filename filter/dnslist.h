@@ -51,6 +51,8 @@ struct dnslist_backend {
     enum dnslist_kind kind;
     int stage;                 /* enum stage it runs at */
     void (*run)(struct txn *t, const struct dnslist_zone *z);
+    /* Optional: starts the queries run() will make (dnslist_start), without waiting. */
+    void (*prefetch)(struct txn *t, const struct dnslist_zone *z);
 };
 
 extern const struct dnslist_backend dnslist_ip;
@@ -63,6 +65,8 @@ extern const struct dnslist_backend *const dnslist_backends[];
  * match, each once. Returns false when the list did not answer in time (a caller with many
  * names stops asking it for this message). */
 bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name);
+/* Sends the query dnslist_lookup(t, z, name) will read, now. */
+void dnslist_start(struct txn *t, const struct dnslist_zone *z, const char *name);
 
 /* Policy: reads `dnslists = ( { zone = "..."; type = "ip"; ... } )` (adds to zones). */
 void dnslist_read_zones(struct cfg_reader *r, const config_setting_t *list,

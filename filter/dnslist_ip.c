@@ -25,11 +25,23 @@ static void reverse_name(const struct ipaddr *a, char *out, size_t size)
     out[n > 0 ? n - 1 : 0] = '\0';
 }
 
+static bool applies(const struct txn *t, const struct dnslist_zone *z)
+{
+    return t->have_client_addr && (t->client_addr.family != AF_INET6 || z->ipv6);
+}
+
+static void prefetch(struct txn *t, const struct dnslist_zone *z)
+{
+    if (!applies(t, z))
+        return;
+    char name[80];
+    reverse_name(&t->client_addr, name, sizeof name);
+    dnslist_start(t, z, name);
+}
+
 static void run(struct txn *t, const struct dnslist_zone *z)
 {
-    if (!t->have_client_addr)
-        return;
-    if (t->client_addr.family == AF_INET6 && !z->ipv6)
+    if (!applies(t, z))
         return;
     char name[80];
     reverse_name(&t->client_addr, name, sizeof name);
@@ -41,4 +53,5 @@ const struct dnslist_backend dnslist_ip = {
     .kind = DNSLIST_IP,
     .stage = STAGE_CONNECT,
     .run = run,
+    .prefetch = prefetch,
 };

@@ -23,12 +23,19 @@ static bool check_runs(const struct txn *t, const struct check *c)
     return !t->allowed || (c->flags & CHECK_EVEN_WHEN_ALLOWED);
 }
 
+/* Every check's DNS queries of the stage are started first (.prefetch), then the checks run
+ * in order, each taking its answers; what none took is cancelled. */
 static void run_checks(struct txn *t, enum stage stage)
 {
+    for (const struct check *const *c = check_table; *c != NULL; c++) {
+        if ((*c)->prefetch != NULL && (*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
+            (*c)->prefetch(t, stage);
+    }
     for (const struct check *const *c = check_table; *c != NULL; c++) {
         if ((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
             (*c)->run(t, stage);
     }
+    txn_dns_clear(t);
 }
 
 static void decide(struct txn *t, enum action action, const struct reply *reply, const char *by)

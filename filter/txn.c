@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "check.h"
+#include "dns_set.h"
 #include "message_view.h"
 #include "rules.h"
 #include "util.h"
@@ -100,6 +101,7 @@ void txn_free(struct txn *t)
         return;
     clear_envelope(t);
     checks_conn_end(t);
+    dns_set_free(t->early_dns);
     for (size_t i = 0; i < t->result_count; i++)
         free_result(&t->results[i]);
     free(t->results);
@@ -302,4 +304,24 @@ void txn_add_authres(struct txn *t, const char *method_result)
 bool txn_is_outbound(const struct txn *t)
 {
     return (t->client_flags & CLIENT_INTERNAL) != 0 || t->sasl_user != NULL;
+}
+
+void txn_dns_start(struct txn *t, const char *name, int type)
+{
+    if (t->cfg->resolver == NULL)
+        return;
+    if (t->early_dns == NULL)
+        t->early_dns = dns_set_new();
+    dns_set_start(t->early_dns, t->cfg->resolver, name, type);
+}
+
+void txn_dns_query(struct txn *t, const char *name, int type, uint64_t timeout_ms,
+    struct dns_answer *out)
+{
+    dns_set_query(t->early_dns, t->cfg->resolver, name, type, timeout_ms, out);
+}
+
+void txn_dns_clear(struct txn *t)
+{
+    dns_set_clear(t->early_dns);
 }

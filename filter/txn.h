@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "dns.h"
 #include "spf.h"
 #include "verdict.h"
 
@@ -82,8 +83,12 @@ struct dkim_sig_result {
     bool body_partial;         /* l= covered less than the body */
 };
 
+struct dns_set;
+
 struct txn {
     struct config *cfg;        /* referenced; refreshed at each MAIL FROM */
+
+    struct dns_set *early_dns; /* the current stage's started queries (txn_dns_start) */
 
     /* connection */
     bool have_client_addr;
@@ -185,6 +190,14 @@ bool txn_add_header(struct txn *t, const char *name, const char *value);
 /* Records the exact bytes after the colon of the header just added (see raw_value). */
 void txn_set_header_raw(struct txn *t, const char *raw_value);
 void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
+/* DNS for checks. txn_dns_start sends a query now (a check's .prefetch does, check.h);
+ * txn_dns_query answers from a query started this stage, waiting until timeout_ms
+ * (0 = dns.timeout) after it was started, or asks the resolver; txn_dns_clear (the engine, after each stage)
+ * cancels what no check took. */
+void txn_dns_start(struct txn *t, const char *name, int type);
+void txn_dns_query(struct txn *t, const char *name, int type, uint64_t timeout_ms,
+    struct dns_answer *out);
+void txn_dns_clear(struct txn *t);
 /* Case-insensitive lookup of the n-th (0-based) header with this name; NULL when absent. */
 const char *txn_header(const struct txn *t, const char *name, size_t n);
 

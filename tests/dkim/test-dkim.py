@@ -232,6 +232,14 @@ if os.path.exists(os.path.join(corpus_dir, "FAKE_DNS.dat")):
 zone_lines.extend(corpus_zone)
 zone_lines.append("gone._domainkey.example.com TIMEOUT")
 zone_lines.append("broken._domainkey.example.com SERVFAIL")
+# keys whose server answers late: slowN after 0.3 s (less than libunbound's first
+# retransmission timeout, 376 ms), lateN after 3 s, quickN at once
+SLOW_DELAY_MS, LATE_DELAY_MS = 300, 3000
+for i in range(1, 9):
+    for sel, delay in (("slow%d" % i, SLOW_DELAY_MS), ("late%d" % i, LATE_DELAY_MS), ("quick%d" % i, 0)):
+        zone_add("%s._domainkey.example.com" % sel, pubrecord(rsa_key))
+        if delay:
+            zone_lines.append("%s._domainkey.example.com DELAY %d" % (sel, delay))
 
 dns_proc, dns_port = start_dns()
 
@@ -528,6 +536,52 @@ if os.geteuid() == 0:
     p = subprocess.run([KEYGEN, "-d", "example.org", "-s", "x", "-D", keys_dir, "-u", "no-such-user-mw"],
                        capture_output=True, text=True)
     ok(p.returncode == 64 and "no-such-user-mw" in p.stderr, "keygen -u with an unknown user is refused", p.stderr)
+# ---- 5. the key lookups of one message run together within dkim.verify.budget ----
+def signed_many(selectors):
+    """messages["plain"] signed by the rsa key once per selector (the first on top)."""
+    msg = messages["plain"]
+    key = open(rsa_key, "rb").read()
+    for sel in reversed(selectors):
+        msg = dkim.sign(msg, sel.encode(), b"example.com", key,
+                        include_headers=[b"from", b"to", b"subject"]) + msg
+    return msg
+
+
+budget_conf = policy("budget.conf", "  verify: { enabled = true; budget = \"2s\" }")
+
+
+def timed_verify(msg_bytes):
+    """The results, the output, and the milliseconds the message took (the log's time=)."""
+    msg = write("v.eml", msg_bytes)
+    rc, out, err = run_check(budget_conf, msg, "--verbose", "--client-ip", "203.0.113.9",
+                             "--from", "x@example.org", "--rcpt", "y@example.net")
+    took = re.search(r" time=(\d+)ms", err)
+    return dkim_results(out), out + err, int(took.group(1)) if took else 10 ** 9
+
+
+def selectors_of(results):
+    return [(r[0], (re.findall(r"header\.s=(\w+)", r[1]) or [""])[0]) for r in results]
+
+
+slow8 = signed_many(["slow%d" % i for i in range(1, 9)])
+results, detail, took = timed_verify(slow8)
+ok(len(results) == 8 and all(r[0] == "pass" for r in results) and took < 2000,
+   "8 keys answering after 0.3 s are looked up together and all pass within the 2 s budget "
+   "(%d ms; one after another: 2.4 s or more)" % took, detail)
+
+# the hostile corpus message: 8 signatures (any key) with the selectors late1..late8
+late8 = open(os.path.join(SRC, "tests/spam/messages/dkim-8-late-keys.eml"), "rb").read()
+results, detail, took = timed_verify(late8)
+ok(selectors_of(results) == [("temperror", "late%d" % i) for i in range(1, 9)],
+   "8 keys answering after the 2 s budget give temperror", detail)
+ok(took < 6000, "8 keys later than the 2 s budget cost the budget once: %d ms "
+   "(one after another: 16 s)" % took, detail)
+
+mixed = signed_many(["quick1"] + ["late%d" % i for i in range(1, 7)] + ["quick2"])
+results, detail, took = timed_verify(mixed)
+want = [("pass", "quick1")] + [("temperror", "late%d" % i) for i in range(1, 7)] + [("pass", "quick2")]
+ok(selectors_of(results) == want and took < 6000,
+   "keys later than the budget give temperror, the quick ones pass (%d ms)" % took, detail)
 
 print("1..%d" % count)
 sys.exit(1 if failed else 0)

@@ -10,7 +10,7 @@ port file, when asked for, is written only once both sockets listen.
 Run it with Debian's interpreter, which has python3-dnslib:
 
     /usr/bin/python3 dnsserver.py --zone FILE [--port 0] [--port-file FILE]
-        [--address 127.0.0.1] [--log FILE] [--max-udp 1232] [--ttl 300]
+        [--address 127.0.0.1] [--log FILE] [--max-udp 1232] [--ttl 300] [--blackhole]
 
 --port 0 (the default) picks a free port that is free for both UDP and TCP. SIGHUP reloads the
 zone file (a broken file is reported on stderr and the old zone kept).
@@ -36,6 +36,9 @@ first non-blank character is '#' are ignored (there are no trailing comments).
          NS      ns1.example.com
          SRV     10 5 5060 sip.example.com
   ttl=N  this record's TTL; the default is --ttl (300).
+
+--blackhole reads every query and answers none (a DNS server that has stopped answering, for
+the tests and benchmarks of what the filter does then); --zone may then be /dev/null.
 
 Special lines, which apply to the exact name and every query type:
 
@@ -434,7 +437,7 @@ class UDPHandler(socketserver.BaseRequestHandler):
         except (DNSError, ValueError, IndexError, struct.error):
             owner.log("udp", "-", "-", "MALFORMED")
             return
-        decision = answer(owner.zone, request)
+        decision = answer(owner.zone, request) if not owner.blackhole else Decision(None, 0, "DROPPED")
         owner.log_query("udp", request, decision.note)
         if decision.reply is None:
             return
@@ -481,7 +484,7 @@ class TCPHandler(socketserver.BaseRequestHandler):
             except (DNSError, ValueError, IndexError, struct.error):
                 owner.log("tcp", "-", "-", "MALFORMED")
                 return
-            decision = answer(owner.zone, request)
+            decision = answer(owner.zone, request) if not owner.blackhole else Decision(None, 0, "DROPPED")
             owner.log_query("tcp", request, decision.note)
             if decision.reply is None:
                 continue
@@ -511,6 +514,7 @@ class ZoneServer:
     def __init__(self, zone, address="127.0.0.1", port=0, log_file=None,
                  max_udp=DEFAULT_MAX_UDP):
         self.zone = zone
+        self.blackhole = False          # True: every query is read and dropped
         self.max_udp = max_udp
         self.log_file = log_file
         self.log_lock = threading.Lock()
@@ -585,6 +589,7 @@ def main(argv=None):
     parser.add_argument("--max-udp", type=int, default=DEFAULT_MAX_UDP,
                         help="largest UDP answer for EDNS clients (at least 512)")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="default TTL")
+    parser.add_argument("--blackhole", action="store_true", help="read every query, answer none")
     args = parser.parse_args(argv)
 
     try:
@@ -599,6 +604,7 @@ def main(argv=None):
         print("dnsserver: cannot listen on %s port %d: %s" % (args.address, args.port, e),
               file=sys.stderr)
         return 1
+    server.blackhole = args.blackhole
 
     stop = threading.Event()
     reload_wanted = threading.Event()

@@ -7,7 +7,10 @@
  *   smaller than their working set only ever read the reply stored for the name they asked;
  * - the decoded public keys (d2i_PUBKEY_bio in dkim_keycache.c): the same DER bytes give the
  *   same key again, different bytes a different key, the number kept is bounded, and bytes
- *   that are no key still fail. */
+ *   that are no key still fail;
+ * - the key prefetch (dkim_prefetch.c) without a resolver: the s= and d= tags of a signature
+ *   are found through folding white space and between other tags, and one key is looked up
+ *   once however many signatures name it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +27,7 @@
 
 #include "dkim_keycache.h"
 #include "dkim_keyrecord_cache.h"
+#include "dkim_prefetch.h"
 
 #define TXT 16
 
@@ -254,6 +258,44 @@ static void test_public_key_cache_is_bounded(void **state)
     assert_int_equal(dkim_keycache_pubkey_count(), 256);
 }
 
+static void test_signature_tags_through_folding(void **state)
+{
+    char out[64];
+    (void)state;
+    const char *sig = "v=1; a=rsa-sha256; c=relaxed/simple; d=exa\r\n mple.com;\r\n"
+        " i=@example.com; s = sel1 ; bh=abc=; b=x\r\n\ty=";
+    assert_true(dkim_signature_tag(sig, "d", out, sizeof out));
+    assert_string_equal(out, "example.com");
+    assert_true(dkim_signature_tag(sig, "s", out, sizeof out));
+    assert_string_equal(out, "sel1");
+    assert_true(dkim_signature_tag(sig, "b", out, sizeof out));
+    assert_string_equal(out, "xy=");
+    assert_false(dkim_signature_tag(sig, "x", out, sizeof out));
+    assert_false(dkim_signature_tag("ds=1; sd=2", "d", out, sizeof out));
+    assert_false(dkim_signature_tag("d=a-rather-long-domain.example", "d", out, 8));
+    assert_false(dkim_signature_tag("", "d", out, sizeof out));
+    assert_false(dkim_signature_tag("d", "d", out, sizeof out));
+}
+
+static void test_prefetch_looks_each_key_up_once(void **state)
+{
+    (void)state;
+    struct dkim_prefetch *f = dkim_prefetch_new(NULL, 1000);
+    dkim_prefetch_add_signature(f, "d=example.com; s=one");
+    dkim_prefetch_add_signature(f, "s=ONE; d=Example.COM.");
+    dkim_prefetch_add_signature(f, "d=example.com; s=two");
+    dkim_prefetch_add_signature(f, "d=example.com");           /* no selector */
+    dkim_prefetch_add(f, "", "example.com");
+    assert_int_equal(dkim_prefetch_count(f), 2);
+    assert_null(dkim_prefetch_answer(f, "one._domainkey.example.com"));   /* not collected */
+    dkim_prefetch_collect(f);
+    const struct dns_answer *a = dkim_prefetch_answer(f, "ONE._domainkey.example.com.");
+    assert_non_null(a);
+    assert_int_equal(a->status, DNS_ERROR);                   /* no resolver */
+    assert_null(dkim_prefetch_answer(f, "three._domainkey.example.com"));
+    dkim_prefetch_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +306,8 @@ int main(void)
         cmocka_unit_test(test_threads_only_read_what_was_stored),
         cmocka_unit_test(test_public_keys_decoded_once_per_bytes),
         cmocka_unit_test(test_public_key_cache_is_bounded),
+        cmocka_unit_test(test_signature_tags_through_folding),
+        cmocka_unit_test(test_prefetch_looks_each_key_up_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

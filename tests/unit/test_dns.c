@@ -34,6 +34,7 @@
 #define THREADS 16
 #define QUERIES_PER_THREAD (HOSTS / THREADS)
 #define LATE_NAMES 4
+#define SILENT_NAMES 8
 #define BIG_STRINGS 8
 #define BIG_STRING_LEN 250
 
@@ -134,6 +135,8 @@ static bool write_zone(const char *path)
           "nul.example.com TXT \"a\\000b\"\n"
           "broken.example.com SERVFAIL\n"
           "dead.example.com TIMEOUT\n", f);
+    for (i = 0; i < SILENT_NAMES; i++)
+        fprintf(f, "silent%d.example.com TIMEOUT\n", i);
     fputs("big.example.com TXT", f);
     for (i = 0; i < BIG_STRINGS; i++) {
         fputs(" \"", f);
@@ -704,6 +707,64 @@ static void test_late_answers(void **state)
     dns_resolver_free(r);
 }
 
+/* Queries started together and collected against one deadline cost that deadline once:
+ * eight servers that never answer, 300 ms (one after another it would be 2.4 s). */
+static void test_started_queries_share_one_deadline(void **state)
+{
+    struct dns_pending *q[SILENT_NAMES + 1];
+    struct dns_answer a;
+    char why[256] = "", name[64];
+    int i;
+
+    (void)state;
+    struct dns_resolver *r = dns_resolver_new(fx.cfg, why, sizeof(why));
+    assert_non_null(r);
+    uint64_t start = clock_ms();
+    for (i = 0; i < SILENT_NAMES; i++) {
+        snprintf(name, sizeof(name), "silent%d.example.com", i);
+        q[i] = dns_start(r, name, 1);
+    }
+    q[SILENT_NAMES] = dns_start(r, "a.example.com", 1);
+    uint64_t deadline = dns_now_ms() + 300;
+    for (i = 0; i < SILENT_NAMES; i++) {
+        dns_finish(q[i], deadline, &a);
+        assert_int_equal(a.status, DNS_TIMEOUT);
+        dns_answer_free(&a);
+    }
+    dns_finish(q[SILENT_NAMES], deadline, &a);
+    assert_int_equal(a.status, DNS_OK);
+    assert_int_equal(a.count, 2);
+    dns_answer_free(&a);
+    uint64_t took = clock_ms() - start;
+    assert_true(took >= 290);
+    assert_true(took < 1500);
+    dns_resolver_free(r);
+}
+
+/* A query cancelled before its answer, and one that could not be sent at all: both are
+ * freed without waiting, and the late answer touches nothing (AddressSanitizer). */
+static void test_cancelled_and_unsent_queries(void **state)
+{
+    struct dns_answer a;
+
+    (void)state;
+    struct dns_pending *q = dns_start(fx.resolver, "late0.example.com", 28);
+    uint64_t start = clock_ms();
+    dns_cancel(q);
+    assert_true(clock_ms() - start < 200);
+    dns_cancel(NULL);
+    q = dns_start(fx.resolver, "bad..name", 1);
+    assert_true(dns_pending_done(q));
+    dns_finish(q, dns_now_ms() + 1000, &a);
+    assert_int_equal(a.status, DNS_ERROR);
+    dns_answer_free(&a);
+    q = dns_start(fx.resolver, "a.example.com", 1);
+    dns_finish(q, dns_deadline_after(fx.resolver, 0), &a);
+    assert_int_equal(a.status, DNS_OK);
+    dns_answer_free(&a);
+    sleep_ms(400);                   /* the cancelled query's answer comes and finds nobody */
+}
+
 static void test_bad_nameserver(void **state)
 {
     struct config *cfg = test_config(53);
@@ -738,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_bad_nameserver),
         cmocka_unit_test(test_late_answers),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_started_queries_share_one_deadline),
+        cmocka_unit_test(test_cancelled_and_unsent_queries),
     };
 
     if (!python_has_dnslib()) {

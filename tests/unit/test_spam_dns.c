@@ -4,7 +4,9 @@
  * kind - DNSBL with per-code scores and symbols, an IPv6 client by nibbles, an allow list with
  * a negative score, the "may not query" answers ignored; RHSBL on the sender's and From's
  * registrable domains; URIBL with bitmask codes, the lookup cap, and no more lookups after
- * a query to the list timed out. Skipped (77) without
+ * a query to the list timed out; reverse DNS and the DNS lists of a connection waiting
+ * together, not one after the other, and so do SPF's HELO and MAIL FROM identities. Skipped
+ * (77) without
  * Debian's python3-dnslib. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,7 +45,13 @@ static const char zone[] =
     /* URIBL, bitmask */
     "evil.test.uri.test A 127.0.0.6\n"
     "grey.test.uri.test A 127.0.0.4\n"
-    "slow.test.uri.test TIMEOUT\n";
+    "slow.test.uri.test TIMEOUT\n"
+    /* a client whose reverse zone and DNSBL entry both never answer */
+    "20.113.0.203.in-addr.arpa TIMEOUT\n"
+    "20.113.0.203.bl.test TIMEOUT\n"
+    /* a HELO name and a sender domain whose SPF records never come */
+    "slowhelo.test TIMEOUT\n"
+    "slowsender.test TIMEOUT\n";
 
 #define POLICY \
     "networks: { internal = [ \"10.0.0.0/8\" ] }\n" \
@@ -257,6 +265,45 @@ static void test_uribl_stops_after_a_timeout(void **state)
     assert_true(fixture_has("URIBL_TEST"));
 }
 
+/* Reverse DNS and the DNS lists of one connection wait together: both never answer, each
+ * may take 3 s, the connection costs 3 s, not 6. */
+static void test_rdns_and_dnsbl_wait_together(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { dnslist_timeout = \"3s\"; dnslists = (\n"
+        "  { zone = \"bl.test\"; type = \"ip\"; symbol = \"RBL_TEST\"; score = 3.0 } ) }\n");
+    struct smtp_session s = {.client_ip = "203.0.113.20"};
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fixture_run(&s);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_false(fixture_has("RBL_TEST"));               /* a late list adds nothing */
+    assert_false(fixture_has("RDNS_NONE"));              /* a failed lookup scores nothing */
+    assert_true(seconds >= 2.9);
+    assert_true(seconds < 5.0);
+}
+
+/* SPF's HELO and MAIL FROM identities wait together: neither domain answers, each identity
+ * may take 3 s (spf.budget), the MAIL FROM stage costs 3 s, not 6. */
+static void test_spf_helo_and_mailfrom_wait_together(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { rdns = false }\nspf: { budget = \"3s\" }\n"
+        "symbols: { SPF_HELO_TEMPERROR: { action = \"score\" }; SPF_TEMPERROR: { action = \"score\" } }\n");
+    struct smtp_session s = {.client_ip = "203.0.113.21", .helo = "slowhelo.test",
+        .sender = "alice@slowsender.test"};
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    fixture_run(&s);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_true(fixture_has("SPF_HELO_TEMPERROR"));
+    assert_true(fixture_has("SPF_TEMPERROR"));
+    assert_true(seconds >= 2.9);
+    assert_true(seconds < 5.0);
+}
+
 static void test_lists_skip_internal_clients(void **state)
 {
     (void)state;
@@ -280,6 +327,8 @@ int main(void)
         cmocka_unit_test_setup(test_uribl_bitmask_and_cap, setup),
         cmocka_unit_test_setup(test_uribl_stops_after_a_timeout, setup),
         cmocka_unit_test_setup(test_lists_skip_internal_clients, setup),
+        cmocka_unit_test_setup(test_rdns_and_dnsbl_wait_together, setup),
+        cmocka_unit_test_setup(test_spf_helo_and_mailfrom_wait_together, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
