@@ -21,6 +21,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "milter_listener.h"
 #include "util.h"
 
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -499,6 +500,9 @@ bool milter_setup(const struct config *cfg)
             conn, strerror(errno));
         ok = false;
     }
+    if (ok && milter_listener_nodelay(conn) == 0)
+        log_warn("TCP_NODELAY could not be set on the listening socket %s: replies with header "
+                 "changes may wait for the MTA's delayed ACK", conn);
     free(conn);
     return ok;
 }
