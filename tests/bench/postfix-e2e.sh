@@ -18,7 +18,9 @@
 #
 # This is a benchmark, not a test: nothing is compared with a threshold. Each setup is
 # checked once, before it is timed, for doing its work (DKIM-Signature on a delivered message,
-# our Authentication-Results header) and every run for being accepted in full.
+# our Authentication-Results header) and every run for being accepted in full. The milter's
+# CPU time per message (user + system, from /proc/PID/stat around each run) is shown too: on
+# a busy machine it moves less than the rates do.
 #
 # usage (root): MW_BUILDDIR=/path/to/build bash tests/bench/postfix-e2e.sh [options]
 #   --messages N     messages per run (default 1000)
@@ -95,6 +97,7 @@ start_mailwarden() { # SETUP SOCKET
     "$MW_BIN" -t -c "$conf" >"$MW_WORK/$1-$2-t.log" 2>&1 || die "mailwarden -t refuses $conf: $(head -c 400 "$MW_WORK/$1-$2-t.log")"
     "$MW_BIN" -f -c "$conf" >>"$MW_WORK/$1-$2.log" 2>&1 &
     pid=$!
+    MILTER_PID=$pid
     mw_on_exit "mw_kill_wait $pid 20"
     if [ "$2" = unix ]; then
         mw_wait_until 20 test -S "$sock" || die "mailwarden ($1, unix) did not start: $(tail -n 3 "$MW_WORK/$1-$2.log")"
@@ -127,6 +130,7 @@ PidFile $MW_WORK/opendkim-$1.pid
 EOF
     opendkim -f -x "$MW_WORK/opendkim-$1.conf" >>"$MW_WORK/opendkim-$1.log" 2>&1 &
     pid=$!
+    MILTER_PID=$pid
     mw_on_exit "mw_kill_wait $pid 20"
     if [ "$1" = unix ]; then
         mw_wait_until 20 test -S "$MW_WORK/opendkim.sock" || die "opendkim (unix) did not start: $(tail -n 3 "$MW_WORK/opendkim-$1.log")"
@@ -135,13 +139,13 @@ EOF
     fi
 }
 
-# every listener: "SETUP SOCKET PORT" in $MW_WORK/listeners
+# every listener: "SETUP SOCKET PORT MILTER_PID" in $MW_WORK/listeners
 : >"$MW_WORK/listeners"
 PF_EXTRA_LISTENERS=""
-add_listener() { # SETUP SOCKET MILTER
+add_listener() { # SETUP SOCKET MILTER [PID]
     local port
     mw_port port
-    echo "$1 $2 $port" >>"$MW_WORK/listeners"
+    echo "$1 $2 $port ${4:--}" >>"$MW_WORK/listeners"
     PF_EXTRA_LISTENERS="$PF_EXTRA_LISTENERS${PF_EXTRA_LISTENERS:+
 }127.0.0.1:$port inet n - n - 200 smtpd -o smtpd_milters=$3 -o non_smtpd_milters="
 }
@@ -158,13 +162,19 @@ for setup in $setups; do
             opendkim) start_opendkim "$sock" ;;
             *) die "unknown setup $setup" ;;
         esac
-        add_listener "$setup" "$sock" "$(milter_addr "$setup" "$sock")"
+        add_listener "$setup" "$sock" "$(milter_addr "$setup" "$sock")" "$MILTER_PID"
     done
 done
 pf_start "inet:127.0.0.1:1"   # the default listener is not used
-while read -r setup sock port; do
+while read -r setup sock port pid; do
     mw_wait_listen "$port" 20 || die "postfix does not listen on $port ($setup $sock)"
 done <"$MW_WORK/listeners"
+
+# CPU seconds (user + system) a process has used so far; 0 for "-"
+cpu_s() {
+    [ "$1" != - ] || { echo 0; return; }
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
+}
 
 # --- one run ---
 source_run() { # PORT SESSIONS MESSAGES -> prints msg/s; 1 when not every message was accepted
@@ -180,7 +190,7 @@ source_run() { # PORT SESSIONS MESSAGES -> prints msg/s; 1 when not every messag
 }
 
 # --- each setup does its work: checked on a few messages before the timed runs ---
-while read -r setup sock port; do
+while read -r setup sock port pid; do
     rm -f "$SINK_DIR"/*
     source_run "$port" 1 3 >/dev/null || die "$setup ($sock): the check messages were not accepted"
     mw_wait_until 30 test "$(sink_count)" -ge 3 || die "$setup ($sock): the check messages were not delivered"
@@ -200,10 +210,13 @@ results=$MW_WORK/results
 note "$(nproc) CPUs, load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $messages messages of $size bytes per run, $rounds rounds"
 for ((r = 1; r <= rounds; r++)); do
     for s in $sessions; do
-        while read -r setup sock port; do
+        while read -r setup sock port pid; do
+            c0=$(cpu_s "$pid")
             rate=$(source_run "$port" "$s" "$messages") || rate=ERR
-            echo "$r $s $setup $sock $rate" >>"$results"
-            note "round $r, $s session(s): $setup $sock: $rate msg/s (load $(cut -d' ' -f1 /proc/loadavg))"
+            cpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" -v n="$messages" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }')
+            [ "$pid" = - ] && cpu=-
+            echo "$r $s $setup $sock $rate $cpu" >>"$results"
+            note "round $r, $s session(s): $setup $sock: $rate msg/s, milter CPU $cpu ms/msg (load $(cut -d' ' -f1 /proc/loadavg))"
         done <"$MW_WORK/listeners"
         find "$SINK_DIR" -type f -delete
     done
@@ -212,13 +225,13 @@ cp "$results" "$MW_LOGDIR/results"
 
 # --- the table: medians of the rounds, ratio to Postfix alone within each round ---
 table() {
-    echo "| setup | socket | sessions | msg/s (median) | msg/s per round | ratio to Postfix alone (median) |"
-    echo "|---|---|---|---|---|---|"
-    while read -r setup sock port; do
+    echo "| setup | socket | sessions | msg/s (median) | msg/s per round | ratio to Postfix alone (median) | milter CPU ms/msg (median) |"
+    echo "|---|---|---|---|---|---|---|"
+    while read -r setup sock port pid; do
         for s in $sessions; do
             awk -v s="$s" -v setup="$setup" -v sock="$sock" '
                 $2 == s && $3 == "alone" { alone[$1] = $5 }
-                $2 == s && $3 == setup && $4 == sock { rate[$1] = $5; rounds[++n] = $1 }
+                $2 == s && $3 == setup && $4 == sock { rate[$1] = $5; rounds[++n] = $1; if ($6 != "-") cpu[++c] = $6 }
                 function median(a, k,   i, j, t) {
                     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                     return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
@@ -230,9 +243,10 @@ table() {
                         if (rate[r] != "ERR") v[++m] = rate[r]
                         if (rate[r] != "ERR" && alone[r] > 0 && alone[r] != "ERR") ratio[++q] = rate[r] / alone[r]
                     }
-                    printf "| %s | %s | %s | %s | %s | %s |\n", setup, sock, s,
+                    printf "| %s | %s | %s | %s | %s | %s | %s |\n", setup, sock, s,
                         m ? sprintf("%.1f", median(v, m)) : "-", list,
-                        setup == "alone" ? "1" : (q ? sprintf("%.2f", median(ratio, q)) : "-")
+                        setup == "alone" ? "1" : (q ? sprintf("%.2f", median(ratio, q)) : "-"),
+                        c ? sprintf("%.2f", median(cpu, c)) : "-"
                 }' "$results"
         done
     done <"$MW_WORK/listeners"
