@@ -1,6 +1,6 @@
 #!/bin/bash
 # Postfix + mailwarden over TCP: no write on the milter connection waits for a delayed ACK.
-# 50 messages go through one SMTP session (smtp-source -d) while tcpdump captures the milter
+# 55 messages go through one SMTP session (smtp-source -d) while tcpdump captures the milter
 # port on lo. A stall is a data segment that the sending kernel held back (Nagle) until the
 # peer's delayed ACK came: the peer sends a pure ACK at least 35 ms after the last data it
 # got, sent no data itself in between, and the held segment follows that ACK within 2 ms.
@@ -11,7 +11,7 @@
 . "$(dirname "$0")/cases.sh"
 mw_init t-postfix-stall
 
-name="postfix-stall: 50 messages over one SMTP session, no milter write waits for a delayed ACK"
+name="postfix-stall: 55 messages over one SMTP session (50 of 2 KB, 5 of 40 KB), no milter write waits for a delayed ACK"
 NF="postfix-stall: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 command -v tcpdump >/dev/null || { skip "$name" "tcpdump is not installed"; exit 0; }
 
