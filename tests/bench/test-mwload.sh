@@ -4,7 +4,7 @@
 # verdict counts are the policy's (accepted mail; a blocked sender rejected), the header edits
 # are parsed (Authentication-Results inserted at index 0, X-Spam-* added for inbound mail only,
 # the SASL user from {auth_authen} in Authentication-Results), and mailwarden's accepted TCP
-# sockets carry TCP_NODELAY (filter/accept_nodelay.c), read from the daemon's own socket with
+# sockets carry TCP_NODELAY (inherited from the listening socket, filter/milter_listener.c), read from the daemon's own socket with
 # tests/bench/sockopt-probe. Every other reply and modification action comes from
 # tests/bench/every-action-milter.py, a filter that sends them all. One bound is asserted, with
 # a wide margin: a message with 8 DKIM signatures whose key server never answers
@@ -198,7 +198,7 @@ echo "exit=$?" >>"$work/probe-daemon.out"
 "$probe" $$ "$port" >"$work/probe-client.out" 2>&1
 echo "exit=$?" >>"$work/probe-client.out"
 exec 3<&-
-expect "tcp: mailwarden's accepted socket has TCP_NODELAY (accept interposer)" "$work/probe-daemon.out" \
+expect "tcp: mailwarden's accepted socket has TCP_NODELAY (set on its listening socket)" "$work/probe-daemon.out" \
     "^fd [0-9]+ local 127\\.0\\.0\\.1:$port peer .* nodelay=1\$" '^exit=0$'
 if grep -q 'nodelay=0' "$work/probe-daemon.out"; then
     not_ok "tcp: no accepted socket of mailwarden lacks TCP_NODELAY" "$(cat "$work/probe-daemon.out")"

@@ -18,7 +18,7 @@ fi
 # every engine source: all of filter/ but the daemon-only files and mailwarden-check's main
 sources=""
 for f in "$src"/filter/*.c; do
-    case "$(basename "$f")" in main.c|milter.c|signals.c|daemon.c|accept_nodelay.c|check_main.c|keygen_main.c) continue ;; esac
+    case "$(basename "$f")" in main.c|milter.c|signals.c|daemon.c|milter_listener.c|check_main.c|keygen_main.c) continue ;; esac
     sources="$sources $f"
 done
 packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis opendkim openssl"

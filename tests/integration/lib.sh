@@ -244,6 +244,7 @@ sink_get() {
 
 # ---------------------------------------------------------------------------------------------
 # Postfix: a private instance in $PF_DIR, SMTP on $PF_PORT, relaying everything to the sink.
+# PF_EXTRA_LISTENERS: master.cf lines appended as they are (more smtpd listeners).
 
 pf_start() { # MILTER_PORT
     local milter_port=$1 milter
@@ -326,6 +327,8 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+    # more listeners (each with its own -o smtpd_milters=...), one master.cf line each
+    [ -n "${PF_EXTRA_LISTENERS:-}" ] && printf '%s\n' "$PF_EXTRA_LISTENERS" >>"$PF_DIR/etc/master.cf"
     # SASL: Debian's smtpd reads $config_directory/sasl/smtpd.conf; sasldb readable by postfix
     # and kept outside the config dir (postfix check wants everything there owned by root).
     cat >"$PF_DIR/etc/sasl/smtpd.conf" <<EOF
