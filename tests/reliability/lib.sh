@@ -65,3 +65,16 @@ rl_sink_counts() {
     grep -rh '^X-MW-Test-Id: ' "$SINK_DIR" 2>/dev/null | tr -d '\r' | awk '{ print $2 }' \
         | sort | uniq -c | awk '{ print $2, $1 }' | sort >"$1"
 }
+
+# rl_mw_restart: starts the daemon again with the policy of the last mw_start (which already
+# passed `mailwarden -t`), without checking it again: a restart after kill -9 is quick.
+rl_mw_restart() {
+    "$MW_BIN" -f -c "$MW_CONF" >>"$MW_LOG" 2>&1 &
+    MW_PID=$!
+    mw_wait_until 20 mw_ready "$MW_PORT" || die "mailwarden did not listen on $MW_PORT again: $(tail -n 3 "$MW_LOG")"
+}
+
+# rl_phase TEXT: a note with the seconds since the test started, so the log shows where the
+# time goes.
+RL_T0=$(date +%s.%N)
+rl_phase() { note "[+$(awk -v a="$RL_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s] $*"; }

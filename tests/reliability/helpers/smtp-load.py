@@ -3,7 +3,7 @@
 every single message, so a test can account for each one afterwards.
 
   smtp-load.py --port P --connections C (--messages N | --stop-file F) --tag T
-               [--sender ADDR[:WEIGHT]]... [--progress-file PATH]
+               [--sender ADDR[:WEIGHT]]... [--progress-file PATH] [--backoff SECONDS]
 
 C connections send messages one after the other until N messages were tried in all, or until
 the file F exists. Message number i gets the token T-iiiiiii (in Subject, Message-ID and
@@ -14,8 +14,10 @@ each (default alice@example.test). Prints one line per message, as soon as its f
 
 RESULT is accepted (2xx after the final dot), tempfail (any 4xx, at whatever stage, including
 a 421 greeting), reject (any 5xx) or error (no reply: the connection broke or timed out; CODE
-0). A connection that got a 421, a broken connection or an error is replaced by a new one; a
-message is never retried, so each token appears exactly once. The progress file, when given,
+0). After a 4xx (Postfix keeps a failed milter out of the rest of that SMTP session) or an
+error the connection is closed and a new one opened, as a sending MTA would; a message is
+never retried, so each token appears exactly once. --backoff: how long a connection waits
+after a 4xx before it goes on (a sending MTA backs off too; default 0). The progress file, when given,
 holds the number of messages finished so far (rewritten after each one), for polling.
 Exit status 0 when every message has a line.
 """
@@ -25,6 +27,7 @@ import smtplib
 import socket
 import sys
 import threading
+import time
 
 REPLY_TIMEOUT = 120  # seconds; generous: a loaded machine must not turn into "error"
 
@@ -97,7 +100,7 @@ class Run:
         t = text(msg)
         if 200 <= code < 300 and "queued as " in t:
             qid = t.split("queued as ", 1)[1].split()[0]
-        return code, msg, qid, code != 421
+        return code, msg, qid, not 400 <= code < 500
 
     def worker(self):
         s = None
@@ -119,14 +122,14 @@ class Run:
                 if not reusable:
                     self.close(s)
                     s = None
-            except smtplib.SMTPConnectError as e:
+                if 400 <= code < 500 and self.a.backoff:
+                    time.sleep(self.a.backoff)
+            except smtplib.SMTPResponseException as e:   # includes SMTPConnectError
                 self.report(token, sender, e.smtp_code, e.smtp_error)
                 self.close(s)
                 s = None
-            except smtplib.SMTPResponseException as e:
-                self.report(token, sender, e.smtp_code, e.smtp_error)
-                self.close(s)
-                s = None
+                if 400 <= e.smtp_code < 500 and self.a.backoff:
+                    time.sleep(self.a.backoff)
             except (OSError, smtplib.SMTPException, socket.timeout) as e:
                 self.report(token, sender, 0, "no reply: %s: %s" % (type(e).__name__, e))
                 self.close(s)
@@ -141,7 +144,7 @@ class Run:
     @staticmethod
     def reset(s, code):
         """After a refused MAIL or RCPT: RSET; True when the connection can go on."""
-        if code == 421:
+        if 400 <= code < 500:
             return False
         try:
             return s.rset()[0] == 250
@@ -167,6 +170,7 @@ def main():
     p.add_argument("--tag", default="rl")
     p.add_argument("--sender", action="append")
     p.add_argument("--progress-file")
+    p.add_argument("--backoff", type=float, default=0)
     a = p.parse_args()
     if not a.messages and not a.stop_file:
         p.error("give --messages or --stop-file")
