@@ -38,10 +38,13 @@ rl_connections_to() { ss -Htn state established "( sport = :$1 )" 2>/dev/null | 
 
 # rl_wait_idle PID PORT LIMIT [TIMEOUT]: polls until no connection to PORT is open and PID has
 # at most LIMIT descriptors; 1 on timeout (the caller then reports what is open).
+# (globals, not locals: mw_wait_until's own locals would hide a local named like them)
 rl_wait_idle() {
-    local pid=$1 port=$2 limit=$3 t=${4:-60}
-    rl_idle() { [ "$(rl_connections_to "$port")" = 0 ] && [ "$(rl_fds "$pid")" -le "$limit" ]; }
-    mw_wait_until "$t" rl_idle
+    RL_IDLE_PID=$1 RL_IDLE_PORT=$2 RL_IDLE_FDS=$3
+    mw_wait_until "${4:-60}" rl_idle
+}
+rl_idle() {
+    [ "$(rl_connections_to "$RL_IDLE_PORT")" = 0 ] && [ "$(rl_fds "$RL_IDLE_PID")" -le "$RL_IDLE_FDS" ]
 }
 
 # rl_policy_timeout FILE DURATION: sets milter.timeout in a policy written by mw_policy.

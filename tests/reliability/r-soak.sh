@@ -56,7 +56,8 @@ round() {
 }
 # sample NAME MESSAGES: once idle, appends "NAME MESSAGES RSS FDS HWM" to the table
 sample() {
-    rl_wait_idle "$MW_PID" "$MW_PORT" 1000000 60 || note "$1: connections still open after 60 s"
+    rl_wait_idle "$MW_PID" "$MW_PORT" 1000000 60 \
+        || note "$1: connections still open after 60 s: $(ss -Htn state established "( sport = :$MW_PORT )" | head -n 3 | tr -s " " | tr "\n" ";")"
     local rss fds hwm
     rss=$(rl_rss_kb "$MW_PID") fds=$(rl_fds "$MW_PID")
     hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$MW_PID/status")
