@@ -62,10 +62,15 @@ EOF
 # SIGHUP loop writes them with bash built-ins only (no process per SIGHUP: quick on a busy
 # machine), in place: the daemon reads the file only after a SIGHUP, and the loop waits for
 # that read to end before it writes the next one.
+# (the BROKEN_* variables are read by name in install_file)
+# shellcheck disable=SC2034
 GOOD_TEMPLATE=$(policy_text "@GEN@" "$MW_WORK/good.key")
 BROKEN_truncated=$(printf '%s\n' "$GOOD_TEMPLATE" | awk '{ print } /values = \[/ { exit }' | head -c -12)
+# shellcheck disable=SC2034
 BROKEN_syntax=$(printf '%s\nthis line is a syntax error\n' "${GOOD_TEMPLATE//@GEN@/BROKEN-syntax}")
+# shellcheck disable=SC2034
 BROKEN_empty=""
+# shellcheck disable=SC2034
 BROKEN_unreadable=$(policy_text "BROKEN-unreadable-key" "$MW_WORK/root-only.key")
 # the truncated file ends inside the first rule's values: the list is never closed
 # shellcheck disable=SC2016
@@ -120,7 +125,7 @@ gen=0 last_good=0 hups=0
 : >"$MW_WORK/hups.tsv"    # HUP number, kind, installed|refused
 # the daemon's log, read as it grows: wait_reload reads up to the outcome of one reload
 exec {LOGFD}<"$MW_LOG"
-skip_log() { local l; while IFS= read -r -u "$LOGFD" l; do :; done; }
+skip_log() { while IFS= read -r -u "$LOGFD" _; do :; done; }
 RELOAD_RESULT=""
 wait_reload() { # TIMEOUT: sets RELOAD_RESULT to installed or refused; 1 on timeout
     local line deadline=$((SECONDS + $1))

@@ -128,11 +128,10 @@ else
 fi
 
 name="sigkill: every delivered message carries our Authentication-Results (none passed without the filter)"
-missing=""
-for f in $(find "$SINK_DIR" -type f); do
-    grep -qiE '^Authentication-Results: *mw\.test *;' "$f" || missing="$missing $(basename "$f")"
-done
-if [ -z "$missing" ]; then pass "$name"; else fail "$name" "without it:$(echo "$missing" | cut -c1-200)"; fi
+missing=$(grep -rLiE '^Authentication-Results: *mw\.test *;' "$SINK_DIR" | head -n 5 | tr '\n' ' ')
+if [ "$(find "$SINK_DIR" -type f | wc -l)" -lt "$accepted" ]; then
+    fail "$name" "the sink holds fewer messages than were accepted"
+elif [ -z "$missing" ]; then pass "$name"; else fail "$name" "without it: $missing"; fi
 
 name="sigkill: mail was accepted again after each of the $MW_REL_KILLS restarts"
 if [ "$flowed" = $((MW_REL_KILLS + 1)) ]; then pass "$name"; else
