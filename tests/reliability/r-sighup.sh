@@ -122,7 +122,7 @@ mw_on_exit "touch '$STOP'; mw_kill_wait $CLIENT 10"
 
 KINDS=(good truncated syntax empty unreadable)
 gen=0 last_good=0 hups=0
-: >"$MW_WORK/hups.tsv"    # HUP number, kind, installed|refused
+: >"$MW_WORK/hups.out"    # HUP number, kind, installed|refused
 # the daemon's log, read as it grows: wait_reload reads up to the outcome of one reload
 exec {LOGFD}<"$MW_LOG"
 skip_log() { while IFS= read -r -u "$LOGFD" _; do :; done; }
@@ -153,7 +153,7 @@ for ((i = 1; i <= MW_REL_HUPS; i++)); do
     fi
     hups=$i
     [ "$kind" = good ] && last_good=$gen
-    printf '%d\t%s\t%s\n' "$i" "$kind" "$RELOAD_RESULT" >>"$MW_WORK/hups.tsv"
+    printf '%d\t%s\t%s\n' "$i" "$kind" "$RELOAD_RESULT" >>"$MW_WORK/hups.out"
     [ $((i % 25)) = 0 ] && rl_phase "$i SIGHUPs"
 done
 exec {LOGFD}<&-
@@ -191,7 +191,7 @@ else
 fi
 
 name="sighup: each good file was installed and each broken one refused (the policy in force stayed)"
-wrong=$(awk -F'\t' '($2 == "good") != ($3 == "installed") { print "#" $1 " " $2 " " $3 }' "$MW_WORK/hups.tsv")
+wrong=$(awk -F'\t' '($2 == "good") != ($3 == "installed") { print "#" $1 " " $2 " " $3 }' "$MW_WORK/hups.out")
 if [ -z "$wrong" ]; then pass "$name"; else
     fail "$name" "$(echo "$wrong" | awk '{ print $2, $3 }' | sort | uniq -c | tr -s ' ' | tr '\n' ';') e.g. SIGHUP $(echo "$wrong" | head -n 3 | tr '\n' ' ')"
 fi

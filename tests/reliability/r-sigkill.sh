@@ -96,11 +96,11 @@ fi
 # each token: its outcome and how many times the sink got it
 join -a1 -e 0 -o 1.1,1.2,1.3,1.4,1.5,2.2 -t $'\t' \
     <(awk -F'\t' '{ print $1 "\t" $2 "\t" $3 "\t" $4 "\t" $5 }' "$OUT" | sort -t $'\t' -k1,1) \
-    <(tr ' ' '\t' <"$MW_WORK/sink.counts" | sort -t $'\t' -k1,1) >"$MW_WORK/fates.tsv"
+    <(tr ' ' '\t' <"$MW_WORK/sink.counts" | sort -t $'\t' -k1,1) >"$MW_WORK/fates.out"
 unknown=$(join -v2 -t $'\t' <(cut -f1 "$OUT" | sort) <(cut -d' ' -f1 "$MW_WORK/sink.counts" | sort) | head -n 3 | tr '\n' ' ')
 
 name="sigkill: every message accepted with 250 was delivered exactly once"
-bad=$(awk -F'\t' '$3 == "accepted" && $6 != 1 { print $1 " delivered " $6 " times" }' "$MW_WORK/fates.tsv" | head -n 5 | tr '\n' '|')
+bad=$(awk -F'\t' '$3 == "accepted" && $6 != 1 { print $1 " delivered " $6 " times" }' "$MW_WORK/fates.out" | head -n 5 | tr '\n' '|')
 if [ "$accepted" = 0 ]; then
     fail "$name" "no message was accepted at all"
 elif [ -n "$bad" ]; then
@@ -112,7 +112,7 @@ else
 fi
 
 name="sigkill: no message refused with 4xx or 5xx was delivered; the deny-listed sender was never accepted"
-bad=$(awk -F'\t' '$3 != "accepted" && $6 != 0 { print $1 " (" $4 ") delivered " $6 " times" }' "$MW_WORK/fates.tsv" | head -n 5 | tr '\n' '|')
+bad=$(awk -F'\t' '$3 != "accepted" && $6 != 0 { print $1 " (" $4 ") delivered " $6 " times" }' "$MW_WORK/fates.out" | head -n 5 | tr '\n' '|')
 badreject=$(awk -F'\t' -v t="$DENY_TEXT" '$3 == "reject" && ($2 != "spammer@bad.test" || $4 != 550 || index($5, t) != 1) { print $1, $2, $5 }' "$OUT" | head -n 3 | tr '\n' '|')
 spam_ok=$(awk -F'\t' '$2 == "spammer@bad.test" && $3 == "accepted" { print $1 }' "$OUT" | head -n 3 | tr '\n' ' ')
 if [ -n "$bad" ]; then

@@ -61,11 +61,11 @@ sample() {
     local rss fds hwm
     rss=$(rl_rss_kb "$MW_PID") fds=$(rl_fds "$MW_PID")
     hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$MW_PID/status")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rss" "$fds" "$hwm" >>"$MW_WORK/samples.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rss" "$fds" "$hwm" >>"$MW_WORK/samples.out"
     rl_phase "$1: after $2 messages: RSS $rss kB, $fds descriptors, peak RSS $hwm kB"
 }
 
-printf 'when\tmessages\trss_kb\tfds\thwm_kb\n' >"$MW_WORK/samples.tsv"
+printf 'when\tmessages\trss_kb\tfds\thwm_kb\n' >"$MW_WORK/samples.out"
 sample start 0
 round warmup "$MW_REL_SOAK_WARMUP"
 all_ok=$ROUND_OK all_why=${ROUND_WHY:-}
@@ -94,7 +94,7 @@ elif [ -z "$RSS_END" ]; then
 elif [ "$RSS_END" -le "$RSS_LIMIT" ]; then
     pass "$name"
 else
-    fail "$name" "RSS grew from $RSS_WARM kB to $RSS_END kB (limit $RSS_LIMIT): $(cut -f1,3 "$MW_WORK/samples.tsv" | tail -n +2 | tr '\t\n' '=,')"
+    fail "$name" "RSS grew from $RSS_WARM kB to $RSS_END kB (limit $RSS_LIMIT): $(cut -f1,3 "$MW_WORK/samples.out" | tail -n +2 | tr '\t\n' '=,')"
 fi
 
 name="soak: open descriptors after the last round at most warm-up + $MW_REL_FD_SLACK"
