@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/reliability/r-sigkill.sh - kill -9 of mailwarden under load through a real Postfix with
 # milter_default_action = tempfail. helpers/smtp-load.py sends messages (one in four from a
-# deny-listed sender) over MW_REL_CLIENTS connections, about MW_REL_MESSAGES in all; the daemon
+# deny-listed sender) over MW_REL_CLIENTS connections, at least MW_REL_MESSAGES in all; the daemon
 # is killed with SIGKILL MW_REL_KILLS times while they flow (each time once a further
 # MW_REL_MESSAGES/(MW_REL_KILLS+1) are done and at least one was accepted since the last
 # restart), stays down until Postfix has tempfailed at least one message, and is started
