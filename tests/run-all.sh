@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/run-all.sh - the project's one test command (README.md; .ci/run calls it). On a fresh
 # Debian 12 machine, as root: installs what is needed, builds with -Werror, runs the unit tests
-# and the integration tests (real Postfix, real Sendmail), builds again with AddressSanitizer +
-# UBSan and runs both again, fuzzes the message and policy parsers for a bounded time, then
-# `make distcheck`. Ends with one line: N passed, N failed.
+# and the integration tests (real Postfix, real Sendmail), the short reliability tests (plain
+# build), builds again with AddressSanitizer + UBSan and runs unit and integration tests again,
+# fuzzes the message and policy parsers for a bounded time, then `make distcheck`. Ends with one
+# line: N passed, N failed.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 checkout=$src   # the repository itself, even when the builds use a clean copy
@@ -93,6 +94,22 @@ run_integration() {
     count_fail "$f" "$label integration"
 }
 
+# The short reliability suite (tests/reliability: kill -9 and SIGHUPs under load, 1000
+# connections, soak; about 3 minutes), plain build only: its RSS check means nothing under ASan.
+run_reliability() {
+    local build=$1 label=$2 log="$out/reliability-$2.log"
+    note "$label: reliability tests, short (tests/reliability/README.md)"
+    MW_BUILDDIR=$build bash "$src/tests/reliability/run.sh" >"$log" 2>&1
+    local rc=$? p f
+    grep -E '^(PASS|FAIL|SKIP):' "$log" | sed "s|^|$label |"
+    p=$(grep -c '^PASS:' "$log")
+    f=$(grep -cE '^(FAIL|SKIP):' "$log")   # every tool is installed here: a skip is a failure
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    [ "$f" -gt 0 ] && tail -60 "$log"
+    count_pass "$p"
+    count_fail "$f" "$label reliability"
+}
+
 build() {
     local dir=$1 label=$2
     shift 2
@@ -128,6 +145,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if build "$out/build" plain; then
     run_integration "$out/build" plain
+    run_reliability "$out/build" plain
 fi
 if build "$out/build-asan" asan --enable-sanitizers; then
     # the daemon's threads outlive main() when it stops; leaks there are not ours to judge
