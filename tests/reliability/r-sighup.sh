@@ -26,7 +26,7 @@ CONF=$MW_WORK/mailwarden.conf
 RUN_USER=nobody
 DENY_TEXT="5.7.1 Sender spammer blocked by test policy"   # with code 550
 # what the daemon logs once it has read the file of a SIGHUP: the outcome, good or bad
-RELOAD_DONE_RE='reload:'
+RELOAD_DONE_RE='reload: .*stays in force'   # a refused reload (its first line says why)
 RELOAD_INSTALLED_RE='reload: policy from .* in force'
 
 # keys: one the daemon can read after dropping root, one only root can read
