@@ -157,7 +157,7 @@ static int64_t cost_of(const struct rl_limit *l, const struct txn *t)
 {
     if (l->count != RL_BYTES)
         return 1;
-    uint64_t bytes = t->header_bytes + t->body_bytes;
+    uint64_t bytes = txn_message_size(t);
     return bytes == 0 ? 1 : bytes > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)bytes;
 }
 

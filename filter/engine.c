@@ -355,8 +355,13 @@ void engine_log_summary(struct txn *t, const char *how)
     }
     struct textbuf line;
     textbuf_init(&line);
+    /* name[ip] as Postfix logs it: a client without a name (the MTA passes "[ip]") is unknown */
+    const char *client_name = t->client_name;
+    if (client_name == NULL || client_name[0] == '\0' || client_name[0] == '['
+        || strcmp(client_name, t->client_ip) == 0)
+        client_name = "unknown";
     textbuf_printf(&line, "qid=%s client=%s[%s] helo=%s", t->queue_id ? t->queue_id : "NOQUEUE",
-        t->client_name ? t->client_name : "unknown", t->client_ip, t->helo ? t->helo : "-");
+        client_name, t->client_ip, t->helo ? t->helo : "-");
     if (t->in_txn)
         textbuf_printf(&line, " from=<%s> rcpts=%zu", t->sender ? t->sender : "", t->rcpt_count);
     if (t->rcpt_rejected > 0)
@@ -376,7 +381,7 @@ void engine_log_summary(struct txn *t, const char *how)
         textbuf_printf(&line, " reply=\"%s\"", reply_text);
     }
     if (t->in_txn)
-        textbuf_printf(&line, " size=%llu time=%llums", (unsigned long long)t->body_bytes,
+        textbuf_printf(&line, " size=%llu time=%llums", (unsigned long long)txn_message_size(t),
             (unsigned long long)(now_ms() - t->started_ms));
     log_info("%s", line.data);
     textbuf_free(&line);

@@ -68,6 +68,9 @@ static void clear_envelope(struct txn *t)
     t->body_len = 0;
     t->body_bytes = 0;
     t->body_truncated = false;
+    t->all_header_bytes = 0;
+    t->body_crlf_count = 0;
+    t->body_ended_in_cr = false;
     for (size_t i = t->conn_result_count; i < t->result_count; i++)
         free_result(&t->results[i]);
     t->result_count = t->conn_result_count;
@@ -172,6 +175,9 @@ bool txn_add_header(struct txn *t, const char *name, const char *value)
 {
     const struct config *cfg = t->cfg;
     size_t bytes = strlen(name) + strlen(value) + 3;
+    t->all_header_bytes += bytes;
+    for (const char *cr = strchr(value, '\r'); cr != NULL; cr = strchr(cr + 1, '\r'))
+        t->all_header_bytes--;   /* folded lines end in LF, as the MTA counts them */
     if (txn_header_is_checked(t, name)) {
         if (t->checked_header_bytes + bytes > cfg->limits.max_checked_header_bytes) {
             t->header_bytes_passed = t->headers_truncated = true;
@@ -204,9 +210,22 @@ void txn_set_header_raw(struct txn *t, const char *raw_value)
     h->raw_value = xstrdup(raw_value);
 }
 
+uint64_t txn_message_size(const struct txn *t)
+{
+    if (t->all_header_bytes == 0 && t->body_bytes == 0)
+        return 0;
+    return t->all_header_bytes + 1 + t->body_bytes - t->body_crlf_count;
+}
+
 void txn_add_body(struct txn *t, const unsigned char *data, size_t len)
 {
     t->body_bytes += len;
+    for (size_t i = 0; i < len; i++) {   /* CRLF pairs, also across chunk boundaries */
+        if (data[i] == '\n' && (i > 0 ? data[i - 1] == '\r' : t->body_ended_in_cr))
+            t->body_crlf_count++;
+    }
+    if (len > 0)
+        t->body_ended_in_cr = data[len - 1] == '\r';
     uint64_t cap = t->cfg->limits.max_body_buffer;
     if (t->body_len >= cap) {
         t->body_truncated = t->body_truncated || len > 0;

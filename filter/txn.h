@@ -127,6 +127,11 @@ struct txn {
     size_t body_len;
     uint64_t body_bytes;       /* all body bytes seen */
     bool body_truncated;
+    /* the whole message as the MTA counts it (txn_message_size): every header field, kept or
+     * not, as "Name: value" LF, the empty line, and the body with CRLF counted as LF */
+    uint64_t all_header_bytes;
+    uint64_t body_crlf_count;
+    bool body_ended_in_cr;
 
     /* results: the first conn_result_count belong to the connection (connect, helo) and
      * carry over to every transaction on it */
@@ -187,6 +192,8 @@ bool txn_header_is_checked(const struct txn *t, const char *name);
 /* Returns false when a limit (count or bytes) was reached; the header is then not kept and
  * the limit passed is recorded (header_count_passed, header_bytes_passed). */
 bool txn_add_header(struct txn *t, const char *name, const char *value);
+/* The message's size as Postfix logs it: header fields and body with LF line ends. */
+uint64_t txn_message_size(const struct txn *t);
 /* Records the exact bytes after the colon of the header just added (see raw_value). */
 void txn_set_header_raw(struct txn *t, const char *raw_value);
 void txn_add_body(struct txn *t, const unsigned char *data, size_t len);

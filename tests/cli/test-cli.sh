@@ -240,5 +240,20 @@ else
     fi
 fi
 
+# The per-message log line: the client as Postfix writes it (name[ip], unknown[ip] without a
+# name) and size= the whole message as Postfix counts it (headers and body, LF line ends).
+printf 'From: a@example.com\nTo: b@example.net\nSubject: size\nX-Long: one\n two\n\nline one\r\nline two\n' >"$work/size.eml"
+size_want=$(tr -d '\r' <"$work/size.eml" | wc -c)
+line=$("$check" -c "$src/policies/mailwarden.conf" --verbose --client-ip 192.0.2.1 --from a@example.com \
+    --rcpt b@example.net "$work/size.eml" 2>&1 | grep -m1 ' size=')
+name="check: the log line names a client without a name unknown[ip], as Postfix does"
+case $line in *" client=unknown[192.0.2.1] "*) ok "$name" ;; *) not_ok "$name" "$line" ;; esac
+name="check: the log line's size= is the whole message, headers included ($size_want bytes)"
+case $line in *" size=$size_want "*) ok "$name" ;; *) not_ok "$name" "$line" ;; esac
+line=$("$check" -c "$src/policies/mailwarden.conf" --verbose --client-ip 192.0.2.1 --client-name mx.example.org \
+    --from a@example.com --rcpt b@example.net "$work/size.eml" 2>&1 | grep -m1 ' size=')
+name="check: the log line names a named client name[ip]"
+case $line in *" client=mx.example.org[192.0.2.1] "*) ok "$name" ;; *) not_ok "$name" "$line" ;; esac
+
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,36 @@ case_sender_reject
 case_recipient_reject
 case_helo_tempfail
 
+# e2. The per-message log line counts the whole message as the client sent it (headers and
+# body, LF line ends, as Postfix counts bytes): before, size= was the body alone. Postfix's own
+# size= is larger by the headers it and the milters add (its Received, our
+# Authentication-Results), so that is checked as a bound.
+t_log_size() {
+    local name="postfix: our log line's size= is the whole message the client sent"
+    local tok; tok=$(mw_token size)
+    local f=$MW_WORK/$tok
+    mw_msg "$f.eml" "$tok" 'X-Folded: first line' $'\tsecond line'
+    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml"
+    local rc=$?
+    [ "$rc" = 0 ] || { fail "$name" "swaks exit $rc: $(swaks_errors "$f.out" | head -n 1)"; return 0; }
+    deliver_ok "$tok" "$f.msg" || { fail "$name" "$MW_WHY"; return 0; }
+    local qid ours theirs sent
+    # swaks sends "CRLF . CRLF" after the file's own last line end: one more empty body line
+    sent=$(( $(wc -c <"$f.eml") + 1 ))
+    qid=$(grep -oE 'queued as [A-Za-z0-9]+' "$f.out" | tail -n 1 | awk '{ print $3 }')
+    mw_wait_until 10 grep -qE "$qid: from=<[^>]*>, size=" "$PF_DIR/maillog"
+    ours=$(grep -E "qid=$qid " "$MW_LOG" | grep -oE ' size=[0-9]+' | tail -n 1 | cut -d= -f2)
+    theirs=$(grep -E "$qid: from=<[^>]*>, size=" "$PF_DIR/maillog" | grep -oE 'size=[0-9]+' | head -n 1 | cut -d= -f2)
+    if [ -z "$qid" ] || [ -z "$ours" ] || [ -z "$theirs" ]; then
+        fail "$name" "queue id '$qid', ours '${ours:-none}', Postfix's '${theirs:-none}'"
+    elif [ "$ours" != "$sent" ] || [ "$theirs" -le "$ours" ]; then
+        fail "$name" "ours $ours, sent $sent bytes, Postfix's $theirs"
+    else
+        pass "$name"
+    fi
+}
+t_log_size
+
 # f. Non-SMTP mail: Postfix's sendmail -> pickup -> cleanup -> non_smtpd_milters.
 t_pickup() {
     local name="postfix: non-SMTP mail (sendmail -C) is delivered with Authentication-Results mw.test"
