@@ -13,7 +13,7 @@ char *authres_build(const struct txn *t)
 {
     struct textbuf sb;
     textbuf_init(&sb);
-    textbuf_puts(&sb, t->cfg->authres.authserv_id);
+    textbuf_puts(&sb, txn_authserv_id(t));
     if (t->authres_method_count == 0) {
         textbuf_puts(&sb, "; none");
     } else {

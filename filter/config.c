@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <libconfig.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,13 +96,25 @@ static void add_default_cidr(struct cidr_list *list, const char *text)
         cidr_list_add(list, &net);
 }
 
+/* The host's fully qualified name (its canonical name, as `hostname -f` finds it), else its
+ * short name. Used when the MTA does not tell its name (txn_authserv_id). */
 static char *default_authserv_id(void)
 {
     char host[256];
     if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
         return xstrdup("localhost");
     host[sizeof host - 1] = '\0';
-    return xstrdup(host);
+    if (strchr(host, '.') != NULL)
+        return xstrdup(host);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_flags = AI_CANONNAME};
+    struct addrinfo *res = NULL;
+    char *name = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL && res->ai_canonname != NULL
+        && strchr(res->ai_canonname, '.') != NULL)
+        name = xstrdup(res->ai_canonname);
+    if (res != NULL)
+        freeaddrinfo(res);
+    return name != NULL ? name : xstrdup(host);
 }
 
 struct config *config_defaults(void)
@@ -435,8 +448,10 @@ static void validate(struct config *cfg, struct config_errors *errs)
     if (cfg->milter.socket == NULL)
         config_errors_add(errs, cfg->main_file, 0, "milter.socket",
             "must not be empty: write inet:PORT@HOST, as \"inet:8891@127.0.0.1\"");
-    if (cfg->authres.authserv_id == NULL)
+    if (cfg->authres.authserv_id == NULL) {
         cfg->authres.authserv_id = default_authserv_id();
+        cfg->authres.authserv_id_is_default = true;
+    }
     const struct { const char *name; double value; } thresholds[] = {
         {"actions.quarantine", cfg->actions.quarantine}, {"actions.tempfail", cfg->actions.tempfail},
     };

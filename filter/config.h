@@ -106,6 +106,7 @@ struct config {
 
     struct {
         char *authserv_id;
+        bool authserv_id_is_default;  /* unset: the MTA's name (macro j) wins when known */
         bool remove_forged;
     } authres;
 

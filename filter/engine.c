@@ -192,7 +192,7 @@ bool engine_header(struct txn *t, const char *name, const char *value)
 {
     if (str_ieq(name, "Authentication-Results")) {
         unsigned index = ++t->authres_seen;
-        if (authres_is_ours(value, t->cfg->authres.authserv_id)) {
+        if (authres_is_ours(value, txn_authserv_id(t))) {
             t->forged_authres = xrealloc(t->forged_authres,
                 (t->forged_authres_count + 1) * sizeof *t->forged_authres);
             t->forged_authres[t->forged_authres_count++] = index;
@@ -308,9 +308,12 @@ static void add_header_edits(struct txn *t)
             verdict_add_edit(&t->verdict, HEADER_DELETE, (int)t->forged_authres[i - 1],
                 "Authentication-Results", NULL);
     }
-    char *authres = authres_build(t);
-    verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "Authentication-Results", authres);
-    free(authres);
+    /* outbound mail with no result to state gets no "id; none": it says nothing to anyone */
+    if (!txn_is_outbound(t) || t->authres_method_count > 0) {
+        char *authres = authres_build(t);
+        verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "Authentication-Results", authres);
+        free(authres);
+    }
     struct score_thresholds th;
     thresholds(t, &th);
     if (!txn_is_outbound(t) && th.add_header > 0)

@@ -3,6 +3,7 @@
  * transactions on one connection. */
 #include "txn.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -318,6 +319,24 @@ void txn_add_authres(struct txn *t, const char *method_result)
     t->authres_methods = xrealloc(t->authres_methods,
         (t->authres_method_count + 1) * sizeof *t->authres_methods);
     t->authres_methods[t->authres_method_count++] = xstrdup(method_result);
+}
+
+static bool plain_host_name(const char *s)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 253)
+        return false;
+    for (; *s; s++) {
+        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
+            return false;
+    }
+    return true;
+}
+
+const char *txn_authserv_id(const struct txn *t)
+{
+    if (t->cfg->authres.authserv_id_is_default && plain_host_name(t->mta_hostname))
+        return t->mta_hostname;
+    return t->cfg->authres.authserv_id;
 }
 
 bool txn_is_outbound(const struct txn *t)

@@ -220,6 +220,10 @@ void txn_add_rule_result(struct txn *t, const char *symbol, double score);
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */
 bool txn_is_outbound(const struct txn *t);
+/* Our authserv-id for this connection: authres.authserv_id when the policy sets it, else the
+ * MTA's own name (macro j, what it announces) when it is a plain host name, else the host's
+ * fully qualified name. */
+const char *txn_authserv_id(const struct txn *t);
 void txn_add_authres(struct txn *t, const char *method_result);
 
 #endif

@@ -425,7 +425,8 @@ static void test_internal_network(void **state)
     assert_int_equal(engine_rcpt(t, "someone@example.net"), ACTION_NONE);
     assert_int_equal(send_message(), ACTION_ACCEPT);
     assert_true(has_symbol("NETWORK_INTERNAL"));     /* a connection result, carried over */
-    assert_non_null(find_edit(HEADER_INSERT, "Authentication-Results", 0));
+    /* outbound with no result to state: no useless "mw.test; none" */
+    assert_null(find_edit(HEADER_INSERT, "Authentication-Results", 0));
     assert_null(find_edit(HEADER_APPEND, "X-Spam-Score", 0));   /* outbound: no spam headers */
 
     new_connection();
@@ -711,6 +712,41 @@ static void test_forged_authres_removed_ours_inserted(void **state)
     assert_true(ins > d2);
 }
 
+/* Without authres.authserv_id the id is the MTA's own name (macro j), not this host's short
+ * name: forged fields are recognised by it and ours carries it. A set id always wins. */
+static void test_authserv_id_defaults_to_the_mta_name(void **state)
+{
+    (void)state;
+    start(NETWORKS SPAM_OFF);
+    new_connection();
+    t->mta_hostname = strdup("mx1.mta.example");
+    assert_int_equal(connect_from(INBOUND_IP), ACTION_NONE);
+    assert_int_equal(engine_helo(t, "client.example"), ACTION_NONE);
+    assert_int_equal(mail_from("x@example.com"), ACTION_NONE);
+    assert_int_equal(engine_rcpt(t, "alice@example.org"), ACTION_NONE);
+    engine_header(t, "Authentication-Results", "mx1.mta.example; spf=pass smtp.mailfrom=x");
+    engine_header(t, "Authentication-Results", "mw.test; spf=pass smtp.mailfrom=x");
+    assert_int_equal(send_message(), ACTION_ACCEPT);
+    const struct header_edit *d0 = find_edit(HEADER_DELETE, "Authentication-Results", 0);
+    assert_non_null(d0);
+    assert_int_equal(d0->index, 1);
+    assert_null(find_edit(HEADER_DELETE, "Authentication-Results", 1));
+    const struct header_edit *ins = find_edit(HEADER_INSERT, "Authentication-Results", 0);
+    assert_non_null(ins);
+    assert_string_equal(ins->value, "mx1.mta.example; none");
+
+    start(BASE);     /* authserv_id = "mw.test" */
+    new_connection();
+    t->mta_hostname = strdup("mx1.mta.example");
+    assert_int_equal(connect_from(INBOUND_IP), ACTION_NONE);
+    assert_int_equal(mail_from("x@example.com"), ACTION_NONE);
+    assert_int_equal(engine_rcpt(t, "alice@example.org"), ACTION_NONE);
+    assert_int_equal(send_message(), ACTION_ACCEPT);
+    ins = find_edit(HEADER_INSERT, "Authentication-Results", 0);
+    assert_non_null(ins);
+    assert_string_equal(ins->value, "mw.test; none");
+}
+
 static void test_forged_authres_kept_when_not_removing(void **state)
 {
     (void)state;
@@ -945,6 +981,7 @@ int main(void)
         T(test_symbol_override),
         T(test_forged_authres_removed_ours_inserted),
         T(test_forged_authres_kept_when_not_removing),
+        T(test_authserv_id_defaults_to_the_mta_name),
         T(test_transactions_on_one_connection_and_reload),
         T(test_header_count_limit),
         T(test_header_bytes_limit),
