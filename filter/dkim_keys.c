@@ -233,8 +233,7 @@ const char *dkim_key_k_tag(const struct dkim_key *key)
     return key->type == DKIM_KEY_ED25519 ? "ed25519" : "rsa";
 }
 
-/* The value of tag `name` in a tag=value list, whitespace removed; NULL when absent. */
-static char *tag_value(const char *record, const char *name)
+char *dkim_tag_value(const char *record, const char *name)
 {
     size_t name_len = strlen(name);
     const char *p = record;
@@ -270,8 +269,8 @@ static char *tag_value(const char *record, const char *name)
 bool dkim_key_matches_record(const struct dkim_key *key, const char *record, char *why,
     size_t why_size)
 {
-    char *k = tag_value(record, "k");
-    char *p = tag_value(record, "p");
+    char *k = dkim_tag_value(record, "k");
+    char *p = dkim_tag_value(record, "p");
     bool ok = false;
     if (p == NULL)
         snprintf(why, why_size, "the record has no p= tag");

@@ -39,4 +39,8 @@ const char *dkim_key_k_tag(const struct dkim_key *key);
 bool dkim_key_matches_record(const struct dkim_key *key, const char *record, char *why,
     size_t why_size);
 
+/* The value of tag `name` in a DKIM tag=value list (RFC 6376 3.2: a key record or a
+ * signature), white space removed, in a new string; NULL when the tag is absent. */
+char *dkim_tag_value(const char *list, const char *name);
+
 #endif

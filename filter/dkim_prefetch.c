@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dkim_keys.h"
 #include "util.h"
 
 #define KEY_NAME_SIZE 512
@@ -76,45 +77,14 @@ void dkim_prefetch_add(struct dkim_prefetch *f, const char *selector, const char
     k->query = dns_start(f->resolver, name, 16);
 }
 
-static bool is_wsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 bool dkim_signature_tag(const char *list, const char *tag, char *out, size_t size)
 {
-    size_t tag_len = strlen(tag);
-    const char *p = list;
-    while (*p != '\0') {
-        while (is_wsp(*p) || *p == ';')
-            p++;
-        const char *name = p;
-        while (*p != '\0' && *p != '=' && *p != ';' && !is_wsp(*p))
-            p++;
-        size_t name_len = (size_t)(p - name);
-        while (is_wsp(*p))
-            p++;
-        if (*p != '=') {
-            while (*p != '\0' && *p != ';')
-                p++;
-            continue;
-        }
-        p++;
-        bool wanted = name_len == tag_len && strncmp(name, tag, tag_len) == 0;
-        size_t used = 0;
-        for (; *p != '\0' && *p != ';'; p++) {
-            if (!wanted || is_wsp(*p))
-                continue;
-            if (used + 1 >= size)
-                return false;
-            out[used++] = *p;
-        }
-        if (wanted) {
-            out[used] = '\0';
-            return true;
-        }
-    }
-    return false;
+    char *value = dkim_tag_value(list, tag);
+    bool fits = value != NULL && strlen(value) < size;
+    if (fits)
+        memcpy(out, value, strlen(value) + 1);
+    free(value);
+    return fits;
 }
 
 void dkim_prefetch_add_signature(struct dkim_prefetch *f, const char *signature)
