@@ -26,7 +26,9 @@ sed -i "s|socket = \"inet:0@127.0.0.1\"|socket = \"unix:$MW_SOCKET_PATH\"\n  soc
 [ -S "$MW_SOCKET_PATH" ] || die "could not make a stale socket"
 mw_start "$CONF"
 name="socket-in-use: a stale socket is replaced"
-if "$MW_PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$MW_SOCKET_PATH" 2>"$MW_WORK/stale.err"; then
+answers() { "$MW_PY" -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$MW_SOCKET_PATH" 2>"$MW_WORK/stale.err"; }
+# polled: a slow (sanitizer) build may still be starting when mw_start returns
+if mw_wait_until 30 answers; then
     pass "$name"
 else
     fail "$name" "nothing answers on the socket: $(tail -n 1 "$MW_WORK/stale.err")"
