@@ -9,22 +9,6 @@
 #include "log.h"
 #include "util.h"
 
-char *authres_build(const struct txn *t)
-{
-    struct textbuf sb;
-    textbuf_init(&sb);
-    textbuf_puts(&sb, txn_authserv_id(t));
-    if (t->authres_method_count == 0) {
-        textbuf_puts(&sb, "; none");
-    } else {
-        for (size_t i = 0; i < t->authres_method_count; i++) {
-            textbuf_puts(&sb, ";\n\t");
-            textbuf_puts(&sb, t->authres_methods[i]);
-        }
-    }
-    return sb.data;
-}
-
 /* RFC 2045 token: 1*<any US-ASCII CHAR except SPACE, CTLs, or tspecials>. */
 static bool is_token(const char *s, size_t len)
 {
@@ -36,6 +20,30 @@ static bool is_token(const char *s, size_t len)
             return false;
     }
     return true;
+}
+
+const char *authres_id(const struct txn *t)
+{
+    const char *mta = t->mta_hostname;
+    if (t->cfg->authres.authserv_id_is_default && mta != NULL && is_token(mta, strlen(mta)))
+        return mta;
+    return t->cfg->authres.authserv_id;
+}
+
+char *authres_build(const struct txn *t)
+{
+    struct textbuf sb;
+    textbuf_init(&sb);
+    textbuf_puts(&sb, authres_id(t));
+    if (t->authres_method_count == 0) {
+        textbuf_puts(&sb, "; none");
+    } else {
+        for (size_t i = 0; i < t->authres_method_count; i++) {
+            textbuf_puts(&sb, ";\n\t");
+            textbuf_puts(&sb, t->authres_methods[i]);
+        }
+    }
+    return sb.data;
 }
 
 /* RFC 5322 dot-atom-text (ASCII): atext runs separated by single dots. */

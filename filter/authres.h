@@ -8,6 +8,10 @@
 #include "txn.h"
 #include "util.h"
 
+/* Our authserv-id for this connection: authres.authserv_id when the policy sets it, else the
+ * MTA's own name (macro j, what it announces) when it can be written bare (a token), else the
+ * host's fully qualified name. */
+const char *authres_id(const struct txn *t);
 /* The value (without "Authentication-Results:") for this transaction, newly allocated. */
 char *authres_build(const struct txn *t);
 /* "auth=pass smtp.auth=USER", the user written as authres_add_property does. */

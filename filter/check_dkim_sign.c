@@ -204,7 +204,7 @@ static void sign_headers(struct txn *t)
     if (count == 0)
         return;
     char why[256];
-    if (t->headers_truncated) {
+    if (txn_headers_truncated(t)) {
         sign_failed(t, "the header block exceeds limits.max_headers or limits.max_header_bytes");
         return;
     }

@@ -284,7 +284,7 @@ static void verify_eom(struct txn *t)
         enum outcome o = examine(t->cfg->dkim, s->handle, sigs[i], &r);
         /* the hash covered only the fields kept: a field past a limit (an added copy of a
          * signed field, say) was not seen, so a pass cannot be trusted */
-        if (t->headers_truncated && (o == O_PASS || o == O_BODY_LENGTH))
+        if (txn_headers_truncated(t) && (o == O_PASS || o == O_BODY_LENGTH))
             o = O_HEADER_LIMIT;
         record(t, &r, o, seen);
         examined++;

@@ -258,7 +258,7 @@ static void received_spf_comment(struct textbuf *b, const char *receiver,
 /* RFC 7208 9.1: result (comment) key=value; ... */
 static char *received_spf(const struct txn *t, const struct spf_verdict *v, bool by_helo)
 {
-    const char *receiver = t->mta_hostname ? t->mta_hostname : txn_authserv_id(t);
+    const char *receiver = t->mta_hostname ? t->mta_hostname : authres_id(t);
     struct textbuf b;
     textbuf_init(&b);
     textbuf_printf(&b, "%s ", spf_result_name(v->result));

@@ -97,7 +97,7 @@ static void add_default_cidr(struct cidr_list *list, const char *text)
 }
 
 /* The host's fully qualified name (its canonical name, as `hostname -f` finds it), else its
- * short name. Used when the MTA does not tell its name (txn_authserv_id). */
+ * short name. Used when the MTA does not tell its name (authres_id). */
 static char *default_authserv_id(void)
 {
     char host[256];

@@ -192,7 +192,7 @@ bool engine_header(struct txn *t, const char *name, const char *value)
 {
     if (str_ieq(name, "Authentication-Results")) {
         unsigned index = ++t->authres_seen;
-        if (authres_is_ours(value, txn_authserv_id(t))) {
+        if (authres_is_ours(value, authres_id(t))) {
             t->forged_authres = xrealloc(t->forged_authres,
                 (t->forged_authres_count + 1) * sizeof *t->forged_authres);
             t->forged_authres[t->forged_authres_count++] = index;

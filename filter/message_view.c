@@ -213,7 +213,7 @@ static struct message_view *build_view(const struct txn *t)
     struct view_builder b = {.view = view, .cap = cap > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap};
     textbuf_init(&b.text);
     textbuf_init(&b.rawtext);
-    view->truncated = t->body_truncated || t->headers_truncated;
+    view->truncated = t->body_truncated || txn_headers_truncated(t);
     view->header_cache = header_cache_new(t->headers, t->header_count);
 
     struct textbuf raw;

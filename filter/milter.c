@@ -337,7 +337,7 @@ static sfsistat mw_header(SMFICTX *ctx, char *name, char *value)
         return next == SMFIS_NOREPLY ? SMFIS_NOREPLY : on_error();
     c->in_data = true;
     c->fields_seen++;
-    bool was_truncated = t->headers_truncated;
+    bool was_truncated = txn_headers_truncated(t);
     /* with SMFIP_HDR_LEADSPC the engine still sees the value without its first space, as
      * without it; the exact bytes are kept for DKIM */
     const char *shown = c->header_leadspc && value[0] == ' ' ? value + 1 : value;

@@ -3,7 +3,6 @@
  * transactions on one connection. */
 #include "txn.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -63,7 +62,6 @@ static void clear_envelope(struct txn *t)
     t->checked_header_bytes = 0;
     t->header_count_passed = false;
     t->header_bytes_passed = false;
-    t->headers_truncated = false;
     free(t->body);
     t->body = NULL;
     t->body_len = 0;
@@ -181,7 +179,7 @@ bool txn_add_header(struct txn *t, const char *name, const char *value)
         t->all_header_bytes--;   /* folded lines end in LF, as the MTA counts them */
     if (txn_header_is_checked(t, name)) {
         if (t->checked_header_bytes + bytes > cfg->limits.max_checked_header_bytes) {
-            t->header_bytes_passed = t->headers_truncated = true;
+            t->header_bytes_passed = true;
             return false;
         }
         keep_header(t, name, value);
@@ -189,11 +187,11 @@ bool txn_add_header(struct txn *t, const char *name, const char *value)
         return true;
     }
     if (t->other_header_count >= cfg->limits.max_headers) {
-        t->header_count_passed = t->headers_truncated = true;
+        t->header_count_passed = true;
         return false;
     }
     if (t->header_bytes + bytes > cfg->limits.max_header_bytes) {
-        t->header_bytes_passed = t->headers_truncated = true;
+        t->header_bytes_passed = true;
         return false;
     }
     keep_header(t, name, value);
@@ -209,6 +207,11 @@ void txn_set_header_raw(struct txn *t, const char *raw_value)
     struct header_field *h = &t->headers[t->header_count - 1];
     free(h->raw_value);
     h->raw_value = xstrdup(raw_value);
+}
+
+bool txn_headers_truncated(const struct txn *t)
+{
+    return t->header_count_passed || t->header_bytes_passed;
 }
 
 uint64_t txn_message_size(const struct txn *t)
@@ -319,24 +322,6 @@ void txn_add_authres(struct txn *t, const char *method_result)
     t->authres_methods = xrealloc(t->authres_methods,
         (t->authres_method_count + 1) * sizeof *t->authres_methods);
     t->authres_methods[t->authres_method_count++] = xstrdup(method_result);
-}
-
-static bool plain_host_name(const char *s)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 253)
-        return false;
-    for (; *s; s++) {
-        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
-            return false;
-    }
-    return true;
-}
-
-const char *txn_authserv_id(const struct txn *t)
-{
-    if (t->cfg->authres.authserv_id_is_default && plain_host_name(t->mta_hostname))
-        return t->mta_hostname;
-    return t->cfg->authres.authserv_id;
 }
 
 bool txn_is_outbound(const struct txn *t)

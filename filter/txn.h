@@ -122,7 +122,6 @@ struct txn {
     uint64_t checked_header_bytes; /* of the checked fields kept */
     bool header_count_passed;      /* limits.max_headers */
     bool header_bytes_passed;      /* limits.max_header_bytes or max_checked_header_bytes */
-    bool headers_truncated;        /* some field was not kept (either of the above) */
     char *body;                /* the first limits.max_body_buffer bytes */
     size_t body_len;
     uint64_t body_bytes;       /* all body bytes seen */
@@ -192,6 +191,8 @@ bool txn_header_is_checked(const struct txn *t, const char *name);
 /* Returns false when a limit (count or bytes) was reached; the header is then not kept and
  * the limit passed is recorded (header_count_passed, header_bytes_passed). */
 bool txn_add_header(struct txn *t, const char *name, const char *value);
+/* Whether some header field was not kept (either limit passed). */
+bool txn_headers_truncated(const struct txn *t);
 /* The message's size as Postfix logs it: header fields and body with LF line ends. */
 uint64_t txn_message_size(const struct txn *t);
 /* Records the exact bytes after the colon of the header just added (see raw_value). */
@@ -220,10 +221,6 @@ void txn_add_rule_result(struct txn *t, const char *symbol, double score);
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */
 bool txn_is_outbound(const struct txn *t);
-/* Our authserv-id for this connection: authres.authserv_id when the policy sets it, else the
- * MTA's own name (macro j, what it announces) when it is a plain host name, else the host's
- * fully qualified name. */
-const char *txn_authserv_id(const struct txn *t);
 void txn_add_authres(struct txn *t, const char *method_result);
 
 #endif

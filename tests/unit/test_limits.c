@@ -105,7 +105,7 @@ static void test_header_flood_spam_is_rejected_as_unpadded(void **state)
     assert_false(fixture_has("MISSING_DATE"));
     assert_int_equal(flood.action, ACTION_REJECT);
     assert_true(flood.score >= plain.score);
-    assert_true(fixture_txn()->headers_truncated);
+    assert_true(txn_headers_truncated(fixture_txn()));
 }
 
 static void test_header_bytes_flood_spam_is_rejected_as_unpadded(void **state)
