@@ -245,10 +245,10 @@ static void put_answer(struct milter_out *out, const struct txn *t, enum action 
         milter_put_simple(out, MILTER_REPLY_ACCEPT);
         return;
     case ACTION_REJECT:
-        put_refusal(out, MILTER_REPLY_REJECT, &t->verdict.reply);
+        put_refusal(out, MILTER_REPLY_REJECT, engine_reply(t));
         return;
     case ACTION_TEMPFAIL:
-        put_refusal(out, MILTER_REPLY_TEMPFAIL, &t->verdict.reply);
+        put_refusal(out, MILTER_REPLY_TEMPFAIL, engine_reply(t));
         return;
     case ACTION_DISCARD:
         milter_put_simple(out, MILTER_REPLY_DISCARD);
@@ -259,9 +259,7 @@ static void put_answer(struct milter_out *out, const struct txn *t, enum action 
 
 static void put_on_error(struct milter_out *out)
 {
-    struct config *cfg = config_current();
-    enum action action = cfg ? cfg->actions.on_error : ACTION_TEMPFAIL;
-    config_release(cfg);
+    enum action action = engine_error_action(NULL);
     log_err("internal error: no transaction state for this connection; answering %s",
         action_name(action));
     milter_put_simple(out, action == ACTION_ACCEPT ? MILTER_REPLY_ACCEPT : MILTER_REPLY_TEMPFAIL);
@@ -279,11 +277,7 @@ static void put_go_on(const struct milter_session *s, struct milter_out *out, ui
 /* The queue id appears at MAIL (Sendmail, Postfix non-SMTP) or only from DATA (Postfix). */
 static void pick_up_queue_id(const struct milter_session *s, struct txn *t)
 {
-    if (t->queue_id != NULL)
-        return;
-    const char *qid = macro(s, "i");
-    if (qid != NULL && *qid != '\0')
-        t->queue_id = xstrdup(qid);
+    engine_queue_id_seen(t, macro(s, "i"));
 }
 
 static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
@@ -399,13 +393,9 @@ static bool on_connect(struct milter_session *s, const struct milter_packet *pkt
     s->connection_counted = true;
     struct txn *t = txn_new(cfg);
     s->t = t;
-    const char *j = macro(s, "j");
-    if (j != NULL)
-        t->mta_hostname = xstrdup(j);
+    engine_connection_facts(t, macro(s, "j"), c.family == '4' && c.port == 0);
     struct ipaddr addr;
     bool have_addr = client_address(s, &c, &addr);
-    if (c.family == '4' && c.port == 0)
-        t->non_smtp = true;
     put_answer(out, t, engine_connect(t, c.hostname, have_addr ? &addr : NULL));
     return true;
 }
@@ -503,12 +493,12 @@ static bool on_header(struct milter_session *s, const struct milter_packet *pkt,
     bool kept = engine_header(t, name, shown);
     if (kept && s->header_leadspc)
         txn_set_header_raw(t, value);
-    if (!kept && !was_truncated)
+    if (!kept && !was_truncated) {
+        const char *symbol = NULL;
+        const char *limit = engine_header_limit_passed(t, &symbol);
         log_info("%s: header field %s not kept: %s passed; the fields checks read are still "
-                 "kept, and the message gets %s", t->queue_id ? t->queue_id : "NOQUEUE", name,
-            t->header_count_passed ? "limits.max_headers"
-                : "limits.max_header_bytes or limits.max_checked_header_bytes",
-            t->header_count_passed ? "HEADER_COUNT_LIMIT" : "HEADER_BYTES_LIMIT");
+                 "kept, and the message gets %s", engine_queue_id(t), name, limit, symbol);
+    }
     put_go_on(s, out, MILTER_STEP_NR_HDR);
     return true;
 }
@@ -605,10 +595,11 @@ static void on_eom(struct milter_session *s, const struct milter_packet *pkt,
         put_answer(out, t, s->eoh_action);
     } else {
         enum action action = engine_eom(t);
-        const char *qid = t->queue_id ? t->queue_id : "NOQUEUE";
+        const char *qid = engine_queue_id(t);
         if (action == ACTION_ACCEPT || action == ACTION_QUARANTINE) {
             size_t before = out->len;
-            if (!put_edits(s, out, &t->verdict, qid) && t->cfg->actions.on_error == ACTION_TEMPFAIL) {
+            if (!put_edits(s, out, engine_verdict(t), qid)
+                && engine_error_action(t) == ACTION_TEMPFAIL) {
                 out->len = before;     /* no change of a message we tempfail */
                 struct reply reply = {0};
                 reply_complete(&reply, ACTION_TEMPFAIL);
@@ -617,7 +608,7 @@ static void on_eom(struct milter_session *s, const struct milter_packet *pkt,
             }
             if (action == ACTION_QUARANTINE) {
                 if (s->actions & MILTER_ACT_QUARANTINE)
-                    milter_put_quarantine(out, t->verdict.reply.text);
+                    milter_put_quarantine(out, engine_reply(t)->text);
                 else
                     log_err("%s: the MTA refused to quarantine the message", qid);
             }
@@ -642,8 +633,8 @@ static void log_unfinished(const struct milter_session *s)
                "%llu body bytes: aborted by the MTA or by a milter protocol error (a header "
                "field or packet over the %zu bytes we accept, a lost connection; the line "
                "before says which); no verdict from us",
-        s->t->queue_id ? s->t->queue_id : "NOQUEUE", s->fields_seen,
-        s->fields_seen == 1 ? "" : "s", (unsigned long long)s->t->body_bytes, max_data_size);
+        engine_queue_id(s->t), s->fields_seen, s->fields_seen == 1 ? "" : "s",
+        (unsigned long long)engine_body_bytes(s->t), max_data_size);
 }
 
 static void on_abort(struct milter_session *s)
