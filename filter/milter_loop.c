@@ -336,6 +336,11 @@ static void close_conn(struct conn *c)
  * the loop never sees it idle before it is armed. */
 static void rearm(struct conn *c)
 {
+    if (c->in_len == 0) {      /* an idle connection keeps no read buffer */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
     pthread_mutex_lock(&conns_lock);
     c->busy = false;
     c->last_ms = now_ms();
@@ -384,8 +389,19 @@ static void dispatch(struct conn *c, bool expire)
     pool_submit(&c->job);
 }
 
+/* One thread per busy connection at most: milter.max_connections of the policy in force (a
+ * reload may change it), and one for the connection that is refused over the limit. */
+static void follow_connection_limit(void)
+{
+    struct config *cfg = config_current();
+    if (cfg != NULL)
+        pool_set_limit(cfg->milter.max_connections + 1);
+    config_release(cfg);
+}
+
 static void accept_connections(void)
 {
+    follow_connection_limit();
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
