@@ -355,6 +355,19 @@ static void rearm(struct conn *c)
     }
 }
 
+/* How long a job waits on its connection for the MTA's next command before handing it back
+ * to the loop. Through Postfix the next command of a busy session comes within a few ms of our
+ * reply; waiting for it here saves two thread wake-ups per command (the loop's, then a
+ * worker's), which on a loaded machine cost more than the command itself. A connection that
+ * stays quiet longer goes back to the loop and holds no thread. */
+#define LINGER_MS 20
+
+static bool more_soon(const struct conn *c)
+{
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+    return poll(&p, 1, LINGER_MS) > 0;
+}
+
 static void serve(void *arg)
 {
     struct conn *c = arg;
@@ -364,6 +377,8 @@ static void serve(void *arg)
     }
     for (;;) {
         ssize_t n = read_some(c);
+        if (n == -1 && !milter_sessions_stopping() && more_soon(c))
+            continue;
         if (n == -1) {
             rearm(c);
             return;
