@@ -507,7 +507,8 @@ static void on_eoh(struct milter_session *s, struct milter_out *out)
 {
     struct txn *t = s->t;
     if (t == NULL) {
-        put_on_error(out);
+        if (!(s->noreply_steps & MILTER_STEP_NR_EOH))
+            put_on_error(out);    /* with no reply agreed, the end of message answers */
         return;
     }
     pick_up_queue_id(s, t);
