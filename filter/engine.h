@@ -1,7 +1,7 @@
 /* engine.h - runs the checks registered for each stage and turns their results into a verdict.
  * Decides as early as the facts allow: a forced reject or tempfail at connect, HELO, MAIL FROM
  * or RCPT TO is returned at that stage, before any body is read. Reentrant: one txn per thread;
- * never includes libmilter (milter.c and check_main.c both drive it). */
+ * knows no MTA protocol (milter_session.c and check_main.c both drive it). */
 #ifndef MW_ENGINE_H
 #define MW_ENGINE_H
 
