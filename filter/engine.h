@@ -1,7 +1,7 @@
 /* engine.h - runs the checks registered for each stage and turns their results into a verdict.
  * Decides as early as the facts allow: a forced reject or tempfail at connect, HELO, MAIL FROM
  * or RCPT TO is returned at that stage, before any body is read. Reentrant: one txn per thread;
- * never includes libmilter (milter.c and check_main.c both drive it). */
+ * knows no MTA protocol (milter_session.c and check_main.c both drive it). */
 #ifndef MW_ENGINE_H
 #define MW_ENGINE_H
 
@@ -27,5 +27,21 @@ enum action engine_eom(struct txn *t);
 void engine_abort(struct txn *t);
 /* Writes the one summary line of a transaction that ended (EOM, early refusal or abort). */
 void engine_log_summary(struct txn *t, const char *how);
+
+/* For the MTA glue (engine_mta.c), which touches no txn field itself. Facts only the MTA
+ * tells: its name (macro j) and whether this is a local (non-SMTP) submission; the queue id
+ * whenever it first shows up (kept once set). */
+void engine_connection_facts(struct txn *t, const char *mta_hostname, bool non_smtp);
+void engine_queue_id_seen(struct txn *t, const char *queue_id);
+/* The queue id, or "NOQUEUE". */
+const char *engine_queue_id(const struct txn *t);
+/* The reply of the action a stage returned; the verdict (with header edits) after eom. */
+const struct reply *engine_reply(const struct txn *t);
+const struct verdict *engine_verdict(const struct txn *t);
+/* actions.on_error of t's policy, or of the policy in force when t is NULL. */
+enum action engine_error_action(const struct txn *t);
+/* After engine_header returned false: the limit passed (option names) and its symbol. */
+const char *engine_header_limit_passed(const struct txn *t, const char **symbol);
+uint64_t engine_body_bytes(const struct txn *t);
 
 #endif

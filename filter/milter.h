@@ -1,5 +1,7 @@
-/* milter.h - the libmilter glue: registers the callbacks, opens the socket, runs the loop.
- * It only translates between libmilter and the engine; no policy lives here. */
+/* milter.h - the milter side of the daemon: opens the socket, runs the event loop that serves
+ * MTA connections with our own milter protocol code (milter_loop.c, milter_session.c,
+ * milter_proto.c), stops it gracefully. It only translates between the MTA and the engine; no
+ * policy lives here. */
 #ifndef MW_MILTER_H
 #define MW_MILTER_H
 
@@ -8,15 +10,15 @@
 
 #include "config.h"
 
-/* Registers with libmilter and binds the socket (as root, before privileges are dropped).
- * Returns false and logs why on failure. */
+/* Binds the socket (as root, before privileges are dropped). Returns false and logs why on
+ * failure. */
 bool milter_setup(const struct config *cfg);
-/* Runs libmilter's accept loop until milter_shutdown() has drained it; returns false on a
- * libmilter failure. */
+/* Serves connections until milter_shutdown() has drained them; returns false on a failure of
+ * the loop itself. */
 bool milter_run(void);
-/* Begins a graceful stop: new connections and new transactions get a 4xx from now on, the
- * transactions in flight go on; once none is left, or grace_ms has passed, libmilter's loop
- * is stopped and milter_run() returns. Returns at once; safe from any thread. */
+/* Begins a graceful stop: the socket is closed, new transactions get a 4xx from now on, the
+ * transactions in flight go on; once none is left, or grace_ms has passed, milter_run()
+ * returns. Returns at once; safe from any thread. */
 void milter_shutdown(uint64_t grace_ms);
 
 #endif

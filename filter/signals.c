@@ -1,20 +1,14 @@
 /* signals.c - one thread receives SIGHUP, SIGUSR1, SIGTERM and SIGINT and calls the daemon's
- * hooks.
- *
- * libmilter starts its own signal thread inside smfi_main(); it sigwait()s for SIGHUP, SIGTERM
- * and SIGINT and treats SIGHUP like SIGTERM: it stops the milter and closes the listening
- * socket. To make SIGHUP a reload (what admins and `systemctl reload` expect), this file also
- * defines sigwait(): the dynamic linker binds libmilter's call to it (libmilter is a shared
- * library that imports sigwait), and it hands libmilter's thread an empty wait set, so only
- * our thread, which uses sigwaitinfo(), ever receives these signals. Stopping is done here
- * through smfi_stop(), as libmilter's thread would have. */
+ * hooks: reload, graceful stop (which wakes the milter loop through its eventfd), stop now.
+ * The signals are blocked in every other thread (they inherit the mask set here before any of
+ * them starts). A reload reads files and starts a resolver: it runs on this thread, never on
+ * the milter loop, so connections are served while it runs. */
 #include "signals.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <errno.h>
 
 #include "log.h"
 
@@ -22,26 +16,6 @@ static void (*on_reload)(void);
 static void (*on_stop)(void);
 static void (*on_stop_now)(void);
 static sigset_t handled;
-
-/* The wait set libmilter asks for, less the signals our thread owns; an empty set waits for
- * ever, which is what libmilter's thread should do. */
-int sigwait(const sigset_t *set, int *sig)
-{
-    sigset_t wanted = *set;
-    sigdelset(&wanted, SIGHUP);
-    sigdelset(&wanted, SIGTERM);
-    sigdelset(&wanted, SIGINT);
-    sigdelset(&wanted, SIGUSR1);
-    for (;;) {
-        int got = sigwaitinfo(&wanted, NULL);
-        if (got > 0) {
-            *sig = got;
-            return 0;
-        }
-        if (errno != EINTR && errno != EAGAIN)
-            return errno;
-    }
-}
 
 static void *signal_thread(void *arg)
 {

@@ -13,8 +13,8 @@
  * second); -ASK (a slot being migrated) retries once on the node named, after
  * ASKING, without recording it. At most MAX_REDIRECTS redirections per decision, then it is a
  * failure. Each node has its own scripts (NOSCRIPT loads them there).
- * Connections: per node, a small pool shared by the worker threads (libmilter starts a thread
- * per connection), each with a connect timeout and a command timeout. A failure drops the
+ * Connections: per node, a small pool shared by the worker threads (milter_pool.c runs up to
+ * one per busy connection), each with a connect timeout and a command timeout. A failure drops the
  * connections and makes calls fail fast for retry_interval; the next call after it reconnects,
  * so the store recovers by itself. store.c applies the fail mode and logs the outage. */
 #include "store.h"

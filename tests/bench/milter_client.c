@@ -1,5 +1,5 @@
 /* milter_client.c - the MTA side of the milter protocol, version 6 (see milter_client.h).
- * Packet format (libmilter's mfdef.h): a 32-bit length in network order counting the command
+ * Packet format (filter/milter_proto.h has the protocol's constants): a 32-bit length in network order counting the command
  * byte and the data, the command byte, the data. Macros and the command they belong to go out
  * in one write, as an MTA's buffered stream does, so the generator adds no Nagle delays of its
  * own; TCP_NODELAY is set on the client socket for the same reason. */
@@ -7,8 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmilter/mfapi.h>
-#include <libmilter/mfdef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -19,6 +17,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "milter_proto.h"
 
 static const char *verdict_names[MC_VERDICTS] = {
     "continue", "accept", "reject", "tempfail", "discard", "skip", "connfail", "error",
@@ -240,43 +240,43 @@ static bool record_mod(struct milter_client *mc, char cmd, const unsigned char *
     size_t pos = 0;
     const char *a = NULL, *b = NULL;
     switch (cmd) {
-    case SMFIR_INSHEADER:
-    case SMFIR_CHGHEADER:
+    case MILTER_REPLY_INSHEADER:
+    case MILTER_REPLY_CHGHEADER:
         if (!take_u32(data, len, &pos, &mod.index))
             return refuse(mc, "'%c' without an index", cmd);
         /* fall through */
-    case SMFIR_ADDHEADER:
+    case MILTER_REPLY_ADDHEADER:
         a = take_string(data, len, &pos);
         b = take_string(data, len, &pos);
         if (a == NULL || b == NULL)
             return refuse(mc, "'%c' without name and value", cmd);
         break;
-    case SMFIR_ADDRCPT:
-    case SMFIR_DELRCPT:
-    case SMFIR_QUARANTINE:
+    case MILTER_REPLY_ADDRCPT:
+    case MILTER_REPLY_DELRCPT:
+    case MILTER_REPLY_QUARANTINE:
         a = take_string(data, len, &pos);
         if (a == NULL)
             return refuse(mc, "'%c' without its argument", cmd);
-        if (cmd == SMFIR_QUARANTINE)
+        if (cmd == MILTER_REPLY_QUARANTINE)
             r->quarantined = true;
         break;
-    case SMFIR_ADDRCPT_PAR:
-    case SMFIR_CHGFROM:
+    case MILTER_REPLY_ADDRCPT_PAR:
+    case MILTER_REPLY_CHGFROM:
         a = take_string(data, len, &pos);
         b = take_string(data, len, &pos); /* ESMTP arguments are optional */
         if (a == NULL)
             return refuse(mc, "'%c' without an address", cmd);
         break;
-    case SMFIR_REPLBODY:
+    case MILTER_REPLY_REPLBODY:
         mod.length = len;
         break;
     default:
         return refuse(mc, "unknown modification '%c'", cmd);
     }
-    /* with SMFIP_HDR_LEADSPC the filter sends the space after the colon itself; keep the
+    /* with MILTER_STEP_HDR_LEADSPC the filter sends the space after the colon itself; keep the
      * value as it would be without, so reports look the same either way */
-    bool header_op = cmd == SMFIR_ADDHEADER || cmd == SMFIR_INSHEADER || cmd == SMFIR_CHGHEADER;
-    if (header_op && (mc->protocol & SMFIP_HDR_LEADSPC) && b != NULL && *b == ' ')
+    bool header_op = cmd == MILTER_REPLY_ADDHEADER || cmd == MILTER_REPLY_INSHEADER || cmd == MILTER_REPLY_CHGHEADER;
+    if (header_op && (mc->protocol & MILTER_STEP_HDR_LEADSPC) && b != NULL && *b == ' ')
         b++;
     copy_text(mod.name, sizeof mod.name, a);
     copy_text(mod.value, sizeof mod.value, b);
@@ -307,16 +307,16 @@ static enum mc_verdict read_verdict(struct milter_client *mc, bool mods_allowed,
             return MC_ERROR;
         const unsigned char *data = mc->buf + 1;
         switch (cmd) {
-        case SMFIR_CONTINUE: return MC_CONTINUE;
-        case SMFIR_ACCEPT: return MC_ACCEPT;
-        case SMFIR_REJECT: return MC_REJECT;
-        case SMFIR_TEMPFAIL: return MC_TEMPFAIL;
-        case SMFIR_DISCARD: return MC_DISCARD;
-        case SMFIR_SKIP: return MC_SKIP;
-        case SMFIR_CONN_FAIL:
-        case SMFIR_SHUTDOWN: return MC_CONNFAIL;
-        case SMFIR_REPLYCODE: return reply_code_verdict(mc, data, len, r);
-        case SMFIR_PROGRESS:
+        case MILTER_REPLY_CONTINUE: return MC_CONTINUE;
+        case MILTER_REPLY_ACCEPT: return MC_ACCEPT;
+        case MILTER_REPLY_REJECT: return MC_REJECT;
+        case MILTER_REPLY_TEMPFAIL: return MC_TEMPFAIL;
+        case MILTER_REPLY_DISCARD: return MC_DISCARD;
+        case MILTER_REPLY_SKIP: return MC_SKIP;
+        case MILTER_REPLY_CONN_FAIL:
+        case MILTER_REPLY_SHUTDOWN: return MC_CONNFAIL;
+        case MILTER_REPLY_REPLYCODE: return reply_code_verdict(mc, data, len, r);
+        case MILTER_REPLY_PROGRESS:
             r->progress++;
             continue;
         default:
@@ -441,10 +441,10 @@ void mc_close(struct milter_client *mc)
 
 bool mc_negotiate(struct milter_client *mc)
 {
-    size_t at = packet_begin(mc, SMFIC_OPTNEG);
-    put_u32(mc, SMFI_PROT_VERSION);
-    put_u32(mc, SMFI_CURR_ACTS);
-    put_u32(mc, SMFI_CURR_PROT);
+    size_t at = packet_begin(mc, MILTER_CMD_OPTNEG);
+    put_u32(mc, MILTER_PROTO_VERSION);
+    put_u32(mc, 0x1ffu);
+    put_u32(mc, 0x1fffffu);
     packet_end(mc, at);
     if (!flush_out(mc))
         return false;
@@ -454,10 +454,10 @@ bool mc_negotiate(struct milter_client *mc)
         return false;
     const unsigned char *data = mc->buf + 1;
     size_t pos = 0;
-    if (cmd != SMFIC_OPTNEG || !take_u32(data, len, &pos, &mc->version)
+    if (cmd != MILTER_CMD_OPTNEG || !take_u32(data, len, &pos, &mc->version)
         || !take_u32(data, len, &pos, &mc->actions) || !take_u32(data, len, &pos, &mc->protocol))
         return refuse(mc, "bad negotiation reply '%c' (%zu bytes)", cmd, len);
-    if (mc->version < 2 || mc->version > SMFI_PROT_VERSION)
+    if (mc->version < 2 || mc->version > MILTER_PROTO_VERSION)
         return refuse(mc, "filter speaks protocol version %u", mc->version);
     /* setsymlist: pairs of (stage, "macro names") */
     while (pos < len) {
@@ -508,7 +508,7 @@ static void put_macros(struct milter_client *mc, char cmd, int stage,
     if (n == 0)
         return;
     const char *list = stage >= 0 ? mc->symlist[stage] : NULL;
-    size_t at = packet_begin(mc, SMFIC_MACRO);
+    size_t at = packet_begin(mc, MILTER_CMD_MACRO);
     put_bytes(mc, &cmd, 1);
     for (size_t i = 0; i < n; i++) {
         if (macros[i].value == NULL || !macro_wanted(list, macros[i].name))
@@ -533,31 +533,31 @@ static enum mc_verdict exchange(struct milter_client *mc, uint32_t no_reply_flag
 enum mc_verdict mc_connect_stage(struct milter_client *mc, const char *hostname, const char *addr,
     uint16_t port, const struct mc_macro *macros, size_t n, struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NOCONNECT)
+    if (mc->protocol & MILTER_STEP_NOCONNECT)
         return MC_CONTINUE;
-    put_macros(mc, SMFIC_CONNECT, SMFIM_CONNECT, macros, n);
-    size_t at = packet_begin(mc, SMFIC_CONNECT);
+    put_macros(mc, MILTER_CMD_CONNECT, MILTER_STAGE_CONNECT, macros, n);
+    size_t at = packet_begin(mc, MILTER_CMD_CONNECT);
     put_string(mc, hostname);
     struct in6_addr a6;
-    char family = strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1 ? SMFIA_INET6 : SMFIA_INET;
+    char family = strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1 ? '6' : '4';
     put_bytes(mc, &family, 1);
     uint16_t p = htons(port);
     put_bytes(mc, &p, 2);
     put_string(mc, addr);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_CONN, false, r);
+    return exchange(mc, MILTER_STEP_NR_CONN, false, r);
 }
 
 enum mc_verdict mc_helo(struct milter_client *mc, const char *helo, const struct mc_macro *macros,
     size_t n, struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NOHELO)
+    if (mc->protocol & MILTER_STEP_NOHELO)
         return MC_CONTINUE;
-    put_macros(mc, SMFIC_HELO, SMFIM_HELO, macros, n);
-    size_t at = packet_begin(mc, SMFIC_HELO);
+    put_macros(mc, MILTER_CMD_HELO, MILTER_STAGE_HELO, macros, n);
+    size_t at = packet_begin(mc, MILTER_CMD_HELO);
     put_string(mc, helo);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_HELO, false, r);
+    return exchange(mc, MILTER_STEP_NR_HELO, false, r);
 }
 
 static enum mc_verdict address_stage(struct milter_client *mc, char cmd, int stage,
@@ -578,84 +578,84 @@ static enum mc_verdict address_stage(struct milter_client *mc, char cmd, int sta
 enum mc_verdict mc_mail(struct milter_client *mc, const char *sender,
     const struct mc_macro *macros, size_t n, struct mc_result *r)
 {
-    return address_stage(mc, SMFIC_MAIL, SMFIM_ENVFROM, SMFIP_NOMAIL, SMFIP_NR_MAIL, sender,
+    return address_stage(mc, MILTER_CMD_MAIL, MILTER_STAGE_MAIL, MILTER_STEP_NOMAIL, MILTER_STEP_NR_MAIL, sender,
         macros, n, r);
 }
 
 enum mc_verdict mc_rcpt(struct milter_client *mc, const char *rcpt,
     const struct mc_macro *macros, size_t n, struct mc_result *r)
 {
-    return address_stage(mc, SMFIC_RCPT, SMFIM_ENVRCPT, SMFIP_NORCPT, SMFIP_NR_RCPT, rcpt,
+    return address_stage(mc, MILTER_CMD_RCPT, MILTER_STAGE_RCPT, MILTER_STEP_NORCPT, MILTER_STEP_NR_RCPT, rcpt,
         macros, n, r);
 }
 
 enum mc_verdict mc_data(struct milter_client *mc, const struct mc_macro *macros, size_t n,
     struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NODATA)
+    if (mc->protocol & MILTER_STEP_NODATA)
         return MC_CONTINUE;
-    put_macros(mc, SMFIC_DATA, SMFIM_DATA, macros, n);
-    size_t at = packet_begin(mc, SMFIC_DATA);
+    put_macros(mc, MILTER_CMD_DATA, MILTER_STAGE_DATA, macros, n);
+    size_t at = packet_begin(mc, MILTER_CMD_DATA);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_DATA, false, r);
+    return exchange(mc, MILTER_STEP_NR_DATA, false, r);
 }
 
 enum mc_verdict mc_header(struct milter_client *mc, const char *name, const char *value,
     struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NOHDRS)
+    if (mc->protocol & MILTER_STEP_NOHDRS)
         return MC_CONTINUE;
-    size_t at = packet_begin(mc, SMFIC_HEADER);
+    size_t at = packet_begin(mc, MILTER_CMD_HEADER);
     put_string(mc, name);
-    /* without SMFIP_HDR_LEADSPC the MTA drops the space after the colon */
-    if (!(mc->protocol & SMFIP_HDR_LEADSPC) && *value == ' ')
+    /* without MILTER_STEP_HDR_LEADSPC the MTA drops the space after the colon */
+    if (!(mc->protocol & MILTER_STEP_HDR_LEADSPC) && *value == ' ')
         value++;
     put_string(mc, value);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_HDR, false, r);
+    return exchange(mc, MILTER_STEP_NR_HDR, false, r);
 }
 
 enum mc_verdict mc_eoh(struct milter_client *mc, const struct mc_macro *macros, size_t n,
     struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NOEOH)
+    if (mc->protocol & MILTER_STEP_NOEOH)
         return MC_CONTINUE;
-    put_macros(mc, SMFIC_EOH, SMFIM_EOH, macros, n);
-    size_t at = packet_begin(mc, SMFIC_EOH);
+    put_macros(mc, MILTER_CMD_EOH, MILTER_STAGE_EOH, macros, n);
+    size_t at = packet_begin(mc, MILTER_CMD_EOH);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_EOH, false, r);
+    return exchange(mc, MILTER_STEP_NR_EOH, false, r);
 }
 
 enum mc_verdict mc_body(struct milter_client *mc, const unsigned char *data, size_t len,
     struct mc_result *r)
 {
-    if (mc->protocol & SMFIP_NOBODY)
+    if (mc->protocol & MILTER_STEP_NOBODY)
         return MC_CONTINUE;
-    size_t at = packet_begin(mc, SMFIC_BODY);
+    size_t at = packet_begin(mc, MILTER_CMD_BODY);
     put_bytes(mc, data, len);
     packet_end(mc, at);
-    return exchange(mc, SMFIP_NR_BODY, false, r);
+    return exchange(mc, MILTER_STEP_NR_BODY, false, r);
 }
 
 enum mc_verdict mc_eom(struct milter_client *mc, const struct mc_macro *macros, size_t n,
     struct mc_result *r)
 {
-    put_macros(mc, SMFIC_BODYEOB, SMFIM_EOM, macros, n);
-    size_t at = packet_begin(mc, SMFIC_BODYEOB);
+    put_macros(mc, MILTER_CMD_BODYEOB, MILTER_STAGE_EOM, macros, n);
+    size_t at = packet_begin(mc, MILTER_CMD_BODYEOB);
     packet_end(mc, at);
     return exchange(mc, 0, true, r);
 }
 
 bool mc_abort(struct milter_client *mc)
 {
-    size_t at = packet_begin(mc, SMFIC_ABORT);
+    size_t at = packet_begin(mc, MILTER_CMD_ABORT);
     packet_end(mc, at);
     return flush_out(mc);
 }
 
 bool mc_quit(struct milter_client *mc)
 {
-    size_t at = packet_begin(mc, SMFIC_QUIT);
+    size_t at = packet_begin(mc, MILTER_CMD_QUIT);
     packet_end(mc, at);
     return flush_out(mc);
 }

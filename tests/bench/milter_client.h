@@ -15,7 +15,7 @@
 
 #define MC_MAX_PACKET (1024 * 1024 + 64)
 #define MC_MAX_MODS 64
-#define MC_MACRO_STAGES 7 /* SMFIM_CONNECT .. SMFIM_EOH */
+#define MC_MACRO_STAGES 7 /* MILTER_STAGE_CONNECT .. MILTER_STAGE_EOH */
 
 /* What a stage (or a whole message) ended with. */
 enum mc_verdict {
@@ -34,7 +34,7 @@ const char *mc_verdict_name(enum mc_verdict v);
 
 /* One modification action from the end-of-message reply. */
 struct mc_mod {
-    char op;             /* the SMFIR_* letter */
+    char op;             /* the MILTER_REPLY_* letter */
     uint32_t index;      /* insheader/chgheader index */
     char name[128];      /* header name, recipient, sender, or quarantine reason */
     char value[512];     /* header value (truncated for display), ESMTP args */
@@ -59,7 +59,7 @@ struct mc_macro {
 struct milter_client {
     int fd;
     uint32_t version, actions, protocol;      /* what the filter answered in negotiation */
-    char *symlist[MC_MACRO_STAGES];           /* setsymlist per SMFIM_* stage, or NULL */
+    char *symlist[MC_MACRO_STAGES];           /* setsymlist per MILTER_STAGE_* stage, or NULL */
     unsigned setsymlist_count;
     char error[256];
     unsigned char *buf;                       /* the current packet (+ a terminating NUL) */
@@ -75,12 +75,12 @@ struct milter_client {
 bool mc_connect(struct milter_client *mc, const char *socket_spec, int timeout_ms);
 void mc_close(struct milter_client *mc);
 
-/* SMFIC_OPTNEG: offers version 6, every action and every protocol step. */
+/* MILTER_CMD_OPTNEG: offers version 6, every action and every protocol step. */
 bool mc_negotiate(struct milter_client *mc);
 
 /* The stages. Each sends the stage's macros (filtered by the filter's setsymlist, as an MTA
- * does) and the command, then reads the reply unless the filter asked for none (SMFIP_NR_*)
- * or for the stage to be skipped (SMFIP_NO*), in which case the verdict is MC_CONTINUE. */
+ * does) and the command, then reads the reply unless the filter asked for none (MILTER_STEP_NR_*)
+ * or for the stage to be skipped (MILTER_STEP_NO*), in which case the verdict is MC_CONTINUE. */
 enum mc_verdict mc_connect_stage(struct milter_client *mc, const char *hostname, const char *addr,
     uint16_t port, const struct mc_macro *macros, size_t n, struct mc_result *r);
 enum mc_verdict mc_helo(struct milter_client *mc, const char *helo, const struct mc_macro *macros,
@@ -98,10 +98,10 @@ enum mc_verdict mc_eoh(struct milter_client *mc, const struct mc_macro *macros, 
 /* Sends one body chunk (at most 65535 bytes; the caller splits). */
 enum mc_verdict mc_body(struct milter_client *mc, const unsigned char *data, size_t len,
     struct mc_result *r);
-/* SMFIC_BODYEOB: collects modifications until the final verdict. */
+/* MILTER_CMD_BODYEOB: collects modifications until the final verdict. */
 enum mc_verdict mc_eom(struct milter_client *mc, const struct mc_macro *macros, size_t n,
     struct mc_result *r);
-/* SMFIC_ABORT (no reply) ends a transaction that stopped before end of message. */
+/* MILTER_CMD_ABORT (no reply) ends a transaction that stopped before end of message. */
 bool mc_abort(struct milter_client *mc);
 bool mc_quit(struct milter_client *mc);
 

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <arpa/inet.h>
-#include <libmilter/mfdef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "milter_proto.h"
 
 #include "milter_client.h"
 #include "msgset.h"
@@ -303,15 +304,15 @@ static void count_header(struct tally *t, const char *name)
 static const char *mod_name(char op)
 {
     switch (op) {
-    case SMFIR_ADDHEADER: return "addheader";
-    case SMFIR_INSHEADER: return "insheader";
-    case SMFIR_CHGHEADER: return "chgheader";
-    case SMFIR_REPLBODY: return "replbody";
-    case SMFIR_ADDRCPT: return "addrcpt";
-    case SMFIR_ADDRCPT_PAR: return "addrcpt_par";
-    case SMFIR_DELRCPT: return "delrcpt";
-    case SMFIR_CHGFROM: return "chgfrom";
-    case SMFIR_QUARANTINE: return "quarantine";
+    case MILTER_REPLY_ADDHEADER: return "addheader";
+    case MILTER_REPLY_INSHEADER: return "insheader";
+    case MILTER_REPLY_CHGHEADER: return "chgheader";
+    case MILTER_REPLY_REPLBODY: return "replbody";
+    case MILTER_REPLY_ADDRCPT: return "addrcpt";
+    case MILTER_REPLY_ADDRCPT_PAR: return "addrcpt_par";
+    case MILTER_REPLY_DELRCPT: return "delrcpt";
+    case MILTER_REPLY_CHGFROM: return "chgfrom";
+    case MILTER_REPLY_QUARANTINE: return "quarantine";
     default: return "?";
     }
 }
@@ -342,11 +343,11 @@ static void dump_result(uint64_t id, const struct message *m, enum mc_verdict v,
         const struct mc_mod *mod = &r->mods[i];
         char value[2 * sizeof mod->value];
         one_line(mod->value, value, sizeof value);
-        if (mod->op == SMFIR_REPLBODY)
+        if (mod->op == MILTER_REPLY_REPLBODY)
             printf("  replbody %zu bytes\n", mod->length);
-        else if (mod->op == SMFIR_INSHEADER || mod->op == SMFIR_CHGHEADER)
+        else if (mod->op == MILTER_REPLY_INSHEADER || mod->op == MILTER_REPLY_CHGHEADER)
             printf("  %s %u %s: %s\n", mod_name(mod->op), mod->index, mod->name, value);
-        else if (mod->op == SMFIR_ADDHEADER)
+        else if (mod->op == MILTER_REPLY_ADDHEADER)
             printf("  addheader %s: %s\n", mod->name, value);
         else
             printf("  %s %s%s%s\n", mod_name(mod->op), mod->name, value[0] ? " " : "", value);
@@ -395,8 +396,8 @@ static enum mc_verdict send_transaction(struct milter_client *mc, const struct m
             return v;
     if ((v = mc_eoh(mc, qid_macro, 1, r)) != MC_CONTINUE)
         return v;
-    for (size_t off = 0; off < m->body_len; off += MILTER_CHUNK_SIZE) {
-        size_t len = m->body_len - off < MILTER_CHUNK_SIZE ? m->body_len - off : MILTER_CHUNK_SIZE;
+    for (size_t off = 0; off < m->body_len; off += 65535) {
+        size_t len = m->body_len - off < 65535 ? m->body_len - off : 65535;
         v = mc_body(mc, m->body + off, len, r);
         if (v == MC_SKIP)
             break;
@@ -455,7 +456,7 @@ static void record(struct tally *t, uint64_t id, const struct message *m, enum m
     for (size_t i = 0; i < shown; i++) {
         const struct mc_mod *mod = &r->mods[i];
         t->mods_by_op[(unsigned char)mod->op & 127]++;
-        if (mod->op == SMFIR_ADDHEADER || mod->op == SMFIR_INSHEADER)
+        if (mod->op == MILTER_REPLY_ADDHEADER || mod->op == MILTER_REPLY_INSHEADER)
             count_header(t, mod->name);
     }
     if (opt.dump_first && id == 0)
@@ -560,9 +561,9 @@ static void merge(struct tally *into, const struct tally *t)
 static void print_negotiation(const struct tally *all)
 {
     static const struct { uint32_t bit; const char *name; } noreply[] = {
-        { SMFIP_NR_CONN, "connect" }, { SMFIP_NR_HELO, "helo" }, { SMFIP_NR_MAIL, "mail" },
-        { SMFIP_NR_RCPT, "rcpt" }, { SMFIP_NR_DATA, "data" }, { SMFIP_NR_UNKN, "unknown" },
-        { SMFIP_NR_HDR, "header" }, { SMFIP_NR_EOH, "eoh" }, { SMFIP_NR_BODY, "body" },
+        { MILTER_STEP_NR_CONN, "connect" }, { MILTER_STEP_NR_HELO, "helo" }, { MILTER_STEP_NR_MAIL, "mail" },
+        { MILTER_STEP_NR_RCPT, "rcpt" }, { MILTER_STEP_NR_DATA, "data" }, { MILTER_STEP_NR_UNKN, "unknown" },
+        { MILTER_STEP_NR_HDR, "header" }, { MILTER_STEP_NR_EOH, "eoh" }, { MILTER_STEP_NR_BODY, "body" },
     };
     printf("negotiated: version %u actions 0x%x steps 0x%x; no reply for:", all->version,
         all->actions, all->steps);
@@ -592,8 +593,8 @@ static void report(struct tally *all, double seconds)
             printf(" %s %llu", mc_verdict_name(v), (unsigned long long)all->verdicts[v]);
         printf(" quarantine %llu\n", (unsigned long long)all->quarantined);
         printf("modifications:");
-        const char ops[] = { SMFIR_ADDHEADER, SMFIR_INSHEADER, SMFIR_CHGHEADER, SMFIR_REPLBODY,
-            SMFIR_ADDRCPT, SMFIR_ADDRCPT_PAR, SMFIR_DELRCPT, SMFIR_CHGFROM, SMFIR_QUARANTINE };
+        const char ops[] = { MILTER_REPLY_ADDHEADER, MILTER_REPLY_INSHEADER, MILTER_REPLY_CHGHEADER, MILTER_REPLY_REPLBODY,
+            MILTER_REPLY_ADDRCPT, MILTER_REPLY_ADDRCPT_PAR, MILTER_REPLY_DELRCPT, MILTER_REPLY_CHGFROM, MILTER_REPLY_QUARANTINE };
         for (size_t i = 0; i < sizeof ops; i++)
             printf(" %s %llu", mod_name(ops[i]), (unsigned long long)all->mods_by_op[(int)ops[i]]);
         printf(" progress %llu", (unsigned long long)all->progress);
@@ -611,7 +612,7 @@ static void report(struct tally *all, double seconds)
     printf(" quarantine=%llu", (unsigned long long)all->quarantined);
     for (unsigned i = 0; i < all->header_kinds; i++)
         printf(" hdr:%s=%llu", all->header_names[i], (unsigned long long)all->header_counts[i]);
-    printf(" chgheader=%llu\n", (unsigned long long)all->mods_by_op[SMFIR_CHGHEADER]);
+    printf(" chgheader=%llu\n", (unsigned long long)all->mods_by_op[MILTER_REPLY_CHGHEADER]);
 }
 
 int main(int argc, char **argv)

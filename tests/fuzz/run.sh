@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets (message reading, policy loading,
-# SpamAssassin-syntax rule files, SPF records and macros) with clang, ASan and UBSan, and runs
-# each for SECONDS (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
+# SpamAssassin-syntax rule files, SPF records and macros, the milter protocol reader) with
+# clang, ASan and UBSan, and runs each for SECONDS (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
 # "ok - " or "not ok - " line per target and "# N passed, N failed"; a crash leaves its input
 # in the work directory and is shown. Needs clang and libclang-rt (tests/debian-packages.txt).
 set -u
@@ -18,7 +18,7 @@ fi
 # every engine source: all of filter/ but the daemon-only files and mailwarden-check's main
 sources=""
 for f in "$src"/filter/*.c; do
-    case "$(basename "$f")" in main.c|milter.c|signals.c|daemon.c|milter_listener.c|check_main.c|keygen_main.c) continue ;; esac
+    case "$(basename "$f")" in main.c|milter.c|milter_session.c|milter_loop.c|milter_pool.c|signals.c|daemon.c|milter_listener.c|check_main.c|keygen_main.c) continue ;; esac
     sources="$sources $f"
 done
 packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis opendkim openssl"
@@ -27,7 +27,7 @@ for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 -I$src/filter $(pkg-config --cflags $pkgs)
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
-for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_spf; do
+for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_spf fuzz_milter_proto; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then
