@@ -44,7 +44,7 @@ struct access_rule {
     int line;
 };
 
-/* actions.domains: score thresholds for recipients in some domains (config_domain_actions.c).
+/* actions.domains: score thresholds for recipients in some domains (actions_config.c).
  * A negative threshold means "as in actions". */
 struct domain_thresholds {
     char **domains;           /* "example.org" (exactly), "*.example.org" (its subdomains) */

@@ -1,4 +1,4 @@
-/* config_sections.h - what config.c, config_sections.c and config_access.c share while one
+/* config_sections.h - what config.c, config_sections.c and access_config.c share while one
  * policy file is turned into the typed configuration: the reader (where errors go) and the
  * per-section parsers. Not used outside the config files. */
 #ifndef MW_CONFIG_SECTIONS_H
@@ -82,7 +82,7 @@ void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
 bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section);
 void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols);
 void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list);
-/* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (config_domain_actions.c) */
+/* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (actions_config.c) */
 void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list);
 
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */

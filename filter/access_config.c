@@ -1,4 +1,4 @@
-/* config_access.c - parses the access list: rules that match one key (client, helo, sender,
+/* access_config.c - parses the access list: rules that match one key (client, helo, sender,
  * sender_domain, sasl_user, recipient, recipient_domain) against values given inline or in a
  * file (one per line, # comments), each with an action and a reply. */
 #include "config_sections.h"

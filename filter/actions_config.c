@@ -1,4 +1,4 @@
-/* config_domain_actions.c - score thresholds per recipient domain:
+/* actions_config.c - score thresholds per recipient domain:
  *     actions: { reject = 15.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
  * Each entry names domains ("example.org" exactly, "*.example.org" for its subdomains) and any
  * of add_header, quarantine, tempfail, reject; what it leaves out comes from actions. Entries
