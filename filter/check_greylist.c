@@ -41,9 +41,8 @@ static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const 
         .retry_window_us = (int64_t)p->retry_window_ms * 1000,
         .remember_us = (int64_t)p->remember_ms * 1000,
     };
-    const struct ratelimit_policy *rl = t->cfg->ratelimit;
-    struct store *store = rl->store != NULL ? rl->store
-        : store_memory_shared(rl->store_settings.max_keys);
+    /* a policy that was not loaded (config_defaults) has no store: the embedded one */
+    struct store *store = p->store != NULL ? p->store : store_memory_shared(STORE_DEFAULT_MAX_KEYS);
     struct grey_result r;
     bool waits = false;
     if (store_greylist(store, key, &params, store_now_us(), &r, NULL) == STORE_OK) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "store_config.h"
 #include "verdict.h"
 
 enum greylist_mode {
@@ -28,6 +29,8 @@ struct greylist_policy {
     struct reply reply;
     struct cidr_list exempt_networks;       /* besides networks.internal/.trusted and access
                                                rules with action "accept" */
+    struct store_use store_use;             /* greylist.store = "NAME" (store_config.h) */
+    struct store *store;                    /* set by finish; NULL in config_defaults() */
 };
 
 #endif

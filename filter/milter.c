@@ -306,7 +306,7 @@ static sfsistat mw_envfrom(SMFICTX *ctx, char **argv)
     const char *user = smfi_getsymval(ctx, "{auth_authen}");
     const char *method = smfi_getsymval(ctx, "{auth_type}");
     const char *qid = smfi_getsymval(ctx, "i");
-    enum action action = engine_mail(t, qid, sender, user, method);
+    enum action action = engine_mail(t, config_current(), qid, sender, user, method);
     free(sender);
     if (action == ACTION_NONE)
         begin_transaction(c);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "config_summary.h"
 
 #define SHIPPED SRCDIR "/policies/mailwarden.conf"
@@ -260,7 +261,7 @@ static void test_shipped_file_is_the_defaults(void **state)
 
     assert_int_equal(cfg->access_count, 0);
     assert_int_equal(cfg->symbol_count, 0);
-    assert_null(cfg->resolver);
+    assert_null(config_resolver(cfg));
 
     config_free(def);
     config_free(cfg);
@@ -737,17 +738,17 @@ static void test_include_order_and_merging(void **state)
         "limits: { max_headers = 200 }\n"
         "networks: { internal = [ \"10.0.0.0/8\" ] }\n"
         "access = ( { name = \"b-rule\"; match = \"recipient\"; values = [ \"b@example.org\" ] } )\n"
-        "symbols: { SYM_A: { score = 3.0 } }\n");
+        "symbols: { MISSING_DATE: { score = 3.0 } }\n");
     const char *a = write_file("conf.d/10-a.conf",
         "limits: { max_headers = 100; max_recipients = 7 }\n"
         "access = ( { name = \"a-rule\"; match = \"helo\"; values = [ \"a.example\" ] } )\n"
-        "symbols: { SYM_A: { score = 2.0 }; SYM_B: { action = \"reject\" } }\n");
+        "symbols: { MISSING_DATE: { score = 2.0 }; MISSING_FROM: { action = \"reject\" } }\n");
     write_file("conf.d/ignored.txt", "this is not { a policy file\n");
     const char *main_file = write_file("main.conf",
         "include = [ \"conf.d/*.conf\", \"conf.d/*.none\" ]\n"
         "limits: { max_headers = 50 }\n"
         "access = ( { name = \"main-rule\"; match = \"sender\"; values = [ \"m@example.com\" ] } )\n"
-        "symbols: { SYM_A: { score = 1.0 } }\n");
+        "symbols: { MISSING_DATE: { score = 1.0 } }\n");
     struct config *cfg = load_ok(main_file);
 
     assert_int_equal(cfg->file_count, 3);
@@ -771,10 +772,10 @@ static void test_include_order_and_merging(void **state)
     assert_string_equal(cfg->access[2].file, b);
 
     assert_int_equal(cfg->symbol_count, 2);             /* one override per symbol */
-    const struct symbol_override *o = config_symbol(cfg, "SYM_A");
+    const struct symbol_override *o = config_symbol(cfg, "MISSING_DATE");
     assert_non_null(o);
     assert_true(o->score == 3.0);
-    o = config_symbol(cfg, "SYM_B");
+    o = config_symbol(cfg, "MISSING_FROM");
     assert_non_null(o);
     assert_int_equal(o->action, ACTION_REJECT);
     config_free(cfg);
@@ -958,7 +959,7 @@ static void test_summary_counts_and_diff(void **state)
         "  { name = \"a\"; match = \"sender\"; values = [ \"x@example.org\" ]; action = \"reject\" },\n"
         "  { name = \"b\"; match = \"helo\"; values = [ \"bad.example\" ]; action = \"reject\" }\n"
         ")\n"
-        "symbols: { SYM_A: { score = 2.0 } }\n"
+        "symbols: { MISSING_DATE: { score = 2.0 } }\n"
         "ratelimit: { limits = ( { name = \"ip\"; key = [ \"client_ip\" ]; rate = \"10/1m\" } ) }\n"
         "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\", \"body BODY_Y /y/\" ] }\n");
     const char *new_path = write_file("new.conf",

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "engine.h"
 #include "log.h"
 
@@ -119,7 +120,7 @@ static void inbound_connection(void)
 
 static enum action mail_from(const char *sender)
 {
-    return engine_mail(t, "QID1", sender, NULL, NULL);
+    return engine_mail(t, config_current(), "QID1", sender, NULL, NULL);
 }
 
 /* Headers, end of headers, a body and the end of the message; returns the final action. */
@@ -441,7 +442,7 @@ static void test_sasl_user_is_outbound(void **state)
     start(BASE);
     inbound_connection();
     assert_false(txn_is_outbound(t));
-    assert_int_equal(engine_mail(t, NULL, "alice@example.com", "alice", "PLAIN"), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), NULL, "alice@example.com", "alice", "PLAIN"), ACTION_NONE);
     assert_true(txn_is_outbound(t));
     assert_string_equal(t->sasl_user, "alice");
     assert_string_equal(t->sasl_method, "PLAIN");
@@ -453,7 +454,7 @@ static void test_sasl_user_is_outbound(void **state)
     txn_reset(t);
 
     /* the next transaction on the connection is not authenticated */
-    assert_int_equal(engine_mail(t, "", "x@example.com", "", ""), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), "", "x@example.com", "", ""), ACTION_NONE);
     assert_null(t->sasl_user);
     assert_false(txn_is_outbound(t));
     assert_false(has_symbol("AUTHENTICATED"));
