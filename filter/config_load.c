@@ -88,9 +88,71 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
     }
 }
 
-/* libconfig opens the files of its own @include directives itself, blocking on a FIFO: each
- * one named in this file is checked first (those nested in an @include'd file are not). */
-static bool libconfig_includes_are_files(FILE *fp, const char *path, struct config_errors *errs)
+/* The @include chain being walked, outermost first: the files' real paths, to find a circle,
+ * and the names as written, to show it. libconfig itself nests at most 10 deep. */
+#define MAX_INCLUDE_DEPTH 10
+struct include_chain {
+    char *real[MAX_INCLUDE_DEPTH + 1];
+    const char *shown[MAX_INCLUDE_DEPTH + 1];
+    size_t depth;
+};
+
+static bool includes_are_sound(FILE *fp, const char *path, struct include_chain *chain,
+    struct config_errors *errs);
+
+/* Checks one @include "named" written at path:lineno: a readable file (libconfig would block on
+ * a FIFO), not one already being read (a circle), and its own @includes in turn. */
+static bool include_is_sound(const char *named, const char *path, int lineno,
+    struct include_chain *chain, struct config_errors *errs)
+{
+    const char *shown = policy_path_showable(named) ? named : "(the value is not shown)";
+    char why[300];
+    if (!policy_file_check(named, why, sizeof why)) {
+        config_errors_add(errs, path, lineno, "@include", "%s: %s", shown, why);
+        return false;
+    }
+    char *real = realpath(named, NULL);
+    for (size_t i = 0; real != NULL && i < chain->depth; i++) {
+        if (strcmp(chain->real[i], real) != 0)
+            continue;
+        struct textbuf circle;
+        textbuf_init(&circle);
+        for (size_t k = i; k < chain->depth; k++)
+            textbuf_printf(&circle, "%s -> ", chain->shown[k]);
+        textbuf_printf(&circle, "%s", shown);
+        config_errors_add(errs, path, lineno, "@include", "%s is already being read: an include "
+            "circle (%s); remove the @include that closes it", shown, circle.data);
+        textbuf_free(&circle);
+        free(real);
+        return false;
+    }
+    if (real == NULL || chain->depth >= MAX_INCLUDE_DEPTH) {
+        if (real != NULL)
+            config_errors_add(errs, path, lineno, "@include", "%s: @include nests more than %d "
+                "files deep", shown, MAX_INCLUDE_DEPTH);
+        free(real);
+        return real == NULL;         /* unresolvable: libconfig reports it */
+    }
+    FILE *fp = policy_file_fopen(named, why, sizeof why);
+    if (fp == NULL) {
+        config_errors_add(errs, path, lineno, "@include", "%s: %s", shown, why);
+        free(real);
+        return false;
+    }
+    chain->real[chain->depth] = real;
+    chain->shown[chain->depth++] = shown;
+    bool ok = includes_are_sound(fp, named, chain, errs);
+    chain->depth--;
+    fclose(fp);
+    free(real);
+    return ok;
+}
+
+/* libconfig opens the files of its own @include directives itself, blocking on a FIFO and
+ * following a circle until a setting repeats: every file an @include names, nested or not, is
+ * checked first. */
+static bool includes_are_sound(FILE *fp, const char *path, struct include_chain *chain,
+    struct config_errors *errs)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -104,15 +166,23 @@ static bool libconfig_includes_are_files(FILE *fp, const char *path, struct conf
         if (close_quote == NULL)
             continue;                  /* not one, or libconfig reports the syntax */
         *close_quote = '\0';
-        const char *named = open_quote + 1;
-        char why[300];
-        if (!policy_file_check(named, why, sizeof why)) {
-            config_errors_add(errs, path, lineno, "@include", "%s: %s",
-                policy_path_showable(named) ? named : "(the value is not shown)", why);
-            ok = false;
-        }
+        ok &= include_is_sound(open_quote + 1, path, lineno, chain, errs);
     }
     free(line);
+    return ok;
+}
+
+static bool libconfig_includes_are_sound(FILE *fp, const char *path, struct config_errors *errs)
+{
+    struct include_chain chain = {.depth = 0};
+    char *real = realpath(path, NULL);
+    if (real != NULL) {
+        chain.real[0] = real;
+        chain.shown[0] = path;
+        chain.depth = 1;
+    }
+    bool ok = includes_are_sound(fp, path, &chain, errs);
+    free(real);
     rewind(fp);
     return ok;
 }
@@ -128,7 +198,7 @@ static bool read_file(const char *path, config_t *lc, struct config_errors *errs
         config_destroy(lc);
         return false;
     }
-    if (!libconfig_includes_are_files(fp, path, errs)) {
+    if (!libconfig_includes_are_sound(fp, path, errs)) {
         fclose(fp);
         config_destroy(lc);
         return false;
