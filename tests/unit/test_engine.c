@@ -761,6 +761,26 @@ static void test_forged_authres_kept_when_not_removing(void **state)
     assert_non_null(find_edit(HEADER_INSERT, "Authentication-Results", 0));
 }
 
+/* The engine runs a transaction on the configuration its caller hands it, never on one it
+ * fetches itself: with NULL it keeps the connection's, even after a reload installed another
+ * (the old engine_mail called config_current() and switched). */
+static void test_mail_runs_on_the_configuration_handed_in(void **state)
+{
+    (void)state;
+    struct config *first = load_policy("authres: { authserv_id = \"first.test\" }\n" SPAM_OFF);
+    struct config *second = load_policy("authres: { authserv_id = \"second.test\" }\n" SPAM_OFF);
+    config_install(first);
+    new_connection();
+    assert_int_equal(connect_from(INBOUND_IP), ACTION_NONE);
+    config_install(second);                          /* t holds the only reference to first */
+    assert_int_equal(engine_mail(t, NULL, "QID1", "a@example.com", NULL, NULL), ACTION_NONE);
+    assert_ptr_equal(t->cfg, first);
+    txn_reset(t);
+    assert_int_equal(engine_mail(t, config_current(), "QID2", "a@example.com", NULL, NULL),
+        ACTION_NONE);
+    assert_ptr_equal(t->cfg, second);                /* the caller's choice: the one in force */
+}
+
 /* --- several transactions, reload ---------------------------------------------------------- */
 
 static void test_transactions_on_one_connection_and_reload(void **state)
@@ -984,6 +1004,7 @@ int main(void)
         T(test_forged_authres_kept_when_not_removing),
         T(test_authserv_id_defaults_to_the_mta_name),
         T(test_transactions_on_one_connection_and_reload),
+        T(test_mail_runs_on_the_configuration_handed_in),
         T(test_header_count_limit),
         T(test_header_bytes_limit),
         T(test_body_buffer_cap),
