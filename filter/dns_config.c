@@ -77,12 +77,18 @@ static void dns_apply(struct cfg_reader *r, const config_setting_t *section)
         read_nameservers(r, nameservers);
 }
 
+/* dns.c's reasons start with "dns: ", which the option already says. */
+static const char *without_prefix(const char *why)
+{
+    return strncmp(why, "dns: ", 5) == 0 ? why + 5 : why;
+}
+
 static void dns_config_finish(struct config *cfg, struct config_errors *errs)
 {
     char why[256];
     cfg->dns.resolver = dns_resolver_prepare(cfg, why, sizeof why);
     if (cfg->dns.resolver == NULL)
-        config_errors_add(errs, cfg->main_file, 0, "dns", "%s", why);
+        config_errors_add(errs, cfg->main_file, 0, "dns", "%s", without_prefix(why));
 }
 
 static bool dns_config_start(struct config *cfg, struct config_errors *errs)
@@ -91,7 +97,7 @@ static bool dns_config_start(struct config *cfg, struct config_errors *errs)
         return true;
     char why[256];
     if (!dns_resolver_start(cfg->dns.resolver, why, sizeof why)) {
-        config_errors_add(errs, cfg->main_file, 0, "dns", "%s", why);
+        config_errors_add(errs, cfg->main_file, 0, "dns", "%s", without_prefix(why));
         return false;
     }
     cfg->dns.resolver_started = true;
