@@ -268,7 +268,7 @@ static void access_free(struct config *cfg)
 
 const struct config_module access_config_module = {
     .section = "access",
-    .is_list = true,
+    .checks_own_type = true,
     .init = access_init,
     .apply = access_apply,
     .emits = access_emits,

@@ -81,7 +81,7 @@ static void apply_root(struct cfg_reader *r, const config_setting_t *root)
         const struct config_module *m = module_for(name);
         if (m == NULL)
             unknown_section(r, s, name);
-        else if (!m->is_list && config_setting_type(s) != CONFIG_TYPE_GROUP)
+        else if (!m->checks_own_type && config_setting_type(s) != CONFIG_TYPE_GROUP)
             cfg_error(r, s, name, "must be a section: %s: { ... }", name);
         else
             m->apply(r, s);

@@ -14,7 +14,8 @@
 
 struct config_module {
     const char *section;      /* the top-level section it owns: "spf" */
-    bool is_list;             /* written name = ( ... ) rather than name: { ... } (access) */
+    bool checks_own_type;     /* apply() checks the section's type itself (access is a list ( ),
+                               * symbols shows its own example); else the loader wants { } */
     /* Sets the defaults (allocates the module's struct in cfg). Called for every policy. */
     void (*init)(struct config *cfg);
     /* Applies one file's section; called once per file that has it, in file order. Report

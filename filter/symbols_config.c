@@ -134,6 +134,7 @@ static void symbols_free(struct config *cfg)
 
 const struct config_module symbols_config_module = {
     .section = "symbols",
+    .checks_own_type = true,
     .init = symbols_init,
     .apply = symbols_apply,
     .finish = symbols_finish,
