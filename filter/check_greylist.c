@@ -6,7 +6,7 @@
  * messages whose score by then is at least greylist.score (so it runs last).
  * Skipped for internal and trusted networks, greylist.exempt_networks, SASL-authenticated
  * clients and allow-listed transactions (an access rule with action "accept": the engine
- * does not run this check after one). Kept in the rate limits' store; when that store fails
+ * does not run this check after one). Kept in the store greylist.store names; when that store fails
  * and its fail mode is tempfail, greylisting lets mail through (greylisting only delays mail:
  * failing closed would tempfail everything); store.c logs the outage once. */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* greylist.h - the greylisting policy (the `greylist` section): the first message of an
  * unknown (client network, sender, recipient) triplet is tempfailed for `delay`, then passes
- * and the triplet is remembered for `remember`. Kept in the rate limits' store (store.h).
+ * and the triplet is remembered for `remember`. Kept in the store greylist.store names (store_config.h).
  * Built by greylist_config.c, read by check_greylist.c; immutable once loaded. */
 #ifndef MW_GREYLIST_H
 #define MW_GREYLIST_H

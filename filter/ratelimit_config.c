@@ -1,11 +1,13 @@
 /* ratelimit_config.c - the `ratelimit` section of the policy:
  *   ratelimit: {
- *     store: { backend = "memory"; max_keys = 1000000; fail_mode = "tempfail"; host = ...; }
+ *     store = "default"
  *     limits = ( { name = "per-user"; key = [ "sasl_user" ]; count = "messages";
  *                  rate = "100/1h"; burst = 20; action = "tempfail"; reply = "..."; } )
  *   }
- * Every error names file, line, option and the fix. The store itself is opened in finish():
- * it is process-lifetime (store.h), so a reload keeps the counters of the limits that stay. */
+ * Every error names file, line, option and the fix. The store is the named one of the store
+ * section (store_config.c), taken in finish(); it is process-lifetime (store.h), so a reload
+ * keeps the counters of the limits that stay. The old spelling store: { backend = ...; }
+ * inside this section still sets the store named "default", with a notice. */
 #include "ratelimit.h"
 
 #include <ctype.h>
