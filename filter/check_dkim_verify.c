@@ -72,8 +72,7 @@ static const char *result_name(enum dkim_verdict r)
  * one by one inside dkim_eoh, and is then answered from these. */
 static struct dkim_prefetch *prefetch_keys(const struct dkim_policy *p, const struct txn *t)
 {
-    struct dkim_prefetch *keys = dkim_prefetch_new(p->owner != NULL ? p->owner->resolver : NULL,
-        p->verify.budget_ms);
+    struct dkim_prefetch *keys = dkim_prefetch_new(config_resolver(t->cfg), p->verify.budget_ms);
     const char *signature;
     for (size_t i = 0; i < p->verify.max_signatures
         && (signature = txn_header(t, "DKIM-Signature", i)) != NULL; i++)

@@ -6,7 +6,7 @@
  * messages whose score by then is at least greylist.score (so it runs last).
  * Skipped for internal and trusted networks, greylist.exempt_networks, SASL-authenticated
  * clients and allow-listed transactions (an access rule with action "accept": the engine
- * does not run this check after one). Kept in the rate limits' store; when that store fails
+ * does not run this check after one). Kept in the store greylist.store names; when that store fails
  * and its fail mode is tempfail, greylisting lets mail through (greylisting only delays mail:
  * failing closed would tempfail everything); store.c logs the outage once. */
 #include <stdio.h>
@@ -41,9 +41,8 @@ static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const 
         .retry_window_us = (int64_t)p->retry_window_ms * 1000,
         .remember_us = (int64_t)p->remember_ms * 1000,
     };
-    const struct ratelimit_policy *rl = t->cfg->ratelimit;
-    struct store *store = rl->store != NULL ? rl->store
-        : store_memory_shared(rl->store_settings.max_keys);
+    /* a policy that was not loaded (config_defaults) has no store: the embedded one */
+    struct store *store = p->store != NULL ? p->store : store_memory_shared(STORE_DEFAULT_MAX_KEYS);
     struct grey_result r;
     bool waits = false;
     if (store_greylist(store, key, &params, store_now_us(), &r, NULL) == STORE_OK) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "dns.h"
 #include "engine.h"
 #include "log.h"
@@ -92,15 +93,16 @@ static int dns_lookup(struct config *cfg, const char *spec)
         return 64;
     }
     char *name = xstrndup(spec, (size_t)(slash - spec));
-    char why[256];
-    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-    if (cfg->resolver == NULL) {
-        fprintf(stderr, "mailwarden-check: cannot start the resolver: %s\n", why);
+    struct config_errors errs = {0};
+    if (!config_start(cfg, &errs) || config_resolver(cfg) == NULL) {
+        fprintf(stderr, "mailwarden-check: cannot start the resolver: %s\n",
+            errs.count > 0 ? errs.items[0].reason : "no resolver");
+        config_errors_free(&errs);
         free(name);
         return 78;
     }
     struct dns_answer answer;
-    dns_query(cfg->resolver, name, type, 0, &answer);
+    dns_query(config_resolver(cfg), name, type, 0, &answer);
     printf("status=%s rcode=%d ttl=%d count=%zu secure=%s\n", dns_status_name(answer.status),
         answer.rcode, answer.ttl, answer.count, answer.secure ? "yes" : "no");
     for (size_t i = 0; i < answer.count; i++)
@@ -175,7 +177,7 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     if (action == ACTION_NONE && o->helo != NULL)
         action = engine_helo(t, o->helo);
     if (action == ACTION_NONE)
-        action = engine_mail(t, o->queue_id, o->from ? o->from : "", o->sasl_user,
+        action = engine_mail(t, config_current(), o->queue_id, o->from ? o->from : "", o->sasl_user,
             o->sasl_user ? "PLAIN" : NULL);
     if (action != ACTION_NONE) {
         print_verdict(t, action, &t->verdict.reply, o->verbose);
@@ -289,11 +291,11 @@ int main(int argc, char **argv)
      * the policy names dns.nameservers or --dns asks for /etc/resolv.conf's: offline, a message
      * is checked without sending a single query (those checks are skipped). */
     if (cfg->dns.nameserver_count > 0 || o.use_dns) {
-        char why[256];
-        cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-        if (cfg->resolver == NULL)
+        struct config_errors errs = {0};
+        if (!config_start(cfg, &errs) || config_resolver(cfg) == NULL)
             fprintf(stderr, "mailwarden-check: cannot start the resolver (%s): DNS lookups fail\n",
-                why);
+                errs.count > 0 ? errs.items[0].reason : "no resolver");
+        config_errors_free(&errs);
     } else if (o.verbose) {
         fprintf(stderr, "mailwarden-check: no DNS: the policy names no dns.nameservers and --dns "
             "was not given, so the checks that use DNS are skipped\n");

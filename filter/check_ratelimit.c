@@ -163,7 +163,7 @@ static int64_t cost_of(const struct rl_limit *l, const struct txn *t)
 
 static struct store *store_of(const struct ratelimit_policy *p)
 {
-    return p->store != NULL ? p->store : store_memory_shared(p->store_settings.max_keys);
+    return p->store != NULL ? p->store : store_memory_shared(STORE_DEFAULT_MAX_KEYS);
 }
 
 /* One decision on one key; true when it decided (the stage's other limits are not tried). */

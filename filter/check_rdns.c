@@ -51,7 +51,7 @@ static bool resolves_to(struct txn *t, const char *name)
 {
     struct dns_answer answer;
     int type = t->client_addr.family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA;
-    dns_query(t->cfg->resolver, name, type, 0, &answer);
+    dns_query(config_resolver(t->cfg), name, type, 0, &answer);
     bool found = false;
     for (size_t i = 0; answer.status == DNS_OK && i < answer.count && !found; i++) {
         struct ipaddr a;
@@ -146,7 +146,7 @@ bool rdns_name_is_dynamic(const char *name, const struct ipaddr *addr, const cha
 static bool wanted(struct txn *t)
 {
     const struct spam_policy *p = t->cfg->spam;
-    return spam_checks_apply(t) && p->rdns && t->have_client_addr && t->cfg->resolver != NULL;
+    return spam_checks_apply(t) && p->rdns && t->have_client_addr && config_resolver(t->cfg) != NULL;
 }
 
 /* The PTR query goes out with the other connect-stage lookups (DNS lists). */

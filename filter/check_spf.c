@@ -189,7 +189,7 @@ static bool skipped(const struct txn *t, const struct spf_policy *p, const char 
     else if (t->sender != NULL && t->sender[0] != '\0' && spf_policy_name_listed(
             p->allow_sender_domains, p->allow_sender_domain_count, addr_domain(t->sender)))
         *why = "spf.allow_sender_domains";
-    else if (t->cfg->resolver == NULL)
+    else if (config_resolver(t->cfg) == NULL)
         *why = "no resolver";
     else
         return false;

@@ -1,6 +1,7 @@
-/* config.h - the typed configuration, built once per load from the policy files.
- * A loaded configuration is immutable and reference-counted: transactions hold the one they
- * started with while a reload swaps in the next (config_current / config_install). */
+/* config.h - the typed configuration, built once per load from the policy files (the model
+ * layer: config_load.h reads files into it, each section module of config_module.h fills its
+ * part). A loaded configuration is immutable and reference-counted: transactions hold the one
+ * they started with while a reload swaps in the next (config_current / config_install). */
 #ifndef MW_CONFIG_H
 #define MW_CONFIG_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "config_errors.h"
 #include "verdict.h"
 
 struct dns_resolver;
@@ -19,6 +21,7 @@ struct ratelimit_policy;
 struct greylist_policy;
 struct spam_policy;
 struct rules_policy;
+struct store_policy;
 
 /* What an access rule matches on, in the order the stages learn it. */
 enum access_key {
@@ -44,7 +47,7 @@ struct access_rule {
     int line;
 };
 
-/* actions.domains: score thresholds for recipients in some domains (config_domain_actions.c).
+/* actions.domains: score thresholds for recipients in some domains (actions_config.c).
  * A negative threshold means "as in actions". */
 struct domain_thresholds {
     char **domains;           /* "example.org" (exactly), "*.example.org" (its subdomains) */
@@ -67,6 +70,8 @@ struct symbol_override {
     bool has_action;
     enum action action;
     struct reply reply;
+    char *file;               /* where it was written, for errors */
+    int line;
 };
 
 struct config {
@@ -76,6 +81,7 @@ struct config {
     size_t file_count;
     char **sections;          /* top-level names written in those files, once each, in order */
     size_t section_count;
+    struct config_errors notices;   /* accepted, but worth telling the admin (old spellings) */
 
     struct {
         char *socket;         /* inet:PORT@HOST, inet6:PORT@HOST, unix:PATH */
@@ -124,6 +130,11 @@ struct config {
         int cache_max_ttl;
         char *trust_anchor;          /* DNSSEC root key file; NULL = no validation */
         bool use_hosts;              /* also read /etc/hosts */
+        /* Built by the dns module's finish(), started by config_start, freed with the policy:
+         * a transaction that holds the configuration holds its resolver. Read it with
+         * config_resolver(). */
+        struct dns_resolver *resolver;
+        bool resolver_started;
     } dns;
 
     struct {
@@ -145,10 +156,6 @@ struct config {
     struct symbol_override *symbols;
     size_t symbol_count;
 
-    /* Made by whoever installs this configuration (the daemon, mailwarden-check) from the dns
-     * section, and freed with it: a transaction that holds the configuration holds its resolver. */
-    struct dns_resolver *resolver;
-
     /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
     struct spf_policy *spf;
     struct dkim_policy *dkim;
@@ -156,30 +163,9 @@ struct config {
     struct greylist_policy *greylist;
     struct spam_policy *spam;
     struct rules_policy *rules;
+    struct store_policy *store;      /* the named stores (store_config.c) */
 };
 
-/* One error in a policy file: "file:line: option: reason". */
-struct config_error {
-    char *file;
-    int line;
-    char *option;
-    char *reason;
-};
-
-struct config_errors {
-    struct config_error *items;
-    size_t count;
-};
-
-void config_errors_add(struct config_errors *errs, const char *file, int line,
-    const char *option, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void config_errors_print(const struct config_errors *errs, void (*out)(const char *line, void *arg),
-    void *arg);
-void config_errors_free(struct config_errors *errs);
-
-/* Loads the main file and everything it includes. Returns NULL and fills errs when anything is
- * wrong: every error found is reported, not only the first. */
-struct config *config_load(const char *main_file, struct config_errors *errs);
 /* A configuration with every default and no file, for tests and mailwarden-check. */
 struct config *config_defaults(void);
 void config_free(struct config *cfg);
@@ -191,6 +177,11 @@ void config_release(struct config *cfg);
 void config_install(struct config *cfg);
 
 const struct symbol_override *config_symbol(const struct config *cfg, const char *symbol);
+
+/* The policy's resolver (dns_config.c), or NULL while config_start has not started it (a policy
+ * only checked, mailwarden-check without DNS): every DNS user asks through this, so a check
+ * holding the configuration holds the resolver it runs on. */
+struct dns_resolver *config_resolver(const struct config *cfg);
 
 /* The thresholds for a message to these recipients: for each threshold the strictest (lowest
  * enabled) of what applies to each recipient (its domain's entry in actions.domains, else

@@ -73,7 +73,6 @@ static const struct option_spec key_options[] = {
 static void dkim_init_policy(struct config *cfg)
 {
     struct dkim_policy *p = xcalloc(1, sizeof *p);
-    p->owner = cfg;
     p->sign.enabled = true;
     p->sign.authenticated = true;
     p->sign.internal = true;
@@ -443,7 +442,6 @@ static void finish_sign(struct config *cfg, struct dkim_policy *p, struct config
 static void dkim_finish(struct config *cfg, struct config_errors *errs)
 {
     struct dkim_policy *p = cfg->dkim;
-    p->owner = cfg;
     size_t errors_before = errs->count;
     finish_sign(cfg, p, errs);
     if (errs->count != errors_before)
@@ -496,7 +494,7 @@ static void dkim_free_policy(struct config *cfg)
     cfg->dkim = NULL;
 }
 
-const struct config_module config_module_dkim = {
+const struct config_module dkim_config_module = {
     .section = "dkim",
     .init = dkim_init_policy,
     .apply = dkim_apply,

@@ -151,7 +151,9 @@ static int query_start(void *service, int type, unsigned char *query, unsigned c
     struct dkim_policy *p = service;
     struct dkim_dns_query *q = xcalloc(1, sizeof *q);
     *handle = q;
-    if (p->owner == NULL || p->owner->resolver == NULL) {
+    /* the message's resolver: the verifier made the prefetch with config_resolver(t->cfg) */
+    struct dns_resolver *resolver = prefetch != NULL ? dkim_prefetch_resolver(prefetch) : NULL;
+    if (resolver == NULL) {
         q->status = DKIM_DNS_ERROR;
         return 0;
     }
@@ -173,7 +175,7 @@ static int query_start(void *service, int type, unsigned char *query, unsigned c
         return 0;
     }
     uint64_t timeout_ms = prefetch != NULL ? dkim_prefetch_remaining_ms(prefetch) : 0;
-    dns_query(p->owner->resolver, (const char *)query, type, timeout_ms, &answer);
+    dns_query(resolver, (const char *)query, type, timeout_ms, &answer);
     answer_to_reply(p, (const char *)query, type, &answer, buf, size, q);
     dns_answer_free(&answer);
     return 0;

@@ -54,7 +54,6 @@ struct dkim_user_rule {
 };
 
 struct dkim_policy {
-    struct config *owner;      /* the policy this belongs to (its resolver serves key lookups) */
 
     struct {
         bool enabled;
@@ -96,6 +95,6 @@ struct dkim_policy {
     struct keyrecord_cache *key_records;
 };
 
-extern const struct config_module config_module_dkim;
+extern const struct config_module dkim_config_module;
 
 #endif

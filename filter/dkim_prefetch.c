@@ -29,6 +29,11 @@ struct dkim_prefetch {
     size_t count;
 };
 
+struct dns_resolver *dkim_prefetch_resolver(const struct dkim_prefetch *f)
+{
+    return f->resolver;
+}
+
 struct dkim_prefetch *dkim_prefetch_new(struct dns_resolver *r, uint64_t budget_ms)
 {
     struct dkim_prefetch *f = xcalloc(1, sizeof *f);

@@ -71,6 +71,8 @@ struct dns_resolver {
     uintptr_t next_id;
     pthread_t thread;
     bool thread_started;
+    bool has_trust_anchor;
+    char *trust_anchor;        /* for the start error only */
     int wakeup[2];               /* a byte on wakeup[1] stops the thread */
 };
 
@@ -344,8 +346,7 @@ static bool configure(struct ub_ctx *ctx, const struct config *cfg, char *why, s
  * (a bad trust anchor file, say) fails here rather than on every query. The query it sends
  * is answered by unbound's built-in localhost zone; nobody waits for it (id 0 is never a
  * waiter's). */
-static bool start_unbound(struct dns_resolver *r, const struct config *cfg, char *why,
-    size_t why_size)
+static bool start_unbound(struct dns_resolver *r, char *why, size_t why_size)
 {
     sigset_t all, old;
     int rc;
@@ -357,8 +358,8 @@ static bool start_unbound(struct dns_resolver *r, const struct config *cfg, char
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         snprintf(why, why_size, "dns: cannot start the resolver: %s%s%s", ub_strerror(rc),
-            has_trust_anchor(cfg) ? "; check the trust anchor " : "",
-            has_trust_anchor(cfg) ? cfg->dns.trust_anchor : "");
+            r->has_trust_anchor ? "; check the trust anchor " : "",
+            r->has_trust_anchor ? r->trust_anchor : "");
         return false;
     }
     return true;
@@ -394,7 +395,7 @@ static bool make_wakeup_pipe(struct dns_resolver *r, char *why, size_t why_size)
     return true;
 }
 
-struct dns_resolver *dns_resolver_new(const struct config *cfg, char *why, size_t why_size)
+struct dns_resolver *dns_resolver_prepare(const struct config *cfg, char *why, size_t why_size)
 {
     struct dns_resolver *r = xcalloc(1, sizeof(*r));
 
@@ -412,8 +413,25 @@ struct dns_resolver *dns_resolver_new(const struct config *cfg, char *why, size_
         dns_resolver_free(r);
         return NULL;
     }
-    if (!configure(r->ctx, cfg, why, why_size) || !make_wakeup_pipe(r, why, why_size)
-        || !start_thread(r, why, why_size) || !start_unbound(r, cfg, why, why_size)) {
+    if (!configure(r->ctx, cfg, why, why_size) || !make_wakeup_pipe(r, why, why_size)) {
+        dns_resolver_free(r);
+        return NULL;
+    }
+    r->has_trust_anchor = has_trust_anchor(cfg);
+    if (r->has_trust_anchor)
+        r->trust_anchor = xstrdup(cfg->dns.trust_anchor);
+    return r;
+}
+
+bool dns_resolver_start(struct dns_resolver *r, char *why, size_t why_size)
+{
+    return start_thread(r, why, why_size) && start_unbound(r, why, why_size);
+}
+
+struct dns_resolver *dns_resolver_new(const struct config *cfg, char *why, size_t why_size)
+{
+    struct dns_resolver *r = dns_resolver_prepare(cfg, why, why_size);
+    if (r != NULL && !dns_resolver_start(r, why, why_size)) {
         dns_resolver_free(r);
         return NULL;
     }
@@ -436,6 +454,7 @@ void dns_resolver_free(struct dns_resolver *r)
     /* our thread is gone, so no callback can run from here on */
     if (r->ctx != NULL)
         ub_ctx_delete(r->ctx);
+    free(r->trust_anchor);
     if (r->wakeup[0] >= 0)
         close(r->wakeup[0]);
     if (r->wakeup[1] >= 0)

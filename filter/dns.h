@@ -41,6 +41,11 @@ struct dns_resolver;
 /* Creates a resolver from the dns section, which it copies what it needs from: cfg may be
  * freed first. Returns NULL and sets why on failure. */
 struct dns_resolver *dns_resolver_new(const struct config *cfg, char *why, size_t why_size);
+/* dns_resolver_new in two steps, for a policy built in one process and served in another (the
+ * daemon forks after loading): _prepare configures unbound without starting a thread (no
+ * query may be made yet), _start starts the threads; on failure free it. */
+struct dns_resolver *dns_resolver_prepare(const struct config *cfg, char *why, size_t why_size);
+bool dns_resolver_start(struct dns_resolver *r, char *why, size_t why_size);
 /* No dns_query on r may be running or start; answers still on the way are dropped. */
 void dns_resolver_free(struct dns_resolver *r);
 

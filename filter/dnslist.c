@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_sections.h"
+#include "config_read.h"
 #include "dns.h"
 #include "log.h"
 #include "spam_config.h"
@@ -55,7 +55,7 @@ void dnslist_start(struct txn *t, const struct dnslist_zone *z, const char *name
 
 bool dnslist_lookup(struct txn *t, const struct dnslist_zone *z, const char *name)
 {
-    if (t->cfg->resolver == NULL)
+    if (config_resolver(t->cfg) == NULL)
         return true;
     char query[300];
     int len = snprintf(query, sizeof query, "%s.%s", name, z->zone);

@@ -117,12 +117,11 @@ enum action engine_helo(struct txn *t, const char *helo)
     return action;
 }
 
-enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
-    const char *sasl_user, const char *sasl_method)
+enum action engine_mail(struct txn *t, struct config *cfg, const char *queue_id,
+    const char *sender, const char *sasl_user, const char *sasl_method)
 {
     txn_reset(t);
-    /* a new transaction runs on the configuration in force now */
-    struct config *cfg = config_current();
+    /* the transaction runs on the configuration its caller started it with */
     if (cfg != NULL) {
         config_release(t->cfg);
         t->cfg = cfg;

@@ -11,8 +11,10 @@
  * then in t->verdict.reply. */
 enum action engine_connect(struct txn *t, const char *client_name, const struct ipaddr *addr);
 enum action engine_helo(struct txn *t, const char *helo);
-/* queue_id may be NULL: Postfix tells it only from DATA on. */
-enum action engine_mail(struct txn *t, const char *queue_id, const char *sender,
+/* queue_id may be NULL: Postfix tells it only from DATA on. cfg is the configuration the new
+ * transaction runs on (the caller's reference, handed over: the glue passes config_current(),
+ * so a reload applies from the next MAIL FROM on); NULL keeps the connection's. */
+enum action engine_mail(struct txn *t, struct config *cfg, const char *queue_id, const char *sender,
     const char *sasl_user, const char *sasl_method);
 /* A REJECT or TEMPFAIL here refuses only this recipient. */
 enum action engine_rcpt(struct txn *t, const char *rcpt);

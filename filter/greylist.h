@@ -1,6 +1,6 @@
 /* greylist.h - the greylisting policy (the `greylist` section): the first message of an
  * unknown (client network, sender, recipient) triplet is tempfailed for `delay`, then passes
- * and the triplet is remembered for `remember`. Kept in the rate limits' store (store.h).
+ * and the triplet is remembered for `remember`. Kept in the store greylist.store names (store_config.h).
  * Built by greylist_config.c, read by check_greylist.c; immutable once loaded. */
 #ifndef MW_GREYLIST_H
 #define MW_GREYLIST_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "store_config.h"
 #include "verdict.h"
 
 enum greylist_mode {
@@ -28,6 +29,8 @@ struct greylist_policy {
     struct reply reply;
     struct cidr_list exempt_networks;       /* besides networks.internal/.trusted and access
                                                rules with action "accept" */
+    struct store_use store_use;             /* greylist.store = "NAME" (store_config.h) */
+    struct store *store;                    /* set by finish; NULL in config_defaults() */
 };
 
 #endif

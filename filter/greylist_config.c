@@ -2,7 +2,8 @@
  *   greylist: { enabled = true; mode = "everyone"; delay = "5m"; remember = "35d"; ... }
  * Options go through cfg_apply_options (errors name file, line, option, "did you mean");
  * the mode is checked here. Off by default. Allow lists are the policy's own: networks.internal
- * and .trusted, access rules with action "accept", and greylist.exempt_networks. */
+ * and .trusted, access rules with action "accept", and greylist.exempt_networks. Triplets are
+ * kept in the store greylist.store names (store_config.h; "default" unless told). */
 #include "greylist.h"
 
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "config_module.h"
+#include "store_config.h"
 #include "util.h"
 
 /* The options as read; mode and lists are checked after cfg_apply_options. */
@@ -35,6 +37,7 @@ static const struct option_spec greylist_specs[] = {
     {"ipv6_prefix", OPT_UINT, GOPT(ipv6_prefix), 16, 128},
     {"reply", OPT_REPLY_TEMPFAIL, GOPT(reply), 0, 0},
     {"exempt_networks", OPT_CIDRS, GOPT(exempt_networks), 0, 0},
+    {"store", OPT_OWN, 0, 0, 0},           /* store_use_read */
     {NULL, 0, 0, 0, 0},
 };
 
@@ -50,6 +53,7 @@ static void greylist_init(struct config *cfg)
     p->ipv6_prefix = 64;
     const char *why;
     reply_parse("451 4.7.1 Greylisted, please try again later", &p->reply, &why);
+    p->store_use.name = xstrdup(STORE_DEFAULT_NAME);
     cfg->greylist = p;
 }
 
@@ -59,6 +63,7 @@ static void greylist_free(struct config *cfg)
     if (p == NULL)
         return;
     cidr_list_free(&p->exempt_networks);
+    store_use_free(&p->store_use);
     free(p);
     cfg->greylist = NULL;
 }
@@ -97,6 +102,9 @@ static void greylist_apply(struct cfg_reader *r, const config_setting_t *section
                 "at least greylist.score, decided at the end of DATA)", raw.mode);
         free(raw.mode);
     }
+    const config_setting_t *store = config_setting_get_member(section, "store");
+    if (store != NULL)
+        store_use_read(r, store, "greylist.store", &p->store_use, NULL);
 }
 
 static void greylist_finish(struct config *cfg, struct config_errors *errs)
@@ -105,9 +113,10 @@ static void greylist_finish(struct config *cfg, struct config_errors *errs)
     if (p->enabled && p->retry_window_ms <= p->delay_ms)
         config_errors_add(errs, cfg->main_file, 0, "greylist.retry_window",
             "must be longer than greylist.delay, or no retry could ever pass");
+    p->store = store_use_open(cfg, &p->store_use, "greylist.store", errs);
 }
 
-const struct config_module greylist_module = {
+const struct config_module greylist_config_module = {
     .section = "greylist",
     .init = greylist_init,
     .apply = greylist_apply,

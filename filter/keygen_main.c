@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "dkim_keys.h"
 #include "dkim_policy.h"
 #include "dns.h"
@@ -237,15 +238,17 @@ static int test_key(const char *config_file, const char *name)
         return 78;
     }
     char why[512];
-    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-    if (cfg->resolver == NULL) {
-        fprintf(stderr, "mailwarden-keygen: cannot start the resolver: %s\n", why);
+    struct config_errors start_errs = {0};
+    if (!config_start(cfg, &start_errs) || config_resolver(cfg) == NULL) {
+        fprintf(stderr, "mailwarden-keygen: cannot start the resolver: %s\n",
+            start_errs.count > 0 ? start_errs.items[0].reason : "no resolver");
+        config_errors_free(&start_errs);
         config_free(cfg);
         return 78;
     }
     char *qname = xasprintf("%s._domainkey.%s", e->selector, e->domain);
     struct dns_answer answer;
-    dns_query(cfg->resolver, qname, 16, 0, &answer);
+    dns_query(config_resolver(cfg), qname, 16, 0, &answer);
     int status = 1;
     if (answer.status != DNS_OK || answer.count == 0) {
         printf("%s: %s TXT: %s: no record published\n", name, qname,

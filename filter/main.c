@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "config_summary.h"
 #include "daemon.h"
 #include "dns.h"
@@ -52,16 +53,21 @@ static void log_change_line(const char *line, void *arg)
     log_notice("reload: changed: %s", line);
 }
 
-/* Makes the resolver for a configuration about to be installed. */
-static bool attach_resolver(struct config *cfg)
+static void log_notice_line(const char *line, void *arg)
 {
-    char why[256];
-    cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-    if (cfg->resolver == NULL) {
-        log_err("dns: cannot start the resolver: %s", why);
-        return false;
-    }
-    return true;
+    (void)arg;
+    log_notice("%s", line);
+}
+
+/* Starts what the policy's modules built that needs threads (the resolver), in this process
+ * (after the fork), before it is installed. */
+static bool start_policy(struct config *cfg)
+{
+    struct config_errors errs = {0};
+    bool ok = config_start(cfg, &errs);
+    config_errors_print(&errs, log_error_line, NULL);
+    config_errors_free(&errs);
+    return ok;
 }
 
 static void reload(void)
@@ -75,7 +81,8 @@ static void reload(void)
         config_errors_free(&errs);
         return;
     }
-    if (!attach_resolver(cfg)) {
+    config_errors_print(&cfg->notices, log_notice_line, NULL);
+    if (!start_policy(cfg)) {
         log_err("reload: the policy in force stays in force");
         config_free(cfg);
         return;
@@ -166,11 +173,17 @@ static int check_as_user(const struct config *cfg)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+static void print_notice_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "mailwarden: notice: %s\n", line);
+}
+
 static int check_only(void)
 {
     struct config *cfg = load_and_report(NULL);
     if (cfg == NULL)
         return 1;
+    config_errors_print(&cfg->notices, print_notice_line, stdout);
     if (check_as_user(cfg) != 0) {
         config_free(cfg);
         return 1;
@@ -247,6 +260,7 @@ int main(int argc, char **argv)
     closelog();
     log_open("mailwarden", cfg->log.facility, foreground, true);
     log_set_level(cfg->log.level);
+    config_errors_print(&cfg->notices, log_notice_line, NULL);
 
     if (!daemon_claim_unix_socket(cfg))
         return 75;
@@ -255,7 +269,7 @@ int main(int argc, char **argv)
     if (!foreground && !daemon_detach())
         return 71;
     signals_start(reload, stop, stop_now);
-    if (!attach_resolver(cfg) || !daemon_write_pidfile(cfg))
+    if (!start_policy(cfg) || !daemon_write_pidfile(cfg))
         return 71;
     if (!daemon_drop_privileges(cfg))
         return 77;

@@ -439,8 +439,8 @@ static bool on_mail(struct milter_session *s, const struct milter_packet *pkt,
         return true;
     }
     char *sender = smtp_addr_strip(argv[0]);
-    enum action action = engine_mail(t, macro(s, "i"), sender, macro(s, "{auth_authen}"),
-        macro(s, "{auth_type}"));
+    enum action action = engine_mail(t, config_current(), macro(s, "i"), sender,
+        macro(s, "{auth_authen}"), macro(s, "{auth_type}"));
     free(sender);
     count_transaction(s, action == ACTION_NONE);
     pick_up_queue_id(s, t);

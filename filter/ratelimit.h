@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "gcra.h"
 #include "store.h"
+#include "store_config.h"
 #include "verdict.h"
 
 enum rl_part {
@@ -55,7 +56,7 @@ struct rl_limit {
 };
 
 struct ratelimit_policy {
-    struct store_settings store_settings;
+    struct store_use store_use;      /* which store: ratelimit.store = "NAME" (store_config.h) */
     struct store *store;             /* process-lifetime (store.h); set by finish */
     struct rl_limit *limits;
     size_t limit_count;

@@ -1,11 +1,13 @@
 /* ratelimit_config.c - the `ratelimit` section of the policy:
  *   ratelimit: {
- *     store: { backend = "memory"; max_keys = 1000000; fail_mode = "tempfail"; host = ...; }
+ *     store = "default"
  *     limits = ( { name = "per-user"; key = [ "sasl_user" ]; count = "messages";
  *                  rate = "100/1h"; burst = 20; action = "tempfail"; reply = "..."; } )
  *   }
- * Every error names file, line, option and the fix. The store itself is opened in finish():
- * it is process-lifetime (store.h), so a reload keeps the counters of the limits that stay. */
+ * Every error names file, line, option and the fix. The store is the named one of the store
+ * section (store_config.c), taken in finish(); it is process-lifetime (store.h), so a reload
+ * keeps the counters of the limits that stay. The old spelling store: { backend = ...; }
+ * inside this section still sets the store named "default", with a notice. */
 #include "ratelimit.h"
 
 #include <ctype.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "config_module.h"
+#include "store_config.h"
 #include "txn.h"
 #include "util.h"
 
@@ -33,59 +36,10 @@ const char *rl_part_name(enum rl_part part)
     return part_names[part];
 }
 
-/* Store options: strings for the enums, checked after cfg_apply_options. */
-struct store_raw {
-    char *backend;
-    char *fail_mode;
-    unsigned max_keys;
-    char *host;
-    int port;
-    char *socket;
-    char *password;
-    int db;
-    char *prefix;
-    char *sentinels;
-    char *master_name;
-    uint64_t connect_timeout_ms;
-    uint64_t timeout_ms;
-    uint64_t retry_interval_ms;
-    unsigned pool;
-};
-
-#define SOPT(f) offsetof(struct store_raw, f)
-static const struct option_spec store_specs[] = {
-    {"backend", OPT_STRING, SOPT(backend), 0, 0},
-    {"fail_mode", OPT_STRING, SOPT(fail_mode), 0, 0},
-    {"max_keys", OPT_UINT, SOPT(max_keys), 1000, 1e9},
-    {"host", OPT_HOSTNAME, SOPT(host), 0, 0},
-    {"port", OPT_INT, SOPT(port), 1, 65535},
-    {"socket", OPT_STRING, SOPT(socket), 0, 0},
-    {"password", OPT_STRING, SOPT(password), 0, 0},
-    {"db", OPT_INT, SOPT(db), 0, 1000},
-    {"prefix", OPT_STRING, SOPT(prefix), 0, 0},
-    {"sentinels", OPT_STRING, SOPT(sentinels), 0, 0},
-    {"master_name", OPT_STRING, SOPT(master_name), 0, 0},
-    {"connect_timeout", OPT_DURATION_MS, SOPT(connect_timeout_ms), 1, 60000},
-    {"timeout", OPT_DURATION_MS, SOPT(timeout_ms), 1, 60000},
-    {"retry_interval", OPT_DURATION_MS, SOPT(retry_interval_ms), 0, 3600000},
-    {"pool", OPT_UINT, SOPT(pool), 1, 256},
-    {NULL, 0, 0, 0, 0},
-};
-
 static void ratelimit_init(struct config *cfg)
 {
     struct ratelimit_policy *p = xcalloc(1, sizeof *p);
-    struct store_settings *s = &p->store_settings;
-    s->backend = STORE_MEMORY;
-    s->max_keys = 1000000;
-    s->fail_mode = STORE_FAIL_TEMPFAIL;
-    s->redis_host = xstrdup("127.0.0.1");
-    s->redis_port = 6379;
-    s->redis_prefix = xstrdup("mw:");
-    s->connect_timeout_ms = 200;
-    s->command_timeout_ms = 200;
-    s->retry_interval_ms = 1000;
-    s->pool_size = 4;
+    p->store_use.name = xstrdup(STORE_DEFAULT_NAME);
     cfg->ratelimit = p;
 }
 
@@ -107,86 +61,11 @@ static void ratelimit_free(struct config *cfg)
     for (size_t i = 0; i < p->limit_count; i++)
         limit_free(&p->limits[i]);
     free(p->limits);
-    store_settings_free(&p->store_settings);   /* the store itself lives on (store.h) */
+    store_use_free(&p->store_use);   /* the store itself lives on (store.h) */
     free(p);
     cfg->ratelimit = NULL;
 }
 
-static void take_string(char **dst, char *src)
-{
-    if (src == NULL)
-        return;
-    free(*dst);
-    *dst = src;
-}
-
-/* "host:port,host:port" */
-static bool sentinels_valid(const char *text)
-{
-    char *copy = xstrdup(text);
-    bool ok = true;
-    int count = 0;
-    for (char *save = NULL, *item = strtok_r(copy, ", ", &save); item != NULL;
-         item = strtok_r(NULL, ", ", &save)) {
-        const char *colon = strrchr(item, ':');
-        char *stop;
-        long port = colon ? strtol(colon + 1, &stop, 10) : 0;
-        ok &= colon != NULL && colon != item && colon[1] != '\0' && *stop == '\0' && port > 0
-            && port <= 65535;
-        count++;
-    }
-    free(copy);
-    return ok && count > 0;
-}
-
-static void apply_store(struct cfg_reader *r, const config_setting_t *g)
-{
-    struct store_settings *s = &r->cfg->ratelimit->store_settings;
-    struct store_raw raw = {
-        .max_keys = (unsigned)s->max_keys, .port = s->redis_port, .db = s->redis_db,
-        .connect_timeout_ms = s->connect_timeout_ms, .timeout_ms = s->command_timeout_ms,
-        .retry_interval_ms = s->retry_interval_ms, .pool = s->pool_size,
-    };
-    cfg_apply_options(r, g, "ratelimit.store", store_specs, &raw);
-    if (raw.backend != NULL) {
-        if (strcmp(raw.backend, "memory") == 0)
-            s->backend = STORE_MEMORY;
-        else if (strcmp(raw.backend, "redis") == 0)
-            s->backend = STORE_REDIS;
-        else
-            cfg_error(r, config_setting_get_member(g, "backend"), "ratelimit.store.backend",
-                "\"%s\": use \"memory\" (this server only) or \"redis\" (shared)", raw.backend);
-    }
-    if (raw.fail_mode != NULL) {
-        if (strcmp(raw.fail_mode, "tempfail") == 0)
-            s->fail_mode = STORE_FAIL_TEMPFAIL;
-        else if (strcmp(raw.fail_mode, "memory") == 0)
-            s->fail_mode = STORE_FAIL_MEMORY;
-        else
-            cfg_error(r, config_setting_get_member(g, "fail_mode"), "ratelimit.store.fail_mode",
-                "\"%s\": use \"tempfail\" or \"memory\" (decide with this server's own store)",
-                raw.fail_mode);
-    }
-    if (raw.sentinels != NULL && !sentinels_valid(raw.sentinels))
-        cfg_error(r, config_setting_get_member(g, "sentinels"), "ratelimit.store.sentinels",
-            "\"%s\": write HOST:PORT of each sentinel, separated by commas, as "
-            "\"10.0.0.1:26379,10.0.0.2:26379\"", raw.sentinels);
-    free(raw.backend);
-    free(raw.fail_mode);
-    s->max_keys = raw.max_keys;
-    s->redis_port = raw.port;
-    s->redis_db = raw.db;
-    s->connect_timeout_ms = raw.connect_timeout_ms;
-    s->command_timeout_ms = raw.timeout_ms;
-    s->retry_interval_ms = raw.retry_interval_ms;
-    s->pool_size = raw.pool;
-    take_string(&s->redis_host, raw.host);
-    take_string(&s->redis_socket, raw.socket);
-    take_string(&s->redis_password, raw.password);
-    take_string(&s->redis_prefix, raw.prefix);
-    take_string(&s->sentinels, raw.sentinels);
-    take_string(&s->sentinel_master, raw.master_name);
-}
 
 static int index_of(const char *const *names, const char *name)
 {
@@ -552,7 +431,15 @@ static void ratelimit_apply(struct cfg_reader *r, const config_setting_t *sectio
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
         const char *name = config_setting_name(s);
         if (strcmp(name, "store") == 0 && config_setting_type(s) == CONFIG_TYPE_GROUP) {
-            apply_store(r, s);
+            /* the old spelling, from before the store section */
+            cfg_notice(r, s, "ratelimit.store", "the old spelling, still accepted: it sets the "
+                "store named \"" STORE_DEFAULT_NAME "\"; write store: { " STORE_DEFAULT_NAME
+                ": { ... } } and ratelimit: { store = \"" STORE_DEFAULT_NAME "\" } instead");
+            store_config_apply_settings(r, s, STORE_DEFAULT_NAME, "ratelimit.store");
+            store_use_read(r, NULL, "ratelimit.store", &r->cfg->ratelimit->store_use,
+                STORE_DEFAULT_NAME);
+        } else if (strcmp(name, "store") == 0 && config_setting_type(s) == CONFIG_TYPE_STRING) {
+            store_use_read(r, s, "ratelimit.store", &r->cfg->ratelimit->store_use, NULL);
         } else if (strcmp(name, "limits") == 0 && (config_setting_type(s) == CONFIG_TYPE_LIST
             || config_setting_type(s) == CONFIG_TYPE_GROUP)) {
             if (config_setting_type(s) == CONFIG_TYPE_GROUP)
@@ -561,7 +448,8 @@ static void ratelimit_apply(struct cfg_reader *r, const config_setting_t *sectio
                 && k < config_setting_length(s); k++)
                 apply_limit(r, config_setting_get_elem(s, (unsigned)k), k);
         } else if (strcmp(name, "store") == 0 || strcmp(name, "limits") == 0) {
-            cfg_error(r, s, name, "store is a section { }, limits a list ( { ... }, { ... } )");
+            cfg_error(r, s, name, "store is the name of a store (store = \"default\"), limits a "
+                "list ( { ... }, { ... } )");
         } else {
             const char *hint = cfg_suggest(name, names);
             cfg_error(r, s, name, "unknown option in ratelimit%s%s (use store, limits)",
@@ -573,17 +461,24 @@ static void ratelimit_apply(struct cfg_reader *r, const config_setting_t *sectio
 static void ratelimit_finish(struct config *cfg, struct config_errors *errs)
 {
     struct ratelimit_policy *p = cfg->ratelimit;
-    char why[256];
-    p->store = store_open(&p->store_settings, why, sizeof why);
-    if (p->store == NULL)
-        config_errors_add(errs, cfg->main_file, 0, "ratelimit.store", "%s: set host and port, "
-            "socket, or sentinels and master_name", why);
+    p->store = store_use_open(cfg, &p->store_use, "ratelimit.store", errs);
 }
 
-const struct config_module ratelimit_module = {
+/* RATELIMIT_<NAME> of each limit. */
+static bool ratelimit_emits(const struct config *cfg, const char *symbol)
+{
+    for (size_t i = 0; i < cfg->ratelimit->limit_count; i++) {
+        if (strcmp(cfg->ratelimit->limits[i].symbol, symbol) == 0)
+            return true;
+    }
+    return false;
+}
+
+const struct config_module ratelimit_config_module = {
     .section = "ratelimit",
     .init = ratelimit_init,
     .apply = ratelimit_apply,
     .finish = ratelimit_finish,
+    .emits = ratelimit_emits,
     .free = ratelimit_free,
 };

@@ -227,10 +227,18 @@ void rules_report_config(const struct config *cfg, void (*out)(const char *line,
     }
 }
 
+/* A rule of the loaded set, also one skipped (its name is the admin's, not a typo). */
+static bool rules_emits(const struct config *cfg, const char *symbol)
+{
+    const struct ruleset *set = cfg->rules != NULL ? cfg->rules->set : NULL;
+    return set != NULL && (ruleset_has_rule(set, symbol) || ruleset_skip_reason(set, symbol) != NULL);
+}
+
 const struct config_module rules_config_module = {
     .section = "rules",
     .init = rules_init,
     .apply = rules_apply,
     .finish = rules_finish,
+    .emits = rules_emits,
     .free = rules_free,
 };

@@ -137,10 +137,26 @@ static void spam_free(struct config *cfg)
     cfg->spam = NULL;
 }
 
-const struct config_module config_spam = {
+/* The symbols of the DNS lists: each zone's, and each return code's own. */
+static bool spam_emits(const struct config *cfg, const char *symbol)
+{
+    for (size_t i = 0; i < cfg->spam->dnslist_count; i++) {
+        const struct dnslist_zone *z = &cfg->spam->dnslists[i];
+        if (z->symbol != NULL && strcmp(z->symbol, symbol) == 0)
+            return true;
+        for (size_t k = 0; k < z->code_count; k++) {
+            if (z->codes[k].symbol != NULL && strcmp(z->codes[k].symbol, symbol) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+const struct config_module spam_config_module = {
     .section = "spam",
     .init = spam_init,
     .apply = spam_apply,
     .finish = NULL,
+    .emits = spam_emits,
     .free = spam_free,
 };

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
-#include "config_sections.h"
+#include "config_read.h"
 #include "dnslist.h"
 
 #define SPAM_DEFAULT_MAX_SCAN_BYTES (1024 * 1024)

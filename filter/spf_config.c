@@ -126,7 +126,7 @@ bool spf_policy_name_listed(char *const *list, size_t count, const char *name)
     return false;
 }
 
-const struct config_module config_module_spf = {
+const struct config_module spf_config_module = {
     .section = "spf",
     .init = spf_init,
     .apply = spf_apply,

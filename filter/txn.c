@@ -331,17 +331,17 @@ bool txn_is_outbound(const struct txn *t)
 
 void txn_dns_start(struct txn *t, const char *name, int type)
 {
-    if (t->cfg->resolver == NULL)
+    if (config_resolver(t->cfg) == NULL)
         return;
     if (t->early_dns == NULL)
         t->early_dns = dns_set_new();
-    dns_set_start(t->early_dns, t->cfg->resolver, name, type);
+    dns_set_start(t->early_dns, config_resolver(t->cfg), name, type);
 }
 
 void txn_dns_query(struct txn *t, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out)
 {
-    dns_set_query(t->early_dns, t->cfg->resolver, name, type, timeout_ms, out);
+    dns_set_query(t->early_dns, config_resolver(t->cfg), name, type, timeout_ms, out);
 }
 
 void txn_dns_clear(struct txn *t)

@@ -73,6 +73,24 @@ printf 'rules: { files = [ "%s" ] }\n' "$work/rules.cf" >"$work/clash.conf"
 expect "-t warns about a rule named like a native symbol, with its file and line" 0 $? "$work/out" \
     "^mailwarden: warning: .*rules.cf:2: rule MISSING_DATE replaces the native check.s symbol"
 
+# symbols { } refuses a name nothing emits, with the likely meant one; the old store spelling
+# is accepted with a notice; an @include circle is named at the @include that closes it.
+mkdir -p "$work/sym"
+printf 'log: { level = "info" }\nsymbols: {\n  SPF_FIAL: { score = 5.0 }\n}\n' >"$work/sym/typo.conf"
+"$mw" -t -c "$work/sym/typo.conf" >"$work/out" 2>&1
+expect "-t refuses an unknown symbol with file, line and the likely name" 1 $? "$work/out" \
+    "typo.conf:3: symbols: unknown symbol \"SPF_FIAL\" \\(did you mean SPF_FAIL\\?\\)"
+printf 'ratelimit: {\n  store: { backend = "memory" }\n}\n' >"$work/sym/old-store.conf"
+"$mw" -t -c "$work/sym/old-store.conf" >"$work/out" 2>&1
+expect "-t accepts ratelimit.store { } with a notice naming the store section" 0 $? "$work/out" \
+    "^mailwarden: notice: .*old-store.conf:2: ratelimit.store: the old spelling, still accepted" \
+    "^mailwarden: policy OK"
+printf 'log: { level = "info" }\n@include "%s/sym/circle-b.conf"\n' "$work" >"$work/sym/circle-a.conf"
+printf 'limits: { max_headers = 100 }\n@include "%s/sym/circle-a.conf"\n' "$work" >"$work/sym/circle-b.conf"
+"$mw" -t -c "$work/sym/circle-a.conf" >"$work/out" 2>&1
+expect "-t names the @include that closes an include circle" 1 $? "$work/out" \
+    "circle-b.conf:2: @include: .*circle-a.conf is already being read: an include circle"
+
 "$mw" -t -c "$work/missing.conf" >"$work/out" 2>&1
 expect "-t on a missing file names it" 1 $? "$work/out" "missing.conf: -: cannot read the file: No such file"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "engine.h"
 #include "log.h"
 #include "message_file.h"
@@ -65,7 +66,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     engine_helo(t, "client.example");
     /* the first header's value doubles as envelope data: arbitrary bytes reach every stage */
     const char *sender = msg.header_count > 0 ? msg.headers[0].value : "a@b.x.test";
-    if (engine_mail(t, NULL, sender, NULL, NULL) == ACTION_NONE) {
+    if (engine_mail(t, config_current(), NULL, sender, NULL, NULL) == ACTION_NONE) {
         engine_rcpt(t, "no@x.test");
         engine_rcpt(t, sender);
         engine_rcpt(t, "c@d.test");

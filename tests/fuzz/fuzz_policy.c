@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "log.h"
 
 static void check_error_line(const char *line, void *arg)

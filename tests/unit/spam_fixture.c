@@ -23,6 +23,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "config_load.h"
 #include "dns.h"
 #include "log.h"
 #include "util.h"
@@ -125,12 +126,8 @@ void fixture_policy(const char *text)
         config_errors_free(&errs);
         fail_msg("the policy did not load");
     }
-    if (port > 0) {
-        char why[256];
-        cfg->resolver = dns_resolver_new(cfg, why, sizeof why);
-        if (cfg->resolver == NULL)
-            fail_msg("resolver: %s", why);
-    }
+    if (port > 0 && !config_start(cfg, &errs))
+        fail_msg("resolver: %s", errs.count > 0 ? errs.items[0].reason : "?");
     txn_free(t);                 /* holds the old configuration */
     t = NULL;
     config_install(cfg);
@@ -195,7 +192,7 @@ enum action fixture_run(const struct smtp_session *s)
         return a;
     if ((a = engine_helo(t, s->helo ? s->helo : "mail.sender.test")) != ACTION_NONE)
         return a;
-    if ((a = engine_mail(t, "QID1", s->sender ? s->sender : "alice@sender.test", NULL, NULL)) != ACTION_NONE)
+    if ((a = engine_mail(t, config_current(), "QID1", s->sender ? s->sender : "alice@sender.test", NULL, NULL)) != ACTION_NONE)
         return a;
     if (s->rcpts[0] == NULL) {
         engine_rcpt(t, "bob@our.test");

@@ -25,7 +25,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "config_summary.h"
+#include "greylist.h"
+#include "ratelimit.h"
+#include "store_config.h"
 
 #define SHIPPED SRCDIR "/policies/mailwarden.conf"
 
@@ -260,7 +264,7 @@ static void test_shipped_file_is_the_defaults(void **state)
 
     assert_int_equal(cfg->access_count, 0);
     assert_int_equal(cfg->symbol_count, 0);
-    assert_null(cfg->resolver);
+    assert_null(config_resolver(cfg));
 
     config_free(def);
     config_free(cfg);
@@ -737,17 +741,17 @@ static void test_include_order_and_merging(void **state)
         "limits: { max_headers = 200 }\n"
         "networks: { internal = [ \"10.0.0.0/8\" ] }\n"
         "access = ( { name = \"b-rule\"; match = \"recipient\"; values = [ \"b@example.org\" ] } )\n"
-        "symbols: { SYM_A: { score = 3.0 } }\n");
+        "symbols: { MISSING_DATE: { score = 3.0 } }\n");
     const char *a = write_file("conf.d/10-a.conf",
         "limits: { max_headers = 100; max_recipients = 7 }\n"
         "access = ( { name = \"a-rule\"; match = \"helo\"; values = [ \"a.example\" ] } )\n"
-        "symbols: { SYM_A: { score = 2.0 }; SYM_B: { action = \"reject\" } }\n");
+        "symbols: { MISSING_DATE: { score = 2.0 }; MISSING_FROM: { action = \"reject\" } }\n");
     write_file("conf.d/ignored.txt", "this is not { a policy file\n");
     const char *main_file = write_file("main.conf",
         "include = [ \"conf.d/*.conf\", \"conf.d/*.none\" ]\n"
         "limits: { max_headers = 50 }\n"
         "access = ( { name = \"main-rule\"; match = \"sender\"; values = [ \"m@example.com\" ] } )\n"
-        "symbols: { SYM_A: { score = 1.0 } }\n");
+        "symbols: { MISSING_DATE: { score = 1.0 } }\n");
     struct config *cfg = load_ok(main_file);
 
     assert_int_equal(cfg->file_count, 3);
@@ -771,10 +775,10 @@ static void test_include_order_and_merging(void **state)
     assert_string_equal(cfg->access[2].file, b);
 
     assert_int_equal(cfg->symbol_count, 2);             /* one override per symbol */
-    const struct symbol_override *o = config_symbol(cfg, "SYM_A");
+    const struct symbol_override *o = config_symbol(cfg, "MISSING_DATE");
     assert_non_null(o);
     assert_true(o->score == 3.0);
-    o = config_symbol(cfg, "SYM_B");
+    o = config_symbol(cfg, "MISSING_FROM");
     assert_non_null(o);
     assert_int_equal(o->action, ACTION_REJECT);
     config_free(cfg);
@@ -938,7 +942,7 @@ static void test_summary_shows_sections_removed_by_a_cut(void **state)
     config_summarize(cut, &b);
     char changes[8192] = "";
     assert_int_equal(config_summary_diff(&a, &b, collect_change, changes), 2);
-    assert_string_equal(changes, "sections removed: dkim, ratelimit, greylist, spam\n"
+    assert_string_equal(changes, "sections removed: dkim, store, ratelimit, greylist, spam\n"
         "files: 2 -> 1\n");
     char line[2048];
     config_summary_line(&b, line, sizeof line);
@@ -958,7 +962,7 @@ static void test_summary_counts_and_diff(void **state)
         "  { name = \"a\"; match = \"sender\"; values = [ \"x@example.org\" ]; action = \"reject\" },\n"
         "  { name = \"b\"; match = \"helo\"; values = [ \"bad.example\" ]; action = \"reject\" }\n"
         ")\n"
-        "symbols: { SYM_A: { score = 2.0 } }\n"
+        "symbols: { MISSING_DATE: { score = 2.0 } }\n"
         "ratelimit: { limits = ( { name = \"ip\"; key = [ \"client_ip\" ]; rate = \"10/1m\" } ) }\n"
         "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\", \"body BODY_Y /y/\" ] }\n");
     const char *new_path = write_file("new.conf",
@@ -1062,6 +1066,135 @@ static void test_current_install_release(void **state)
     assert_null(config_current());
 }
 
+/* --- symbols: only names something emits ------------------------------------------------- */
+
+/* A typo of a native symbol is refused with the name it was probably meant to be. */
+static void test_symbols_unknown_name_refused_with_suggestion(void **state)
+{
+    (void)state;
+    assert_single_error("log: { level = \"info\" }\nsymbols: {\n  SPF_FIAL: { score = 5.0 }\n}\n",
+        3, "symbols", "unknown symbol \"SPF_FIAL\" (did you mean SPF_FAIL?)");
+    assert_single_error("symbols: { NOBODY_EMITS_THIS: { action = \"reject\" } }\n", 1,
+        "symbols", "unknown symbol \"NOBODY_EMITS_THIS\": no check, rule");
+}
+
+/* Names the policy itself makes emit are accepted: an access rule's, a rate limit's, a DNS
+ * list's, a rule's, and a native check's. */
+static void test_symbols_names_the_policy_emits_are_accepted(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("emits.conf",
+        "access = ( { name = \"my-rule\"; match = \"helo\"; values = [ \"x.example\" ] } )\n"
+        "ratelimit: { limits = ( { name = \"per-ip\"; key = [ \"client_ip\" ]; rate = \"10/1m\" } ) }\n"
+        "spam: { dnslists = ( { zone = \"zen.example.org\"; type = \"ip\" } ) }\n"
+        "rules: { inline = [ \"header MY_SUBJECT_RULE Subject =~ /x/\" ] }\n"
+        "symbols: {\n"
+        "  ACCESS_MY_RULE: { score = 1.0 }; RATELIMIT_PER_IP: { score = 1.0 };\n"
+        "  DNSLIST_ZEN_EXAMPLE_ORG: { score = 2.0 }; MY_SUBJECT_RULE: { score = 3.0 };\n"
+        "  SPF_FAIL: { action = \"reject\" }\n"
+        "}\n"));
+    assert_int_equal(cfg->symbol_count, 5);
+    config_free(cfg);
+    /* the same names without what emits them are refused, each at its line */
+    const char *path = write_file("noemit.conf",
+        "symbols: {\n  ACCESS_MY_RULE: { score = 1.0 }\n  MY_SUBJECT_RULE: { score = 3.0 }\n}\n");
+    load_fails(path, 2, &errs);
+    assert_error(&errs, path, 2, "symbols", "unknown symbol \"ACCESS_MY_RULE\"");
+    assert_error(&errs, path, 3, "symbols", "unknown symbol \"MY_SUBJECT_RULE\"");
+    config_errors_free(&errs);
+}
+
+/* --- includes: a circle ------------------------------------------------------------------- */
+
+/* libconfig follows an @include circle until a setting repeats ("duplicate setting name"):
+ * the loader names the @include that closes the circle instead. */
+static void test_include_circle_names_the_closing_line(void **state)
+{
+    (void)state;
+    char text[PATH_MAX + 64];
+    snprintf(text, sizeof text, "limits: { max_headers = 100 }\n@include \"%s/circle-a.conf\"\n", dir);
+    const char *b = write_file("circle-b.conf", text);
+    snprintf(text, sizeof text, "@include \"%s\"\nlog: { level = \"info\" }\n", b);
+    const char *a = write_file("circle-a.conf", text);
+    load_fails(a, 1, &errs);
+    assert_error(&errs, b, 2, "@include", "is already being read: an include circle (");
+    config_errors_free(&errs);
+    /* a file that includes itself */
+    snprintf(text, sizeof text, "log: { level = \"info\" }\n@include \"%s/self.conf\"\n", dir);
+    const char *self = write_file("self.conf", text);
+    load_fails(self, 1, &errs);
+    assert_error(&errs, self, 2, "@include", "an include circle");
+    config_errors_free(&errs);
+}
+
+/* --- store: named stores that features name ------------------------------------------------ */
+
+/* Rate limits and greylisting each use the store they name; "default" unless told. */
+static void test_store_section_named_by_its_users(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("store.conf",
+        "store: { default: { backend = \"memory\" }; small: { backend = \"memory\"; max_keys = 5000 } }\n"
+        "ratelimit: { store = \"small\" }\n"
+        "greylist: { enabled = true }\n"));
+    assert_non_null(store_config_get(cfg, "default"));
+    assert_non_null(store_config_get(cfg, "small"));
+    assert_ptr_equal(cfg->ratelimit->store, store_config_get(cfg, "small"));
+    assert_ptr_equal(cfg->greylist->store, store_config_get(cfg, "default"));
+    assert_int_equal(cfg->notices.count, 0);
+    config_free(cfg);
+    /* a name no store has is an error at the line that names it */
+    const char *path = write_file("nostore.conf", "log: { level = \"info\" }\ngreylist: {\n  store = \"shraed\"\n}\n");
+    load_fails(path, 1, &errs);
+    assert_error(&errs, path, 3, "greylist.store", "no store named \"shraed\" (stores: default)");
+    config_errors_free(&errs);
+    assert_single_error("store: { default: { backend = \"redi\" } }\n", 1, "store.default.backend",
+        "\"redi\": use \"memory\"");
+}
+
+/* The old spelling ratelimit: { store: { ... } } sets the store named "default" (which
+ * greylisting shares, as before) and leaves a notice naming the new spelling. */
+static void test_store_old_spelling_is_an_alias_with_a_notice(void **state)
+{
+    (void)state;
+    const char *path = write_file("old-store.conf",
+        "log: { level = \"info\" }\n"
+        "ratelimit: {\n  store: { backend = \"memory\"; max_keys = 2000 }\n}\n");
+    struct config *cfg = load_ok(path);
+    assert_int_equal(cfg->store->count, 1);
+    assert_int_equal(cfg->store->stores[0].settings.max_keys, 2000);
+    assert_ptr_equal(cfg->ratelimit->store, store_config_get(cfg, "default"));
+    assert_ptr_equal(cfg->greylist->store, cfg->ratelimit->store);
+    assert_int_equal(cfg->notices.count, 1);
+    assert_string_equal(cfg->notices.items[0].file, path);
+    assert_int_equal(cfg->notices.items[0].line, 3);
+    assert_string_equal(cfg->notices.items[0].option, "ratelimit.store");
+    assert_non_null(strstr(cfg->notices.items[0].reason, "write store: { default: { ... } }"));
+    config_free(cfg);
+}
+
+/* --- dns: the resolver belongs to the policy ----------------------------------------------- */
+
+/* A loaded policy has a resolver built but not started: config_resolver gives it only after
+ * config_start (the daemon starts it after its fork). */
+static void test_resolver_is_built_by_load_and_started_by_config_start(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("dns.conf", "dns: { nameservers = [ \"127.0.0.1@1\" ] }\n"));
+    assert_non_null(cfg->dns.resolver);
+    assert_null(config_resolver(cfg));
+    struct config_errors start_errs = {0};
+    assert_true(config_start(cfg, &start_errs));
+    assert_int_equal(start_errs.count, 0);
+    assert_ptr_equal(config_resolver(cfg), cfg->dns.resolver);
+    config_free(cfg);
+    struct config *def = config_defaults();
+    assert_null(config_resolver(def));      /* nothing to start without a load */
+    assert_true(config_start(def, &start_errs));
+    assert_null(config_resolver(def));
+    config_free(def);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, make_dir, remove_dir)
@@ -1098,6 +1231,12 @@ int main(void)
         T(test_summary_counts_and_diff),
         T(test_include_missing_literal_path_is_an_error),
         T(test_current_install_release),
+        T(test_symbols_unknown_name_refused_with_suggestion),
+        T(test_symbols_names_the_policy_emits_are_accepted),
+        T(test_include_circle_names_the_closing_line),
+        T(test_store_section_named_by_its_users),
+        T(test_store_old_spelling_is_an_alias_with_a_notice),
+        T(test_resolver_is_built_by_load_and_started_by_config_start),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "dkim_arena.h"
 #include "dkim_dns.h"
 #include "dkim_keys.h"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "engine.h"
 #include "log.h"
 
@@ -119,7 +120,7 @@ static void inbound_connection(void)
 
 static enum action mail_from(const char *sender)
 {
-    return engine_mail(t, "QID1", sender, NULL, NULL);
+    return engine_mail(t, config_current(), "QID1", sender, NULL, NULL);
 }
 
 /* Headers, end of headers, a body and the end of the message; returns the final action. */
@@ -441,7 +442,7 @@ static void test_sasl_user_is_outbound(void **state)
     start(BASE);
     inbound_connection();
     assert_false(txn_is_outbound(t));
-    assert_int_equal(engine_mail(t, NULL, "alice@example.com", "alice", "PLAIN"), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), NULL, "alice@example.com", "alice", "PLAIN"), ACTION_NONE);
     assert_true(txn_is_outbound(t));
     assert_string_equal(t->sasl_user, "alice");
     assert_string_equal(t->sasl_method, "PLAIN");
@@ -453,7 +454,7 @@ static void test_sasl_user_is_outbound(void **state)
     txn_reset(t);
 
     /* the next transaction on the connection is not authenticated */
-    assert_int_equal(engine_mail(t, "", "x@example.com", "", ""), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), "", "x@example.com", "", ""), ACTION_NONE);
     assert_null(t->sasl_user);
     assert_false(txn_is_outbound(t));
     assert_false(has_symbol("AUTHENTICATED"));
@@ -760,6 +761,26 @@ static void test_forged_authres_kept_when_not_removing(void **state)
     assert_non_null(find_edit(HEADER_INSERT, "Authentication-Results", 0));
 }
 
+/* The engine runs a transaction on the configuration its caller hands it, never on one it
+ * fetches itself: with NULL it keeps the connection's, even after a reload installed another
+ * (the old engine_mail called config_current() and switched). */
+static void test_mail_runs_on_the_configuration_handed_in(void **state)
+{
+    (void)state;
+    struct config *first = load_policy("authres: { authserv_id = \"first.test\" }\n" SPAM_OFF);
+    struct config *second = load_policy("authres: { authserv_id = \"second.test\" }\n" SPAM_OFF);
+    config_install(first);
+    new_connection();
+    assert_int_equal(connect_from(INBOUND_IP), ACTION_NONE);
+    config_install(second);                          /* t holds the only reference to first */
+    assert_int_equal(engine_mail(t, NULL, "QID1", "a@example.com", NULL, NULL), ACTION_NONE);
+    assert_ptr_equal(t->cfg, first);
+    txn_reset(t);
+    assert_int_equal(engine_mail(t, config_current(), "QID2", "a@example.com", NULL, NULL),
+        ACTION_NONE);
+    assert_ptr_equal(t->cfg, second);                /* the caller's choice: the one in force */
+}
+
 /* --- several transactions, reload ---------------------------------------------------------- */
 
 static void test_transactions_on_one_connection_and_reload(void **state)
@@ -983,6 +1004,7 @@ int main(void)
         T(test_forged_authres_kept_when_not_removing),
         T(test_authserv_id_defaults_to_the_mta_name),
         T(test_transactions_on_one_connection_and_reload),
+        T(test_mail_runs_on_the_configuration_handed_in),
         T(test_header_count_limit),
         T(test_header_bytes_limit),
         T(test_body_buffer_cap),

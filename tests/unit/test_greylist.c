@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "engine.h"
 #include "log.h"
 #include "store.h"
@@ -98,7 +99,7 @@ static enum action rcpt(const char *ip, const char *sasl, const char *sender, co
     assert_true(ipaddr_parse(ip, &a));
     assert_int_equal(engine_connect(t, "client.example", &a), ACTION_NONE);
     assert_int_equal(engine_helo(t, "client.example"), ACTION_NONE);
-    enum action action = engine_mail(t, NULL, sender, sasl, sasl ? "PLAIN" : NULL);
+    enum action action = engine_mail(t, config_current(), NULL, sender, sasl, sasl ? "PLAIN" : NULL);
     if (action != ACTION_NONE)
         return action;
     return engine_rcpt(t, to);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "engine.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -130,7 +131,7 @@ static enum action message(const char *ip, const char *sasl_user, const char *se
     enum action action = connect_from(ip);
     if (action != ACTION_NONE)
         return action;
-    action = engine_mail(t, NULL, sender, sasl_user, sasl_user ? "PLAIN" : NULL);
+    action = engine_mail(t, config_current(), NULL, sender, sasl_user, sasl_user ? "PLAIN" : NULL);
     if (action != ACTION_NONE)
         return action;
     size_t accepted = 0;
@@ -231,10 +232,10 @@ static void test_recipients_per_rcpt(void **state)
     assert_int_equal(message("198.51.100.9", NULL, "bulk@example.com", five, 10), ACTION_ACCEPT);
     assert_int_equal(t->rcpt_count, 3);             /* d and e were refused */
     assert_int_equal(connect_from("198.51.100.9"), ACTION_NONE);
-    assert_int_equal(engine_mail(t, NULL, "bulk@example.com", NULL, NULL), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), NULL, "bulk@example.com", NULL, NULL), ACTION_NONE);
     assert_int_equal(engine_rcpt(t, "f@x.org"), ACTION_TEMPFAIL);
     /* another sender has its own budget */
-    assert_int_equal(engine_mail(t, NULL, "other@example.com", NULL, NULL), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), NULL, "other@example.com", NULL, NULL), ACTION_NONE);
     assert_int_equal(engine_rcpt(t, "f@x.org"), ACTION_NONE);
 }
 
@@ -244,7 +245,7 @@ static void test_recipients_refused_after_burst(void **state)
     start(BASE "ratelimit: { limits = ( { name = \"rcpts2\"; key = \"sender\"; count = \"recipients\"; "
         "rate = \"1/1h\"; burst = 3 } ) }\n");
     assert_int_equal(connect_from("198.51.100.9"), ACTION_NONE);
-    assert_int_equal(engine_mail(t, NULL, "bulk@example.com", NULL, NULL), ACTION_NONE);
+    assert_int_equal(engine_mail(t, config_current(), NULL, "bulk@example.com", NULL, NULL), ACTION_NONE);
     const char *rcpts[] = {"a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"};
     int passed = 0;
     for (int i = 0; i < 5; i++)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "spam_fixture.h"
 #include "util.h"
 

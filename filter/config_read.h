@@ -1,21 +1,33 @@
-/* config_sections.h - what config.c, config_sections.c and config_access.c share while one
- * policy file is turned into the typed configuration: the reader (where errors go) and the
- * per-section parsers. Not used outside the config files. */
-#ifndef MW_CONFIG_SECTIONS_H
-#define MW_CONFIG_SECTIONS_H
+/* config_read.h - the second layer of the configuration: the reader a section is applied
+ * with (where its errors go), the typed readers, and the option-table engine that fills a
+ * struct from a table of option_spec. It knows no section: each section module
+ * (<section>_config.c) brings its own table and its own struct. Includes only the error layer
+ * (config_errors.h) and value types (cidr.h, verdict.h), never config.h. */
+#ifndef MW_CONFIG_READ_H
+#define MW_CONFIG_READ_H
 
 #include <libconfig.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "config.h"
+#include "cidr.h"
+#include "config_errors.h"
+#include "verdict.h"
+
+struct config;
 
 struct cfg_reader {
-    struct config *cfg;
+    struct config *cfg;        /* the policy being built: for the section modules, opaque here */
     struct config_errors *errs;
+    struct config_errors *notices;   /* accepted but worth telling (an old spelling); may be NULL */
     const char *file;          /* the file being applied */
 };
 
 /* Reports "file:line: option: reason" for setting s (line 0 when s is NULL). */
 void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same as a notice: the value is accepted (dropped when the reader has no notice list). */
+void cfg_notice(struct cfg_reader *r, const config_setting_t *s, const char *option,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Typed readers: each reports its own error and returns false on a bad value. */
@@ -31,7 +43,8 @@ bool cfg_read_action(struct cfg_reader *r, const config_setting_t *s, const char
     enum action *out);
 
 /* Option tables: a section is a NULL-terminated array of option_spec, each naming a field
- * by its offset in the struct the section fills (struct config, or a module's own struct). */
+ * by its offset in the struct the section fills (a part of struct config, or a module's own
+ * struct). */
 enum opt_type {
     OPT_STRING,        /* char * */
     OPT_SOCKET,        /* char *: inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH */
@@ -48,7 +61,6 @@ enum opt_type {
     OPT_DURATION_S,    /* int seconds */
     OPT_MODE,          /* unsigned, octal string "0660" */
     OPT_CIDRS,         /* struct cidr_list: replaced by each file that sets it */
-    OPT_NAMESERVERS,   /* dns.nameservers */
     OPT_FACILITY,      /* int syslog facility */
     OPT_LEVEL,         /* int syslog priority */
     OPT_ERROR_ACTION,  /* enum action: tempfail or accept */
@@ -77,14 +89,6 @@ struct option_spec {
 void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
     const char *section_name, const struct option_spec *specs, void *base);
 
-/* Applies one top-level group (milter, log, ...) of a file to r->cfg. Returns false when the
- * name is not a known section. */
-bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section);
-void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols);
-void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list);
-/* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (config_domain_actions.c) */
-void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list);
-
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);
 
@@ -93,6 +97,5 @@ const char *cfg_suggest(const char *name, const char *const *names);
 bool cfg_name_valid(const char *name);
 
 void cfg_free_strings(char **items, size_t count);
-void access_rule_free(struct access_rule *rule);
 
 #endif

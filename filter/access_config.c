@@ -1,7 +1,7 @@
-/* config_access.c - parses the access list: rules that match one key (client, helo, sender,
+/* access_config.c - parses the access list: rules that match one key (client, helo, sender,
  * sender_domain, sasl_user, recipient, recipient_domain) against values given inline or in a
  * file (one per line, # comments), each with an action and a reply. */
-#include "config_sections.h"
+#include "config_module.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +21,7 @@ static const struct {
     {"recipient", ACCESS_RECIPIENT}, {"recipient_domain", ACCESS_RECIPIENT_DOMAIN},
 };
 
-void access_rule_free(struct access_rule *rule)
+static void access_rule_free(struct access_rule *rule)
 {
     free(rule->name);
     cidr_list_free(&rule->nets);
@@ -218,7 +218,7 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
     cfg->access[cfg->access_count++] = rule;
 }
 
-void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list)
+static void access_apply(struct cfg_reader *r, const config_setting_t *list)
 {
     int type = config_setting_type(list);
     if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_GROUP) {
@@ -233,3 +233,44 @@ void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list)
     for (int i = 0; i < n; i++)
         apply_rule(r, config_setting_get_elem(list, (unsigned)i), i);
 }
+
+/* ---- the access module ---- */
+
+static void access_init(struct config *cfg)
+{
+    (void)cfg;
+}
+
+/* ACCESS_<NAME>: the rule's name upper-cased, '-' as '_' (check_access.c). */
+static bool access_emits(const struct config *cfg, const char *symbol)
+{
+    if (strncmp(symbol, "ACCESS_", 7) != 0)
+        return false;
+    for (size_t i = 0; i < cfg->access_count; i++) {
+        const char *name = cfg->access[i].name, *s = symbol + 7;
+        for (; *name != '\0' && *s != '\0'; name++, s++) {
+            char c = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
+            if (c != *s)
+                break;
+        }
+        if (*name == '\0' && *s == '\0')
+            return true;
+    }
+    return false;
+}
+
+static void access_free(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->access_count; i++)
+        access_rule_free(&cfg->access[i]);
+    free(cfg->access);
+}
+
+const struct config_module access_config_module = {
+    .section = "access",
+    .checks_own_type = true,
+    .init = access_init,
+    .apply = access_apply,
+    .emits = access_emits,
+    .free = access_free,
+};

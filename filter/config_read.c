@@ -1,7 +1,8 @@
-/* config_sections.c - the option tables of every section and the typed readers that fill the
- * configuration from them. An unknown option, a wrong type or a value out of range is an
- * error naming file, line and option; an unknown name gets a "did you mean". */
-#include "config_sections.h"
+/* config_read.c - the typed readers and the option-table engine (config_read.h). An unknown
+ * option, a wrong type or a value out of range is an error naming file, line and option; an
+ * unknown name gets a "did you mean". No section is known here: tables come from the section
+ * modules. */
+#include "config_read.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,26 @@ void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *opti
             file = config_setting_source_file(s);
     }
     config_errors_add(r->errs, file, line, option, "%s", reason);
+}
+
+void cfg_notice(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char *fmt, ...)
+{
+    if (r->notices == NULL)
+        return;
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    const char *file = r->file;
+    int line = 0;
+    if (s != NULL) {
+        line = config_setting_source_line(s);
+        if (config_setting_source_file(s) != NULL)
+            file = config_setting_source_file(s);
+    }
+    config_errors_add(r->notices, file, line, option, "%s", reason);
 }
 
 static const char *type_name(int type)
@@ -171,86 +192,6 @@ bool cfg_read_reply(struct cfg_reader *r, const config_setting_t *s, const char 
     }
     return true;
 }
-
-/* ---- option tables ---- */
-
-#define OPT(section, field) offsetof(struct config, section.field)
-
-static const struct option_spec milter_options[] = {
-    {"socket", OPT_SOCKET, OPT(milter, socket), 0, 0},
-    {"socket_mode", OPT_MODE, OPT(milter, socket_mode), 0, 0777},
-    {"socket_owner", OPT_STRING, OPT(milter, socket_owner), 0, 0},
-    {"user", OPT_USER, OPT(milter, user), 0, 0},
-    {"group", OPT_GROUP, OPT(milter, group), 0, 0},
-    {"pidfile", OPT_STRING, OPT(milter, pidfile), 0, 0},
-    {"timeout", OPT_DURATION_S, OPT(milter, timeout_s), 1, 86400},
-    {"backlog", OPT_INT, OPT(milter, backlog), 1, 65535},
-    {"shutdown_grace", OPT_DURATION_MS, OPT(milter, shutdown_grace_ms), 0, 3600000},
-    {"max_connections", OPT_UINT, OPT(milter, max_connections), 1, 1000000},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec log_options[] = {
-    {"facility", OPT_FACILITY, OPT(log, facility), 0, 0},
-    {"level", OPT_LEVEL, OPT(log, level), 0, 0},
-    {"summary", OPT_BOOL, OPT(log, summary), 0, 0},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec limits_options[] = {
-    {"max_header_bytes", OPT_SIZE, OPT(limits, max_header_bytes), 1024, 64.0 * 1024 * 1024},
-    {"max_headers", OPT_UINT, OPT(limits, max_headers), 16, 100000},
-    {"max_checked_header_bytes", OPT_SIZE, OPT(limits, max_checked_header_bytes), 1024,
-        64.0 * 1024 * 1024},
-    {"max_body_buffer", OPT_SIZE, OPT(limits, max_body_buffer), 0, 1024.0 * 1024 * 1024},
-    {"max_recipients", OPT_UINT, OPT(limits, max_recipients), 1, 100000},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec authres_options[] = {
-    {"authserv_id", OPT_HOSTNAME, OPT(authres, authserv_id), 0, 0},
-    {"remove_forged", OPT_BOOL, OPT(authres, remove_forged), 0, 0},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec networks_options[] = {
-    {"internal", OPT_CIDRS, OPT(networks, internal), 0, 0},
-    {"trusted", OPT_CIDRS, OPT(networks, trusted), 0, 0},
-    {"skip", OPT_CIDRS, OPT(networks, skip), 0, 0},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec dns_options[] = {
-    {"nameservers", OPT_NAMESERVERS, OPT(dns, nameservers), 0, 0},
-    {"timeout", OPT_DURATION_MS, OPT(dns, timeout_ms), 10, 120000},
-    {"cache_size", OPT_SIZE, OPT(dns, cache_size), 0, 1024.0 * 1024 * 1024},
-    {"cache_max_ttl", OPT_INT, OPT(dns, cache_max_ttl), 0, 604800},
-    {"trust_anchor", OPT_READABLE, OPT(dns, trust_anchor), 0, 0},
-    {"use_hosts", OPT_BOOL, OPT(dns, use_hosts), 0, 0},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct option_spec actions_options[] = {
-    {"add_header", OPT_DOUBLE, OPT(actions, add_header), 0, 1e6},
-    {"quarantine", OPT_DOUBLE, OPT(actions, quarantine), 0, 1e6},
-    {"tempfail", OPT_DOUBLE, OPT(actions, tempfail), 0, 1e6},
-    {"reject", OPT_DOUBLE, OPT(actions, reject), 0, 1e6},
-    {"reject_reply", OPT_REPLY_REJECT, OPT(actions, reject_reply), 0, 0},
-    {"tempfail_reply", OPT_REPLY_TEMPFAIL, OPT(actions, tempfail_reply), 0, 0},
-    {"quarantine_reply", OPT_REASON, OPT(actions, quarantine_reply), 0, 0},
-    {"on_error", OPT_ERROR_ACTION, OPT(actions, on_error), 0, 0},
-    {"domains", OPT_OWN, 0, 0, 0},                 /* cfg_apply_domain_actions */
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct {
-    const char *name;
-    const struct option_spec *options;
-} sections[] = {
-    {"milter", milter_options}, {"log", log_options}, {"limits", limits_options},
-    {"authres", authres_options}, {"networks", networks_options}, {"dns", dns_options},
-    {"actions", actions_options},
-};
 
 /* Levenshtein distance, capped: small names only. */
 static size_t edit_distance(const char *a, const char *b)
@@ -399,25 +340,6 @@ static bool read_cidrs(struct cfg_reader *r, const config_setting_t *s, const ch
     return true;
 }
 
-static bool nameserver_valid(const char *text)
-{
-    char addr[128];
-    const char *at = strchr(text, '@');
-    size_t len = at ? (size_t)(at - text) : strlen(text);
-    if (len == 0 || len >= sizeof addr)
-        return false;
-    memcpy(addr, text, len);
-    addr[len] = '\0';
-    struct ipaddr ip;
-    if (!ipaddr_parse(addr, &ip))
-        return false;
-    if (at == NULL)
-        return true;
-    char *end;
-    long port = strtol(at + 1, &end, 10);
-    return *end == '\0' && at[1] != '\0' && port >= 1 && port <= 65535;
-}
-
 /* NULL when the milter socket spec is good, else what is wrong with it. */
 static const char *socket_spec_error(const char *sock)
 {
@@ -556,24 +478,6 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
     }
     case OPT_CIDRS:
         return read_cidrs(r, s, option, field);
-    case OPT_NAMESERVERS: {
-        char **items;
-        size_t count;
-        if (!cfg_read_strings(r, s, option, &items, &count))
-            return false;
-        for (size_t i = 0; i < count; i++) {
-            if (!nameserver_valid(items[i])) {
-                cfg_error(r, s, option, "\"%s\" is not ADDRESS or ADDRESS@PORT, as \"127.0.0.1@5353\"",
-                    items[i]);
-                cfg_free_strings(items, count);
-                return false;
-            }
-        }
-        cfg_free_strings(r->cfg->dns.nameservers, r->cfg->dns.nameserver_count);
-        r->cfg->dns.nameservers = items;
-        r->cfg->dns.nameserver_count = count;
-        return true;
-    }
     case OPT_FACILITY: {
         if (!cfg_read_string(r, s, option, &text))
             return false;
@@ -661,87 +565,5 @@ void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
             continue;
         }
         apply_option(r, s, option, spec, base);
-    }
-}
-
-bool cfg_apply_section(struct cfg_reader *r, const config_setting_t *section)
-{
-    const char *section_name = config_setting_name(section);
-    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
-        if (strcmp(section_name, sections[i].name) == 0) {
-            cfg_apply_options(r, section, section_name, sections[i].options, r->cfg);
-            const config_setting_t *domains = strcmp(section_name, "actions") == 0
-                && config_setting_type(section) == CONFIG_TYPE_GROUP
-                ? config_setting_get_member(section, "domains") : NULL;
-            if (domains != NULL)
-                cfg_apply_domain_actions(r, domains);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* symbols: { NAME: { score = 1.0; action = "reject"; reply = "550 5.7.1 ..." } } */
-void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols)
-{
-    if (config_setting_type(symbols) != CONFIG_TYPE_GROUP) {
-        cfg_error(r, symbols, "symbols", "must be a section: symbols: { NAME: { score = 1.0 } }");
-        return;
-    }
-    int n = config_setting_length(symbols);
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *entry = config_setting_get_elem(symbols, (unsigned)i);
-        char option[160];
-        snprintf(option, sizeof option, "symbols.%s", config_setting_name(entry));
-        if (config_setting_type(entry) != CONFIG_TYPE_GROUP) {
-            cfg_error(r, entry, option, "must be a section: { score = 1.0; action = \"score\" }");
-            continue;
-        }
-        struct symbol_override o = {0};
-        bool ok = true;
-        const config_setting_t *reply = NULL;
-        int m = config_setting_length(entry);
-        for (int j = 0; j < m; j++) {
-            const config_setting_t *s = config_setting_get_elem(entry, (unsigned)j);
-            const char *name = config_setting_name(s);
-            char sub[200];
-            snprintf(sub, sizeof sub, "%s.%s", option, name);
-            if (strcmp(name, "score") == 0) {
-                ok &= cfg_read_double(r, s, sub, &o.score);
-                o.has_score = true;
-            } else if (strcmp(name, "action") == 0) {
-                ok &= cfg_read_action(r, s, sub, &o.action);
-                o.has_action = true;
-            } else if (strcmp(name, "reply") == 0) {
-                reply = s;
-            } else {
-                static const char *const names[] = {"score", "action", "reply", NULL};
-                const char *hint = cfg_suggest(name, names);
-                cfg_error(r, s, sub, "unknown option%s%s%s", hint ? "; did you mean " : "",
-                    hint ? hint : " (use score, action or reply)", hint ? "?" : "");
-                ok = false;
-            }
-        }
-        if (reply != NULL) {
-            char sub[200];
-            snprintf(sub, sizeof sub, "%s.reply", option);
-            ok &= cfg_read_reply(r, reply, sub, o.has_action ? o.action : ACTION_NONE, &o.reply);
-        }
-        if (!ok)
-            continue;
-        o.symbol = xstrdup(config_setting_name(entry));
-        struct config *cfg = r->cfg;
-        for (size_t k = 0; k < cfg->symbol_count; k++) {
-            if (strcmp(cfg->symbols[k].symbol, o.symbol) == 0) {
-                free(cfg->symbols[k].symbol);
-                cfg->symbols[k] = o;
-                o.symbol = NULL;
-                break;
-            }
-        }
-        if (o.symbol != NULL) {
-            cfg->symbols = xrealloc(cfg->symbols, (cfg->symbol_count + 1) * sizeof *cfg->symbols);
-            cfg->symbols[cfg->symbol_count++] = o;
-        }
     }
 }

@@ -1,4 +1,4 @@
-/* config_domain_actions.c - score thresholds per recipient domain:
+/* actions_config.c - score thresholds per recipient domain:
  *     actions: { reject = 15.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
  * Each entry names domains ("example.org" exactly, "*.example.org" for its subdomains) and any
  * of add_header, quarantine, tempfail, reject; what it leaves out comes from actions. Entries
@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_sections.h"
+#include <stddef.h>
+
+#include "config_module.h"
 #include "util.h"
 
 static bool valid_domain_pattern(const char *d)
@@ -89,7 +90,7 @@ static bool read_entry(struct cfg_reader *r, const config_setting_t *s, const ch
     return ok;
 }
 
-void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list)
+static void apply_domain_actions(struct cfg_reader *r, const config_setting_t *list)
 {
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
         cfg_error(r, list, "actions.domains",
@@ -183,3 +184,69 @@ void config_thresholds(const struct config *cfg, char *const *rcpts, size_t rcpt
     }
     *out = result;
 }
+
+/* ---- the actions module: score thresholds, replies, on_error, and domains above ---- */
+
+#define OPT(field) offsetof(struct config, actions.field)
+static const struct option_spec actions_options[] = {
+    {"add_header", OPT_DOUBLE, OPT(add_header), 0, 1e6},
+    {"quarantine", OPT_DOUBLE, OPT(quarantine), 0, 1e6},
+    {"tempfail", OPT_DOUBLE, OPT(tempfail), 0, 1e6},
+    {"reject", OPT_DOUBLE, OPT(reject), 0, 1e6},
+    {"reject_reply", OPT_REPLY_REJECT, OPT(reject_reply), 0, 0},
+    {"tempfail_reply", OPT_REPLY_TEMPFAIL, OPT(tempfail_reply), 0, 0},
+    {"quarantine_reply", OPT_REASON, OPT(quarantine_reply), 0, 0},
+    {"on_error", OPT_ERROR_ACTION, OPT(on_error), 0, 0},
+    {"domains", OPT_OWN, 0, 0, 0},                 /* apply_domain_actions */
+    {NULL, 0, 0, 0, 0},
+};
+
+static void actions_init(struct config *cfg)
+{
+    cfg->actions.add_header = 5.0;
+    cfg->actions.reject = 15.0;
+    const char *why;
+    reply_parse("550 5.7.1 Message rejected as spam", &cfg->actions.reject_reply, &why);
+    reply_parse("451 4.7.1 Message deferred, try again later", &cfg->actions.tempfail_reply, &why);
+    strlcpy_mw(cfg->actions.quarantine_reply.text, "Held for review by mailwarden",
+        sizeof cfg->actions.quarantine_reply.text);
+    cfg->actions.on_error = ACTION_TEMPFAIL;
+}
+
+static void actions_apply(struct cfg_reader *r, const config_setting_t *section)
+{
+    cfg_apply_options(r, section, "actions", actions_options, r->cfg);
+    const config_setting_t *domains = config_setting_type(section) == CONFIG_TYPE_GROUP
+        ? config_setting_get_member(section, "domains") : NULL;
+    if (domains != NULL)
+        apply_domain_actions(r, domains);
+}
+
+/* A threshold above reject could never apply. */
+static void actions_check(struct config *cfg, struct config_errors *errs)
+{
+    const struct { const char *name; double value; } thresholds[] = {
+        {"actions.quarantine", cfg->actions.quarantine}, {"actions.tempfail", cfg->actions.tempfail},
+    };
+    for (size_t i = 0; i < sizeof thresholds / sizeof thresholds[0]; i++) {
+        if (thresholds[i].value > 0 && cfg->actions.reject > 0 && thresholds[i].value > cfg->actions.reject)
+            config_errors_add(errs, cfg->main_file, 0, thresholds[i].name,
+                "%g is above actions.reject (%g): it could never apply", thresholds[i].value,
+                cfg->actions.reject);
+    }
+}
+
+static void actions_free(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->actions.domain_count; i++)
+        domain_thresholds_free(&cfg->actions.domains[i]);
+    free(cfg->actions.domains);
+}
+
+const struct config_module actions_config_module = {
+    .section = "actions",
+    .init = actions_init,
+    .apply = actions_apply,
+    .check = actions_check,
+    .free = actions_free,
+};
