@@ -177,6 +177,13 @@ static bool contains_ip(const struct cidr_list *list, const char *ip)
     return cidr_list_contains(list, &a);
 }
 
+static bool patterns_contain_ip(const struct pattern_list *list, const char *ip)
+{
+    struct ipaddr a;
+    assert_true(ipaddr_parse(ip, &a));
+    return pattern_match_ip(list, &a);
+}
+
 /* --- the shipped file and every option ---------------------------------------------------- */
 
 static void test_shipped_file_is_the_defaults(void **state)
@@ -378,9 +385,9 @@ static void test_every_option_lands_in_its_field(void **state)
     const struct access_rule *rule = &cfg->access[0];
     assert_string_equal(rule->name, "Blocked-Senders");
     assert_int_equal(rule->key, ACCESS_SENDER);
-    assert_int_equal(rule->pattern_count, 2);
-    assert_string_equal(rule->patterns[0], "spam@example.com");     /* lower-cased */
-    assert_string_equal(rule->patterns[1], "@bad.example");
+    assert_int_equal(rule->patterns.count, 2);
+    assert_string_equal(rule->patterns.items[0].text, "spam@example.com");     /* lower-cased */
+    assert_string_equal(rule->patterns.items[1].text, "@bad.example");
     assert_int_equal(rule->action, ACTION_REJECT);
     assert_true(rule->score == 2.5);
     assert_int_equal(rule->reply.code, 550);
@@ -631,10 +638,10 @@ static void test_values_file(void **state)
         "  file = \"%s\"; action = \"accept\" } )\n", values);
     struct config *cfg = load_ok(write_file("good-values.conf", text));
     assert_int_equal(cfg->access_count, 1);
-    assert_int_equal(cfg->access[0].nets.count, 3);
-    assert_true(contains_ip(&cfg->access[0].nets, "198.51.100.7"));
-    assert_true(contains_ip(&cfg->access[0].nets, "192.0.2.99"));
-    assert_false(contains_ip(&cfg->access[0].nets, "198.51.100.8"));
+    assert_int_equal(cfg->access[0].patterns.count, 3);
+    assert_true(patterns_contain_ip(&cfg->access[0].patterns, "198.51.100.7"));
+    assert_true(patterns_contain_ip(&cfg->access[0].patterns, "192.0.2.99"));
+    assert_false(patterns_contain_ip(&cfg->access[0].patterns, "198.51.100.8"));
     assert_int_equal(cfg->access[0].action, ACTION_ACCEPT);
     config_free(cfg);
 }
