@@ -674,6 +674,34 @@ static void test_values_file_bad_line(void **state)
     config_errors_free(&errs);
 }
 
+/* A bad pattern in any list is named by file, line and option with the fix; a pattern file's
+ * bad line by that file and line; a list of negations only (it would match nothing) is
+ * refused. Before, these loaded and silently matched nothing. */
+static void test_bad_patterns_named_with_the_fix(void **state)
+{
+    (void)state;
+    assert_single_error("ratelimit: { limits = ( { name = \"x\"; key = \"sender\"; rate = \"1/1h\";\n"
+        "  exempt_senders = [ \"!a@example.com\" ] } ) }\n", 2,
+        "ratelimit.limits[1].exempt_senders", "matches nothing: end it with \"*\"");
+    assert_single_error("access = ( { name = \"a\"; match = \"sender_domain\";\n"
+        "  values = [ \"ok.example\",\n \"*@bad.example\" ] } )\n", 3, "access[1].values",
+        "\"*@bad.example\": this list holds domains");
+    assert_single_error("dkim: { signing = ( { from = \"a*@example.com\"; keys = [ \"k\" ] } ) }\n",
+        1, "dkim.signing[0].from", "a * is not allowed in a local part");
+    assert_single_error("spf: { allow_helo = \"ok.example, bad..example\" }\n", 1,
+        "spf.allow_helo", "\"bad..example\": the domain has an empty label");
+
+    const char *values = write_file("senders.txt", "# ok\n@good.example\nb\xc3\xbc" "cher.example\n");
+    char text[PATH_MAX + 200];
+    snprintf(text, sizeof text, "ratelimit: { limits = ( { name = \"x\"; key = \"sender\";\n"
+        "  rate = \"1/1h\"; exempt_recipients = [ \"file:%s\" ] } ) }\n", values);
+    const char *path = write_file("pattern-file.conf", text);
+    load_fails(path, 1, &errs);
+    assert_error(&errs, values, 3, "ratelimit.limits[1].exempt_recipients",
+        "A-label form (xn--...)");
+    config_errors_free(&errs);
+}
+
 static void test_missing_main_file(void **state)
 {
     (void)state;
@@ -1105,6 +1133,7 @@ int main(void)
         T(test_summary_counts_and_diff),
         T(test_include_missing_literal_path_is_an_error),
         T(test_current_install_release),
+        T(test_bad_patterns_named_with_the_fix),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
