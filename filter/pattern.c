@@ -259,32 +259,35 @@ bool pattern_list_add_file(struct pattern_list *list, const char *path, bool neg
         return fail(&c, "file: the value names no file: write the path of a file with one "
             "value a line");
     }
-    char buf[MAX_PATTERN + 2];
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n;
     bool ok = true;
     c.file = path;
     c.line = 0;
-    while (fgets(buf, sizeof buf, fp) != NULL) {
+    while ((n = getline(&text, &cap, fp)) >= 0) {
         c.line++;
-        size_t len = strlen(buf);
-        if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
-            ok = fail(&c, "a line longer than %d characters", MAX_PATTERN);
-            int ch;
-            while ((ch = getc(fp)) != EOF && ch != '\n')
-                ;
+        if (strlen(text) != (size_t)n) {
+            ok = fail(&c, "a NUL byte in the line: a pattern file is text");
             continue;
         }
-        char *hash = strchr(buf, '#');
+        if (n > MAX_PATTERN + 200) {
+            ok = fail(&c, "a line longer than %d characters", MAX_PATTERN);
+            continue;
+        }
+        char *hash = strchr(text, '#');
         if (hash != NULL)
             *hash = '\0';
-        char *start = buf;
+        char *start = text;
         while (isspace((unsigned char)*start))
             start++;
-        len = strlen(start);
+        size_t len = strlen(start);
         while (len > 0 && isspace((unsigned char)start[len - 1]))
             start[--len] = '\0';
         if (len > 0)
             ok &= add(&c, start, negated, true);
     }
+    free(text);
     fclose(fp);
     return ok;
 }

@@ -2,7 +2,7 @@
  * SASL users and client addresses; the two subdomain spellings meaning the same (the domain
  * itself excluded); negation where the first match decides; files of patterns (comments,
  * blank lines, a negated file, a file naming a file, a missing file, a bad line named by its
- * own line); hostile values refused with the fix (empty, overlong values, labels and local
+ * own line, overlong lines and NUL bytes); hostile values refused with the fix (empty, overlong values, labels and local
  * parts, non-ASCII domains, stray * and !). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +303,21 @@ static void test_files_of_patterns(void **state)
     assert_non_null(strstr(errors, ":1: a line longer than 512 characters"));
     assert_int_equal(l.count, 1);
     assert_true(pattern_match_address(&l, "ok@example.com"));
+    pattern_list_free(&l);
+    unlink(path);
+
+    /* a NUL byte cannot cut a line short into another pattern */
+    strcpy(path, "/tmp/mw-test-pattern.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char nul_line[] = "ok@example.com\nbad\0@example.com\n";
+    assert_int_equal(write(fd, nul_line, sizeof nul_line - 1), (ssize_t)(sizeof nul_line - 1));
+    close(fd);
+    snprintf(spec, sizeof spec, "file:%s", path);
+    assert_false(compile(&l, PATTERN_ADDRESSES, spec, NULL));
+    assert_non_null(strstr(errors, ":2: a NUL byte in the line"));
+    assert_int_equal(l.count, 1);
+    assert_false(pattern_match_address(&l, "x@bad"));
     pattern_list_free(&l);
     unlink(path);
 }
