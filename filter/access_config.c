@@ -1,15 +1,14 @@
 /* access_config.c - parses the access list: rules that match one key (client, helo, sender,
- * sender_domain, sasl_user, recipient, recipient_domain) against values given inline or in a
- * file (one per line, # comments), each with an action and a reply. */
+ * sender_domain, sasl_user, recipient, recipient_domain) against patterns (pattern.h) given
+ * inline or in a file (one per line, # comments), each with an action and a reply. */
 #include "config_module.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_file.h"
+#include "config_patterns.h"
 #include "util.h"
 
 static const struct {
@@ -24,69 +23,20 @@ static const struct {
 static void access_rule_free(struct access_rule *rule)
 {
     free(rule->name);
-    cidr_list_free(&rule->nets);
-    cfg_free_strings(rule->patterns, rule->pattern_count);
+    pattern_list_free(&rule->patterns);
     free(rule->file);
 }
 
-/* Checks and stores one value; where says where it came from for the error. */
-static bool add_value(struct cfg_reader *r, struct access_rule *rule, const char *value,
-    const char *file, int line, const char *option)
+static enum pattern_subject subject_of_key(enum access_key key)
 {
-    if (rule->key == ACCESS_CLIENT) {
-        struct cidr net;
-        const char *why;
-        if (!cidr_parse(value, &net, &why)) {
-            config_errors_add(r->errs, file, line, option, "\"%s\": %s", value, why);
-            return false;
-        }
-        cidr_list_add(&rule->nets, &net);
-        return true;
+    switch (key) {
+    case ACCESS_CLIENT: return PATTERN_NETWORKS;
+    case ACCESS_HELO: case ACCESS_SENDER_DOMAIN: case ACCESS_RECIPIENT_DOMAIN:
+        return PATTERN_DOMAINS;
+    case ACCESS_SASL_USER: return PATTERN_SASL_USERS;
+    case ACCESS_SENDER: case ACCESS_RECIPIENT: return PATTERN_ADDRESSES;
     }
-    if (*value == '\0' || strpbrk(value, " \t\r\n") != NULL) {
-        config_errors_add(r->errs, file, line, option, "\"%s\": a value must be one word", value);
-        return false;
-    }
-    char *copy = xstrdup(value);
-    str_lower(copy);
-    rule->patterns = xrealloc(rule->patterns, (rule->pattern_count + 1) * sizeof *rule->patterns);
-    rule->patterns[rule->pattern_count++] = copy;
-    return true;
-}
-
-static bool load_values_file(struct cfg_reader *r, struct access_rule *rule, const char *path,
-    const config_setting_t *s, const char *option)
-{
-    char why[300];
-    FILE *fp = policy_file_fopen(path, why, sizeof why);
-    if (fp == NULL) {
-        if (policy_path_showable(path))
-            cfg_error(r, s, option, "cannot read %s: %s", path, why);
-        else
-            cfg_error(r, s, option, "file: the value names no file: write the path of a file "
-                "with one value a line");
-        return false;
-    }
-    char line[1024];
-    int lineno = 0;
-    bool ok = true;
-    while (fgets(line, sizeof line, fp) != NULL) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
-        char *start = line;
-        while (isspace((unsigned char)*start))
-            start++;
-        size_t len = strlen(start);
-        while (len > 0 && isspace((unsigned char)start[len - 1]))
-            start[--len] = '\0';
-        if (len == 0)
-            continue;
-        ok &= add_value(r, rule, start, path, lineno, option);
-    }
-    fclose(fp);
-    return ok;
+    return PATTERN_ADDRESSES;
 }
 
 static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int index)
@@ -165,32 +115,22 @@ static void apply_rule(struct cfg_reader *r, const config_setting_t *g, int inde
         cfg_error(r, g, option, "a rule needs match = \"client\", \"helo\", \"sender\", \"sender_domain\", \"sasl_user\", \"recipient\" or \"recipient_domain\"");
         ok = false;
     }
+    if (ok)
+        pattern_list_init(&rule.patterns, subject_of_key(rule.key));
     if (ok && values != NULL) {
-        char **items;
-        size_t count;
         char sub[128];
         snprintf(sub, sizeof sub, "%s.values", option);
-        if (cfg_read_strings(r, values, sub, &items, &count)) {
-            for (size_t i = 0; i < count; i++)
-                ok &= add_value(r, &rule, items[i], config_setting_source_file(values) ? config_setting_source_file(values) : r->file,
-                    config_setting_source_line(values), sub);
-            cfg_free_strings(items, count);
-            have_values = true;
-        } else {
-            ok = false;
-        }
+        ok &= cfg_add_patterns(r, values, sub, &rule.patterns);
+        have_values = true;
     }
     if (ok && file != NULL) {
-        const char *path;
         char sub[128];
         snprintf(sub, sizeof sub, "%s.file", option);
-        if (cfg_read_string(r, file, sub, &path)) {
-            ok &= load_values_file(r, &rule, path, file, sub);
-            have_values = true;
-        } else {
-            ok = false;
-        }
+        ok &= cfg_add_pattern_file(r, file, sub, &rule.patterns);
+        have_values = true;
     }
+    if (ok && have_values)
+        ok &= cfg_check_patterns(r, g, option, &rule.patterns);
     if (ok && !have_values) {
         cfg_error(r, g, option, "a rule needs values = [ ... ] or file = \"/path\"");
         ok = false;

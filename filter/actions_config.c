@@ -1,7 +1,8 @@
 /* actions_config.c - score thresholds per recipient domain:
  *     actions: { reject = 15.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
- * Each entry names domains ("example.org" exactly, "*.example.org" for its subdomains) and any
- * of add_header, quarantine, tempfail, reject; what it leaves out comes from actions. Entries
+ * Each entry names domains (patterns, pattern.h: "example.org" exactly, ".example.org" or
+ * "*.example.org" for its subdomains) and any of add_header, quarantine, tempfail, reject;
+ * what it leaves out comes from actions. Entries
  * from several files add up; the first entry naming a domain wins.
  * A message has one verdict for all its recipients, so with recipients in several domains each
  * threshold is the strictest (lowest enabled) among them: no domain receives mail scoring
@@ -14,26 +15,14 @@
 #include <stddef.h>
 
 #include "config_module.h"
+#include "config_patterns.h"
 #include "util.h"
-
-static bool valid_domain_pattern(const char *d)
-{
-    if (strncmp(d, "*.", 2) == 0)
-        d += 2;
-    if (*d == '\0' || *d == '.' || strlen(d) > 253)
-        return false;
-    for (; *d; d++) {
-        if (!(('a' <= *d && *d <= 'z') || ('0' <= *d && *d <= '9') || *d == '-' || *d == '.'
-                || ('A' <= *d && *d <= 'Z')))
-            return false;
-    }
-    return true;
-}
 
 static bool read_entry(struct cfg_reader *r, const config_setting_t *s, const char *option,
     struct domain_thresholds *d)
 {
     d->add_header = d->quarantine = d->tempfail = d->reject = -1;
+    pattern_list_init(&d->domains, PATTERN_DOMAINS);
     if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
         cfg_error(r, s, option, "must be a group: { domains = [ \"example.org\" ]; reject = 10.0; }");
         return false;
@@ -56,21 +45,8 @@ static bool read_entry(struct cfg_reader *r, const config_setting_t *s, const ch
                 guess ? " (did you mean " : "", guess ? guess : "", guess ? "?)" : "");
             ok = false;
         } else if (k == 0) {
-            cfg_free_strings(d->domains, d->domain_count);
-            d->domains = NULL;
-            d->domain_count = 0;
-            if (!cfg_read_strings(r, e, sub, &d->domains, &d->domain_count)) {
-                ok = false;
-                continue;
-            }
-            for (size_t j = 0; j < d->domain_count; j++) {
-                str_lower(d->domains[j]);
-                if (!valid_domain_pattern(d->domains[j])) {
-                    cfg_error(r, e, sub, "\"%s\" is not a domain: write \"example.org\" or \"*.example.org\"",
-                        d->domains[j]);
-                    ok = false;
-                }
-            }
+            pattern_list_free(&d->domains);
+            ok &= cfg_read_patterns(r, e, sub, &d->domains);
         } else {
             double value;
             if (!cfg_read_double(r, e, sub, &value)) {
@@ -83,7 +59,7 @@ static bool read_entry(struct cfg_reader *r, const config_setting_t *s, const ch
             }
         }
     }
-    if (ok && d->domain_count == 0) {
+    if (ok && d->domains.count == 0) {
         cfg_error(r, s, option, "needs domains = [ \"example.org\" ]");
         ok = false;
     }
@@ -118,27 +94,17 @@ static void apply_domain_actions(struct cfg_reader *r, const config_setting_t *l
 
 void domain_thresholds_free(struct domain_thresholds *d)
 {
-    cfg_free_strings(d->domains, d->domain_count);
+    pattern_list_free(&d->domains);
     free(d->file);
     memset(d, 0, sizeof *d);
-}
-
-static bool domain_matches(const char *pattern, const char *domain)
-{
-    if (strncmp(pattern, "*.", 2) != 0)
-        return str_ieq(pattern, domain);
-    const char *parent = pattern + 1;                   /* ".example.org" */
-    return str_iendswith(domain, parent) && strlen(domain) > strlen(parent);
 }
 
 static const struct domain_thresholds *entry_for(const struct config *cfg, const char *domain)
 {
     for (size_t i = 0; i < cfg->actions.domain_count; i++) {
         const struct domain_thresholds *d = &cfg->actions.domains[i];
-        for (size_t j = 0; j < d->domain_count; j++) {
-            if (domain_matches(d->domains[j], domain))
-                return d;
-        }
+        if (pattern_match_domain(&d->domains, domain))
+            return d;
     }
     return NULL;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "pattern.h"
 #include "util.h"
 
 static enum stage stage_of_key(enum access_key key)
@@ -19,89 +20,25 @@ static enum stage stage_of_key(enum access_key key)
     return STAGE_COUNT;
 }
 
-/* "example.com" or "@example.com" match the domain; ".example.com" its subdomains. */
-static bool domain_matches(const char *pattern, const char *domain)
-{
-    if (pattern[0] == '@')
-        pattern++;
-    if (pattern[0] == '.')
-        return str_iendswith(domain, pattern) && strlen(domain) > strlen(pattern);
-    return str_ieq(pattern, domain);
-}
-
-/* "<>" the null sender; "user@domain" exact; "user@" the local part; domains as above. */
-static bool address_matches(const char *pattern, const char *addr)
-{
-    if (strcmp(pattern, "<>") == 0)
-        return addr[0] == '\0';
-    if (addr[0] == '\0')
-        return false;
-    const char *at = strrchr(pattern, '@');
-    if (at == NULL || at == pattern)
-        return domain_matches(pattern, addr_domain(addr));
-    if (at[1] == '\0') {
-        size_t len = (size_t)(at - pattern) + 1;
-        return strncasecmp(pattern, addr, len) == 0;
-    }
-    return str_ieq(pattern, addr);
-}
-
-/* "alice" matches "alice" and "alice@realm"; "alice@realm" only itself. */
-static bool sasl_matches(const char *pattern, const char *user)
-{
-    if (str_ieq(pattern, user))
-        return true;
-    if (strchr(pattern, '@') != NULL)
-        return false;
-    const char *at = strchr(user, '@');
-    return at != NULL && strlen(pattern) == (size_t)(at - user)
-        && strncasecmp(pattern, user, (size_t)(at - user)) == 0;
-}
-
-static bool helo_matches(const char *pattern, const char *helo)
-{
-    if (pattern[0] == '.')
-        return str_iendswith(helo, pattern) && strlen(helo) > strlen(pattern);
-    return str_ieq(pattern, helo);
-}
-
+/* The rule's patterns (pattern.h) against the value of its key known at this stage. */
 static bool rule_matches(const struct access_rule *rule, const struct txn *t)
 {
-    const char *subject = NULL;
-    bool (*match)(const char *, const char *) = NULL;
+    const char *rcpt = t->rcpt_count ? t->rcpts[t->rcpt_count - 1] : NULL;
     switch (rule->key) {
     case ACCESS_CLIENT:
-        return t->have_client_addr && cidr_list_contains(&rule->nets, &t->client_addr);
+        return t->have_client_addr && pattern_match_ip(&rule->patterns, &t->client_addr);
     case ACCESS_HELO:
-        subject = t->helo;
-        match = helo_matches;
-        break;
+        return pattern_match_domain(&rule->patterns, t->helo);
     case ACCESS_SENDER:
-        subject = t->sender;
-        match = address_matches;
-        break;
+        return pattern_match_address(&rule->patterns, t->sender);
     case ACCESS_SENDER_DOMAIN:
-        subject = t->sender ? addr_domain(t->sender) : NULL;
-        match = domain_matches;
-        break;
+        return t->sender != NULL && pattern_match_domain(&rule->patterns, addr_domain(t->sender));
     case ACCESS_SASL_USER:
-        subject = t->sasl_user;
-        match = sasl_matches;
-        break;
+        return pattern_match_sasl_user(&rule->patterns, t->sasl_user);
     case ACCESS_RECIPIENT:
-        subject = t->rcpt_count ? t->rcpts[t->rcpt_count - 1] : NULL;
-        match = address_matches;
-        break;
+        return rcpt != NULL && rcpt[0] != '\0' && pattern_match_address(&rule->patterns, rcpt);
     case ACCESS_RECIPIENT_DOMAIN:
-        subject = t->rcpt_count ? addr_domain(t->rcpts[t->rcpt_count - 1]) : NULL;
-        match = domain_matches;
-        break;
-    }
-    if (subject == NULL || (subject[0] == '\0' && rule->key != ACCESS_SENDER))
-        return false;
-    for (size_t i = 0; i < rule->pattern_count; i++) {
-        if (match(rule->patterns[i], subject))
-            return true;
+        return rcpt != NULL && pattern_match_domain(&rule->patterns, addr_domain(rcpt));
     }
     return false;
 }

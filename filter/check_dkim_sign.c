@@ -19,6 +19,7 @@
 #include "dkim_policy.h"
 #include "dkim_util.h"
 #include "log.h"
+#include "pattern.h"
 #include "util.h"
 
 extern const struct check check_dkim_sign;
@@ -46,45 +47,16 @@ static bool client_signed(const struct txn *t, const struct dkim_policy *p)
     return t->have_client_addr && cidr_list_contains(&p->sign.networks, &t->client_addr);
 }
 
-/* "example.com" the domain, "*.example.com" its subdomains, "*" any. */
-static bool domain_matches(const char *pattern, const char *domain)
-{
-    if (strcmp(pattern, "*") == 0)
-        return true;
-    if (pattern[0] == '*')
-        return str_iendswith(domain, pattern + 1) && strlen(domain) > strlen(pattern + 1);
-    return str_ieq(pattern, domain);
-}
-
-static bool rule_matches(const struct dkim_sign_rule *rule, const char *address)
-{
-    if (strchr(rule->pattern, '@') != NULL)
-        return str_ieq(rule->pattern, address);
-    return domain_matches(rule->pattern, addr_domain(address));
-}
-
-/* "alice" matches "alice" and "alice@realm"; "alice@realm" only itself. */
-static bool user_matches(const char *pattern, const char *user)
-{
-    if (str_ieq(pattern, user))
-        return true;
-    const char *at = strchr(user, '@');
-    return strchr(pattern, '@') == NULL && at != NULL && strlen(pattern) == (size_t)(at - user)
-        && strncasecmp(pattern, user, (size_t)(at - user)) == 0;
-}
-
 /* Whether the authenticated user may be signed for this domain. */
 static bool user_may_sign(const struct dkim_policy *p, const char *user, const char *domain)
 {
     bool listed = false;
     for (size_t i = 0; i < p->user_count; i++) {
-        if (!user_matches(p->users[i].user, user))
+        if (!pattern_match_sasl_user(&p->users[i].who, user))
             continue;
         listed = true;
-        for (size_t d = 0; d < p->users[i].domain_count; d++) {
-            if (domain_matches(p->users[i].domains[d], domain))
-                return true;
-        }
+        if (pattern_match_domain(&p->users[i].domains, domain))
+            return true;
     }
     const char *at = strrchr(user, '@');
     return !listed && at != NULL && str_ieq(at + 1, domain);
@@ -120,7 +92,7 @@ static size_t choose_keys(struct txn *t, const struct dkim_policy *p, const char
     const char *subject = NULL;
     for (size_t i = 0; i < p->rule_count && rule == NULL; i++) {
         const char *candidate = p->rules[i].on == DKIM_MATCH_FROM ? from : t->sender;
-        if (candidate != NULL && *candidate != '\0' && rule_matches(&p->rules[i], candidate)) {
+        if (candidate != NULL && *candidate != '\0' && pattern_match_address(&p->rules[i].match, candidate)) {
             rule = &p->rules[i];
             subject = candidate;
         }

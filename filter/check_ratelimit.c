@@ -10,61 +10,26 @@
  * refused for it: an admin's allow list means "do not refuse"; it is logged as "would have
  * limited" instead. */
 #include <inttypes.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "log.h"
+#include "pattern.h"
 #include "ratelimit.h"
 #include "util.h"
 
 #define MAX_PART_LEN 320
 
-/* "alice" matches "alice" and "alice@realm"; "alice@realm" only itself. */
-static bool sasl_user_matches(const char *pattern, const char *user)
-{
-    if (str_ieq(pattern, user))
-        return true;
-    const char *at = strchr(user, '@');
-    return strchr(pattern, '@') == NULL && at != NULL && strlen(pattern) == (size_t)(at - user)
-        && strncasecmp(pattern, user, (size_t)(at - user)) == 0;
-}
-
-/* "user@dom" the address, "@dom" or "dom" its domain, "<>" the null sender. */
-static bool address_matches(const char *pattern, const char *addr)
-{
-    if (strcmp(pattern, "<>") == 0)
-        return addr[0] == '\0';
-    if (addr[0] == '\0')
-        return false;
-    if (pattern[0] == '@')
-        return str_ieq(pattern + 1, addr_domain(addr));
-    if (strchr(pattern, '@') == NULL)
-        return str_ieq(pattern, addr_domain(addr));
-    return str_ieq(pattern, addr);
-}
-
-static bool any_matches(char **patterns, size_t count, const char *subject,
-    bool (*match)(const char *, const char *))
-{
-    for (size_t i = 0; subject != NULL && i < count; i++) {
-        if (match(patterns[i], subject))
-            return true;
-    }
-    return false;
-}
-
 /* Every recipient of the message is exempt (for a limit decided at the end of the message
  * on a key without a recipient). */
 static bool all_recipients_exempt(const struct rl_limit *l, const struct txn *t)
 {
-    if (t->rcpt_count == 0 || l->exempt_recipient_count == 0)
+    if (t->rcpt_count == 0 || l->exempt_recipients.count == 0)
         return false;
     for (size_t i = 0; i < t->rcpt_count; i++) {
-        if (!any_matches(l->exempt_recipients, l->exempt_recipient_count, t->rcpts[i],
-                address_matches))
+        if (!pattern_match_address(&l->exempt_recipients, t->rcpts[i]))
             return false;
     }
     return true;
@@ -76,14 +41,13 @@ static bool exempt(const struct rl_limit *l, const struct txn *t, const char *rc
 {
     if (rcpt == NULL && l->stage == STAGE_EOM && all_recipients_exempt(l, t))
         return true;
-    if (t->have_client_addr && cidr_list_contains(&l->exempt_networks, &t->client_addr))
+    if (t->have_client_addr && pattern_match_ip(&l->exempt_networks, &t->client_addr))
         return true;
-    if (any_matches(l->exempt_sasl_users, l->exempt_sasl_user_count, t->sasl_user,
-            sasl_user_matches))
+    if (pattern_match_sasl_user(&l->exempt_sasl_users, t->sasl_user))
         return true;
-    if (any_matches(l->exempt_senders, l->exempt_sender_count, t->sender, address_matches))
+    if (pattern_match_address(&l->exempt_senders, t->sender))
         return true;
-    return any_matches(l->exempt_recipients, l->exempt_recipient_count, rcpt, address_matches);
+    return pattern_match_address(&l->exempt_recipients, rcpt);
 }
 
 static void put_part(struct textbuf *key, const char *value)

@@ -28,24 +28,6 @@ struct rdns_state {
     char *confirmed;
 };
 
-static void reverse_zone_name(const struct ipaddr *a, char *out, size_t size)
-{
-    if (a->family == AF_INET) {
-        snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa", a->bytes[3], a->bytes[2], a->bytes[1],
-            a->bytes[0]);
-        return;
-    }
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    for (int i = 15; i >= 0; i--) {
-        out[n++] = hex[a->bytes[i] & 0xF];
-        out[n++] = '.';
-        out[n++] = hex[a->bytes[i] >> 4];
-        out[n++] = '.';
-    }
-    strlcpy_mw(out + n, "ip6.arpa", size - n);
-}
-
 /* Whether name resolves (A or AAAA, by the client's family) to the client's address. */
 static bool resolves_to(struct txn *t, const char *name)
 {
@@ -156,7 +138,7 @@ static void prefetch(struct txn *t, enum stage stage)
     if (!wanted(t))
         return;
     char zone[128];
-    reverse_zone_name(&t->client_addr, zone, sizeof zone);
+    ipaddr_ptr_name(&t->client_addr, zone, sizeof zone);
     txn_dns_start(t, zone, DNS_TYPE_PTR);
 }
 
@@ -169,7 +151,7 @@ static void run(struct txn *t, enum stage stage)
     struct rdns_state *state = xcalloc(1, sizeof *state);
     *txn_conn_state(t, &check_rdns) = state;
     char zone[128];
-    reverse_zone_name(&t->client_addr, zone, sizeof zone);
+    ipaddr_ptr_name(&t->client_addr, zone, sizeof zone);
     struct dns_answer ptr;
     txn_dns_query(t, zone, DNS_TYPE_PTR, 0, &ptr);
     if (ptr.status == DNS_NXDOMAIN || (ptr.status == DNS_OK && ptr.count == 0)) {

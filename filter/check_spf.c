@@ -184,10 +184,10 @@ static bool skipped(const struct txn *t, const struct spf_policy *p, const char 
         *why = "trusted relay";
     else if (cidr_list_contains(&p->allow_clients, &t->client_addr))
         *why = "spf.allow_clients";
-    else if (spf_policy_name_listed(p->allow_helo, p->allow_helo_count, t->helo))
+    else if (pattern_match_domain(&p->allow_helo, t->helo))
         *why = "spf.allow_helo";
-    else if (t->sender != NULL && t->sender[0] != '\0' && spf_policy_name_listed(
-            p->allow_sender_domains, p->allow_sender_domain_count, addr_domain(t->sender)))
+    else if (t->sender != NULL && t->sender[0] != '\0'
+        && pattern_match_domain(&p->allow_sender_domains, addr_domain(t->sender)))
         *why = "spf.allow_sender_domains";
     else if (config_resolver(t->cfg) == NULL)
         *why = "no resolver";

@@ -133,6 +133,39 @@ bool cidr_contains(const struct cidr *net, const struct ipaddr *addr)
     return (net->addr.bytes[full] & mask) == (addr->bytes[full] & mask);
 }
 
+bool ipaddr_reverse_name(const struct ipaddr *addr, const char *zone, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    char name[80];                  /* 32 nibbles and dots: 64 */
+    size_t n = 0;
+    if (addr->family == AF_INET) {
+        n = (size_t)snprintf(name, sizeof name, "%u.%u.%u.%u", addr->bytes[3], addr->bytes[2],
+            addr->bytes[1], addr->bytes[0]);
+    } else {
+        for (int i = 15; i >= 0; i--) {
+            name[n++] = hex[addr->bytes[i] & 0xF];
+            name[n++] = '.';
+            name[n++] = hex[addr->bytes[i] >> 4];
+            name[n++] = '.';
+        }
+        name[--n] = '\0';
+    }
+    int len = zone != NULL ? snprintf(out, size, "%s.%s", name, zone)
+                           : snprintf(out, size, "%s", name);
+    if (len < 0 || (size_t)len >= size) {
+        if (size > 0)
+            out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool ipaddr_ptr_name(const struct ipaddr *addr, char *out, size_t size)
+{
+    return ipaddr_reverse_name(addr, addr->family == AF_INET ? "in-addr.arpa" : "ip6.arpa", out,
+        size);
+}
+
 void cidr_list_add(struct cidr_list *list, const struct cidr *net)
 {
     list->items = xrealloc(list->items, (list->count + 1) * sizeof *list->items);

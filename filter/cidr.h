@@ -30,6 +30,13 @@ void ipaddr_format(const struct ipaddr *addr, char *buf, size_t size);
 bool cidr_parse(const char *text, struct cidr *out, const char **why);
 bool cidr_contains(const struct cidr *net, const struct ipaddr *addr);
 
+/* The reversed form of an address for DNS (RFC 1035 3.5, RFC 3596 2.5): "1.2.0.192" or 32
+ * nibbles "b.a.9.8...", followed by ".ZONE" when ZONE is not NULL ("in-addr.arpa" or
+ * "ip6.arpa" for a PTR name, a DNS list's zone). False, with OUT empty, when it does not fit. */
+bool ipaddr_reverse_name(const struct ipaddr *addr, const char *zone, char *out, size_t size);
+/* The PTR name: ipaddr_reverse_name with in-addr.arpa or ip6.arpa. */
+bool ipaddr_ptr_name(const struct ipaddr *addr, char *out, size_t size);
+
 void cidr_list_add(struct cidr_list *list, const struct cidr *net);
 bool cidr_list_contains(const struct cidr_list *list, const struct ipaddr *addr);
 void cidr_list_free(struct cidr_list *list);

@@ -11,6 +11,7 @@
 
 #include "cidr.h"
 #include "config_errors.h"
+#include "pattern.h"
 #include "verdict.h"
 
 struct dns_resolver;
@@ -37,9 +38,7 @@ enum access_key {
 struct access_rule {
     char *name;               /* the symbol: ACCESS_<NAME> */
     enum access_key key;
-    struct cidr_list nets;    /* for ACCESS_CLIENT */
-    char **patterns;          /* for the others, lower-cased */
-    size_t pattern_count;
+    struct pattern_list patterns;  /* networks, domains, addresses or SASL users (pattern.h) */
     enum action action;
     double score;
     struct reply reply;
@@ -50,8 +49,7 @@ struct access_rule {
 /* actions.domains: score thresholds for recipients in some domains (actions_config.c).
  * A negative threshold means "as in actions". */
 struct domain_thresholds {
-    char **domains;           /* "example.org" (exactly), "*.example.org" (its subdomains) */
-    size_t domain_count;
+    struct pattern_list domains;   /* domain patterns (pattern.h) */
     double add_header, quarantine, tempfail, reject;
     char *file;
     int line;

@@ -12,6 +12,7 @@
 #include <opendkim/dkim.h>
 
 #include "config_module.h"
+#include "config_patterns.h"
 #include "dkim_arena.h"
 #include "dkim_dns.h"
 #include "dkim_keyrecord_cache.h"
@@ -131,15 +132,6 @@ static void apply_key(struct cfg_reader *r, struct dkim_policy *p, const config_
     };
 }
 
-static bool pattern_valid(const char *pattern)
-{
-    if (*pattern == '\0' || strpbrk(pattern, " \t\r\n;,") != NULL)
-        return false;
-    if (pattern[0] == '*')
-        return pattern[1] == '\0' || (pattern[1] == '.' && pattern[2] != '\0');
-    return strchr(pattern, '*') == NULL;
-}
-
 static void apply_rule(struct cfg_reader *r, struct dkim_policy *p,
     const config_setting_t *entry, int index)
 {
@@ -150,7 +142,8 @@ static void apply_rule(struct cfg_reader *r, struct dkim_policy *p,
         return;
     }
     struct dkim_sign_rule rule = {0};
-    const char *pattern = NULL;
+    pattern_list_init(&rule.match, PATTERN_ADDRESSES);
+    bool have_pattern = false;
     int n = config_setting_length(entry);
     bool ok = true;
     for (int i = 0; i < n; i++) {
@@ -159,18 +152,13 @@ static void apply_rule(struct cfg_reader *r, struct dkim_policy *p,
         char sub[96];
         snprintf(sub, sizeof sub, "%s.%s", option, name);
         if (strcmp(name, "from") == 0 || strcmp(name, "sender") == 0) {
-            if (pattern != NULL) {
+            if (have_pattern) {
                 cfg_error(r, s, sub, "give either from or sender, once");
                 ok = false;
-            } else if (cfg_read_string(r, s, sub, &pattern)) {
-                rule.on = name[0] == 'f' ? DKIM_MATCH_FROM : DKIM_MATCH_SENDER;
-                if (!pattern_valid(pattern)) {
-                    cfg_error(r, s, sub, "\"%s\": want user@example.com, example.com, "
-                        "*.example.com or *", pattern);
-                    ok = false;
-                }
             } else {
-                ok = false;
+                have_pattern = true;
+                rule.on = name[0] == 'f' ? DKIM_MATCH_FROM : DKIM_MATCH_SENDER;
+                ok &= cfg_read_patterns(r, s, sub, &rule.match);
             }
         } else if (strcmp(name, "keys") == 0) {
             if (rule.key_names != NULL) {
@@ -187,17 +175,16 @@ static void apply_rule(struct cfg_reader *r, struct dkim_policy *p,
             ok = false;
         }
     }
-    if (ok && (pattern == NULL || rule.key_count == 0)) {
-        cfg_error(r, entry, option, "%s", pattern == NULL ? "from (or sender) is missing"
+    if (ok && (!have_pattern || rule.key_count == 0)) {
+        cfg_error(r, entry, option, "%s", !have_pattern ? "from (or sender) is missing"
             : "keys is missing or empty");
         ok = false;
     }
     if (!ok) {
         cfg_free_strings(rule.key_names, rule.key_count);
+        pattern_list_free(&rule.match);
         return;
     }
-    rule.pattern = xstrdup(pattern);
-    str_lower(rule.pattern);
     rule.decl_file = xstrdup(r->file);
     rule.decl_line = line_of(entry);
     p->rules = xrealloc(p->rules, (p->rule_count + 1) * sizeof *p->rules);
@@ -219,17 +206,19 @@ static void apply_user(struct cfg_reader *r, struct dkim_policy *p,
     }
     const char *name;
     struct dkim_user_rule rule = {0};
-    if (!cfg_read_string(r, user, option, &name)
-        || !cfg_read_strings(r, domains, option, &rule.domains, &rule.domain_count))
+    pattern_list_init(&rule.who, PATTERN_SASL_USERS);
+    pattern_list_init(&rule.domains, PATTERN_DOMAINS);
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s.domains", option);
+    if (!cfg_read_patterns(r, domains, sub, &rule.domains)) {
+        pattern_list_free(&rule.domains);
         return;
-    for (size_t i = 0; i < rule.domain_count; i++) {
-        str_lower(rule.domains[i]);
-        if (!pattern_valid(rule.domains[i]) || strchr(rule.domains[i], '@') != NULL) {
-            cfg_error(r, domains, option, "\"%s\": want example.com, *.example.com or *",
-                rule.domains[i]);
-            cfg_free_strings(rule.domains, rule.domain_count);
-            return;
-        }
+    }
+    snprintf(sub, sizeof sub, "%s.user", option);
+    if (!cfg_read_string(r, user, sub, &name) || !cfg_read_patterns(r, user, sub, &rule.who)) {
+        pattern_list_free(&rule.domains);
+        pattern_list_free(&rule.who);
+        return;
     }
     rule.user = xstrdup(name);
     str_lower(rule.user);
@@ -479,7 +468,7 @@ static void dkim_free_policy(struct config *cfg)
     }
     free(p->keys);
     for (size_t i = 0; i < p->rule_count; i++) {
-        free(p->rules[i].pattern);
+        pattern_list_free(&p->rules[i].match);
         cfg_free_strings(p->rules[i].key_names, p->rules[i].key_count);
         free(p->rules[i].keys);
         free(p->rules[i].decl_file);
@@ -487,7 +476,8 @@ static void dkim_free_policy(struct config *cfg)
     free(p->rules);
     for (size_t i = 0; i < p->user_count; i++) {
         free(p->users[i].user);
-        cfg_free_strings(p->users[i].domains, p->users[i].domain_count);
+        pattern_list_free(&p->users[i].who);
+        pattern_list_free(&p->users[i].domains);
     }
     free(p->users);
     free(p);

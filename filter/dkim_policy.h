@@ -12,6 +12,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "dkim_keys.h"
+#include "pattern.h"
 
 struct keyrecord_cache;
 
@@ -31,12 +32,11 @@ enum dkim_match_on {
     DKIM_MATCH_SENDER,         /* the envelope sender */
 };
 
-/* One signing-table entry: a pattern and the keys it signs with, in order. Patterns:
- * "user@example.com" exact address, "example.com" the domain, "*.example.com" its
- * subdomains, "*" anything. */
+/* One signing-table entry: address patterns (pattern.h: "user@example.com", "example.com",
+ * ".example.com" or "*.example.com", "*", ...) and the keys it signs with, in order. */
 struct dkim_sign_rule {
     enum dkim_match_on on;
-    char *pattern;             /* lower case */
+    struct pattern_list match;
     char **key_names;
     size_t key_count;
     size_t *keys;              /* indexes into keys[], resolved by finish() */
@@ -44,13 +44,13 @@ struct dkim_sign_rule {
     int decl_line;
 };
 
-/* An authenticated user and the domains they may be signed for ("example.com",
- * "*.example.com"). A user not listed may be signed only for the domain of their login
- * name when it has one ("alice@example.com" -> example.com). */
+/* An authenticated user and the domains they may be signed for (domain patterns, pattern.h).
+ * A user not listed may be signed only for the domain of their login name when it has one
+ * ("alice@example.com" -> example.com). */
 struct dkim_user_rule {
-    char *user;                /* lower case; "alice" matches "alice" and "alice@realm" */
-    char **domains;
-    size_t domain_count;
+    char *user;                /* as written, lower case */
+    struct pattern_list who;   /* user as a SASL-user pattern: "alice" also means alice@realm */
+    struct pattern_list domains;
 };
 
 struct dkim_policy {

@@ -8,23 +8,6 @@
 
 #include "txn.h"
 
-static void reverse_name(const struct ipaddr *a, char *out, size_t size)
-{
-    if (a->family == AF_INET) {
-        snprintf(out, size, "%u.%u.%u.%u", a->bytes[3], a->bytes[2], a->bytes[1], a->bytes[0]);
-        return;
-    }
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    for (int i = 15; i >= 0 && n + 4 < size; i--) {
-        out[n++] = hex[a->bytes[i] & 0xF];
-        out[n++] = '.';
-        out[n++] = hex[a->bytes[i] >> 4];
-        out[n++] = '.';
-    }
-    out[n > 0 ? n - 1 : 0] = '\0';
-}
-
 static bool applies(const struct txn *t, const struct dnslist_zone *z)
 {
     return t->have_client_addr && (t->client_addr.family != AF_INET6 || z->ipv6);
@@ -35,7 +18,7 @@ static void prefetch(struct txn *t, const struct dnslist_zone *z)
     if (!applies(t, z))
         return;
     char name[80];
-    reverse_name(&t->client_addr, name, sizeof name);
+    ipaddr_reverse_name(&t->client_addr, NULL, name, sizeof name);
     dnslist_start(t, z, name);
 }
 
@@ -44,7 +27,7 @@ static void run(struct txn *t, const struct dnslist_zone *z)
     if (!applies(t, z))
         return;
     char name[80];
-    reverse_name(&t->client_addr, name, sizeof name);
+    ipaddr_reverse_name(&t->client_addr, NULL, name, sizeof name);
     dnslist_lookup(t, z, name);
 }
 

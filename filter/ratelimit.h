@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "gcra.h"
+#include "pattern.h"
 #include "store.h"
 #include "store_config.h"
 #include "verdict.h"
@@ -44,13 +45,10 @@ struct rl_limit {
     struct reply reply;
     bool dry_run;
     unsigned scope;                  /* RL_SCOPE_* bits */
-    struct cidr_list exempt_networks;
-    char **exempt_sasl_users;        /* lower-cased; "alice" also matches alice@realm */
-    size_t exempt_sasl_user_count;
-    char **exempt_senders;           /* lower-cased: "user@dom", "@dom" or "dom" */
-    size_t exempt_sender_count;
-    char **exempt_recipients;
-    size_t exempt_recipient_count;
+    struct pattern_list exempt_networks;    /* patterns (pattern.h) of each kind */
+    struct pattern_list exempt_sasl_users;
+    struct pattern_list exempt_senders;
+    struct pattern_list exempt_recipients;
     int stage;                       /* enum stage at which it decides (check_ratelimit.c) */
     uint64_t dry_run_hits;           /* "would have limited" since this policy loaded (atomic) */
 };

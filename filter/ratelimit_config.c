@@ -18,6 +18,7 @@
 
 #include "config_module.h"
 #include "store_config.h"
+#include "config_patterns.h"
 #include "txn.h"
 #include "util.h"
 
@@ -47,10 +48,10 @@ static void limit_free(struct rl_limit *l)
 {
     free(l->name);
     free(l->symbol);
-    cidr_list_free(&l->exempt_networks);
-    cfg_free_strings(l->exempt_sasl_users, l->exempt_sasl_user_count);
-    cfg_free_strings(l->exempt_senders, l->exempt_sender_count);
-    cfg_free_strings(l->exempt_recipients, l->exempt_recipient_count);
+    pattern_list_free(&l->exempt_networks);
+    pattern_list_free(&l->exempt_sasl_users);
+    pattern_list_free(&l->exempt_senders);
+    pattern_list_free(&l->exempt_recipients);
 }
 
 static void ratelimit_free(struct config *cfg)
@@ -109,39 +110,12 @@ static bool read_key(struct cfg_reader *r, const config_setting_t *s, const char
     return ok;
 }
 
-static bool read_lower_strings(struct cfg_reader *r, const config_setting_t *s, const char *option,
-    char ***out, size_t *count)
+/* An exempt_* list: patterns (pattern.h); a later file's list replaces an earlier one's. */
+static bool read_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct pattern_list *list)
 {
-    cfg_free_strings(*out, *count);
-    *out = NULL;
-    *count = 0;
-    if (!cfg_read_strings(r, s, option, out, count))
-        return false;
-    for (size_t i = 0; i < *count; i++)
-        str_lower((*out)[i]);
-    return true;
-}
-
-static bool read_networks(struct cfg_reader *r, const config_setting_t *s, const char *option,
-    struct cidr_list *out)
-{
-    char **items;
-    size_t count;
-    if (!cfg_read_strings(r, s, option, &items, &count))
-        return false;
-    bool ok = true;
-    for (size_t i = 0; i < count; i++) {
-        struct cidr net;
-        const char *why;
-        if (cidr_parse(items[i], &net, &why)) {
-            cidr_list_add(out, &net);
-        } else {
-            cfg_error(r, s, option, "\"%s\": %s", items[i], why);
-            ok = false;
-        }
-    }
-    cfg_free_strings(items, count);
-    return ok;
+    pattern_list_free(list);
+    return cfg_read_patterns(r, s, option, list);
 }
 
 static bool read_prefix(struct cfg_reader *r, const config_setting_t *s, const char *option,
@@ -305,13 +279,13 @@ static bool apply_limit_option(struct cfg_reader *r, const config_setting_t *s, 
     if (strcmp(name, "ipv6_prefix") == 0)
         return read_prefix(r, s, sub, 128, &l->ipv6_prefix);
     if (strcmp(name, "exempt_networks") == 0)
-        return read_networks(r, s, sub, &l->exempt_networks);
+        return read_patterns(r, s, sub, &l->exempt_networks);
     if (strcmp(name, "exempt_sasl_users") == 0)
-        return read_lower_strings(r, s, sub, &l->exempt_sasl_users, &l->exempt_sasl_user_count);
+        return read_patterns(r, s, sub, &l->exempt_sasl_users);
     if (strcmp(name, "exempt_senders") == 0)
-        return read_lower_strings(r, s, sub, &l->exempt_senders, &l->exempt_sender_count);
+        return read_patterns(r, s, sub, &l->exempt_senders);
     if (strcmp(name, "exempt_recipients") == 0)
-        return read_lower_strings(r, s, sub, &l->exempt_recipients, &l->exempt_recipient_count);
+        return read_patterns(r, s, sub, &l->exempt_recipients);
     const char *hint = cfg_suggest(name, limit_options);
     if (hint != NULL)
         cfg_error(r, s, sub, "unknown option in a limit; did you mean %s?", hint);
@@ -369,6 +343,10 @@ static void apply_limit(struct cfg_reader *r, const config_setting_t *g, int ind
         .count = RL_MESSAGES, .ipv4_prefix = 24, .ipv6_prefix = 64, .action = ACTION_TEMPFAIL,
         .scope = RL_SCOPE_INBOUND | RL_SCOPE_OUTBOUND,
     };
+    pattern_list_init(&l.exempt_networks, PATTERN_NETWORKS);
+    pattern_list_init(&l.exempt_sasl_users, PATTERN_SASL_USERS);
+    pattern_list_init(&l.exempt_senders, PATTERN_ADDRESSES);
+    pattern_list_init(&l.exempt_recipients, PATTERN_ADDRESSES);
     const config_setting_t *rate = NULL, *reply = NULL;
     long long burst = 1;
     bool ok = true;

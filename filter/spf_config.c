@@ -1,13 +1,14 @@
 /* spf_config.c - the `spf` section of the policy files (config_module.h): defaults, the option
- * table, and in finish() the allowlists split into lower-cased names. Promises: every policy
- * has cfg->spf (the defaults when the section is absent); every bad value is reported with
- * file, line and option by cfg_apply_options. */
+ * table, and the allow lists compiled as patterns (pattern.h) as each file is applied.
+ * Promises: every policy has cfg->spf (the defaults when the section is absent); every bad
+ * value is reported with file, line and option. */
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_module.h"
+#include "config_patterns.h"
 #include "spf.h"
 #include "spf_config.h"
 #include "util.h"
@@ -40,6 +41,8 @@ static void spf_init(struct config *cfg)
     p->query_timeout_ms = 0;
     p->max_dns_lookups = 10;
     p->max_void_lookups = 2;
+    pattern_list_init(&p->allow_helo, PATTERN_DOMAINS);
+    pattern_list_init(&p->allow_sender_domains, PATTERN_DOMAINS);
     cfg->spf = p;
 }
 
@@ -53,47 +56,26 @@ void spf_limits_for(const struct config *cfg, struct spf_limits *lim)
     lim->max_void_lookups = p->max_void_lookups;
 }
 
+/* An allow list as patterns (pattern.h); each file that sets it replaces it. */
+static void read_allow_list(struct cfg_reader *r, const config_setting_t *section,
+    const char *name, struct pattern_list *list)
+{
+    const config_setting_t *s = config_setting_get_member(section, name);
+    if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+        return;                 /* absent, or reported by cfg_apply_options */
+    char option[64];
+    snprintf(option, sizeof option, "spf.%s", name);
+    pattern_list_free(list);
+    if (cfg_add_pattern_words(r, s, option, list))
+        cfg_check_patterns(r, s, option, list);
+}
+
 static void spf_apply(struct cfg_reader *r, const config_setting_t *section)
 {
-    cfg_apply_options(r, section, "spf", spf_options, r->cfg->spf);
-}
-
-static void split_names(const char *text, char ***out, size_t *count)
-{
-    *out = NULL;
-    *count = 0;
-    if (text == NULL)
-        return;
-    const char *p = text;
-    while (*p != '\0') {
-        p += strspn(p, " \t,");
-        size_t len = strcspn(p, " \t,");
-        if (len == 0)
-            break;
-        char *name = xstrndup(p, len);
-        str_lower(name);
-        *out = xrealloc(*out, (*count + 1) * sizeof **out);
-        (*out)[(*count)++] = name;
-        p += len;
-    }
-}
-
-static void free_names(char **names, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(names[i]);
-    free(names);
-}
-
-static void spf_finish(struct config *cfg, struct config_errors *errs)
-{
-    (void)errs;
-    struct spf_policy *p = cfg->spf;
-    free_names(p->allow_helo, p->allow_helo_count);
-    free_names(p->allow_sender_domains, p->allow_sender_domain_count);
-    split_names(p->allow_helo_text, &p->allow_helo, &p->allow_helo_count);
-    split_names(p->allow_sender_domains_text, &p->allow_sender_domains,
-        &p->allow_sender_domain_count);
+    struct spf_policy *p = r->cfg->spf;
+    cfg_apply_options(r, section, "spf", spf_options, p);
+    read_allow_list(r, section, "allow_helo", &p->allow_helo);
+    read_allow_list(r, section, "allow_sender_domains", &p->allow_sender_domains);
 }
 
 static void spf_free(struct config *cfg)
@@ -104,32 +86,15 @@ static void spf_free(struct config *cfg)
     cidr_list_free(&p->allow_clients);
     free(p->allow_helo_text);
     free(p->allow_sender_domains_text);
-    free_names(p->allow_helo, p->allow_helo_count);
-    free_names(p->allow_sender_domains, p->allow_sender_domain_count);
+    pattern_list_free(&p->allow_helo);
+    pattern_list_free(&p->allow_sender_domains);
     free(p);
     cfg->spf = NULL;
-}
-
-bool spf_policy_name_listed(char *const *list, size_t count, const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    for (size_t i = 0; i < count; i++) {
-        const char *pattern = list[i];
-        if (pattern[0] == '.') {
-            if (str_iendswith(name, pattern) && strlen(name) > strlen(pattern))
-                return true;
-        } else if (str_ieq(pattern, name)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 const struct config_module spf_config_module = {
     .section = "spf",
     .init = spf_init,
     .apply = spf_apply,
-    .finish = spf_finish,
     .free = spf_free,
 };

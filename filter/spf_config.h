@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "pattern.h"
 
 struct spf_policy {
     bool enabled;
@@ -20,13 +21,10 @@ struct spf_policy {
     unsigned max_dns_lookups;     /* RFC 7208 4.6.4: 10 */
     unsigned max_void_lookups;    /* RFC 7208 4.6.4: 2 */
     struct cidr_list allow_clients;
-    char *allow_helo_text;        /* as written: names separated by blanks or commas */
+    char *allow_helo_text;        /* as written: patterns separated by blanks or commas */
     char *allow_sender_domains_text;
-    /* made by finish() from the texts, lower-cased; ".example.com" = its subdomains */
-    char **allow_helo;
-    size_t allow_helo_count;
-    char **allow_sender_domains;
-    size_t allow_sender_domain_count;
+    struct pattern_list allow_helo;            /* compiled from the texts (pattern.h) */
+    struct pattern_list allow_sender_domains;
 };
 
 struct config;
@@ -35,8 +33,5 @@ struct spf_limits;
  * may take: spf.query_timeout, or dns.timeout when it is 0 (spf_eval.c caps either by what is
  * left of the budget). */
 void spf_limits_for(const struct config *cfg, struct spf_limits *lim);
-
-/* True when name (any case) is listed: "example.com" itself, ".example.com" its subdomains. */
-bool spf_policy_name_listed(char *const *list, size_t count, const char *name);
 
 #endif

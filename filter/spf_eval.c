@@ -195,24 +195,6 @@ static bool address_matches(const struct eval *e, const char *text, unsigned cid
     return inet_pton(AF_INET, text, bytes) == 1 && prefix_equal(bytes, e->client.bytes, cidr4);
 }
 
-static void reverse_name(const struct ipaddr *ip, char *buf, size_t size)
-{
-    if (ip->family != AF_INET6) {
-        snprintf(buf, size, "%u.%u.%u.%u.in-addr.arpa", ip->bytes[3], ip->bytes[2],
-            ip->bytes[1], ip->bytes[0]);
-        return;
-    }
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 15; i >= 0 && o + 4 < size; i--) {
-        buf[o++] = hex[ip->bytes[i] & 15];
-        buf[o++] = '.';
-        buf[o++] = hex[ip->bytes[i] >> 4];
-        buf[o++] = '.';
-    }
-    snprintf(buf + o, size - o, "ip6.arpa");
-}
-
 static bool name_in_domain(const char *name, const char *domain)
 {
     size_t n = strlen(name), d = strlen(domain);
@@ -242,7 +224,7 @@ static bool name_validates(struct eval *e, const char *name)
 static char **validated_names(struct eval *e, struct dns_answer *ptr)
 {
     char rev[80];
-    reverse_name(&e->client, rev, sizeof rev);
+    ipaddr_ptr_name(&e->client, rev, sizeof rev);
     query(e, rev, 12, ptr);
     char **names = xcalloc(e->lim->max_names + 1, sizeof *names);
     size_t n = 0;

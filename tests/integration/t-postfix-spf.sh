@@ -6,7 +6,8 @@
 #   spf-pass.test   v=spf1 ip4:127.0.0.0/8 -all   pass: delivered with spf=pass (A-R, Received-SPF)
 #   spf-dead.test   TIMEOUT (never answered)       451 4.7.24 within spf.budget (1 s), which is
 #                                                  shorter than the fixture's dns.timeout (2 s)
-# and an authenticated client sending as spf-fail.test is not checked at all.
+# and an authenticated client sending as spf-fail.test is not checked at all, nor is a sender
+# in a subdomain spf.allow_sender_domains names with "*.allowed.test" (the pattern language).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
 mw_init t-postfix-spf
@@ -15,6 +16,7 @@ N1="postfix-spf: a client IP not in the sender domain's record is rejected at MA
 N2="postfix-spf: an SPF pass is delivered with Authentication-Results spf=pass smtp.mailfrom and a matching Received-SPF"
 N3="postfix-spf: a DNS server that does not answer gives 451 4.7.24 at MAIL FROM within the configured budget"
 N4="postfix-spf: an authenticated client is not checked (delivered, no SPF symbol or header)"
+N5="postfix-spf: a sender domain matching spf.allow_sender_domains = \"*.allowed.test\" is not checked (its -all record would refuse it)"
 NF="postfix-spf: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 BUDGET_S=1
@@ -23,6 +25,7 @@ spf-fail.test TXT "v=spf1 ip4:192.0.2.1 -all exp=why.spf-fail.test"
 why.spf-fail.test TXT "%{i} is not one of our mail servers"
 spf-pass.test TXT "v=spf1 ip4:127.0.0.0/8 -all"
 spf-dead.test TIMEOUT
+mx.allowed.test TXT "v=spf1 -all"
 ZONE
 "$MW_PY" "$(dirname "$0")/../tools/dnsserver.py" --zone "$MW_WORK/spf.zone" --port 0 \
     --port-file "$MW_WORK/dns.port" --log "$MW_WORK/dns-queries.log" >>"$MW_WORK/dns.log" 2>&1 &
@@ -36,6 +39,7 @@ mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
 spf: {
   budget = "${BUDGET_S}s"
   received_spf = true
+  allow_sender_domains = "*.allowed.test"
 }
 POLICY
 mw_start "$MW_WORK/mailwarden.conf"
@@ -135,7 +139,28 @@ t_authenticated() {
     fi
 }
 
+t_allowed_subdomain() {
+    local tok; tok=$(mw_token spf-allowed)
+    local f=$MW_WORK/$tok qid line
+    mw_msg "$f.eml" "$tok"
+    mw_swaks "$f.out" --from alice@mx.allowed.test --to bob@remote.test --data "@$f.eml"
+    local rc=$?
+    qid=$(swaks_queued_id "$f.out")
+    if [ "$rc" != 0 ] || [ -z "$qid" ]; then
+        fail "$N5" "swaks exit $rc: $(swaks_errors "$f.out" | head -n 1)"
+    elif ! deliver_ok "$tok" "$f.msg"; then
+        fail "$N5" "$MW_WHY"
+    elif ! line=$(mw_summary_for "qid=$qid( |$)"); then
+        fail "$N5" "no summary line with qid=$qid"
+    elif printf '%s\n' "$line" | grep -q 'SPF_'; then
+        fail "$N5" "an SPF symbol for an allowed sender domain: $line"
+    else
+        pass "$N5"
+    fi
+}
+
 t_fail
+t_allowed_subdomain
 t_pass
 t_dead_dns
 t_authenticated

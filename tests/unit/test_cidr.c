@@ -1,7 +1,8 @@
 /* test_cidr.c - addresses and networks (filter/cidr.c): IPv4 and IPv6 parsing and formatting,
  * the bracketed "[...]" and "IPv6:" forms, IPv4-mapped IPv6 addresses matching IPv4 networks,
  * prefixes /0, /32, /128 and odd ones (/23, /61), networks with host bits set rejected with a
- * reason, garbage rejected, and lists of networks. */
+ * reason, garbage rejected, lists of networks, and the one reverse-DNS name builder (PTR names
+ * and DNS-list names) refusing a buffer too small instead of writing past it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -284,10 +286,51 @@ static void test_list_contains(void **state)
     assert_false(cidr_list_contains(&list, &a));
 }
 
+static void test_reverse_names(void **state)
+{
+    (void)state;
+    struct ipaddr a;
+    char name[128];
+    assert_true(ipaddr_parse("192.0.2.1", &a));
+    assert_true(ipaddr_ptr_name(&a, name, sizeof name));
+    assert_string_equal(name, "1.2.0.192.in-addr.arpa");
+    assert_true(ipaddr_reverse_name(&a, NULL, name, sizeof name));
+    assert_string_equal(name, "1.2.0.192");
+    assert_true(ipaddr_reverse_name(&a, "zen.example", name, sizeof name));
+    assert_string_equal(name, "1.2.0.192.zen.example");
+
+    assert_true(ipaddr_parse("2001:db8::567:89ab", &a));
+    assert_true(ipaddr_ptr_name(&a, name, sizeof name));
+    assert_string_equal(name,
+        "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+    assert_true(ipaddr_reverse_name(&a, NULL, name, sizeof name));
+    assert_int_equal(strlen(name), 63);
+}
+
+/* A buffer too small gets an empty name and false, never a write past its end (ASan). */
+static void test_reverse_name_small_buffer(void **state)
+{
+    (void)state;
+    struct ipaddr a;
+    assert_true(ipaddr_parse("2001:db8::1", &a));
+    for (size_t size = 1; size < 72; size++) {
+        char *name = malloc(size);
+        assert_false(ipaddr_ptr_name(&a, name, size));
+        assert_string_equal(name, "");
+        free(name);
+    }
+    char exact[73];
+    assert_true(ipaddr_ptr_name(&a, exact, sizeof exact));
+    assert_int_equal(strlen(exact), 72);
+    assert_false(ipaddr_ptr_name(&a, NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_parse_and_format),
+        cmocka_unit_test(test_reverse_names),
+        cmocka_unit_test(test_reverse_name_small_buffer),
         cmocka_unit_test(test_ipv6_parse_and_format),
         cmocka_unit_test(test_ipv4_mapped_is_ipv4),
         cmocka_unit_test(test_bracketed_and_ipv6_tag_forms),

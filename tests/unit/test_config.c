@@ -181,6 +181,13 @@ static bool contains_ip(const struct cidr_list *list, const char *ip)
     return cidr_list_contains(list, &a);
 }
 
+static bool patterns_contain_ip(const struct pattern_list *list, const char *ip)
+{
+    struct ipaddr a;
+    assert_true(ipaddr_parse(ip, &a));
+    return pattern_match_ip(list, &a);
+}
+
 /* --- the shipped file and every option ---------------------------------------------------- */
 
 static void test_shipped_file_is_the_defaults(void **state)
@@ -382,9 +389,9 @@ static void test_every_option_lands_in_its_field(void **state)
     const struct access_rule *rule = &cfg->access[0];
     assert_string_equal(rule->name, "Blocked-Senders");
     assert_int_equal(rule->key, ACCESS_SENDER);
-    assert_int_equal(rule->pattern_count, 2);
-    assert_string_equal(rule->patterns[0], "spam@example.com");     /* lower-cased */
-    assert_string_equal(rule->patterns[1], "@bad.example");
+    assert_int_equal(rule->patterns.count, 2);
+    assert_string_equal(rule->patterns.items[0].text, "spam@example.com");     /* lower-cased */
+    assert_string_equal(rule->patterns.items[1].text, "@bad.example");
     assert_int_equal(rule->action, ACTION_REJECT);
     assert_true(rule->score == 2.5);
     assert_int_equal(rule->reply.code, 550);
@@ -635,10 +642,10 @@ static void test_values_file(void **state)
         "  file = \"%s\"; action = \"accept\" } )\n", values);
     struct config *cfg = load_ok(write_file("good-values.conf", text));
     assert_int_equal(cfg->access_count, 1);
-    assert_int_equal(cfg->access[0].nets.count, 3);
-    assert_true(contains_ip(&cfg->access[0].nets, "198.51.100.7"));
-    assert_true(contains_ip(&cfg->access[0].nets, "192.0.2.99"));
-    assert_false(contains_ip(&cfg->access[0].nets, "198.51.100.8"));
+    assert_int_equal(cfg->access[0].patterns.count, 3);
+    assert_true(patterns_contain_ip(&cfg->access[0].patterns, "198.51.100.7"));
+    assert_true(patterns_contain_ip(&cfg->access[0].patterns, "192.0.2.99"));
+    assert_false(patterns_contain_ip(&cfg->access[0].patterns, "198.51.100.8"));
     assert_int_equal(cfg->access[0].action, ACTION_ACCEPT);
     config_free(cfg);
 }
@@ -668,6 +675,34 @@ static void test_values_file_bad_line(void **state)
     path = write_file("missing-values.conf", text);
     load_fails(path, 1, &errs);
     assert_error(&errs, path, 2, "access[1].file", "No such file or directory");
+    config_errors_free(&errs);
+}
+
+/* A bad pattern in any list is named by file, line and option with the fix; a pattern file's
+ * bad line by that file and line; a list of negations only (it would match nothing) is
+ * refused. Before, these loaded and silently matched nothing. */
+static void test_bad_patterns_named_with_the_fix(void **state)
+{
+    (void)state;
+    assert_single_error("ratelimit: { limits = ( { name = \"x\"; key = \"sender\"; rate = \"1/1h\";\n"
+        "  exempt_senders = [ \"!a@example.com\" ] } ) }\n", 2,
+        "ratelimit.limits[1].exempt_senders", "matches nothing: end it with \"*\"");
+    assert_single_error("access = ( { name = \"a\"; match = \"sender_domain\";\n"
+        "  values = [ \"ok.example\",\n \"*@bad.example\" ] } )\n", 3, "access[1].values",
+        "\"*@bad.example\": this list holds domains");
+    assert_single_error("dkim: { signing = ( { from = \"a*@example.com\"; keys = [ \"k\" ] } ) }\n",
+        1, "dkim.signing[0].from", "a * is not allowed in a local part");
+    assert_single_error("spf: { allow_helo = \"ok.example, bad..example\" }\n", 1,
+        "spf.allow_helo", "\"bad..example\": the domain has an empty label");
+
+    const char *values = write_file("senders.txt", "# ok\n@good.example\nb\xc3\xbc" "cher.example\n");
+    char text[PATH_MAX + 200];
+    snprintf(text, sizeof text, "ratelimit: { limits = ( { name = \"x\"; key = \"sender\";\n"
+        "  rate = \"1/1h\"; exempt_recipients = [ \"file:%s\" ] } ) }\n", values);
+    const char *path = write_file("pattern-file.conf", text);
+    load_fails(path, 1, &errs);
+    assert_error(&errs, values, 3, "ratelimit.limits[1].exempt_recipients",
+        "A-label form (xn--...)");
     config_errors_free(&errs);
 }
 
@@ -1237,6 +1272,7 @@ int main(void)
         T(test_store_section_named_by_its_users),
         T(test_store_old_spelling_is_an_alias_with_a_notice),
         T(test_resolver_is_built_by_load_and_started_by_config_start),
+        T(test_bad_patterns_named_with_the_fix),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

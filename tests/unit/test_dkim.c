@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@
 #include "dkim_keys.h"
 #include "dkim_policy.h"
 #include "dkim_util.h"
+#include "engine.h"
+#include "txn.h"
 
 static char dir[64];
 
@@ -311,6 +314,80 @@ static void test_policy_loads(void **state)
     config_free(cfg);
 }
 
+/* --- the signing table and dkim.users speak the pattern language (pattern.h) --------------- */
+
+/* One message through the engine from CLIENT (with SASL user USER or NULL) with this From:;
+ * whether it was signed, and whether dkim.users refused it. */
+static bool engine_signs(const char *client, const char *user, const char *from, bool *refused)
+{
+    struct txn *t = txn_new(config_current());
+    struct ipaddr a;
+    assert_true(ipaddr_parse(client, &a));
+    assert_int_equal(engine_connect(t, "client.example", &a), ACTION_NONE);
+    assert_int_equal(engine_helo(t, "client.example"), ACTION_NONE);
+    assert_int_equal(engine_mail(t, NULL, "QID", from, user, user ? "PLAIN" : NULL), ACTION_NONE);
+    assert_int_equal(engine_rcpt(t, "rcpt@example.org"), ACTION_NONE);
+    char value[300];
+    snprintf(value, sizeof value, "<%s>", from);
+    engine_header(t, "From", value);
+    engine_header(t, "Subject", "test");
+    engine_eoh(t);
+    static const unsigned char body[] = "Hello.\r\n";
+    engine_body(t, body, sizeof body - 1);
+    engine_eom(t);
+    bool is_signed = false;
+    for (size_t i = 0; i < t->verdict.edit_count; i++)
+        is_signed |= strcasecmp(t->verdict.edits[i].name, "DKIM-Signature") == 0;
+    *refused = false;
+    for (size_t i = 0; i < t->result_count; i++)
+        *refused |= strcmp(t->results[i].symbol, "DKIM_SIGN_NOT_ALLOWED") == 0;
+    txn_free(t);
+    return is_signed;
+}
+
+/* ".example.com" in the signing table (before: loaded, but matched nothing: the subdomain was
+ * only written "*.example.com" there) and "@example.net" (before: never matched) sign; a list
+ * with "!" leaves an address out; in dkim.users "@relay.example" is every user of the realm and
+ * ".example.com" the subdomains. */
+static void test_signing_table_and_users_take_patterns(void **state)
+{
+    (void)state;
+    char policy[2048];
+    /* RSA: signing with an ed25519 key leaves one reference to the key behind (LeakSanitizer
+     * reports it at exit), a defect of its own outside this test */
+    write_key("pat.key", EVP_PKEY_RSA, 2048, 0600);
+    snprintf(policy, sizeof policy, "networks: { internal = [ \"10.0.0.0/8\" ] }\n"
+        "spam: { enabled = false }\n"
+        "dkim: { keys = ( { name = \"k\"; domain = \"example.com\"; selector = \"s\"; "
+        "file = \"%s\" } )\n"
+        " signing = ( { from = \".example.com\"; keys = [ \"k\" ] },\n"
+        "             { from = \"@example.net\"; keys = [ \"k\" ] },\n"
+        "             { from = [ \"!nosign@example.org\", \"example.org\" ]; keys = [ \"k\" ] } )\n"
+        " users = ( { user = \"@relay.example\"; domains = [ \".example.com\" ] } ) }\n",
+        path_of("pat.key"));
+    write_file("patterns.conf", policy, 0644);
+    struct config_errors e = {0};
+    struct config *cfg = config_load(path_of("patterns.conf"), &e);
+    for (size_t i = 0; i < e.count; i++)
+        print_error("%s:%d: %s: %s\n", e.items[i].file, e.items[i].line, e.items[i].option,
+            e.items[i].reason);
+    assert_non_null(cfg);
+    config_install(cfg);
+
+    bool refused;
+    assert_true(engine_signs("10.1.1.1", NULL, "a@mail.example.com", &refused));
+    assert_false(engine_signs("10.1.1.1", NULL, "a@example.com", &refused)); /* not a subdomain */
+    assert_true(engine_signs("10.1.1.1", NULL, "a@example.net", &refused));
+    assert_true(engine_signs("10.1.1.1", NULL, "a@example.org", &refused));
+    assert_false(engine_signs("10.1.1.1", NULL, "nosign@example.org", &refused));
+
+    assert_true(engine_signs("198.51.100.1", "svc@relay.example", "a@mail.example.com", &refused));
+    assert_false(refused);
+    assert_false(engine_signs("198.51.100.1", "svc@relay.example", "a@example.net", &refused));
+    assert_true(refused);
+    config_install(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_key_types_and_records),
         cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_policy_loads),
+        cmocka_unit_test(test_signing_table_and_users_take_patterns),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

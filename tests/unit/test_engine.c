@@ -278,6 +278,27 @@ static void test_sender_rejected_at_mail(void **state)
     assert_false(has_symbol("ACCESS_BLOCKED_SENDERS"));
 }
 
+/* Access values take the pattern language: "*.spam.example" for the subdomains (before, only
+ * ".spam.example" meant them here: the DKIM spelling matched nothing), "!" leaves one address
+ * out, and the first pattern that matches decides. */
+static void test_access_values_take_patterns(void **state)
+{
+    (void)state;
+    start(BASE
+        "access = ( { name = \"blocked\"; match = \"sender\";\n"
+        "  values = [ \"!ok@mx.spam.example\", \"*.spam.example\" ]; action = \"reject\" } )\n");
+    inbound_connection();
+    assert_int_equal(mail_from("someone@mx.spam.example"), ACTION_REJECT);
+    assert_string_equal(t->verdict.decided_by, "ACCESS_BLOCKED");
+    engine_abort(t);
+    inbound_connection();
+    assert_int_equal(mail_from("ok@mx.spam.example"), ACTION_NONE);
+    engine_abort(t);
+    inbound_connection();
+    assert_int_equal(mail_from("someone@spam.example"), ACTION_NONE);   /* not a subdomain */
+    engine_abort(t);
+}
+
 static void test_recipient_refused_alone(void **state)
 {
     (void)state;
@@ -982,6 +1003,7 @@ int main(void)
         T(test_client_rule_rejects_at_connect),
         T(test_helo_tempfail),
         T(test_sender_rejected_at_mail),
+        T(test_access_values_take_patterns),
         T(test_recipient_refused_alone),
         T(test_all_recipients_refused_then_abort),
         T(test_accept_rule_stops_later_checks),

@@ -330,6 +330,26 @@ static void test_scope_and_exemptions(void **state)
     assert_int_equal(message("10.1.1.1", NULL, "d@example.com", one_rcpt, 1), ACTION_TEMPFAIL);
 }
 
+/* Exemptions take the pattern language: ".lists.example" exempts the subdomains (before, a
+ * subdomain could not be written: the value was compared with the whole domain), "@relay.example"
+ * every SASL user of a realm, and "!" leaves one sender out. */
+static void test_exemptions_take_patterns(void **state)
+{
+    (void)state;
+    start(BASE "ratelimit: { limits = ( { name = \"out\"; key = \"sender\"; rate = \"1/1h\"; scope = \"outbound\";\n"
+        "  exempt_senders = [ \"!boss@mx.lists.example\", \".lists.example\" ];\n"
+        "  exempt_sasl_users = [ \"@relay.example\" ] } ) }\n");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(message("10.1.1.1", NULL, "x@mx.lists.example", one_rcpt, 1), ACTION_ACCEPT);
+        assert_int_equal(message("198.51.100.12", "svc@relay.example", "c@example.com", one_rcpt, 1),
+            ACTION_ACCEPT);
+    }
+    assert_int_equal(message("10.1.1.1", NULL, "x@lists.example", one_rcpt, 1), ACTION_ACCEPT);
+    assert_int_equal(message("10.1.1.1", NULL, "x@lists.example", one_rcpt, 1), ACTION_TEMPFAIL);
+    assert_int_equal(message("10.1.1.1", NULL, "boss@mx.lists.example", one_rcpt, 1), ACTION_ACCEPT);
+    assert_int_equal(message("10.1.1.1", NULL, "boss@mx.lists.example", one_rcpt, 1), ACTION_TEMPFAIL);
+}
+
 /* Several limits: the first exceeded decides; an allow-listed client is counted, not refused. */
 static void test_first_exceeded_and_allow_list(void **state)
 {
@@ -393,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup(test_eom_exempt_recipients, fresh_store),
         cmocka_unit_test_setup(test_score_only_and_dry_run, fresh_store),
         cmocka_unit_test_setup(test_scope_and_exemptions, fresh_store),
+        cmocka_unit_test_setup(test_exemptions_take_patterns, fresh_store),
         cmocka_unit_test_setup(test_first_exceeded_and_allow_list, fresh_store),
         cmocka_unit_test_setup(test_reload_keeps_counters, fresh_store),
         cmocka_unit_test_setup(test_store_down_fail_modes, fresh_store),

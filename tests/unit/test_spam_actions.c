@@ -97,6 +97,19 @@ static void test_quarantine_inherited(void **state)
     assert_int_equal(fixture_run(&s), ACTION_QUARANTINE);
 }
 
+/* actions.domains takes the pattern language: ".example.test" for the subdomains (before, only
+ * "*.example.test": the policy was refused), and "!" to leave one subdomain out. */
+static void test_domain_entry_takes_patterns(void **state)
+{
+    (void)state;
+    fixture_policy("symbols: { HELO_NOT_FQDN: { score = 7.0 } }\n"
+        "actions: { add_header = 5.0; quarantine = 8.0; reject = 15.0;\n"
+        "  domains = ( { domains = [ \"!open.dotted.test\", \".dotted.test\" ]; reject = 6.0 } ) }\n");
+    assert_int_equal(run_to("a@mx.dotted.test", NULL), ACTION_REJECT);
+    assert_int_equal(run_to("a@dotted.test", NULL), ACTION_ACCEPT);        /* not a subdomain */
+    assert_int_equal(run_to("a@open.dotted.test", NULL), ACTION_ACCEPT);   /* left out */
+}
+
 static void test_status_folded(void **state)
 {
     (void)state;
@@ -186,6 +199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_several_domains_strictest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quarantine_inherited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_folded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domain_entry_takes_patterns, setup, teardown),
         cmocka_unit_test(test_domain_entry_errors),
         cmocka_unit_test(test_spam_section_errors),
     };

@@ -1,0 +1,27 @@
+/* config_patterns.h - reading a list of patterns (pattern.h) from a policy setting: the one
+ * call every list option makes, so every list speaks the same language and reports errors as
+ * "file:line: option: reason". Used by the config files only. */
+#ifndef MW_CONFIG_PATTERNS_H
+#define MW_CONFIG_PATTERNS_H
+
+#include "config_read.h"
+#include "pattern.h"
+
+/* Appends the patterns of S (a string or a list of strings) to LIST; false after reporting
+ * each bad one. */
+bool cfg_add_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct pattern_list *list);
+/* Appends the patterns of the string S, separated by blanks or commas (spf.allow_helo). */
+bool cfg_add_pattern_words(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct pattern_list *list);
+/* Appends the patterns of the file S names (the access rules' file = "/path"). */
+bool cfg_add_pattern_file(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct pattern_list *list);
+/* Refuses a list that can match nothing (negations only), naming S. */
+bool cfg_check_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const struct pattern_list *list);
+/* cfg_add_patterns, then cfg_check_patterns. */
+bool cfg_read_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    struct pattern_list *list);
+
+#endif
