@@ -31,11 +31,8 @@ static bool skipped(const struct txn *t, const struct greylist_policy *p)
 static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const char *rcpt,
     int64_t *wait_us)
 {
-    char net[80];
-    rl_format_subnet(&t->client_addr, p->ipv4_prefix, p->ipv6_prefix, net, sizeof net);
-    char *key = xasprintf("gl:%s|%.320s|%.320s", net, t->sender && *t->sender ? t->sender : "<>",
+    char *key = grey_triplet_key(&t->client_addr, p->ipv4_prefix, p->ipv6_prefix, t->sender,
         rcpt);
-    str_lower(key);
     struct grey_params params = {
         .delay_us = (int64_t)p->delay_ms * 1000,
         .retry_window_us = (int64_t)p->retry_window_ms * 1000,
