@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "check_rdns.h"
+#include "rdns_result.h"
 #include "spam_fixture.h"
 #include "util.h"
 
