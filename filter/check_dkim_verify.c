@@ -97,7 +97,7 @@ static void verify_headers(struct txn *t)
     struct textbuf line;
     textbuf_init(&line);
     for (size_t i = 0; i < t->header_count; i++) {
-        dkim_header_text(t, i, &line);
+        dkim_header_text(&t->headers[i], &line);
         (void)dkim_header(s->handle, (unsigned char *)line.data, line.len);
     }
     textbuf_free(&line);

@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "dns.h"
+#include "header.h"
 #include "verdict.h"
 
 enum stage {
@@ -40,13 +41,6 @@ struct result {
     enum action action;        /* forced action; ACTION_NONE = score only */
     struct reply reply;
     enum stage stage;
-};
-
-struct header_field {
-    char *name;
-    char *value;
-    char *raw_value;           /* DKIM: the value exactly as it followed the colon, when the MTA
-                                  sent it so (SMFIP_HDR_LEADSPC); NULL otherwise */
 };
 
 struct dns_set;
