@@ -21,7 +21,7 @@
 
 #include "check_rdns.h"
 #include "rdns_result.h"
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 static const char zone[] =
