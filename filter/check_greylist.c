@@ -8,11 +8,13 @@
  * clients and allow-listed transactions (an access rule with action "accept": the engine
  * does not run this check after one). Kept in the rate limits' store; when that store fails
  * and its fail mode is tempfail, greylisting lets mail through (greylisting only delays mail:
- * failing closed would tempfail everything); store.c logs the outage once. */
+ * failing closed would tempfail everything); store.c logs the outage once. The decision rule
+ * and the triplet key are grey.c's; this file only picks the triplets and asks the store. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "grey.h"
 #include "greylist.h"
 #include "log.h"
 #include "ratelimit.h"
