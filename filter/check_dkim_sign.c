@@ -147,7 +147,7 @@ static bool feed_headers(struct txn *t, DKIM *d, char *why, size_t why_size)
     textbuf_init(&line);
     bool ok = true;
     for (size_t i = 0; i < t->header_count && ok; i++) {
-        dkim_header_text(t, i, &line);
+        dkim_header_text(&t->headers[i], &line);
         DKIM_STAT status = dkim_header(d, (unsigned char *)line.data, line.len);
         if (status != DKIM_STAT_OK) {
             snprintf(why, why_size, "header %s refused: %s", t->headers[i].name,

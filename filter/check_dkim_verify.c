@@ -2,7 +2,7 @@
  * (RFC 6376, RFC 8463, RFC 8301). At the end of the headers it starts a verifying handle
  * (key lookups go through the daemon's resolver, dkim_dns.c), streams the body into it, and
  * at the end of the message records one result per signature (at most
- * dkim.verify.max_signatures) in t->dkim_results, in Authentication-Results
+ * dkim.verify.max_signatures) in its state slot (dkim_result.h), in Authentication-Results
  * (dkim=pass|fail|neutral|policy|temperror|permerror|none with header.d/i/s/a/b) and as
  * symbols: DKIM_PASS, DKIM_FAIL, DKIM_NONE, DKIM_TEMPERROR, DKIM_PERMERROR, DKIM_NEUTRAL,
  * DKIM_KEY_TOO_SMALL, DKIM_RSA_SHA1, DKIM_EXPIRED, DKIM_BODY_LENGTH, DKIM_HEADER_LIMIT (a
@@ -20,17 +20,12 @@
 #include "dkim_dns.h"
 #include "dkim_policy.h"
 #include "dkim_prefetch.h"
+#include "dkim_result.h"
 #include "dkim_util.h"
 #include "log.h"
 #include "util.h"
 
 extern const struct check check_dkim_verify;
-
-struct verify_state {
-    DKIM *handle;              /* NULL once finished, or when there was nothing to verify */
-    bool failed;               /* libopendkim refused the message as a whole */
-    struct dkim_prefetch *keys;  /* every signature's key lookup, started at the headers */
-};
 
 /* One symbol per outcome, with its default score. */
 static const struct {
@@ -86,9 +81,8 @@ static void verify_headers(struct txn *t)
     struct dkim_policy *p = t->cfg->dkim;
     if (p == NULL || !p->verify.enabled || p->verify_lib == NULL || txn_is_outbound(t))
         return;
-    struct verify_state *s = xcalloc(1, sizeof *s);
+    struct dkim_verify_state *s = xcalloc(1, sizeof *s);
     *txn_check_state(t, &check_dkim_verify) = s;
-    t->dkim_verified = true;
     if (txn_header(t, "DKIM-Signature", 0) == NULL)
         return;
     DKIM_STAT status;
@@ -102,7 +96,7 @@ static void verify_headers(struct txn *t)
     struct textbuf line;
     textbuf_init(&line);
     for (size_t i = 0; i < t->header_count; i++) {
-        dkim_header_text(t, i, &line);
+        dkim_header_text(&t->headers[i], &line);
         (void)dkim_header(s->handle, (unsigned char *)line.data, line.len);
     }
     textbuf_free(&line);
@@ -116,7 +110,7 @@ static void verify_headers(struct txn *t)
 
 static void verify_body(struct txn *t, const unsigned char *data, size_t len)
 {
-    struct verify_state *s = *txn_check_state(t, &check_dkim_verify);
+    struct dkim_verify_state *s = *txn_check_state(t, &check_dkim_verify);
     if (s == NULL || s->handle == NULL || s->failed)
         return;
     if (dkim_body(s->handle, (unsigned char *)data, len) != DKIM_STAT_OK)
@@ -235,11 +229,12 @@ static void add_authres(struct txn *t, const struct dkim_sig_result *r)
     textbuf_free(&ar);
 }
 
-static void record(struct txn *t, struct dkim_sig_result *r, enum outcome o, bool *seen)
+static void record(struct txn *t, struct dkim_verify_state *s, struct dkim_sig_result *r,
+    enum outcome o, bool *seen)
 {
     r->result = verdict_of(o);
-    t->dkim_results = xrealloc(t->dkim_results, (t->dkim_result_count + 1) * sizeof *t->dkim_results);
-    t->dkim_results[t->dkim_result_count++] = *r;
+    s->results = xrealloc(s->results, (s->result_count + 1) * sizeof *s->results);
+    s->results[s->result_count++] = *r;
     add_authres(t, r);
     if (!seen[o]) {
         seen[o] = true;
@@ -254,7 +249,7 @@ static void record(struct txn *t, struct dkim_sig_result *r, enum outcome o, boo
 
 static void verify_eom(struct txn *t)
 {
-    struct verify_state *s = *txn_check_state(t, &check_dkim_verify);
+    struct dkim_verify_state *s = *txn_check_state(t, &check_dkim_verify);
     if (s == NULL)
         return;
     bool seen[O_COUNT] = {false};
@@ -285,7 +280,7 @@ static void verify_eom(struct txn *t)
          * signed field, say) was not seen, so a pass cannot be trusted */
         if (txn_headers_truncated(t) && (o == O_PASS || o == O_BODY_LENGTH))
             o = O_HEADER_LIMIT;
-        record(t, &r, o, seen);
+        record(t, s, &r, o, seen);
         examined++;
     }
     if (examined == 0) {
@@ -295,7 +290,7 @@ static void verify_eom(struct txn *t)
             s->handle && dkim_geterror(s->handle) ? dkim_geterror(s->handle)
                 : dkim_getresultstr(status));
         struct dkim_sig_result r = {0};
-        record(t, &r, O_NEUTRAL, seen);
+        record(t, s, &r, O_NEUTRAL, seen);
     }
 }
 
@@ -309,22 +304,20 @@ static void verify_run(struct txn *t, enum stage stage)
 
 static void verify_txn_end(struct txn *t, void *state)
 {
-    struct verify_state *s = state;
+    (void)t;
+    struct dkim_verify_state *s = state;
     if (s->handle != NULL)
         dkim_free(s->handle);
     dkim_prefetch_free(s->keys);
-    free(s);
-    for (size_t i = 0; i < t->dkim_result_count; i++) {
-        struct dkim_sig_result *r = &t->dkim_results[i];
+    for (size_t i = 0; i < s->result_count; i++) {
+        struct dkim_sig_result *r = &s->results[i];
         free(r->domain);
         free(r->identity);
         free(r->selector);
         free(r->algorithm);
     }
-    free(t->dkim_results);
-    t->dkim_results = NULL;
-    t->dkim_result_count = 0;
-    t->dkim_verified = false;
+    free(s->results);
+    free(s);
 }
 
 const struct check check_dkim_verify = {

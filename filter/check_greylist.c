@@ -8,11 +8,13 @@
  * clients and allow-listed transactions (an access rule with action "accept": the engine
  * does not run this check after one). Kept in the store greylist.store names; when that store fails
  * and its fail mode is tempfail, greylisting lets mail through (greylisting only delays mail:
- * failing closed would tempfail everything); store.c logs the outage once. */
+ * failing closed would tempfail everything); store.c logs the outage once. The decision rule
+ * and the triplet key are grey.c's; this file only picks the triplets and asks the store. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "grey.h"
 #include "greylist.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -31,11 +33,8 @@ static bool skipped(const struct txn *t, const struct greylist_policy *p)
 static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const char *rcpt,
     int64_t *wait_us)
 {
-    char net[80];
-    rl_format_subnet(&t->client_addr, p->ipv4_prefix, p->ipv6_prefix, net, sizeof net);
-    char *key = xasprintf("gl:%s|%.320s|%.320s", net, t->sender && *t->sender ? t->sender : "<>",
+    char *key = grey_triplet_key(&t->client_addr, p->ipv4_prefix, p->ipv6_prefix, t->sender,
         rcpt);
-    str_lower(key);
     struct grey_params params = {
         .delay_us = (int64_t)p->delay_ms * 1000,
         .retry_window_us = (int64_t)p->retry_window_ms * 1000,

@@ -71,7 +71,7 @@ static char *address_domain_in(const char *text)
 static void check_from_and_reply_to(struct txn *t)
 {
     char *from, *name;
-    if (!header_mailbox(t, "From", &from, &name)) {
+    if (!header_mailbox(t->headers, t->header_count, "From", &from, &name)) {
         free(name);
         return;
     }
@@ -83,7 +83,7 @@ static void check_from_and_reply_to(struct txn *t)
         free(shown);
     }
     char *reply_to, *reply_name;
-    if (header_mailbox(t, "Reply-To", &reply_to, &reply_name)) {
+    if (header_mailbox(t->headers, t->header_count, "Reply-To", &reply_to, &reply_name)) {
         const char *reply_domain = addr_domain(reply_to);
         if (*reply_domain != '\0' && *from_domain != '\0'
             && !same_registrable_domain(reply_domain, from_domain))
@@ -97,7 +97,7 @@ static void check_from_and_reply_to(struct txn *t)
 
 static void check_subject(struct txn *t)
 {
-    char *subject = header_text(t, "Subject");
+    char *subject = header_text(t->headers, t->header_count, "Subject");
     if (subject == NULL)
         return;
     if (!g_utf8_validate(subject, -1, NULL)) {
@@ -128,7 +128,8 @@ static void check_subject(struct txn *t)
 
 static void check_recipients(struct txn *t)
 {
-    size_t count = header_address_count(t, "To") + header_address_count(t, "Cc");
+    size_t count = header_address_count(t->headers, t->header_count, "To")
+        + header_address_count(t->headers, t->header_count, "Cc");
     if (count == 0)
         txn_add_result(t, "UNDISCLOSED_RECIPIENTS", 1.0, ACTION_NONE, NULL);
     else if (count > t->cfg->spam->many_recipients)

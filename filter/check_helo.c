@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "check_rdns.h"
+#include "rdns_result.h"
 #include "registrable.h"
 #include "spam_check.h"
 #include "spam_config.h"

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "message_file.h"
 #include "spf.h"
+#include "spf_result.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
@@ -124,15 +125,15 @@ static void print_spf_outcome(const char *identity, const struct spf_outcome *o)
         spf_result_name(o->result), o->domain, o->dns_lookups, o->void_lookups, o->queries);
 }
 
-static void print_spf(const struct txn *t)
+static void print_spf(struct txn *t)
 {
     printf("spf:\n");
-    print_spf_outcome("helo", &t->spf_helo);
-    print_spf_outcome("mailfrom", &t->spf_mailfrom);
+    print_spf_outcome("helo", spf_result_helo(t));
+    print_spf_outcome("mailfrom", spf_result_mailfrom(t));
 }
 /* --- end SPF --- */
 
-static void print_verdict(const struct txn *t, enum action action, const struct reply *reply,
+static void print_verdict(struct txn *t, enum action action, const struct reply *reply,
     bool verbose)
 {
     printf("action: %s\n", action_name(action));

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pattern.h"
 #include "ratelimit.h"
+#include "subnet.h"
 #include "util.h"
 
 #define MAX_PART_LEN 320
@@ -59,21 +60,6 @@ static void put_part(struct textbuf *key, const char *value)
     textbuf_puts(key, part);
 }
 
-void rl_format_subnet(const struct ipaddr *addr, unsigned ipv4_prefix, unsigned ipv6_prefix,
-    char *buf, size_t size)
-{
-    struct ipaddr net = *addr;
-    unsigned prefix = net.family == AF_INET ? ipv4_prefix : ipv6_prefix;
-    unsigned bytes = net.family == AF_INET ? 4 : 16;
-    for (unsigned i = 0; i < bytes; i++) {
-        unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
-        net.bytes[i] &= (uint8_t)(0xffu << (8 - keep));
-    }
-    char text[64];
-    ipaddr_format(&net, text, sizeof text);
-    snprintf(buf, size, "%s/%u", text, prefix);
-}
-
 /* The store key "rl:NAME|part|part"; false when a part is unknown here (the limit does not
  * apply: no SASL user, the null sender's domain, ...). */
 static bool build_key(const struct rl_limit *l, const struct txn *t, const char *rcpt,
@@ -90,7 +76,7 @@ static bool build_key(const struct rl_limit *l, const struct txn *t, const char 
             if (!t->have_client_addr)
                 return false;
             char subnet[80];
-            rl_format_subnet(&t->client_addr, l->ipv4_prefix, l->ipv6_prefix, subnet,
+            subnet_format(&t->client_addr, l->ipv4_prefix, l->ipv6_prefix, subnet,
                 sizeof subnet);
             textbuf_printf(key, "|%s", subnet);
             continue;

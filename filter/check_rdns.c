@@ -2,7 +2,7 @@
  * does not resolve back to the address (RDNS_NOT_CONFIRMED), a generic or dynamic-looking name
  * (RDNS_DYNAMIC: the address's digits in it, or a token such as dsl, pool, dhcp from
  * spam.dynamic_keywords outside its registrable domain). Lookups that fail or time out score
- * nothing. The confirmed name is kept for the connection (check_rdns.h). */
+ * nothing. The confirmed name is kept for the connection (rdns_result.h). */
 #include "check_rdns.h"
 
 #include <sys/socket.h>
@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "dns.h"
+#include "rdns_result.h"
 #include "registrable.h"
 #include "spam_check.h"
 #include "spam_config.h"
@@ -24,9 +25,6 @@
 
 extern const struct check check_rdns;
 
-struct rdns_state {
-    char *confirmed;
-};
 
 /* Whether name resolves (A or AAAA, by the client's family) to the client's address. */
 static bool resolves_to(struct txn *t, const char *name)
@@ -148,8 +146,7 @@ static void run(struct txn *t, enum stage stage)
     const struct spam_policy *p = t->cfg->spam;
     if (!wanted(t))
         return;
-    struct rdns_state *state = xcalloc(1, sizeof *state);
-    *txn_conn_state(t, &check_rdns) = state;
+    const char *confirmed = NULL;
     char zone[128];
     ipaddr_ptr_name(&t->client_addr, zone, sizeof zone);
     struct dns_answer ptr;
@@ -166,33 +163,14 @@ static void run(struct txn *t, enum stage stage)
             txn_add_result(t, "RDNS_NOT_CONFIRMED", 1.0, ACTION_NONE, NULL);
             name = ptr.data[0];
         } else {
-            state->confirmed = xstrdup(name);
-            str_lower(state->confirmed);
+            confirmed = name;
         }
         if (rdns_name_is_dynamic(name, &t->client_addr, (const char *const *)p->dynamic_keywords.items,
                 p->dynamic_keywords.count))
             txn_add_result(t, "RDNS_DYNAMIC", 1.0, ACTION_NONE, NULL);
     }
+    rdns_result_set(t, confirmed);
     dns_answer_free(&ptr);
-}
-
-static void conn_end(struct txn *t, void *state)
-{
-    (void)t;
-    struct rdns_state *s = state;
-    free(s->confirmed);
-    free(s);
-}
-
-const char *rdns_confirmed_name(struct txn *t)
-{
-    struct rdns_state *s = *txn_conn_state(t, &check_rdns);
-    return s != NULL ? s->confirmed : NULL;
-}
-
-bool rdns_looked_up(struct txn *t)
-{
-    return *txn_conn_state(t, &check_rdns) != NULL;
 }
 
 const struct check check_rdns = {
@@ -200,5 +178,5 @@ const struct check check_rdns = {
     .stages = STAGE_BIT(STAGE_CONNECT),
     .run = run,
     .prefetch = prefetch,
-    .conn_end = conn_end,
+    .conn_end = rdns_result_free,
 };

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "spf.h"
 #include "spf_config.h"
+#include "spf_result.h"
 #include "util.h"
 
 extern const struct check check_spf;
@@ -26,11 +27,6 @@ extern const struct check check_spf;
 struct spf_conn_state {
     char *helo;
     struct spf_verdict verdict;
-};
-
-/* per transaction: the Received-SPF value to add at the end of the message */
-struct spf_txn_state {
-    char *received_spf;
 };
 
 struct symbol_default {
@@ -286,7 +282,7 @@ static char *received_spf(const struct txn *t, const struct spf_verdict *v, bool
     return b.data;
 }
 
-/* The transaction's state; its txn_end also clears the outcomes kept in the txn. */
+/* The transaction's state: the outcomes (spf_result.h) and the Received-SPF value. */
 static struct spf_txn_state *txn_state(struct txn *t)
 {
     struct spf_txn_state **slot = (struct spf_txn_state **)txn_check_state(t, &check_spf);
@@ -321,13 +317,13 @@ static void spf_mail(struct txn *t)
     if (p->check_helo && t->helo != NULL && spf_domain_valid(t->helo)
             && !ipaddr_parse(t->helo, &helo_ip)) {      /* a FQDN, not an address */
         helo = helo_verdict(t);
-        remember(&t->spf_helo, helo);
+        remember(&txn_state(t)->helo, helo);
         enum action a = add_symbol(t, helo, true);
         if (a == ACTION_REJECT || a == ACTION_TEMPFAIL || !p->check_mail_from || null_sender) {
             /* HELO decided; for <> the MAIL FROM identity is postmaster@HELO, the same check */
             publish(t, helo, true);
             if (null_sender && p->check_mail_from)
-                remember(&t->spf_mailfrom, helo);
+                remember(&txn_state(t)->mailfrom, helo);
             return;
         }
     }
@@ -336,7 +332,7 @@ static void spf_mail(struct txn *t)
     struct spf_verdict v;
     evaluate(t, false, &v);
     log_verdict(t, "mailfrom", &v);
-    remember(&t->spf_mailfrom, &v);
+    remember(&txn_state(t)->mailfrom, &v);
     add_symbol(t, &v, false);
     publish(t, &v, null_sender);
     spf_verdict_free(&v);
@@ -385,11 +381,10 @@ static void spf_run(struct txn *t, enum stage stage)
 
 static void spf_txn_end(struct txn *t, void *state)
 {
+    (void)t;
     struct spf_txn_state *s = state;
     free(s->received_spf);
     free(s);
-    memset(&t->spf_mailfrom, 0, sizeof t->spf_mailfrom);
-    memset(&t->spf_helo, 0, sizeof t->spf_helo);
 }
 
 static void spf_conn_end(struct txn *t, void *state)

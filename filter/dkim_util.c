@@ -74,9 +74,8 @@ static void put_value(struct textbuf *buf, const char *value)
     textbuf_puts(buf, start);
 }
 
-void dkim_header_text(const struct txn *t, size_t i, struct textbuf *buf)
+void dkim_header_text(const struct header_field *h, struct textbuf *buf)
 {
-    const struct header_field *h = &t->headers[i];
     buf->len = 0;
     buf->data[0] = '\0';
     textbuf_puts(buf, h->name);

@@ -7,14 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 /* The addr-spec of the first mailbox in a From: value, lower case, into out; false when
  * there is none or it has no domain. */
 bool dkim_from_address(const char *value, char *out, size_t size);
-/* Writes header field i of t as "Name: value" (or "Name:value" when the MTA gave the
- * value with its leading space) into buf, reset first. */
-void dkim_header_text(const struct txn *t, size_t i, struct textbuf *buf);
+/* Writes the header field as "Name: value" (or "Name:value" when the MTA gave the value with
+ * its leading space) into buf, reset first. */
+void dkim_header_text(const struct header_field *h, struct textbuf *buf);
 
 #endif

@@ -33,7 +33,7 @@ static void run(struct txn *t, const struct dnslist_zone *z)
     if (z->check_sender && t->sender != NULL && t->sender[0] != '\0')
         lookup_domain(t, z, addr_domain(t->sender), &done);
     if (z->check_from) {
-        char *from = header_from_address(t);
+        char *from = header_from_address(t->headers, t->header_count);
         if (from != NULL)
             lookup_domain(t, z, addr_domain(from), &done);
         free(from);

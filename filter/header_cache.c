@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "mime_init.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 struct cached_field {

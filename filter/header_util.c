@@ -1,5 +1,6 @@
 /* header_util.c - header parsing for the checks through GMime's address, RFC 2047 and date
- * parsers, never hand-written. Values come from the txn; nothing is kept. */
+ * parsers, never hand-written. Values come from a header list
+ * (header.h); nothing is kept. */
 #include "header_util.h"
 
 #include <gmime/gmime.h>
@@ -8,7 +9,7 @@
 
 #include "header_cache.h"
 #include "mime_init.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 static char *lower_copy(const char *s)
@@ -49,10 +50,11 @@ static size_t count_mailboxes(InternetAddressList *list)
     return count;
 }
 
-bool header_mailbox(const struct txn *t, const char *header, char **address, char **name)
+bool header_mailbox(const struct header_field *fields, size_t count, const char *header,
+    char **address, char **name)
 {
     *address = *name = NULL;
-    const char *value = txn_header(t, header, 0);
+    const char *value = header_find(fields, count, header, 0);
     if (value == NULL)
         return false;
     mime_libraries_init();
@@ -73,31 +75,32 @@ bool header_mailbox(const struct txn *t, const char *header, char **address, cha
     return *address != NULL;
 }
 
-char *header_from_address(const struct txn *t)
+char *header_from_address(const struct header_field *fields, size_t count)
 {
     char *address, *name;
-    header_mailbox(t, "From", &address, &name);
+    header_mailbox(fields, count, "From", &address, &name);
     free(name);
     return address;
 }
 
-size_t header_address_count(const struct txn *t, const char *header)
+size_t header_address_count(const struct header_field *fields, size_t count,
+    const char *header)
 {
     mime_libraries_init();
-    size_t count = 0;
+    size_t mailboxes = 0;
     const char *value;
-    for (size_t i = 0; (value = txn_header(t, header, i)) != NULL; i++) {
+    for (size_t i = 0; (value = header_find(fields, count, header, i)) != NULL; i++) {
         InternetAddressList *list = internet_address_list_parse(NULL, value);
-        count += count_mailboxes(list);
+        mailboxes += count_mailboxes(list);
         if (list != NULL)
             g_object_unref(list);
     }
-    return count;
+    return mailboxes;
 }
 
-char *header_text(const struct txn *t, const char *header)
+char *header_text(const struct header_field *fields, size_t count, const char *header)
 {
-    const char *value = txn_header(t, header, 0);
+    const char *value = header_find(fields, count, header, 0);
     if (value == NULL)
         return NULL;
     mime_libraries_init();

@@ -1,10 +1,12 @@
-/* message_view.c - builds the decoded view of a message (message_view.h) from what the txn
- * buffered: GMime parses the MIME structure and undoes base64 / quoted-printable, GMime's iconv
- * wrapper converts declared charsets to UTF-8, libxml2's HTML parser (recovering, no network,
- * no external entities) renders HTML to text and yields its links, and a small scanner finds
- * bare URLs in text (view_text.c, view_charset.c, view_html.c, view_uri.c). Promises: bounded work (spam.max_scan_bytes of body parsed, a cap on
- * parts, URIs and nesting depth, text never longer than the scan cap), never a crash on
- * hostile input, malformed input decoded as far as it goes and flagged. */
+/* message_view.c - builds the decoded view of a message (message_view.h) from its header
+ * fields and buffered body (a message_source; txn_view.c makes one from the txn): GMime parses
+ * the MIME structure and undoes base64 / quoted-printable, GMime's iconv wrapper converts
+ * declared charsets to UTF-8, libxml2's HTML parser (recovering, no network, no external
+ * entities) renders HTML to text and yields its links, and a small scanner finds bare URLs in
+ * text (view_text.c, view_charset.c, view_html.c, view_uri.c). Promises: bounded work
+ * (spam.max_scan_bytes of body parsed, a cap on parts, URIs and nesting depth, text never
+ * longer than the scan cap), never a crash on hostile input, malformed input decoded as far
+ * as it goes and flagged. */
 #include "message_view.h"
 
 #include <stdint.h>
@@ -15,8 +17,7 @@
 
 #include "header_cache.h"
 #include "mime_init.h"
-#include "spam_config.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 #include "view_build.h"
 
@@ -174,22 +175,23 @@ static void parser_warning(gint64 offset, GMimeParserWarning errcode, const gcha
 /* --- building ------------------------------------------------------------------------------ */
 
 /* The message as the MTA sent it: the headers we kept, a blank line, the body up to the cap. */
-static void raw_message(const struct txn *t, size_t body_cap, struct textbuf *raw, bool *cut)
+static void raw_message(const struct message_source *src, size_t body_cap, struct textbuf *raw,
+    bool *cut)
 {
-    for (size_t i = 0; i < t->header_count; i++) {
-        textbuf_puts(raw, t->headers[i].name);
+    for (size_t i = 0; i < src->header_count; i++) {
+        textbuf_puts(raw, src->headers[i].name);
         textbuf_puts(raw, ": ");
-        textbuf_puts(raw, t->headers[i].value);
+        textbuf_puts(raw, src->headers[i].value);
         textbuf_puts(raw, "\r\n");
     }
     textbuf_puts(raw, "\r\n");
-    size_t body_len = t->body_len;
+    size_t body_len = src->body_len;
     if (body_len > body_cap) {
         body_len = body_cap;
         *cut = true;
     }
-    if (t->body != NULL)
-        textbuf_append(raw, t->body, body_len);
+    if (src->body != NULL)
+        textbuf_append(raw, src->body, body_len);
 }
 
 static void add_subject(struct view_builder *b, GMimeMessage *message)
@@ -205,20 +207,20 @@ static void add_subject(struct view_builder *b, GMimeMessage *message)
     view_end_block(b, &b->text);
 }
 
-static struct message_view *build_view(const struct txn *t)
+struct message_view *message_view_build(const struct message_source *src)
 {
     mime_libraries_init();
     struct message_view *view = xcalloc(1, sizeof *view);
-    uint64_t cap = t->cfg->spam != NULL ? t->cfg->spam->max_scan_bytes : SPAM_DEFAULT_MAX_SCAN_BYTES;
+    uint64_t cap = src->max_scan_bytes;
     struct view_builder b = {.view = view, .cap = cap > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap};
     textbuf_init(&b.text);
     textbuf_init(&b.rawtext);
-    view->truncated = t->body_truncated || txn_headers_truncated(t);
-    view->header_cache = header_cache_new(t->headers, t->header_count);
+    view->truncated = src->truncated;
+    view->header_cache = header_cache_new(src->headers, src->header_count);
 
     struct textbuf raw;
     textbuf_init(&raw);
-    raw_message(t, b.cap, &raw, &view->truncated);
+    raw_message(src, b.cap, &raw, &view->truncated);
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw.data, raw.len);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -234,8 +236,8 @@ static struct message_view *build_view(const struct txn *t)
         view->mime_error = true;
         bool bad = false;
         size_t len;
-        size_t body_len = t->body_len < b.cap ? t->body_len : b.cap;
-        char *utf8 = view_to_utf8(NULL, t->body ? t->body : "", body_len, &len, &bad);
+        size_t body_len = src->body_len < b.cap ? src->body_len : b.cap;
+        char *utf8 = view_to_utf8(NULL, src->body ? src->body : "", body_len, &len, &bad);
         add_text_part(&b, utf8, len, false);
         free(utf8);
     }
@@ -253,13 +255,6 @@ static struct message_view *build_view(const struct txn *t)
     view->rawtext = b.rawtext.data;
     view->rawtext_len = b.rawtext.len;
     return view;
-}
-
-const struct message_view *message_view_get(struct txn *t)
-{
-    if (t->view == NULL)
-        t->view = build_view(t);
-    return t->view;
 }
 
 void message_view_free(struct message_view *view)

@@ -9,9 +9,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct txn;
 struct header_cache;
+struct header_field;
 
 struct message_part {
     char *content_type;        /* "text/html", lower case */
@@ -48,8 +50,22 @@ struct message_view {
     bool mime_error;           /* the MIME structure itself was malformed */
 };
 
-/* The view of t's message, built on first use; never NULL. Valid until the transaction
- * ends (txn_reset). */
+/* What a view is built from: the header fields kept (header.h), the buffered body, whether
+ * either was cut before, and the cap on body bytes scanned (spam.max_scan_bytes). */
+struct message_source {
+    const struct header_field *headers;
+    size_t header_count;
+    const char *body;          /* may be NULL */
+    size_t body_len;
+    bool truncated;
+    uint64_t max_scan_bytes;
+};
+
+/* Builds the view (message_view.c); never NULL. It refers to src->headers (header_cache), so
+ * it must be freed before they are. */
+struct message_view *message_view_build(const struct message_source *src);
+/* The view of t's message, built on first use from what t buffered (txn_view.c); never NULL.
+ * Valid until the transaction ends (txn_reset). */
 const struct message_view *message_view_get(struct txn *t);
 void message_view_free(struct message_view *view);
 

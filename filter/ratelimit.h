@@ -63,9 +63,4 @@ struct ratelimit_policy {
 /* The names the policy uses, for messages and docs. */
 const char *rl_part_name(enum rl_part part);
 
-/* "192.0.2.0/24", "2001:db8:1:2::/64": the network of addr with the prefix for its family
- * (check_ratelimit.c; greylisting uses it for its triplets too). */
-void rl_format_subnet(const struct ipaddr *addr, unsigned ipv4_prefix, unsigned ipv6_prefix,
-    char *buf, size_t size);
-
 #endif

@@ -12,7 +12,7 @@
 #include "header_cache.h"
 #include "message_view.h"
 #include "rules_internal.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 void rules_limits_default(struct rules_limits *limits)

@@ -11,7 +11,7 @@
 
 #include "header_cache.h"
 #include "rules_internal.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 /* Appends at most what keeps out under cap bytes (the rest is never matched). */

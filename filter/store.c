@@ -270,34 +270,3 @@ enum store_status store_greylist(struct store *s, const char *key, const struct 
         *fell_back = true;
     return store_greylist(m, key, p, now_us, out, NULL);
 }
-
-void grey_decide(const struct grey_params *p, bool have, struct grey_record *rec, int64_t now_us,
-    struct grey_result *out, int64_t *ttl_us)
-{
-    if (!have) {
-        rec->first_seen_us = now_us;
-        rec->passed = false;
-        out->state = GREY_NEW;
-        out->wait_us = p->delay_us;
-        *ttl_us = p->retry_window_us;
-        return;
-    }
-    if (rec->passed) {
-        out->state = GREY_PASSED;
-        out->wait_us = 0;
-        *ttl_us = p->remember_us;
-        return;
-    }
-    int64_t waited = now_us - rec->first_seen_us;
-    if (waited < p->delay_us) {
-        out->state = GREY_EARLY;
-        out->wait_us = p->delay_us - waited;
-        int64_t left = rec->first_seen_us + p->retry_window_us - now_us;
-        *ttl_us = left > 0 ? left : 1;
-        return;
-    }
-    rec->passed = true;
-    out->state = GREY_PASSED;
-    out->wait_us = 0;
-    *ttl_us = p->remember_us;
-}

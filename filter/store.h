@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "gcra.h"
+#include "grey.h"
 
 enum store_status {
     STORE_OK,
@@ -43,33 +44,6 @@ struct store_settings {
     uint64_t retry_interval_ms;    /* after a failure, calls fail fast this long */
     unsigned pool_size;            /* connections shared by the worker threads */
 };
-
-/* Greylisting: one triplet's fate. */
-struct grey_params {
-    int64_t delay_us;              /* tempfail this long after the first attempt */
-    int64_t retry_window_us;       /* how long an unconfirmed triplet waits for its retry */
-    int64_t remember_us;           /* how long a passed triplet is remembered */
-};
-
-enum grey_state {
-    GREY_NEW,                      /* first seen now: tempfail */
-    GREY_EARLY,                    /* seen, retried before the delay: tempfail */
-    GREY_PASSED,                   /* retried after the delay, or known: deliver */
-};
-
-struct grey_result {
-    enum grey_state state;
-    int64_t wait_us;               /* NEW/EARLY: how long until a retry passes */
-};
-
-/* The record a backend keeps for a triplet, and the pure rule that advances it (shared by
- * the backends; store_redis.c's Lua script does the same). */
-struct grey_record {
-    int64_t first_seen_us;
-    bool passed;
-};
-void grey_decide(const struct grey_params *p, bool have, struct grey_record *rec, int64_t now_us,
-    struct grey_result *out, int64_t *ttl_us);
 
 /* A backend: what store_memory.c and store_redis.c implement. now_us is the caller's
  * monotonic clock; the Redis backend uses the server's clock instead (one clock for a fleet). */

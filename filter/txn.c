@@ -248,11 +248,7 @@ void txn_add_body(struct txn *t, const unsigned char *data, size_t len)
 
 const char *txn_header(const struct txn *t, const char *name, size_t n)
 {
-    for (size_t i = 0; i < t->header_count; i++) {
-        if (str_ieq(t->headers[i].name, name) && n-- == 0)
-            return t->headers[i].value;
-    }
-    return NULL;
+    return header_find(t->headers, t->header_count, name, n);
 }
 
 /* Whether a loaded rule (the rules section) defines this name. */

@@ -11,7 +11,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "dns.h"
-#include "spf.h"
+#include "header.h"
 #include "verdict.h"
 
 enum stage {
@@ -41,46 +41,6 @@ struct result {
     enum action action;        /* forced action; ACTION_NONE = score only */
     struct reply reply;
     enum stage stage;
-};
-
-/* --- SPF (check_spf.c): one identity's result, kept in the txn for DMARC --- */
-struct spf_outcome {
-    bool checked;              /* false: not evaluated (skipped, allowlisted, disabled) */
-    enum spf_result result;
-    char domain[256];          /* the domain checked (MAIL FROM domain, or the HELO name) */
-    unsigned dns_lookups;      /* DNS-querying terms counted against the limit of 10 */
-    unsigned void_lookups;     /* lookups that found nothing, against the limit of 2 */
-    unsigned queries;          /* DNS queries sent */
-};
-/* --- end SPF --- */
-
-struct header_field {
-    char *name;
-    char *value;
-    char *raw_value;           /* DKIM: the value exactly as it followed the colon, when the MTA
-                                  sent it so (SMFIP_HDR_LEADSPC); NULL otherwise */
-};
-
-/* DKIM verification results, one per signature examined, for Authentication-Results and DMARC. */
-enum dkim_verdict {
-    DKIM_RESULT_NONE,
-    DKIM_RESULT_PASS,
-    DKIM_RESULT_FAIL,
-    DKIM_RESULT_NEUTRAL,
-    DKIM_RESULT_POLICY,
-    DKIM_RESULT_TEMPERROR,
-    DKIM_RESULT_PERMERROR,
-};
-
-struct dkim_sig_result {
-    enum dkim_verdict result;
-    char *domain;              /* d= (lower case); NULL when the signature had none */
-    char *identity;            /* i=, or "@" d= when absent */
-    char *selector;            /* s= */
-    char *algorithm;           /* a= */
-    char b_prefix[9];          /* the first 8 characters of b= */
-    unsigned key_bits;
-    bool body_partial;         /* l= covered less than the body */
 };
 
 struct dns_set;
@@ -150,18 +110,9 @@ struct txn {
     char **authres_methods;
     size_t authres_method_count;
 
-    /* DKIM: each signature's result (check_dkim_verify; freed at the end of the transaction) */
-    struct dkim_sig_result *dkim_results;
-    size_t dkim_result_count;
-    bool dkim_verified;        /* the verifier ran on this message */
-
     /* the decoded message the content checks share (message_view.h): built on first use at
      * end of message, freed when the transaction ends */
     struct message_view *view;
-    /* --- SPF (check_spf.c): set at MAIL FROM, cleared at the end of the transaction --- */
-    struct spf_outcome spf_mailfrom;
-    struct spf_outcome spf_helo;
-    /* --- end SPF --- */
 
     /* each check's own state, indexed by its place in check_table (check.h) */
     void *check_txn_state[TXN_CHECK_SLOTS];

@@ -9,7 +9,7 @@
 #include "header_cache.h"
 #include "message_view.h"
 #include "rules.h"
-#include "txn.h"
+#include "header.h"
 
 static void ignore_hit(const struct rules_hit *hit, void *arg)
 {

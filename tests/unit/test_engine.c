@@ -1,7 +1,7 @@
 /* test_engine.c - the engine driven the way milter.c drives it (engine_connect, _helo, _mail,
- * _rcpt, _header, _eoh, _body, _eom, _abort, then txn_reset), with policies written to a
- * mkdtemp() directory, loaded with config_load and made current with config_install, so that
- * engine_mail's refresh of the configuration is exercised. Covers: refusals at connect, HELO,
+ * _rcpt, _header, _eoh, _body, _eom, _abort, then txn_reset), with policies written to the
+ * policy fixture's temporary directory, loaded with config_load and made current with
+ * config_install, so that engine_mail's refresh of the configuration is exercised. Covers: refusals at connect, HELO,
  * MAIL and RCPT with the configured replies (a refused recipient leaves the others and the
  * message alone; all refused gives a summary at abort); allow lists stop later checks; skip,
  * internal, trusted and SASL clients; quarantine forced early and applied at the end; score thresholds
@@ -14,18 +14,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "config_load.h"
-#include "engine.h"
 #include "log.h"
+#include "policy_fixture.h"
 
 /* Every policy starts with this: an internal and a skipped network, and (in BASE) our
  * authserv-id. libconfig refuses a section given twice in one file. */
@@ -36,70 +32,20 @@
 
 #define INBOUND_IP "198.51.100.1"
 
-static char dir[64];
-static struct txn *t;           /* the connection under test */
+static struct txn *t;           /* the connection under test (the fixture's) */
 
 /* --- helpers ------------------------------------------------------------------------------ */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    log_open("test_engine", LOG_MAIL, false, false);   /* summaries only when captured */
-    strcpy(dir, "/tmp/mw-test-engine.XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    txn_free(t);
-    t = NULL;
-    config_install(NULL);
-    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Writes a policy file and loads it; it must load without errors. Not installed. */
-static struct config *load_policy(const char *text)
-{
-    static unsigned n;
-    char path[128];
-    snprintf(path, sizeof path, "%s/policy-%u.conf", dir, n++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_true(fputs(text, fp) >= 0);
-    assert_int_equal(fclose(fp), 0);
-    struct config_errors errs = {0};
-    struct config *cfg = config_load(path, &errs);
-    if (cfg == NULL) {
-        for (size_t i = 0; i < errs.count; i++)
-            print_error("%s:%d: %s: %s\n", errs.items[i].file, errs.items[i].line,
-                errs.items[i].option, errs.items[i].reason);
-        config_errors_free(&errs);
-        fail_msg("the policy did not load");
-    }
-    return cfg;
-}
 
 /* A new connection on the configuration in force (as mw_connect does). */
 static void new_connection(void)
 {
-    txn_free(t);
-    t = txn_new(config_current());
-    assert_non_null(t->cfg);
+    t = fixture_connection();
 }
 
 /* Installs a policy (a reload) and opens a new connection on it. */
 static void start(const char *text)
 {
-    config_install(load_policy(text));
+    config_install(fixture_load_ok(text));   /* the old connection keeps its policy */
     new_connection();
 }
 
@@ -788,8 +734,8 @@ static void test_forged_authres_kept_when_not_removing(void **state)
 static void test_mail_runs_on_the_configuration_handed_in(void **state)
 {
     (void)state;
-    struct config *first = load_policy("authres: { authserv_id = \"first.test\" }\n" SPAM_OFF);
-    struct config *second = load_policy("authres: { authserv_id = \"second.test\" }\n" SPAM_OFF);
+    struct config *first = fixture_load_ok("authres: { authserv_id = \"first.test\" }\n" SPAM_OFF);
+    struct config *second = fixture_load_ok("authres: { authserv_id = \"second.test\" }\n" SPAM_OFF);
     config_install(first);
     new_connection();
     assert_int_equal(connect_from(INBOUND_IP), ACTION_NONE);
@@ -807,14 +753,14 @@ static void test_mail_runs_on_the_configuration_handed_in(void **state)
 static void test_transactions_on_one_connection_and_reload(void **state)
 {
     (void)state;
-    struct config *first = load_policy(
+    struct config *first = fixture_load_ok(
         "authres: { authserv_id = \"mw.test\" }\n" SPAM_OFF
         "actions: { add_header = 5.0 }\n"
         "access = (\n"
         "  { name = \"helo-score\"; match = \"helo\"; values = [ \"scored.example\" ]; action = \"score\"; score = 2.0 },\n"
         "  { name = \"s3\"; match = \"sender_domain\"; values = [ \"s3.example\" ]; action = \"score\"; score = 3.0 }\n"
         ")\n");
-    struct config *second = load_policy(
+    struct config *second = fixture_load_ok(
         "authres: { authserv_id = \"mw2.test\" }\n" SPAM_OFF
         "actions: { add_header = 5.0 }\n"
         "access = (\n"
@@ -998,7 +944,7 @@ static void test_nul_and_8bit_bytes(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_client_rule_rejects_at_connect),
         T(test_helo_tempfail),

@@ -11,77 +11,21 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "config_load.h"
-#include "engine.h"
-#include "log.h"
-#include "store.h"
+#include "policy_fixture.h"
 
 #define BASE "networks: { internal = [ \"10.0.0.0/8\" ] }\nspam: { enabled = false }\n"
 
-static char dir[64];
-static struct txn *t;
+static struct txn *t;           /* the fixture's connection */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    log_open("test_greylist", LOG_MAIL, false, false);
-    strcpy(dir, "/tmp/mw-test-greylist.XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int fresh(void **state)
-{
-    (void)state;
-    txn_free(t);
-    t = NULL;
-    config_install(NULL);
-    store_close_all();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fresh(state);
-    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static struct config *load(const char *text, struct config_errors *errs)
-{
-    static unsigned n;
-    char path[128];
-    snprintf(path, sizeof path, "%s/policy-%u.conf", dir, n++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    return config_load(path, errs);
-}
-
+/* Installs a policy; the fixture ends its connection, and rcpt() opens the next. */
 static void start(const char *text)
 {
-    struct config_errors errs = {0};
-    struct config *cfg = load(text, &errs);
-    for (size_t i = 0; i < errs.count; i++)
-        print_error("%s:%d: %s: %s\n", errs.items[i].file, errs.items[i].line,
-            errs.items[i].option, errs.items[i].reason);
-    config_errors_free(&errs);
-    assert_non_null(cfg);
-    config_install(cfg);
+    fixture_policy(text);
+    t = NULL;
 }
 
 static void sleep_ms(long ms)
@@ -93,8 +37,7 @@ static void sleep_ms(long ms)
 /* Connect, MAIL, one RCPT: the RCPT's action. */
 static enum action rcpt(const char *ip, const char *sasl, const char *sender, const char *to)
 {
-    txn_free(t);
-    t = txn_new(config_current());
+    t = fixture_connection();
     struct ipaddr a;
     assert_true(ipaddr_parse(ip, &a));
     assert_int_equal(engine_connect(t, "client.example", &a), ACTION_NONE);
@@ -185,21 +128,21 @@ static void test_policy_errors(void **state)
 {
     (void)state;
     struct config_errors errs = {0};
-    assert_null(load("greylist: { enabled = true; mode = \"everybody\" }\n", &errs));
+    assert_null(fixture_load("greylist: { enabled = true; mode = \"everybody\" }\n", &errs));
     assert_int_equal(errs.count, 1);
     assert_string_equal(errs.items[0].option, "greylist.mode");
     assert_non_null(strstr(errs.items[0].reason, "use \"everyone\""));
     assert_int_equal(errs.items[0].line, 1);
     config_errors_free(&errs);
-    assert_null(load("greylist: {\n enabled = true;\n dealy = \"1m\" }\n", &errs));
+    assert_null(fixture_load("greylist: {\n enabled = true;\n dealy = \"1m\" }\n", &errs));
     assert_int_equal(errs.count, 1);
     assert_int_equal(errs.items[0].line, 3);
     assert_non_null(strstr(errs.items[0].reason, "did you mean delay?"));
     config_errors_free(&errs);
-    assert_null(load("greylist: { enabled = true; delay = \"1h\"; retry_window = \"30m\" }\n", &errs));
+    assert_null(fixture_load("greylist: { enabled = true; delay = \"1h\"; retry_window = \"30m\" }\n", &errs));
     assert_string_equal(errs.items[0].option, "greylist.retry_window");
     config_errors_free(&errs);
-    assert_null(load("greylist: { reply = \"550 5.7.1 go away\" }\n", &errs));
+    assert_null(fixture_load("greylist: { reply = \"550 5.7.1 go away\" }\n", &errs));
     assert_string_equal(errs.items[0].option, "greylist.reply");
     config_errors_free(&errs);
 }
@@ -207,11 +150,11 @@ static void test_policy_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_everyone, fresh),
-        cmocka_unit_test_setup(test_only_new_recipient_waits, fresh),
-        cmocka_unit_test_setup(test_skipped, fresh),
-        cmocka_unit_test_setup(test_score_mode, fresh),
-        cmocka_unit_test_setup(test_policy_errors, fresh),
+        cmocka_unit_test_setup(test_everyone, fixture_fresh),
+        cmocka_unit_test_setup(test_only_new_recipient_waits, fixture_fresh),
+        cmocka_unit_test_setup(test_skipped, fixture_fresh),
+        cmocka_unit_test_setup(test_score_mode, fixture_fresh),
+        cmocka_unit_test_setup(test_policy_errors, fixture_fresh),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

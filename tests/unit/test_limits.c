@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 /* Two inline rules score 8 each: the Subject, and the base64 body once decoded (which needs

@@ -12,92 +12,29 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "config_load.h"
-#include "engine.h"
-#include "log.h"
+#include "policy_fixture.h"
 #include "ratelimit.h"
-#include "store.h"
 
 #define BASE "networks: { internal = [ \"10.0.0.0/8\" ] }\n"
 
-static char dir[64];
-static struct txn *t;
+static struct txn *t;           /* the fixture's connection */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    log_open("test_ratelimit", LOG_MAIL, false, false);
-    strcpy(dir, "/tmp/mw-test-ratelimit.XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    txn_free(t);
-    t = NULL;
-    config_install(NULL);
-    store_close_all();
-    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Each test starts with a fresh embedded store. */
-static int fresh_store(void **state)
-{
-    (void)state;
-    txn_free(t);
-    t = NULL;
-    config_install(NULL);
-    store_close_all();
-    return 0;
-}
-
-static char *write_policy(const char *text)
-{
-    static unsigned n;
-    char *path = malloc(128);
-    snprintf(path, 128, "%s/policy-%u.conf", dir, n++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
+/* Installs a policy; the fixture ends its connection, and connect_from() opens the next. */
 static void start(const char *text)
 {
-    char *path = write_policy(text);
-    struct config_errors errs = {0};
-    struct config *cfg = config_load(path, &errs);
-    for (size_t i = 0; i < errs.count; i++)
-        print_error("%s:%d: %s: %s\n", errs.items[i].file, errs.items[i].line,
-            errs.items[i].option, errs.items[i].reason);
-    config_errors_free(&errs);
-    free(path);
-    assert_non_null(cfg);
-    config_install(cfg);
+    fixture_policy(text);
+    t = NULL;
 }
 
 /* The errors a policy gets, joined by newlines ("" when it loads). */
 static char *errors_of(const char *text)
 {
-    char *path = write_policy(text);
     struct config_errors errs = {0};
-    struct config *cfg = config_load(path, &errs);
+    struct config *cfg = fixture_load(text, &errs);
     config_free(cfg);
     static char joined[4096];
     joined[0] = '\0';
@@ -108,14 +45,12 @@ static char *errors_of(const char *text)
         strncat(joined, line, sizeof joined - strlen(joined) - 1);
     }
     config_errors_free(&errs);
-    free(path);
     return joined;
 }
 
 static enum action connect_from(const char *ip)
 {
-    txn_free(t);
-    t = txn_new(config_current());
+    t = fixture_connection();
     struct ipaddr a;
     assert_true(ipaddr_parse(ip, &a));
     enum action action = engine_connect(t, "client.example", &a);
@@ -404,19 +339,19 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_errors),
-        cmocka_unit_test_setup(test_sasl_user_burst, fresh_store),
-        cmocka_unit_test_setup(test_default_reply_names_limit, fresh_store),
-        cmocka_unit_test_setup(test_recipients_per_rcpt, fresh_store),
-        cmocka_unit_test_setup(test_recipients_refused_after_burst, fresh_store),
-        cmocka_unit_test_setup(test_connections_per_subnet, fresh_store),
-        cmocka_unit_test_setup(test_bytes_at_eom, fresh_store),
-        cmocka_unit_test_setup(test_eom_exempt_recipients, fresh_store),
-        cmocka_unit_test_setup(test_score_only_and_dry_run, fresh_store),
-        cmocka_unit_test_setup(test_scope_and_exemptions, fresh_store),
-        cmocka_unit_test_setup(test_exemptions_take_patterns, fresh_store),
-        cmocka_unit_test_setup(test_first_exceeded_and_allow_list, fresh_store),
-        cmocka_unit_test_setup(test_reload_keeps_counters, fresh_store),
-        cmocka_unit_test_setup(test_store_down_fail_modes, fresh_store),
+        cmocka_unit_test_setup(test_sasl_user_burst, fixture_fresh),
+        cmocka_unit_test_setup(test_default_reply_names_limit, fixture_fresh),
+        cmocka_unit_test_setup(test_recipients_per_rcpt, fixture_fresh),
+        cmocka_unit_test_setup(test_recipients_refused_after_burst, fixture_fresh),
+        cmocka_unit_test_setup(test_connections_per_subnet, fixture_fresh),
+        cmocka_unit_test_setup(test_bytes_at_eom, fixture_fresh),
+        cmocka_unit_test_setup(test_eom_exempt_recipients, fixture_fresh),
+        cmocka_unit_test_setup(test_score_only_and_dry_run, fixture_fresh),
+        cmocka_unit_test_setup(test_scope_and_exemptions, fixture_fresh),
+        cmocka_unit_test_setup(test_exemptions_take_patterns, fixture_fresh),
+        cmocka_unit_test_setup(test_first_exceeded_and_allow_list, fixture_fresh),
+        cmocka_unit_test_setup(test_reload_keeps_counters, fixture_fresh),
+        cmocka_unit_test_setup(test_store_down_fail_modes, fixture_fresh),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -16,7 +16,7 @@
 #include "header_cache.h"
 #include "message_view.h"
 #include "rules.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 struct hits {

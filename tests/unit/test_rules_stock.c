@@ -16,7 +16,7 @@
 
 #include "message_view.h"
 #include "rules.h"
-#include "txn.h"
+#include "header.h"
 #include "util.h"
 
 static struct ruleset *stock;

@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "config_load.h"
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 /* HELO localhost scores exactly 7.0 on an otherwise clean message */
@@ -138,15 +137,8 @@ static void test_status_folded(void **state)
 /* Loads a policy expected to fail; returns every error, one per line. */
 static char *policy_errors(const char *text)
 {
-    char path[] = "/tmp/mw-test-spam-actions.XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
     struct config_errors errs = {0};
-    struct config *cfg = config_load(path, &errs);
-    unlink(path);
-    assert_null(cfg);
+    assert_null(fixture_load(text, &errs));
     struct textbuf out;
     textbuf_init(&out);
     for (size_t i = 0; i < errs.count; i++)

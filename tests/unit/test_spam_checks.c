@@ -17,7 +17,7 @@
 
 #include "header_cache.h"
 #include "message_view.h"
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 #define POLICY "networks: { internal = [ \"10.0.0.0/8\" ] }\n" \

@@ -20,7 +20,8 @@
 #include <time.h>
 
 #include "check_rdns.h"
-#include "spam_fixture.h"
+#include "rdns_result.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 static const char zone[] =

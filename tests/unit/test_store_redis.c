@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "redis_fixture.h"
 #include "store.h"
 
 #define S 1000000LL
@@ -42,117 +43,44 @@ static pid_t replica_pid, sentinel_pid;      /* test_sentinel_failover's; teardo
 static char redis_dir[] = "/tmp/mw-test-redis.XXXXXX";
 static bool have_redis;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0
-        || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static redisContext *admin(void)
 {
-    struct timeval tv = {1, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-    if (c != NULL && c->err) {
-        redisFree(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    return redis_fixture_connect(redis_port, 1000);
 }
 
 static bool redis_start(void)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%d", redis_port);
-    redis_pid = fork();
-    if (redis_pid == 0) {
-        if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
-            _exit(126);
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", redis_dir,
-            (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {
-        redisContext *c = admin();
-        if (c != NULL) {
-            redisFree(c);
-            return true;
-        }
-        sleep_ms(50);
-    }
-    return false;
+    redis_pid = redis_fixture_start(redis_port, redis_dir, NULL);
+    return redis_fixture_wait(redis_port, 5000);
 }
 
 static void redis_stop(void)
 {
-    if (redis_pid <= 0)
-        return;
-    kill(redis_pid, SIGKILL);
-    waitpid(redis_pid, NULL, 0);
-    redis_pid = 0;
+    redis_fixture_stop(&redis_pid);
 }
 
 static int setup(void **state)
 {
     (void)state;
     log_open("test_store_redis", LOG_MAIL, false, false);
-    have_redis = system("command -v redis-server >/dev/null 2>&1") == 0;
+    have_redis = redis_fixture_installed(false);
     if (!have_redis)
         return 0;
-    if (mkdtemp(redis_dir) == NULL)
+    if (!redis_fixture_make_dir(redis_dir))
         return -1;
-    redis_port = free_port();
+    redis_port = redis_fixture_free_port();
     return redis_port > 0 && redis_start() ? 0 : -1;
-}
-
-static pid_t spawn(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
-            _exit(126);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
 }
 
 static int teardown(void **state)
 {
     (void)state;
     redis_stop();
-    stop(replica_pid);
-    stop(sentinel_pid);
+    redis_fixture_stop(&replica_pid);
+    redis_fixture_stop(&sentinel_pid);
     store_close_all();
-    if (have_redis) {
-        char command[128];
-        snprintf(command, sizeof command, "rm -rf '%s'", redis_dir);
-        if (system(command) != 0)
-            return -1;
-    }
+    if (have_redis && !redis_fixture_remove_dir(redis_dir))
+        return -1;
     return 0;
 }
 
@@ -197,7 +125,7 @@ static bool wait_recovered(struct store *s)
     for (int i = 0; i < 200; i++) {
         if (decide(s, "rl:probe|recovery", &probe) != -1)
             return true;
-        sleep_ms(50);
+        redis_fixture_sleep_ms(50);
     }
     return false;
 }
@@ -320,7 +248,7 @@ static void test_greylist_on_server_clock(void **state)
     store_greylist(s, "gl:203.0.113.0/24|a@x|b@y", &p, 0, &r, NULL);
     assert_int_equal(r.state, GREY_EARLY);
     assert_true(r.wait_us > 0 && r.wait_us <= S);
-    sleep_ms(1100);
+    redis_fixture_sleep_ms(1100);
     store_greylist(s, "gl:203.0.113.0/24|a@x|b@y", &p, 0, &r, NULL);
     assert_int_equal(r.state, GREY_PASSED);
     store_greylist(s, "gl:203.0.113.0/24|a@x|b@y", &p, 0, &r, NULL);
@@ -454,18 +382,16 @@ static void test_sentinel_failover(void **state)
 {
     (void)state;
     NEED_REDIS();
-    int replica_port = free_port(), sentinel_port = free_port();
+    int replica_port = redis_fixture_free_port(), sentinel_port = redis_fixture_free_port();
     assert_true(replica_port > 0 && sentinel_port > 0 && replica_port != sentinel_port);
-    char rport[16], mport[16], path[sizeof redis_dir + 32];
+    char mport[16], path[sizeof redis_dir + 32];
     snprintf(path, sizeof path, "%s/sentinel.XXXXXX", redis_dir);
-    snprintf(rport, sizeof rport, "%d", replica_port);
     snprintf(mport, sizeof mport, "%d", redis_port);
     char replica_dir[sizeof redis_dir + 16];
     snprintf(replica_dir, sizeof replica_dir, "%s/replica", redis_dir);
     assert_int_equal(mkdir(replica_dir, 0700), 0);
-    char *replica_argv[] = {"redis-server", "--port", rport, "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no", "--replicaof", "127.0.0.1", mport, "--dir", replica_dir, NULL};
-    replica_pid = spawn(replica_argv);
+    const char *replica_args[] = {"--replicaof", "127.0.0.1", mport, NULL};
+    replica_pid = redis_fixture_start(replica_port, replica_dir, replica_args);
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *fp = fdopen(fd, "w");
@@ -474,11 +400,11 @@ static void test_sentinel_failover(void **state)
         "sentinel failover-timeout mymaster 5000\n", sentinel_port, redis_port);
     fclose(fp);
     char *sentinel_argv[] = {"redis-server", path, "--sentinel", NULL};
-    sentinel_pid = spawn(sentinel_argv);
+    sentinel_pid = redis_fixture_spawn(sentinel_argv);
     int waited = 0;
     while ((sentinel_master_port(sentinel_port) != redis_port || sentinel_replicas(sentinel_port) < 1)
         && waited < 20000) {
-        sleep_ms(100);
+        redis_fixture_sleep_ms(100);
         waited += 100;
     }
     assert_int_equal(sentinel_master_port(sentinel_port), redis_port);
@@ -498,13 +424,13 @@ static void test_sentinel_failover(void **state)
     /* let the replica catch up, then fail over to it */
     for (waited = 0; !same_value(redis_port, replica_port, "mw:{rl:sentinel|k}") && waited < 10000;
          waited += 100)
-        sleep_ms(100);
+        redis_fixture_sleep_ms(100);
     assert_true(same_value(redis_port, replica_port, "mw:{rl:sentinel|k}"));
     freeReplyObject(ask(sentinel_port, "SENTINEL FAILOVER mymaster"));
     waited = 0;
     while ((sentinel_master_port(sentinel_port) != replica_port || !is_master_port(replica_port)
                || is_master_port(redis_port)) && waited < 20000) {
-        sleep_ms(100);
+        redis_fixture_sleep_ms(100);
         waited += 100;
     }
     assert_int_equal(sentinel_master_port(sentinel_port), replica_port);
@@ -519,9 +445,8 @@ static void test_sentinel_failover(void **state)
     assert_int_equal(r->integer, 1);
     freeReplyObject(r);
     store_free(s);
-    stop(sentinel_pid);
-    stop(replica_pid);
-    sentinel_pid = replica_pid = 0;
+    redis_fixture_stop(&sentinel_pid);
+    redis_fixture_stop(&replica_pid);
 }
 
 int main(void)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "redis_fixture.h"
 #include "store.h"
 #include "store_redis_cluster.h"
 
@@ -42,36 +43,9 @@ static char cluster_dir[] = "/tmp/mw-test-cluster.XXXXXX";
 static bool have_redis;
 static bool made_dir;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0
-        || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static redisContext *connect_port(int port)
 {
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    if (c != NULL && c->err) {
-        redisFree(c);
-        return NULL;
-    }
-    return c;
+    return redis_fixture_connect(port, 2000);
 }
 
 /* One command to one node; NULL when the node cannot be reached. */
@@ -90,28 +64,12 @@ static redisReply *ask(int port, const char *format, ...)
 
 static pid_t start_node(int port, int bus)
 {
-    char port_text[16], bus_text[16], config[64];
-    snprintf(port_text, sizeof port_text, "%d", port);
+    char bus_text[16], config[64];
     snprintf(bus_text, sizeof bus_text, "%d", bus);
     snprintf(config, sizeof config, "nodes-%d.conf", port);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
-            _exit(126);
-        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1",
-            "--cluster-enabled", "yes", "--cluster-port", bus_text, "--cluster-config-file", config, "--save", "",
-            "--appendonly", "no", "--loglevel", "warning", "--dir", cluster_dir, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static bool node_answers(int port)
-{
-    redisReply *reply = ask(port, "PING");
-    bool ok = reply != NULL && reply->type == REDIS_REPLY_STATUS;
-    freeReplyObject(reply);
-    return ok;
+    const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", bus_text,
+        "--cluster-config-file", config, NULL};
+    return redis_fixture_start(port, cluster_dir, args);
 }
 
 static bool cluster_ok(int port)
@@ -132,7 +90,7 @@ static bool wait_all(bool (*predicate)(int port))
             all = predicate(node_port[n]);
         if (all)
             return true;
-        sleep_ms(50);
+        redis_fixture_sleep_ms(50);
     }
     return false;
 }
@@ -141,21 +99,20 @@ static int setup(void **state)
 {
     (void)state;
     log_open("test_store_redis_cluster", LOG_MAIL, false, false);
-    have_redis = system("command -v redis-server >/dev/null 2>&1 && "
-        "command -v redis-cli >/dev/null 2>&1") == 0;
+    have_redis = redis_fixture_installed(true);
     if (!have_redis)
         return 0;
-    if (mkdtemp(cluster_dir) == NULL)
+    if (!redis_fixture_make_dir(cluster_dir))
         return -1;
     made_dir = true;
     for (int n = 0; n < NODES; n++) {
-        node_port[n] = free_port();
-        bus_port[n] = free_port();
+        node_port[n] = redis_fixture_free_port();
+        bus_port[n] = redis_fixture_free_port();
         if (node_port[n] <= 0 || bus_port[n] <= 0 || bus_port[n] == node_port[n])
             return -1;
         node_pid[n] = start_node(node_port[n], bus_port[n]);
     }
-    if (!wait_all(node_answers))
+    if (!wait_all(redis_fixture_answers))
         return -1;
     char command[512];
     snprintf(command, sizeof command, "redis-cli --cluster create 127.0.0.1:%d 127.0.0.1:%d "
@@ -169,20 +126,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int n = 0; n < NODES; n++) {
-        if (node_pid[n] > 0) {
-            kill(node_pid[n], SIGKILL);
-            waitpid(node_pid[n], NULL, 0);
-            node_pid[n] = 0;
-        }
-    }
+    for (int n = 0; n < NODES; n++)
+        redis_fixture_stop(&node_pid[n]);
     store_close_all();
-    if (made_dir) {
-        char command[128];
-        snprintf(command, sizeof command, "rm -rf '%s'", cluster_dir);
-        if (system(command) != 0)
-            return -1;
-    }
+    if (made_dir && !redis_fixture_remove_dir(cluster_dir))
+        return -1;
     return 0;
 }
 
@@ -393,7 +341,7 @@ static void test_greylist_across_nodes(void **state)
             if (r.state == GREY_PASSED)
                 break;
             assert_int_equal(r.state, GREY_EARLY);
-            sleep_ms(50);
+            redis_fixture_sleep_ms(50);
         }
         assert_int_equal(r.state, GREY_PASSED);
     }

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "rules.h"
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 #include "util.h"
 
 #define NO_DATE_MESSAGE \

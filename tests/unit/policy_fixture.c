@@ -1,7 +1,7 @@
-/* spam_fixture.c - see spam_fixture.h. The DNS server is a child process that dies with the
+/* policy_fixture.c - see policy_fixture.h. The DNS server is a child process that dies with the
  * test (PR_SET_PDEATHSIG) and is stopped and waited for in fixture_cleanup. */
 #define _POSIX_C_SOURCE 200809L
-#include "spam_fixture.h"
+#include "policy_fixture.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 #include "config_load.h"
 #include "dns.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -40,9 +41,32 @@ static char *clean_message;
 
 bool fixture_init(void)
 {
-    log_open("test_spam", LOG_MAIL, false, false);
-    strcpy(dir, "/tmp/mw-test-spam.XXXXXX");
+    log_open("mailwarden-test", LOG_MAIL, false, false);
+    strcpy(dir, "/tmp/mw-test-policy.XXXXXX");
     return mkdtemp(dir) != NULL;
+}
+
+int fixture_setup(void **state)
+{
+    (void)state;
+    return fixture_init() ? 0 : -1;
+}
+
+int fixture_teardown(void **state)
+{
+    (void)state;
+    fixture_cleanup();
+    return 0;
+}
+
+int fixture_fresh(void **state)
+{
+    (void)state;
+    txn_free(t);                 /* holds the policy */
+    t = NULL;
+    config_install(NULL);
+    store_close_all();
+    return 0;
 }
 
 static void sleep_ms(long ms)
@@ -107,30 +131,71 @@ bool fixture_dns_start(const char *zone)
     return false;
 }
 
-void fixture_policy(const char *text)
+/* A new policy file in the directory: its path (static until the next call). */
+static const char *new_policy_file(const char *dns_section, const char *text)
 {
-    char path[128];
+    static char path[128];
     snprintf(path, sizeof path, "%s/policy-%u.conf", dir, policy_serial++);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    if (port > 0)
-        fprintf(f, "dns: { nameservers = [ \"127.0.0.1@%d\" ]; timeout = \"3s\"; use_hosts = false }\n", port);
+    if (dns_section != NULL)
+        assert_true(fputs(dns_section, f) >= 0);
     assert_true(fputs(text, f) >= 0);
     assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static void print_errors(const struct config_errors *errs)
+{
+    for (size_t i = 0; i < errs->count; i++)
+        print_error("%s:%d: %s: %s\n", errs->items[i].file, errs->items[i].line,
+            errs->items[i].option, errs->items[i].reason);
+}
+
+static struct config *load_ok(const char *dns_section, const char *text)
+{
     struct config_errors errs = {0};
-    struct config *cfg = config_load(path, &errs);
+    struct config *cfg = config_load(new_policy_file(dns_section, text), &errs);
     if (cfg == NULL) {
-        for (size_t i = 0; i < errs.count; i++)
-            print_error("%s:%d: %s: %s\n", errs.items[i].file, errs.items[i].line,
-                errs.items[i].option, errs.items[i].reason);
+        print_errors(&errs);
         config_errors_free(&errs);
         fail_msg("the policy did not load");
     }
+    config_errors_free(&errs);
+    return cfg;
+}
+
+struct config *fixture_load(const char *text, struct config_errors *errs)
+{
+    return config_load(new_policy_file(NULL, text), errs);
+}
+
+struct config *fixture_load_ok(const char *text)
+{
+    return load_ok(NULL, text);
+}
+
+void fixture_policy(const char *text)
+{
+    char dns[160];
+    snprintf(dns, sizeof dns,
+        "dns: { nameservers = [ \"127.0.0.1@%d\" ]; timeout = \"3s\"; use_hosts = false }\n", port);
+    struct config *cfg = load_ok(port > 0 ? dns : NULL, text);
+    struct config_errors errs = {0};
     if (port > 0 && !config_start(cfg, &errs))
         fail_msg("resolver: %s", errs.count > 0 ? errs.items[0].reason : "?");
+    config_errors_free(&errs);
     txn_free(t);                 /* holds the old configuration */
     t = NULL;
     config_install(cfg);
+}
+
+struct txn *fixture_connection(void)
+{
+    txn_free(t);
+    t = txn_new(config_current());
+    assert_non_null(t->cfg);
+    return t;
 }
 
 /* Feeds the header and body; returns what the end of the headers decided (ACTION_NONE: go on). */
@@ -179,8 +244,7 @@ static enum action feed_message(const char *msg)
 
 enum action fixture_run(const struct smtp_session *s)
 {
-    txn_free(t);
-    t = txn_new(config_current());
+    fixture_connection();
     const char *ip = s->client_ip ? s->client_ip : "203.0.113.5";
     struct ipaddr addr;
     assert_true(ipaddr_parse(ip, &addr));
@@ -262,9 +326,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 void fixture_cleanup(void)
 {
-    txn_free(t);
-    t = NULL;
-    config_install(NULL);
+    fixture_fresh(NULL);
     free(clean_message);
     clean_message = NULL;
     if (server > 0) {
@@ -275,4 +337,5 @@ void fixture_cleanup(void)
     port = 0;
     if (dir[0] != '\0')
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dir[0] = '\0';
 }
