@@ -151,4 +151,5 @@ const struct check check_headers = {
     .name = "headers",
     .stages = STAGE_BIT(STAGE_HEADERS),
     .run = run,
+    .shadowed = spam_shadowed,
 };

@@ -219,4 +219,5 @@ const struct check check_rdns = {
     .run = run,
     .prefetch = prefetch,
     .conn_end = conn_end,
+    .shadowed = spam_shadowed,
 };

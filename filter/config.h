@@ -102,6 +102,7 @@ struct config {
         uint64_t max_checked_header_bytes;   /* of the fields checks read (txn.c) */
         uint64_t max_body_buffer;
         unsigned max_recipients;
+        bool shadow;                         /* mode "shadow" (engine.c) */
     } limits;
 
     struct {

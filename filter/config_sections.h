@@ -57,6 +57,7 @@ enum opt_type {
     OPT_REASON,        /* struct reply: only the text (quarantine reason) */
     OPT_STRINGS,       /* struct string_list: replaced by each file that sets it */
     OPT_OWN,           /* read by the section's owner itself (a list of groups): skipped here */
+    OPT_CHECK_MODE,    /* bool shadow: mode = "enforce" (false) or "shadow" (true), engine.c */
 };
 
 /* A list of strings an OPT_STRINGS option fills. */
@@ -84,6 +85,10 @@ void cfg_apply_symbols(struct cfg_reader *r, const config_setting_t *symbols);
 void cfg_apply_access(struct cfg_reader *r, const config_setting_t *list);
 /* actions.domains = ( { domains = [ ... ]; reject = 10.0; ... } ) (config_domain_actions.c) */
 void cfg_apply_domain_actions(struct cfg_reader *r, const config_setting_t *list);
+
+/* mode = "enforce" | "shadow" (a check's or rule set's mode, engine.c): *shadow set. */
+bool cfg_read_check_mode(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    bool *shadow);
 
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);

@@ -41,7 +41,7 @@ struct rl_limit {
     enum action action;              /* TEMPFAIL (default), REJECT or NONE (symbol only) */
     double score;
     struct reply reply;
-    bool dry_run;
+    bool shadow;                     /* mode "shadow" (dry_run = true is its old name) */
     unsigned scope;                  /* RL_SCOPE_* bits */
     struct cidr_list exempt_networks;
     char **exempt_sasl_users;        /* lower-cased; "alice" also matches alice@realm */
@@ -51,10 +51,12 @@ struct rl_limit {
     char **exempt_recipients;
     size_t exempt_recipient_count;
     int stage;                       /* enum stage at which it decides (check_ratelimit.c) */
-    uint64_t dry_run_hits;           /* "would have limited" since this policy loaded (atomic) */
+    uint64_t dry_run_hits;           /* "would have limited" (shadow or allow-listed) since this
+                                        policy loaded (atomic) */
 };
 
 struct ratelimit_policy {
+    bool shadow;                     /* ratelimit.mode "shadow": every limit (engine.c) */
     struct store_settings store_settings;
     struct store *store;             /* process-lifetime (store.h); set by finish */
     struct rl_limit *limits;
