@@ -161,6 +161,8 @@ void config_free(struct config *cfg)
         return;
     if (cfg->resolver != NULL)
         dns_resolver_free(cfg->resolver);
+    for (size_t i = 0; i < cfg->retired_count; i++)
+        dns_resolver_free(cfg->retired_resolvers[i]);
     free(cfg->main_file);
     cfg_free_strings(cfg->files, cfg->file_count);
     cfg_free_strings(cfg->sections, cfg->section_count);

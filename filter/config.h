@@ -19,6 +19,7 @@ struct ratelimit_policy;
 struct greylist_policy;
 struct spam_policy;
 struct rules_policy;
+struct control_policy;    /* ctl_config.h */
 
 /* What an access rule matches on, in the order the stages learn it. */
 enum access_key {
@@ -149,6 +150,10 @@ struct config {
     /* Made by whoever installs this configuration (the daemon, mailwarden-check) from the dns
      * section, and freed with it: a transaction that holds the configuration holds its resolver. */
     struct dns_resolver *resolver;
+    /* Resolvers replaced by `mailwarden-ctl flush-dns-cache` (reload.c): transactions may still
+     * use them, so they are freed with the configuration. */
+    struct dns_resolver *retired_resolvers[16];
+    size_t retired_count;
 
     /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
     struct spf_policy *spf;
@@ -157,6 +162,7 @@ struct config {
     struct greylist_policy *greylist;
     struct spam_policy *spam;
     struct rules_policy *rules;
+    struct control_policy *control;
 };
 
 /* One error in a policy file: "file:line: option: reason". */

@@ -507,6 +507,14 @@ static sfsistat mw_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
+void milter_counts(unsigned *connections, unsigned *transactions)
+{
+    pthread_mutex_lock(&counter_lock);
+    *connections = connections_open;
+    *transactions = transactions_in_flight;
+    pthread_mutex_unlock(&counter_lock);
+}
+
 static struct smfiDesc filter_description = {
     .xxfi_name = "mailwarden",
     .xxfi_version = SMFI_VERSION,
