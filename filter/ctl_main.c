@@ -132,11 +132,8 @@ int main(int argc, char **argv)
         ssize_t w = send(fd, request + sent, (size_t)n - sent, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0) {
-            fprintf(stderr, "mailwarden-ctl: %s: %s\n", path, strerror(errno));
-            close(fd);
-            return EXIT_BROKEN;
-        }
+        if (w <= 0)
+            break;            /* the daemon closed early: its answer says why (DENIED) */
         sent += (size_t)w;
     }
     FILE *in = fdopen(fd, "r");

@@ -209,6 +209,13 @@ static bool read_request(int fd, char *buf, size_t size, size_t *len)
 
 static void serve(int fd)
 {
+    struct timeval tv = {.tv_sec = CLIENT_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    char buf[CTL_REQUEST_MAX + 1];
+    size_t len;
+    bool have_request = read_request(fd, buf, sizeof buf, &len);
+    /* the request is read (and ignored) first, so the client sees DENIED, not a reset */
     struct ucred cred = {0};
     if (!peer_allowed(fd, &cred)) {
         log_warn("control: refused a client (uid %d, gid %d): not root and not in the control "
@@ -216,12 +223,7 @@ static void serve(int fd)
         write_all(fd, "DENIED\n");
         return;
     }
-    struct timeval tv = {.tv_sec = CLIENT_TIMEOUT_S};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    char buf[CTL_REQUEST_MAX + 1];
-    size_t len;
-    if (!read_request(fd, buf, sizeof buf, &len)) {
+    if (!have_request) {
         write_all(fd, "ERROR no request line (at most 511 bytes and LF) within 10 seconds\n");
         return;
     }
