@@ -13,7 +13,7 @@
 mw_init t-daemon-ctl
 
 CONF=$MW_WORK/mailwarden.conf
-SOCK=$MW_WORK/control.sock
+SOCK=$MW_WORK/mailwarden.control.sock
 CTL=$MW_WORK/mailwarden-ctl       # a copy every user can run (the build dir may be private)
 cp "$MW_BUILDDIR/filter/mailwarden-ctl" "$CTL" && chmod 755 "$CTL" || die "cannot copy mailwarden-ctl"
 KEYGEN=$MW_BUILDDIR/filter/mailwarden-keygen
