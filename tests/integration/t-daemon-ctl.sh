@@ -7,7 +7,10 @@
 # the counters; `test-key` checks a key file against its DNS record; `flush-dns-cache` really
 # empties the cache (a record changed in DNS is seen only after it); a user outside the control
 # group is refused, by the socket's mode and, with the mode opened, by SO_PEERCRED; a user whose
-# group is the control group is served.
+# group is the control group is served. A daemon that drops to milter.user = nobody: the
+# socket is nobody's; test-key and reload read the key as nobody, so a key file only root may
+# read makes test-key and reload fail (the reload naming the policy file and line) while the
+# old policy keeps serving - the refused reload that `systemctl reload` used to report as done.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
 mw_init t-daemon-ctl
@@ -218,4 +221,43 @@ if grep -qx 'ERROR unknown command "relaod" (use reload, status, stats, test-key
 
 mw_finish "ctl: mailwarden exits 0 on SIGTERM, no sanitizer reports"
 name="ctl: the daemon removes its control socket when it stops"
+if [ ! -e "$SOCK" ]; then pass "$name"; else fail "$name" "$SOCK is still there"; fi
+
+# --- a daemon that drops root: the commands run as milter.user ---
+RUN2=$MW_WORK/run2                # nobody's directory: the daemon removes its socket there
+mkdir -p "$RUN2" && chown nobody:nogroup "$RUN2"
+cp "$MW_WORK/keys/two.key" "$RUN2/k.key"       # DNS publishes key two now
+chown nobody "$RUN2/k.key" && chmod 0600 "$RUN2/k.key"
+CONF2=$RUN2/mailwarden.conf
+SOCK=$RUN2/mailwarden.control.sock
+printf 'dkim: {\n  keys = ( { name = "k"; domain = "example.test"; selector = "sel"; file = "%s" } )\n}\n' \
+    "$RUN2/k.key" | mw_policy "$CONF2"
+sed -i 's|^  socket = .*|&\n  user = "nobody"\n  group = "nogroup"|' "$CONF2"
+mw_start "$CONF2"
+
+name="ctl: with milter.user nobody the socket belongs to nobody and its group nogroup, mode 0660"
+if [ "$(stat -c '%U:%G %a' "$SOCK")" = "nobody:nogroup 660" ]; then pass "$name"
+else fail "$name" "$(stat -c '%U:%G %a' "$SOCK")"; fi
+
+ctl testkey-user test-key k
+name="ctl: test-key as the daemon's user: nobody reads its key and DNS matches"
+if [ "$RC" = 0 ] && has "TXT: matches $RUN2/k.key"; then pass "$name"; else fail "$name" "exit $RC; ${MW_WHY:-}"; fi
+
+chown root "$RUN2/k.key"          # now only root may read it: the daemon's user cannot
+ctl testkey-root test-key k
+name="ctl: test-key fails (exit 1) for a key file the daemon's user cannot read"
+if [ "$RC" = 1 ] && has "^k: .*$RUN2/k.key" && ! grep -q "TXT: matches" "$OUT"; then pass "$name"
+else fail "$name" "exit $RC; ${MW_WHY:-}"; fi
+ctl reload-rootkey reload
+KEY_LINE=$(grep -n 'name = "k"' "$CONF2" | cut -d: -f1)
+name="ctl: reload with a key only root can read exits 1 naming the policy file, line and dkim.keys"
+if [ "$RC" = 1 ] && has "^$CONF2:$KEY_LINE: dkim.keys: " "^refused: "; then pass "$name"
+else fail "$name" "exit $RC; ${MW_WHY:-}"; fi
+ctl status-rootkey status
+name="ctl: after that refused reload the policy in force is still generation 1"
+if [ "$RC" = 0 ] && has "^policy: generation 1, " "^reloads refused: 1\$"; then pass "$name"
+else fail "$name" "exit $RC; ${MW_WHY:-}"; fi
+
+mw_finish "ctl: the daemon running as nobody exits 0 on SIGTERM, no sanitizer reports"
+name="ctl: the daemon running as nobody removes its control socket when it stops"
 if [ ! -e "$SOCK" ]; then pass "$name"; else fail "$name" "$SOCK is still there"; fi
