@@ -29,6 +29,9 @@ struct check {
      * transaction, and its per-connection state (*txn_conn_state) when the connection ends. */
     void (*txn_end)(struct txn *t, void *state);
     void (*conn_end)(struct txn *t, void *state);
+    /* Optional: whether the policy puts this check in mode "shadow" (its section's `mode`):
+     * the engine then marks every result it adds as shadow (txn.h). */
+    bool (*shadowed)(const struct config *cfg);
 };
 
 extern const struct check *const check_table[];       /* NULL-terminated, in run order */

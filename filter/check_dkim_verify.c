@@ -320,10 +320,16 @@ static void verify_txn_end(struct txn *t, void *state)
     free(s);
 }
 
+static bool dkim_verify_shadowed(const struct config *cfg)
+{
+    return cfg->dkim->verify.shadow;
+}
+
 const struct check check_dkim_verify = {
     .name = "dkim_verify",
     .stages = STAGE_BIT(STAGE_HEADERS) | STAGE_BIT(STAGE_EOM),
     .run = verify_run,
     .body = verify_body,
     .txn_end = verify_txn_end,
+    .shadowed = dkim_verify_shadowed,
 };

@@ -41,4 +41,5 @@ const struct check check_dnslists = {
     .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_HEADERS) | STAGE_BIT(STAGE_EOM),
     .run = run,
     .prefetch = prefetch,
+    .shadowed = spam_shadowed,
 };

@@ -76,8 +76,14 @@ static void greylist_run(struct txn *t, enum stage stage)
         txn_add_result(t, "GREYLIST", 0, ACTION_TEMPFAIL, &p->reply);
 }
 
+static bool greylist_shadowed(const struct config *cfg)
+{
+    return cfg->greylist->shadow;
+}
+
 const struct check check_greylist = {
     .name = "greylist",
     .stages = STAGE_BIT(STAGE_RCPT) | STAGE_BIT(STAGE_EOM),
     .run = greylist_run,
+    .shadowed = greylist_shadowed,
 };

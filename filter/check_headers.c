@@ -152,4 +152,5 @@ const struct check check_headers = {
     .name = "headers",
     .stages = STAGE_BIT(STAGE_HEADERS),
     .run = run,
+    .shadowed = spam_shadowed,
 };

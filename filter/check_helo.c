@@ -119,4 +119,5 @@ const struct check check_helo = {
     .stages = STAGE_BIT(STAGE_HELO),
     .run = run,
     .conn_end = conn_end,
+    .shadowed = spam_shadowed,
 };

@@ -21,8 +21,14 @@ static void limits_run(struct txn *t, enum stage stage)
     }
 }
 
+static bool limits_shadowed(const struct config *cfg)
+{
+    return cfg->limits.shadow;
+}
+
 const struct check check_limits = {
     .name = "limits",
     .stages = STAGE_BIT(STAGE_HEADERS) | STAGE_BIT(STAGE_EOM),
     .run = limits_run,
+    .shadowed = limits_shadowed,
 };

@@ -176,4 +176,5 @@ const struct check check_mime = {
     .name = "mime",
     .stages = STAGE_BIT(STAGE_EOM),
     .run = run,
+    .shadowed = spam_shadowed,
 };

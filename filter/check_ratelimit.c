@@ -134,7 +134,7 @@ static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
     bool decided = false;
     if (status == STORE_DOWN) {
         /* the fail mode "tempfail": only for limits that could have refused */
-        if (!l->dry_run && !t->allowed && l->action != ACTION_NONE) {
+        if (!l->shadow && !t->shadow_now && !t->allowed && l->action != ACTION_NONE) {
             struct reply reply;
             const char *why;
             reply_parse("451 4.3.0 Rate limiting is unavailable, try again later", &reply, &why);
@@ -143,10 +143,18 @@ static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
         }
     } else if (!res.allowed) {
         long long retry_s = (long long)((res.retry_after_us + 999999) / 1000000);
-        if (l->dry_run || t->allowed) {
+        bool shadow = l->shadow || t->shadow_now;
+        if (shadow || t->allowed) {
             __atomic_add_fetch(&l->dry_run_hits, 1, __ATOMIC_RELAXED);
             log_info("%s: ratelimit %s would have limited %s (%s; retry in %llds)", qid, l->name,
-                key.data, l->dry_run ? "dry run" : "allow-listed", retry_s);
+                key.data, shadow ? "shadow" : "allow-listed", retry_s);
+            if (shadow && !t->allowed) {
+                /* the symbol is logged as shadow; the engine never acts on it */
+                bool was = t->shadow_now;
+                t->shadow_now = true;
+                txn_add_result(t, l->symbol, l->score, l->action, &l->reply);
+                t->shadow_now = was;
+            }
         } else {
             log_info("%s: ratelimit %s exceeded by %s (retry in %llds)", qid, l->name, key.data,
                 retry_s);
@@ -182,10 +190,16 @@ static void ratelimit_run(struct txn *t, enum stage stage)
     }
 }
 
+static bool ratelimit_shadowed(const struct config *cfg)
+{
+    return cfg->ratelimit->shadow;
+}
+
 const struct check check_ratelimit = {
     .name = "ratelimit",
     .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_HELO) | STAGE_BIT(STAGE_MAIL)
         | STAGE_BIT(STAGE_RCPT) | STAGE_BIT(STAGE_EOM),
     .run = ratelimit_run,
     .flags = CHECK_EVEN_WHEN_ALLOWED,
+    .shadowed = ratelimit_shadowed,
 };

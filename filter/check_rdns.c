@@ -179,4 +179,5 @@ const struct check check_rdns = {
     .run = run,
     .prefetch = prefetch,
     .conn_end = rdns_result_free,
+    .shadowed = spam_shadowed,
 };

@@ -4,9 +4,35 @@
  * rules scored 0 are not reported (they still feed meta rules). A rule named like a native
  * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
+#include <fnmatch.h>
+#include <string.h>
+
 #include "check.h"
 #include "message_view.h"
 #include "rules.h"
+#include "util.h"
+
+/* Whether a rule is in mode "shadow": rules.mode, or its file is in rules.shadow_files. */
+static bool rule_shadowed(const struct rules_policy *p, const char *name)
+{
+    if (p->shadow)
+        return true;
+    if (p->shadow_file_count == 0)
+        return false;
+    const char *origin = ruleset_rule_origin(p->set, name);      /* "file:line" */
+    if (origin == NULL)
+        return false;
+    char file[1024];
+    strlcpy_mw(file, origin, sizeof file);
+    char *colon = strrchr(file, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    for (size_t i = 0; i < p->shadow_file_count; i++) {
+        if (fnmatch(p->shadow_files[i], file, 0) == 0)
+            return true;
+    }
+    return false;
+}
 
 struct hit_sink {
     struct txn *t;
@@ -20,7 +46,10 @@ static void add_hit(const struct rules_hit *hit, void *arg)
     const struct symbol_override *o = config_symbol(t->cfg, hit->name);
     if (hit->score == 0 && (o == NULL || !o->has_score))
         return;                          /* score 0 disables a rule, as in SpamAssassin */
+    bool was = t->shadow_now;
+    t->shadow_now = was || rule_shadowed(t->cfg->rules, hit->name);
     txn_add_rule_result(t, hit->name, hit->score);
+    t->shadow_now = was;
 }
 
 static void rules_run(struct txn *t, enum stage stage)

@@ -396,6 +396,11 @@ static void spf_conn_end(struct txn *t, void *state)
     free(c);
 }
 
+static bool spf_shadowed(const struct config *cfg)
+{
+    return cfg->spf->shadow;
+}
+
 const struct check check_spf = {
     .name = "spf",
     .stages = STAGE_BIT(STAGE_MAIL) | STAGE_BIT(STAGE_EOM),
@@ -406,4 +411,5 @@ const struct check check_spf = {
     .flags = CHECK_EVEN_WHEN_ALLOWED,
     .txn_end = spf_txn_end,
     .conn_end = spf_conn_end,
+    .shadowed = spf_shadowed,
 };

@@ -23,6 +23,7 @@ struct greylist_policy;
 struct spam_policy;
 struct rules_policy;
 struct store_policy;
+struct control_policy;    /* control_config.h */
 
 /* What an access rule matches on, in the order the stages learn it. */
 enum access_key {
@@ -106,6 +107,7 @@ struct config {
         uint64_t max_checked_header_bytes;   /* of the fields checks read (txn.c) */
         uint64_t max_body_buffer;
         unsigned max_recipients;
+        bool shadow;                         /* mode "shadow" (engine.c) */
     } limits;
 
     struct {
@@ -130,9 +132,13 @@ struct config {
         bool use_hosts;              /* also read /etc/hosts */
         /* Built by the dns module's finish(), started by config_start, freed with the policy:
          * a transaction that holds the configuration holds its resolver. Read it with
-         * config_resolver(). */
+         * config_resolver(). `mailwarden-ctl flush-dns-cache` swaps in a fresh one
+         * (config_resolver_replace); the replaced ones serve the queries in flight and are
+         * freed with the policy. */
         struct dns_resolver *resolver;
         bool resolver_started;
+        struct dns_resolver *retired_resolvers[16];
+        size_t retired_count;
     } dns;
 
     struct {
@@ -162,6 +168,7 @@ struct config {
     struct spam_policy *spam;
     struct rules_policy *rules;
     struct store_policy *store;      /* the named stores (store_config.c) */
+    struct control_policy *control;
 };
 
 /* A configuration with every default and no file, for tests and mailwarden-check. */
@@ -180,6 +187,10 @@ const struct symbol_override *config_symbol(const struct config *cfg, const char
  * only checked, mailwarden-check without DNS): every DNS user asks through this, so a check
  * holding the configuration holds the resolver it runs on. */
 struct dns_resolver *config_resolver(const struct config *cfg);
+/* Swaps a new resolver (an empty cache) into a running policy; the old one keeps serving the
+ * queries in flight and is freed with the policy. The caller serialises calls (reload.c).
+ * False + why when the new one did not start or 16 were replaced since the policy loaded. */
+bool config_resolver_replace(struct config *cfg, char *why, size_t why_size);
 
 /* The thresholds for a message to these recipients: for each threshold the strictest (lowest
  * enabled) of what applies to each recipient (its domain's entry in actions.domains, else

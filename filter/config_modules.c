@@ -20,6 +20,7 @@ extern const struct config_module ratelimit_config_module;
 extern const struct config_module greylist_config_module;
 extern const struct config_module spam_config_module;
 extern const struct config_module rules_config_module;
+extern const struct config_module control_config_module;
 extern const struct config_module symbols_config_module;
 
 const struct config_module *const config_modules[] = {
@@ -38,6 +39,7 @@ const struct config_module *const config_modules[] = {
     &greylist_config_module,
     &spam_config_module,
     &rules_config_module,
+    &control_config_module,
     &symbols_config_module,
     NULL,
 };

@@ -399,6 +399,21 @@ static const char *string_value_error(enum opt_type type, const char *text, char
     }
 }
 
+bool cfg_read_check_mode(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    bool *shadow)
+{
+    const char *text;
+    if (!cfg_read_string(r, s, option, &text))
+        return false;
+    if (strcmp(text, "enforce") != 0 && strcmp(text, "shadow") != 0) {
+        cfg_error(r, s, option, "\"%s\": use \"enforce\" or \"shadow\" (symbols logged, "
+            "never scored or acted on)", text);
+        return false;
+    }
+    *shadow = strcmp(text, "shadow") == 0;
+    return true;
+}
+
 static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const char *option,
     const struct option_spec *spec, void *base)
 {
@@ -539,6 +554,8 @@ static bool apply_option(struct cfg_reader *r, const config_setting_t *s, const 
     }
     case OPT_OWN:
         return true;
+    case OPT_CHECK_MODE:
+        return cfg_read_check_mode(r, s, option, field);
     }
     return false;
 }

@@ -69,6 +69,7 @@ enum opt_type {
     OPT_REASON,        /* struct reply: only the text (quarantine reason) */
     OPT_STRINGS,       /* struct string_list: replaced by each file that sets it */
     OPT_OWN,           /* read by the section's owner itself (a list of groups): skipped here */
+    OPT_CHECK_MODE,    /* bool shadow: mode = "enforce" (false) or "shadow" (true), engine.c */
 };
 
 /* A list of strings an OPT_STRINGS option fills. */
@@ -88,6 +89,10 @@ struct option_spec {
  * options get "did you mean"; each bad value is an error naming file, line and option. */
 void cfg_apply_options(struct cfg_reader *r, const config_setting_t *section,
     const char *section_name, const struct option_spec *specs, void *base);
+
+/* mode = "enforce" | "shadow" (a check's or rule set's mode, engine.c): *shadow set. */
+bool cfg_read_check_mode(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    bool *shadow);
 
 /* The closest known name to `name` among `names` (NULL-terminated), for "did you mean". */
 const char *cfg_suggest(const char *name, const char *const *names);

@@ -52,6 +52,7 @@ static const struct option_spec verify_options[] = {
     {"accept_rsa_sha1", OPT_BOOL, offsetof(struct dkim_policy, verify.accept_rsa_sha1), 0, 0},
     {"clock_drift", OPT_DURATION_S, offsetof(struct dkim_policy, verify.clock_drift_s), 0, 86400},
     {"budget", OPT_DURATION_MS, offsetof(struct dkim_policy, verify.budget_ms), 100, 120000},
+    {"mode", OPT_CHECK_MODE, offsetof(struct dkim_policy, verify.shadow), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 

@@ -78,6 +78,7 @@ struct dkim_policy {
         bool accept_rsa_sha1;   /* RFC 6376 behaviour; RFC 8301 (default false) says policy */
         int clock_drift_s;
         uint64_t budget_ms;     /* every key lookup of one message together */
+        bool shadow;            /* mode "shadow" (engine.c) */
     } verify;
 
     struct dkim_key_entry *keys;

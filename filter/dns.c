@@ -32,6 +32,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dns_health.h"
 #include "log.h"
 #include "util.h"
 
@@ -847,18 +848,21 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
     if (!pending_wait(p, deadline_ms)) {
         out->status = DNS_TIMEOUT;
         log_debug("dns: %s type %d: no answer in time", p->name, p->type);
+        dns_health_note(out->status, p->name, p->type);
         free(p);
         return;
     }
     if (p->w.err != 0 || p->w.result == NULL) {
         out->status = p->w.err == UB_SERVFAIL ? DNS_SERVFAIL : DNS_ERROR;
         log_warn("dns: %s type %d: %s", p->name, p->type, ub_strerror(p->w.err));
+        dns_health_note(out->status, p->name, p->type);
         ub_resolve_free(p->w.result);
         free(p);
         return;
     }
     fill_answer(p->name, p->type, p->w.result, out);
     ub_resolve_free(p->w.result);
+    dns_health_note(out->status, p->name, p->type);
     log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s", p->name, p->type,
         dns_status_name(out->status), out->count, out->ttl, out->secure ? ", secure" : "");
     free(p);

@@ -3,6 +3,7 @@
  * policy, and the policy frees it. Checks reach it with config_resolver(cfg), so a transaction
  * holding its policy holds the resolver it runs on. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,13 +108,39 @@ static bool dns_config_start(struct config *cfg, struct config_errors *errs)
 static void dns_free(struct config *cfg)
 {
     dns_resolver_free(cfg->dns.resolver);
+    for (size_t i = 0; i < cfg->dns.retired_count; i++)
+        dns_resolver_free(cfg->dns.retired_resolvers[i]);
     cfg_free_strings(cfg->dns.nameservers, cfg->dns.nameserver_count);
     free(cfg->dns.trust_anchor);
 }
 
 struct dns_resolver *config_resolver(const struct config *cfg)
 {
-    return cfg != NULL && cfg->dns.resolver_started ? cfg->dns.resolver : NULL;
+    if (cfg == NULL || !cfg->dns.resolver_started)
+        return NULL;
+    /* config_resolver_replace may swap it while transactions run: an atomic read gets the old
+     * resolver or the new one, and both live as long as cfg */
+    return __atomic_load_n(&cfg->dns.resolver, __ATOMIC_ACQUIRE);
+}
+
+bool config_resolver_replace(struct config *cfg, char *why, size_t why_size)
+{
+    size_t room = sizeof cfg->dns.retired_resolvers / sizeof cfg->dns.retired_resolvers[0];
+    if (!cfg->dns.resolver_started) {
+        snprintf(why, why_size, "the policy's resolver is not running");
+        return false;
+    }
+    if (cfg->dns.retired_count == room) {
+        snprintf(why, why_size, "%zu flushes since the last reload: reload the policy first "
+            "(it frees the old resolvers)", cfg->dns.retired_count);
+        return false;
+    }
+    struct dns_resolver *fresh = dns_resolver_new(cfg, why, why_size);
+    if (fresh == NULL)
+        return false;
+    struct dns_resolver *old = __atomic_exchange_n(&cfg->dns.resolver, fresh, __ATOMIC_ACQ_REL);
+    cfg->dns.retired_resolvers[cfg->dns.retired_count++] = old;
+    return true;
 }
 
 const struct config_module dns_config_module = {

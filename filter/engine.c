@@ -32,8 +32,11 @@ static void run_checks(struct txn *t, enum stage stage)
             (*c)->prefetch(t, stage);
     }
     for (const struct check *const *c = check_table; *c != NULL; c++) {
-        if ((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
-            (*c)->run(t, stage);
+        if (!((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c)))
+            continue;
+        t->shadow_now = (*c)->shadowed != NULL && (*c)->shadowed(t->cfg);
+        (*c)->run(t, stage);
+        t->shadow_now = false;
     }
     txn_dns_clear(t);
 }
@@ -65,6 +68,8 @@ static enum action forced_action(struct txn *t, size_t from, enum stage stage)
     for (size_t i = from; i < t->result_count; i++) {
         struct result *r = &t->results[i];
         r->stage = stage;
+        if (r->shadow)
+            continue;          /* logged and counted, never acted on */
         switch (r->action) {
         case ACTION_NONE:
             break;
@@ -139,6 +144,8 @@ enum action engine_mail(struct txn *t, struct config *cfg, const char *queue_id,
     /* a connection-level decision holds for every transaction on it */
     for (size_t i = 0; i < t->conn_result_count; i++) {
         struct result *r = &t->results[i];
+        if (r->shadow)
+            continue;
         if (r->action == ACTION_REJECT || r->action == ACTION_TEMPFAIL) {
             decide(t, r->action, &r->reply, r->symbol);
             engine_log_summary(t, "mail");
@@ -283,7 +290,8 @@ static void add_spam_headers(struct txn *t, double threshold)
             continue;
         char number[32];
         format_score(t->results[i].score, number, sizeof number);
-        char *item = xasprintf("%s%s=%s", first ? "" : ",", t->results[i].symbol, number);
+        char *item = xasprintf("%s%s%s=%s", first ? "" : ",", t->results[i].symbol,
+            t->results[i].shadow ? "(shadow)" : "", number);
         append_folded(&status, &line_len, item);
         free(item);
         first = false;
@@ -344,9 +352,44 @@ void engine_abort(struct txn *t)
     txn_reset(t);
 }
 
+/* What the shadow results would have made of this transaction: the most severe of the action
+ * taken, the actions they force, and (at the end of the message, when the score decided) the
+ * thresholds applied to the score with them. Counts them for verdict_shadow_counts(). */
+static enum action shadow_would_have(const struct txn *t, enum action action, bool at_eom)
+{
+    size_t hits = 0;
+    double shadow_score = 0;
+    enum action would = action;
+    for (size_t i = 0; i < t->result_count; i++) {
+        const struct result *r = &t->results[i];
+        if (!r->shadow)
+            continue;
+        hits++;
+        shadow_score += r->score;
+        if (r->action != ACTION_ACCEPT && action_severity(r->action) > action_severity(would))
+            would = r->action;
+    }
+    if (hits == 0)
+        return action;
+    bool by_score = t->verdict.decided_by != NULL && strcmp(t->verdict.decided_by, "score") == 0;
+    if (at_eom && !t->allowed && !(t->client_flags & CLIENT_TRUSTED)
+        && (action == ACTION_ACCEPT || by_score)) {
+        struct score_thresholds th;
+        thresholds(t, &th);
+        double score = txn_score(t) + shadow_score;
+        enum action by = th.reject > 0 && score >= th.reject ? ACTION_REJECT
+            : th.tempfail > 0 && score >= th.tempfail ? ACTION_TEMPFAIL
+            : th.quarantine > 0 && score >= th.quarantine ? ACTION_QUARANTINE : ACTION_NONE;
+        if (action_severity(by) > action_severity(would))
+            would = by;
+    }
+    verdict_count_shadow(hits, action, would);
+    return would;
+}
+
 void engine_log_summary(struct txn *t, const char *how)
 {
-    if (t->summary_logged || !t->cfg->log.summary)
+    if (t->summary_logged)
         return;
     t->summary_logged = true;
     enum action action = t->verdict.action;
@@ -355,6 +398,9 @@ void engine_log_summary(struct txn *t, const char *how)
         action = t->rcpt_refusal;
         reply = &t->rcpt_refusal_reply;
     }
+    enum action would_have = shadow_would_have(t, action, strcmp(how, "eom") == 0);
+    if (!t->cfg->log.summary)
+        return;
     struct textbuf line;
     textbuf_init(&line);
     /* name[ip] as Postfix logs it: a client without a name (the MTA passes "[ip]") is unknown */
@@ -374,9 +420,12 @@ void engine_log_summary(struct txn *t, const char *how)
     if (t->result_count == 0)
         textbuf_puts(&line, "-");
     for (size_t i = 0; i < t->result_count; i++)
-        textbuf_printf(&line, "%s%s(%.1f)", i ? "," : "", t->results[i].symbol, t->results[i].score);
+        textbuf_printf(&line, "%s%s%s(%.1f)", i ? "," : "", t->results[i].symbol,
+            t->results[i].shadow ? "(shadow)" : "", t->results[i].score);
     textbuf_printf(&line, " score=%.1f action=%s stage=%s", txn_score(t),
         action == ACTION_NONE ? "none" : action_name(action), how);
+    if (would_have != action)
+        textbuf_printf(&line, " shadow_action=%s", action_name(would_have));
     if (action == ACTION_REJECT || action == ACTION_TEMPFAIL) {
         char reply_text[320];
         reply_format(reply, reply_text, sizeof reply_text);

@@ -21,6 +21,7 @@ enum greylist_mode {
 struct greylist_policy {
     bool enabled;
     enum greylist_mode mode;
+    bool shadow;                            /* mode "shadow" (engine.c) */
     double score;
     uint64_t delay_ms;
     uint64_t retry_window_ms;

@@ -96,10 +96,13 @@ static void greylist_apply(struct cfg_reader *r, const config_setting_t *section
             p->mode = GREYLIST_EVERYONE;
         else if (strcmp(raw.mode, "score") == 0)
             p->mode = GREYLIST_SCORE;
+        else if (strcmp(raw.mode, "shadow") == 0)
+            p->shadow = true;       /* "everyone", logged as shadow: never tempfails (engine.c) */
         else
             cfg_error(r, config_setting_get_member(section, "mode"), "greylist.mode",
-                "\"%s\": use \"everyone\" (decided at RCPT) or \"score\" (only messages scoring "
-                "at least greylist.score, decided at the end of DATA)", raw.mode);
+                "\"%s\": use \"everyone\" (decided at RCPT), \"score\" (only messages scoring "
+                "at least greylist.score, decided at the end of DATA) or \"shadow\" (everyone, "
+                "logged, never deferred)", raw.mode);
         free(raw.mode);
     }
     const config_setting_t *store = config_setting_get_member(section, "store");

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "config_load.h"
 #include "dkim_keys.h"
+#include "dkim_keytest.h"
 #include "dkim_policy.h"
 #include "dns.h"
 #include "log.h"
@@ -216,6 +217,11 @@ static void print_error_line(const char *line, void *arg)
     fprintf((FILE *)arg, "%s\n", line);
 }
 
+static void print_line(const char *line, void *arg)
+{
+    fprintf((FILE *)arg, "%s\n", line);
+}
+
 static int test_key(const char *config_file, const char *name)
 {
     struct config_errors errs = {0};
@@ -225,19 +231,6 @@ static int test_key(const char *config_file, const char *name)
         config_errors_free(&errs);
         return 78;
     }
-    const struct dkim_policy *p = cfg->dkim;
-    const struct dkim_key_entry *e = NULL;
-    for (size_t i = 0; i < p->key_count; i++) {
-        if (strcmp(p->keys[i].name, name) == 0)
-            e = &p->keys[i];
-    }
-    if (e == NULL || e->key == NULL) {
-        fprintf(stderr, "mailwarden-keygen: %s has no key named \"%s\" in dkim.keys\n",
-            config_file, name);
-        config_free(cfg);
-        return 78;
-    }
-    char why[512];
     struct config_errors start_errs = {0};
     if (!config_start(cfg, &start_errs) || config_resolver(cfg) == NULL) {
         fprintf(stderr, "mailwarden-keygen: cannot start the resolver: %s\n",
@@ -246,26 +239,11 @@ static int test_key(const char *config_file, const char *name)
         config_free(cfg);
         return 78;
     }
-    char *qname = xasprintf("%s._domainkey.%s", e->selector, e->domain);
-    struct dns_answer answer;
-    dns_query(config_resolver(cfg), qname, 16, 0, &answer);
-    int status = 1;
-    if (answer.status != DNS_OK || answer.count == 0) {
-        printf("%s: %s TXT: %s: no record published\n", name, qname,
-            answer.status == DNS_OK ? "no TXT record" : dns_status_name(answer.status));
-    } else if (answer.count > 1) {
-        printf("%s: %s TXT: %zu records; publish exactly one\n", name, qname, answer.count);
-    } else if (!dkim_key_matches_record(e->key, answer.data[0], why, sizeof why)) {
-        printf("%s: %s TXT: does NOT match %s: %s\n", name, qname, e->file, why);
-    } else {
-        printf("%s: %s TXT: matches %s (%s, %u bits)\n", name, qname, e->file,
-            dkim_key_k_tag(e->key), e->key->bits);
-        status = 0;
-    }
-    dns_answer_free(&answer);
-    free(qname);
+    /* the same test as `mailwarden-ctl test-key` (dkim_keytest.c) */
+    enum dkim_keytest_result result = dkim_keytest(cfg, config_resolver(cfg), name, print_line,
+        stdout);
     config_free(cfg);
-    return status;
+    return result == DKIM_KEYTEST_MATCHES ? 0 : result == DKIM_KEYTEST_NO_SUCH_KEY ? 78 : 1;
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@ static const struct option_spec limits_options[] = {
         64.0 * 1024 * 1024},
     {"max_body_buffer", OPT_SIZE, OPT(max_body_buffer), 0, 1024.0 * 1024 * 1024},
     {"max_recipients", OPT_UINT, OPT(max_recipients), 1, 100000},
+    {"mode", OPT_CHECK_MODE, OPT(shadow), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 

@@ -1,5 +1,6 @@
-/* main.c - the mailwarden daemon: options, start-up order (read the policy, bind, detach, start
- * the signal thread and the resolver, drop root), reload on SIGHUP, graceful stop on SIGTERM. */
+/* main.c - the mailwarden daemon: options, start-up order (read the policy, bind the milter and
+ * control sockets, detach, start the signal thread and the resolver, drop root, start the
+ * control thread), reload on SIGHUP (reload.c), graceful stop on SIGTERM. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,9 +14,10 @@
 #include "config_load.h"
 #include "config_summary.h"
 #include "daemon.h"
-#include "dns.h"
 #include "log.h"
+#include "ctl_server.h"
 #include "milter.h"
+#include "reload.h"
 #include "rules.h"
 #include "signals.h"
 #include "util.h"
@@ -47,64 +49,16 @@ static void log_error_line(const char *line, void *arg)
     log_err("%s", line);
 }
 
-static void log_change_line(const char *line, void *arg)
-{
-    (void)arg;
-    log_notice("reload: changed: %s", line);
-}
-
 static void log_notice_line(const char *line, void *arg)
 {
     (void)arg;
     log_notice("%s", line);
 }
 
-/* Starts what the policy's modules built that needs threads (the resolver), in this process
- * (after the fork), before it is installed. */
-static bool start_policy(struct config *cfg)
-{
-    struct config_errors errs = {0};
-    bool ok = config_start(cfg, &errs);
-    config_errors_print(&errs, log_error_line, NULL);
-    config_errors_free(&errs);
-    return ok;
-}
-
+/* SIGHUP and SIGUSR1 (signals.c); mailwarden-ctl reload uses the same entry point. */
 static void reload(void)
 {
-    struct config_errors errs = {0};
-    struct config *cfg = config_load(config_file, &errs);
-    if (cfg == NULL) {
-        log_err("reload: %s has %zu error%s; the policy in force stays in force:", config_file,
-            errs.count, errs.count == 1 ? "" : "s");
-        config_errors_print(&errs, log_error_line, NULL);
-        config_errors_free(&errs);
-        return;
-    }
-    config_errors_print(&cfg->notices, log_notice_line, NULL);
-    if (!start_policy(cfg)) {
-        log_err("reload: the policy in force stays in force");
-        config_free(cfg);
-        return;
-    }
-    struct config *old = config_current();
-    log_set_level(cfg->log.level);
-    log_notice("reload: policy from %s in force", config_file);
-    struct config_summary before, after;
-    config_summarize(cfg, &after);
-    if (old != NULL) {
-        if (strcmp(old->milter.socket, cfg->milter.socket) != 0)
-            log_warn("reload: milter.socket changed to %s; it takes effect at the next restart",
-                cfg->milter.socket);
-        config_summarize(old, &before);
-        if (config_summary_diff(&before, &after, log_change_line, NULL) == 0)
-            log_notice("reload: no change in sections or counts");
-    }
-    char line[2048];
-    config_summary_line(&after, line, sizeof line);
-    log_notice("reload: policy summary: %s", line);
-    config_release(old);
-    config_install(cfg);
+    policy_reload(config_file, NULL, NULL);
 }
 
 static void stop(void)
@@ -266,10 +220,12 @@ int main(int argc, char **argv)
         return 75;
     if (!milter_setup(cfg) || !daemon_socket_permissions(cfg))
         return 71;
+    if (!ctl_server_open(cfg))         /* the control socket, before root is dropped */
+        return 71;
     if (!foreground && !daemon_detach())
         return 71;
     signals_start(reload, stop, stop_now);
-    if (!start_policy(cfg) || !daemon_write_pidfile(cfg))
+    if (!policy_start(cfg) || !daemon_write_pidfile(cfg))
         return 71;
     if (!daemon_drop_privileges(cfg))
         return 77;
@@ -280,9 +236,11 @@ int main(int argc, char **argv)
     char line[2048];
     config_summary_line(&summary, line, sizeof line);
     log_notice("policy summary: %s", line);
-    config_install(cfg);
+    policy_install_first(cfg, config_file);
+    ctl_server_start(config_file);
 
     bool ok = milter_run();
+    ctl_server_stop();
     struct config *last = config_current();
     if (last != NULL) {
         daemon_remove_pidfile(last);

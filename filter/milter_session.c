@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "milter.h"
 #include "util.h"
 
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -75,6 +76,14 @@ bool milter_sessions_stopping(void)
     bool stopping = shutting_down;
     pthread_mutex_unlock(&counter_lock);
     return stopping;
+}
+
+void milter_counts(unsigned *connections, unsigned *transactions)
+{
+    pthread_mutex_lock(&counter_lock);
+    *connections = connections_open;
+    *transactions = transactions_in_flight;
+    pthread_mutex_unlock(&counter_lock);
 }
 
 unsigned milter_sessions_in_flight(void)

@@ -43,18 +43,20 @@ struct rl_limit {
     enum action action;              /* TEMPFAIL (default), REJECT or NONE (symbol only) */
     double score;
     struct reply reply;
-    bool dry_run;
+    bool shadow;                     /* mode "shadow" (dry_run = true is its old name) */
     unsigned scope;                  /* RL_SCOPE_* bits */
     struct pattern_list exempt_networks;    /* patterns (pattern.h) of each kind */
     struct pattern_list exempt_sasl_users;
     struct pattern_list exempt_senders;
     struct pattern_list exempt_recipients;
     int stage;                       /* enum stage at which it decides (check_ratelimit.c) */
-    uint64_t dry_run_hits;           /* "would have limited" since this policy loaded (atomic) */
+    uint64_t dry_run_hits;           /* "would have limited" (shadow or allow-listed) since this
+                                        policy loaded (atomic) */
 };
 
 struct ratelimit_policy {
     struct store_use store_use;      /* which store: ratelimit.store = "NAME" (store_config.h) */
+    bool shadow;                     /* ratelimit.mode "shadow": every limit (engine.c) */
     struct store *store;             /* process-lifetime (store.h); set by finish */
     struct rl_limit *limits;
     size_t limit_count;

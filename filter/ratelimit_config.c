@@ -202,7 +202,7 @@ static void make_symbol(struct rl_limit *l)
 }
 
 static const char *const limit_options[] = {
-    "name", "key", "count", "rate", "burst", "action", "score", "reply", "dry_run", "scope",
+    "name", "key", "count", "rate", "burst", "action", "score", "reply", "mode", "dry_run", "scope",
     "ipv4_prefix", "ipv6_prefix", "exempt_networks", "exempt_sasl_users", "exempt_senders",
     "exempt_recipients", NULL,
 };
@@ -258,19 +258,23 @@ static bool apply_limit_option(struct cfg_reader *r, const config_setting_t *s, 
         return read_limit_action(r, s, sub, &l->action);
     if (strcmp(name, "score") == 0)
         return cfg_read_double(r, s, sub, &l->score);
+    if (strcmp(name, "mode") == 0)
+        return cfg_read_check_mode(r, s, sub, &l->shadow);
     if (strcmp(name, "dry_run") == 0) {
+        /* the old name of mode = "shadow": still accepted, with a notice */
         if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
-            l->dry_run = config_setting_get_bool(s);
-            return true;
-        }
-        if (config_setting_type(s) == CONFIG_TYPE_STRING
+            l->shadow = config_setting_get_bool(s);
+        } else if (config_setting_type(s) == CONFIG_TYPE_STRING
             && (strcmp(config_setting_get_string(s), "yes") == 0
                 || strcmp(config_setting_get_string(s), "no") == 0)) {
-            l->dry_run = strcmp(config_setting_get_string(s), "yes") == 0;
-            return true;
+            l->shadow = strcmp(config_setting_get_string(s), "yes") == 0;
+        } else {
+            cfg_error(r, s, sub, "must be true, false, \"yes\" or \"no\"");
+            return false;
         }
-        cfg_error(r, s, sub, "must be true, false, \"yes\" or \"no\"");
-        return false;
+        cfg_notice(r, s, sub, "dry_run is now written mode = \"%s\"",
+            l->shadow ? "shadow" : "enforce");
+        return true;
     }
     if (strcmp(name, "scope") == 0)
         return read_scope(r, s, sub, &l->scope);
@@ -291,7 +295,7 @@ static bool apply_limit_option(struct cfg_reader *r, const config_setting_t *s, 
         cfg_error(r, s, sub, "unknown option in a limit; did you mean %s?", hint);
     else
         cfg_error(r, s, sub, "unknown option in a limit (use name, key, count, rate, burst, "
-            "action, score, reply, dry_run, scope, ipv4_prefix, ipv6_prefix, exempt_*)");
+            "action, score, reply, mode, scope, ipv4_prefix, ipv6_prefix, exempt_*)");
     return false;
 }
 
@@ -404,7 +408,7 @@ static void ratelimit_apply(struct cfg_reader *r, const config_setting_t *sectio
         cfg_error(r, section, "ratelimit", "must be a section: ratelimit: { limits = ( ... ) }");
         return;
     }
-    static const char *const names[] = {"store", "limits", NULL};
+    static const char *const names[] = {"store", "limits", "mode", NULL};
     for (int i = 0; i < config_setting_length(section); i++) {
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
         const char *name = config_setting_name(s);
@@ -425,12 +429,14 @@ static void ratelimit_apply(struct cfg_reader *r, const config_setting_t *sectio
             for (int k = 0; config_setting_type(s) == CONFIG_TYPE_LIST
                 && k < config_setting_length(s); k++)
                 apply_limit(r, config_setting_get_elem(s, (unsigned)k), k);
+        } else if (strcmp(name, "mode") == 0) {
+            cfg_read_check_mode(r, s, "ratelimit.mode", &r->cfg->ratelimit->shadow);
         } else if (strcmp(name, "store") == 0 || strcmp(name, "limits") == 0) {
             cfg_error(r, s, name, "store is the name of a store (store = \"default\"), limits a "
                 "list ( { ... }, { ... } )");
         } else {
             const char *hint = cfg_suggest(name, names);
-            cfg_error(r, s, name, "unknown option in ratelimit%s%s (use store, limits)",
+            cfg_error(r, s, name, "unknown option in ratelimit%s%s (use store, limits, mode)",
                 hint ? "; did you mean " : "", hint ? hint : "");
         }
     }

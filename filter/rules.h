@@ -37,6 +37,10 @@ struct rules_policy {
         bool skipped_unknown;
     } limits;
     struct ruleset *set;       /* compiled in finish(); NULL when no file or rule was given */
+    bool shadow;               /* rules.mode "shadow": every rule's hit is shadow (engine.c) */
+    char **shadow_files;       /* rules.shadow_files: absolute globs of rule files whose hits
+                                  are shadow (check_rules.c) */
+    size_t shadow_file_count;
 };
 
 struct ruleset *ruleset_new(void);

@@ -87,6 +87,27 @@ static void apply_skipped_rules(struct cfg_reader *r, const config_setting_t *s,
         cfg_error(r, s, "rules.skipped_rules", "\"%s\": must be \"zero\" or \"unknown\"", value);
 }
 
+static char *absolute_glob(const struct config *cfg, const char *pattern);
+
+/* shadow_files = [ "rules.d/new-*.cf" ]: the hits of rules from these files are shadow. A later
+ * file's list replaces the earlier one. */
+static void apply_shadow_files(struct cfg_reader *r, const config_setting_t *s,
+    struct rules_policy *p)
+{
+    char **globs = NULL;
+    size_t count = 0;
+    if (!cfg_read_strings(r, s, "rules.shadow_files", &globs, &count))
+        return;
+    for (size_t i = 0; i < count; i++) {
+        char *absolute = absolute_glob(r->cfg, globs[i]);
+        free(globs[i]);
+        globs[i] = absolute;
+    }
+    free_strings(p->shadow_files, p->shadow_file_count);
+    p->shadow_files = globs;
+    p->shadow_file_count = count;
+}
+
 static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
 {
     struct rules_policy *p = r->cfg->rules;
@@ -95,7 +116,8 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
         cfg_error(r, section, "rules", "must be a section: rules: { ... }");
         return;
     }
-    static const char *const names[] = { "files", "inline", "scan", "skipped_rules", NULL };
+    static const char *const names[] = { "files", "inline", "scan", "skipped_rules", "mode",
+        "shadow_files", NULL };
     int n = config_setting_length(section);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
@@ -117,10 +139,15 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
             apply_skipped_rules(r, s, p);
         } else if (strcmp(name, "scan") == 0) {
             cfg_apply_options(r, s, "rules.scan", scan_options, p);
+        } else if (strcmp(name, "mode") == 0) {
+            cfg_read_check_mode(r, s, "rules.mode", &p->shadow);
+        } else if (strcmp(name, "shadow_files") == 0) {
+            apply_shadow_files(r, s, p);
         } else {
             const char *hint = cfg_suggest(name, names);
             cfg_error(r, s, name, "unknown option in rules; %s%s%s", hint ? "did you mean " : "",
-                hint ? hint : "the options are files, inline, scan and skipped_rules", hint ? "?" : "");
+                hint ? hint : "the options are files, inline, scan, skipped_rules, mode and "
+                "shadow_files", hint ? "?" : "");
         }
     }
 }
@@ -201,6 +228,7 @@ static void rules_free(struct config *cfg)
     free_strings(p->files, p->file_count);
     free_strings(p->inline_rules, p->inline_count);
     free_strings(p->inline_origin, p->inline_count);
+    free_strings(p->shadow_files, p->shadow_file_count);
     ruleset_free(p->set);
     free(full->files_file);
     free(full);

@@ -29,6 +29,7 @@ static const struct option_spec spam_options[] = {
     {"dnslists", OPT_OWN, 0, 0, 0},
     {"max_uri_lookups", OPT_UINT, OPT(max_uri_lookups), 0, 1000},
     {"dnslist_timeout", OPT_DURATION_MS, OPT(dnslist_timeout_ms), 10, 60000},
+    {"mode", OPT_CHECK_MODE, OPT(shadow), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -160,3 +161,8 @@ const struct config_module spam_config_module = {
     .emits = spam_emits,
     .free = spam_free,
 };
+
+bool spam_shadowed(const struct config *cfg)
+{
+    return cfg->spam->shadow;
+}

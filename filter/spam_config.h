@@ -16,6 +16,7 @@
 
 struct spam_policy {
     bool enabled;                  /* false: no native spam check runs */
+    bool shadow;                   /* mode "shadow" for every native spam check (engine.c) */
     uint64_t max_scan_bytes;       /* body bytes the message view parses; the rest is not scanned */
 
     /* HELO and reverse DNS */
@@ -40,5 +41,8 @@ struct spam_policy {
     unsigned max_uri_lookups;      /* distinct body domains looked up per URI list */
     uint64_t dnslist_timeout_ms;   /* per query */
 };
+
+/* Whether spam.mode is "shadow": every native spam check's symbols are then shadow (engine.c). */
+bool spam_shadowed(const struct config *cfg);
 
 #endif

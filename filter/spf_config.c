@@ -27,6 +27,7 @@ static const struct option_spec spf_options[] = {
     {"allow_clients", OPT_CIDRS, SPF_OPT(allow_clients), 0, 0},
     {"allow_helo", OPT_STRING, SPF_OPT(allow_helo_text), 0, 0},
     {"allow_sender_domains", OPT_STRING, SPF_OPT(allow_sender_domains_text), 0, 0},
+    {"mode", OPT_CHECK_MODE, SPF_OPT(shadow), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 

@@ -13,6 +13,7 @@
 
 struct spf_policy {
     bool enabled;
+    bool shadow;                  /* mode "shadow" (engine.c) */
     bool check_helo;              /* the HELO identity (when it is a FQDN) */
     bool check_mail_from;         /* the MAIL FROM identity (postmaster@HELO for <>) */
     bool received_spf;            /* also add Received-SPF: (RFC 7208 9.1) */

@@ -233,6 +233,13 @@ static struct store *fallback_for(struct store *s)
     return m;
 }
 
+bool store_ping(struct store *s, char *why, size_t why_size)
+{
+    if (why_size > 0)
+        why[0] = '\0';
+    return s->ops->ping == NULL || s->ops->ping(s->impl, why, why_size);
+}
+
 enum store_status store_gcra(struct store *s, const char *key, const struct gcra_limit *limit,
     int64_t cost, int64_t now_us, struct gcra_result *out, bool *fell_back)
 {

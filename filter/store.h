@@ -54,6 +54,8 @@ struct store_backend_ops {
     bool (*greylist)(void *impl, const char *key, const struct grey_params *p, int64_t now_us,
         struct grey_result *out, char *err, size_t err_size);
     void (*free)(void *impl);
+    /* Optional: asks the backend whether it answers now (mailwarden-ctl status); NULL: always. */
+    bool (*ping)(void *impl, char *err, size_t err_size);
 };
 
 struct store;
@@ -68,6 +70,9 @@ struct store *store_memory_shared(uint64_t max_keys);
 void store_close_all(void);
 
 const char *store_describe(const struct store *s);
+/* Whether the backend answers now (one round trip, outside the fail mode); why says what
+ * failed. For mailwarden-ctl status, not for mail. */
+bool store_ping(struct store *s, char *why, size_t why_size);
 /* One decision on key; when the backend fails, the fail mode applies (STORE_DOWN or the
  * embedded store). *fell_back (may be NULL) says the embedded store decided. */
 enum store_status store_gcra(struct store *s, const char *key, const struct gcra_limit *limit,

@@ -608,9 +608,36 @@ static bool redis_greylist(void *impl, const char *key, const struct grey_params
     return true;
 }
 
+/* PING on the first node (the master, or the first seed of a cluster), on a connection of the
+ * pool, made when it has none. */
+static bool redis_ping(void *impl, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    struct node *n = r->nodes[0];
+    struct conn *s = conn_take(n);
+    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    if (s->ctx != NULL && s->generation != generation)
+        close_connection(s);
+    const char *argv[] = {"PING"};
+    bool ok = false;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        if (s->ctx == NULL) {
+            s->generation = generation;
+            if (!connect_conn(r, n, true, s, err, err_size))
+                break;
+        }
+        ok = simple_command(s->ctx, err, err_size, "PING", 1, argv);
+        if (!ok)
+            close_connection(s);      /* a stale connection: try once on a new one */
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
 const struct store_backend_ops store_redis_ops = {
     .name = "redis",
     .gcra = redis_gcra,
     .greylist = redis_greylist,
     .free = redis_free,
+    .ping = redis_ping,
 };

@@ -265,6 +265,7 @@ static void put_result(struct txn *t, const char *symbol, double score, enum act
 {
     struct result r = {0};
     r.score = score;
+    r.shadow = t->shadow_now;
     r.action = action;
     if (reply != NULL)
         r.reply = *reply;
@@ -308,8 +309,10 @@ void txn_add_rule_result(struct txn *t, const char *symbol, double score)
 double txn_score(const struct txn *t)
 {
     double total = 0;
-    for (size_t i = 0; i < t->result_count; i++)
-        total += t->results[i].score;
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (!t->results[i].shadow)
+            total += t->results[i].score;
+    }
     return total;
 }
 

@@ -41,6 +41,8 @@ struct result {
     enum action action;        /* forced action; ACTION_NONE = score only */
     struct reply reply;
     enum stage stage;
+    bool shadow;               /* from a check or rule set in mode "shadow": logged, never
+                                  scored or acted on (engine.c) */
 };
 
 struct dns_set;
@@ -97,6 +99,8 @@ struct txn {
     struct result *results;
     size_t result_count;
     size_t conn_result_count;
+    bool shadow_now;           /* results added now are shadow (engine.c sets it per check;
+                                  check_rules.c and check_ratelimit.c per rule set or limit) */
     bool allowed;              /* an ACCEPT was forced: no more checks, deliver */
     bool conn_allowed;         /* ... at connect or helo: for the whole connection */
 
@@ -169,6 +173,7 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
     const struct reply *reply);
 /* The same for a rule that hit (check_rules.c). */
 void txn_add_rule_result(struct txn *t, const char *symbol, double score);
+/* The score: the sum of every result that is not shadow. */
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */
 bool txn_is_outbound(const struct txn *t);

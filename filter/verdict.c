@@ -155,3 +155,23 @@ void verdict_clear(struct verdict *v)
     free(v->edits);
     memset(v, 0, sizeof *v);
 }
+
+static struct shadow_counts shadow_totals;   /* updated atomically */
+
+void verdict_count_shadow(size_t symbol_hits, enum action taken, enum action would_have)
+{
+    if (symbol_hits == 0)
+        return;
+    __atomic_add_fetch(&shadow_totals.symbol_hits, (uint64_t)symbol_hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&shadow_totals.transactions, 1, __ATOMIC_RELAXED);
+    if (would_have != taken && would_have >= ACTION_NONE && would_have <= ACTION_REJECT)
+        __atomic_add_fetch(&shadow_totals.would_have[would_have], 1, __ATOMIC_RELAXED);
+}
+
+void verdict_shadow_counts(struct shadow_counts *out)
+{
+    out->symbol_hits = __atomic_load_n(&shadow_totals.symbol_hits, __ATOMIC_RELAXED);
+    out->transactions = __atomic_load_n(&shadow_totals.transactions, __ATOMIC_RELAXED);
+    for (int a = ACTION_NONE; a <= ACTION_REJECT; a++)
+        out->would_have[a] = __atomic_load_n(&shadow_totals.would_have[a], __ATOMIC_RELAXED);
+}

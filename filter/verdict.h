@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Ordered by severity: a later entry overrides an earlier one when two are forced. */
 enum action {
@@ -59,6 +60,17 @@ struct verdict {
     struct header_edit *edits;
     size_t edit_count;
 };
+
+/* Shadow mode ("would have"): what results of checks and rule sets in mode "shadow" would have
+ * done, counted since the daemon started (the engine counts each transaction once). */
+struct shadow_counts {
+    uint64_t symbol_hits;                     /* shadow symbols added */
+    uint64_t transactions;                    /* transactions with at least one */
+    uint64_t would_have[ACTION_REJECT + 1];   /* ... whose action they would have changed, by
+                                                 the action they would have given */
+};
+void verdict_count_shadow(size_t symbol_hits, enum action taken, enum action would_have);
+void verdict_shadow_counts(struct shadow_counts *out);
 
 void verdict_add_edit(struct verdict *v, enum header_op op, int index, const char *name,
     const char *value);

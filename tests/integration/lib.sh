@@ -618,6 +618,8 @@ mta_log() { # the file where this MTA logs
 
 # mw_policy FILE: writes a policy with the fixture's sections, then whatever comes on stdin.
 # Knobs: MW_PORT (required), MW_GRACE (shutdown_grace, default 10s), MW_INTERNAL (networks).
+# The control socket is FILE without .conf, then .control.sock (mw_ctl runs mailwarden-ctl on
+# it), not the packaged /run/mailwarden/control.sock.
 mw_policy() {
     local f=$1 internal=${MW_INTERNAL:-'"192.0.2.0/24"'}
     {
@@ -645,10 +647,15 @@ dns: {
   timeout = "2s"
   use_hosts = false
 }
+# one line: tests add milter options after the line "  socket = ..."
+control: { socket = "${f%.conf}.control.sock" }
 EOF
         cat
     } >"$f"
 }
+
+# mw_ctl COMMAND [ARG]: mailwarden-ctl on the control socket of the daemon mw_start started.
+mw_ctl() { "$MW_BUILDDIR/filter/mailwarden-ctl" -s "${MW_CONF%.conf}.control.sock" "$@"; }
 
 # mw_start CONF: starts the daemon in the foreground (background job), stderr to $MW_LOG.
 mw_start() {
