@@ -18,6 +18,7 @@
 #include "check.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "stats.h"
 #include "util.h"
 
 #define MAX_PART_LEN 320
@@ -182,6 +183,13 @@ static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
     enum store_status status = store_gcra(store_of(t->cfg->ratelimit), key.data, &l->gcra,
         cost_of(l, t), store_now_us(), &res, NULL);
     bool decided = false;
+    if (status == STORE_DOWN)
+        stats_ratelimit(STATS_RATELIMIT_STORE_DOWN);
+    else if (res.allowed)
+        stats_ratelimit(STATS_RATELIMIT_ALLOWED);
+    else
+        stats_ratelimit(l->dry_run || t->allowed ? STATS_RATELIMIT_WOULD_LIMIT
+                                                 : STATS_RATELIMIT_LIMITED);
     if (status == STORE_DOWN) {
         /* the fail mode "tempfail": only for limits that could have refused */
         if (!l->dry_run && !t->allowed && l->action != ACTION_NONE) {

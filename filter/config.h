@@ -156,6 +156,7 @@ struct config {
     struct greylist_policy *greylist;
     struct spam_policy *spam;
     struct rules_policy *rules;
+    struct metrics_policy *metrics;      /* metrics_config.c (issue 14) */
 };
 
 /* One error in a policy file: "file:line: option: reason". */

@@ -9,6 +9,7 @@ extern const struct config_module config_spam;         /* spam_config.c (issue 6
 
 extern const struct config_module config_module_spf;
 extern const struct config_module rules_config_module;   /* rules_config.c (issue 6) */
+extern const struct config_module metrics_module;        /* metrics_config.c (issue 14) */
 
 const struct config_module *const config_modules[] = {
     &config_module_spf,
@@ -17,5 +18,6 @@ const struct config_module *const config_modules[] = {
     &greylist_module,
     &config_spam,
     &rules_config_module,
+    &metrics_module,
     NULL,
 };

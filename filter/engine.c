@@ -12,6 +12,7 @@
 #include "authres.h"
 #include "check.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 /* Whether check c runs now: never for a skip client; after a forced ACCEPT only the checks
@@ -32,8 +33,11 @@ static void run_checks(struct txn *t, enum stage stage)
             (*c)->prefetch(t, stage);
     }
     for (const struct check *const *c = check_table; *c != NULL; c++) {
-        if ((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
-            (*c)->run(t, stage);
+        if (!((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c)))
+            continue;
+        uint64_t started = stats_now_ns();
+        (*c)->run(t, stage);
+        stats_check_time((size_t)(c - check_table), (*c)->name, stats_now_ns() - started);
     }
     txn_dns_clear(t);
 }
@@ -345,9 +349,18 @@ void engine_abort(struct txn *t)
     txn_reset(t);
 }
 
+/* The metrics of a decided message: its action and direction, and each symbol it got. */
+static void count_outcome(const struct txn *t, enum action action)
+{
+    if (t->in_txn && action != ACTION_NONE)
+        stats_message(action, txn_is_outbound(t));
+    for (size_t i = 0; i < t->result_count; i++)
+        stats_symbol_hit(t->results[i].symbol, false);
+}
+
 void engine_log_summary(struct txn *t, const char *how)
 {
-    if (t->summary_logged || !t->cfg->log.summary)
+    if (t->summary_logged)
         return;
     t->summary_logged = true;
     enum action action = t->verdict.action;
@@ -356,6 +369,9 @@ void engine_log_summary(struct txn *t, const char *how)
         action = t->rcpt_refusal;
         reply = &t->rcpt_refusal_reply;
     }
+    count_outcome(t, action);
+    if (!t->cfg->log.summary)
+        return;
     struct textbuf line;
     textbuf_init(&line);
     /* name[ip] as Postfix logs it: a client without a name (the MTA passes "[ip]") is unknown */

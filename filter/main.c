@@ -14,9 +14,12 @@
 #include "daemon.h"
 #include "dns.h"
 #include "log.h"
+#include "metrics_config.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "rules.h"
 #include "signals.h"
+#include "stats.h"
 #include "util.h"
 #include "mw_build.h"
 
@@ -73,11 +76,13 @@ static void reload(void)
             errs.count, errs.count == 1 ? "" : "s");
         config_errors_print(&errs, log_error_line, NULL);
         config_errors_free(&errs);
+        stats_reload(false);
         return;
     }
     if (!attach_resolver(cfg)) {
         log_err("reload: the policy in force stays in force");
         config_free(cfg);
+        stats_reload(false);
         return;
     }
     struct config *old = config_current();
@@ -89,6 +94,10 @@ static void reload(void)
         if (strcmp(old->milter.socket, cfg->milter.socket) != 0)
             log_warn("reload: milter.socket changed to %s; it takes effect at the next restart",
                 cfg->milter.socket);
+        if (old->metrics->enabled != cfg->metrics->enabled
+            || strcmp(old->metrics->listen, cfg->metrics->listen) != 0)
+            log_warn("reload: the metrics listener changed; it takes effect at the next restart "
+                     "(metrics.allow takes effect now)");
         config_summarize(old, &before);
         if (config_summary_diff(&before, &after, log_change_line, NULL) == 0)
             log_notice("reload: no change in sections or counts");
@@ -98,6 +107,7 @@ static void reload(void)
     log_notice("reload: policy summary: %s", line);
     config_release(old);
     config_install(cfg);
+    stats_reload(true);
 }
 
 static void stop(void)
@@ -259,6 +269,8 @@ int main(int argc, char **argv)
         return 71;
     if (!daemon_drop_privileges(cfg))
         return 77;
+    if (!metrics_http_start(cfg))     /* after root is dropped: its own thread */
+        return 71;
     log_info("mailwarden %s listening on %s (policy %s, %zu file%s)", PACKAGE_VERSION,
         cfg->milter.socket, config_file, cfg->file_count, cfg->file_count == 1 ? "" : "s");
     struct config_summary summary;
@@ -269,6 +281,7 @@ int main(int argc, char **argv)
     config_install(cfg);
 
     bool ok = milter_run();
+    metrics_http_stop();
     struct config *last = config_current();
     if (last != NULL) {
         daemon_remove_pidfile(last);

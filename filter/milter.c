@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "log.h"
 #include "milter_listener.h"
+#include "stats.h"
 #include "util.h"
 
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +36,7 @@ static void count_transaction(int delta)
 {
     pthread_mutex_lock(&counter_lock);
     transactions_in_flight += delta;
+    stats_transactions_add(delta);
     pthread_cond_broadcast(&counter_changed);
     pthread_mutex_unlock(&counter_lock);
 }
@@ -101,6 +103,7 @@ static sfsistat on_error(void)
     struct config *cfg = config_current();
     enum action action = cfg ? cfg->actions.on_error : ACTION_TEMPFAIL;
     config_release(cfg);
+    stats_protocol_error();
     log_err("internal error: no transaction state for this connection; answering %s",
         action_name(action));
     return action == ACTION_ACCEPT ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
@@ -201,6 +204,7 @@ static sfsistat mw_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
     unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
     if ((actions & need) != need) {
         log_err("the MTA does not offer header changes (actions 0x%lx): cannot add Authentication-Results", actions);
+        stats_protocol_error();
         return SMFIS_REJECT;
     }
     *want_actions = need | (actions & (SMFIF_QUARANTINE | SMFIF_SETSYMLIST));
@@ -262,6 +266,7 @@ static sfsistat mw_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         smfi_setpriv(ctx, c);
     }
     c->connection_counted = true;
+    stats_connection_open();
     struct txn *t = txn_new(cfg);
     c->t = t;
     const char *j = smfi_getsymval(ctx, "j");
@@ -501,6 +506,7 @@ static sfsistat mw_close(SMFICTX *ctx)
     if (counted) {
         pthread_mutex_lock(&counter_lock);
         connections_open--;
+        stats_connection_close();
         pthread_cond_broadcast(&counter_changed);
         pthread_mutex_unlock(&counter_lock);
     }
