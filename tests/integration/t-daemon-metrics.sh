@@ -85,7 +85,7 @@ name="metrics: build_info carries the version"
 
 name="metrics: GET /metrics has Content-Type text/plain; version=0.0.4 and parses strictly"
 out=$($PROM check "$URL") && pass "$name ($out)" || fail "$name" "$out"
-curl -s "$URL" >"$MW_WORK/scrape.out"
+$PROM fetch "$URL" >"$MW_WORK/scrape.out"
 
 name="metrics: the strict parser refuses broken texts (so its ok above means something)"
 bad=0

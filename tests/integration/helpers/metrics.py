@@ -2,6 +2,7 @@
 """metrics.py - scrape mailwarden's Prometheus listener and check what it says.
 
   metrics.py status URL [METHOD]       print the HTTP status code of a request
+  metrics.py fetch URL                 print the body of GET URL
   metrics.py check URL                 fetch, parse strictly (text format 0.0.4), print
                                        "ok N families M samples" or the first error (exit 1)
   metrics.py get URL SERIES            print the value of one series, e.g.
@@ -259,6 +260,8 @@ def main(argv):
     try:
         if argv[1] == 'status':
             print(fetch(argv[2], argv[3] if len(argv) > 3 else 'GET')[0])
+        elif argv[1] == 'fetch':
+            sys.stdout.write(fetch(argv[2])[2])
         elif argv[1] == 'check':
             cmd_check(argv[2])
         elif argv[1] == 'get':
