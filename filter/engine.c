@@ -32,12 +32,15 @@ static void run_checks(struct txn *t, enum stage stage)
         if ((*c)->prefetch != NULL && (*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
             (*c)->prefetch(t, stage);
     }
+    /* one clock read per check: the end of one call is the start of the next */
+    uint64_t started = stats_now_ns();
     for (const struct check *const *c = check_table; *c != NULL; c++) {
         if (!((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c)))
             continue;
-        uint64_t started = stats_now_ns();
         (*c)->run(t, stage);
-        stats_check_time((size_t)(c - check_table), (*c)->name, stats_now_ns() - started);
+        uint64_t ended = stats_now_ns();
+        stats_check_time((size_t)(c - check_table), (*c)->name, ended - started);
+        started = ended;
     }
     txn_dns_clear(t);
 }
