@@ -1,10 +1,11 @@
-/* metrics_http.c - the Prometheus listener: libmicrohttpd on its own thread
- * (MHD_USE_INTERNAL_POLLING_THREAD), serving GET /metrics as the text exposition format 0.0.4
- * (stats_format). Promises: it never touches a mail thread (a scrape reads atomics only); each
- * request's client address is checked against the allow list of the policy in force (a reload
- * changes it), and anyone else gets 403; any other path gets 404, any other method 405. The
- * address and port are those of the policy at start; a reload that changes them says that a
- * restart is needed. */
+/* metrics_http.c - the Prometheus listener: libmicrohttpd on a thread of its own
+ * (MHD_USE_INTERNAL_POLLING_THREAD; MHD_USE_AUTO picks epoll, so descriptors above 1024 held
+ * by milter connections cannot break a select()), serving GET /metrics as the text exposition
+ * format 0.0.4 (stats_format). Promises: it never touches a mail thread (a scrape reads atomics
+ * only); each request's client address is checked against the allow list of the policy in
+ * force (a reload changes it), and anyone else gets 403; any other path gets 404, any other
+ * method 405. The address and port are those of the policy at start; a reload that changes
+ * them says that a restart is needed. */
 #include "metrics_http.h"
 
 #include <arpa/inet.h>
@@ -124,7 +125,7 @@ bool metrics_http_start(const struct config *cfg)
         return true;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (p->listen_addr.family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         sin6->sin6_family = AF_INET6;
