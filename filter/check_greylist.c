@@ -18,6 +18,7 @@
 #include "greylist.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "stats.h"
 #include "util.h"
 
 static bool skipped(const struct txn *t, const struct greylist_policy *p)
@@ -46,11 +47,15 @@ static bool triplet_waits(struct txn *t, const struct greylist_policy *p, const 
     bool waits = false;
     if (store_greylist(store, key, &params, store_now_us(), &r, NULL) == STORE_OK) {
         waits = r.state != GREY_PASSED;
+        stats_greylist(r.state == GREY_NEW ? STATS_GREYLIST_NEW
+                : r.state == GREY_EARLY ? STATS_GREYLIST_EARLY : STATS_GREYLIST_PASSED);
         *wait_us = r.wait_us;
         if (waits)
             log_info("%s: greylisted %s (%s; retry in %llds)", t->queue_id ? t->queue_id : "NOQUEUE",
                 key, r.state == GREY_NEW ? "new" : "too early",
                 (long long)((r.wait_us + 999999) / 1000000));
+    } else {
+        stats_greylist(STATS_GREYLIST_STORE_DOWN);
     }
     free(key);
     return waits;

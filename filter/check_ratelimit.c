@@ -19,6 +19,7 @@
 #include "pattern.h"
 #include "ratelimit.h"
 #include "subnet.h"
+#include "stats.h"
 #include "util.h"
 
 #define MAX_PART_LEN 320
@@ -132,6 +133,13 @@ static bool decide_one(struct txn *t, struct rl_limit *l, const char *rcpt)
     enum store_status status = store_gcra(store_of(t->cfg->ratelimit), key.data, &l->gcra,
         cost_of(l, t), store_now_us(), &res, NULL);
     bool decided = false;
+    if (status == STORE_DOWN)
+        stats_ratelimit(STATS_RATELIMIT_STORE_DOWN);
+    else if (res.allowed)
+        stats_ratelimit(STATS_RATELIMIT_ALLOWED);
+    else
+        stats_ratelimit(l->shadow || t->shadow_now || t->allowed
+            ? STATS_RATELIMIT_WOULD_LIMIT : STATS_RATELIMIT_LIMITED);
     if (status == STORE_DOWN) {
         /* the fail mode "tempfail": only for limits that could have refused */
         if (!l->shadow && !t->shadow_now && !t->allowed && l->action != ACTION_NONE) {

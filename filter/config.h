@@ -24,6 +24,7 @@ struct spam_policy;
 struct rules_policy;
 struct store_policy;
 struct control_policy;    /* control_config.h */
+struct metrics_policy;    /* metrics_config.h */
 
 /* What an access rule matches on, in the order the stages learn it. */
 enum access_key {
@@ -169,6 +170,7 @@ struct config {
     struct rules_policy *rules;
     struct store_policy *store;      /* the named stores (store_config.c) */
     struct control_policy *control;
+    struct metrics_policy *metrics;      /* metrics_config.c */
 };
 
 /* A configuration with every default and no file, for tests and mailwarden-check. */

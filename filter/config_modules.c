@@ -21,6 +21,7 @@ extern const struct config_module greylist_config_module;
 extern const struct config_module spam_config_module;
 extern const struct config_module rules_config_module;
 extern const struct config_module control_config_module;
+extern const struct config_module metrics_config_module;
 extern const struct config_module symbols_config_module;
 
 const struct config_module *const config_modules[] = {
@@ -40,6 +41,7 @@ const struct config_module *const config_modules[] = {
     &spam_config_module,
     &rules_config_module,
     &control_config_module,
+    &metrics_config_module,
     &symbols_config_module,
     NULL,
 };

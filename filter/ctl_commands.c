@@ -12,9 +12,9 @@
 #include "dkim_keytest.h"
 #include "dns.h"
 #include "dns_health.h"
-#include "milter.h"
 #include "ratelimit.h"
 #include "reload.h"
+#include "stats.h"
 #include "store.h"
 #include "store_config.h"
 #include "verdict.h"
@@ -118,7 +118,7 @@ static bool do_status(struct ctl_output *out)
         loaded, info.file);
     say(out, "reloads refused: %llu", (unsigned long long)info.reloads_refused);
     unsigned connections, transactions;
-    milter_counts(&connections, &transactions);
+    stats_open_counts(&connections, &transactions);
     say(out, "connections: %u", connections);
     say(out, "transactions: %u", transactions);
     struct config *cfg = config_current();
@@ -136,7 +136,7 @@ static bool do_status(struct ctl_output *out)
 void ctl_stats_report(struct ctl_output *out)
 {
     unsigned connections, transactions;
-    milter_counts(&connections, &transactions);
+    stats_open_counts(&connections, &transactions);
     say(out, "connections_open %u", connections);
     say(out, "transactions_in_flight %u", transactions);
     struct shadow_counts sc;

@@ -19,7 +19,8 @@ bool ctl_command_run(const struct ctl_request *req, const char *config_file,
     struct ctl_output *out);
 
 /* The counters `stats` prints, one "name value" line each. The one place that knows where the
- * counters live (today milter.c and verdict.c; later the metrics module). */
+ * counters live (stats.c, verdict.c, reload.c, dns_health.c); every metric, with its labels,
+ * is on the metrics endpoint (metrics_http.c). */
 void ctl_stats_report(struct ctl_output *out);
 
 #endif

@@ -34,6 +34,7 @@
 #include "dns.h"
 #include "dns_health.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000
@@ -59,6 +60,7 @@ struct dns_waiter {
     bool done;
     int err;                     /* unbound's error code for the query, 0 = result is set */
     struct ub_result *result;
+    uint64_t asked_ns;           /* when the question left (stats: answers within 1 ms) */
     struct dns_waiter *prev;
     struct dns_waiter *next;
 };
@@ -143,6 +145,8 @@ static void query_done(void *arg, int err, struct ub_result *result)
         return;
     }
     waiter_unlink(r, w);
+    if (stats_now_ns() - w->asked_ns <= 1000000)
+        stats_dns_fast_answer();
     w->done = true;
     w->err = err;
     w->result = result;
@@ -780,6 +784,7 @@ struct dns_pending *dns_start(struct dns_resolver *r, const char *name, int type
     pthread_cond_init(&p->w.cond, &r->cond_attr);
     pthread_mutex_lock(&r->lock);
     p->w.id = r->next_id++;
+    p->w.asked_ns = stats_now_ns();
     if (r->next_id == 0)
         r->next_id = 1;
     waiter_link(r, &p->w);
@@ -796,6 +801,7 @@ struct dns_pending *dns_start(struct dns_resolver *r, const char *name, int type
         return p;
     }
     p->started = true;
+    stats_dns_query();
     return p;
 }
 
@@ -847,6 +853,7 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
     }
     if (!pending_wait(p, deadline_ms)) {
         out->status = DNS_TIMEOUT;
+        stats_dns_timeout();
         log_debug("dns: %s type %d: no answer in time", p->name, p->type);
         dns_health_note(out->status, p->name, p->type);
         free(p);
@@ -854,6 +861,7 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
     }
     if (p->w.err != 0 || p->w.result == NULL) {
         out->status = p->w.err == UB_SERVFAIL ? DNS_SERVFAIL : DNS_ERROR;
+        stats_dns_servfail();
         log_warn("dns: %s type %d: %s", p->name, p->type, ub_strerror(p->w.err));
         dns_health_note(out->status, p->name, p->type);
         ub_resolve_free(p->w.result);
@@ -861,6 +869,8 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
         return;
     }
     fill_answer(p->name, p->type, p->w.result, out);
+    if (out->status == DNS_SERVFAIL)
+        stats_dns_servfail();
     ub_resolve_free(p->w.result);
     dns_health_note(out->status, p->name, p->type);
     log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s", p->name, p->type,

@@ -12,6 +12,7 @@
 #include "authres.h"
 #include "check.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 /* Whether check c runs now: never for a skip client; after a forced ACCEPT only the checks
@@ -31,12 +32,17 @@ static void run_checks(struct txn *t, enum stage stage)
         if ((*c)->prefetch != NULL && (*c)->stages & STAGE_BIT(stage) && check_runs(t, *c))
             (*c)->prefetch(t, stage);
     }
+    /* one clock read per check: the end of one call is the start of the next */
+    uint64_t started = stats_now_ns();
     for (const struct check *const *c = check_table; *c != NULL; c++) {
         if (!((*c)->stages & STAGE_BIT(stage) && check_runs(t, *c)))
             continue;
         t->shadow_now = (*c)->shadowed != NULL && (*c)->shadowed(t->cfg);
         (*c)->run(t, stage);
         t->shadow_now = false;
+        uint64_t ended = stats_now_ns();
+        stats_check_time((size_t)(c - check_table), (*c)->name, ended - started);
+        started = ended;
     }
     txn_dns_clear(t);
 }
@@ -387,6 +393,15 @@ static enum action shadow_would_have(const struct txn *t, enum action action, bo
     return would;
 }
 
+/* The metrics of a decided message: its action and direction, and each symbol it got. */
+static void count_outcome(const struct txn *t, enum action action)
+{
+    if (t->in_txn && action != ACTION_NONE)
+        stats_message(action, txn_is_outbound(t));
+    for (size_t i = 0; i < t->result_count; i++)
+        stats_symbol_hit(t->results[i].symbol, t->results[i].shadow);
+}
+
 void engine_log_summary(struct txn *t, const char *how)
 {
     if (t->summary_logged)
@@ -399,6 +414,7 @@ void engine_log_summary(struct txn *t, const char *how)
         reply = &t->rcpt_refusal_reply;
     }
     enum action would_have = shadow_would_have(t, action, strcmp(how, "eom") == 0);
+    count_outcome(t, action);
     if (!t->cfg->log.summary)
         return;
     struct textbuf line;

@@ -16,10 +16,13 @@
 #include "daemon.h"
 #include "log.h"
 #include "ctl_server.h"
+#include "metrics_config.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "reload.h"
 #include "rules.h"
 #include "signals.h"
+#include "stats.h"
 #include "util.h"
 #include "mw_build.h"
 
@@ -229,6 +232,8 @@ int main(int argc, char **argv)
         return 71;
     if (!daemon_drop_privileges(cfg))
         return 77;
+    if (!metrics_http_start(cfg))     /* after root is dropped: its own thread */
+        return 71;
     log_info("mailwarden %s listening on %s (policy %s, %zu file%s)", PACKAGE_VERSION,
         cfg->milter.socket, config_file, cfg->file_count, cfg->file_count == 1 ? "" : "s");
     struct config_summary summary;
@@ -241,6 +246,7 @@ int main(int argc, char **argv)
 
     bool ok = milter_run();
     ctl_server_stop();
+    metrics_http_stop();
     struct config *last = config_current();
     if (last != NULL) {
         daemon_remove_pidfile(last);

@@ -20,8 +20,5 @@ bool milter_run(void);
  * transactions in flight go on; once none is left, or grace_ms has passed, milter_run()
  * returns. Returns at once; safe from any thread. */
 void milter_shutdown(uint64_t grace_ms);
-/* The MTA connections open now and the transactions in flight on them (mailwarden-ctl status);
- * safe from any thread. */
-void milter_counts(unsigned *connections, unsigned *transactions);
 
 #endif

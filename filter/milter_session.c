@@ -15,7 +15,7 @@
 
 #include "engine.h"
 #include "log.h"
-#include "milter.h"
+#include "stats.h"
 #include "util.h"
 
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +61,7 @@ static void count_transaction(struct milter_session *s, bool open)
     else
         transactions_in_flight--;
     pthread_mutex_unlock(&counter_lock);
+    stats_transactions_add(open ? 1 : -1);
 }
 
 void milter_sessions_stop(void)
@@ -76,14 +77,6 @@ bool milter_sessions_stopping(void)
     bool stopping = shutting_down;
     pthread_mutex_unlock(&counter_lock);
     return stopping;
-}
-
-void milter_counts(unsigned *connections, unsigned *transactions)
-{
-    pthread_mutex_lock(&counter_lock);
-    *connections = connections_open;
-    *transactions = transactions_in_flight;
-    pthread_mutex_unlock(&counter_lock);
 }
 
 unsigned milter_sessions_in_flight(void)
@@ -295,16 +288,19 @@ static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
     struct milter_optneg o;
     const char *why = NULL;
     if (!milter_decode_optneg(pkt, &o, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: %s", why);
         return false;
     }
     if (o.version < MILTER_PROTO_OLDEST) {
+        stats_protocol_error();
         log_err("the MTA speaks milter protocol version %u; version %d or later is needed",
             o.version, MILTER_PROTO_OLDEST);
         return false;
     }
     uint32_t need = MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS;
     if ((o.actions & need) != need) {
+        stats_protocol_error();
         log_err("the MTA does not offer header changes (actions 0x%x): cannot add Authentication-Results", o.actions);
         return false;
     }
@@ -350,6 +346,7 @@ static void end_connection(struct milter_session *s)
         pthread_mutex_lock(&counter_lock);
         connections_open--;
         pthread_mutex_unlock(&counter_lock);
+        stats_connection_close();
     }
     s->in_data = false;
     s->eoh_action = ACTION_NONE;
@@ -372,6 +369,7 @@ static bool on_connect(struct milter_session *s, const struct milter_packet *pkt
     struct milter_connect c;
     const char *why = NULL;
     if (!milter_decode_connect(pkt, &c, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: %s", why);
         return false;
     }
@@ -387,6 +385,8 @@ static bool on_connect(struct milter_session *s, const struct milter_packet *pkt
     if (!too_many && !stopping)
         connections_open++;
     pthread_mutex_unlock(&counter_lock);
+    if (!too_many && !stopping)
+        stats_connection_open();
     if (stopping) {
         config_release(cfg);
         put_fixed_refusal(out, 451, "Mail filter restarting, try again later");
@@ -414,6 +414,7 @@ static bool on_helo(struct milter_session *s, const struct milter_packet *pkt,
 {
     const char *helo = NULL, *why = NULL;
     if (!milter_decode_string(pkt, &helo, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: HELO: %s", why);
         return false;
     }
@@ -431,6 +432,7 @@ static bool on_mail(struct milter_session *s, const struct milter_packet *pkt,
     size_t argc = 0;
     const char *why = NULL;
     if (!milter_decode_args(pkt, argv, &argc, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: MAIL: %s", why);
         return false;
     }
@@ -464,6 +466,7 @@ static bool on_rcpt(struct milter_session *s, const struct milter_packet *pkt,
     size_t argc = 0;
     const char *why = NULL;
     if (!milter_decode_args(pkt, argv, &argc, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: RCPT: %s", why);
         return false;
     }
@@ -484,6 +487,7 @@ static bool on_header(struct milter_session *s, const struct milter_packet *pkt,
 {
     const char *name = NULL, *value = NULL, *why = NULL;
     if (!milter_decode_header(pkt, &name, &value, &why)) {
+        stats_protocol_error();
         log_err("milter protocol error: header field: %s", why);
         return false;
     }
@@ -680,6 +684,7 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
         return on_optneg(s, pkt, out);
     case MILTER_CMD_MACRO:
         if (!milter_decode_macros(pkt, &m, &why)) {
+            stats_protocol_error();
             log_err("milter protocol error: macros: %s", why);
             return false;
         }
@@ -720,6 +725,7 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
     case MILTER_CMD_QUIT:
         return false;
     }
+    stats_protocol_error();
     log_err("milter protocol error: command '%c' not handled", pkt->command);
     return false;
 }

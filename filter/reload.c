@@ -12,6 +12,8 @@
 #include "config_load.h"
 #include "config_summary.h"
 #include "log.h"
+#include "metrics_config.h"
+#include "stats.h"
 #include "util.h"
 
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -120,6 +122,13 @@ static bool reload_locked(const char *file, struct reload_output *o)
             emit(o, "note: milter.socket changed to %s; it takes effect at the next restart",
                 cfg->milter.socket);
         }
+        if (old->metrics->enabled != cfg->metrics->enabled
+            || strcmp(old->metrics->listen, cfg->metrics->listen) != 0) {
+            log_warn("reload: the metrics listener changed; it takes effect at the next restart "
+                "(metrics.allow takes effect now)");
+            emit(o, "note: the metrics listener changed; it takes effect at the next restart "
+                "(metrics.allow takes effect now)");
+        }
         config_summarize(old, &before);
         if (config_summary_diff(&before, &after, log_and_emit_change, o) == 0) {
             log_notice("reload: no change in sections or counts");
@@ -144,6 +153,7 @@ bool policy_reload(const char *file, void (*out)(const char *line, void *arg), v
     bool ok = reload_locked(file, &o);
     if (!ok)
         info.reloads_refused++;
+    stats_reload(ok);
     pthread_mutex_unlock(&reload_lock);
     return ok;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 struct store {
@@ -246,7 +247,9 @@ enum store_status store_gcra(struct store *s, const char *key, const struct gcra
     char err[256] = "";
     if (fell_back != NULL)
         *fell_back = false;
-    if (s->ops->gcra(s->impl, key, limit, cost, now_us, out, err, sizeof err)) {
+    bool ok = s->ops->gcra(s->impl, key, limit, cost, now_us, out, err, sizeof err);
+    stats_store_op(s->ops->name, STATS_STORE_GCRA, ok);
+    if (ok) {
         note_success(s);
         return STORE_OK;
     }
@@ -265,7 +268,9 @@ enum store_status store_greylist(struct store *s, const char *key, const struct 
     char err[256] = "";
     if (fell_back != NULL)
         *fell_back = false;
-    if (s->ops->greylist(s->impl, key, p, now_us, out, err, sizeof err)) {
+    bool ok = s->ops->greylist(s->impl, key, p, now_us, out, err, sizeof err);
+    stats_store_op(s->ops->name, STATS_STORE_GREYLIST, ok);
+    if (ok) {
         note_success(s);
         return STORE_OK;
     }
