@@ -58,11 +58,12 @@ EOD
     record=$(sed -n '/IN TXT (/,/)/p' "$MW_WORK/keygen.out" | grep -oE '"[^"]*"' | tr -d '"\n')
     printf 'pkgtest._domainkey.example.test\t%s\n' "$record" >"$MW_WORK/keys.txt"
     before=$(grep -c 'reload: policy from' "$MW_LOG")
+    reloaded() { [ "$(grep -c 'reload: policy from' "$MW_LOG")" -gt "$before" ]; }
     if [ "$owner" != mailwarden:600 ]; then
         fail "$name" "the key is $owner, not mailwarden:600"
     elif ! "$MW_BIN" -t -c "$conf" >"$MW_WORK/t2.out" 2>&1; then
         fail "$name" "mailwarden -t refuses the drop-in: $(head -n 3 "$MW_WORK/t2.out" | tr '\n' '|')"
-    elif ! { mw_hup; mw_wait_until 20 test "$(grep -c 'reload: policy from' "$MW_LOG")" -gt "$before"; }; then
+    elif ! { mw_hup; mw_wait_until 20 reloaded; }; then
         fail "$name" "no reload in the log: $(tail -n 3 "$MW_LOG" | tr '\n' '|')"
     else
         tok=$(mw_token pkgsign)
