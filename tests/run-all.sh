@@ -3,7 +3,8 @@
 # Debian 12 machine, as root: installs what is needed, builds with -Werror, runs the unit tests
 # and the integration tests (real Postfix, real Sendmail), the short reliability tests (plain
 # build), builds again with AddressSanitizer + UBSan and runs unit and integration tests again,
-# fuzzes the message and policy parsers for a bounded time, then `make distcheck`. Ends with one
+# fuzzes the message and policy parsers for a bounded time, then `make distcheck`, and last
+# builds, lints, installs, runs and purges the Debian package. Ends with one
 # line: N passed, N failed.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -176,6 +177,17 @@ if (cd "$out/build" && make distcheck >distcheck.out 2>&1); then
 else
     tail -n 40 "$out/build/distcheck.out"
     count_fail 1 "make distcheck"
+fi
+
+# Last: it installs the package into /usr and /etc, builds it, lints it, runs it, purges it.
+note "the Debian package: build, lintian, rpmlint, install, run behind Postfix, purge"
+deb_log="$out/deb-package.log"
+bash "$src/tests/build/test-deb-package.sh" "$checkout" >"$deb_log" 2>&1
+grep -E '^(not )?ok - |^#   ' "$deb_log"
+count_pass "$(grep -c '^ok - ' "$deb_log")"
+count_fail "$(grep -c '^not ok - ' "$deb_log")" "Debian package"
+if ! grep -qE '^(not )?ok - ' "$deb_log"; then
+    tail -n 30 "$deb_log"; count_fail 1 "Debian package"
 fi
 
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
