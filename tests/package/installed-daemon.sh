@@ -3,10 +3,12 @@
 # private Postfix: /usr/sbin/mailwarden with /etc/mailwarden/mailwarden.conf as shipped (inet
 # 127.0.0.1:8891, networks.internal 127.0.0.0/8) passes `-t`, runs as the packaged user
 # mailwarden, passes mail; then a key made by `mailwarden-keygen` as root (into
-# /etc/mailwarden/keys, the daemon's user owning it) and a policies.d drop-in, loaded by a
-# reload, sign outbound mail that Debian's python3-dkim verifies. Run by test-deb-package.sh
-# after it installed the package; prints PASS/FAIL lines (tests/integration/lib.sh). Leaves the
-# drop-in and the key for the purge that follows to show it removes what it must.
+# /etc/mailwarden/keys, the daemon's user owning it) and a policies.d drop-in, loaded by
+# `mailwarden-ctl reload` (the unit's ExecReload), sign outbound mail that Debian's python3-dkim
+# verifies; a broken drop-in makes that reload exit 1 with file:line. Run by
+# test-deb-package.sh after it installed the package; prints PASS/FAIL lines
+# (tests/integration/lib.sh). Leaves the drop-in and the key for the purge that follows to show
+# it removes what it must.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/cases.sh"
 MW_BIN=/usr/sbin/mailwarden
@@ -57,14 +59,16 @@ EOD
     # the TXT record keygen printed, as one string, for the verifier
     record=$(sed -n '/IN TXT (/,/)/p' "$MW_WORK/keygen.out" | grep -oE '"[^"]*"' | tr -d '"\n')
     printf 'pkgtest._domainkey.example.test\t%s\n' "$record" >"$MW_WORK/keys.txt"
-    before=$(grep -c 'reload: policy from' "$MW_LOG")
-    reloaded() { [ "$(grep -c 'reload: policy from' "$MW_LOG")" -gt "$before" ]; }
+    # the reload the packaged unit runs (ExecReload); before it, /run/mailwarden must exist
+    # (the package's tmpfiles.d entry, created by its postinst)
+    ctl=/usr/sbin/mailwarden-ctl
     if [ "$owner" != mailwarden:600 ]; then
         fail "$name" "the key is $owner, not mailwarden:600"
     elif ! "$MW_BIN" -t -c "$conf" >"$MW_WORK/t2.out" 2>&1; then
         fail "$name" "mailwarden -t refuses the drop-in: $(head -n 3 "$MW_WORK/t2.out" | tr '\n' '|')"
-    elif ! { mw_hup; mw_wait_until 20 reloaded; }; then
-        fail "$name" "no reload in the log: $(tail -n 3 "$MW_LOG" | tr '\n' '|')"
+    elif ! "$ctl" reload >"$MW_WORK/reload.out" 2>&1 \
+            || ! grep -q '^installed: generation 2 ' "$MW_WORK/reload.out"; then
+        fail "$name" "mailwarden-ctl reload (the unit's ExecReload): $(tr '\n' '|' <"$MW_WORK/reload.out")"
     else
         tok=$(mw_token pkgsign)
         mw_msg "$MW_WORK/signed.eml" "$tok"
@@ -78,6 +82,20 @@ EOD
             pass "$name"
         fi
     fi
+fi
+
+# A drop-in with an error: the unit's reload must fail, name file and line, and keep the policy.
+name="installed daemon: mailwarden-ctl reload of a broken drop-in exits 1 with file:line and keeps the policy"
+broken=/etc/mailwarden/policies.d/61-broken-pkgtest.conf
+printf 'spf: {\n  mode = "shadows"\n}\n' >"$broken"
+/usr/sbin/mailwarden-ctl reload >"$MW_WORK/reload-bad.out" 2>&1
+rc=$?
+rm -f "$broken"
+if [ "$rc" = 1 ] && grep -q "$broken:2: spf.mode: " "$MW_WORK/reload-bad.out" \
+        && /usr/sbin/mailwarden-ctl status 2>/dev/null | grep -q '^policy: generation 2, '; then
+    pass "$name"
+else
+    fail "$name" "exit $rc: $(tr '\n' '|' <"$MW_WORK/reload-bad.out")"
 fi
 
 name="installed daemon: stops on SIGTERM with status 0"
