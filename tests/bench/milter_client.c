@@ -1,5 +1,5 @@
 /* milter_client.c - the MTA side of the milter protocol, version 6 (see milter_client.h).
- * Packet format (filter/milter_proto.h has the protocol's constants): a 32-bit length in network order counting the command
+ * Packet format (filter/milter/milter_proto.h has the protocol's constants): a 32-bit length in network order counting the command
  * byte and the data, the command byte, the data. Macros and the command they belong to go out
  * in one write, as an MTA's buffered stream does, so the generator adds no Nagle delays of its
  * own; TCP_NODELAY is set on the client socket for the same reason. */

@@ -4,7 +4,7 @@
 # verdict counts are the policy's (accepted mail; a blocked sender rejected), the header edits
 # are parsed (Authentication-Results inserted at index 0, X-Spam-* added for inbound mail only,
 # the SASL user from {auth_authen} in Authentication-Results), and mailwarden's accepted TCP
-# sockets carry TCP_NODELAY (inherited from the listening socket, filter/milter_listener.c), read from the daemon's own socket with
+# sockets carry TCP_NODELAY (inherited from the listening socket, filter/milter/milter_loop.c), read from the daemon's own socket with
 # tests/bench/sockopt-probe. Every other reply and modification action comes from
 # tests/bench/every-action-milter.py, a filter that sends them all. One bound is asserted, with
 # a wide margin: a message with 8 DKIM signatures whose key server never answers

@@ -14,16 +14,17 @@ src=${MW_SRCDIR:-.}
 
 # LAYER PATTERN... (paths relative to the source tree; shell globs)
 layers='
-0 filter/config_errors.h filter/config_errors.c
-1 filter/config_read.h filter/config_read.c filter/config_patterns.h filter/config_patterns.c
-2 filter/config.h filter/config_module.h filter/config_holder.c
-3 filter/*_config.h filter/*_config.c
-4 filter/config_load.h filter/config_load.c filter/config.c filter/config_modules.c filter/config_summary.h filter/config_summary.c
+0 filter/config/config_errors.h filter/config/config_errors.c
+1 filter/config/config_read.h filter/config/config_read.c filter/config/config_patterns.h filter/config/config_patterns.c
+2 filter/config/config.h filter/config/config_module.h filter/config/config_holder.c
+3 filter/config/*_config.h filter/config/*_config.c
+4 filter/config/config_load.h filter/config/config_load.c filter/config/config.c filter/config/config_modules.c filter/config/config_summary.h filter/config/config_summary.c
 '
 # Folders searched for "name.h" after the including file's own folder.
-search='filter'
+search='filter/util filter/engine filter/config filter/dns filter/spf filter/dkim filter/message
+    filter/rules filter/store filter/checks filter/milter filter/daemon filter/tools'
 # Files that must have a layer.
-coverage='filter/config*.[ch] filter/*_config.[ch]'
+coverage='filter/*/config*.[ch] filter/*/*_config.[ch]'
 
 # check ROOT LAYERS SEARCH COVERAGE: prints one "not ok" line per violation; returns their count.
 check() {
@@ -131,18 +132,18 @@ passed=0 failed=0
 # unlisted file.
 fixture=$(mktemp -d)
 trap 'rm -rf "$fixture"' EXIT
-mkdir -p "$fixture/filter"
-printf '#include "config_read.h"\n' >"$fixture/filter/config_errors.h"      # 0 -> 1: upward
-printf '#include "helper.h"\n' >"$fixture/filter/config_read.h"             # 1 -> helper -> 2
-printf '#include "config.h"\n' >"$fixture/filter/helper.h"
-printf '#include "a_config.h"\n' >"$fixture/filter/config.h"                 # 2 -> 3: upward
-printf '#include "b_config.h"\n' >"$fixture/filter/a_config.h"              # circle a <-> b
-printf '#include "a_config.h"\n' >"$fixture/filter/b_config.h"
-printf '/* none */\n' >"$fixture/filter/config_new.c"                        # no layer
+mkdir -p "$fixture/filter/config" "$fixture/filter/util"
+printf '#include "config_read.h"\n' >"$fixture/filter/config/config_errors.h"      # 0 -> 1: upward
+printf '#include "helper.h"\n' >"$fixture/filter/config/config_read.h"             # 1 -> helper -> 2
+printf '#include "config.h"\n' >"$fixture/filter/util/helper.h"
+printf '#include "a_config.h"\n' >"$fixture/filter/config/config.h"                 # 2 -> 3: upward
+printf '#include "b_config.h"\n' >"$fixture/filter/config/a_config.h"              # circle a <-> b
+printf '#include "a_config.h"\n' >"$fixture/filter/config/b_config.h"
+printf '/* none */\n' >"$fixture/filter/config/config_new.c"                        # no layer
 out=$(check "$fixture" "$layers" "$search" "$coverage")
-for want in "config_errors.h (layer 0) includes filter/config_read.h (layer 1)" \
-    "config_read.h (layer 1) includes filter/config.h (layer 2): filter/config_read.h -> filter/helper.h -> filter/config.h" \
-    "config.h (layer 2) includes filter/a_config.h (layer 3)" \
+for want in "config_errors.h (layer 0) includes filter/config/config_read.h (layer 1)" \
+    "config_read.h (layer 1) includes filter/config/config.h (layer 2): filter/config/config_read.h -> filter/util/helper.h -> filter/config/config.h" \
+    "config.h (layer 2) includes filter/config/a_config.h (layer 3)" \
     "include circle: " "config_new.c has no layer"; do
     if grep -qF -- "$want" <<<"$out"; then
         passed=$((passed + 1))

@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_milter_proto.c - libFuzzer target for the milter packet reader and decoders
- * (filter/milter_proto.c). The input is read as the byte stream an MTA sends: packet after
+ * (filter/milter/milter_proto.c). The input is read as the byte stream an MTA sends: packet after
  * packet until the reader asks for more or refuses, each packet decoded by what its command
  * carries, and a reply encoded from what was decoded. Promises under test: no crash, leak or
  * read out of bounds; a packet never extends past the input; every decoded string ends inside

@@ -1,5 +1,5 @@
 #!/bin/bash
-# mailwarden with its Prometheus listener on (filter/metrics_http.c), driven by the milter load
+# mailwarden with its Prometheus listener on (filter/daemon/metrics_http.c), driven by the milter load
 # generator tests/bench/mwload: the counters move by exactly the messages sent and their actions
 # (20 accepted, 7 rejected at MAIL by an access rule, 27 connections, 7 hits of the access
 # rule's symbol), the gauges are back at 0, reloads are counted by outcome; GET /metrics has the

@@ -1,4 +1,4 @@
-/* test_authres.c - Authentication-Results (filter/authres.c): authres_is_ours recognises our
+/* test_authres.c - Authentication-Results (filter/engine/authres.c): authres_is_ours recognises our
  * authserv-id behind comments, before a version, quoted, in any case, and folded; it does not
  * take a longer id that merely starts with ours ("mw.test.evil"), an empty value or an id named
  * later in the field. authres_build gives "id; none" without methods and one method per

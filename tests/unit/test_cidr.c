@@ -1,4 +1,4 @@
-/* test_cidr.c - addresses and networks (filter/cidr.c): IPv4 and IPv6 parsing and formatting,
+/* test_cidr.c - addresses and networks (filter/util/cidr.c): IPv4 and IPv6 parsing and formatting,
  * the bracketed "[...]" and "IPv6:" forms, IPv4-mapped IPv6 addresses matching IPv4 networks,
  * prefixes /0, /32, /128 and odd ones (/23, /61), networks with host bits set rejected with a
  * reason, garbage rejected, lists of networks, and the one reverse-DNS name builder (PTR names

@@ -1,5 +1,5 @@
 /* test_message.c - reading a message the way the MTA hands it to a milter
- * (filter/message_file.c): LF and CRLF input give the same fields and a CRLF body; folded
+ * (filter/tools/message_file.c): LF and CRLF input give the same fields and a CRLF body; folded
  * fields keep their continuation lines joined with CRLF; the first line that is not a field
  * starts the body; a message without a body, without a final newline, with NUL or 8-bit bytes,
  * empty, or larger than the read buffer; and a stream that cannot be read. */

@@ -1,4 +1,4 @@
-/* test_milter_pool.c - the worker pool of the milter loop (filter/milter_pool.c): jobs that
+/* test_milter_pool.c - the worker pool of the milter loop (filter/milter/milter_pool.c): jobs that
  * block (as a check waiting for DNS does) never make other jobs wait while the thread limit
  * allows a thread more; with the limit reached, the queued jobs still all run, in order. */
 #include <stdarg.h>

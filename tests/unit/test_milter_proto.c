@@ -1,4 +1,4 @@
-/* test_milter_proto.c - the milter packet codec (filter/milter_proto.c) against hand-written
+/* test_milter_proto.c - the milter packet codec (filter/milter/milter_proto.c) against hand-written
  * packets: every command an MTA sends is read and decoded, every reply and modification is
  * encoded byte for byte as the protocol lays it out, and broken input (a short or zero length,
  * a packet over the bound, an unknown command, strings without their NUL, a connect cut short)

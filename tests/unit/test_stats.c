@@ -1,5 +1,5 @@
-/* test_stats.c - the metrics (filter/stats.c) and the `metrics` policy section
- * (filter/metrics_config.c): counters count exactly, also from threads racing on them; a
+/* test_stats.c - the metrics (filter/util/stats.c) and the `metrics` policy section
+ * (filter/config/metrics_config.c): counters count exactly, also from threads racing on them; a
  * duration lands in the first bucket whose bound it does not pass (a bound is inclusive), and
  * the exposition text of the histogram, of messages_total and of a label that needs escaping is
  * exactly as the Prometheus text format 0.0.4 wants it; the symbol table is bounded; the policy

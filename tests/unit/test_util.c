@@ -1,4 +1,4 @@
-/* test_util.c - the value parsers every policy option shares (filter/util.c): sizes take
+/* test_util.c - the value parsers every policy option shares (filter/util/util.c): sizes take
  * bytes, k/M/G with an optional B, and the binary spellings KiB/MiB/GiB that other mail
  * software writes (all powers of 1024), in any case and with blanks between number and unit;
  * durations take ms/s/m/h/d; anything else, overflow included, is refused. */

@@ -1,4 +1,4 @@
-/* test_verdict.c - actions, SMTP replies and verdicts (filter/verdict.c): reply_parse of good
+/* test_verdict.c - actions, SMTP replies and verdicts (filter/util/verdict.c): reply_parse of good
  * forms ("550 5.7.1 text", "451 text", "550") and bad ones (class mismatch, bad enhanced code,
  * CR/LF, too long, not 4xx/5xx), reply_complete's defaults per action, reply_format,
  * action names both ways, severity order, and a verdict's header edits. */
