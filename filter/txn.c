@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "dns_set.h"
+#include "log.h"
 #include "message_view.h"
 #include "rules.h"
 #include "util.h"
@@ -361,6 +362,10 @@ void txn_dns_charge(struct txn *t, uint64_t since_ms)
 {
     uint64_t now = dns_now_ms();
     uint64_t waited = now > since_ms ? now - since_ms : 0;
+    if (t->dns_budget_left_ms > 0 && waited >= t->dns_budget_left_ms)
+        log_info("%s: client=%s: the message's DNS budget (dns.message_budget, %llu ms) is spent:"
+            " its later lookups are timeouts", t->queue_id ? t->queue_id : "NOQUEUE",
+            t->client_ip, (unsigned long long)t->cfg->dns.message_budget_ms);
     t->dns_budget_left_ms = waited < t->dns_budget_left_ms ? t->dns_budget_left_ms - waited : 0;
 }
 
