@@ -63,11 +63,15 @@ static const char *result_name(enum dkim_verdict r)
 }
 
 /* Starts the key lookup of every signature libopendkim will examine, all at once, and waits
- * for them within dkim.verify.budget (which runs from here): libopendkim looks the keys up
- * one by one inside dkim_eoh, and is then answered from these. */
+ * for them within dkim.verify.budget (which runs from here), or what is left of the message's
+ * DNS budget when that is less: libopendkim looks the keys up one by one inside dkim_eoh, and
+ * is then answered from these. */
 static struct dkim_prefetch *prefetch_keys(const struct dkim_policy *p, const struct txn *t)
 {
-    struct dkim_prefetch *keys = dkim_prefetch_new(config_resolver(t->cfg), p->verify.budget_ms);
+    uint64_t budget_ms = p->verify.budget_ms;
+    if (txn_dns_budget_left_ms(t) < budget_ms)
+        budget_ms = txn_dns_budget_left_ms(t);
+    struct dkim_prefetch *keys = dkim_prefetch_new(config_resolver(t->cfg), budget_ms);
     const char *signature;
     for (size_t i = 0; i < p->verify.max_signatures
         && (signature = txn_header(t, "DKIM-Signature", i)) != NULL; i++)
@@ -100,10 +104,12 @@ static void verify_headers(struct txn *t)
         (void)dkim_header(s->handle, (unsigned char *)line.data, line.len);
     }
     textbuf_free(&line);
+    uint64_t lookups_started = dns_now_ms();
     s->keys = prefetch_keys(p, t);
     dkim_dns_use_prefetch(s->keys);
     status = dkim_eoh(s->handle);
     dkim_dns_use_prefetch(NULL);
+    txn_dns_charge(t, lookups_started);   /* the key lookups' wait, to the message's budget */
     if (status != DKIM_STAT_OK && status != DKIM_STAT_NOSIG)
         s->failed = true;
 }

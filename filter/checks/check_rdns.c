@@ -31,7 +31,7 @@ static bool resolves_to(struct txn *t, const char *name)
 {
     struct dns_answer answer;
     int type = t->client_addr.family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA;
-    dns_query(config_resolver(t->cfg), name, type, 0, &answer);
+    txn_dns_query(t, name, type, 0, &answer);
     bool found = false;
     for (size_t i = 0; answer.status == DNS_OK && i < answer.count && !found; i++) {
         struct ipaddr a;

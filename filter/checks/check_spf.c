@@ -142,6 +142,8 @@ static void evaluate(struct txn *t, bool helo, struct spf_verdict *out)
 {
     struct spf_limits lim;
     spf_limits_for(t->cfg, &lim);
+    if (txn_dns_budget_left_ms(t) < lim.budget_ms)
+        lim.budget_ms = txn_dns_budget_left_ms(t);    /* what the message has left */
     struct spf_request req = {
         .client = t->client_addr, .sender = t->sender, .helo = t->helo,
         .receiver = t->mta_hostname, .check_helo = helo,

@@ -127,6 +127,9 @@ struct config {
         char **nameservers;          /* "127.0.0.1@5353", "::1"; none = /etc/resolv.conf */
         size_t nameserver_count;
         uint64_t timeout_ms;
+        uint64_t message_budget_ms;  /* every DNS wait of one message ends by then, counted
+                                        from the connect (the 2nd+ message of a connection:
+                                        from its MAIL FROM); txn_dns_start_budget */
         uint64_t cache_size;         /* bytes for unbound's message cache */
         int cache_max_ttl;
         char *trust_anchor;          /* DNSSEC root key file; NULL = no validation */

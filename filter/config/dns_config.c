@@ -15,6 +15,7 @@
 static const struct option_spec dns_options[] = {
     {"nameservers", OPT_OWN, 0, 0, 0},              /* read_nameservers */
     {"timeout", OPT_DURATION_MS, OPT(timeout_ms), 10, 120000},
+    {"message_budget", OPT_DURATION_MS, OPT(message_budget_ms), 10, 120000},
     {"cache_size", OPT_SIZE, OPT(cache_size), 0, 1024.0 * 1024 * 1024},
     {"cache_max_ttl", OPT_INT, OPT(cache_max_ttl), 0, 604800},
     {"trust_anchor", OPT_READABLE, OPT(trust_anchor), 0, 0},
@@ -64,6 +65,7 @@ static void read_nameservers(struct cfg_reader *r, const config_setting_t *s)
 static void dns_init(struct config *cfg)
 {
     cfg->dns.timeout_ms = 5000;
+    cfg->dns.message_budget_ms = 10000;
     cfg->dns.cache_size = 4 * 1024 * 1024;
     cfg->dns.cache_max_ttl = 86400;
     cfg->dns.use_hosts = true;

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "util.h"
@@ -56,18 +57,35 @@ void dns_set_start(struct dns_set *s, struct dns_resolver *r, const char *name, 
     s->count++;
 }
 
+static uint64_t earlier(uint64_t deadline_ms, uint64_t not_after_ms)
+{
+    return not_after_ms != 0 && not_after_ms < deadline_ms ? not_after_ms : deadline_ms;
+}
+
+static void spent_as_timeout(struct dns_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status = DNS_TIMEOUT;
+    out->rcode = -1;
+}
+
 void dns_set_query(struct dns_set *s, struct dns_resolver *r, const char *name, int type,
-    uint64_t timeout_ms, struct dns_answer *out)
+    uint64_t timeout_ms, uint64_t not_after_ms, struct dns_answer *out)
 {
     struct started_query *q = s != NULL && name != NULL ? find(s, name, type) : NULL;
     if (q == NULL) {
-        dns_query(r, name, type, timeout_ms, out);
+        uint64_t deadline = earlier(dns_deadline_after(r, timeout_ms), not_after_ms);
+        if (r != NULL && deadline <= dns_now_ms()) {
+            spent_as_timeout(out);
+            return;
+        }
+        dns_finish(dns_start(r, name, type), deadline, out);
         return;
     }
     struct dns_pending *query = q->query;
     uint64_t deadline = dns_deadline_after(r, timeout_ms) - (dns_now_ms() - q->started_ms);
     take_out(s, q);
-    dns_finish(query, deadline, out);
+    dns_finish(query, earlier(deadline, not_after_ms), out);
 }
 
 size_t dns_set_count(const struct dns_set *s)

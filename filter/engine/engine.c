@@ -111,6 +111,7 @@ static enum action run_stage(struct txn *t, enum stage stage)
 enum action engine_connect(struct txn *t, const char *client_name, const struct ipaddr *addr)
 {
     txn_set_client(t, client_name, addr);
+    txn_dns_budget_start(t);     /* the first message's DNS budget runs from here */
     enum action action = run_stage(t, STAGE_CONNECT);
     if (t->client_flags & CLIENT_SKIP)
         return ACTION_ACCEPT;     /* leave this connection alone */
@@ -140,6 +141,8 @@ enum action engine_mail(struct txn *t, struct config *cfg, const char *queue_id,
     t->in_txn = true;
     t->txn_count++;
     t->started_ms = now_ms();
+    if (t->txn_count > 1)
+        txn_dns_budget_start(t); /* the connect's lookups were the first message's */
     t->sender = xstrdup(sender);
     if (queue_id != NULL && *queue_id != '\0')
         t->queue_id = xstrdup(queue_id);

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "dns_set.h"
+#include "log.h"
 #include "message_view.h"
 #include "rules.h"
 #include "util.h"
@@ -26,6 +27,7 @@ struct txn *txn_new(struct config *cfg)
     struct txn *t = xcalloc(1, sizeof *t);
     t->cfg = cfg;
     strlcpy_mw(t->client_ip, "unknown", sizeof t->client_ip);
+    txn_dns_budget_start(t);
     return t;
 }
 
@@ -330,8 +332,8 @@ bool txn_is_outbound(const struct txn *t)
 
 void txn_dns_start(struct txn *t, const char *name, int type)
 {
-    if (config_resolver(t->cfg) == NULL)
-        return;
+    if (config_resolver(t->cfg) == NULL || t->dns_budget_left_ms == 0)
+        return;                  /* a spent budget sends nothing: txn_dns_query times out */
     if (t->early_dns == NULL)
         t->early_dns = dns_set_new();
     dns_set_start(t->early_dns, config_resolver(t->cfg), name, type);
@@ -340,7 +342,31 @@ void txn_dns_start(struct txn *t, const char *name, int type)
 void txn_dns_query(struct txn *t, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out)
 {
-    dns_set_query(t->early_dns, config_resolver(t->cfg), name, type, timeout_ms, out);
+    uint64_t now = dns_now_ms();
+    dns_set_query(t->early_dns, config_resolver(t->cfg), name, type, timeout_ms,
+        now + t->dns_budget_left_ms, out);
+    txn_dns_charge(t, now);
+}
+
+void txn_dns_budget_start(struct txn *t)
+{
+    t->dns_budget_left_ms = t->cfg != NULL ? t->cfg->dns.message_budget_ms : 0;
+}
+
+uint64_t txn_dns_budget_left_ms(const struct txn *t)
+{
+    return t->dns_budget_left_ms;
+}
+
+void txn_dns_charge(struct txn *t, uint64_t since_ms)
+{
+    uint64_t now = dns_now_ms();
+    uint64_t waited = now > since_ms ? now - since_ms : 0;
+    if (t->dns_budget_left_ms > 0 && waited >= t->dns_budget_left_ms)
+        log_info("%s: client=%s: the message's DNS budget (dns.message_budget, %llu ms) is spent:"
+            " its later lookups are timeouts", t->queue_id ? t->queue_id : "NOQUEUE",
+            t->client_ip, (unsigned long long)t->cfg->dns.message_budget_ms);
+    t->dns_budget_left_ms = waited < t->dns_budget_left_ms ? t->dns_budget_left_ms - waited : 0;
 }
 
 void txn_dns_clear(struct txn *t)

@@ -51,6 +51,8 @@ struct txn {
     struct config *cfg;        /* referenced; refreshed at each MAIL FROM */
 
     struct dns_set *early_dns; /* the current stage's started queries (txn_dns_start) */
+    uint64_t dns_budget_left_ms; /* of dns.message_budget: what the message's waits for DNS
+                                    may still take (txn_dns_budget_start, txn_dns_charge) */
 
     /* connection */
     bool have_client_addr;
@@ -156,11 +158,23 @@ void txn_add_body(struct txn *t, const unsigned char *data, size_t len);
 /* DNS for checks. txn_dns_start sends a query now (a check's .prefetch does, check.h);
  * txn_dns_query answers from a query started this stage, waiting until timeout_ms
  * (0 = dns.timeout) after it was started, or asks the resolver; txn_dns_clear (the engine, after each stage)
- * cancels what no check took. */
+ * cancels what no check took.
+ * One DNS budget per message (dns.message_budget): every wait for DNS of the message's
+ * checks, all stages together, takes at most what is left of it, and what it took is
+ * charged to it. txn_dns_query does both; a check that waits for DNS another way caps its
+ * wait with txn_dns_budget_left_ms and charges it with txn_dns_charge. Once the budget is
+ * spent, txn_dns_start sends nothing and txn_dns_query answers DNS_TIMEOUT at once, so a
+ * spent budget gives exactly what a query that timed out gives. txn_dns_budget_start (the
+ * engine: at connect, and at MAIL FROM of the second and later messages of a connection)
+ * gives the message the whole budget again. */
 void txn_dns_start(struct txn *t, const char *name, int type);
 void txn_dns_query(struct txn *t, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out);
 void txn_dns_clear(struct txn *t);
+void txn_dns_budget_start(struct txn *t);
+uint64_t txn_dns_budget_left_ms(const struct txn *t);
+/* Charges the time since since_ms (dns_now_ms) to the budget. */
+void txn_dns_charge(struct txn *t, uint64_t since_ms);
 /* Case-insensitive lookup of the n-th (0-based) header with this name; NULL when absent. */
 const char *txn_header(const struct txn *t, const char *name, size_t n);
 

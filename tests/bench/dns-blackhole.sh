@@ -5,8 +5,8 @@
 # using it, and runs tests/bench/mwload at each concurrency with messages carrying 8 DKIM
 # signatures (tests/spam/messages/dkim-8-late-keys.eml), one round of CONCURRENCY connections
 # of one message each, from different client addresses, on a fresh daemon per concurrency. Prints mwload's RESULT line per concurrency and the target
-# CONCURRENCY / BUDGET msg/s, where BUDGET is the per-message DNS budget set below (every
-# check's own budget/timeout is set to it). Not part of `make check`: it takes minutes.
+# CONCURRENCY / BUDGET msg/s, where BUDGET is the per-message DNS budget set below
+# (dns.message_budget; every check's own budget/timeout is set to it too). Not part of `make check`: it takes minutes.
 #
 #   MW_BUILDDIR=_b MW_SRCDIR=. tests/bench/dns-blackhole.sh [BUDGET_S [CONCURRENCY...]]
 #   (defaults: 2 s; 8 64)
@@ -42,7 +42,8 @@ start_daemon() { # PORT: a fresh daemon, so that libunbound starts knowing nothi
 milter: { socket = "inet:$1@127.0.0.1"; timeout = "120s"; shutdown_grace = 0 }
 log: { level = "warning"; summary = false }
 authres: { authserv_id = "mw.bench" }
-dns: { nameservers = [ "127.0.0.1@$(cat "$work/dns.port")" ]; use_hosts = false; timeout = "${budget}s" }
+dns: { nameservers = [ "127.0.0.1@$(cat "$work/dns.port")" ]; use_hosts = false; timeout = "${budget}s";
+       message_budget = "${budget}s" }
 spf: { budget = "${budget}s" }
 dkim: { verify: { budget = "${budget}s" } }
 symbols: { SPF_TEMPERROR: { action = "score" }; SPF_HELO_TEMPERROR: { action = "score" } }

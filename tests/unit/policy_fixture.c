@@ -177,9 +177,15 @@ struct config *fixture_load_ok(const char *text)
 
 void fixture_policy(const char *text)
 {
-    char dns[160];
+    fixture_policy_dns("", text);
+}
+
+void fixture_policy_dns(const char *dns_settings, const char *text)
+{
+    char dns[512];
     snprintf(dns, sizeof dns,
-        "dns: { nameservers = [ \"127.0.0.1@%d\" ]; timeout = \"3s\"; use_hosts = false }\n", port);
+        "dns: { nameservers = [ \"127.0.0.1@%d\" ]; timeout = \"3s\"; use_hosts = false; %s }\n",
+        port, dns_settings);
     struct config *cfg = load_ok(port > 0 ? dns : NULL, text);
     struct config_errors errs = {0};
     if (port > 0 && !config_start(cfg, &errs))

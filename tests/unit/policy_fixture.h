@@ -44,6 +44,9 @@ struct config *fixture_load_ok(const char *text);
  * and installs it, ending the fixture's connection (which holds the old policy). Fails the
  * test on any error. */
 void fixture_policy(const char *text);
+/* The same, with more settings of the dns section ("message_budget = \"1s\""; a setting the
+ * fixture makes, as timeout, may not be repeated: dns.timeout is 3 s). */
+void fixture_policy_dns(const char *dns_settings, const char *text);
 /* A new connection on the policy in force, as mw_connect makes it (the last one is freed):
  * the fixture's connection from now on (fixture_txn). */
 struct txn *fixture_connection(void);

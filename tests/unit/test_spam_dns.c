@@ -5,7 +5,10 @@
  * a negative score, the "may not query" answers ignored; RHSBL on the sender's and From's
  * registrable domains; URIBL with bitmask codes, the lookup cap, and no more lookups after
  * a query to the list timed out; reverse DNS and the DNS lists of a connection waiting
- * together, not one after the other, and so do SPF's HELO and MAIL FROM identities. Skipped
+ * together, not one after the other, and so do SPF's HELO and MAIL FROM identities; one DNS
+ * budget per message (dns.message_budget): spent at connect, no later stage asks or waits,
+ * and every check gives what a timeout gives; the next message of the connection gets the
+ * whole budget again. Skipped
  * (77) without
  * Debian's python3-dnslib. */
 #include <stdarg.h>
@@ -20,6 +23,9 @@
 #include <time.h>
 
 #include "check_rdns.h"
+#include "dkim_result.h"
+#include "engine.h"
+#include "stats.h"
 #include "rdns_result.h"
 #include "policy_fixture.h"
 #include "util.h"
@@ -52,7 +58,9 @@ static const char zone[] =
     "20.113.0.203.bl.test TIMEOUT\n"
     /* a HELO name and a sender domain whose SPF records never come */
     "slowhelo.test TIMEOUT\n"
-    "slowsender.test TIMEOUT\n";
+    "slowsender.test TIMEOUT\n"
+    /* a DKIM key that never comes */
+    "sel._domainkey.slowkey.test TIMEOUT\n";
 
 #define POLICY \
     "networks: { internal = [ \"10.0.0.0/8\" ] }\n" \
@@ -305,6 +313,130 @@ static void test_spf_helo_and_mailfrom_wait_together(void **state)
     assert_true(seconds < 5.0);
 }
 
+/* DNS queries started so far (mailwarden_dns_queries_total). */
+static unsigned long long dns_queries_so_far(void)
+{
+    struct textbuf out;
+    textbuf_init(&out);
+    stats_format(&out);
+    const char *line = strstr(out.data, "\nmailwarden_dns_queries_total ");
+    assert_non_null(line);
+    unsigned long long n = strtoull(line + strlen("\nmailwarden_dns_queries_total "), NULL, 10);
+    textbuf_free(&out);
+    return n;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    return (double)(end.tv_sec - start->tv_sec) + (double)(end.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Every lookup of this session never answers: reverse DNS at connect, SPF of HELO and MAIL
+ * FROM at MAIL FROM, a DKIM key at the end of the headers. */
+#define SLOW_SIGNATURE \
+    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=slowkey.test;\n" \
+    " i=@slowkey.test; q=dns/txt; s=sel; t=1796236456; h=from : to :\n" \
+    " subject; bh=hikbH7pXGPhKeWBUl6VOlZkFi9Jd1nTDjR4nu8UhjMM=;\n" \
+    " b=WIr1dVGhzzdv8da1z/XWNUGv1OIWVijfMghQQLsBJWrAZMaS7DZ6Mh7mYsusWxjMTjTav\n" \
+    " UK2ci3fc5EMAy50+gGUxz0nrV1pnd5gLdSiQX7q+vgryo55/4W+kdGw8FaghCqiuEan9CCw\n" \
+    " gU62gBCOXGCI2OYICqlUETKglQFW3ZlVB9jEB+Q4J+ODcvMFSCnOtAAX7uXXp/U0oZrczUz\n" \
+    " X2WVt+b24cfD4I4vvH1RfnllvJMeRMZkkKmCQjsS/CjrWPx6MKc0akZ3YrfjdCI9JujNAJK\n" \
+    " D5R0Nd89rkSu+6GqxtejIXH8PB0AqQ6OQl99wcS1fNgNTodSYnTAZ5IOZSSQ==\n"
+#define EVERY_CHECK_3S \
+    "spf: { budget = \"3s\" }\ndkim: { verify: { budget = \"3s\" } }\n" \
+    "symbols: { SPF_HELO_TEMPERROR: { action = \"score\" }; SPF_TEMPERROR: { action = \"score\" } }\n"
+
+static struct smtp_session slow_session(void)
+{
+    struct smtp_session s = {.client_ip = "203.0.113.20", .helo = "slowhelo.test",
+        .sender = "alice@slowsender.test",
+        .message = fixture_clean_message(SLOW_SIGNATURE, NULL)};
+    return s;
+}
+
+/* What the checks concluded: the action, each symbol with its score, and our
+ * Authentication-Results. */
+static char *outcome(enum action action)
+{
+    struct textbuf out;
+    textbuf_init(&out);
+    textbuf_printf(&out, "action=%d", (int)action);
+    struct txn *t = fixture_txn();
+    for (size_t i = 0; i < t->result_count; i++)
+        textbuf_printf(&out, " %s=%.2f", t->results[i].symbol, t->results[i].score);
+    const char *ar = fixture_header_edit("Authentication-Results");
+    textbuf_printf(&out, " | %s", ar != NULL ? ar : "(none)");
+    return out.data;
+}
+
+/* The reverse DNS query used the whole message budget (1 s) at connect: SPF at MAIL FROM and
+ * the DKIM key at the end of the headers send no query and wait for nothing (each would wait
+ * 3 s before), and the message gets exactly what it gets when every lookup times out. */
+static void test_spent_message_budget_asks_nothing_more(void **state)
+{
+    (void)state;
+    struct smtp_session s = slow_session();
+    /* the reference: a generous message budget, every check's own timeout spent */
+    fixture_policy_dns("message_budget = \"30s\"", EVERY_CHECK_3S);
+    unsigned long long before = dns_queries_so_far();
+    char *timed_out = outcome(fixture_run(&s));
+    assert_int_equal(dns_queries_so_far() - before, 4);   /* PTR, 2 x SPF TXT, DKIM key */
+
+    fixture_policy_dns("message_budget = \"1s\"", EVERY_CHECK_3S);
+    s.message = fixture_clean_message(SLOW_SIGNATURE, NULL);
+    before = dns_queries_so_far();
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char *budget_spent = outcome(fixture_run(&s));
+    double seconds = seconds_since(&start);
+    assert_int_equal(dns_queries_so_far() - before, 1);   /* the reverse DNS query only */
+    assert_true(seconds >= 0.9);                           /* it waited the budget ... */
+    assert_true(seconds < 2.9);                            /* ... and nothing after it */
+    assert_true(fixture_has("SPF_HELO_TEMPERROR"));
+    assert_true(fixture_has("SPF_TEMPERROR"));
+    assert_false(fixture_has("RDNS_NONE"));
+    assert_int_equal(dkim_result_count(fixture_txn()), 1);
+    assert_int_equal(dkim_result_get(fixture_txn(), 0)->result, DKIM_RESULT_TEMPERROR);
+    assert_non_null(strstr(budget_spent, "dkim=temperror"));
+    assert_non_null(strstr(budget_spent, "spf=temperror"));
+    assert_string_equal(budget_spent, timed_out);
+    free(timed_out);
+    free(budget_spent);
+}
+
+/* The second message of a connection gets the whole budget again: the first message's MAIL
+ * FROM, after a connect that spent the budget, asks nothing; the second one asks and waits
+ * (1 s, the budget) for its sender's SPF record, and both end in a temperror. */
+static void test_second_message_gets_a_fresh_budget(void **state)
+{
+    (void)state;
+    fixture_policy_dns("message_budget = \"1s\"", EVERY_CHECK_3S);
+    struct txn *t = fixture_connection();
+    t->mta_hostname = xstrdup("mx.our.test");
+    struct ipaddr addr;
+    assert_true(ipaddr_parse("203.0.113.20", &addr));
+    assert_int_equal(engine_connect(t, "[203.0.113.20]", &addr), ACTION_NONE);
+    assert_int_equal(engine_helo(t, "203.0.113.20"), ACTION_NONE);   /* no HELO SPF check */
+
+    unsigned long long before = dns_queries_so_far();
+    assert_int_equal(engine_mail(t, config_current(), "QID1", "alice@slowsender.test", NULL, NULL),
+        ACTION_NONE);
+    assert_int_equal(dns_queries_so_far() - before, 0);
+    assert_true(fixture_has("SPF_TEMPERROR"));
+
+    before = dns_queries_so_far();
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(engine_mail(t, config_current(), "QID2", "bob@slowsender.test", NULL, NULL),
+        ACTION_NONE);
+    double seconds = seconds_since(&start);
+    assert_true(dns_queries_so_far() - before >= 1);
+    assert_true(seconds >= 0.9);
+    assert_true(fixture_has("SPF_TEMPERROR"));
+}
+
 static void test_lists_skip_internal_clients(void **state)
 {
     (void)state;
@@ -330,6 +462,8 @@ int main(void)
         cmocka_unit_test_setup(test_lists_skip_internal_clients, setup),
         cmocka_unit_test_setup(test_rdns_and_dnsbl_wait_together, setup),
         cmocka_unit_test_setup(test_spf_helo_and_mailfrom_wait_together, setup),
+        cmocka_unit_test(test_spent_message_budget_asks_nothing_more),
+        cmocka_unit_test(test_second_message_gets_a_fresh_budget),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
