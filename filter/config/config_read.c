@@ -19,14 +19,13 @@
 #include "policy_file.h"
 #include "util.h"
 
-void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *option,
-    const char *fmt, ...)
+/* Adds "file:line: option: reason" to list, at the setting s (the reader's file when s is
+ * NULL or libconfig knows no file for it). */
+static void add_at(struct config_errors *list, const struct cfg_reader *r,
+    const config_setting_t *s, const char *option, const char *fmt, va_list ap)
 {
     char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     const char *file = r->file;
     int line = 0;
     if (s != NULL) {
@@ -34,7 +33,16 @@ void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *opti
         if (config_setting_source_file(s) != NULL)
             file = config_setting_source_file(s);
     }
-    config_errors_add(r->errs, file, line, option, "%s", reason);
+    config_errors_add(list, file, line, option, "%s", reason);
+}
+
+void cfg_error(struct cfg_reader *r, const config_setting_t *s, const char *option,
+    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_at(r->errs, r, s, option, fmt, ap);
+    va_end(ap);
 }
 
 void cfg_notice(struct cfg_reader *r, const config_setting_t *s, const char *option,
@@ -42,19 +50,10 @@ void cfg_notice(struct cfg_reader *r, const config_setting_t *s, const char *opt
 {
     if (r->notices == NULL)
         return;
-    char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    add_at(r->notices, r, s, option, fmt, ap);
     va_end(ap);
-    const char *file = r->file;
-    int line = 0;
-    if (s != NULL) {
-        line = config_setting_source_line(s);
-        if (config_setting_source_file(s) != NULL)
-            file = config_setting_source_file(s);
-    }
-    config_errors_add(r->notices, file, line, option, "%s", reason);
 }
 
 static const char *type_name(int type)

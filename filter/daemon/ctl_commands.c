@@ -27,12 +27,10 @@
 static void say(struct ctl_output *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct ctl_output *out, const char *fmt, ...)
 {
-    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    line_vprintf(out->line, out->arg, fmt, ap);
     va_end(ap);
-    out->line(line, out->arg);
 }
 
 static void pass_line(const char *line, void *arg)

@@ -21,6 +21,7 @@
 #include "ctl_commands.h"
 #include "control_config.h"
 #include "ctl_protocol.h"
+#include "daemon.h"
 #include "log.h"
 #include "util.h"
 
@@ -64,17 +65,10 @@ static bool claim_path(const char *path, const char **why)
         *why = "a file that is not a socket is in the way";
         return false;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *why = strerror(errno);
-        return false;
-    }
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strlcpy_mw(sa.sun_path, path, sizeof sa.sun_path);
-    bool live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    if (live) {
-        *why = "another process answers on it (is another mailwarden running?)";
+    int answers = daemon_unix_socket_answers(path);
+    if (answers != 0) {
+        *why = answers > 0 ? "another process answers on it (is another mailwarden running?)"
+            : strerror(errno);
         return false;
     }
     if (unlink(path) != 0) {

@@ -101,10 +101,7 @@ static long pidfile_pid(const char *pidfile)
     return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
 }
 
-/* Probes the unix socket at path without blocking: 1 when a process accepts connections on
- * it (or its backlog is full), 0 when nothing does (a stale socket), -1 when it cannot tell
- * (errno set). */
-static int socket_answers(const char *path)
+int daemon_unix_socket_answers(const char *path)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof addr.sun_path) {
@@ -133,7 +130,7 @@ bool daemon_claim_unix_socket(const struct config *cfg)
     struct stat st;
     if (path == NULL || lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
         return true;      /* nothing there, or not a socket: binding will say so */
-    int answers = socket_answers(path);
+    int answers = daemon_unix_socket_answers(path);
     if (answers < 0) {
         log_err("milter.socket %s: cannot tell whether a process answers on it (%s); not "
             "starting: remove it if no instance runs", path, strerror(errno));

@@ -10,6 +10,10 @@
 /* Before binding a unix: socket: refuses (logged, with the pid from milter.pidfile) when a
  * process answers on it, removes it when nothing does (a stale one); true for inet sockets. */
 bool daemon_claim_unix_socket(const struct config *cfg);
+/* Probes the unix socket at path without blocking: 1 when a process accepts connections on
+ * it (or its backlog is full), 0 when nothing does (a stale socket), -1 when it cannot tell
+ * (errno set). The control socket (ctl_server.c) is claimed the same way. */
+int daemon_unix_socket_answers(const char *path);
 /* Gives a unix: socket its configured owner (lchown; its mode came from the umask at bind) and
  * checks it is still a socket; true for inet sockets. */
 bool daemon_socket_permissions(const struct config *cfg);

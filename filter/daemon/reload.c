@@ -60,14 +60,10 @@ struct reload_output {
 static void emit(struct reload_output *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void emit(struct reload_output *o, const char *fmt, ...)
 {
-    if (o->out == NULL)
-        return;
-    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    line_vprintf(o->out, o->arg, fmt, ap);
     va_end(ap);
-    o->out(line, o->arg);
 }
 
 static void log_and_emit_error(const char *line, void *arg)

@@ -3,7 +3,6 @@
  * loaded, or one the caller cannot read, shows here. */
 #include "dkim_keytest.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,6 @@
 #include "util.h"
 
 #define TYPE_TXT 16
-
-static void say(void (*out)(const char *, void *), void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(void (*out)(const char *, void *), void *arg, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    out(line, arg);
-}
 
 enum dkim_keytest_result dkim_keytest(const struct config *cfg, struct dns_resolver *r,
     const char *name, void (*out)(const char *line, void *arg), void *arg)
@@ -36,34 +23,35 @@ enum dkim_keytest_result dkim_keytest(const struct config *cfg, struct dns_resol
             e = &p->keys[i];
     }
     if (e == NULL) {
-        say(out, arg, "%s: no key of that name in dkim.keys of %s", name, cfg->main_file);
+        line_printf(out, arg, "%s: no key of that name in dkim.keys of %s", name, cfg->main_file);
         return DKIM_KEYTEST_NO_SUCH_KEY;
     }
     char why[512], warn[512] = "";
     struct dkim_key *key = dkim_key_load_file(e->file, why, sizeof why, warn, sizeof warn);
     if (key == NULL) {
-        say(out, arg, "%s: %s", name, why);
+        line_printf(out, arg, "%s: %s", name, why);
         return DKIM_KEYTEST_MISMATCH;
     }
-    say(out, arg, "%s: %s loads (%s, %u bits)%s%s", name, e->file, dkim_key_k_tag(key), key->bits,
-        warn[0] ? ": " : "", warn);
+    line_printf(out, arg, "%s: %s loads (%s, %u bits)%s%s", name, e->file, dkim_key_k_tag(key),
+        key->bits, warn[0] ? ": " : "", warn);
     if (e->key != NULL && e->key->public_b64 != NULL && key->public_b64 != NULL
         && strcmp(e->key->public_b64, key->public_b64) != 0)
-        say(out, arg, "%s: the file holds another key than the policy in force signs with; "
+        line_printf(out, arg, "%s: the file holds another key than the policy in force signs with; "
             "reload to use it", name);
     char *qname = xasprintf("%s._domainkey.%s", e->selector, e->domain);
     struct dns_answer answer;
     dns_query(r, qname, TYPE_TXT, 0, &answer);
     enum dkim_keytest_result result = DKIM_KEYTEST_MISMATCH;
     if (answer.status != DNS_OK || answer.count == 0) {
-        say(out, arg, "%s: %s TXT: %s: no record published", name, qname,
+        line_printf(out, arg, "%s: %s TXT: %s: no record published", name, qname,
             answer.status == DNS_OK ? "no TXT record" : dns_status_name(answer.status));
     } else if (answer.count > 1) {
-        say(out, arg, "%s: %s TXT: %zu records; publish exactly one", name, qname, answer.count);
+        line_printf(out, arg, "%s: %s TXT: %zu records; publish exactly one", name, qname,
+            answer.count);
     } else if (!dkim_key_matches_record(key, answer.data[0], why, sizeof why)) {
-        say(out, arg, "%s: %s TXT: does NOT match %s: %s", name, qname, e->file, why);
+        line_printf(out, arg, "%s: %s TXT: does NOT match %s: %s", name, qname, e->file, why);
     } else {
-        say(out, arg, "%s: %s TXT: matches %s (%s, %u bits)", name, qname, e->file,
+        line_printf(out, arg, "%s: %s TXT: matches %s (%s, %u bits)", name, qname, e->file,
             dkim_key_k_tag(key), key->bits);
         result = DKIM_KEYTEST_MATCHES;
     }

@@ -9,6 +9,7 @@
 #include "milter_session.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,19 @@ struct milter_session {
     unsigned long fields_seen;
     struct macro_set macros[MILTER_STAGE_COUNT];
 };
+
+/* A packet or a negotiation we refuse: counted in the metrics, logged. */
+static void protocol_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void protocol_error(const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    stats_protocol_error();
+    log_err("%s", reason);
+}
 
 /* --- counters ---------------------------------------------------------------------------- */
 
@@ -288,20 +302,18 @@ static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
     struct milter_optneg o;
     const char *why = NULL;
     if (!milter_decode_optneg(pkt, &o, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: %s", why);
+        protocol_error("milter protocol error: %s", why);
         return false;
     }
     if (o.version < MILTER_PROTO_OLDEST) {
-        stats_protocol_error();
-        log_err("the MTA speaks milter protocol version %u; version %d or later is needed",
+        protocol_error("the MTA speaks milter protocol version %u; version %d or later is needed",
             o.version, MILTER_PROTO_OLDEST);
         return false;
     }
     uint32_t need = MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS;
     if ((o.actions & need) != need) {
-        stats_protocol_error();
-        log_err("the MTA does not offer header changes (actions 0x%x): cannot add Authentication-Results", o.actions);
+        protocol_error("the MTA does not offer header changes (actions 0x%x): cannot add "
+            "Authentication-Results", o.actions);
         return false;
     }
     uint32_t actions = need | (o.actions & (MILTER_ACT_QUARANTINE | MILTER_ACT_SETSYMLIST));
@@ -369,8 +381,7 @@ static bool on_connect(struct milter_session *s, const struct milter_packet *pkt
     struct milter_connect c;
     const char *why = NULL;
     if (!milter_decode_connect(pkt, &c, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: %s", why);
+        protocol_error("milter protocol error: %s", why);
         return false;
     }
     end_connection(s);     /* a second connect on one connection starts over */
@@ -414,8 +425,7 @@ static bool on_helo(struct milter_session *s, const struct milter_packet *pkt,
 {
     const char *helo = NULL, *why = NULL;
     if (!milter_decode_string(pkt, &helo, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: HELO: %s", why);
+        protocol_error("milter protocol error: HELO: %s", why);
         return false;
     }
     if (s->t == NULL)
@@ -425,17 +435,23 @@ static bool on_helo(struct milter_session *s, const struct milter_packet *pkt,
     return true;
 }
 
+/* MAIL's or RCPT's arguments (argv[0] the address); false, logged, when the packet is bad. */
+static bool decode_args(const struct milter_packet *pkt, const char *command, char **argv)
+{
+    size_t argc = 0;
+    const char *why = NULL;
+    if (milter_decode_args(pkt, argv, &argc, &why))
+        return true;
+    protocol_error("milter protocol error: %s: %s", command, why);
+    return false;
+}
+
 static bool on_mail(struct milter_session *s, const struct milter_packet *pkt,
     struct milter_out *out)
 {
     char *argv[MILTER_ARGS_MAX];
-    size_t argc = 0;
-    const char *why = NULL;
-    if (!milter_decode_args(pkt, argv, &argc, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: MAIL: %s", why);
+    if (!decode_args(pkt, "MAIL", argv))
         return false;
-    }
     if (s->t == NULL) {
         put_on_error(out);
         return true;
@@ -463,13 +479,8 @@ static bool on_rcpt(struct milter_session *s, const struct milter_packet *pkt,
     struct milter_out *out)
 {
     char *argv[MILTER_ARGS_MAX];
-    size_t argc = 0;
-    const char *why = NULL;
-    if (!milter_decode_args(pkt, argv, &argc, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: RCPT: %s", why);
+    if (!decode_args(pkt, "RCPT", argv))
         return false;
-    }
     if (s->t == NULL) {
         put_on_error(out);
         return true;
@@ -487,8 +498,7 @@ static bool on_header(struct milter_session *s, const struct milter_packet *pkt,
 {
     const char *name = NULL, *value = NULL, *why = NULL;
     if (!milter_decode_header(pkt, &name, &value, &why)) {
-        stats_protocol_error();
-        log_err("milter protocol error: header field: %s", why);
+        protocol_error("milter protocol error: header field: %s", why);
         return false;
     }
     struct txn *t = s->t;
@@ -684,8 +694,7 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
         return on_optneg(s, pkt, out);
     case MILTER_CMD_MACRO:
         if (!milter_decode_macros(pkt, &m, &why)) {
-            stats_protocol_error();
-            log_err("milter protocol error: macros: %s", why);
+            protocol_error("milter protocol error: macros: %s", why);
             return false;
         }
         macros_store(s, &m);
@@ -725,8 +734,7 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
     case MILTER_CMD_QUIT:
         return false;
     }
-    stats_protocol_error();
-    log_err("milter protocol error: command '%c' not handled", pkt->command);
+    protocol_error("milter protocol error: command '%c' not handled", pkt->command);
     return false;
 }
 

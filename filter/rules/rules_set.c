@@ -358,19 +358,6 @@ static int tally_cmp(const void *a, const void *b)
     return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->key, y->key);
 }
 
-static void report_line(void (*out)(const char *, void *), void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report_line(void (*out)(const char *, void *), void *arg, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    out(line, arg);
-}
-
 static void report_loaded(const struct ruleset *rs, void (*out)(const char *, void *), void *arg)
 {
     size_t by_type[RULE_TYPE_COUNT] = {0};
@@ -382,13 +369,13 @@ static void report_loaded(const struct ruleset *rs, void (*out)(const char *, vo
             unknown_deps += r->depends_unknown;
         }
     }
-    report_line(out, arg, "rules: %zu loaded (header %zu, body %zu, rawbody %zu, uri %zu, "
+    line_printf(out, arg, "rules: %zu loaded (header %zu, body %zu, rawbody %zu, uri %zu, "
         "full %zu, meta %zu), %zu skipped, from %zu file%s", ruleset_loaded(rs),
         by_type[RULE_HEADER], by_type[RULE_BODY], by_type[RULE_RAWBODY], by_type[RULE_URI],
         by_type[RULE_FULL], by_type[RULE_META], ruleset_skipped(rs), rs->file_count,
         rs->file_count == 1 ? "" : "s");
     if (unknown_deps > 0)
-        report_line(out, arg, "rules: %zu meta rules use skipped rules (which count as 0, or as "
+        line_printf(out, arg, "rules: %zu meta rules use skipped rules (which count as 0, or as "
             "unknown with rules.skipped_rules = \"unknown\")", unknown_deps);
 }
 
@@ -410,7 +397,7 @@ static void report_skipped(const struct ruleset *rs, void (*out)(const char *, v
     if (reason_count > 0)
         qsort(reasons, reason_count, sizeof *reasons, tally_cmp);
     for (size_t i = 0; i < reason_count; i++)
-        report_line(out, arg, "rules skipped: %zu %s: e.g. %s", reasons[i].count,
+        line_printf(out, arg, "rules skipped: %zu %s: e.g. %s", reasons[i].count,
             reasons[i].key, reasons[i].examples);
     if (condition_count > 0) {
         qsort(conditions, condition_count, sizeof *conditions, tally_cmp);
@@ -420,7 +407,7 @@ static void report_skipped(const struct ruleset *rs, void (*out)(const char *, v
             snprintf(line + used, sizeof line - used, "%s%s %zu", i ? ", " : "",
                 conditions[i].key, conditions[i].count);
         }
-        report_line(out, arg, "rules skipped in false if/ifplugin blocks, by condition: %s",
+        line_printf(out, arg, "rules skipped in false if/ifplugin blocks, by condition: %s",
             line);
     }
     free(reasons);
@@ -450,10 +437,10 @@ void ruleset_report(const struct ruleset *rs, void (*out)(const char *line, void
                 snprintf(line + used, sizeof line - used, "%s%s %zu", i ? ", " : "",
                     sorted[i].name, sorted[i].count);
         }
-        report_line(out, arg, "rules: %zu settings for SpamAssassin itself or its plugins "
+        line_printf(out, arg, "rules: %zu settings for SpamAssassin itself or its plugins "
             "ignored: %s%s", total, line, rs->ignored_count > 10 ? ", ..." : "");
         free(sorted);
     }
     if (rs->malformed_lines > 0)
-        report_line(out, arg, "rules: %zu malformed lines ignored", rs->malformed_lines);
+        line_printf(out, arg, "rules: %zu malformed lines ignored", rs->malformed_lines);
 }

@@ -241,6 +241,17 @@ bool store_ping(struct store *s, char *why, size_t why_size)
     return s->ops->ping == NULL || s->ops->ping(s->impl, why, why_size);
 }
 
+/* After a failed call: notes the outage, and returns the store to answer instead (the fail
+ * mode "memory", *fell_back set) or NULL (the fail mode "tempfail": STORE_DOWN). */
+static struct store *fallback_after_failure(struct store *s, const char *err, bool *fell_back)
+{
+    note_failure(s, err);
+    struct store *m = fallback_for(s);
+    if (m != NULL && fell_back != NULL)
+        *fell_back = true;
+    return m;
+}
+
 enum store_status store_gcra(struct store *s, const char *key, const struct gcra_limit *limit,
     int64_t cost, int64_t now_us, struct gcra_result *out, bool *fell_back)
 {
@@ -253,13 +264,8 @@ enum store_status store_gcra(struct store *s, const char *key, const struct gcra
         note_success(s);
         return STORE_OK;
     }
-    note_failure(s, err);
-    struct store *m = fallback_for(s);
-    if (m == NULL)
-        return STORE_DOWN;
-    if (fell_back != NULL)
-        *fell_back = true;
-    return store_gcra(m, key, limit, cost, now_us, out, NULL);
+    struct store *m = fallback_after_failure(s, err, fell_back);
+    return m == NULL ? STORE_DOWN : store_gcra(m, key, limit, cost, now_us, out, NULL);
 }
 
 enum store_status store_greylist(struct store *s, const char *key, const struct grey_params *p,
@@ -274,11 +280,6 @@ enum store_status store_greylist(struct store *s, const char *key, const struct 
         note_success(s);
         return STORE_OK;
     }
-    note_failure(s, err);
-    struct store *m = fallback_for(s);
-    if (m == NULL)
-        return STORE_DOWN;
-    if (fell_back != NULL)
-        *fell_back = true;
-    return store_greylist(m, key, p, now_us, out, NULL);
+    struct store *m = fallback_after_failure(s, err, fell_back);
+    return m == NULL ? STORE_DOWN : store_greylist(m, key, p, now_us, out, NULL);
 }

@@ -55,6 +55,24 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+void line_vprintf(void (*out)(const char *line, void *arg), void *arg, const char *fmt,
+    va_list ap)
+{
+    if (out == NULL)
+        return;
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    out(line, arg);
+}
+
+void line_printf(void (*out)(const char *line, void *arg), void *arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    line_vprintf(out, arg, fmt, ap);
+    va_end(ap);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -3,6 +3,7 @@
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,12 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Formats one line (at most 2047 bytes, cut beyond) and hands it to out(line, arg): how a
+ * report goes to whoever prints it (mailwarden-ctl, -t, the log). Nothing when out is NULL. */
+void line_printf(void (*out)(const char *line, void *arg), void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void line_vprintf(void (*out)(const char *line, void *arg), void *arg, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_mw(char *dst, const char *src, size_t size);
