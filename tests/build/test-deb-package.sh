@@ -97,11 +97,38 @@ else
 fi
 
 # 6. The installed daemon behind a private Postfix. Where systemd runs (a VM), the package
-# started the service: stop it so the test's own run of the same binary and policy gets 8891.
+# started the service: stop it (after the reload check) so the test's own run of the same
+# binary and policy gets 8891.
+# There the unit's reload is tried as an admin runs it: `systemctl reload` of a policy with an
+# error must fail (ExecReload is mailwarden-ctl reload), and the service keep running.
 if [ -d /run/systemd/system ]; then
     systemctl is-enabled mailwarden >/dev/null 2>&1 \
         && ok "package: the service is enabled" || not_ok "package: the service is enabled"
+    for _ in $(seq 1 100); do systemctl is-active --quiet mailwarden && break; sleep 0.2; done
+    name="package: systemctl reload fails for a policy with an error; the service keeps running"
+    if ! systemctl is-active --quiet mailwarden; then
+        not_ok "$name" "the service is not running: $(systemctl status mailwarden 2>&1 | tail -n 5)"
+    else
+        broken=/etc/mailwarden/policies.d/61-broken-pkgtest.conf
+        printf 'spf: {\n  mode = "shadows"\n}\n' >"$broken"
+        if systemctl reload mailwarden >"$work/sysreload.log" 2>&1; then
+            not_ok "$name" "systemctl reload succeeded"
+        elif ! systemctl is-active --quiet mailwarden; then
+            not_ok "$name" "the service stopped"
+        else
+            ok "$name"
+        fi
+        rm -f "$broken"
+        if systemctl reload mailwarden >"$work/sysreload2.log" 2>&1; then
+            ok "package: systemctl reload of the fixed policy succeeds"
+        else
+            not_ok "package: systemctl reload of the fixed policy succeeds" "$(lines "$work/sysreload2.log")"
+        fi
+    fi
     systemctl stop mailwarden >/dev/null 2>&1
+else
+    echo "# systemd is not running here (no /run/systemd/system): systemctl reload not tried;"
+    echo "# the unit's ExecReload command, mailwarden-ctl reload, is tried on the installed daemon below"
 fi
 MW_BUILDDIR=$work bash "$checkout/tests/package/installed-daemon.sh" >"$work/daemon.log" 2>&1
 sed -nE 's/^PASS: (.*)/ok - package: \1/p; s/^FAIL: (.*)/not ok - package: \1/p' "$work/daemon.log"
