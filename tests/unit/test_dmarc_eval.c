@@ -162,7 +162,7 @@ static void test_subdomain_gets_sp_and_relaxed_alignment(void **state)
 }
 
 static const struct fake_rr strict[] = {
-    { "_dmarc.example.com", TXT, "v=DMARC1; p=reject; adkim=s; aspf=s" },
+    { "_dmarc.example.com", TXT, "v=DMARC1; p=reject; adkim=s; aspf=s; ruf=mailto:f@example.com" },
 };
 
 static void test_strict_alignment_needs_the_same_domain(void **state)
@@ -178,6 +178,8 @@ static void test_strict_alignment_needs_the_same_domain(void **state)
     evaluate(&f, "example.com", NULL, false, "bad..domain", "example.com");
     assert_int_equal(v.result, DMARC_RESULT_PASS);
     assert_string_equal(v.dkim_aligned_domain, "example.com");
+    assert_int_equal(v.record.ruf_count, 1);
+    assert_string_equal(v.record.ruf[0], "mailto:f@example.com");
 }
 
 static const struct fake_rr sp_unset[] = {
@@ -389,8 +391,29 @@ static void test_limits_budget_and_bad_author(void **state)
     assert_int_equal(v.result, DMARC_RESULT_TEMPERROR);
     assert_int_equal(v.queries, 0);
     assert_non_null(strstr(v.problem, "time budget"));
+    /* many DKIM domains: every name is a cache entry, 64 at most (max_queries is capped) */
+    const char *many[10];
+    char names[10][64];
+    for (int i = 0; i < 10; i++) {
+        snprintf(names[i], sizeof names[i], "a.b.c.d.e.f.g.d%d.example", i);
+        many[i] = names[i];
+    }
+    struct dmarc_request req_many = { .from_domain = "example.com", .dkim_domains = many,
+        .dkim_count = 10 };
+    dmarc_limits_default(&lim);
+    lim.max_queries = 1000;                       /* capped */
+    dmarc_verdict_free(&v);
+    f.log[0] = 0;
+    dmarc_evaluate(&req_many, &lim, fake_lookup, &f, &v);
+    assert_int_equal(v.result, DMARC_RESULT_TEMPERROR);
+    assert_int_equal(v.queries, 64);
+    assert_non_null(strstr(v.problem, "more than 64 names"));
     dmarc_limits_default(&lim);
     lim.query_timeout_ms = 5;
+    req.from_domain = "example.com";
+    dmarc_verdict_free(&v);
+    dmarc_evaluate(&req, &lim, fake_lookup, &f, &v);
+    assert_int_equal(v.result, DMARC_RESULT_PASS);
     const char *bad[] = { "", "a..b", ".a", "a.", "a b.example", NULL, "x@y.example" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         req.from_domain = bad[i];

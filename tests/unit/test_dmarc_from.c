@@ -94,6 +94,9 @@ static void test_encoded_words_are_never_addresses(void **state)
     assert_outcome("=?utf-8?q?a@evil.example?=", DMARC_FROM_NO_ADDRESS);
     /* not an encoded word: the '@' is a real one and the rest is garbage */
     assert_outcome("=?utf-8?q?a@evil.example <u@good.example>", DMARC_FROM_UNPARSEABLE);
+    assert_outcome("=?utf-8 x?q?a@evil.example?= <u@good.example>", DMARC_FROM_UNPARSEABLE);
+    assert_outcome("=?utf-8?x?a@evil.example?= <u@good.example>", DMARC_FROM_UNPARSEABLE);
+    assert_outcome("=??q?a@evil.example?= <u@good.example>", DMARC_FROM_UNPARSEABLE);
 }
 
 static void test_angle_brackets_stray_and_missing(void **state)
@@ -118,6 +121,12 @@ static void test_angle_brackets_stray_and_missing(void **state)
     assert_outcome("\"u\x01\"@good.example", DMARC_FROM_UNPARSEABLE);
     assert_outcome("u@[192.0.2.1", DMARC_FROM_UNPARSEABLE);
     assert_outcome("u@[a[b]", DMARC_FROM_UNPARSEABLE);
+    assert_outcome("u@\"good.example\"", DMARC_FROM_UNPARSEABLE);
+    assert_non_null(strstr(result.problem, "found a quoted string"));
+    assert_outcome("[192.0.2.1]", DMARC_FROM_UNPARSEABLE);
+    assert_non_null(strstr(result.problem, "unexpected a domain literal"));
+    assert_outcome("<u@good.example,>", DMARC_FROM_UNPARSEABLE);
+    assert_non_null(strstr(result.problem, "',' instead of '>'"));
 }
 
 static void test_obs_route_and_obs_local_part(void **state)
@@ -197,6 +206,9 @@ static void test_groups(void **state)
     assert_int_equal(result.domain_count, 2);
     assert_outcome("G: a@good.example;, c@other.example", DMARC_FROM_GROUP);
     assert_outcome("G: a@good.example", DMARC_FROM_UNPARSEABLE);           /* no ';' */
+    assert_outcome("G: a@good.example,", DMARC_FROM_UNPARSEABLE);
+    assert_non_null(strstr(result.problem, "unterminated group"));
+    assert_outcome("G:", DMARC_FROM_UNPARSEABLE);
     assert_outcome("G: H: a@good.example;;", DMARC_FROM_UNPARSEABLE);      /* nested */
     assert_outcome(": a@good.example;", DMARC_FROM_UNPARSEABLE);           /* no name */
     assert_outcome("G: a@good.example b;", DMARC_FROM_UNPARSEABLE);
