@@ -17,7 +17,8 @@ static const char *const kind_names[] = {
     "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"
 };
 
-/* The tags each signed field must carry with a non-empty value (RFC 8617 4.1.2, 4.1.3). */
+/* The tags each signed field must carry (RFC 8617 4.1.2, 4.1.3), with a non-empty value but
+ * for h=: an AMS may sign no header field but itself (the ARC suite's ams_fields_h_empty). */
 static const char *const seal_required[] = { "i", "a", "b", "cv", "d", "s", NULL };
 static const char *const ams_required[] = { "i", "a", "b", "bh", "d", "h", "s", NULL };
 
@@ -112,7 +113,7 @@ static bool check_required(struct arc_chain *chain, unsigned instance, enum arc_
         if (value == NULL)
             return invalid(chain, instance, "%s i=%u has no %s= tag", kind_names[kind], instance,
                 required[i]);
-        if (value[0] == '\0')
+        if (value[0] == '\0' && strcmp(required[i], "h") != 0)
             return invalid(chain, instance, "%s i=%u has an empty %s= tag", kind_names[kind],
                 instance, required[i]);
     }

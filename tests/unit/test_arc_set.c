@@ -396,6 +396,21 @@ static void test_unknown_tags_and_trailing_semicolon_ready(void **state)
     fields_free(&f);
 }
 
+static void test_empty_h_in_ams_ready(void **state)
+{
+    (void)state;
+    struct fields f = { .count = 0 };
+    add_seal(&f, 1, "none");
+    add(&f, "ARC-Message-Signature", "i=1; a=rsa-sha256; d=e.test; s=s; h=; bh=eA==; b=eA==");
+    add_aar(&f, 1);
+    struct arc_chain chain;
+    arc_chain_collect(f.field, f.count, &chain);
+    assert_int_equal(chain.state, ARC_CHAIN_READY);
+    assert_string_equal(arc_tags_get(&chain.set[0].ams, "h"), "");
+    arc_chain_free(&chain);
+    fields_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_seal_h_tag_and_bad_t_refused),
         cmocka_unit_test(test_tag_syntax_errors_refused),
         cmocka_unit_test(test_unknown_tags_and_trailing_semicolon_ready),
+        cmocka_unit_test(test_empty_h_in_ams_ready),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
