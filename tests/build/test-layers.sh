@@ -21,7 +21,8 @@ layers='
 4 filter/config/config_load.h filter/config/config_load.c filter/config/config.c filter/config/config_modules.c filter/config/config_summary.h filter/config/config_summary.c
 '
 # Folders searched for "name.h" after the including file's own folder.
-search='filter/util filter/engine filter/config filter/dns filter/spf filter/dmarc filter/dkim filter/message
+search='filter/util filter/engine filter/config filter/dns filter/spf filter/dmarc filter/dkim filter/arc
+    filter/message
     filter/rules filter/store filter/checks filter/milter filter/daemon filter/tools'
 # Files that must have a layer.
 coverage='filter/*/config*.[ch] filter/*/*_config.[ch]'
