@@ -116,19 +116,31 @@ static bool uri_valid(const char *v, size_t len)
     return true;
 }
 
+/* The items of a list value separated by sep (rua's ",", fo's ":"), blanks around each
+ * trimmed: [*a, *b) is the next one; an empty value or an empty item between two separators
+ * is still an item. False once the whole value has been walked. */
+static bool next_item(const char *v, size_t len, char sep, size_t *i, size_t *a, size_t *b)
+{
+    if (*i > len)
+        return false;
+    size_t start = *i;
+    while (*i < len && v[*i] != sep)
+        (*i)++;
+    *a = start;
+    *b = *i;
+    while (*a < *b && is_wsp(v[*a]))
+        (*a)++;
+    while (*b > *a && is_wsp(v[*b - 1]))
+        (*b)--;
+    (*i)++;                        /* past the separator (or the end) */
+    return true;
+}
+
 static void parse_uris(struct dmarc_record *r, const char *tag, const char *v, size_t len,
     char **uris, size_t *count)
 {
-    size_t i = 0;
-    while (i <= len) {
-        size_t start = i;
-        while (i < len && v[i] != ',')
-            i++;
-        size_t a = start, b = i;
-        while (a < b && is_wsp(v[a]))
-            a++;
-        while (b > a && is_wsp(v[b - 1]))
-            b--;
+    size_t i = 0, a, b;
+    while (next_item(v, len, ',', &i, &a, &b)) {
         if (!uri_valid(v + a, b - a)) {
             warn(r, "%s: '%.*s' is not a URI", tag, (int)(b - a > 40 ? 40 : b - a), v + a);
             r->uris_dropped++;
@@ -137,22 +149,13 @@ static void parse_uris(struct dmarc_record *r, const char *tag, const char *v, s
         } else {
             uris[(*count)++] = xstrndup(v + a, b - a);
         }
-        i++;
     }
 }
 
 static void parse_fo(struct dmarc_record *r, const char *v, size_t len)
 {
-    size_t i = 0;
-    while (i <= len) {
-        size_t start = i;
-        while (i < len && v[i] != ':')
-            i++;
-        size_t a = start, b = i;
-        while (a < b && is_wsp(v[a]))
-            a++;
-        while (b > a && is_wsp(v[b - 1]))
-            b--;
+    size_t i = 0, a, b;
+    while (next_item(v, len, ':', &i, &a, &b)) {
         if (value_is(v + a, b - a, "0"))
             r->fo |= DMARC_FO_0;
         else if (value_is(v + a, b - a, "1"))
@@ -163,7 +166,6 @@ static void parse_fo(struct dmarc_record *r, const char *v, size_t len)
             r->fo |= DMARC_FO_S;
         else
             warn(r, "fo: '%.*s' ignored", (int)(b - a > 20 ? 20 : b - a), v + a);
-        i++;
     }
 }
 
