@@ -151,12 +151,20 @@ static void evaluate(struct txn *t, bool helo, struct spf_verdict *out)
     spf_check(&req, &lim, lookup_through_txn, t, out);
 }
 
+/* Whether the connection's cached HELO verdict answers for this HELO. A temperror does not:
+ * it may come from a message whose DNS budget was spent, and the next message has a whole
+ * budget again. */
+static bool helo_cached(const struct spf_conn_state *c, const struct txn *t)
+{
+    return c != NULL && str_ieq(c->helo, t->helo) && c->verdict.result != SPF_RESULT_TEMPERROR;
+}
+
 /* The HELO verdict, from the connection's cache when the HELO is the same. */
 static const struct spf_verdict *helo_verdict(struct txn *t)
 {
     struct spf_conn_state **slot = (struct spf_conn_state **)txn_conn_state(t, &check_spf);
     struct spf_conn_state *c = *slot;
-    if (c != NULL && str_ieq(c->helo, t->helo))
+    if (helo_cached(c, t))
         return &c->verdict;
     if (c == NULL)
         c = *slot = xcalloc(1, sizeof *c);
@@ -355,7 +363,7 @@ static bool helo_to_check(struct txn *t, const struct spf_policy *p)
             || ipaddr_parse(t->helo, &helo_ip))
         return false;
     struct spf_conn_state *c = *(struct spf_conn_state **)txn_conn_state(t, &check_spf);
-    return c == NULL || !str_ieq(c->helo, t->helo);
+    return !helo_cached(c, t);
 }
 
 /* At MAIL FROM: the TXT queries of the HELO name and the sender's domain go out together

@@ -140,7 +140,10 @@ static bool dns_void(const struct dns_answer *a)
 
 static enum match temperror_for(struct eval *e, const char *name, const struct dns_answer *a)
 {
-    if (now_ms() >= e->deadline)
+    if (e->lim->budget_ms == 0)
+        problem(e, "no time was left for DNS (the message's DNS budget was spent before SPF; "
+            "at %s)", name);
+    else if (now_ms() >= e->deadline)
         problem(e, "the time budget of %llu ms was spent (at %s)",
             (unsigned long long)e->lim->budget_ms, name);
     else

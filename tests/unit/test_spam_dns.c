@@ -59,6 +59,8 @@ static const char zone[] =
     /* a HELO name and a sender domain whose SPF records never come */
     "slowhelo.test TIMEOUT\n"
     "slowsender.test TIMEOUT\n"
+    /* a HELO name that does answer, for a client whose reverse zone never does */
+    "goodhelo.test TXT \"v=spf1 ip4:203.0.113.20 -all\"\n"
     /* a DKIM key that never comes */
     "sel._domainkey.slowkey.test TIMEOUT\n";
 
@@ -437,6 +439,40 @@ static void test_second_message_gets_a_fresh_budget(void **state)
     assert_true(fixture_has("SPF_TEMPERROR"));
 }
 
+/* A HELO verdict that is a temperror because the first message spent the budget is not kept
+ * for the connection: the second message, with the whole budget again, evaluates the HELO
+ * anew and gets its real result (a verdict that is not a temperror is kept, as before). */
+static void test_helo_temperror_is_not_kept_for_the_connection(void **state)
+{
+    (void)state;
+    fixture_policy_dns("message_budget = \"1s\"", EVERY_CHECK_3S);
+    struct txn *t = fixture_connection();
+    t->mta_hostname = xstrdup("mx.our.test");
+    struct ipaddr addr;
+    assert_true(ipaddr_parse("203.0.113.20", &addr));
+    assert_int_equal(engine_connect(t, "[203.0.113.20]", &addr), ACTION_NONE);
+    assert_int_equal(engine_helo(t, "goodhelo.test"), ACTION_NONE);
+
+    assert_int_equal(engine_mail(t, config_current(), "QID1", "alice@goodhelo.test", NULL, NULL),
+        ACTION_NONE);
+    assert_true(fixture_has("SPF_HELO_TEMPERROR"));
+    txn_reset(t);
+
+    unsigned long long before = dns_queries_so_far();
+    assert_int_equal(engine_mail(t, config_current(), "QID2", "bob@goodhelo.test", NULL, NULL),
+        ACTION_NONE);
+    assert_true(dns_queries_so_far() - before >= 1);
+    assert_false(fixture_has("SPF_HELO_TEMPERROR"));
+    assert_true(fixture_has("SPF_HELO_PASS"));
+    assert_true(fixture_has("SPF_PASS"));
+    txn_reset(t);
+
+    /* the third message is told the kept pass */
+    assert_int_equal(engine_mail(t, config_current(), "QID3", "carol@goodhelo.test", NULL, NULL),
+        ACTION_NONE);
+    assert_true(fixture_has("SPF_HELO_PASS"));
+}
+
 static void test_lists_skip_internal_clients(void **state)
 {
     (void)state;
@@ -463,6 +499,7 @@ int main(void)
         cmocka_unit_test_setup(test_rdns_and_dnsbl_wait_together, setup),
         cmocka_unit_test_setup(test_spf_helo_and_mailfrom_wait_together, setup),
         cmocka_unit_test(test_spent_message_budget_asks_nothing_more),
+        cmocka_unit_test(test_helo_temperror_is_not_kept_for_the_connection),
         cmocka_unit_test(test_second_message_gets_a_fresh_budget),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

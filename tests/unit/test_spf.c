@@ -377,6 +377,15 @@ static void test_eval_budget(void **state)
     uint64_t took = now_ms() - start;
     assert_string_equal(spf_result_name(v.result), "temperror");
     assert_true(took < 1000);
+    assert_non_null(strstr(v.problem, "the time budget of 300 ms was spent"));
+    spf_verdict_free(&v);
+
+    /* nothing left of the message's DNS budget: the log says so, not "a budget of 0 ms" */
+    lim.budget_ms = 0;
+    spf_check(&req, &lim, fake_lookup, &f, &v);
+    assert_string_equal(spf_result_name(v.result), "temperror");
+    assert_non_null(strstr(v.problem, "no time was left for DNS"));
+    assert_null(strstr(v.problem, "0 ms"));
     spf_verdict_free(&v);
 }
 
