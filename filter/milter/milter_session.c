@@ -318,14 +318,16 @@ static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
     }
     uint32_t actions = need | (o.actions & (MILTER_ACT_QUARANTINE | MILTER_ACT_SETSYMLIST));
     /* Steps we never use: unknown commands; header values with their leading space, which
-     * DKIM's simple canonicalization signs. The DATA command is asked for although nothing is
-     * done with it (we answer "continue"): Postfix sends the DATA macros whether or not it
-     * sends the command, and without the command nothing answers them, so the headers that
-     * follow wait, under Nagle's algorithm on Postfix's socket, for our delayed ACK.
-     * Header fields and body chunks never get an answer of their own (the engine only collects
-     * them), so when the MTA offers it they are sent without a reply; the end of headers too:
-     * what it decides is answered at the end of the message (docs/ARCHITECTURE.md). */
-    uint32_t noreply = o.steps & (MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH | MILTER_STEP_NR_BODY);
+     * DKIM's simple canonicalization signs. The DATA command, header fields and body chunks
+     * never get an answer of their own (nothing is decided at DATA; the engine only collects
+     * the fields and the body), so when the MTA offers it they are sent without a reply, and
+     * the MTA does not wait a round trip for each; the end of headers too: what it decides is
+     * answered at the end of the message (docs/ARCHITECTURE.md). Postfix sends the DATA macros
+     * and command, then the fields, as small writes in a row: under Nagle's algorithm on its
+     * socket each waits for the ACK of the one before, which TCP_QUICKACK after every read
+     * (milter_loop.c) sends at once. */
+    uint32_t noreply = o.steps & (MILTER_STEP_NR_DATA | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH
+        | MILTER_STEP_NR_BODY);
     uint32_t steps = (o.steps & (MILTER_STEP_NOUNKNOWN | MILTER_STEP_HDR_LEADSPC)) | noreply;
     s->negotiated = true;
     s->actions = actions;
@@ -709,6 +711,9 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
     case MILTER_CMD_RCPT:
         return on_rcpt(s, pkt, out);
     case MILTER_CMD_DATA:
+        if (!(s->noreply_steps & MILTER_STEP_NR_DATA))
+            milter_put_simple(out, MILTER_REPLY_CONTINUE);
+        return true;
     case MILTER_CMD_UNKNOWN:
         milter_put_simple(out, MILTER_REPLY_CONTINUE);
         return true;
