@@ -1,5 +1,6 @@
-/* check_networks.c - classifies the client at connect: internal (our users; outbound mail),
- * trusted (relays that inbound checks never refuse) or skip (left alone). A SASL-authenticated
+/* check_networks.c - shows the client's class at connect: internal (our users; outbound
+ * mail), trusted (relays that inbound checks never refuse) or skip (left alone), as
+ * txn_set_client classified it. A SASL-authenticated
  * client is outbound too, from MAIL FROM on, and gets "auth=pass smtp.auth=USER" in our
  * Authentication-Results (RFC 8601 2.7.4). Adds zero-score symbols that show in the log. */
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 
 static void networks_run(struct txn *t, enum stage stage)
 {
-    const struct config *cfg = t->cfg;
     if (stage == STAGE_MAIL) {
         if (t->sasl_user != NULL) {
             txn_add_result(t, "AUTHENTICATED", 0, ACTION_NONE, NULL);
@@ -19,19 +19,12 @@ static void networks_run(struct txn *t, enum stage stage)
         }
         return;
     }
-    t->client_flags = 0;
-    if (!t->have_client_addr)
-        return;
-    if (cidr_list_contains(&cfg->networks.skip, &t->client_addr))
-        t->client_flags |= CLIENT_SKIP;
-    if (cidr_list_contains(&cfg->networks.internal, &t->client_addr)) {
-        t->client_flags |= CLIENT_INTERNAL;
+    /* the classification itself is txn_set_client's (before any lookup starts): the
+     * symbols show it in the log */
+    if (t->client_flags & CLIENT_INTERNAL)
         txn_add_result(t, "NETWORK_INTERNAL", 0, ACTION_NONE, NULL);
-    }
-    if (cidr_list_contains(&cfg->networks.trusted, &t->client_addr)) {
-        t->client_flags |= CLIENT_TRUSTED;
+    if (t->client_flags & CLIENT_TRUSTED)
         txn_add_result(t, "NETWORK_TRUSTED", 0, ACTION_NONE, NULL);
-    }
 }
 
 const struct check check_networks = {

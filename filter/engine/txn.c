@@ -116,6 +116,22 @@ void txn_free(struct txn *t)
     free(t);
 }
 
+/* The client's networks (networks.skip, .internal, .trusted), known before any check of the
+ * connect stage starts a lookup: no query is sent for a client the checks leave alone. */
+static void classify_client(struct txn *t)
+{
+    t->client_flags = 0;
+    if (!t->have_client_addr || t->cfg == NULL)
+        return;
+    const struct config *cfg = t->cfg;
+    if (cidr_list_contains(&cfg->networks.skip, &t->client_addr))
+        t->client_flags |= CLIENT_SKIP;
+    if (cidr_list_contains(&cfg->networks.internal, &t->client_addr))
+        t->client_flags |= CLIENT_INTERNAL;
+    if (cidr_list_contains(&cfg->networks.trusted, &t->client_addr))
+        t->client_flags |= CLIENT_TRUSTED;
+}
+
 void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr)
 {
     free(t->client_name);
@@ -125,6 +141,7 @@ void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr)
         t->client_addr = *addr;
         ipaddr_format(addr, t->client_ip, sizeof t->client_ip);
     }
+    classify_client(t);
 }
 
 void txn_set_helo(struct txn *t, const char *helo)

@@ -26,7 +26,7 @@ enum stage {
 
 const char *stage_name(enum stage stage);
 
-/* How the client is classified at connect. */
+/* How the client is classified at connect (txn_set_client). */
 #define CLIENT_INTERNAL  0x1u   /* networks.internal */
 #define CLIENT_TRUSTED   0x2u   /* networks.trusted */
 #define CLIENT_SKIP      0x4u   /* networks.skip */
@@ -139,6 +139,8 @@ void txn_free(struct txn *t);
 /* Ends the transaction (after EOM or abort) and keeps the connection facts. */
 void txn_reset(struct txn *t);
 
+/* Sets the client and classifies it by the policy's networks (client_flags), before any
+ * check of the connect stage runs or starts a lookup. */
 void txn_set_client(struct txn *t, const char *name, const struct ipaddr *addr);
 void txn_set_helo(struct txn *t, const char *helo);
 void txn_add_rcpt(struct txn *t, const char *rcpt);

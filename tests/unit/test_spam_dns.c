@@ -473,12 +473,16 @@ static void test_helo_temperror_is_not_kept_for_the_connection(void **state)
     assert_true(fixture_has("SPF_HELO_PASS"));
 }
 
+/* An internal client gets no DNS list or reverse DNS check, and no query is even sent for
+ * it: the client is classified before the connect stage's lookups start. */
 static void test_lists_skip_internal_clients(void **state)
 {
     (void)state;
     struct smtp_session s = {.client_ip = "10.0.0.5", .sender = "x@spammer.test",
         .message = "From: a@sender.test\n\nhttp://www.evil.test/\n"};
+    unsigned long long before = dns_queries_so_far();
     fixture_run(&s);
+    assert_int_equal(dns_queries_so_far() - before, 0);
     assert_false(fixture_has("RHSBL_TEST"));
     assert_false(fixture_has("URIBL_BLACK"));
     assert_false(fixture_has("RDNS_NONE"));
