@@ -333,7 +333,8 @@ static void close_conn(struct conn *c)
     free(c->in);
     milter_out_free(&c->out);
     free(c);
-    wake_loop();
+    if (milter_sessions_stopping())
+        wake_loop();           /* the draining loop counts what is left; otherwise it sleeps on */
 }
 
 /* Back to the loop: the connection waits in epoll for its next bytes. Under the lock, so that
