@@ -2,7 +2,7 @@
  * unix, as libmilter's syntax names them), accepts MTA connections and runs one epoll loop that
  * notices which connection has bytes to read. The reading, the protocol and the engine work of
  * a connection then run on a pool thread (milter_pool.c) until the connection has nothing more
- * to read: at most one job per connection, so its packets are handled strictly in order, and
+ * to read (a new connection goes to a pool thread at once: the MTA speaks first): at most one job per connection, so its packets are handled strictly in order, and
  * an idle connection holds no thread. The replies to one command go out in one write; after
  * every read of a TCP connection TCP_QUICKACK is set again, so the MTA's next small packet is
  * not held by our delayed ACK (docs/PERFORMANCE.md). A connection silent for milter.timeout is
@@ -48,6 +48,7 @@ struct conn {
     size_t in_len, in_cap;
     struct milter_out out;
     struct pool_job job;
+    bool in_epoll;           /* added to the loop's epoll set (at its first rearm) */
     struct conn *prev, *next;
 };
 
@@ -327,7 +328,8 @@ static void close_conn(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     conn_count--;
-    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->in_epoll)
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     pthread_mutex_unlock(&conns_lock);
     free(c->in);
@@ -350,8 +352,10 @@ static void rearm(struct conn *c)
     c->busy = false;
     c->last_ms = now_ms();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
-    bool ok = epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0;
-    if (!ok)
+    bool ok = epoll_ctl(epoll_fd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) == 0;
+    if (ok)
+        c->in_epoll = true;
+    else
         c->busy = true;
     pthread_mutex_unlock(&conns_lock);
     if (!ok) {
@@ -407,7 +411,7 @@ static void serve(void *arg)
  * event of it can come after its job freed it. */
 static void dispatch(struct conn *c, bool expire)
 {
-    if (expire)
+    if (expire && c->in_epoll)
         epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     c->busy = true;
     c->expire = expire;
@@ -453,10 +457,10 @@ static void accept_connections(void)
             conns->prev = c;
         conns = c;
         conn_count++;
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
-        bool ok = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0;
-        if (!ok)
-            dispatch(c, true);
+        /* the MTA speaks first (option negotiation), at once: the job starts now and waits
+         * for it, instead of the loop waking once more to see it; the connection joins the
+         * epoll set when it first goes idle (rearm) */
+        dispatch(c, false);
         pthread_mutex_unlock(&conns_lock);
     }
 }
