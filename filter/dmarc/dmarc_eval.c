@@ -116,6 +116,19 @@ static bool domain_copy(const char *name, char *out)
     return label > 0;
 }
 
+/* An Authenticated Identifier as a domain (domain_copy), also when written as an absolute
+ * name with its final dot: "example.com." is the DNS name example.com. */
+static bool identity_copy(const char *identity, char *out)
+{
+    char bare[DMARC_DOMAIN_MAX + 1];
+    size_t len = identity ? strlen(identity) : 0;
+    if (len < 2 || identity[len - 1] != '.' || len - 1 > DMARC_DOMAIN_MAX)
+        return domain_copy(identity, out);
+    memcpy(bare, identity, len - 1);
+    bare[len - 1] = 0;
+    return domain_copy(bare, out);
+}
+
 static void split(const char *name, struct labels *l)
 {
     l->name = name;
@@ -283,7 +296,7 @@ static enum alignment aligned(struct eval *e, const char *identity, const char *
     const char *author_org, bool strict)
 {
     char id[DMARC_DOMAIN_MAX + 1];
-    if (!domain_copy(identity, id))
+    if (!identity_copy(identity, id))
         return NOT_ALIGNED;
     if (strcmp(id, author) == 0)
         return ALIGNED;
@@ -422,7 +435,7 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
             out->record.adkim_strict);
         if (a == ALIGNED) {
             out->dkim_aligned = true;
-            domain_copy(req->dkim_domains[i], out->dkim_aligned_domain);
+            identity_copy(req->dkim_domains[i], out->dkim_aligned_domain);
         }
         unknown = unknown || a == UNKNOWN;
     }
