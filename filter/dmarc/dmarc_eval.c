@@ -23,8 +23,11 @@
 #define MAX_LABELS 128
 
 enum lookup_state {
-    LOOKUP_RECORD,            /* one usable DMARC record */
-    LOOKUP_NO_RECORD,         /* none (or none usable, or several) */
+    LOOKUP_RECORD,            /* one DMARC record with a policy */
+    LOOKUP_NO_POLICY,         /* one DMARC record without a usable policy (RFC 9989 4.10.1:
+                               * no DMARC processing when it is the one to apply); its psd
+                               * still counts in the walk */
+    LOOKUP_NO_RECORD,         /* none, or several (all discarded, 4.10 step 2) */
     LOOKUP_FAILED,            /* DNS failure, the budget or the query limit */
 };
 
@@ -175,9 +178,8 @@ static enum lookup_state records_of(const struct dns_answer *a, struct dmarc_rec
     }
     char why[128];
     if (dmarc_record_parse(a->data[which], out, why, sizeof why) != DMARC_RECORD_OK) {
-        dmarc_record_free(out);
-        problem(e, "_dmarc.%s: %s: ignored", name, why);
-        return LOOKUP_NO_RECORD;
+        problem(e, "_dmarc.%s: %s: no DMARC processing", name, why);
+        return LOOKUP_NO_POLICY;
     }
     return LOOKUP_RECORD;
 }
@@ -251,7 +253,7 @@ static const struct cached *discover_policy(struct eval *e, const char *domain, 
             *failed = true;
             return NULL;
         }
-        if (c->state == LOOKUP_RECORD)
+        if (c->state != LOOKUP_NO_RECORD)
             return c;
     }
     return NULL;
@@ -268,7 +270,7 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         const struct cached *c = fetch(e, name);
         if (c->state == LOOKUP_FAILED)
             return false;
-        if (c->state != LOOKUP_RECORD)
+        if (c->state == LOOKUP_NO_RECORD)
             continue;
         if (c->record.psd == DMARC_PSD_N) {
             candidate = name;
@@ -402,6 +404,12 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
         if (!failed)
             problem(e, "no DMARC record for %s", author);
         finish(out, e, failed ? DMARC_RESULT_TEMPERROR : DMARC_RESULT_NONE);
+        free(e);
+        return;
+    }
+    if (policy->state == LOOKUP_NO_POLICY) {
+        memcpy(out->policy_domain, policy->name, sizeof out->policy_domain);
+        finish(out, e, DMARC_RESULT_NONE);
         free(e);
         return;
     }
