@@ -1,7 +1,8 @@
 /* dmarc_eval.c - RFC 9989 evaluation for one Author Domain. The DNS tree walk asks
  * _dmarc.NAME for the name itself, then (a name of more than eight labels jumps to its last
  * seven) for each shorter parent down to one label: at most 8 queries. Policy discovery takes
- * the first DMARC record of the walk from the Author Domain. The Organizational Domain of a
+ * the record of the Author Domain, else of its Organizational Domain, else of its Public
+ * Suffix Domain (the psd=y record of its walk). The Organizational Domain of a
  * name comes from the walk from that name: the first record with psd=n is it, the first with
  * psd=y makes the name one label below it the Organizational Domain (the name itself when the
  * record is the name's own), otherwise the record with the fewest labels, otherwise the name
@@ -240,31 +241,18 @@ static const struct cached *fetch(struct eval *e, const char *name)
     return c;
 }
 
-/* Policy discovery: the first record of the walk from domain. NULL with *failed when the
- * walk could not finish, NULL alone when there is no record. */
-static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
-{
-    struct labels l;
-    split(domain, &l);
-    *failed = false;
-    for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
-        const struct cached *c = fetch(e, last_labels(&l, n));
-        if (c->state == LOOKUP_FAILED) {
-            *failed = true;
-            return NULL;
-        }
-        if (c->state != LOOKUP_NO_RECORD)
-            return c;
-    }
-    return NULL;
-}
-
-/* The Organizational Domain of domain into out; false when the walk could not finish. */
-static bool org_domain(struct eval *e, const char *domain, char *out)
+/* The Organizational Domain of domain into out (RFC 9989 4.10.2), from the walk from domain:
+ * the first record with psd=n is it; the first with psd=y, other than domain's own, makes the
+ * name one label below it the Organizational Domain (and its name goes into psd_out when not
+ * NULL, else psd_out is ""); otherwise the record with the fewest labels; otherwise domain
+ * itself. False when the walk could not finish. */
+static bool org_domain(struct eval *e, const char *domain, char *out, char *psd_out)
 {
     struct labels l;
     split(domain, &l);
     const char *candidate = NULL;
+    if (psd_out != NULL)
+        psd_out[0] = 0;
     for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
         const char *name = last_labels(&l, n);
         const struct cached *c = fetch(e, name);
@@ -278,6 +266,8 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         }
         if (c->record.psd == DMARC_PSD_Y) {
             candidate = n == l.count ? name : last_labels(&l, n + 1);
+            if (n != l.count && psd_out != NULL)
+                memcpy(psd_out, name, strlen(name) + 1);
             break;
         }
         candidate = name;
@@ -286,6 +276,33 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         candidate = domain;
     memcpy(out, candidate, strlen(candidate) + 1);
     return true;
+}
+
+/* Policy discovery (RFC 9989 4.10.1): the record at the Author Domain, else the one at its
+ * Organizational Domain, else the one at its Public Suffix Domain (the psd=y record that
+ * decided the Organizational Domain); a record at a name between them is neither (4.7 sp).
+ * NULL with *failed when a walk could not finish, NULL alone when there is no record. */
+static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
+{
+    *failed = false;
+    const struct cached *c = fetch(e, domain);
+    if (c->state != LOOKUP_NO_RECORD) {
+        *failed = c->state == LOOKUP_FAILED;
+        return *failed ? NULL : c;
+    }
+    char org[DMARC_DOMAIN_MAX + 1], psd[DMARC_DOMAIN_MAX + 1];
+    if (!org_domain(e, domain, org, psd)) {
+        *failed = true;
+        return NULL;
+    }
+    /* asked in the walk already, but for an Organizational Domain the long-name shortcut
+     * skipped (one label below a psd=y record at 7 labels) */
+    c = fetch(e, org);
+    if (c->state == LOOKUP_NO_RECORD && psd[0] != 0)
+        c = fetch(e, psd);
+    if (c->state == LOOKUP_FAILED)
+        *failed = true;
+    return c->state == LOOKUP_FAILED || c->state == LOOKUP_NO_RECORD ? NULL : c;
 }
 
 enum alignment {
@@ -307,7 +324,7 @@ static enum alignment aligned(struct eval *e, const char *identity, const char *
     if (author_org[0] == 0)
         return UNKNOWN;
     char id_org[DMARC_DOMAIN_MAX + 1];
-    if (!org_domain(e, id, id_org))
+    if (!org_domain(e, id, id_org, NULL))
         return UNKNOWN;
     return strcmp(id_org, author_org) == 0 ? ALIGNED : NOT_ALIGNED;
 }
@@ -428,7 +445,7 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
         return;
     }
 
-    bool org_known = org_domain(e, author, out->org_domain);
+    bool org_known = org_domain(e, author, out->org_domain, NULL);
     if (!org_known)
         out->org_domain[0] = 0;
     bool unknown = false;

@@ -303,9 +303,10 @@ static void test_psd_n_stops_the_walk(void **state)
     assert_string_equal(v.org_domain, "example.com");
     assert_string_equal(v.policy_domain, "example.com");
     assert_null(strstr(f.log, "_dmarc.com/"));
-    /* without psd=n the record with the fewest labels is the org domain's */
+    /* without psd=n the record with the fewest labels is the org domain's, and the policy
+     * is the Organizational Domain's, not the nearer sub.fewest.test's (RFC 9989 4.10.1) */
     evaluate(&f, "x.sub.fewest.test", NULL, false, "fewest.test", NULL);
-    assert_string_equal(v.policy_domain, "sub.fewest.test");
+    assert_string_equal(v.policy_domain, "test");
     assert_string_equal(v.org_domain, "test");
     assert_int_equal(v.result, DMARC_RESULT_PASS);
 }
