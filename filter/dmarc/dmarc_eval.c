@@ -1,7 +1,8 @@
 /* dmarc_eval.c - RFC 9989 evaluation for one Author Domain. The DNS tree walk asks
  * _dmarc.NAME for the name itself, then (a name of more than eight labels jumps to its last
  * seven) for each shorter parent down to one label: at most 8 queries. Policy discovery takes
- * the first DMARC record of the walk from the Author Domain. The Organizational Domain of a
+ * the record of the Author Domain, else of its Organizational Domain, else of its Public
+ * Suffix Domain (the psd=y record of its walk). The Organizational Domain of a
  * name comes from the walk from that name: the first record with psd=n is it, the first with
  * psd=y makes the name one label below it the Organizational Domain (the name itself when the
  * record is the name's own), otherwise the record with the fewest labels, otherwise the name
@@ -16,15 +17,16 @@
 #include "util.h"
 
 #define TYPE_A 1
-#define TYPE_MX 15
 #define TYPE_TXT 16
-#define TYPE_AAAA 28
 #define MAX_CACHE 64
 #define MAX_LABELS 128
 
 enum lookup_state {
-    LOOKUP_RECORD,            /* one usable DMARC record */
-    LOOKUP_NO_RECORD,         /* none (or none usable, or several) */
+    LOOKUP_RECORD,            /* one DMARC record with a policy */
+    LOOKUP_NO_POLICY,         /* one DMARC record without a usable policy (RFC 9989 4.10.1:
+                               * no DMARC processing when it is the one to apply); its psd
+                               * still counts in the walk */
+    LOOKUP_NO_RECORD,         /* none, or several (all discarded, 4.10 step 2) */
     LOOKUP_FAILED,            /* DNS failure, the budget or the query limit */
 };
 
@@ -116,6 +118,19 @@ static bool domain_copy(const char *name, char *out)
     return label > 0;
 }
 
+/* An Authenticated Identifier as a domain (domain_copy), also when written as an absolute
+ * name with its final dot: "example.com." is the DNS name example.com. */
+static bool identity_copy(const char *identity, char *out)
+{
+    char bare[DMARC_DOMAIN_MAX + 1];
+    size_t len = identity ? strlen(identity) : 0;
+    if (len < 2 || identity[len - 1] != '.' || len - 1 > DMARC_DOMAIN_MAX)
+        return domain_copy(identity, out);
+    memcpy(bare, identity, len - 1);
+    bare[len - 1] = 0;
+    return domain_copy(bare, out);
+}
+
 static void split(const char *name, struct labels *l)
 {
     l->name = name;
@@ -162,9 +177,8 @@ static enum lookup_state records_of(const struct dns_answer *a, struct dmarc_rec
     }
     char why[128];
     if (dmarc_record_parse(a->data[which], out, why, sizeof why) != DMARC_RECORD_OK) {
-        dmarc_record_free(out);
-        problem(e, "_dmarc.%s: %s: ignored", name, why);
-        return LOOKUP_NO_RECORD;
+        problem(e, "_dmarc.%s: %s: no DMARC processing", name, why);
+        return LOOKUP_NO_POLICY;
     }
     return LOOKUP_RECORD;
 }
@@ -225,37 +239,24 @@ static const struct cached *fetch(struct eval *e, const char *name)
     return c;
 }
 
-/* Policy discovery: the first record of the walk from domain. NULL with *failed when the
- * walk could not finish, NULL alone when there is no record. */
-static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
-{
-    struct labels l;
-    split(domain, &l);
-    *failed = false;
-    for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
-        const struct cached *c = fetch(e, last_labels(&l, n));
-        if (c->state == LOOKUP_FAILED) {
-            *failed = true;
-            return NULL;
-        }
-        if (c->state == LOOKUP_RECORD)
-            return c;
-    }
-    return NULL;
-}
-
-/* The Organizational Domain of domain into out; false when the walk could not finish. */
-static bool org_domain(struct eval *e, const char *domain, char *out)
+/* The Organizational Domain of domain into out (RFC 9989 4.10.2), from the walk from domain:
+ * the first record with psd=n is it; the first with psd=y, other than domain's own, makes the
+ * name one label below it the Organizational Domain (and its name goes into psd_out when not
+ * NULL, else psd_out is ""); otherwise the record with the fewest labels; otherwise domain
+ * itself. False when the walk could not finish. */
+static bool org_domain(struct eval *e, const char *domain, char *out, char *psd_out)
 {
     struct labels l;
     split(domain, &l);
     const char *candidate = NULL;
+    if (psd_out != NULL)
+        psd_out[0] = 0;
     for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
         const char *name = last_labels(&l, n);
         const struct cached *c = fetch(e, name);
         if (c->state == LOOKUP_FAILED)
             return false;
-        if (c->state != LOOKUP_RECORD)
+        if (c->state == LOOKUP_NO_RECORD)
             continue;
         if (c->record.psd == DMARC_PSD_N) {
             candidate = name;
@@ -263,6 +264,8 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         }
         if (c->record.psd == DMARC_PSD_Y) {
             candidate = n == l.count ? name : last_labels(&l, n + 1);
+            if (n != l.count && psd_out != NULL)
+                memcpy(psd_out, name, strlen(name) + 1);
             break;
         }
         candidate = name;
@@ -271,6 +274,33 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         candidate = domain;
     memcpy(out, candidate, strlen(candidate) + 1);
     return true;
+}
+
+/* Policy discovery (RFC 9989 4.10.1): the record at the Author Domain, else the one at its
+ * Organizational Domain, else the one at its Public Suffix Domain (the psd=y record that
+ * decided the Organizational Domain); a record at a name between them is neither (4.7 sp).
+ * NULL with *failed when a walk could not finish, NULL alone when there is no record. */
+static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
+{
+    *failed = false;
+    const struct cached *c = fetch(e, domain);
+    if (c->state != LOOKUP_NO_RECORD) {
+        *failed = c->state == LOOKUP_FAILED;
+        return *failed ? NULL : c;
+    }
+    char org[DMARC_DOMAIN_MAX + 1], psd[DMARC_DOMAIN_MAX + 1];
+    if (!org_domain(e, domain, org, psd)) {
+        *failed = true;
+        return NULL;
+    }
+    /* asked in the walk already, but for an Organizational Domain the long-name shortcut
+     * skipped (one label below a psd=y record at 7 labels) */
+    c = fetch(e, org);
+    if (c->state == LOOKUP_NO_RECORD && psd[0] != 0)
+        c = fetch(e, psd);
+    if (c->state == LOOKUP_FAILED)
+        *failed = true;
+    return c->state == LOOKUP_FAILED || c->state == LOOKUP_NO_RECORD ? NULL : c;
 }
 
 enum alignment {
@@ -283,7 +313,7 @@ static enum alignment aligned(struct eval *e, const char *identity, const char *
     const char *author_org, bool strict)
 {
     char id[DMARC_DOMAIN_MAX + 1];
-    if (!domain_copy(identity, id))
+    if (!identity_copy(identity, id))
         return NOT_ALIGNED;
     if (strcmp(id, author) == 0)
         return ALIGNED;
@@ -292,31 +322,26 @@ static enum alignment aligned(struct eval *e, const char *identity, const char *
     if (author_org[0] == 0)
         return UNKNOWN;
     char id_org[DMARC_DOMAIN_MAX + 1];
-    if (!org_domain(e, id, id_org))
+    if (!org_domain(e, id, id_org, NULL))
         return UNKNOWN;
     return strcmp(id_org, author_org) == 0 ? ALIGNED : NOT_ALIGNED;
 }
 
-/* RFC 9989's non-existent domain: NXDOMAIN for A, AAAA and MX. false when DNS failed. */
+/* RFC 9989's non-existent domain (3.2.13, A.4): an NXDOMAIN answer, which by RFC 8020 says
+ * the name has no records of any type; NODATA means it exists. One query (type A) tells.
+ * false when DNS failed. */
 static bool author_exists(struct eval *e, const char *domain, bool *exists)
 {
-    static const int types[] = { TYPE_A, TYPE_AAAA, TYPE_MX };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        struct dns_answer a;
-        if (!query(e, domain, types[i], &a))
-            return false;
-        enum dns_status status = a.status;
-        dns_answer_free(&a);
-        if (status == DNS_OK) {
-            *exists = true;
-            return true;
-        }
-        if (status != DNS_NXDOMAIN) {
-            problem(e, "DNS failure for %s (type %d)", domain, types[i]);
-            return false;
-        }
+    struct dns_answer a;
+    if (!query(e, domain, TYPE_A, &a))
+        return false;
+    enum dns_status status = a.status;
+    dns_answer_free(&a);
+    if (status != DNS_OK && status != DNS_NXDOMAIN) {
+        problem(e, "DNS failure for %s A (%s)", domain, dns_status_name(status));
+        return false;
     }
-    *exists = false;
+    *exists = status == DNS_OK;
     return true;
 }
 
@@ -392,6 +417,12 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
         free(e);
         return;
     }
+    if (policy->state == LOOKUP_NO_POLICY) {
+        memcpy(out->policy_domain, policy->name, sizeof out->policy_domain);
+        finish(out, e, DMARC_RESULT_NONE);
+        free(e);
+        return;
+    }
     /* the verdict takes its own copy of the record's URIs */
     out->has_record = true;
     out->record = policy->record;
@@ -407,7 +438,7 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
         return;
     }
 
-    bool org_known = org_domain(e, author, out->org_domain);
+    bool org_known = org_domain(e, author, out->org_domain, NULL);
     if (!org_known)
         out->org_domain[0] = 0;
     bool unknown = false;
@@ -422,7 +453,7 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
             out->record.adkim_strict);
         if (a == ALIGNED) {
             out->dkim_aligned = true;
-            domain_copy(req->dkim_domains[i], out->dkim_aligned_domain);
+            identity_copy(req->dkim_domains[i], out->dkim_aligned_domain);
         }
         unknown = unknown || a == UNKNOWN;
     }

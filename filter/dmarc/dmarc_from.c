@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dmarc_alabel.h"
 #include "dmarc_from.h"
 
 #define MAX_COMMENT_DEPTH 32
@@ -251,6 +252,14 @@ static const char *describe(const struct parser *p)
     return "an error";
 }
 
+static bool has_non_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return true;
+    return false;
+}
+
 static bool label_char_ok(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -272,6 +281,30 @@ static void add_mailbox(struct parser *p, const char *name, bool bad)
         memcpy(p->out->domains[p->out->domain_count++], name, strlen(name) + 1);
 }
 
+/* Appends one label of a domain to name (length *len, room for DMARC_DOMAIN_MAX and a dot),
+ * lower-cased, a U-label as its A-label (RFC 9989 5.3.1); false when it cannot be a label. */
+static bool append_label(const char *text, size_t tlen, char *name, size_t *len)
+{
+    char alabel[DMARC_LABEL_MAX + 1];
+    if (has_non_ascii(text, tlen)) {
+        if (!dmarc_alabel(text, tlen, alabel))
+            return false;
+        text = alabel;
+        tlen = strlen(alabel);
+    }
+    if (tlen > MAX_LABEL || *len + tlen + 1 > DMARC_DOMAIN_MAX + 1)
+        return false;
+    for (size_t k = 0; k < tlen; k++) {
+        unsigned char c = (unsigned char)text[k];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if (!label_char_ok(c))
+            return false;
+        name[(*len)++] = (char)c;
+    }
+    return true;
+}
+
 /* domain = dot-atom / domain-literal / obs-domain; cur is its first token. */
 static void parse_domain(struct parser *p)
 {
@@ -288,16 +321,8 @@ static void parse_domain(struct parser *p)
             fail(p, "a domain expected, found %s", describe(p));
             return;
         }
-        if (p->cur.len > MAX_LABEL || len + p->cur.len + 1 > sizeof name)
+        if (!bad && !append_label(p->cur.text, p->cur.len, name, &len))
             bad = true;
-        for (size_t k = 0; k < p->cur.len && !bad; k++) {
-            unsigned char c = (unsigned char)p->cur.text[k];
-            if (c >= 'A' && c <= 'Z')
-                c = (unsigned char)(c - 'A' + 'a');
-            if (!label_char_ok(c))
-                bad = true;
-            name[len++] = (char)c;
-        }
         next(p);
         if (!is_special(p, '.'))
             break;
@@ -492,7 +517,7 @@ void dmarc_from_parse(const char *const *values, size_t count, struct dmarc_from
         set_outcome(out, DMARC_FROM_NO_ADDRESS, "no address in From");
     else if (bad > 0)
         set_outcome(out, DMARC_FROM_BAD_DOMAIN,
-            "the From domain is a literal or not a DNS name in ASCII");
+            "the From domain is a literal or not a domain name");
     else
         memcpy(out->domain, first.first_domain, sizeof out->domain);
 }

@@ -1,7 +1,8 @@
 /* dmarc_from.h - the RFC5322.From domain for DMARC (RFC 9989 section 4.4), taken from the
  * message's From header fields as an attacker wrote them. Promises: every input ends in one
  * defined outcome (never a silent skip, never a guess): exactly one field with exactly one
- * address is DMARC_FROM_ONE with its domain lower-cased; several fields, several addresses,
+ * address is DMARC_FROM_ONE with its domain lower-cased, a U-label as its A-label (RFC 9989
+ * section 5.3.1); several fields, several addresses,
  * a group, no address, a domain we cannot evaluate and anything unparseable each have their
  * own outcome. Linear in the input, no allocation, bounded nesting of comments. An encoded
  * word (RFC 2047) is display text and never an address. */
@@ -19,7 +20,8 @@ enum dmarc_from_outcome {
     DMARC_FROM_GROUP,             /* a group ("name: a@b;"), even an empty one (domains: its members) */
     DMARC_FROM_NO_ADDRESS,        /* no mailbox: empty, a display name alone, "<>" */
     DMARC_FROM_BAD_DOMAIN,        /* one mailbox whose domain is a literal ([192.0.2.1]) or
-                                   * not a domain name (empty label, over 253 characters) */
+                                   * not a domain name (empty label, over 253 characters,
+                                   * bad UTF-8, an A-label over 63) */
     DMARC_FROM_UNPARSEABLE,       /* not RFC 5322 (nor its obs- syntax): a stray '>', an
                                    * unterminated quote, comment or angle address, a control
                                    * character, comments nested too deep */

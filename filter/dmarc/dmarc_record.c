@@ -1,8 +1,10 @@
 /* dmarc_record.c - the DMARC record grammar of RFC 9989 (a tag-value list: "v=DMARC1" first,
  * then tags separated by ';' with optional white space). Each known tag is parsed on its own;
- * a bad value is the tag's default plus a warning, never an error for the whole record (the
- * RFC's "syntax errors in the remainder of the record ... discarded in favor of default
- * values"); the only record-level failures are the version and a record without p or rua.
+ * a bad value is the tag's default plus a warning (RFC 9989 4.8: "syntax errors in the
+ * remainder of the record MUST be discarded in favor of default values"), except for the
+ * policies: a missing or bad p, or a bad sp or np, makes the record p=none when its rua has a
+ * usable URI and no policy record otherwise (4.10.1). The only record-level failures are the
+ * version and that.
  * Promises: see dmarc_record.h. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -169,9 +171,10 @@ static void parse_fo(struct dmarc_record *r, const char *v, size_t len)
     }
 }
 
-/* One tag; seen is the set of tags met before (a repeated tag is ignored). */
+/* One tag; seen is the set of tags met before (a repeated tag is ignored); bad_subpolicy is
+ * set when sp or np has a value that is not a policy. */
 static void parse_tag(struct dmarc_record *r, const char *name, size_t name_len, const char *v,
-    size_t len, unsigned *seen)
+    size_t len, unsigned *seen, bool *bad_subpolicy)
 {
     static const char *const known[] = { "p", "sp", "np", "psd", "t", "adkim", "aspf", "rua",
         "ruf", "fo", "pct", "rf", "ri", "v" };
@@ -188,8 +191,11 @@ static void parse_tag(struct dmarc_record *r, const char *name, size_t name_len,
     const char *tag = known[k];
     if (strcmp(tag, "p") == 0 || strcmp(tag, "sp") == 0 || strcmp(tag, "np") == 0) {
         enum dmarc_policy p = policy_value(v, len);
-        if (p == DMARC_POLICY_UNSET)
+        if (p == DMARC_POLICY_UNSET) {
             warn(r, "%s: bad value '%.*s'", tag, (int)(len > 20 ? 20 : len), v);
+            if (tag[0] != 'p')
+                *bad_subpolicy = true;
+        }
         if (tag[0] == 'p')
             r->p = p;
         else if (tag[0] == 's')
@@ -243,6 +249,7 @@ enum dmarc_record_status dmarc_record_parse(const char *text, struct dmarc_recor
         return DMARC_RECORD_NOT_DMARC;
     }
     unsigned seen = 0;
+    bool bad_subpolicy = false;
     while (text[i] != 0) {
         while (is_wsp(text[i]) || text[i] == ';')
             i++;
@@ -268,16 +275,22 @@ enum dmarc_record_status dmarc_record_parse(const char *text, struct dmarc_recor
             a++;
         while (b > a && is_wsp(text[b - 1]))
             b--;
-        parse_tag(out, text + term, name_end - term, text + a, b - a, &seen);
+        parse_tag(out, text + term, name_end - term, text + a, b - a, &seen,
+            &bad_subpolicy);
     }
     if (out->fo == 0)
         out->fo = DMARC_FO_0;
-    if (out->p == DMARC_POLICY_UNSET) {
+    /* RFC 9989 4.10.1: no valid p, or an sp or np that is not valid: with a usable rua, act
+     * as if the record were p=none; without one, no DMARC processing */
+    if (out->p == DMARC_POLICY_UNSET || bad_subpolicy) {
         if (out->rua_count == 0) {
-            snprintf(why, why_size, "no usable p= and no usable rua=");
+            snprintf(why, why_size, "%s and no usable rua=",
+                out->p == DMARC_POLICY_UNSET ? "no usable p=" : "a bad sp= or np=");
             return DMARC_RECORD_NO_POLICY;
         }
         out->p = DMARC_POLICY_NONE;
+        out->sp = DMARC_POLICY_UNSET;
+        out->np = DMARC_POLICY_UNSET;
         out->p_from_rua = true;
     }
     return DMARC_RECORD_OK;

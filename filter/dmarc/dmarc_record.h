@@ -2,8 +2,9 @@
  * TXT strings are DMARC records, and the tags of one. Written for hostile input: the record
  * is whatever the sender's DNS says. Promises: a record is v=DMARC1 first or not a DMARC
  * record; unknown tags and the tags RFC 9989 removed (pct, rf, ri) are ignored; a known tag
- * with a bad value falls back to its default and is named in warnings; a record with no
- * usable p is p=none when it has a usable rua (RFC 9989), otherwise it is no policy record.
+ * with a bad value falls back to its default and is named in warnings (RFC 9989 4.8); a record
+ * with no usable p, or with an sp or np that is not a policy, is p=none (sp and np unset) when
+ * it has a usable rua, otherwise it is no policy record (4.10.1).
  * Nothing in the record can make the parser read or write out of bounds. */
 #ifndef MW_DMARC_RECORD_H
 #define MW_DMARC_RECORD_H
@@ -32,7 +33,7 @@ enum dmarc_psd {
 
 struct dmarc_record {
     enum dmarc_policy p;          /* never UNSET in a parsed record */
-    bool p_from_rua;              /* p absent or bad: p=none because rua is usable */
+    bool p_from_rua;              /* p absent or bad, or sp/np bad: p=none as rua is usable */
     enum dmarc_policy sp;         /* UNSET: as p */
     enum dmarc_policy np;         /* UNSET: as sp, then p */
     enum dmarc_psd psd;
@@ -51,7 +52,8 @@ struct dmarc_record {
 enum dmarc_record_status {
     DMARC_RECORD_OK,
     DMARC_RECORD_NOT_DMARC,       /* does not begin with v=DMARC1: not a DMARC record */
-    DMARC_RECORD_NO_POLICY,       /* v=DMARC1, but neither a usable p nor a usable rua */
+    DMARC_RECORD_NO_POLICY,       /* v=DMARC1, but no usable rua and no usable p or a bad sp
+                                   * or np: no DMARC processing (out still has psd) */
 };
 
 /* True when a TXT string begins with the v=DMARC1 tag ("v", optional spaces, "=",

@@ -235,7 +235,7 @@ static void test_bad_domains(void **state)
     (void)state;
     assert_outcome("u@[192.0.2.1]", DMARC_FROM_BAD_DOMAIN);
     assert_outcome("Name <u@[IPv6:2001:db8::1]>", DMARC_FROM_BAD_DOMAIN);
-    assert_outcome("u@b\xc3\xbc" "cher.example", DMARC_FROM_BAD_DOMAIN);     /* U-label */
+    assert_outcome("u@b\xc3\xbc" "cher.example.", DMARC_FROM_UNPARSEABLE);
     assert_outcome("u@a!b.example", DMARC_FROM_BAD_DOMAIN);
     char longlabel[200] = "u@";
     memset(longlabel + 2, 'a', 64);
@@ -251,6 +251,38 @@ static void test_bad_domains(void **state)
     assert_int_equal(result.domain_count, 0);
     assert_outcome("u@[192.0.2.1], v@good.example", DMARC_FROM_SEVERAL_ADDRESSES);
     assert_int_equal(result.domain_count, 1);
+}
+
+/* RFC 9989 5.3.1: a U-label is converted to an A-label (RFC 5890 2.3); the A-labels below
+ * are RFC 3492's Punycode as Python's codec computes it. */
+static void test_u_labels_become_a_labels(void **state)
+{
+    (void)state;
+    assert_one("u@b\xc3\xbc" "cher.example", "xn--bcher-kva.example");
+    assert_one("Bob <bob@mail.m\xc3\xbc" "nchen.example>", "mail.xn--mnchen-3ya.example");
+    assert_one("u@MAIL.M\xc3\xbc" "NCHEN.example", "mail.xn--mnchen-3ya.example");
+    assert_one("u@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example", "xn--e1afmkfd.example");
+    assert_one("u@\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.example", "xn--wgv71a119e.example");
+    assert_one("u@\xcf\x80\xce\xb1\xcf\x81\xce\xac\xce\xb4\xce\xb5\xce\xb9\xce\xb3\xce\xbc"
+        "\xce\xb1.example", "xn--hxajbheg2az3al.example");
+    assert_one("u@caf\xc3\xa9-bar.example", "xn--caf-bar-dya.example");
+    /* 84 octets of UTF-8 whose A-label has exactly 63 characters; one more pair is too long */
+    char label[200] = "u@";
+    for (int i = 0; i < 28; i++)
+        strcat(label, "a\xc3\xbc");
+    strcat(label, ".example");
+    assert_one(label, "xn--aaaaaaaaaaaaaaaaaaaaaaaaaaaa-16cbbbbbbbbbbbbbbbbbbbbbbbbbbb.example");
+    memmove(label + 2 + 3, label + 2, strlen(label + 2) + 1);
+    memcpy(label + 2, "a\xc3\xbc", 3);
+    assert_outcome(label, DMARC_FROM_BAD_DOMAIN);
+    /* not UTF-8: truncated, overlong, a surrogate, past U+10FFFF, a stray continuation */
+    assert_outcome("u@b\xc3.example", DMARC_FROM_BAD_DOMAIN);
+    assert_outcome("u@b\xc0\xaf.example", DMARC_FROM_BAD_DOMAIN);
+    assert_outcome("u@b\xed\xa0\x80.example", DMARC_FROM_BAD_DOMAIN);
+    assert_outcome("u@b\xf4\x90\x80\x80.example", DMARC_FROM_BAD_DOMAIN);
+    assert_outcome("u@b\xbc.example", DMARC_FROM_BAD_DOMAIN);
+    /* a character no label may have, beside a non-ASCII one */
+    assert_outcome("u@b\xc3\xbc!.example", DMARC_FROM_BAD_DOMAIN);
 }
 
 static void test_outcome_names(void **state)
@@ -281,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_no_address),
         cmocka_unit_test(test_bad_domains),
+        cmocka_unit_test(test_u_labels_become_a_labels),
         cmocka_unit_test(test_outcome_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
