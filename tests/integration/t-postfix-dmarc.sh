@@ -7,6 +7,9 @@
 #   dmarc-hold.test    p=quarantine  accepted, parked in Postfix's hold queue (postqueue -j)
 #   dmarc-pass.test    p=reject, SPF pass for 127.0.0.0/8 as MAIL FROM: delivered with
 #                      Authentication-Results dmarc=pass header.from=... policy.dmarc=reject
+#   news.dmarc-dkim.test  under dmarc-dkim.test's p=reject, signed (python3-dkim) with
+#                      d=dmarc-dkim.test, a key from mailwarden-keygen: DKIM aligned relaxed,
+#                      delivered with dmarc=pass
 # and an authenticated client sending From dmarc-reject.test is not checked at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
@@ -16,6 +19,7 @@ N1="postfix-dmarc: a p=reject domain without aligned SPF or DKIM gets 550 5.7.1 
 N2="postfix-dmarc: a p=quarantine domain's message is accepted and parked in Postfix's hold queue"
 N3="postfix-dmarc: an aligned SPF pass is delivered with Authentication-Results dmarc=pass header.from policy.dmarc"
 N4="postfix-dmarc: an authenticated client is not checked (delivered, no DMARC symbol or result)"
+N5="postfix-dmarc: a DKIM signature of the Organizational Domain aligns (relaxed) and passes a p=reject subdomain"
 NF="postfix-dmarc: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 cat >"$MW_WORK/dmarc.zone" <<'ZONE'
@@ -24,7 +28,15 @@ dmarc-pass.test TXT "v=spf1 ip4:127.0.0.0/8 -all"
 _dmarc.dmarc-pass.test TXT "v=DMARC1; p=reject"
 _dmarc.dmarc-reject.test TXT "v=DMARC1; p=reject; rua=mailto:agg@dmarc-reject.test"
 _dmarc.dmarc-hold.test TXT "v=DMARC1; p=quarantine"
+_dmarc.dmarc-dkim.test TXT "v=DMARC1; p=reject; sp=reject"
+news.dmarc-dkim.test A 192.0.2.25
 ZONE
+# the DKIM key of dmarc-dkim.test, its record in the zone (strings of at most 255 bytes)
+keygen_out=$("$MW_BUILDDIR/filter/mailwarden-keygen" -d dmarc-dkim.test -s sel -t rsa \
+    -o "$MW_WORK/dmarc-dkim.key") || die "mailwarden-keygen failed"
+printf 'sel._domainkey.dmarc-dkim.test TXT %s\n' \
+    "$(printf '%s\n' "$keygen_out" | sed -n '/^# DNS TXT/,/^# dkim.keys/p' | grep -o '"[^"]*"' | tr '\n' ' ')" \
+    >>"$MW_WORK/dmarc.zone"
 "$MW_PY" "$(dirname "$0")/../tools/dnsserver.py" --zone "$MW_WORK/dmarc.zone" --port 0 \
     --port-file "$MW_WORK/dns.port" --log "$MW_WORK/dns-queries.log" >>"$MW_WORK/dns.log" 2>&1 &
 DNS_SERVER_PID=$!
@@ -154,9 +166,38 @@ t_authenticated() {
     fi
 }
 
+t_dkim_aligned() {
+    local tok; tok=$(mw_token dmarc-dkim)
+    local f=$MW_WORK/$tok
+    dmarc_msg "$f.plain" "$tok" alice@news.dmarc-dkim.test
+    if ! "$MW_PY" - "$f.plain" "$MW_WORK/dmarc-dkim.key" >"$f.eml" <<'PYEOF'; then
+import re, sys, dkim
+msg = re.sub(rb"\r?\n", b"\r\n", open(sys.argv[1], "rb").read())
+sig = dkim.sign(msg, b"sel", b"dmarc-dkim.test", open(sys.argv[2], "rb").read())
+sys.stdout.buffer.write(sig + msg)
+PYEOF
+        fail "$N5" "python3-dkim could not sign"
+        return
+    fi
+    mw_swaks "$f.out" --from bounce@relay.test --to bob@remote.test --data "@$f.eml"
+    local rc=$?
+    if [ "$rc" != 0 ]; then
+        fail "$N5" "swaks exit $rc: $(swaks_errors "$f.out" | head -n 1)"
+    elif ! deliver_ok "$tok" "$f.msg"; then
+        fail "$N5" "$MW_WHY"
+    elif ! fields_of "$f.msg.hdr" | grep -qiE '^Authentication-Results: mw\.test;.*dkim=pass header\.d=dmarc-dkim\.test'; then
+        fail "$N5" "no dkim=pass header.d=dmarc-dkim.test: $(fields_of "$f.msg.hdr" | grep -i '^Authentication-Results' | head -n 1)"
+    elif ! fields_of "$f.msg.hdr" | grep -qiE '^Authentication-Results: mw\.test;.*dmarc=pass header\.from=news\.dmarc-dkim\.test policy\.dmarc=reject'; then
+        fail "$N5" "no dmarc=pass header.from=news.dmarc-dkim.test policy.dmarc=reject: $(fields_of "$f.msg.hdr" | grep -i '^Authentication-Results' | head -n 1)"
+    else
+        pass "$N5"
+    fi
+}
+
 t_reject
 t_quarantine
 t_pass
 t_authenticated
+t_dkim_aligned
 
 mw_finish "$NF"
