@@ -332,7 +332,9 @@ static void apply(struct txn *t, const struct dmarc_settings *p, struct dmarc_ou
     case DMARC_RESULT_PERMERROR: s = &sym_permerror; break;
     case DMARC_RESULT_FAIL:
         asked = d->policy;
-        o->override = local_override(t, p, o, o->override_comment, sizeof o->override_comment);
+        if (d->policy != DMARC_POLICY_NONE)     /* nothing to override under p=none */
+            o->override = local_override(t, p, o, o->override_comment,
+                sizeof o->override_comment);
         if (o->override == DMARC_OVERRIDE_NONE && d->testing && d->policy != d->published) {
             o->override = DMARC_OVERRIDE_POLICY_TEST_MODE;
             snprintf(o->override_comment, sizeof o->override_comment, "t=y");

@@ -36,6 +36,7 @@ static const char zone[] =
     "_dmarc.reject.test TXT v=DMARC1; p=reject; rua=mailto:agg@reject.test\n"
     "_dmarc.quarantine.test TXT v=DMARC1; p=quarantine\n"
     "_dmarc.testing.test TXT v=DMARC1; p=reject; t=y\n"
+    "_dmarc.monitor.test TXT v=DMARC1; p=none\n"
     "_dmarc.pass.test TXT v=DMARC1; p=reject\n"
     "_dmarc.org.test TXT v=DMARC1; p=reject; sp=quarantine\n"
     "mail.org.test A 192.0.2.7\n"
@@ -285,6 +286,11 @@ static void test_local_overrides_need_an_authenticated_identity(void **state)
     assert_non_null(strstr(outcome()->override_comment, "fwd.test"));
     assert_int_equal(run("owner@list.test", "From: alice@reject.test\n"), ACTION_ACCEPT);
     assert_int_equal(outcome()->override, DMARC_OVERRIDE_MAILING_LIST);
+    /* under p=none there is nothing to override: no reason is reported */
+    assert_int_equal(run("fwd@fwd.test", "From: alice@monitor.test\n"), ACTION_ACCEPT);
+    assert_true(fixture_has("DMARC_FAIL_NONE"));
+    assert_int_equal(outcome()->override, DMARC_OVERRIDE_NONE);
+    assert_string_equal(outcome()->override_comment, "");
     /* a listed envelope domain that SPF did not authenticate overrides nothing */
     assert_int_equal(run("x@sub.nothing.test", "From: alice@reject.test\n"), ACTION_REJECT);
     assert_int_equal(outcome()->override, DMARC_OVERRIDE_NONE);
