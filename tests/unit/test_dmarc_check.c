@@ -274,6 +274,23 @@ static void test_no_usable_from_scores_or_rejects(void **state)
     assert_string_equal(fixture_txn()->verdict.decided_by, "DMARC_FROM_INVALID");
 }
 
+/* A second From field dropped by limits.max_checked_header_bytes must not leave the first one
+ * to pass alone: the From fields are then unparseable (DMARC_FROM_INVALID), never DMARC_PASS. */
+static void test_a_from_field_lost_to_a_header_limit_is_not_a_pass(void **state)
+{
+    (void)state;
+    fixture_policy(NO_RDNS "limits: { max_checked_header_bytes = 1024 }\n"
+        "dmarc: { no_from = \"reject\" }\n");
+    char from_lines[2048] = "From: alice@pass.test\n";
+    for (int i = 0; i < 20; i++)
+        strcat(from_lines, "Cc: carol-with-a-long-name-to-fill-the-budget@example.org\n");
+    strcat(from_lines, "From: mallory@reject.test\n");
+    assert_int_equal(run("alice@pass.test", from_lines), ACTION_REJECT);
+    assert_int_equal(outcome()->from_outcome, DMARC_FROM_UNPARSEABLE);
+    assert_true(fixture_has("DMARC_FROM_INVALID"));
+    assert_false(fixture_has("DMARC_PASS"));
+}
+
 static void test_local_overrides_need_an_authenticated_identity(void **state)
 {
     (void)state;
@@ -386,6 +403,7 @@ int main(void)
         cmocka_unit_test_setup(test_several_from_strictest_reject_or_accept, setup),
         cmocka_unit_test_setup(test_more_authors_than_max_domains_is_refused, setup),
         cmocka_unit_test_setup(test_no_usable_from_scores_or_rejects, setup),
+        cmocka_unit_test_setup(test_a_from_field_lost_to_a_header_limit_is_not_a_pass, setup),
         cmocka_unit_test_setup(test_local_overrides_need_an_authenticated_identity, setup),
         cmocka_unit_test_setup(test_symbols_and_shadow_change_the_disposition, setup),
         cmocka_unit_test_setup(test_walk_queries_go_out_together, setup),
