@@ -63,8 +63,10 @@ static void lookup_through_txn(void *arg, const char *name, int type, uint64_t t
     struct lookup_arg *la = arg;
     txn_dns_query(la->t, name, type, timeout_ms, out);
     struct dmarc_outcome *o = la->o;
-    if (o->query_count == DMARC_MAX_LOGGED_QUERIES)
+    if (o->query_count == DMARC_MAX_LOGGED_QUERIES) {
+        o->queries_unlogged++;
         return;
+    }
     struct dmarc_query *q = &o->queries[o->query_count++];
     strlcpy_mw(q->name, name, sizeof q->name);
     q->type = type;
