@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 enum dmarc_policy {
-    DMARC_POLICY_UNSET,           /* sp, np: absent (or a bad value): fall back */
+    DMARC_POLICY_UNSET,           /* sp, np: absent: fall back */
     DMARC_POLICY_NONE,
     DMARC_POLICY_QUARANTINE,
     DMARC_POLICY_REJECT,
