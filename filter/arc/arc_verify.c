@@ -1,7 +1,7 @@
 /* arc_verify.c - verification of an ARC chain (RFC 8617 5.2; see arc_verify.h): structure by
- * arc_set, then the newest ARC-Message-Signature (step 5), every ARC-Seal from the newest
- * down (step 7), then the older AMSes for oldest-pass (step 6, done last so that a failing
- * chain costs no extra lookups). Every failure names the instance, the field and why. */
+ * arc_set, then the newest ARC-Message-Signature (step 5), every ARC-Seal from the oldest up
+ * so that the first seal that does not verify is the one named (step 7), then the older
+ * AMSes for oldest-pass (step 6, done last so that a failing chain costs no extra lookups). Every failure names the instance, the field and why. */
 #include "arc_verify.h"
 
 #include <stdarg.h>
@@ -632,7 +632,7 @@ void arc_verify_finish(struct arc_verify *v, arc_lookup_fn lookup, void *lookup_
         out->lookups = v->lookups;
         return;
     }
-    for (unsigned i = n; i >= 1; i--) {
+    for (unsigned i = 1; i <= n; i++) {     /* oldest first: the first broken seal is named */
         reason = check_seal(v, i, detail, sizeof detail);
         out->hop[i - 1].seal_checked = true;
         out->hop[i - 1].seal_ok = reason == ARC_REASON_OK;

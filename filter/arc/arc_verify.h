@@ -1,6 +1,7 @@
 /* arc_verify.h - verification of a message's Authenticated Received Chain (RFC 8617 5.2):
- * the structure (arc_set), the body hash and signature of every ARC-Message-Signature the
- * verdict needs, every ARC-Seal, and the key records of their signers. Pure but for the DNS,
+ * the structure (arc_set), the body hash and signature of the newest ARC-Message-Signature,
+ * every ARC-Seal (oldest first: a failure names the first seal that does not verify), the
+ * older AMSes for oldest-pass, and the key records of their signers. Pure but for the DNS,
  * which goes through an injected lookup function with the shape of dmarc_lookup_fn (the
  * daemon passes its resolver, within its budget; the tests pass a fake table).
  * Use: arc_verify_begin() with the header fields, arc_verify_body() with the body in chunks
