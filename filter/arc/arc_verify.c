@@ -291,7 +291,21 @@ static void fill_hops(struct arc_verify *v, struct arc_result *r)
         size_t n = strlen(p);
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
             n--;
-        h->aar_payload = xstrndup(p, n);
+        h->aar_payload = xmalloc(n + 1);   /* unfolded: a line break and the blanks after it
+                                            * become one SP */
+        size_t k = 0;
+        for (size_t c = 0; c < n; c++) {
+            if (p[c] != '\r' && p[c] != '\n') {
+                h->aar_payload[k++] = p[c];
+                continue;
+            }
+            while (c + 1 < n && (p[c + 1] == '\r' || p[c + 1] == '\n' || p[c + 1] == ' '
+                       || p[c + 1] == '\t'))
+                c++;
+            if (k > 0 && h->aar_payload[k - 1] != ' ')
+                h->aar_payload[k++] = ' ';
+        }
+        h->aar_payload[k] = '\0';
     }
 }
 

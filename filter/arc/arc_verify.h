@@ -91,8 +91,10 @@ struct arc_hop {
     char seal_selector[64];
     char ams_domain[254];
     char ams_selector[64];
-    char *aar_payload;            /* the AAR's value after "i=N;", white space at both ends
-                                     removed (the authserv-id and the results), a copy */
+    char *aar_payload;            /* the AAR's value after "i=N;" (the authserv-id and the
+                                     results), unfolded (a line break and the blanks after
+                                     it made one SP), white space at
+                                     both ends removed, a copy */
     bool seal_checked, seal_ok;   /* its seal's signature was verified, and verified */
     bool ams_checked, ams_ok;     /* its AMS was verified (body hash and signature), and ok */
 };
