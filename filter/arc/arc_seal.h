@@ -32,8 +32,8 @@ enum arc_layout {
 
 struct arc_seal_key {
     EVP_PKEY *pkey;               /* RSA (>= 1024 bits) or ED25519; not taken over */
-    const char *domain;           /* d= */
-    const char *selector;         /* s= */
+    const char *domain;           /* d= (required) */
+    const char *selector;         /* s= (required) */
 };
 
 struct arc_seal_request {
@@ -42,7 +42,7 @@ struct arc_seal_request {
                                      Results may be among them (never signed by the AMS) */
     size_t field_count;
     enum arc_cv cv;               /* arc_result.seal_cv from arc_verify of the same message */
-    const char *authserv_id;      /* ours; goes first in the AAR after i= */
+    const char *authserv_id;      /* ours; goes first in the AAR after i= (required) */
     const char *results;          /* the AAR's results after "authserv-id;", e.g.
                                      "arc=pass smtp.remote-ip=192.0.2.1; spf=pass ..."
                                      (no final ";"); NULL or "" = "none" */
