@@ -7,10 +7,13 @@
  *   between processes (LMDB serialises writers with a lock in the directory's lock.mdb).
  * - Times are the wall clock (CLOCK_REALTIME, microseconds), not the caller's monotonic clock:
  *   records outlive a reboot, as the Redis backend's use the server's clock.
- * - The environment never grows beyond max_size (LMDB's map size). Expired records are swept
- *   a slice at a time by the writers, and all at once when the map is full; if it is still
- *   full, the op fails with an error that names the path and the fix, and store.c's fail
- *   mode decides (never a pass: a full store does not make a message cleaner).
+ * - The records never take more than max_size: a write that finds more pages in use (LMDB's
+ *   pages less its free list) first sweeps every expired record (at most once a second), and
+ *   fails if that was not enough, with an error that names the path and the fix; store.c's
+ *   fail mode decides (never a pass: a full store does not make a message cleaner). LMDB's
+ *   map is max_size and an eighth (at least 1M) more, so that the sweep, whose deletions
+ *   need pages too, always has room. Expired records are also swept a slice at a time by the
+ *   writers, so the store rarely comes near its bound.
  * - The environment is opened lazily, by the first op of a process (after the daemon has
  *   detached and dropped root, so the files belong to its user), once per directory per
  *   process (LMDB forbids opening one twice in a process: every store of that directory
@@ -63,6 +66,9 @@ struct lmdb_env {
     ino_t ino;
     pid_t pid;                     /* the process that opened it */
     MDB_env *env;
+    uint64_t max_size;             /* what the records may take (its first store's) */
+    size_t page_size;
+    int64_t next_full_sweep_us;    /* guarded by sweep_lock */
     MDB_dbi decisions;             /* GCRA and greylisting records */
     MDB_dbi records;               /* generic records: key = the caller's key */
     pthread_rwlock_t map_lock;     /* transactions: shared; adopting a new map size: exclusive */
@@ -174,6 +180,12 @@ static bool prepare_directory(const char *path, struct stat *st, char *why, size
     return true;
 }
 
+/* Room beyond max_size for the sweep's own pages. */
+static uint64_t headroom(uint64_t max_size)
+{
+    return max_size / 8 > 1024 * 1024 ? max_size / 8 : 1024 * 1024;
+}
+
 static size_t page_rounded(uint64_t size)
 {
     long page = sysconf(_SC_PAGESIZE);
@@ -211,7 +223,7 @@ static struct lmdb_env *env_open(const char *path, uint64_t max_size, const stru
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 2);
     if (rc == 0)
-        rc = mdb_env_set_mapsize(e->env, page_rounded(max_size));
+        rc = mdb_env_set_mapsize(e->env, page_rounded(max_size + headroom(max_size)));
     if (rc == 0)
         rc = mdb_env_open(e->env, path, MDB_NOTLS | MDB_NOMETASYNC, 0640);
     if (rc != 0) {
@@ -226,6 +238,10 @@ static struct lmdb_env *env_open(const char *path, uint64_t max_size, const stru
     }
     int dead = 0;
     mdb_reader_check(e->env, &dead);           /* slots of processes that died reading */
+    MDB_stat env_stat;
+    mdb_env_stat(e->env, &env_stat);
+    e->page_size = env_stat.ms_psize;
+    e->max_size = max_size;
     if (!open_databases(e, why, why_size, path)) {
         mdb_env_close(e->env);
         free(e);
@@ -404,6 +420,53 @@ static int sweep_all(struct lmdb_env *e, int64_t now_us)
     return txn_commit(e, txn);
 }
 
+/* Whether the records take more than max_size: pages used so far (the file's high-water
+ * mark, which never goes down) less the pages on LMDB's free list (database 0, whose values
+ * are lists of page numbers that start with their count). */
+static bool over_bound(struct lmdb_env *e)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(e->env, &info) != 0)
+        return false;
+    size_t used = info.me_last_pgno + 1;
+    if ((uint64_t)used * e->page_size <= e->max_size)
+        return false;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (txn_begin(e, MDB_RDONLY, &txn) != 0)
+        return false;
+    size_t free_pages = 0;
+    if (mdb_cursor_open(txn, 0, &cur) == 0) {
+        MDB_val k, v;
+        while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+            size_t n = 0;
+            if (v.mv_size >= sizeof n)
+                memcpy(&n, v.mv_data, sizeof n);
+            free_pages += n;
+        }
+        mdb_cursor_close(cur);
+    }
+    txn_abort(e, txn);
+    size_t in_use = free_pages < used ? used - free_pages : 0;
+    return (uint64_t)in_use * e->page_size > e->max_size;
+}
+
+/* Before a write: when the records take more than max_size, a sweep of everything (at most
+ * once a second per process); false when still over. */
+static bool room_to_write(struct lmdb_env *e, int64_t now_us)
+{
+    if (!over_bound(e))
+        return true;
+    pthread_mutex_lock(&e->sweep_lock);
+    bool sweep = now_us >= e->next_full_sweep_us || now_us < e->next_full_sweep_us - 2000000;
+    if (sweep)
+        e->next_full_sweep_us = now_us + 1000000;
+    pthread_mutex_unlock(&e->sweep_lock);
+    if (sweep)
+        sweep_all(e, now_us);
+    return sweep && !over_bound(e);
+}
+
 /* What a writer does inside its transaction: an MDB status, or WRITE_REFUSED (err set:
  * the caller's mistake, "invalid: ..."). */
 enum { WRITE_REFUSED = -1 };                  /* apart from MDB's codes and errno values */
@@ -415,7 +478,7 @@ static void describe_failure(const struct lmdb_store *l, int rc, char *err, size
     if (rc == MDB_MAP_FULL)
         snprintf(err, err_size, "%s is full (max_size %llu bytes reached, expired records "
             "swept): raise max_size, or shorten what the records are kept for", l->path,
-            (unsigned long long)l->max_size);
+            (unsigned long long)l->max_size);   /* the env's bound is its first store's */
     else
         snprintf(err, err_size, "%s: %s", l->path, mdb_strerror(rc));
 }
@@ -429,8 +492,8 @@ static bool in_write_txn(struct lmdb_store *l, write_fn fn, void *arg, char *err
     if (e == NULL)
         return false;
     int64_t now_us = l->clock();
-    int rc = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
+    int rc = room_to_write(e, now_us) ? 0 : MDB_MAP_FULL;
+    for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
         MDB_txn *txn;
         rc = txn_begin(e, 0, &txn);
         if (rc != 0)
@@ -453,6 +516,7 @@ static bool in_write_txn(struct lmdb_store *l, write_fn fn, void *arg, char *err
             rc = swept;
             break;
         }
+        rc = 0;                                /* one more try after the sweep */
     }
     if (rc != 0)
         describe_failure(l, rc, err, err_size);
