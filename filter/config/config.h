@@ -18,6 +18,7 @@ struct dns_resolver;
 /* Each feature module's settings (config_module.h); defined in the module's own header. */
 struct spf_policy;
 struct dkim_policy;
+struct arc_policy;
 struct ratelimit_policy;
 struct greylist_policy;
 struct spam_policy;
@@ -167,6 +168,7 @@ struct config {
     /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
     struct spf_policy *spf;
     struct dkim_policy *dkim;
+    struct arc_policy *arc;          /* arc_config.c */
     struct ratelimit_policy *ratelimit;
     struct greylist_policy *greylist;
     struct spam_policy *spam;

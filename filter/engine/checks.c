@@ -8,6 +8,7 @@ extern const struct check check_networks;
 extern const struct check check_access;
 extern const struct check check_limits;        /* limits a message passed (issue 10) */
 extern const struct check check_dkim_verify;
+extern const struct check check_arc;           /* ARC verification (issue 13) */
 extern const struct check check_dkim_sign;
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
 extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
@@ -27,6 +28,7 @@ const struct check *const check_table[] = {
     &check_spf,          /* SPF: HELO and MAIL FROM identities, at MAIL FROM */
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
     &check_dkim_verify,  /* dkim: inbound verification */
+    &check_arc,          /* ARC chain verification, after DKIM (issue 13) */
     /* spam heuristics (issue 6): rdns before helo, which reads its confirmed name */
     &check_rdns,
     &check_helo,
