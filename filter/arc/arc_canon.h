@@ -1,8 +1,9 @@
-/* arc_canon.h - what the ARC-Seal signature covers (RFC 8617 5.1.1): the fields of every ARC
- * set from instance 1 up to the seal's own, each set in the order ARC-Authentication-Results,
- * ARC-Message-Signature, ARC-Seal, in the "relaxed" header canonicalization of RFC 6376 3.4.2,
- * the seal itself last with its b= value removed and without its final CRLF. Pure: it builds
- * bytes from fields it is given; hashing and signatures are elsewhere. */
+/* arc_canon.h - DKIM canonicalization (RFC 6376 3.4), written once for ARC's signatures:
+ * header fields simple and relaxed, the body simple and relaxed as a stream, and what the
+ * ARC-Seal signature covers (RFC 8617 5.1.1): the fields of every ARC set from instance 1 up
+ * to the seal's own, each set in the order ARC-Authentication-Results, ARC-Message-Signature,
+ * ARC-Seal, relaxed, the seal itself last with its b= value removed and without its final
+ * CRLF. Pure: it builds bytes from what it is given; hashing and signatures are elsewhere. */
 #ifndef MW_ARC_CANON_H
 #define MW_ARC_CANON_H
 
@@ -11,6 +12,45 @@
 #include "arc_set.h"
 #include "header.h"
 #include "util.h"
+
+enum arc_canon_kind {
+    ARC_CANON_SIMPLE,
+    ARC_CANON_RELAXED,
+};
+
+/* Parses a c= value ("relaxed/simple", "simple", ...; RFC 6376 3.5: a missing body part is
+ * simple). False for anything else. */
+bool arc_canon_parse(const char *c, enum arc_canon_kind *header, enum arc_canon_kind *body);
+
+/* Appends "name:value\r\n" in simple canonicalization: name and value unchanged, the value
+ * being what followed the colon (with its leading white space and folding). */
+void arc_canon_simple_header(const char *name, const char *raw_value, struct textbuf *out);
+
+/* The value of a header field as canonicalization needs it: raw_value when the MTA gave it,
+ * else value (whose leading white space was dropped) with one SP put back in front for
+ * simple (the usual "Name: value"); relaxed does not care. Appends in `kind`. */
+void arc_canon_header_field(enum arc_canon_kind kind, const struct header_field *field,
+    struct textbuf *out);
+
+/* Body canonicalization as a stream: feed chunks of any size, get canonical bytes through
+ * the sink as soon as they are known (trailing empty lines and white space are held back
+ * until more text shows they are not at the end). */
+typedef void (*arc_body_sink)(void *arg, const unsigned char *data, size_t len);
+
+struct arc_body_canon {
+    enum arc_canon_kind kind;
+    size_t empty_lines;        /* CRLFs held back (possibly trailing empty lines) */
+    bool pending_wsp;          /* relaxed: white space held back inside a line */
+    bool pending_cr;           /* a CR was the last byte of the previous chunk */
+    bool line_open;            /* bytes were written on the current line */
+    bool any_output;           /* something was written at all */
+};
+void arc_body_canon_init(struct arc_body_canon *bc, enum arc_canon_kind kind);
+void arc_body_canon_update(struct arc_body_canon *bc, const unsigned char *chunk, size_t len,
+    arc_body_sink sink, void *arg);
+/* Ends the body: the final CRLF (simple: a body of nothing becomes one CRLF; relaxed: an
+ * empty body stays empty). */
+void arc_body_canon_final(struct arc_body_canon *bc, arc_body_sink sink, void *arg);
 
 /* Appends "name:value\r\n" in relaxed canonicalization: the name in lower case, the value
  * unfolded (CR and LF removed), runs of SP/HTAB made one SP, white space at both ends removed. */
