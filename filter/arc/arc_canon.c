@@ -1,5 +1,6 @@
-/* arc_canon.c - relaxed header canonicalization and the input of an ARC-Seal signature
- * (RFC 6376 3.4.2, 3.7; RFC 8617 5.1.1; see arc_canon.h). */
+/* arc_canon.c - DKIM canonicalization of header fields and body (RFC 6376 3.4) and the input
+ * of an ARC-Seal signature (RFC 6376 3.7; RFC 8617 5.1.1; see arc_canon.h). The only copy
+ * of canonicalization in mailwarden's own code (libopendkim has its own, unexposed). */
 #include "arc_canon.h"
 
 #include <stdlib.h>
@@ -13,6 +14,140 @@ static bool is_wsp(char c)
 static bool is_space(char c)
 {
     return is_wsp(c) || c == '\r' || c == '\n';
+}
+
+bool arc_canon_parse(const char *c, enum arc_canon_kind *header, enum arc_canon_kind *body)
+{
+    const char *slash = strchr(c, '/');
+    size_t head_len = slash != NULL ? (size_t)(slash - c) : strlen(c);
+    const char *tail = slash != NULL ? slash + 1 : "simple";
+    enum arc_canon_kind h, b;
+    if (head_len == 6 && strncmp(c, "simple", 6) == 0)
+        h = ARC_CANON_SIMPLE;
+    else if (head_len == 7 && strncmp(c, "relaxed", 7) == 0)
+        h = ARC_CANON_RELAXED;
+    else
+        return false;
+    if (strcmp(tail, "simple") == 0)
+        b = ARC_CANON_SIMPLE;
+    else if (strcmp(tail, "relaxed") == 0)
+        b = ARC_CANON_RELAXED;
+    else
+        return false;
+    *header = h;
+    *body = b;
+    return true;
+}
+
+void arc_canon_simple_header(const char *name, const char *raw_value, struct textbuf *out)
+{
+    textbuf_append(out, name, strlen(name));
+    textbuf_append(out, ":", 1);
+    textbuf_append(out, raw_value, strlen(raw_value));
+    textbuf_append(out, "\r\n", 2);
+}
+
+void arc_canon_header_field(enum arc_canon_kind kind, const struct header_field *field,
+    struct textbuf *out)
+{
+    const char *value = field->value != NULL ? field->value : "";
+    if (kind == ARC_CANON_RELAXED) {
+        arc_canon_relaxed_header(field->name, field->raw_value != NULL ? field->raw_value : value,
+            out);
+        return;
+    }
+    if (field->raw_value != NULL) {
+        arc_canon_simple_header(field->name, field->raw_value, out);
+        return;
+    }
+    textbuf_append(out, field->name, strlen(field->name));
+    textbuf_append(out, ": ", 2);
+    textbuf_append(out, value, strlen(value));
+    textbuf_append(out, "\r\n", 2);
+}
+
+void arc_body_canon_init(struct arc_body_canon *bc, enum arc_canon_kind kind)
+{
+    memset(bc, 0, sizeof *bc);
+    bc->kind = kind;
+}
+
+static void emit_held_lines(struct arc_body_canon *bc, arc_body_sink sink, void *arg)
+{
+    static const unsigned char crlf[2] = { '\r', '\n' };
+    for (; bc->empty_lines > 0; bc->empty_lines--)
+        sink(arg, crlf, 2);
+}
+
+/* One byte of line content (anything but a CRLF line end). */
+static void body_content(struct arc_body_canon *bc, unsigned char c, arc_body_sink sink,
+    void *arg)
+{
+    if (bc->kind == ARC_CANON_RELAXED && (c == ' ' || c == '\t')) {
+        bc->pending_wsp = true;
+        return;
+    }
+    emit_held_lines(bc, sink, arg);
+    if (bc->pending_wsp) {
+        static const unsigned char sp = ' ';
+        sink(arg, &sp, 1);
+        bc->pending_wsp = false;
+    }
+    sink(arg, &c, 1);
+    bc->line_open = true;
+    bc->any_output = true;
+}
+
+static void body_line_end(struct arc_body_canon *bc)
+{
+    bc->pending_wsp = false;            /* relaxed: white space at the end of a line goes */
+    bc->empty_lines++;
+    bc->line_open = false;
+}
+
+void arc_body_canon_update(struct arc_body_canon *bc, const unsigned char *chunk, size_t len,
+    arc_body_sink sink, void *arg)
+{
+    size_t i = 0;
+    if (bc->pending_cr && len > 0) {
+        bc->pending_cr = false;
+        if (chunk[0] == '\n') {
+            body_line_end(bc);
+            i = 1;
+        } else {
+            body_content(bc, '\r', sink, arg);
+        }
+    }
+    for (; i < len; i++) {
+        unsigned char c = chunk[i];
+        if (c != '\r') {
+            body_content(bc, c, sink, arg);
+            continue;
+        }
+        if (i + 1 == len) {
+            bc->pending_cr = true;
+            break;
+        }
+        if (chunk[i + 1] == '\n') {
+            body_line_end(bc);
+            i++;
+        } else {
+            body_content(bc, c, sink, arg);
+        }
+    }
+}
+
+void arc_body_canon_final(struct arc_body_canon *bc, arc_body_sink sink, void *arg)
+{
+    static const unsigned char crlf[2] = { '\r', '\n' };
+    if (bc->pending_cr) {
+        bc->pending_cr = false;
+        body_content(bc, '\r', sink, arg);
+    }
+    bc->empty_lines = 0;                /* empty lines at the end are ignored */
+    bc->pending_wsp = false;
+    if (bc->any_output || bc->kind == ARC_CANON_SIMPLE)
+        sink(arg, crlf, 2);
 }
 
 void arc_canon_relaxed_header(const char *name, const char *value, struct textbuf *out)

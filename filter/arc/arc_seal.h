@@ -47,8 +47,10 @@ struct arc_seal_request {
                                      "arc=pass smtp.remote-ip=192.0.2.1; spf=pass ..."
                                      (no final ";"); NULL or "" = "none" */
     const char *sign_headers;     /* h=: names separated by ":", in the order to sign, each
-                                     name signing the newest instance first not yet signed
-                                     (RFC 6376 5.4.2); NULL = arc_seal_default_headers */
+                                     name signing the bottom-most occurrence not yet signed
+                                     (RFC 6376 5.4.2), a name not present signing nothing;
+                                     NULL = arc_seal_default_headers, each name as often as
+                                     it occurs and names not present left out */
     const unsigned char *body_hash; /* SHA-256 of the body, relaxed canonicalization, no
                                      length limit (arc_bodyhash with ARC_CANON_RELAXED) */
     size_t body_hash_len;         /* 32 */
@@ -59,10 +61,10 @@ struct arc_seal_request {
                                      starting with a TAB (the signatures do not change) */
 };
 
-/* The header fields the AMS signs when the caller names none: From, To, Cc, Subject, Date,
- * Message-ID, Reply-To, In-Reply-To, References, MIME-Version, Content-Type,
- * Content-Transfer-Encoding, DKIM-Signature, List-Id, List-Post, List-Unsubscribe,
- * List-Unsubscribe-Post, each one as often as it occurs (names not present are left out). */
+/* The header fields the AMS signs when the caller names none (lower case, ":"-separated):
+ * from, to, cc, subject, date, message-id, reply-to, in-reply-to, references, mime-version,
+ * content-type, content-transfer-encoding, dkim-signature, list-id, list-post,
+ * list-unsubscribe, list-unsubscribe-post. */
 extern const char *const arc_seal_default_headers;
 
 /* The three values to prepend, newest set on top: insert "ARC-Seal: seal", then

@@ -11,7 +11,8 @@
  * fetched (DNS failure, a limit) makes the chain fail with that reason, never pass; rsa-sha1
  * is refused (RFC 8617 requires sha256; reason ARC_REASON_ALGORITHM, "rsa-sha1 refused");
  * RSA keys under 1024 bits are refused (RFC 8301). Results for each instance are kept for the
- * caller (AAR payload, signer), whatever the verdict. */
+ * caller (AAR payload, signer) whenever the structure could be read (hop_count 0 for
+ * none and for a structurally invalid chain). */
 #ifndef MW_ARC_VERIFY_H
 #define MW_ARC_VERIFY_H
 
@@ -44,7 +45,7 @@ enum arc_reason {
     ARC_REASON_TOO_MANY,          /* more sets than lim->max_instances */
     ARC_REASON_ALGORITHM,         /* a= is not rsa-sha256 or ed25519-sha256 (rsa-sha1 too) */
     ARC_REASON_BAD_TAG,           /* a tag we need is unusable (c=, l=, h= lists ARC-Seal,
-                                     b=/bh= not base64, t= in the future) */
+                                     b=/bh= not base64) */
     ARC_REASON_BODY_HASH,         /* the AMS's bh= does not match the body */
     ARC_REASON_SIGNATURE,         /* the AMS's or the seal's b= does not verify */
     ARC_REASON_KEY_NOT_FOUND,     /* NXDOMAIN or no DKIM key record at the name */
@@ -78,7 +79,6 @@ struct arc_limits {
     uint64_t query_timeout_ms;    /* one query, capped by the rest of the budget; 0 = budget */
     bool check_older_ams;         /* also verify the AMSes below the newest, for oldest-pass
                                    * (RFC 8617 5.2 step 6); default true */
-    uint64_t now;                 /* seconds since the epoch, for t= sanity; 0 = no check */
 };
 void arc_limits_default(struct arc_limits *lim);
 
@@ -102,10 +102,11 @@ struct arc_result {
     unsigned fail_instance;       /* FAIL: the instance at fault, 0 when none can be named */
     enum arc_field fail_field;    /* FAIL: which of its fields */
     enum arc_reason reason;       /* FAIL: why; ARC_REASON_OK otherwise */
-    char detail[256];             /* FAIL: a sentence naming the instance, field and tag */
+    char detail[512];             /* FAIL: a sentence naming the instance, field and tag */
     unsigned oldest_pass;         /* PASS: RFC 8617 header.oldest-pass: 0 when every AMS
-                                     verified (or they were not checked), else the lowest
-                                     instance whose AMS verified */
+                                     verified, else the lowest instance from which every
+                                     AMS up to N verified (N when the older AMSes were not
+                                     checked: lim->check_older_ams false) */
     enum arc_cv seal_cv;          /* the cv= to put in our own seal (RFC 8617 5.1.1): none
                                      for no chain, pass for pass, fail for fail */
     unsigned hop_count;           /* hops filled (the sets that were read; up to count) */
