@@ -1,8 +1,9 @@
 /* arc_result.h - the ARC verdict of the transaction (RFC 8617) as check_arc left it in its
- * state slot: arc=none|pass|fail, where and why a chain failed, the oldest instance whose
- * message signature still verifies, and what each hop's ARC-Authentication-Results says, for
- * whoever reports or builds on it (Authentication-Results, sealing, DMARC, mailwarden-check)
- * without reaching into check_arc. Cleared when the transaction ends. */
+ * state slot: arc_verify's result (none/pass/fail, the instance, field and reason of a
+ * failure, header.oldest-pass, the cv= for our own seal, each hop's signer and AAR) and each
+ * hop's ARC-Authentication-Results read (arc_aar.h), for whoever reports or builds on it
+ * (Authentication-Results, sealing, DMARC, mailwarden-check) without reaching into check_arc.
+ * Cleared when the transaction ends. */
 #ifndef MW_ARC_RESULT_H
 #define MW_ARC_RESULT_H
 
@@ -10,55 +11,39 @@
 #include <stddef.h>
 
 #include "arc_aar.h"
+#include "arc_verify.h"
 
 struct txn;
 struct pattern_list;
 
-enum arc_verdict {
-    ARC_RESULT_NONE,              /* no ARC header field */
-    ARC_RESULT_PASS,
-    ARC_RESULT_FAIL,
-};
-
-/* Why a chain failed, for the symbol. */
-enum arc_failure {
-    ARC_FAILURE_NONE,
-    ARC_FAILURE_STRUCTURE,        /* RFC 8617 5.2 steps 1-3, or a seal says cv=fail: ARC_INVALID */
-    ARC_FAILURE_SIGNATURE,        /* a seal, the latest message signature or its body hash:
-                                     ARC_FAIL */
-    ARC_FAILURE_LIMIT,            /* arc.max_instances, arc.max_key_lookups, the budget, a key
-                                     lookup that failed or a header field past a limit: ARC_REJECT */
-};
-
-/* One hop: instance i's seal and its ARC-Authentication-Results. */
-struct arc_hop {
-    unsigned instance;
-    char sealer[256];             /* the ARC-Seal's d=, lower case */
-    char selector[64];            /* the ARC-Seal's s= */
-    bool aar_read;                /* false: its payload has no authserv-id */
+/* One hop's ARC-Authentication-Results as read. */
+struct arc_hop_aar {
+    bool read;                    /* false: no payload, or no authserv-id in it */
     struct arc_aar aar;
 };
 
 struct arc_outcome {
-    bool checked;                 /* false: not verified (outbound, disabled, skipped) */
-    enum arc_verdict result;
-    enum arc_failure failure;
-    unsigned failed_instance;     /* the instance at fault; 0 when none can be named */
-    char reason[200];             /* fail: why, naming the field */
-    unsigned oldest_pass;         /* pass: RFC 8617 header.oldest-pass (0: every AMS verifies) */
-    unsigned count;               /* the chain's instances (0 for none) */
-    struct arc_hop *hops;         /* hops[i] is instance i+1; count of them (for a chain that
-                                     failed structurally: those that could be read) */
+    bool checked;                 /* false: not verified (outbound and not sealed, disabled) */
+    bool header_limit;            /* ARC fields may be among header fields past a limit: the
+                                     chain is fail (verdict.detail says so), ARC_REJECT */
+    struct arc_result verdict;    /* arc_verify.h; hop_count hops */
+    struct arc_hop_aar *aar;      /* aar[i] for verdict.hop[i] */
 };
 
 /* The transaction's ARC outcome; never NULL ("not checked" when check_arc did not run).
  * Valid until the transaction ends. */
 const struct arc_outcome *arc_result_get(struct txn *t);
 
+/* The symbol of an outcome: ARC_NONE, ARC_PASS, ARC_INVALID (structure, or a seal says
+ * cv=fail), ARC_FAIL (a signature, a body hash, a key that is absent or bad) or ARC_REJECT
+ * (a limit: sets, key lookups, the budget, a key lookup that failed, header fields past a
+ * limit). NULL when not checked. */
+const char *arc_result_symbol(const struct arc_outcome *o);
+
 /* RFC 8617 7.2 / RFC 9989 local policy "trusted_forwarder": the chain passed, and a hop
  * sealed by a domain in `sealers` (domain patterns, pattern.h) recorded spf=pass or
- * dkim=pass in its ARC-Authentication-Results. The newest such hop is named in sealer_out
- * (its d=, "" when false). */
+ * dkim=pass in its ARC-Authentication-Results. The newest such hop's sealer (the seal's d=)
+ * is written to sealer_out ("" when false). */
 bool arc_result_trusted_pass(struct txn *t, const struct pattern_list *sealers,
     char *sealer_out, size_t size);
 

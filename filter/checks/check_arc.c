@@ -1,19 +1,21 @@
-/* check_arc.c - verifies the ARC chain of inbound mail (RFC 8617 5.2). At the end of the
- * headers it collects the ARC-Seal, ARC-Message-Signature and ARC-Authentication-Results
- * fields into sets and checks their structure (arc_set.c); at the end of the message it
- * records the result in its state slot (arc_result.h), in Authentication-Results
- * ("arc=pass|fail smtp.remote-ip=... header.oldest-pass=N", RFC 8617 10.1; arc=none only
- * with arc.report_none) and as one
- * symbol: ARC_NONE (no chain), ARC_PASS, ARC_INVALID (structure, or a seal says cv=fail),
- * ARC_FAIL (a signature or the body hash), ARC_REJECT (a limit: arc.max_instances,
- * arc.max_key_lookups, the budget, a failed key lookup, a header field past a limit). No limit
- * makes a chain pass. Outbound mail, mail an accept was forced for, and arc.enabled = false
- * are not verified. */
+/* check_arc.c - verifies the ARC chain of inbound mail (RFC 8617 5.2) with arc_verify. At the
+ * end of the headers it starts the verifier on the header fields and streams the body into
+ * it (.body); at the end of the message it starts the key lookups with the other checks'
+ * (.prefetch), verifies through the message's DNS budget (txn_dns_query) and records the
+ * result in its state slot (arc_result.h, with each hop's AAR read for DMARC), in
+ * Authentication-Results ("arc=pass|fail smtp.remote-ip=... header.oldest-pass=N", RFC 8617
+ * 10.1; arc=none only with arc.report_none) and as one symbol (arc_result_symbol): ARC_NONE,
+ * ARC_PASS, ARC_INVALID, ARC_FAIL, ARC_REJECT. No limit makes a chain pass: ARC fields
+ * possibly among header fields past a limit make it fail. Not verified: outbound mail, mail an
+ * accept was forced for, and arc.enabled = false, unless the message is to be sealed
+ * (arc_sealing.h: our seal's cv= needs the verdict). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arc_config.h"
+#include "arc_sealing.h"
 #include "arc_state.h"
 #include "authres.h"
 #include "check.h"
@@ -22,14 +24,17 @@
 
 extern const struct check check_arc;
 
+#define ARC_DNS_TXT 16
+
 static const struct {
     const char *symbol;
     double score;
-} failure_symbols[] = {
-    [ARC_FAILURE_NONE] = {"ARC_FAIL", 1.0},
-    [ARC_FAILURE_STRUCTURE] = {"ARC_INVALID", 1.0},
-    [ARC_FAILURE_SIGNATURE] = {"ARC_FAIL", 1.0},
-    [ARC_FAILURE_LIMIT] = {"ARC_REJECT", 1.0},
+} symbols[] = {
+    {"ARC_NONE", 0},
+    {"ARC_PASS", 0},
+    {"ARC_FAIL", 1.0},            /* a signature or body hash, a key absent or bad */
+    {"ARC_INVALID", 1.0},         /* the structure, or a seal says cv=fail */
+    {"ARC_REJECT", 1.0},          /* a limit, or a key lookup that failed */
 };
 
 static const char *qid(const struct txn *t)
@@ -37,84 +42,92 @@ static const char *qid(const struct txn *t)
     return t->queue_id != NULL ? t->queue_id : "NOQUEUE";
 }
 
-static bool skipped(const struct txn *t)
+static bool verified(const struct txn *t)
 {
     const struct arc_policy *p = t->cfg->arc;
-    return p == NULL || !p->enabled || t->allowed || txn_is_outbound(t);
+    if (p == NULL)
+        return false;
+    if (p->enabled && !t->allowed && !txn_is_outbound(t))
+        return true;
+    return arc_sealing_wanted(t);
 }
 
-static void fail(struct arc_outcome *o, enum arc_failure failure, unsigned instance,
-    const char *reason)
+static struct arc_txn_state *state_of(struct txn *t)
 {
-    o->result = ARC_RESULT_FAIL;
-    o->failure = failure;
-    o->failed_instance = instance;
-    strlcpy_mw(o->reason, reason, sizeof o->reason);
+    return *txn_check_state(t, &check_arc);
 }
 
-/* The hops of a well-formed chain: each seal's d= and s=, each AAR read. */
-static void read_hops(struct arc_txn_state *s)
+static void limits_for(const struct txn *t, struct arc_limits *lim)
 {
-    struct arc_outcome *o = &s->outcome;
-    o->count = s->chain.count;
-    o->hops = xcalloc(o->count, sizeof *o->hops);
-    for (unsigned i = 0; i < o->count; i++) {
-        const struct arc_set *set = &s->chain.set[i];
-        struct arc_hop *h = &o->hops[i];
-        h->instance = i + 1;
-        const char *d = arc_tags_get(&set->seal, "d");
-        const char *sel = arc_tags_get(&set->seal, "s");
-        strlcpy_mw(h->sealer, d != NULL ? d : "", sizeof h->sealer);
-        str_lower(h->sealer);
-        strlcpy_mw(h->selector, sel != NULL ? sel : "", sizeof h->selector);
-        h->aar_read = set->aar_payload != NULL && arc_aar_parse(set->aar_payload, &h->aar);
-    }
+    const struct arc_policy *p = t->cfg->arc;
+    arc_limits_default(lim);
+    lim->max_instances = p->max_instances;
+    lim->max_lookups = p->max_key_lookups;
+    lim->budget_ms = p->budget_ms;
+    if (txn_dns_budget_left_ms(t) < lim->budget_ms)
+        lim->budget_ms = txn_dns_budget_left_ms(t);  /* what the message has left */
+    lim->query_timeout_ms = t->cfg->dns.timeout_ms;
 }
 
-/* At the end of the headers: the chain collected and judged as far as its structure goes. */
 static void arc_headers(struct txn *t)
 {
-    if (skipped(t))
+    if (!verified(t))
         return;
     struct arc_txn_state *s = xcalloc(1, sizeof *s);
     *txn_check_state(t, &check_arc) = s;
-    struct arc_outcome *o = &s->outcome;
-    o->checked = true;
-    arc_chain_collect(t->headers, t->header_count, &s->chain);
-    s->collected = true;
-    const struct arc_policy *p = t->cfg->arc;
-    switch (s->chain.state) {
-    case ARC_CHAIN_NONE:
-        o->result = ARC_RESULT_NONE;
+    s->outcome.checked = true;
+    struct arc_limits lim;
+    limits_for(t, &lim);
+    s->verify = arc_verify_begin(t->headers, t->header_count, &lim);
+}
+
+static void arc_body(struct txn *t, const unsigned char *data, size_t len)
+{
+    struct arc_txn_state *s = state_of(t);
+    if (s != NULL && s->verify != NULL && arc_verify_needs_body(s->verify))
+        arc_verify_body(s->verify, data, len);
+}
+
+/* At the end of the message: every key the verifier may ask for, sent together with the
+ * other checks' queries of the stage. */
+static void arc_prefetch(struct txn *t, enum stage stage)
+{
+    struct arc_txn_state *s = state_of(t);
+    if (stage != STAGE_EOM || s == NULL || s->verify == NULL)
         return;
-    case ARC_CHAIN_INVALID:
-        fail(o, ARC_FAILURE_STRUCTURE, s->chain.bad_instance, s->chain.reason);
+    const char *names[100];
+    size_t max = t->cfg->arc->max_key_lookups < 100 ? t->cfg->arc->max_key_lookups : 100;
+    size_t n = arc_verify_key_names(s->verify, names, max);
+    for (size_t i = 0; i < n; i++)
+        txn_dns_start(t, names[i], ARC_DNS_TXT);
+}
+
+static void lookup_through_txn(void *arg, const char *name, int type, uint64_t timeout_ms,
+    struct dns_answer *out)
+{
+    txn_dns_query(arg, name, type, timeout_ms, out);
+}
+
+/* Each hop's AAR, read for DMARC's trusted sealers and for mailwarden-check. */
+static void read_aars(struct arc_outcome *o)
+{
+    if (o->verdict.hop_count == 0)
         return;
-    case ARC_CHAIN_READY:
-        break;
-    }
-    read_hops(s);
-    char why[200];
-    if (txn_headers_truncated(t)) {
-        /* a field past a limit was not kept: the signatures cannot be checked on it */
-        fail(o, ARC_FAILURE_LIMIT, 0, "header fields past limits.max_headers or "
-            "limits.max_header_bytes were not kept");
-    } else if (s->chain.count > p->max_instances) {
-        snprintf(why, sizeof why, "%u ARC sets, more than arc.max_instances (%u)",
-            s->chain.count, p->max_instances);
-        fail(o, ARC_FAILURE_LIMIT, s->chain.count, why);
+    o->aar = xcalloc(o->verdict.hop_count, sizeof *o->aar);
+    for (unsigned i = 0; i < o->verdict.hop_count; i++) {
+        const char *payload = o->verdict.hop[i].aar_payload;
+        o->aar[i].read = payload != NULL && arc_aar_parse(payload, &o->aar[i].aar);
     }
 }
 
-static void record_authres(struct txn *t, const struct arc_outcome *o)
+static void record_authres(struct txn *t, const struct arc_outcome *o, bool pass)
 {
     struct textbuf b;
     textbuf_init(&b);
-    textbuf_printf(&b, "arc=%s", o->result == ARC_RESULT_PASS ? "pass"
-        : o->result == ARC_RESULT_FAIL ? "fail" : "none");
-    if (o->result == ARC_RESULT_PASS) {
+    textbuf_printf(&b, "arc=%s", pass ? "pass" : arc_status_name(o->verdict.status));
+    if (pass) {
         char oldest[16];
-        snprintf(oldest, sizeof oldest, "%u", o->oldest_pass);
+        snprintf(oldest, sizeof oldest, "%u", o->verdict.oldest_pass);
         authres_add_property(&b, "header.oldest-pass", oldest);
     }
     if (t->have_client_addr)
@@ -125,40 +138,43 @@ static void record_authres(struct txn *t, const struct arc_outcome *o)
 
 static void record(struct txn *t, const struct arc_outcome *o)
 {
-    if (o->result != ARC_RESULT_NONE || t->cfg->arc->report_none)
-        record_authres(t, o);
-    switch (o->result) {
-    case ARC_RESULT_NONE:
-        txn_add_result(t, "ARC_NONE", 0, ACTION_NONE, NULL);
-        break;
-    case ARC_RESULT_PASS:
-        txn_add_result(t, "ARC_PASS", 0, ACTION_NONE, NULL);
-        break;
-    case ARC_RESULT_FAIL:
-        txn_add_result(t, failure_symbols[o->failure].symbol, failure_symbols[o->failure].score,
-            ACTION_NONE, NULL);
-        break;
+    const char *symbol = arc_result_symbol(o);
+    bool pass = strcmp(symbol, "ARC_PASS") == 0;
+    if (o->verdict.status != ARC_STATUS_NONE || t->cfg->arc->report_none)
+        record_authres(t, o, pass);
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        if (strcmp(symbols[i].symbol, symbol) == 0)
+            txn_add_result(t, symbol, symbols[i].score, ACTION_NONE, NULL);
     }
-    if (o->result == ARC_RESULT_FAIL)
-        log_info("arc: qid=%s client=%s result=fail instance=%u reason=%s", qid(t), t->client_ip,
-            o->failed_instance, o->reason);
+    if (o->verdict.status == ARC_STATUS_FAIL)
+        log_info("arc: qid=%s client=%s result=fail sets=%u instance=%u field=%s reason=%s "
+            "lookups=%u: %s", qid(t), t->client_ip, o->verdict.count, o->verdict.fail_instance,
+            arc_field_name(o->verdict.fail_field), arc_reason_name(o->verdict.reason),
+            o->verdict.lookups, o->verdict.detail);
     else
-        log_debug("arc: qid=%s client=%s result=%s sets=%u oldest-pass=%u", qid(t), t->client_ip,
-            o->result == ARC_RESULT_PASS ? "pass" : "none", o->count, o->oldest_pass);
+        log_debug("arc: qid=%s client=%s result=%s sets=%u oldest-pass=%u lookups=%u", qid(t),
+            t->client_ip, arc_status_name(o->verdict.status), o->verdict.count,
+            o->verdict.oldest_pass, o->verdict.lookups);
 }
 
 static void arc_eom(struct txn *t)
 {
-    struct arc_txn_state *s = *txn_check_state(t, &check_arc);
-    if (s == NULL || !s->outcome.checked)
+    struct arc_txn_state *s = state_of(t);
+    if (s == NULL || s->verify == NULL)
         return;
     struct arc_outcome *o = &s->outcome;
-    if (s->chain.state == ARC_CHAIN_READY && o->result != ARC_RESULT_FAIL) {
-        /* the signatures: not built yet (issue 13, arc_verify) */
-        o->checked = false;
-        log_info("arc: qid=%s: a chain of %u sets is not verified: signature verification is "
-            "not built", qid(t), s->chain.count);
-        return;
+    arc_verify_finish(s->verify, lookup_through_txn, t, &o->verdict);
+    arc_verify_free(s->verify);
+    s->verify = NULL;
+    read_aars(o);
+    if (o->verdict.status != ARC_STATUS_NONE && txn_headers_truncated(t)) {
+        /* a field past a limit was not kept: it may be an ARC field, or one a signature
+         * covers; the chain cannot pass on what was not seen */
+        o->header_limit = true;
+        o->verdict.status = ARC_STATUS_FAIL;
+        o->verdict.seal_cv = ARC_CV_FAIL;
+        snprintf(o->verdict.detail, sizeof o->verdict.detail, "header fields past "
+            "limits.max_headers or limits.max_header_bytes were not kept");
     }
     record(t, o);
 }
@@ -175,9 +191,10 @@ static void arc_txn_end(struct txn *t, void *state)
 {
     (void)t;
     struct arc_txn_state *s = state;
-    if (s->collected)
-        arc_chain_free(&s->chain);
-    free(s->outcome.hops);
+    if (s->verify != NULL)
+        arc_verify_free(s->verify);
+    arc_result_free(&s->outcome.verdict);
+    free(s->outcome.aar);
     free(s);
 }
 
@@ -190,6 +207,10 @@ const struct check check_arc = {
     .name = "arc",
     .stages = STAGE_BIT(STAGE_HEADERS) | STAGE_BIT(STAGE_EOM),
     .run = arc_run,
+    /* verified(): after a forced accept only when the message is to be sealed */
+    .flags = CHECK_EVEN_WHEN_ALLOWED,
+    .prefetch = arc_prefetch,
+    .body = arc_body,
     .txn_end = arc_txn_end,
     .shadowed = arc_shadowed,
 };

@@ -10,6 +10,7 @@ extern const struct check check_limits;        /* limits a message passed (issue
 extern const struct check check_dkim_verify;
 extern const struct check check_arc;           /* ARC verification (issue 13) */
 extern const struct check check_dkim_sign;
+extern const struct check check_arc_seal;      /* ARC sealing (issue 13) */
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
 extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
 /* spam heuristics (issue 6) */
@@ -38,6 +39,8 @@ const struct check *const check_table[] = {
     &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
+    &check_arc_seal,     /* ARC sealing: after signing; seals in .after_edits, after our
+                            Authentication-Results (engine.c) */
     NULL,
 };
 

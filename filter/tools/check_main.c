@@ -5,7 +5,8 @@
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
  * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
  * without either no query is sent;
- * --verbose also prints what they found (the SPF results and the DNS lookups they made). */
+ * --verbose also prints what they found (the SPF results and the DNS lookups they made, the
+ * ARC chain instance by instance and where it fails). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_arc_report.h"
 #include "config.h"
 #include "config_load.h"
 #include "dns.h"
@@ -162,6 +164,8 @@ static void print_verdict(struct txn *t, enum action action, const struct reply 
     }
     if (verbose)
         print_spf(t);
+    if (verbose)
+        check_arc_report(stdout, t);
 }
 
 /* Drives the engine stage by stage, as milter.c does; returns the action. */

@@ -72,8 +72,9 @@ static void test_no_chain_is_none(void **state)
     assert_non_null(strstr(authres(), "arc=none smtp.remote-ip=203.0.113.5"));
     const struct arc_outcome *o = arc_result_get(fixture_txn());
     assert_true(o->checked);
-    assert_int_equal(o->result, ARC_RESULT_NONE);
-    assert_int_equal(o->count, 0);
+    assert_int_equal(o->verdict.status, ARC_STATUS_NONE);
+    assert_int_equal(o->verdict.count, 0);
+    assert_string_equal(arc_result_symbol(o), "ARC_NONE");
     /* without report_none: the symbol, but nothing in Authentication-Results */
     fixture_policy("arc: { enabled = true }\n");
     assert_int_equal(fixture_run(&s), ACTION_ACCEPT);
@@ -96,10 +97,10 @@ static void test_broken_chain_is_invalid(void **state)
     assert_true(fixture_score_of("ARC_INVALID") > 0);
     assert_non_null(strstr(authres(), "arc=fail smtp.remote-ip=203.0.113.5"));
     const struct arc_outcome *o = arc_result_get(fixture_txn());
-    assert_int_equal(o->result, ARC_RESULT_FAIL);
-    assert_int_equal(o->failure, ARC_FAILURE_STRUCTURE);
-    assert_int_equal(o->failed_instance, 1);
-    assert_non_null(strstr(o->reason, "i=1"));
+    assert_int_equal(o->verdict.status, ARC_STATUS_FAIL);
+    assert_int_equal(o->verdict.reason, ARC_REASON_STRUCTURE);
+    assert_int_equal(o->verdict.fail_instance, 1);
+    assert_int_equal(o->verdict.seal_cv, ARC_CV_FAIL);
     /* the AAR says spf=pass, but the chain failed: no trusted forwarder */
     struct pattern_list sealers;
     pattern_list_init(&sealers, PATTERN_DOMAINS);
@@ -173,7 +174,7 @@ static void test_policy_errors(void **state)
 {
     (void)state;
     expect_error("arc: { max_instances = 51 }\n", "arc.max_instances");
-    expect_error("arc: { max_key_lookups = 0 }\n", "arc.max_key_lookups");
+    expect_error("arc: { max_key_lookups = 101 }\n", "arc.max_key_lookups");
     expect_error("arc: { enabeld = true }\n", "did you mean enabled");
     expect_error("arc: { seal = { enabled = true; relayed = true } }\n", "no key is named");
     expect_error("arc: { seal = { enabled = true; relayed = true; key = \"nope\" } }\n",
