@@ -54,9 +54,14 @@ void check_arc_report(FILE *out, struct txn *t)
             fprintf(out, "      fails here: %s: %s: %s\n", arc_field_name(v->fail_field),
                 arc_reason_name(v->reason), v->detail);
     }
-    if (v->status == ARC_STATUS_FAIL && (v->fail_instance == 0 || v->fail_instance > v->hop_count))
-        fprintf(out, "  fails%s: %s: %s\n", o->header_limit ? " (a header limit)" : "",
-            arc_reason_name(v->reason), v->detail);
+    if (v->status == ARC_STATUS_FAIL && (v->fail_instance == 0 || v->fail_instance > v->hop_count)) {
+        if (v->fail_instance > 0)
+            fprintf(out, "  fails at i=%u: %s: %s: %s\n", v->fail_instance,
+                arc_field_name(v->fail_field), arc_reason_name(v->reason), v->detail);
+        else
+            fprintf(out, "  fails%s: %s: %s\n", o->header_limit ? " (a header limit)" : "",
+                arc_reason_name(v->reason), v->detail);
+    }
     if (v->status == ARC_STATUS_PASS)
         fprintf(out, "  oldest-pass: %u\n", v->oldest_pass);
 }
