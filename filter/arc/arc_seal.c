@@ -1,7 +1,8 @@
 /* arc_seal.c - builds and signs our ARC set (RFC 8617 5.1; see arc_seal.h): the AAR from the
  * results given, the AMS over the header fields asked for and the body hash, the seal over
- * the chain. Signatures are computed over the relaxed canonical form (arc_canon), which is
- * the same for the one-line and the folded value. */
+ * the chain. Signatures are computed over the relaxed canonical form (arc_canon); folding
+ * at "; " does not change it, folding inside b= does for the fields a later signature covers,
+ * so the AAR and AMS are folded before the seal signs them. */
 #include "arc_seal.h"
 
 #include <stdarg.h>
@@ -303,6 +304,16 @@ bool arc_seal(const struct arc_seal_request *req, const struct arc_seal_key *key
             ams_b != NULL ? ams_b : "", bh, key->domain, h, instance, key->selector, t)
         : xasprintf("i=%u; a=%s; c=relaxed/relaxed; d=%s; s=%s; t=%llu; h=%s; bh=%s; b=%s",
             instance, a, key->domain, key->selector, t, h, bh, ams_b != NULL ? ams_b : "");
+    /* Folded now, before the seal signs them: the seal covers the AMS's b= value, whose
+     * folding white space relaxed canonicalization keeps (as one SP). */
+    if (req->fold != NULL) {
+        char *f = fold_value(aar, 28, req->fold);
+        free(aar);
+        aar = f;
+        f = fold_value(ams, 23, req->fold);
+        free(ams);
+        ams = f;
+    }
     /* the seal over the chain (only our set for cv=fail), our set last */
     char *seal_empty = suite
         ? xasprintf("a=%s; b=; cv=%s; d=%s; i=%u; s=%s; t=%llu", a, cv, key->domain, instance,
@@ -337,14 +348,7 @@ bool arc_seal(const struct arc_seal_request *req, const struct arc_seal_key *key
         return refuse(why, why_size, "OpenSSL could not sign with the key for %s", key->domain);
     }
     if (req->fold != NULL) {
-        char *f;
-        f = fold_value(aar, 28, req->fold);
-        free(aar);
-        aar = f;
-        f = fold_value(ams, 23, req->fold);
-        free(ams);
-        ams = f;
-        f = fold_value(seal, 10, req->fold);
+        char *f = fold_value(seal, 10, req->fold);
         free(seal);
         seal = f;
     }

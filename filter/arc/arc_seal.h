@@ -58,7 +58,7 @@ struct arc_seal_request {
     enum arc_layout layout;
     const char *fold;             /* NULL: one line each; else the line end to fold long
                                      values with (e.g. "\r\n" or "\n"), continuation lines
-                                     starting with a TAB (the signatures do not change) */
+                                     starting with a TAB (signed as folded) */
 };
 
 /* The header fields the AMS signs when the caller names none (lower case, ":"-separated):

@@ -1,7 +1,7 @@
 /* arc_verify.c - verification of an ARC chain (RFC 8617 5.2; see arc_verify.h): structure by
- * arc_set, then the newest ARC-Message-Signature (step 5), every ARC-Seal from the newest
- * down (step 7), then the older AMSes for oldest-pass (step 6, done last so that a failing
- * chain costs no extra lookups). Every failure names the instance, the field and why. */
+ * arc_set, then the newest ARC-Message-Signature (step 5), every ARC-Seal from the oldest up
+ * so that the first seal that does not verify is the one named (step 7), then the older
+ * AMSes for oldest-pass (step 6, done last so that a failing chain costs no extra lookups). Every failure names the instance, the field and why. */
 #include "arc_verify.h"
 
 #include <stdarg.h>
@@ -291,7 +291,21 @@ static void fill_hops(struct arc_verify *v, struct arc_result *r)
         size_t n = strlen(p);
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
             n--;
-        h->aar_payload = xstrndup(p, n);
+        h->aar_payload = xmalloc(n + 1);   /* unfolded: a line break and the blanks after it
+                                            * become one SP */
+        size_t k = 0;
+        for (size_t c = 0; c < n; c++) {
+            if (p[c] != '\r' && p[c] != '\n') {
+                h->aar_payload[k++] = p[c];
+                continue;
+            }
+            while (c + 1 < n && (p[c + 1] == '\r' || p[c + 1] == '\n' || p[c + 1] == ' '
+                       || p[c + 1] == '\t'))
+                c++;
+            if (k > 0 && h->aar_payload[k - 1] != ' ')
+                h->aar_payload[k++] = ' ';
+        }
+        h->aar_payload[k] = '\0';
     }
 }
 
@@ -632,7 +646,7 @@ void arc_verify_finish(struct arc_verify *v, arc_lookup_fn lookup, void *lookup_
         out->lookups = v->lookups;
         return;
     }
-    for (unsigned i = n; i >= 1; i--) {
+    for (unsigned i = 1; i <= n; i++) {     /* oldest first: the first broken seal is named */
         reason = check_seal(v, i, detail, sizeof detail);
         out->hop[i - 1].seal_checked = true;
         out->hop[i - 1].seal_ok = reason == ARC_REASON_OK;

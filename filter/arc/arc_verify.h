@@ -1,6 +1,7 @@
 /* arc_verify.h - verification of a message's Authenticated Received Chain (RFC 8617 5.2):
- * the structure (arc_set), the body hash and signature of every ARC-Message-Signature the
- * verdict needs, every ARC-Seal, and the key records of their signers. Pure but for the DNS,
+ * the structure (arc_set), the body hash and signature of the newest ARC-Message-Signature,
+ * every ARC-Seal (oldest first: a failure names the first seal that does not verify), the
+ * older AMSes for oldest-pass, and the key records of their signers. Pure but for the DNS,
  * which goes through an injected lookup function with the shape of dmarc_lookup_fn (the
  * daemon passes its resolver, within its budget; the tests pass a fake table).
  * Use: arc_verify_begin() with the header fields, arc_verify_body() with the body in chunks
@@ -90,8 +91,10 @@ struct arc_hop {
     char seal_selector[64];
     char ams_domain[254];
     char ams_selector[64];
-    char *aar_payload;            /* the AAR's value after "i=N;", white space at both ends
-                                     removed (the authserv-id and the results), a copy */
+    char *aar_payload;            /* the AAR's value after "i=N;" (the authserv-id and the
+                                     results), unfolded (a line break and the blanks after
+                                     it made one SP), white space at
+                                     both ends removed, a copy */
     bool seal_checked, seal_ok;   /* its seal's signature was verified, and verified */
     bool ams_checked, ams_ok;     /* its AMS was verified (body hash and signature), and ok */
 };

@@ -1,7 +1,10 @@
 /* test_arc_canon.c - filter/arc/arc_canon.c against values computed by hand: relaxed header
  * canonicalization (RFC 6376 3.4.2, the example of 3.4.5), the b= value removed with the white
  * space around it and nothing else (bh= kept), and the exact bytes an ARC-Seal covers for a
- * chain of two sets given in message order (newest first, mixed with other fields). */
+ * chain of two sets given in message order (newest first, mixed with other fields); simple
+ * header canonicalization, c= parsing, body canonicalization simple and relaxed (the example
+ * of RFC 6376 3.4.5, empty bodies, a missing final CRLF, every way of cutting the body into
+ * chunks) and the body hash with l= (arc_bodyhash.c), checked against known SHA-256 values. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "arc_bodyhash.h"
 #include "arc_canon.h"
+#include "arc_crypto.h"
 #include "util.h"
 
 static void expect_relaxed(const char *name, const char *value, const char *expected)
@@ -131,6 +136,144 @@ static void test_seal_input_refused_for_invalid_chain(void **state)
     arc_chain_free(&chain);
 }
 
+static void test_simple_header_and_c_parse(void **state)
+{
+    (void)state;
+    struct textbuf sb;
+    textbuf_init(&sb);
+    arc_canon_simple_header("Subject", " Hello \r\n\tthere ", &sb);
+    assert_string_equal(sb.data, "Subject: Hello \r\n\tthere \r\n");
+    textbuf_free(&sb);
+    /* without the raw value, simple puts back the one SP the MTA took */
+    struct header_field f = { .name = (char *)"To", .value = (char *)"a@b", .raw_value = NULL };
+    textbuf_init(&sb);
+    arc_canon_header_field(ARC_CANON_SIMPLE, &f, &sb);
+    assert_string_equal(sb.data, "To: a@b\r\n");
+    textbuf_free(&sb);
+    enum arc_canon_kind h, b;
+    assert_true(arc_canon_parse("relaxed/simple", &h, &b));
+    assert_int_equal(h, ARC_CANON_RELAXED);
+    assert_int_equal(b, ARC_CANON_SIMPLE);
+    assert_true(arc_canon_parse("relaxed", &h, &b));
+    assert_int_equal(b, ARC_CANON_SIMPLE);
+    assert_false(arc_canon_parse("", &h, &b));
+    assert_false(arc_canon_parse("relaxed/", &h, &b));
+    assert_false(arc_canon_parse("Relaxed/relaxed", &h, &b));
+    assert_false(arc_canon_parse("nowsp/relaxed", &h, &b));
+}
+
+static void append_sink(void *arg, const unsigned char *data, size_t len)
+{
+    textbuf_append(arg, (const char *)data, len);
+}
+
+/* The body canonicalized with the body cut at every pair of places: all must agree. */
+static void expect_body(enum arc_canon_kind kind, const char *body, const char *expected)
+{
+    size_t len = strlen(body);
+    for (size_t a = 0; a <= len; a++) {
+        for (size_t b = a; b <= len; b++) {
+            struct arc_body_canon bc;
+            struct textbuf out;
+            textbuf_init(&out);
+            textbuf_append(&out, "", 0);
+            arc_body_canon_init(&bc, kind);
+            arc_body_canon_update(&bc, (const unsigned char *)body, a, append_sink, &out);
+            arc_body_canon_update(&bc, (const unsigned char *)body + a, b - a, append_sink, &out);
+            arc_body_canon_update(&bc, (const unsigned char *)body + b, len - b, append_sink, &out);
+            arc_body_canon_final(&bc, append_sink, &out);
+            if (strcmp(out.data, expected) != 0)
+                fail_msg("body cut at %zu and %zu: got \"%s\"", a, b, out.data);
+            textbuf_free(&out);
+        }
+    }
+}
+
+static void test_body_rfc6376_example(void **state)
+{
+    (void)state;
+    const char *body = " C \r\nD \t E\r\n\r\n\r\n";
+    expect_body(ARC_CANON_RELAXED, body, " C\r\nD E\r\n");
+    expect_body(ARC_CANON_SIMPLE, body, " C \r\nD \t E\r\n");
+}
+
+static void test_body_edges(void **state)
+{
+    (void)state;
+    expect_body(ARC_CANON_SIMPLE, "", "\r\n");
+    expect_body(ARC_CANON_RELAXED, "", "");
+    expect_body(ARC_CANON_SIMPLE, "\r\n\r\n", "\r\n");
+    expect_body(ARC_CANON_RELAXED, " \t\r\n \r\n", "");
+    expect_body(ARC_CANON_SIMPLE, "abc", "abc\r\n");
+    expect_body(ARC_CANON_RELAXED, "abc  ", "abc\r\n");
+    expect_body(ARC_CANON_RELAXED, "a\r\n\r\n  \r\nb \r\n\r\n", "a\r\n\r\n\r\nb\r\n");
+    /* a bare CR or LF is line content, not a line end */
+    expect_body(ARC_CANON_SIMPLE, "a\rb\nc\r", "a\rb\nc\r\r\n");
+    expect_body(ARC_CANON_RELAXED, "a\r\r\n", "a\r\r\n");
+}
+
+static char *body_hash_b64(enum arc_canon_kind kind, const char *body, int64_t limit, bool *short_body)
+{
+    struct arc_bodyhash *bh = arc_bodyhash_new(kind, limit);
+    arc_bodyhash_update(bh, (const unsigned char *)body, strlen(body));
+    unsigned char digest[ARC_BODYHASH_MAX];
+    size_t n = arc_bodyhash_final(bh, digest, short_body);
+    arc_bodyhash_free(bh);
+    assert_int_equal(n, 32);
+    return arc_base64_encode(digest, n);
+}
+
+static void test_body_hash_known_values(void **state)
+{
+    (void)state;
+    bool short_body;
+    /* SHA-256 of "" and of "\r\n": the well-known DKIM body hashes of an empty body */
+    char *h = body_hash_b64(ARC_CANON_RELAXED, "", -1, &short_body);
+    assert_string_equal(h, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    assert_false(short_body);
+    free(h);
+    h = body_hash_b64(ARC_CANON_SIMPLE, "\r\n\r\n", -1, &short_body);
+    assert_string_equal(h, "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=");
+    free(h);
+    /* l=: only the first octets of the canonical body count */
+    char *limited = body_hash_b64(ARC_CANON_RELAXED, "abc\r\nextra text\r\n", 5, &short_body);
+    char *whole = body_hash_b64(ARC_CANON_RELAXED, "abc\r\n", -1, NULL);
+    assert_string_equal(limited, whole);
+    assert_false(short_body);
+    free(limited);
+    free(whole);
+    /* l= longer than the body: flagged */
+    h = body_hash_b64(ARC_CANON_RELAXED, "abc\r\n", 5, &short_body);
+    assert_false(short_body);
+    free(h);
+    h = body_hash_b64(ARC_CANON_RELAXED, "abc\r\n", 6, &short_body);
+    assert_true(short_body);
+    free(h);
+}
+
+static void test_base64_strict(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *d = arc_base64_decode("YWJj", &n);
+    assert_non_null(d);
+    assert_int_equal(n, 3);
+    assert_memory_equal(d, "abc", 3);
+    free(d);
+    d = arc_base64_decode("YQ==", &n);
+    assert_non_null(d);
+    assert_int_equal(n, 1);
+    free(d);
+    assert_null(arc_base64_decode("YQ=", &n));
+    assert_null(arc_base64_decode("Y===", &n));
+    assert_null(arc_base64_decode("YQ=a", &n));
+    assert_null(arc_base64_decode("Y Q==", &n));
+    assert_null(arc_base64_decode("", &n));
+    char *e = arc_base64_encode((const unsigned char *)"ab", 2);
+    assert_string_equal(e, "YWI=");
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +282,11 @@ int main(void)
         cmocka_unit_test(test_without_b),
         cmocka_unit_test(test_seal_input_two_sets),
         cmocka_unit_test(test_seal_input_refused_for_invalid_chain),
+        cmocka_unit_test(test_simple_header_and_c_parse),
+        cmocka_unit_test(test_body_rfc6376_example),
+        cmocka_unit_test(test_body_edges),
+        cmocka_unit_test(test_body_hash_known_values),
+        cmocka_unit_test(test_base64_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
