@@ -166,9 +166,7 @@ static void seal_after_edits(struct txn *t)
         .authserv_id = authres_id(t), .results = results, .body_hash = digest,
         .body_hash_len = digest_len, .timestamp = (uint64_t)time(NULL),
         .layout = ARC_LAYOUT_DEFAULT,
-        /* one line each: arc_seal folds inside b= after the seal covered the AMS unfolded,
-         * and relaxed canonicalization turns that fold into a space the seal did not sign */
-        .fold = NULL,
+        .fold = "\n",            /* LF + TAB, as our Authentication-Results */
     };
     struct arc_sealed sealed;
     char reason[256];
