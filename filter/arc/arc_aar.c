@@ -133,7 +133,10 @@ static bool parse_result(const char *piece, struct arc_aar_result *r)
     if (eq == NULL || eq == word || eq[1] == '\0')
         return false;
     char *slash = memchr(word, '/', (size_t)(eq - word));
-    copy_lower(r->method, sizeof r->method, word, (size_t)((slash != NULL ? slash : eq) - word));
+    size_t method_len = (size_t)((slash != NULL ? slash : eq) - word);
+    if (method_len == 0)
+        return false;                       /* "/1=pass": a version without a method */
+    copy_lower(r->method, sizeof r->method, word, method_len);
     copy_lower(r->result, sizeof r->result, eq + 1, strlen(eq + 1));
     r->domain[0] = '\0';
     while (next_word(&p, word, sizeof word)) {
@@ -178,7 +181,7 @@ bool arc_aar_parse(const char *payload, struct arc_aar *out)
     *end = '\0';
     const char *p = piece;
     char word[256];
-    bool ok = next_word(&p, word, sizeof word) && strchr(word, '=') == NULL;
+    bool ok = next_word(&p, word, sizeof word) && word[0] != '\0' && strchr(word, '=') == NULL;
     if (ok)
         copy_lower(out->authserv_id, sizeof out->authserv_id, word, strlen(word));
     while (ok && !last) {

@@ -73,6 +73,30 @@ static void test_none_and_refused(void **state)
     assert_int_equal(a.count, 0);
 }
 
+/* found by tests/fuzz/fuzz_arc_aar.c: a version with no method before it ("/1=pass") was read
+ * as a result of the method "" */
+static void test_result_without_method_is_dropped(void **state)
+{
+    (void)state;
+    struct arc_aar a;
+    assert_true(arc_aar_parse("mx.example.net; /1 = pass; spf=pass", &a));
+    assert_int_equal(a.count, 1);
+    assert_int_equal(a.dropped, 1);
+    assert_string_equal(a.result[0].method, "spf");
+    assert_false(arc_aar_passed(&a, ""));
+}
+
+/* found by tests/fuzz/fuzz_arc_aar.c: an empty quoted string was taken as the authserv-id */
+static void test_empty_authserv_id_is_refused(void **state)
+{
+    (void)state;
+    struct arc_aar a;
+    assert_false(arc_aar_parse("\"\"; spf=pass", &a));
+    assert_false(arc_aar_parse("\"", &a));
+    assert_string_equal(a.authserv_id, "");
+    assert_int_equal(a.count, 0);
+}
+
 static void test_many_results_are_counted(void **state)
 {
     (void)state;
@@ -94,6 +118,8 @@ int main(void)
         cmocka_unit_test(test_reads_methods_and_domains),
         cmocka_unit_test(test_comments_quotes_and_spacing),
         cmocka_unit_test(test_none_and_refused),
+        cmocka_unit_test(test_result_without_method_is_dropped),
+        cmocka_unit_test(test_empty_authserv_id_is_refused),
         cmocka_unit_test(test_many_results_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
