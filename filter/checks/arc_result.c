@@ -1,6 +1,7 @@
 /* arc_result.c - see arc_result.h. */
 #include "arc_result.h"
 
+#include "arc_config.h"
 #include "arc_state.h"
 #include "check.h"
 #include "pattern.h"
@@ -53,6 +54,8 @@ bool arc_result_trusted_pass(struct txn *t, const struct pattern_list *sealers,
     if (!o->checked || o->header_limit || o->verdict.status != ARC_STATUS_PASS
             || sealers == NULL || o->aar == NULL)
         return false;
+    if (t->cfg->arc->shadow)
+        return false;             /* arc in mode "shadow" is only logged: it overrides nothing */
     for (unsigned i = o->verdict.hop_count; i > 0; i--) {
         const struct arc_hop *h = &o->verdict.hop[i - 1];
         const struct arc_hop_aar *a = &o->aar[i - 1];

@@ -43,7 +43,7 @@ const char *arc_result_symbol(const struct arc_outcome *o);
 /* RFC 8617 7.2 / RFC 9989 local policy "trusted_forwarder": the chain passed, and a hop
  * sealed by a domain in `sealers` (domain patterns, pattern.h) recorded spf=pass or
  * dkim=pass in its ARC-Authentication-Results. The newest such hop's sealer (the seal's d=)
- * is written to sealer_out ("" when false). */
+ * is written to sealer_out ("" when false). False while arc is in mode "shadow". */
 bool arc_result_trusted_pass(struct txn *t, const struct pattern_list *sealers,
     char *sealer_out, size_t size);
 

@@ -155,6 +155,13 @@ static void test_trusted_forwarder_passes(void **state)
     assert_string_equal(sealer, "");
     free(msg);
 
+    /* arc in mode "shadow": the pass is logged, but overrides nothing */
+    fixture_policy("arc: { mode = \"shadow\" }\n");
+    assert_int_equal(fixture_run(&s), ACTION_ACCEPT);
+    assert_true(fixture_has("ARC_PASS"));
+    assert_false(trusted("forwarder.test", sealer, sizeof sealer));
+    fixture_policy("arc: { enabled = true }\n");
+
     /* the same sealer, whose AAR records no passing SPF or DKIM: no override */
     msg = forwarded("fwd", "spf=fail smtp.mailfrom=alice@author.test; dkim=fail header.d=author.test", false);
     s.message = msg;
