@@ -157,9 +157,12 @@ static void test_trusted_forwarder_passes(void **state)
 
     /* arc in mode "shadow": the pass is logged, but overrides nothing */
     fixture_policy("arc: { mode = \"shadow\" }\n");
+    msg = forwarded("fwd", "spf=pass smtp.mailfrom=alice@author.test", false);
+    s.message = msg;
     assert_int_equal(fixture_run(&s), ACTION_ACCEPT);
     assert_true(fixture_has("ARC_PASS"));
     assert_false(trusted("forwarder.test", sealer, sizeof sealer));
+    free(msg);
     fixture_policy("arc: { enabled = true }\n");
 
     /* the same sealer, whose AAR records no passing SPF or DKIM: no override */
