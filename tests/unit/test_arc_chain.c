@@ -15,11 +15,15 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "arc_bodyhash.h"
 #include "arc_result.h"
@@ -36,6 +40,8 @@ static const char test_key[] =
     "-----END PRIVATE KEY-----\n";
 static char key_dir[64];
 static char key_path[128];
+static char rsa_path[128];        /* DKIM signing: RSA (libopendkim keeps a reference to an
+                                     ed25519 key it signed with, tests/dkim/lsan.supp) */
 static struct dkim_key *key;
 static bool have_dns;
 
@@ -52,6 +58,14 @@ static int setup(void **state)
     if (fd < 0 || write(fd, test_key, sizeof test_key - 1) != (ssize_t)(sizeof test_key - 1))
         return -1;
     close(fd);
+    snprintf(rsa_path, sizeof rsa_path, "%s/dkim.key", key_dir);
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    FILE *f = fopen(rsa_path, "w");
+    if (rsa == NULL || f == NULL || fchmod(fileno(f), 0600) != 0
+            || !PEM_write_PrivateKey(f, rsa, NULL, NULL, 0, NULL, NULL))
+        return -1;
+    fclose(f);
+    EVP_PKEY_free(rsa);
     char why[256], warn[256];
     key = dkim_key_load_file(key_path, why, sizeof why, warn, sizeof warn);
     if (key == NULL)
@@ -71,6 +85,7 @@ static int teardown(void **state)
     fixture_cleanup();
     dkim_key_free(key);
     unlink(key_path);
+    unlink(rsa_path);
     rmdir(key_dir);
     return 0;
 }
@@ -271,8 +286,9 @@ static void test_sealed_after_signing_and_authres_and_verifies(void **state)
     char *policy = xasprintf(
         "networks: { internal = [ \"192.0.2.0/24\" ] }\n"
         "dkim: { keys = ( { name = \"arc\"; domain = \"our.test\"; selector = \"arc\"; "
-        "file = \"%s\"; } ); sign = { default_key = \"arc\" } }\n"
-        "arc: { seal = { enabled = true; key = \"arc\"; relayed = true } }\n", key_path);
+        "file = \"%s\"; }, { name = \"dkim\"; domain = \"our.test\"; selector = \"dkim\"; "
+        "file = \"%s\"; } ); sign = { default_key = \"dkim\" } }\n"
+        "arc: { seal = { enabled = true; key = \"arc\"; relayed = true } }\n", key_path, rsa_path);
     fixture_policy(policy);
     free(policy);
     char *msg = forwarded("fwd", "spf=pass smtp.mailfrom=alice@author.test", false);
