@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """test-arc-suite.py - the structural layer of ARC verification (filter/arc/arc_set.c, driven
 by tests/arc/arc-structure) against the ARC test suite's validation scenarios
-(arc-draft-validation-tests.yml; README in the suite's folder). TAP output, one line per test.
+(arc-draft-validation-tests.yml; README in the suite's folder). One "ok - N ..." or
+"not ok - N ..." line per test (the form tests/run-all.sh counts).
 
 What the structural layer alone can say, and what this checks:
   - expected cv "None": the verdict must be none (no ARC field);
@@ -126,19 +127,19 @@ def main():
             counts["left"] += 1
         if not ok:
             failed += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", number, detail.rstrip()))
+        print("%s - %d %s" % ("ok" if ok else "not ok", number, detail.rstrip()))
     number += 1
     if unknown:
         failed += 1
-        print("not ok %d - structural-fails.txt names tests the suite lacks: %s" % (number, " ".join(sorted(unknown))))
+        print("not ok - %d structural-fails.txt names tests the suite lacks: %s" % (number, " ".join(sorted(unknown))))
     else:
-        print("ok %d - structural-fails.txt names %d tests of the suite" % (number, len(structural)))
+        print("ok - %d structural-fails.txt names %d tests of the suite" % (number, len(structural)))
     for name, test in passing:
         number += 1
         problems = seal_problems(name, test, seals.get(name, []))
         if problems:
             failed += 1
-        print("%s %d - %s: every seal verifies over arc_canon's bytes%s" % (
+        print("%s - %d %s: every seal verifies over arc_canon's bytes%s" % (
             "not ok" if problems else "ok", number, name,
             "" if not problems else " (" + "; ".join(problems) + ")"))
     print("# seal inputs checked: %d seals of the %d chains the suite expects to pass" % (
