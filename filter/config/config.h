@@ -19,6 +19,7 @@ struct dns_resolver;
 struct spf_policy;
 struct dmarc_settings;
 struct dkim_policy;
+struct arc_policy;
 struct ratelimit_policy;
 struct greylist_policy;
 struct spam_policy;
@@ -169,6 +170,7 @@ struct config {
     struct spf_policy *spf;
     struct dmarc_settings *dmarc;      /* dmarc_config.c */
     struct dkim_policy *dkim;
+    struct arc_policy *arc;          /* arc_config.c */
     struct ratelimit_policy *ratelimit;
     struct greylist_policy *greylist;
     struct spam_policy *spam;

@@ -32,6 +32,11 @@ struct check {
     /* Optional: whether the policy puts this check in mode "shadow" (its section's `mode`):
      * the engine then marks every result it adds as shadow (txn.h). */
     bool (*shadowed)(const struct config *cfg);
+    /* Optional: at the end of a message that is delivered (accepted or quarantined), after
+     * the engine's own header edits (Authentication-Results, X-Spam-*): the last edits, for
+     * what must cover every other one (ARC sealing signs our final Authentication-Results
+     * and DKIM-Signature). In table order, when the check runs (check_runs in engine.c). */
+    void (*after_edits)(struct txn *t);
 };
 
 extern const struct check *const check_table[];       /* NULL-terminated, in run order */

@@ -8,7 +8,9 @@ extern const struct check check_networks;
 extern const struct check check_access;
 extern const struct check check_limits;        /* limits a message passed (issue 10) */
 extern const struct check check_dkim_verify;
+extern const struct check check_arc;           /* ARC verification (issue 13) */
 extern const struct check check_dkim_sign;
+extern const struct check check_arc_seal;      /* ARC sealing (issue 13) */
 extern const struct check check_ratelimit;     /* rate limits (issue 5) */
 extern const struct check check_greylist;      /* greylisting (issue 6 part 4) */
 /* spam heuristics (issue 6) */
@@ -22,12 +24,13 @@ extern const struct check check_dmarc;       /* DMARC (issue 12) */
 extern const struct check check_rules;
 
 const struct check *const check_table[] = {
-    &check_networks,     /* first: classifies the client for every later check */
+    &check_networks,     /* first: the client's class (txn_set_client) as symbols */
     &check_access,
     &check_limits,       /* before the checks that read what the limits cut */
     &check_spf,          /* SPF: HELO and MAIL FROM identities, at MAIL FROM */
     &check_ratelimit,    /* after access: an allow list is known; counts even then */
     &check_dkim_verify,  /* dkim: inbound verification */
+    &check_arc,          /* ARC chain verification, after DKIM (issue 13) */
     /* spam heuristics (issue 6): rdns before helo, which reads its confirmed name */
     &check_rdns,
     &check_helo,
@@ -39,6 +42,8 @@ const struct check *const check_table[] = {
     &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
+    &check_arc_seal,     /* ARC sealing: after signing; seals in .after_edits, after our
+                            Authentication-Results (engine.c) */
     NULL,
 };
 

@@ -334,6 +334,11 @@ static void add_header_edits(struct txn *t)
     thresholds(t, &th);
     if (!txn_is_outbound(t) && th.add_header > 0)
         add_spam_headers(t, th.add_header);
+    /* last: what covers every edit above (ARC sealing, check.h) */
+    for (const struct check *const *c = check_table; *c != NULL; c++) {
+        if ((*c)->after_edits != NULL && check_runs(t, *c))
+            (*c)->after_edits(t);
+    }
 }
 
 enum action engine_eom(struct txn *t)

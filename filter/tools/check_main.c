@@ -5,8 +5,9 @@
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
  * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
  * without either no query is sent;
- * --verbose also prints what they found (the SPF results and the DNS lookups they made; DMARC's
- * names queried, the record found, the Organizational Domain, alignment and the result). */
+ * --verbose also prints what they found (the SPF results and the DNS lookups they made; the
+ * ARC chain instance by instance and where it fails; DMARC's names queried, the record found,
+ * the Organizational Domain, alignment and the result). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_arc_report.h"
 #include "config.h"
 #include "config_load.h"
 #include "dmarc_result.h"
@@ -261,6 +263,7 @@ static void print_verdict(struct txn *t, enum action action, const struct reply 
     }
     if (verbose) {
         print_spf(t);
+        check_arc_report(stdout, t);
         print_dmarc(t);
     }
 }

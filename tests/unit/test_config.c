@@ -977,7 +977,7 @@ static void test_summary_shows_sections_removed_by_a_cut(void **state)
     config_summarize(cut, &b);
     char changes[8192] = "";
     assert_int_equal(config_summary_diff(&a, &b, collect_change, changes), 2);
-    assert_string_equal(changes, "sections removed: dkim, store, ratelimit, greylist, spam\n"
+    assert_string_equal(changes, "sections removed: dkim, arc, store, ratelimit, greylist, spam\n"
         "files: 2 -> 1\n");
     char line[2048];
     config_summary_line(&b, line, sizeof line);
