@@ -283,3 +283,147 @@ enum store_status store_greylist(struct store *s, const char *key, const struct 
     struct store *m = fallback_after_failure(s, err, fell_back);
     return m == NULL ? STORE_DOWN : store_greylist(m, key, p, now_us, out, NULL);
 }
+
+/* Generic records. */
+
+/* A key the backends can all hold: 1..STORE_KEY_MAX bytes (a NUL ends it, so it holds none). */
+static bool key_valid(const char *key)
+{
+    return key != NULL && key[0] != '\0' && strnlen(key, STORE_KEY_MAX + 1) <= STORE_KEY_MAX;
+}
+
+/* A caller's mistake: logged (without the value), never a fallback. */
+static enum store_status invalid(const struct store *s, const char *op, const char *why)
+{
+    log_err("store %s: %s refused: %s (a bug in the caller)", s->description, op, why);
+    return STORE_INVALID;
+}
+
+/* The backend lacks the op: a failure, so the fail mode decides. */
+static bool unsupported(const struct store *s, const char *op, char *err, size_t err_size)
+{
+    snprintf(err, err_size, "the %s backend has no %s", s->ops->name, op);
+    return false;
+}
+
+/* The end of a generic op: success, or the fail mode's store (NULL: STORE_DOWN). A key of
+ * the other kind, or a counter that would overflow, is the caller's mistake, not an outage:
+ * the backends say so with an err that starts with "invalid: ". */
+static struct store *after_generic(struct store *s, bool ok, const char *err, bool *fell_back,
+    enum store_status *status)
+{
+    if (fell_back != NULL)
+        *fell_back = false;
+    if (ok) {
+        note_success(s);
+        *status = STORE_OK;
+        return NULL;
+    }
+    if (strncmp(err, "invalid: ", 9) == 0) {
+        *status = invalid(s, "an op", err + 9);
+        return NULL;
+    }
+    *status = STORE_DOWN;
+    return fallback_after_failure(s, err, fell_back);
+}
+
+enum store_status store_counter_add(struct store *s, const char *key, int64_t delta,
+    uint64_t ttl_ms, int64_t *value, bool *fell_back)
+{
+    if (!key_valid(key))
+        return invalid(s, "counter_add", "the key is empty or too long");
+    char err[256] = "";
+    int64_t v = 0;
+    bool ok = s->ops->counter_add != NULL
+        ? s->ops->counter_add(s->impl, key, delta, ttl_ms, store_now_us(), &v, err, sizeof err)
+        : unsupported(s, "counter_add", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    if (m != NULL)
+        return store_counter_add(m, key, delta, ttl_ms, value, NULL);
+    if (status == STORE_OK && value != NULL)
+        *value = v;
+    return status;
+}
+
+enum store_status store_counter_add_many(struct store *s, struct store_counter_change *changes,
+    size_t count, uint64_t ttl_ms, bool *fell_back)
+{
+    if (count > STORE_BATCH_MAX)
+        return invalid(s, "counter_add_many", "more than STORE_BATCH_MAX changes");
+    for (size_t i = 0; i < count; i++)
+        if (!key_valid(changes[i].key))
+            return invalid(s, "counter_add_many", "a key is empty or too long");
+    if (count == 0) {
+        if (fell_back != NULL)
+            *fell_back = false;
+        return STORE_OK;
+    }
+    char err[256] = "";
+    bool ok = s->ops->counter_add_many != NULL
+        ? s->ops->counter_add_many(s->impl, changes, count, ttl_ms, store_now_us(), err,
+            sizeof err)
+        : unsupported(s, "counter_add_many", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_counter_add_many(m, changes, count, ttl_ms, NULL) : status;
+}
+
+enum store_status store_value_set(struct store *s, const char *key, const void *value,
+    size_t len, uint64_t ttl_ms, bool *fell_back)
+{
+    if (!key_valid(key))
+        return invalid(s, "value_set", "the key is empty or too long");
+    if (len > STORE_VALUE_MAX || (len > 0 && value == NULL))
+        return invalid(s, "value_set", "the value is longer than STORE_VALUE_MAX");
+    char err[256] = "";
+    bool ok = s->ops->value_set != NULL
+        ? s->ops->value_set(s->impl, key, value, len, ttl_ms, store_now_us(), err, sizeof err)
+        : unsupported(s, "value_set", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_value_set(m, key, value, len, ttl_ms, NULL) : status;
+}
+
+enum store_status store_get(struct store *s, const char *key, struct store_item *out,
+    bool *found, bool *fell_back)
+{
+    *found = false;
+    if (!key_valid(key))
+        return invalid(s, "get", "the key is empty or too long");
+    char err[256] = "";
+    bool ok = s->ops->get != NULL
+        ? s->ops->get(s->impl, key, store_now_us(), out, found, err, sizeof err)
+        : unsupported(s, "get", err, sizeof err);
+    if (!ok)
+        *found = false;
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_get(m, key, out, found, NULL) : status;
+}
+
+enum store_status store_delete(struct store *s, const char *key, bool *fell_back)
+{
+    if (!key_valid(key))
+        return invalid(s, "delete", "the key is empty or too long");
+    char err[256] = "";
+    bool ok = s->ops->remove != NULL ? s->ops->remove(s->impl, key, err, sizeof err)
+        : unsupported(s, "delete", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_delete(m, key, NULL) : status;
+}
+
+enum store_status store_scan(struct store *s, const char *prefix, store_scan_fn fn, void *arg,
+    bool *fell_back)
+{
+    if (prefix == NULL || strnlen(prefix, STORE_KEY_MAX + 1) > STORE_KEY_MAX)
+        return invalid(s, "scan", "the prefix is NULL or too long");
+    char err[256] = "";
+    bool ok = s->ops->scan != NULL
+        ? s->ops->scan(s->impl, prefix, store_now_us(), fn, arg, err, sizeof err)
+        : unsupported(s, "scan", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_scan(m, prefix, fn, arg, NULL) : status;
+}

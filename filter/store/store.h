@@ -1,6 +1,8 @@
-/* store.h - where rate-limit counters and greylisting triplets live, behind one interface
- * with two backends (as OpenSMTPD's table.c in front of table_static.c and table_db.c):
- * store_memory.c, in this process (the default), and store_redis.c, shared by a fleet.
+/* store.h - where rate-limit counters, greylisting triplets and the generic records of other
+ * features (DMARC aggregate-report counts, Bayes tokens) live, behind one interface with three
+ * backends (as OpenSMTPD's table.c in front of table_static.c and table_db.c): store_memory.c,
+ * in this process (the default), store_lmdb.c, on disk (survives restarts, shared by the
+ * processes of one host), and store_redis.c, shared by a fleet.
  *
  * A store is process-lifetime: store_open() returns the same store for the same settings on
  * every policy load, so counters survive SIGHUP. Each operation is one atomic decision (never
@@ -21,9 +23,10 @@
 enum store_status {
     STORE_OK,
     STORE_DOWN,          /* the backend failed and the fail mode is tempfail */
+    STORE_INVALID,       /* the caller's key, value or batch is out of bounds (logged) */
 };
 
-enum store_backend { STORE_MEMORY, STORE_REDIS };
+enum store_backend { STORE_MEMORY, STORE_REDIS, STORE_LMDB };
 enum store_fail_mode { STORE_FAIL_TEMPFAIL, STORE_FAIL_MEMORY };
 
 struct store_settings {
@@ -43,7 +46,38 @@ struct store_settings {
     uint64_t command_timeout_ms;
     uint64_t retry_interval_ms;    /* after a failure, calls fail fast this long */
     unsigned pool_size;            /* connections shared by the worker threads */
+    /* lmdb */
+    char *lmdb_path;               /* the environment's directory, created 0750 when absent */
+    uint64_t lmdb_max_size;        /* bytes; the map never grows beyond it (full = failure) */
 };
+
+/* Generic records. A key is text (no NUL) of 1..STORE_KEY_MAX bytes and holds either a
+ * 64-bit counter or a value of at most STORE_VALUE_MAX bytes; the two never share a key
+ * (an op on a key of the other kind is a failure). Callers name their keys with a prefix of
+ * their own ("dmarc:", "bayes:"), apart from "rl:" (rate limits) and "gl:" (greylisting).
+ * ttl_ms > 0 makes the key expire ttl_ms after the call; an expired key is absent. */
+enum { STORE_KEY_MAX = 512, STORE_VALUE_MAX = 4096, STORE_BATCH_MAX = 1024 };
+
+enum store_item_kind { STORE_ITEM_COUNTER = 1, STORE_ITEM_VALUE = 2 };
+
+/* What a key holds: a counter, or a value's bytes. */
+struct store_item {
+    enum store_item_kind kind;
+    int64_t counter;                       /* STORE_ITEM_COUNTER */
+    size_t value_len;                      /* STORE_ITEM_VALUE */
+    unsigned char value[STORE_VALUE_MAX];
+};
+
+/* One counter of a batch: key and delta in, the counter's new value out. */
+struct store_counter_change {
+    const char *key;
+    int64_t delta;
+    int64_t value;
+};
+
+/* Called once per key of a scan; false stops the scan. The store holds no lock and no
+ * transaction while it runs, so it may call the store (delete what it saw, for one). */
+typedef bool (*store_scan_fn)(void *arg, const char *key, const struct store_item *item);
 
 /* A backend: what store_memory.c and store_redis.c implement. now_us is the caller's
  * monotonic clock; the Redis backend uses the server's clock instead (one clock for a fleet). */
@@ -53,6 +87,20 @@ struct store_backend_ops {
         int64_t now_us, struct gcra_result *out, char *err, size_t err_size);
     bool (*greylist)(void *impl, const char *key, const struct grey_params *p, int64_t now_us,
         struct grey_result *out, char *err, size_t err_size);
+    /* Generic records (see above). now_us as for gcra (the memory backend's clock). */
+    bool (*counter_add)(void *impl, const char *key, int64_t delta, uint64_t ttl_ms,
+        int64_t now_us, int64_t *value, char *err, size_t err_size);
+    /* All of the batch or none of it, in one transaction. */
+    bool (*counter_add_many)(void *impl, struct store_counter_change *changes, size_t count,
+        uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size);
+    bool (*value_set)(void *impl, const char *key, const void *value, size_t len,
+        uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size);
+    bool (*get)(void *impl, const char *key, int64_t now_us, struct store_item *out,
+        bool *found, char *err, size_t err_size);
+    bool (*remove)(void *impl, const char *key, char *err, size_t err_size);
+    /* Calls fn with no lock held (the backend copies a batch, then calls fn on it). */
+    bool (*scan)(void *impl, const char *prefix, int64_t now_us, store_scan_fn fn, void *arg,
+        char *err, size_t err_size);
     void (*free)(void *impl);
     /* Optional: asks the backend whether it answers now (mailwarden-ctl status); NULL: always. */
     bool (*ping)(void *impl, char *err, size_t err_size);
@@ -79,6 +127,34 @@ enum store_status store_gcra(struct store *s, const char *key, const struct gcra
     int64_t cost, int64_t now_us, struct gcra_result *out, bool *fell_back);
 enum store_status store_greylist(struct store *s, const char *key, const struct grey_params *p,
     int64_t now_us, struct grey_result *out, bool *fell_back);
+
+/* Generic records. Each call is one atomic operation on the backend, with the fail mode
+ * applied as for store_gcra (a write that fell back lives in this process's embedded store
+ * only; it is not copied back when the backend returns). STORE_INVALID: a key that is empty,
+ * longer than STORE_KEY_MAX or holds a NUL, a value over STORE_VALUE_MAX, a batch over
+ * STORE_BATCH_MAX, or an op on a key of the other kind (logged; never a fallback). */
+
+/* Adds delta to the counter at key (absent: 0) and sets *value (may be NULL) to the sum.
+ * ttl_ms > 0 sets the key's expiry; 0 leaves it (a new key: kept until deleted). */
+enum store_status store_counter_add(struct store *s, const char *key, int64_t delta,
+    uint64_t ttl_ms, int64_t *value, bool *fell_back);
+/* store_counter_add on every change of the batch, all in one transaction (none when it fails). */
+enum store_status store_counter_add_many(struct store *s, struct store_counter_change *changes,
+    size_t count, uint64_t ttl_ms, bool *fell_back);
+/* Sets key to the value's len bytes; ttl_ms = 0: kept until deleted. */
+enum store_status store_value_set(struct store *s, const char *key, const void *value,
+    size_t len, uint64_t ttl_ms, bool *fell_back);
+/* What key holds: *found = false when it is absent (or expired). */
+enum store_status store_get(struct store *s, const char *key, struct store_item *out,
+    bool *found, bool *fell_back);
+/* Deletes key (absent: nothing to do, still STORE_OK). */
+enum store_status store_delete(struct store *s, const char *key, bool *fell_back);
+/* Calls fn for every live key that starts with prefix ("" = all generic keys; rate-limit and
+ * greylisting records are never shown), each key once, in no promised order. Keys written
+ * during the scan may or may not be seen; fn may delete what it saw. On Redis: SCAN MATCH. */
+enum store_status store_scan(struct store *s, const char *prefix, store_scan_fn fn, void *arg,
+    bool *fell_back);
+
 /* The clock the callers pass as now_us: monotonic microseconds. */
 int64_t store_now_us(void);
 
@@ -92,6 +168,9 @@ uint64_t store_memory_key_count(void *impl);
 extern const struct store_backend_ops store_memory_ops;
 void *store_redis_new(const struct store_settings *settings);
 extern const struct store_backend_ops store_redis_ops;
+/* NULL + why (naming the path and the fix) when the environment cannot be opened. */
+void *store_lmdb_new(const struct store_settings *settings, char *why, size_t why_size);
+extern const struct store_backend_ops store_lmdb_ops;
 
 /* A store made from a backend directly, outside the registry (tests, the benchmark). */
 struct store *store_wrap(const struct store_backend_ops *ops, void *impl, const char *description,

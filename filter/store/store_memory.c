@@ -1,6 +1,8 @@
 /* store_memory.c - the embedded store: a hash table split into shards, each with its own lock,
  * so threads deciding on different keys rarely wait for each other and a decision on one key
- * is atomic. It holds at most max_keys entries (at least one per shard): when a shard is full,
+ * is atomic (a batch of counter adds locks its shards in index order, so it is atomic too).
+ * Generic records (counters, values) live beside the GCRA and greylisting records and are
+ * bounded and evicted with them: this store is for one process, not for keeping. It holds at most max_keys entries (at least one per shard): when a shard is full,
  * expired entries go first (a sweep of the shard, at most once a second), then the least
  * recently used. A flood of distinct keys therefore costs a bounded amount of memory; an
  * expired entry is never read (it counts as absent). Times are the caller's monotonic clock. */
@@ -18,15 +20,18 @@
 #define SHARD_COUNT (1u << SHARD_BITS)
 #define SWEEP_INTERVAL_US 1000000
 #define MAX_KEY_LEN 1024
+#define NEVER INT64_MAX
 
-enum record_kind { KIND_GCRA, KIND_GREY };
+enum record_kind { KIND_GCRA, KIND_GREY, KIND_COUNTER, KIND_VALUE };
 
 struct entry {
     struct entry *chain;               /* next in the bucket */
     struct entry *older, *newer;       /* the shard's LRU list */
     uint64_t hash;
     int64_t expires_us;
-    int64_t value;                     /* GCRA: TAT; grey: first seen */
+    int64_t value;                     /* GCRA: TAT; grey: first seen; counter */
+    unsigned char *data;               /* KIND_VALUE: its bytes (malloc'ed) */
+    size_t data_len;
     uint16_t key_len;
     uint8_t kind;
     uint8_t passed;                    /* grey */
@@ -142,6 +147,7 @@ static void remove_entry(struct shard *sh, struct entry *e)
     *p = e->chain;
     lru_unlink(sh, e);
     sh->count--;
+    free(e->data);
     free(e);
 }
 
@@ -286,6 +292,8 @@ static bool memory_gcra(void *impl, const char *key, const struct gcra_limit *li
             e = insert(m, sh, key, len, hash, now_us);
         else
             touch(sh, e);
+        free(e->data);
+        e->data = NULL;
         e->kind = KIND_GCRA;
         e->value = out->new_tat_us;
         e->expires_us = now_us + out->ttl_us;
@@ -316,6 +324,8 @@ static bool memory_greylist(void *impl, const char *key, const struct grey_param
         e = insert(m, sh, key, len, hash, now_us);
     else
         touch(sh, e);
+    free(e->data);
+    e->data = NULL;
     e->kind = KIND_GREY;
     e->value = rec.first_seen_us;
     e->passed = rec.passed;
@@ -324,9 +334,283 @@ static bool memory_greylist(void *impl, const char *key, const struct grey_param
     return true;
 }
 
+/* Generic records. */
+
+static bool is_generic(const struct entry *e)
+{
+    return e->kind == KIND_COUNTER || e->kind == KIND_VALUE;
+}
+
+static int64_t expiry(int64_t now_us, uint64_t ttl_ms)
+{
+    if (ttl_ms == 0 || ttl_ms > (uint64_t)(NEVER - now_us) / 1000)
+        return NEVER;
+    return now_us + (int64_t)ttl_ms * 1000;
+}
+
+struct located {
+    size_t len;
+    uint64_t hash;
+    struct shard *sh;
+};
+
+static struct located locate(struct memory_store *m, const char *key)
+{
+    struct located at;
+    at.len = strnlen(key, MAX_KEY_LEN);
+    at.hash = hash_key(key, at.len);
+    at.sh = shard_for(m, at.hash);
+    return at;
+}
+
+/* The live entry at key when it is a counter (or absent); false when it is not one. Under
+ * the shard's lock. A GCRA or greylisting record of the same key counts as absent. */
+static bool counter_entry(struct shard *sh, const char *key, const struct located *at,
+    int64_t now_us, struct entry **e, char *err, size_t err_size)
+{
+    *e = find(sh, key, at->len, at->hash, now_us);
+    if (*e != NULL && (*e)->kind == KIND_VALUE) {
+        snprintf(err, err_size, "invalid: a counter op on a key that holds a value");
+        return false;
+    }
+    if (*e != NULL && !is_generic(*e))
+        *e = NULL;
+    return true;
+}
+
+static bool add_checked(int64_t a, int64_t b, int64_t *sum, char *err, size_t err_size)
+{
+    if (__builtin_add_overflow(a, b, sum)) {
+        snprintf(err, err_size, "invalid: the counter would overflow");
+        return false;
+    }
+    return true;
+}
+
+/* Writes the counter (the entry found by counter_entry, or a new one). */
+static void counter_store(struct memory_store *m, struct shard *sh, struct entry *e,
+    const char *key, const struct located *at, int64_t value, uint64_t ttl_ms, int64_t now_us)
+{
+    if (e == NULL) {
+        struct entry *old = find(sh, key, at->len, at->hash, now_us);
+        if (old != NULL)
+            remove_entry(sh, old);         /* a GCRA or greylisting record of the same name */
+        e = insert(m, sh, key, at->len, at->hash, now_us);
+        e->expires_us = NEVER;
+    } else {
+        touch(sh, e);
+    }
+    e->kind = KIND_COUNTER;
+    e->value = value;
+    if (ttl_ms > 0)
+        e->expires_us = expiry(now_us, ttl_ms);
+}
+
+static bool memory_counter_add(void *impl, const char *key, int64_t delta, uint64_t ttl_ms,
+    int64_t now_us, int64_t *value, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    struct located at = locate(m, key);
+    pthread_mutex_lock(&at.sh->lock);
+    struct entry *e;
+    bool ok = counter_entry(at.sh, key, &at, now_us, &e, err, err_size)
+        && add_checked(e != NULL ? e->value : 0, delta, value, err, err_size);
+    if (ok)
+        counter_store(m, at.sh, e, key, &at, *value, ttl_ms, now_us);
+    pthread_mutex_unlock(&at.sh->lock);
+    return ok;
+}
+
+static int compare_shard_index(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Locks (or unlocks) the shards of the batch, each once, in index order. */
+static size_t batch_shards(struct memory_store *m, const struct store_counter_change *changes,
+    size_t count, unsigned *index)
+{
+    for (size_t i = 0; i < count; i++)
+        index[i] = (unsigned)(locate(m, changes[i].key).sh - m->shards);
+    qsort(index, count, sizeof *index, compare_shard_index);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (n == 0 || index[n - 1] != index[i])
+            index[n++] = index[i];
+    return n;
+}
+
+static bool memory_counter_add_many(void *impl, struct store_counter_change *changes,
+    size_t count, uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    unsigned *index = xcalloc(count, sizeof *index);
+    size_t shards = batch_shards(m, changes, count, index);
+    for (size_t i = 0; i < shards; i++)
+        pthread_mutex_lock(&m->shards[index[i]].lock);
+    /* first every check (and the sums, with the same key twice in mind), then every write */
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        struct located at = locate(m, changes[i].key);
+        struct entry *e;
+        ok = counter_entry(at.sh, changes[i].key, &at, now_us, &e, err, err_size);
+        int64_t base = e != NULL ? e->value : 0;
+        for (size_t j = 0; j < i && ok; j++)
+            if (strcmp(changes[j].key, changes[i].key) == 0)
+                base = changes[j].value;
+        ok = ok && add_checked(base, changes[i].delta, &changes[i].value, err, err_size);
+    }
+    for (size_t i = 0; i < count && ok; i++) {
+        struct located at = locate(m, changes[i].key);
+        struct entry *e;
+        counter_entry(at.sh, changes[i].key, &at, now_us, &e, err, err_size);
+        counter_store(m, at.sh, e, changes[i].key, &at, changes[i].value, ttl_ms, now_us);
+    }
+    for (size_t i = shards; i > 0; i--)
+        pthread_mutex_unlock(&m->shards[index[i - 1]].lock);
+    free(index);
+    return ok;
+}
+
+static bool memory_value_set(void *impl, const char *key, const void *value, size_t len,
+    uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    struct located at = locate(m, key);
+    unsigned char *copy = xmalloc(len > 0 ? len : 1);
+    if (len > 0)
+        memcpy(copy, value, len);
+    pthread_mutex_lock(&at.sh->lock);
+    struct entry *e = find(at.sh, key, at.len, at.hash, now_us);
+    bool ok = e == NULL || e->kind != KIND_COUNTER;
+    if (!ok) {
+        snprintf(err, err_size, "invalid: a value op on a key that holds a counter");
+    } else {
+        if (e != NULL)
+            remove_entry(at.sh, e);
+        e = insert(m, at.sh, key, at.len, at.hash, now_us);
+        e->kind = KIND_VALUE;
+        e->data = copy;
+        e->data_len = len;
+        e->expires_us = expiry(now_us, ttl_ms);
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&at.sh->lock);
+    free(copy);
+    return ok;
+}
+
+static void item_of(const struct entry *e, struct store_item *out)
+{
+    out->kind = e->kind == KIND_COUNTER ? STORE_ITEM_COUNTER : STORE_ITEM_VALUE;
+    out->counter = e->kind == KIND_COUNTER ? e->value : 0;
+    out->value_len = e->kind == KIND_VALUE ? e->data_len : 0;
+    if (out->value_len > 0)
+        memcpy(out->value, e->data, out->value_len);
+}
+
+static bool memory_get(void *impl, const char *key, int64_t now_us, struct store_item *out,
+    bool *found, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    struct located at = locate(m, key);
+    (void)err, (void)err_size;
+    pthread_mutex_lock(&at.sh->lock);
+    struct entry *e = find(at.sh, key, at.len, at.hash, now_us);
+    *found = e != NULL && is_generic(e);
+    if (*found)
+        item_of(e, out);
+    pthread_mutex_unlock(&at.sh->lock);
+    return true;
+}
+
+static bool memory_remove(void *impl, const char *key, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    struct located at = locate(m, key);
+    (void)err, (void)err_size;
+    pthread_mutex_lock(&at.sh->lock);
+    struct entry *e = find(at.sh, key, at.len, at.hash, INT64_MIN);
+    if (e != NULL && is_generic(e))
+        remove_entry(at.sh, e);
+    pthread_mutex_unlock(&at.sh->lock);
+    return true;
+}
+
+/* A shard's matching entries, copied under its lock, handed to the callback after it. */
+struct scan_copy {
+    char *key;
+    uint8_t kind;
+    int64_t value;
+    unsigned char *data;
+    size_t data_len;
+};
+
+static size_t copy_matches(struct shard *sh, const char *prefix, size_t prefix_len,
+    int64_t now_us, struct scan_copy **out)
+{
+    size_t n = 0;
+    *out = xcalloc(sh->count > 0 ? sh->count : 1, sizeof **out);
+    for (struct entry *e = sh->oldest; e != NULL; e = e->newer) {
+        if (!is_generic(e) || e->expires_us <= now_us || e->key_len < prefix_len
+            || memcmp(e->key, prefix, prefix_len) != 0)
+            continue;
+        struct scan_copy *c = &(*out)[n++];
+        c->key = xmalloc((size_t)e->key_len + 1);
+        memcpy(c->key, e->key, e->key_len);
+        c->key[e->key_len] = '\0';
+        c->kind = e->kind;
+        c->value = e->value;
+        c->data_len = e->kind == KIND_VALUE ? e->data_len : 0;
+        c->data = xmalloc(c->data_len > 0 ? c->data_len : 1);
+        if (c->data_len > 0)
+            memcpy(c->data, e->data, c->data_len);
+    }
+    return n;
+}
+
+static bool memory_scan(void *impl, const char *prefix, int64_t now_us, store_scan_fn fn,
+    void *arg, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    size_t prefix_len = strlen(prefix);
+    struct store_item *item = xmalloc(sizeof *item);
+    bool go_on = true;
+    (void)err, (void)err_size;
+    for (unsigned i = 0; i < SHARD_COUNT && go_on; i++) {
+        struct scan_copy *copies;
+        pthread_mutex_lock(&m->shards[i].lock);
+        size_t n = copy_matches(&m->shards[i], prefix, prefix_len, now_us, &copies);
+        pthread_mutex_unlock(&m->shards[i].lock);
+        for (size_t j = 0; j < n; j++) {
+            if (go_on) {
+                item->kind = copies[j].kind == KIND_COUNTER ? STORE_ITEM_COUNTER
+                    : STORE_ITEM_VALUE;
+                item->counter = copies[j].kind == KIND_COUNTER ? copies[j].value : 0;
+                item->value_len = copies[j].data_len;
+                if (item->value_len > 0)
+                    memcpy(item->value, copies[j].data, item->value_len);
+                go_on = fn(arg, copies[j].key, item);
+            }
+            free(copies[j].key);
+            free(copies[j].data);
+        }
+        free(copies);
+    }
+    free(item);
+    return true;
+}
+
 const struct store_backend_ops store_memory_ops = {
     .name = "memory",
     .gcra = memory_gcra,
     .greylist = memory_greylist,
+    .counter_add = memory_counter_add,
+    .counter_add_many = memory_counter_add_many,
+    .value_set = memory_value_set,
+    .get = memory_get,
+    .remove = memory_remove,
+    .scan = memory_scan,
     .free = store_memory_free,
 };

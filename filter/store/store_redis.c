@@ -77,6 +77,97 @@ static const char grey_script[] =
     "redis.call('SET', KEYS[1], string.format('%d:1', first), 'PX', math.max(1, math.ceil(remember / 1000)))\n"
     "return {2, 0}\n";
 
+/* Generic records live at PREFIX g:{KEY}, apart from the decisions' PREFIX{KEY}, so a scan
+ * never meets a rate-limit or greylisting record. A counter is an integer string (INCRBY); a
+ * value is "v" and its bytes, so the two kinds cannot be mistaken. Replies are {status, 0}
+ * or {status, 0, text}: status -1 is a key of the other kind, -2 an overflow (any other
+ * error of INCRBY, READONLY for one, is passed on as the failure it is). Counters come
+ * back as text (GET after INCRBY): Lua numbers are doubles and would round beyond 2^53. */
+static const char counter_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and string.sub(v, 1, 1) == 'v' then return {-1, 0} end\n"
+    "local r = redis.pcall('INCRBY', KEYS[1], ARGV[1])\n"
+    "if type(r) == 'table' and r.err then\n"
+    "  if string.find(r.err, 'overflow') or string.find(r.err, 'not an integer') then\n"
+    "    return {-2, 0}\n"
+    "  end\n"
+    "  return r\n"
+    "end\n"
+    "if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n"
+    "return {0, 0, redis.call('GET', KEYS[1])}\n";
+
+/* A batch: every INCRBY, undone (old value and TTL restored, or the key deleted) when one
+ * fails; the value after each add (a key twice: its sum so far) comes back in one text,
+ * separated by spaces. */
+static const char counter_many_script[] =
+    "local done = {}\n"
+    "local values = {}\n"
+    "local function undo()\n"
+    "  for j = #done, 1, -1 do\n"
+    "    if done[j][2] then redis.call('SET', done[j][1], done[j][2], 'KEEPTTL')\n"
+    "    else redis.call('DEL', done[j][1]) end\n"
+    "  end\n"
+    "end\n"
+    "local n = #KEYS\n"
+    "for i = 1, n do\n"
+    "  local before = redis.call('GET', KEYS[i])\n"
+    "  if before and string.sub(before, 1, 1) == 'v' then undo() return {-1, i} end\n"
+    "  local r = redis.pcall('INCRBY', KEYS[i], ARGV[i])\n"
+    "  if type(r) == 'table' and r.err then\n"
+    "    undo()\n"
+    "    if string.find(r.err, 'overflow') or string.find(r.err, 'not an integer') then\n"
+    "      return {-2, i}\n"
+    "    end\n"
+    "    return r\n"
+    "  end\n"
+    "  done[#done + 1] = {KEYS[i], before}\n"
+    "  values[i] = redis.call('GET', KEYS[i])\n"
+    "end\n"
+    "for i = 1, n do\n"
+    "  if tonumber(ARGV[n + 1]) > 0 then redis.call('PEXPIRE', KEYS[i], ARGV[n + 1]) end\n"
+    "end\n"
+    "return {0, 0, table.concat(values, ' ')}\n";
+
+static const char value_set_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and string.sub(v, 1, 1) ~= 'v' then return {-1, 0} end\n"
+    "if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], 'v' .. ARGV[1], 'PX', ARGV[2])\n"
+    "else redis.call('SET', KEYS[1], 'v' .. ARGV[1]) end\n"
+    "return {0, 0}\n";
+
+static const char get_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return {0, 0} end\n"
+    "return {1, 0, v}\n";
+
+static const char delete_script[] =
+    "redis.call('DEL', KEYS[1])\n"
+    "return {0, 0}\n";
+
+enum { SCRIPT_GCRA, SCRIPT_GREY, SCRIPT_COUNTER, SCRIPT_COUNTER_MANY, SCRIPT_VALUE_SET,
+    SCRIPT_GET, SCRIPT_DELETE, SCRIPT_COUNT };
+
+static const char *const script_sources[SCRIPT_COUNT] = {
+    [SCRIPT_GCRA] = gcra_script, [SCRIPT_GREY] = grey_script,
+    [SCRIPT_COUNTER] = counter_script, [SCRIPT_COUNTER_MANY] = counter_many_script,
+    [SCRIPT_VALUE_SET] = value_set_script, [SCRIPT_GET] = get_script,
+    [SCRIPT_DELETE] = delete_script,
+};
+
+/* One script call: its keys (full, with the prefix) and arguments (binary-safe), and what
+ * the server answered: two integers and, for some scripts, a text (malloc'ed). */
+struct script_call {
+    int which;
+    const char *const *keys;
+    int nkeys;
+    const char *const *args;
+    const size_t *arg_lens;        /* NULL: each is a C string */
+    int nargs;
+    long long out[2];
+    char *text;
+    size_t text_len;
+};
+
 struct script {
     const char *source;
     char sha[64];              /* "" until loaded; guarded by the connection's lock */
@@ -85,7 +176,7 @@ struct script {
 struct conn {
     pthread_mutex_t lock;
     redisContext *ctx;
-    struct script scripts[2];  /* per connection: a connection reloads what its server lacks */
+    struct script scripts[SCRIPT_COUNT]; /* per connection: reloads what its server lacks */
     unsigned generation;       /* r->generation when connected */
 };
 
@@ -113,8 +204,6 @@ struct redis_store {
 /* What one try on one node gave. */
 enum outcome { OUTCOME_DONE, OUTCOME_FAILED, OUTCOME_REDIRECTED };
 
-enum { SCRIPT_GCRA, SCRIPT_GREY };
-
 static struct node *node_new(const char *host, int port, unsigned conn_count)
 {
     struct node *n = xcalloc(1, sizeof *n);
@@ -124,8 +213,8 @@ static struct node *node_new(const char *host, int port, unsigned conn_count)
     n->conns = xcalloc(conn_count, sizeof *n->conns);
     for (unsigned i = 0; i < conn_count; i++) {
         pthread_mutex_init(&n->conns[i].lock, NULL);
-        n->conns[i].scripts[SCRIPT_GCRA].source = gcra_script;
-        n->conns[i].scripts[SCRIPT_GREY].source = grey_script;
+        for (int k = 0; k < SCRIPT_COUNT; k++)
+            n->conns[i].scripts[k].source = script_sources[k];
     }
     return n;
 }
@@ -153,7 +242,7 @@ static void close_connection(struct conn *s)
     if (s->ctx != NULL)
         redisFree(s->ctx);
     s->ctx = NULL;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < SCRIPT_COUNT; i++)
         s->scripts[i].sha[0] = '\0';
 }
 
@@ -445,12 +534,16 @@ static void read_slot_map(struct redis_store *r, redisContext *ctx, const char *
 /* EVALSHA on a connected connection (after ASKING when asking), loading the script when the
  * server lacks it (NOSCRIPT). A -MOVED or -ASK reply is OUTCOME_REDIRECTED with *redirect.
  * *demoted says the server answered READONLY: it is a replica now (a Sentinel failover). */
-static enum outcome eval_on_conn(struct conn *s, int which, const char *full_key,
-    const char *const *args, int nargs, bool asking, long long out[2],
+static enum outcome eval_on_conn(struct conn *s, struct script_call *call, bool asking,
     struct redis_redirect *redirect, bool *demoted, char *err, size_t err_size)
 {
     *demoted = false;
-    struct script *sc = &s->scripts[which];
+    struct script *sc = &s->scripts[call->which];
+    int argc = 3 + call->nkeys + call->nargs;
+    const char **argv = xcalloc((size_t)argc, sizeof *argv);
+    size_t *argvlen = xcalloc((size_t)argc, sizeof *argvlen);
+    char nkeys[16];
+    snprintf(nkeys, sizeof nkeys, "%d", call->nkeys);
     enum outcome result = OUTCOME_FAILED;
     for (int attempt = 0; attempt < 2 && result == OUTCOME_FAILED; attempt++) {
         if (sc->sha[0] == '\0' && !load_script(s->ctx, sc, err, err_size))
@@ -458,10 +551,17 @@ static enum outcome eval_on_conn(struct conn *s, int which, const char *full_key
         const char *asking_argv[] = {"ASKING"};
         if (asking && !simple_command(s->ctx, err, err_size, "ASKING", 1, asking_argv))
             break;
-        const char *argv[8] = {"EVALSHA", sc->sha, "1", full_key};
-        for (int i = 0; i < nargs && i < 4; i++)
-            argv[4 + i] = args[i];
-        redisReply *reply = redisCommandArgv(s->ctx, 4 + nargs, argv, NULL);
+        argv[0] = "EVALSHA";
+        argv[1] = sc->sha;
+        argv[2] = nkeys;
+        for (int i = 0; i < call->nkeys; i++)
+            argv[3 + i] = call->keys[i];
+        for (int i = 0; i < call->nargs; i++)
+            argv[3 + call->nkeys + i] = call->args[i];
+        for (int i = 0; i < argc; i++)
+            argvlen[i] = i >= 3 + call->nkeys && call->arg_lens != NULL
+                ? call->arg_lens[i - 3 - call->nkeys] : strlen(argv[i]);
+        redisReply *reply = redisCommandArgv(s->ctx, argc, argv, argvlen);
         if (reply == NULL) {
             snprintf(err, err_size, "%s", s->ctx->errstr);
             break;
@@ -470,11 +570,22 @@ static enum outcome eval_on_conn(struct conn *s, int which, const char *full_key
         if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
             sc->sha[0] = '\0';          /* the server lost it: load it again and retry once */
             snprintf(err, err_size, "NOSCRIPT twice");
-        } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+        } else if (reply->type == REDIS_REPLY_ARRAY
+            && (reply->elements == 2 || (reply->elements == 3
+                && reply->element[2]->type == REDIS_REPLY_STRING))
             && reply->element[0]->type == REDIS_REPLY_INTEGER
             && reply->element[1]->type == REDIS_REPLY_INTEGER) {
-            out[0] = reply->element[0]->integer;
-            out[1] = reply->element[1]->integer;
+            call->out[0] = reply->element[0]->integer;
+            call->out[1] = reply->element[1]->integer;
+            free(call->text);
+            call->text = NULL;
+            call->text_len = 0;
+            if (reply->elements == 3) {
+                call->text_len = reply->element[2]->len;
+                call->text = xmalloc(call->text_len + 1);
+                memcpy(call->text, reply->element[2]->str, call->text_len);
+                call->text[call->text_len] = '\0';
+            }
             result = OUTCOME_DONE;
         } else if (reply->type == REDIS_REPLY_ERROR && redis_parse_redirect(reply->str, redirect)) {
             result = OUTCOME_REDIRECTED;
@@ -488,15 +599,17 @@ static enum outcome eval_on_conn(struct conn *s, int which, const char *full_key
         if (stop)
             break;
     }
+    free(argv);
+    free(argvlen);
     return result;
 }
 
 /* One try on one node through its pool. A connection from before a failure is replaced; one
  * that the server closed since its last use, or that reaches a demoted master, is retried
  * once on a new connection. */
-static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int which,
-    const char *full_key, const char *const *args, int nargs, bool asking, long long out[2],
-    struct redis_redirect *redirect, char *err, size_t err_size)
+static enum outcome run_on_node(struct redis_store *r, unsigned node_index,
+    struct script_call *call, bool asking, struct redis_redirect *redirect, char *err,
+    size_t err_size)
 {
     struct node *n = r->nodes[node_index];
     struct conn *s = conn_take(n);
@@ -507,8 +620,7 @@ static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int 
     bool retry = true, demoted = false;
     if (s->ctx != NULL) {
         errno = 0;
-        result = eval_on_conn(s, which, full_key, args, nargs, asking, out, redirect, &demoted,
-            err, err_size);
+        result = eval_on_conn(s, call, asking, redirect, &demoted, err, err_size);
         retry = result == OUTCOME_FAILED && (demoted || connection_went_stale(s->ctx, errno));
         if (result == OUTCOME_FAILED)
             close_connection(s);
@@ -516,8 +628,7 @@ static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int 
     if (result == OUTCOME_FAILED && retry) {
         s->generation = generation;
         if (connect_conn(r, n, node_index == 0, s, err, err_size))
-            result = eval_on_conn(s, which, full_key, args, nargs, asking, out, redirect,
-                &demoted, err, err_size);
+            result = eval_on_conn(s, call, asking, redirect, &demoted, err, err_size);
     }
     if (result == OUTCOME_FAILED)
         close_connection(s);
@@ -530,21 +641,18 @@ static enum outcome run_on_node(struct redis_store *r, unsigned node_index, int 
 /* One script call: first on the node that served the key's slot last, then where MOVED or
  * ASK redirect it (a few times at most). A failure starts the backoff; store.c logs it and
  * applies the fail mode. */
-static bool run_script(struct redis_store *r, int which, const char *key, const char *const *args,
-    int nargs, long long out[2], char *err, size_t err_size)
+static bool run_call(struct redis_store *r, struct script_call *call, char *err, size_t err_size)
 {
     if (store_now_us() < __atomic_load_n(&r->fail_until_us, __ATOMIC_RELAXED)) {
         snprintf(err, err_size, "not retried yet after a failure");
         return false;
     }
-    char *full_key = xasprintf("%s{%s}", r->settings.redis_prefix ? r->settings.redis_prefix : "",
-        key);
-    unsigned node = slot_node_get(r, redis_key_slot(full_key, strlen(full_key)));
+    const char *first_key = call->keys[0];
+    unsigned node = slot_node_get(r, redis_key_slot(first_key, strlen(first_key)));
     bool asking = false, ok = false;
     for (int hop = 0;; hop++) {
         struct redis_redirect redirect;
-        enum outcome result = run_on_node(r, node, which, full_key, args, nargs, asking, out,
-            &redirect, err, err_size);
+        enum outcome result = run_on_node(r, node, call, asking, &redirect, err, err_size);
         if (result != OUTCOME_REDIRECTED) {
             ok = result == OUTCOME_DONE;
             break;
@@ -566,9 +674,29 @@ static bool run_script(struct redis_store *r, int which, const char *key, const 
         asking = redirect.kind == REDIS_REDIRECT_ASK;
         node = (unsigned)target;
     }
-    free(full_key);
     if (!ok)
         start_backoff(r);
+    return ok;
+}
+
+static const char *key_prefix(const struct redis_store *r)
+{
+    return r->settings.redis_prefix ? r->settings.redis_prefix : "";
+}
+
+/* A decision's script on PREFIX{KEY}: its two integers. */
+static bool run_script(struct redis_store *r, int which, const char *key, const char *const *args,
+    int nargs, long long out[2], char *err, size_t err_size)
+{
+    char *full_key = xasprintf("%s{%s}", key_prefix(r), key);
+    const char *keys[] = {full_key};
+    struct script_call call = {.which = which, .keys = keys, .nkeys = 1, .args = args,
+        .nargs = nargs};
+    bool ok = run_call(r, &call, err, err_size);
+    out[0] = call.out[0];
+    out[1] = call.out[1];
+    free(call.text);
+    free(full_key);
     return ok;
 }
 
@@ -608,6 +736,298 @@ static bool redis_greylist(void *impl, const char *key, const struct grey_params
     return true;
 }
 
+/* Generic records (store.h), at PREFIX g:{KEY}. */
+
+static char *generic_key(const struct redis_store *r, const char *key)
+{
+    return xasprintf("%sg:{%s}", key_prefix(r), key);
+}
+
+/* The script's status: -1 a key of the other kind, -2 an overflow (the caller's mistakes). */
+static bool status_ok(long long status, char *err, size_t err_size)
+{
+    if (status == -1)
+        snprintf(err, err_size, "invalid: an op on a key of the other kind");
+    else if (status == -2)
+        snprintf(err, err_size, "invalid: the counter would overflow (or holds no integer)");
+    return status >= 0;
+}
+
+static bool parse_counter(const char *text, int64_t *value, char *err, size_t err_size)
+{
+    char *end;
+    errno = 0;
+    long long v = text != NULL ? strtoll(text, &end, 10) : 0;
+    if (text == NULL || errno != 0 || end == text || (*end != '\0' && *end != ' ')) {
+        snprintf(err, err_size, "unexpected reply: a counter that is not an integer");
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+static bool redis_counter_add(void *impl, const char *key, int64_t delta, uint64_t ttl_ms,
+    int64_t now_us, int64_t *value, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    char *full_key = generic_key(r, key);
+    char d[24], ttl[24];
+    snprintf(d, sizeof d, "%lld", (long long)delta);
+    snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)ttl_ms);
+    const char *keys[] = {full_key};
+    const char *args[] = {d, ttl};
+    struct script_call call = {.which = SCRIPT_COUNTER, .keys = keys, .nkeys = 1, .args = args,
+        .nargs = 2};
+    (void)now_us;
+    bool ok = run_call(r, &call, err, err_size) && status_ok(call.out[0], err, err_size)
+        && parse_counter(call.text, value, err, err_size);
+    free(call.text);
+    free(full_key);
+    return ok;
+}
+
+static bool redis_counter_add_many(void *impl, struct store_counter_change *changes,
+    size_t count, uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    char **keys = xcalloc(count, sizeof *keys);
+    char **args = xcalloc(count + 1, sizeof *args);
+    for (size_t i = 0; i < count; i++) {
+        keys[i] = generic_key(r, changes[i].key);
+        args[i] = xasprintf("%lld", (long long)changes[i].delta);
+    }
+    args[count] = xasprintf("%llu", (unsigned long long)ttl_ms);
+    struct script_call call = {.which = SCRIPT_COUNTER_MANY, .keys = (const char *const *)keys,
+        .nkeys = (int)count, .args = (const char *const *)args, .nargs = (int)count + 1};
+    (void)now_us;
+    bool ok = run_call(r, &call, err, err_size) && status_ok(call.out[0], err, err_size);
+    const char *p = call.text;
+    for (size_t i = 0; i < count && ok; i++) {
+        ok = parse_counter(p, &changes[i].value, err, err_size);
+        p = ok ? strchr(p, ' ') : NULL;
+        p = p != NULL ? p + 1 : NULL;
+    }
+    if (!ok && strstr(err, "CROSSSLOT") != NULL)
+        snprintf(err, err_size, "a batch of counter adds needs one Redis server, not a "
+            "cluster (its keys are on several slots)");
+    for (size_t i = 0; i < count; i++)
+        free(keys[i]);
+    for (size_t i = 0; i <= count; i++)
+        free(args[i]);
+    free(keys);
+    free(args);
+    free(call.text);
+    return ok;
+}
+
+static bool redis_value_set(void *impl, const char *key, const void *value, size_t len,
+    uint64_t ttl_ms, int64_t now_us, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    char *full_key = generic_key(r, key);
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)ttl_ms);
+    const char *keys[] = {full_key};
+    const char *args[] = {len > 0 ? value : "", ttl};
+    size_t lens[] = {len, strlen(ttl)};
+    struct script_call call = {.which = SCRIPT_VALUE_SET, .keys = keys, .nkeys = 1, .args = args,
+        .arg_lens = lens, .nargs = 2};
+    (void)now_us;
+    bool ok = run_call(r, &call, err, err_size) && status_ok(call.out[0], err, err_size);
+    free(call.text);
+    free(full_key);
+    return ok;
+}
+
+/* What a stored text is: "v" and a value's bytes, or a counter. */
+static bool item_from_text(const char *text, size_t len, struct store_item *out, char *err,
+    size_t err_size)
+{
+    if (len > 0 && text[0] == 'v') {
+        if (len - 1 > STORE_VALUE_MAX) {
+            snprintf(err, err_size, "unexpected reply: a value longer than STORE_VALUE_MAX");
+            return false;
+        }
+        out->kind = STORE_ITEM_VALUE;
+        out->counter = 0;
+        out->value_len = len - 1;
+        memcpy(out->value, text + 1, len - 1);
+        return true;
+    }
+    out->kind = STORE_ITEM_COUNTER;
+    out->value_len = 0;
+    return parse_counter(text, &out->counter, err, err_size);
+}
+
+/* GET of a full key (as the scan found it, or made from the key). */
+static bool get_full_key(struct redis_store *r, const char *full_key, struct store_item *out,
+    bool *found, char *err, size_t err_size)
+{
+    const char *keys[] = {full_key};
+    struct script_call call = {.which = SCRIPT_GET, .keys = keys, .nkeys = 1};
+    bool ok = run_call(r, &call, err, err_size);
+    *found = ok && call.out[0] == 1 && call.text != NULL;
+    if (*found)
+        ok = item_from_text(call.text, call.text_len, out, err, err_size);
+    free(call.text);
+    return ok;
+}
+
+static bool redis_get(void *impl, const char *key, int64_t now_us, struct store_item *out,
+    bool *found, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    char *full_key = generic_key(r, key);
+    (void)now_us;
+    bool ok = get_full_key(r, full_key, out, found, err, err_size);
+    free(full_key);
+    return ok;
+}
+
+static bool redis_remove(void *impl, const char *key, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    char *full_key = generic_key(r, key);
+    const char *keys[] = {full_key};
+    struct script_call call = {.which = SCRIPT_DELETE, .keys = keys, .nkeys = 1};
+    bool ok = run_call(r, &call, err, err_size);
+    free(call.text);
+    free(full_key);
+    return ok;
+}
+
+/* The keys a scan found, full, sorted then made unique (SCAN may return a key twice). */
+struct key_list {
+    char **keys;
+    size_t count, cap;
+};
+
+static void key_list_add(struct key_list *l, const char *key, size_t len)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap > 0 ? 2 * l->cap : 256;
+        l->keys = xrealloc(l->keys, l->cap * sizeof *l->keys);
+    }
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, key, len);
+    copy[len] = '\0';
+    l->keys[l->count++] = copy;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void key_list_free(struct key_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->keys[i]);
+    free(l->keys);
+}
+
+/* The SCAN MATCH pattern of a prefix: PREFIX g:{ then the prefix with the glob characters
+ * escaped, then *. */
+static char *scan_pattern(const struct redis_store *r, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    char *escaped = xmalloc(2 * len + 1), *p = escaped;
+    for (size_t i = 0; i < len; i++) {
+        if (strchr("*?[]\\", prefix[i]) != NULL)
+            *p++ = '\\';
+        *p++ = prefix[i];
+    }
+    *p = '\0';
+    char *pattern = xasprintf("%sg:{%s*", key_prefix(r), escaped);
+    free(escaped);
+    return pattern;
+}
+
+/* SCAN MATCH over one node to the end of its cursor, adding what it finds. */
+static bool scan_node(struct redis_store *r, unsigned node_index, const char *pattern,
+    struct key_list *found, char *err, size_t err_size)
+{
+    struct node *n = r->nodes[node_index];
+    struct conn *s = conn_take(n);
+    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    if (s->ctx != NULL && s->generation != generation)
+        close_connection(s);
+    bool ok = true;
+    if (s->ctx == NULL) {
+        s->generation = generation;
+        ok = connect_conn(r, n, node_index == 0, s, err, err_size);
+    }
+    if (ok && node_index == 0)
+        read_slot_map(r, s->ctx, n->host);            /* a cluster: learn its masters first */
+    char cursor[32] = "0";
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "500"};
+        redisReply *reply = ok ? redisCommandArgv(s->ctx, 6, argv, NULL) : NULL;
+        ok = reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+            && reply->element[0]->type == REDIS_REPLY_STRING
+            && reply->element[1]->type == REDIS_REPLY_ARRAY
+            && reply->element[0]->len < sizeof cursor;
+        if (ok) {
+            memcpy(cursor, reply->element[0]->str, reply->element[0]->len + 1);
+            const redisReply *keys = reply->element[1];
+            for (size_t i = 0; i < keys->elements; i++)
+                if (keys->element[i]->type == REDIS_REPLY_STRING)
+                    key_list_add(found, keys->element[i]->str, keys->element[i]->len);
+        } else if (s->ctx != NULL && err[0] == '\0') {
+            snprintf(err, err_size, "SCAN: %s", reply == NULL ? s->ctx->errstr
+                : reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        }
+        freeReplyObject(reply);
+    } while (ok && strcmp(cursor, "0") != 0);
+    if (!ok)
+        close_connection(s);
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* SCAN on every node known (a cluster's masters once the slot map is read), then a GET per
+ * key found, outside any connection's lock, so fn may call the store. */
+static bool redis_scan(void *impl, const char *prefix, int64_t now_us, store_scan_fn fn,
+    void *arg, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    (void)now_us;
+    if (store_now_us() < __atomic_load_n(&r->fail_until_us, __ATOMIC_RELAXED)) {
+        snprintf(err, err_size, "not retried yet after a failure");
+        return false;
+    }
+    err[0] = '\0';
+    char *pattern = scan_pattern(r, prefix);
+    struct key_list found = {0};
+    bool ok = true;
+    for (unsigned i = 0; i < __atomic_load_n(&r->node_count, __ATOMIC_ACQUIRE) && ok; i++)
+        ok = scan_node(r, i, pattern, &found, err, err_size);
+    free(pattern);
+    if (found.count > 0)
+        qsort(found.keys, found.count, sizeof *found.keys, compare_keys);
+    size_t head = strlen(key_prefix(r)) + 3;          /* PREFIX g:{ */
+    struct store_item *item = xmalloc(sizeof *item);
+    bool go_on = true;
+    for (size_t i = 0; i < found.count && ok && go_on; i++) {
+        if (i > 0 && strcmp(found.keys[i], found.keys[i - 1]) == 0)
+            continue;
+        size_t len = strlen(found.keys[i]);
+        bool item_found = false;
+        if (len < head + 1 || found.keys[i][len - 1] != '}')
+            continue;
+        ok = get_full_key(r, found.keys[i], item, &item_found, err, err_size);
+        if (!ok || !item_found)
+            continue;                                 /* deleted or expired since */
+        found.keys[i][len - 1] = '\0';
+        go_on = fn(arg, found.keys[i] + head, item);
+    }
+    free(item);
+    key_list_free(&found);
+    if (!ok)
+        start_backoff(r);
+    return ok;
+}
+
 /* PING on the first node (the master, or the first seed of a cluster), on a connection of the
  * pool, made when it has none. */
 static bool redis_ping(void *impl, char *err, size_t err_size)
@@ -638,6 +1058,12 @@ const struct store_backend_ops store_redis_ops = {
     .name = "redis",
     .gcra = redis_gcra,
     .greylist = redis_greylist,
+    .counter_add = redis_counter_add,
+    .counter_add_many = redis_counter_add_many,
+    .value_set = redis_value_set,
+    .get = redis_get,
+    .remove = redis_remove,
+    .scan = redis_scan,
     .free = redis_free,
     .ping = redis_ping,
 };

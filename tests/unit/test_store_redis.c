@@ -449,6 +449,57 @@ static void test_sentinel_failover(void **state)
     redis_fixture_stop(&replica_pid);
 }
 
+static bool count_key(void *arg, const char *key, const struct store_item *item)
+{
+    (void)key, (void)item;
+    ++*(int *)arg;
+    return true;
+}
+
+/* Generic records: at mw:g:{KEY} (apart from the decisions' keys, hash-tagged), values
+ * binary-safe, a prefix scan through SCAN MATCH (never KEYS, which blocks the server), and
+ * a killed server gives the fail mode for them too. */
+static void test_generic_keys_scan_and_outage(void **state)
+{
+    (void)state;
+    NEED_REDIS();
+    struct store *s = new_store(STORE_FAIL_TEMPFAIL);
+    redisContext *c = admin();
+    assert_non_null(c);
+    redisReply *reply = redisCommand(c, "CONFIG RESETSTAT");
+    freeReplyObject(reply);
+    assert_int_equal(store_counter_add(s, "dmarc:k1", 2, 60000, NULL, NULL), STORE_OK);
+    assert_int_equal(store_value_set(s, "dmarc:k2", "a\0b", 3, 0, NULL), STORE_OK);
+    reply = redisCommand(c, "PTTL %s", "mw:g:{dmarc:k1}");
+    assert_non_null(reply);
+    assert_true(reply->integer > 50000 && reply->integer <= 60000);
+    freeReplyObject(reply);
+    reply = redisCommand(c, "GET %s", "mw:g:{dmarc:k2}");
+    assert_non_null(reply);
+    assert_int_equal(reply->len, 4);
+    assert_memory_equal(reply->str, "va\0b", 4);
+    freeReplyObject(reply);
+    int n = 0;
+    assert_int_equal(store_scan(s, "dmarc:", count_key, &n, NULL), STORE_OK);
+    assert_int_equal(n, 2);
+    reply = redisCommand(c, "INFO commandstats");
+    assert_non_null(reply);
+    assert_non_null(strstr(reply->str, "cmdstat_scan:"));
+    assert_null(strstr(reply->str, "cmdstat_keys:"));
+    freeReplyObject(reply);
+    redisFree(c);
+    redis_stop();
+    assert_int_equal(store_counter_add(s, "dmarc:k1", 1, 0, NULL, NULL), STORE_DOWN);
+    assert_int_equal(store_scan(s, "dmarc:", count_key, &n, NULL), STORE_DOWN);
+    struct store_item item;
+    bool found = true;
+    assert_int_equal(store_get(s, "dmarc:k1", &item, &found, NULL), STORE_DOWN);
+    assert_false(found);
+    assert_true(redis_start());
+    assert_true(wait_recovered(s));
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_greylist_on_server_clock),
         cmocka_unit_test(test_killed_and_restarted),
         cmocka_unit_test(test_stopped_server_times_out),
+        cmocka_unit_test(test_generic_keys_scan_and_outage),
         cmocka_unit_test(test_sentinel_failover),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
