@@ -17,6 +17,7 @@
 struct dns_resolver;
 /* Each feature module's settings (config_module.h); defined in the module's own header. */
 struct spf_policy;
+struct dmarc_settings;
 struct dkim_policy;
 struct ratelimit_policy;
 struct greylist_policy;
@@ -166,6 +167,7 @@ struct config {
 
     /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
     struct spf_policy *spf;
+    struct dmarc_settings *dmarc;      /* dmarc_config.c */
     struct dkim_policy *dkim;
     struct ratelimit_policy *ratelimit;
     struct greylist_policy *greylist;

@@ -143,6 +143,21 @@ static const char *last_labels(const struct labels *l, size_t k)
     return l->name + l->start[l->count - k];
 }
 
+bool dmarc_walk_name(const char *domain, size_t k, char *out)
+{
+    char name[DMARC_DOMAIN_MAX + 1];
+    if (!domain_copy(domain, name))
+        return false;
+    struct labels l;
+    split(name, &l);
+    size_t n = walk_step(&l, k);
+    if (n == 0)
+        return false;
+    const char *at = last_labels(&l, n);
+    memcpy(out, at, strlen(at) + 1);
+    return true;
+}
+
 /* Selects the DMARC records among a TXT answer's and parses the one there is. */
 static enum lookup_state records_of(const struct dns_answer *a, struct dmarc_record *out,
     const char *name, struct eval *e)

@@ -74,6 +74,11 @@ struct dmarc_verdict {
     char problem[256];            /* none/temperror/permerror: why; fail: what failed */
 };
 
+/* The k-th (from 0) name the tree walk from domain asks for (without "_dmarc."), into out
+ * (DMARC_DOMAIN_MAX + 1 bytes, lower case); false past the walk's end or when domain is not a
+ * domain name. For a caller that starts the walk's queries early (check_dmarc's prefetch). */
+bool dmarc_walk_name(const char *domain, size_t k, char *out);
+
 /* Evaluates req; fills out completely (give it to dmarc_verdict_free). */
 void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *lim,
     dmarc_lookup_fn lookup, void *lookup_arg, struct dmarc_verdict *out);

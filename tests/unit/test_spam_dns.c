@@ -59,6 +59,7 @@ static const char zone[] =
     /* a HELO name and a sender domain whose SPF records never come */
     "slowhelo.test TIMEOUT\n"
     "slowsender.test TIMEOUT\n"
+    "_dmarc.slowsender.test TIMEOUT\n"
     /* a DKIM key that never comes */
     "sel._domainkey.slowkey.test TIMEOUT\n";
 
@@ -334,7 +335,8 @@ static double seconds_since(const struct timespec *start)
 }
 
 /* Every lookup of this session never answers: reverse DNS at connect, SPF of HELO and MAIL
- * FROM at MAIL FROM, a DKIM key at the end of the headers. */
+ * FROM at MAIL FROM, a DKIM key at the end of the headers, the From domain's DMARC record at
+ * the end of the message. */
 #define SLOW_SIGNATURE \
     "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=slowkey.test;\n" \
     " i=@slowkey.test; q=dns/txt; s=sel; t=1796236456; h=from : to :\n" \
@@ -348,11 +350,22 @@ static double seconds_since(const struct timespec *start)
     "spf: { budget = \"3s\" }\ndkim: { verify: { budget = \"3s\" } }\n" \
     "symbols: { SPF_HELO_TEMPERROR: { action = \"score\" }; SPF_TEMPERROR: { action = \"score\" } }\n"
 
+/* The clean message, from alice@slowsender.test. */
+static const char *slow_message(void)
+{
+    static char text[4096];
+    const char *clean = fixture_clean_message(SLOW_SIGNATURE, NULL);
+    const char *at = strstr(clean, "alice@sender.test");
+    assert_non_null(at);
+    snprintf(text, sizeof text, "%.*salice@slowsender.test%s", (int)(at - clean), clean,
+        at + strlen("alice@sender.test"));
+    return text;
+}
+
 static struct smtp_session slow_session(void)
 {
     struct smtp_session s = {.client_ip = "203.0.113.20", .helo = "slowhelo.test",
-        .sender = "alice@slowsender.test",
-        .message = fixture_clean_message(SLOW_SIGNATURE, NULL)};
+        .sender = "alice@slowsender.test", .message = slow_message()};
     return s;
 }
 
@@ -382,10 +395,11 @@ static void test_spent_message_budget_asks_nothing_more(void **state)
     fixture_policy_dns("message_budget = \"30s\"", EVERY_CHECK_3S);
     unsigned long long before = dns_queries_so_far();
     char *timed_out = outcome(fixture_run(&s));
-    assert_int_equal(dns_queries_so_far() - before, 4);   /* PTR, 2 x SPF TXT, DKIM key */
+    /* PTR, 2 x SPF TXT, DKIM key, the DMARC tree walk's 2 TXT (slowsender.test, test) */
+    assert_int_equal(dns_queries_so_far() - before, 6);
 
     fixture_policy_dns("message_budget = \"1s\"", EVERY_CHECK_3S);
-    s.message = fixture_clean_message(SLOW_SIGNATURE, NULL);
+    s.message = slow_message();
     before = dns_queries_so_far();
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -401,6 +415,7 @@ static void test_spent_message_budget_asks_nothing_more(void **state)
     assert_int_equal(dkim_result_get(fixture_txn(), 0)->result, DKIM_RESULT_TEMPERROR);
     assert_non_null(strstr(budget_spent, "dkim=temperror"));
     assert_non_null(strstr(budget_spent, "spf=temperror"));
+    assert_non_null(strstr(budget_spent, "dmarc=temperror header.from=slowsender.test"));
     assert_string_equal(budget_spent, timed_out);
     free(timed_out);
     free(budget_spent);
