@@ -17,6 +17,7 @@ extern const struct config_module store_config_module;
 extern const struct config_module spf_config_module;
 extern const struct config_module dkim_config_module;
 extern const struct config_module dmarc_config_module;
+extern const struct config_module dmarc_reports_config_module;
 extern const struct config_module ratelimit_config_module;
 extern const struct config_module greylist_config_module;
 extern const struct config_module spam_config_module;
@@ -38,6 +39,7 @@ const struct config_module *const config_modules[] = {
     &spf_config_module,
     &dkim_config_module,
     &dmarc_config_module,
+    &dmarc_reports_config_module,
     &ratelimit_config_module,
     &greylist_config_module,
     &spam_config_module,

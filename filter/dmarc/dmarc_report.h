@@ -35,12 +35,12 @@ enum dmarc_report_disposition {
 
 /* policy_evaluated/reason/type; NONE: no reason element */
 enum dmarc_report_override {
-    DMARC_OVERRIDE_NONE,
-    DMARC_OVERRIDE_LOCAL_POLICY,
-    DMARC_OVERRIDE_MAILING_LIST,
-    DMARC_OVERRIDE_OTHER,
-    DMARC_OVERRIDE_POLICY_TEST_MODE,
-    DMARC_OVERRIDE_TRUSTED_FORWARDER,
+    DMARC_REASON_NONE,
+    DMARC_REASON_LOCAL_POLICY,
+    DMARC_REASON_MAILING_LIST,
+    DMARC_REASON_OTHER,
+    DMARC_REASON_POLICY_TEST_MODE,
+    DMARC_REASON_TRUSTED_FORWARDER,
 };
 
 /* RFC 8601 results: DKIM uses every value but softfail. */

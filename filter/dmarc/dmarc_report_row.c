@@ -109,7 +109,7 @@ void dmarc_report_row_encode(const struct dmarc_report_row *row, struct textbuf 
     put(out, "disposition", dmarc_report_disposition_name(row->disposition));
     put(out, "dkim_aligned", row->dkim_aligned ? "pass" : "fail");
     put(out, "spf_aligned", row->spf_aligned ? "pass" : "fail");
-    if (row->reason != DMARC_OVERRIDE_NONE) {
+    if (row->reason != DMARC_REASON_NONE) {
         put(out, "reason", dmarc_report_override_name(row->reason));
         put(out, "comment", row->reason_comment);
     }
@@ -264,7 +264,7 @@ bool dmarc_report_row_decode(const char *text, size_t len, struct dmarc_report_r
         } else if (is(&l, "reason")) {
             k = name_index(override_names, COUNT(override_names), l.value, l.value_len);
             ok = k > 0;
-            out->reason = ok ? (enum dmarc_report_override)k : DMARC_OVERRIDE_NONE;
+            out->reason = ok ? (enum dmarc_report_override)k : DMARC_REASON_NONE;
         } else if (is(&l, "comment")) {
             ok = take(out->reason_comment, sizeof out->reason_comment, l.value, l.value_len);
         } else if (is(&l, "header_from")) {

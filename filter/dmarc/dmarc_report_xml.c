@@ -81,7 +81,7 @@ static void add_record(xmlNodePtr root, const struct dmarc_report_row *r)
     child(pe, "disposition", dmarc_report_disposition_name(r->disposition));
     child(pe, "dkim", r->dkim_aligned ? "pass" : "fail");
     child(pe, "spf", r->spf_aligned ? "pass" : "fail");
-    if (r->reason != DMARC_OVERRIDE_NONE) {
+    if (r->reason != DMARC_REASON_NONE) {
         xmlNodePtr reason = child(pe, "reason", NULL);
         child(reason, "type", dmarc_report_override_name(r->reason));
         if (r->reason_comment[0] != 0)

@@ -24,6 +24,7 @@
 #include "dmarc_report_dest.h"
 #include "dmarc_report_mail.h"
 #include "dmarc_report_row.h"
+#include "dmarc_report_store.h"
 
 static const char *schema_path = SRCDIR "/tests/dmarc/dmarc-xml-0.2.xsd";
 
@@ -117,7 +118,7 @@ static void row_fail(struct dmarc_report_row *r)
     strcpy(r->source_ip, "2001:db8::25");
     r->count = 7;
     r->disposition = DMARC_DISPOSITION_QUARANTINE;
-    r->reason = DMARC_OVERRIDE_POLICY_TEST_MODE;
+    r->reason = DMARC_REASON_POLICY_TEST_MODE;
     strcpy(r->reason_comment, "t=y");
     strcpy(r->header_from, "sub.example.com");
     r->has_envelope_from = true;            /* the null reverse-path */
@@ -611,6 +612,102 @@ static void test_clean_copy_keeps_utf8_and_replaces_the_rest(void **state)
     assert_string_equal(out, "abc");
 }
 
+static struct store *memory_store(void)
+{
+    return store_wrap(&store_memory_ops, store_memory_new(100000), "memory", STORE_FAIL_TEMPFAIL);
+}
+
+static void test_period_is_aligned_on_utc_days(void **state)
+{
+    (void)state;
+    int64_t b, e;
+    dmarc_report_period(1764806399, 86400, &b, &e);
+    assert_int_equal(b, 1764720000);
+    assert_int_equal(e, 1764806399);
+    dmarc_report_period(1764806400, 86400, &b, &e);
+    assert_int_equal(b, 1764806400);
+    dmarc_report_period(1764806461, 60, &b, &e);
+    assert_int_equal(b, 1764806460);
+    assert_int_equal(e, 1764806519);
+}
+
+/* Messages add to one count per distinct row; collect sees only finished periods; clear
+ * takes what was reported, and a second collect finds nothing to send again. */
+static void test_store_counts_collects_and_clears_once(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_report_policy pol;
+    struct dmarc_report_row a, b;
+    policy_example(&pol);
+    row_pass(&a);
+    row_fail(&b);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(dmarc_report_store_add(s, &pol, &a, 1000, 1999, 60000), STORE_OK);
+    assert_int_equal(dmarc_report_store_add(s, &pol, &b, 1000, 1999, 60000), STORE_OK);
+    assert_int_equal(dmarc_report_store_add(s, &pol, &b, 2000, 2999, 60000), STORE_OK);
+    struct dmarc_report_policy other = pol;
+    strcpy(other.domain, "other.example");
+    assert_int_equal(dmarc_report_store_add(s, &other, &a, 1000, 1999, 60000), STORE_OK);
+    strcpy(other.domain, "bad domain\n");
+    assert_int_equal(dmarc_report_store_add(s, &other, &a, 1000, 1999, 60000), STORE_INVALID);
+
+    struct dmarc_report_batch *batches;
+    size_t n;
+    char why[256];
+    assert_true(dmarc_report_store_collect(s, 2000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 2);                         /* example.com and other.example, 1000-1999 */
+    assert_string_equal(batches[0].domain, "example.com");
+    assert_true(batches[0].has_policy);
+    assert_int_equal(batches[0].policy.p, DMARC_POLICY_REJECT);
+    assert_int_equal(batches[0].count, 2);
+    uint64_t total = batches[0].rows[0].count + batches[0].rows[1].count;
+    assert_int_equal(total, 4);
+    assert_false(dmarc_report_store_was_sent(s, &batches[0], "dmarc@example.com"));
+    assert_int_equal(dmarc_report_store_mark_sent(s, &batches[0], "dmarc@example.com", 60000), STORE_OK);
+    assert_true(dmarc_report_store_was_sent(s, &batches[0], "dmarc@example.com"));
+    assert_true(dmarc_report_store_clear(s, &batches[0], why, sizeof why));
+    dmarc_report_batches_free(batches, n);
+
+    assert_true(dmarc_report_store_collect(s, 2000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 1);
+    assert_string_equal(batches[0].domain, "other.example");
+    dmarc_report_batches_free(batches, n);
+    /* the later period, once finished, is still there */
+    assert_true(dmarc_report_store_collect(s, 3000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 2);
+    assert_int_equal(batches[0].begin, 2000);
+    assert_int_equal(batches[0].rows[0].count, 1);
+    dmarc_report_batches_free(batches, n);
+    store_free(s);
+}
+
+/* A message added between collect and clear is not lost: the next run reports it. */
+static void test_row_added_after_collect_is_reported_next_time(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_report_policy pol;
+    struct dmarc_report_row a;
+    policy_example(&pol);
+    row_pass(&a);
+    assert_int_equal(dmarc_report_store_add(s, &pol, &a, 1000, 1999, 60000), STORE_OK);
+    struct dmarc_report_batch *batches;
+    size_t n;
+    char why[256];
+    assert_true(dmarc_report_store_collect(s, 2000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 1);
+    assert_int_equal(dmarc_report_store_add(s, &pol, &a, 1000, 1999, 60000), STORE_OK);
+    assert_true(dmarc_report_store_clear(s, &batches[0], why, sizeof why));
+    dmarc_report_batches_free(batches, n);
+    assert_true(dmarc_report_store_collect(s, 2000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 1);
+    assert_int_equal(batches[0].rows[0].count, 1);
+    assert_true(batches[0].has_policy);
+    dmarc_report_batches_free(batches, n);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +725,9 @@ int main(void)
         cmocka_unit_test(test_external_destinations_need_their_consent),
         cmocka_unit_test(test_suppression_list_and_own_domains),
         cmocka_unit_test(test_clean_copy_keeps_utf8_and_replaces_the_rest),
+        cmocka_unit_test(test_period_is_aligned_on_utc_days),
+        cmocka_unit_test(test_store_counts_collects_and_clears_once),
+        cmocka_unit_test(test_row_added_after_collect_is_reported_next_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
