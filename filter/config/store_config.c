@@ -30,6 +30,8 @@ struct store_raw {
     uint64_t timeout_ms;
     uint64_t retry_interval_ms;
     unsigned pool;
+    char *path;
+    uint64_t max_size;
 };
 
 #define SOPT(f) offsetof(struct store_raw, f)
@@ -49,6 +51,8 @@ static const struct option_spec store_specs[] = {
     {"timeout", OPT_DURATION_MS, SOPT(timeout_ms), 1, 60000},
     {"retry_interval", OPT_DURATION_MS, SOPT(retry_interval_ms), 0, 3600000},
     {"pool", OPT_UINT, SOPT(pool), 1, 256},
+    {"path", OPT_STRING, SOPT(path), 0, 0},
+    {"max_size", OPT_SIZE, SOPT(max_size), 1024.0 * 1024, 1024.0 * 1024 * 1024 * 1024},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -92,6 +96,7 @@ static void apply_settings(struct cfg_reader *r, const config_setting_t *g, cons
         .max_keys = (unsigned)s->max_keys, .port = s->redis_port, .db = s->redis_db,
         .connect_timeout_ms = s->connect_timeout_ms, .timeout_ms = s->command_timeout_ms,
         .retry_interval_ms = s->retry_interval_ms, .pool = s->pool_size,
+        .max_size = s->lmdb_max_size,
     };
     cfg_apply_options(r, g, option, store_specs, &raw);
     char buf[160];
@@ -100,9 +105,12 @@ static void apply_settings(struct cfg_reader *r, const config_setting_t *g, cons
             s->backend = STORE_MEMORY;
         else if (strcmp(raw.backend, "redis") == 0)
             s->backend = STORE_REDIS;
+        else if (strcmp(raw.backend, "lmdb") == 0)
+            s->backend = STORE_LMDB;
         else
             cfg_error(r, config_setting_get_member(g, "backend"), sub_option(option, "backend", buf, sizeof buf),
-                "\"%s\": use \"memory\" (this server only) or \"redis\" (shared)", raw.backend);
+                "\"%s\": use \"memory\" (this server only), \"lmdb\" (on disk, kept across "
+                "restarts) or \"redis\" (shared)", raw.backend);
     }
     if (raw.fail_mode != NULL) {
         if (strcmp(raw.fail_mode, "tempfail") == 0)
@@ -118,6 +126,9 @@ static void apply_settings(struct cfg_reader *r, const config_setting_t *g, cons
         cfg_error(r, config_setting_get_member(g, "sentinels"), sub_option(option, "sentinels", buf, sizeof buf),
             "\"%s\": write HOST:PORT of each sentinel, separated by commas, as "
             "\"10.0.0.1:26379,10.0.0.2:26379\"", raw.sentinels);
+    if (raw.path != NULL && raw.path[0] != '/')
+        cfg_error(r, config_setting_get_member(g, "path"), sub_option(option, "path", buf, sizeof buf),
+            "\"%s\": write an absolute path, as \"/var/lib/mailwarden/store\"", raw.path);
     free(raw.backend);
     free(raw.fail_mode);
     s->max_keys = raw.max_keys;
@@ -133,6 +144,8 @@ static void apply_settings(struct cfg_reader *r, const config_setting_t *g, cons
     take_string(&s->redis_prefix, raw.prefix);
     take_string(&s->sentinels, raw.sentinels);
     take_string(&s->sentinel_master, raw.master_name);
+    take_string(&s->lmdb_path, raw.path);
+    s->lmdb_max_size = raw.max_size;
 }
 
 static void default_settings(struct store_settings *s)
@@ -147,6 +160,8 @@ static void default_settings(struct store_settings *s)
     s->command_timeout_ms = 200;
     s->retry_interval_ms = 1000;
     s->pool_size = 4;
+    s->lmdb_path = xstrdup("/var/lib/mailwarden/store");
+    s->lmdb_max_size = 256ULL * 1024 * 1024;
 }
 
 static struct named_store *find(const struct store_policy *p, const char *name)
@@ -218,7 +233,9 @@ static void store_config_finish(struct config *cfg, struct config_errors *errs)
         struct named_store *s = &cfg->store->stores[i];
         char why[256];
         s->store = store_open(&s->settings, why, sizeof why);
-        if (s->store == NULL)
+        if (s->store == NULL && s->settings.backend == STORE_LMDB)
+            config_errors_add(errs, cfg->main_file, 0, s->option, "%s", why);
+        else if (s->store == NULL)
             config_errors_add(errs, cfg->main_file, 0, s->option, "%s: set host and port, "
                 "socket, or sentinels and master_name", why);
     }

@@ -54,6 +54,7 @@ void store_settings_copy(struct store_settings *dst, const struct store_settings
     dst->redis_prefix = dup_or_null(src->redis_prefix);
     dst->sentinels = dup_or_null(src->sentinels);
     dst->sentinel_master = dup_or_null(src->sentinel_master);
+    dst->lmdb_path = dup_or_null(src->lmdb_path);
 }
 
 void store_settings_free(struct store_settings *s)
@@ -64,6 +65,7 @@ void store_settings_free(struct store_settings *s)
     free(s->redis_prefix);
     free(s->sentinels);
     free(s->sentinel_master);
+    free(s->lmdb_path);
     memset(s, 0, sizeof *s);
 }
 
@@ -74,9 +76,14 @@ static bool str_same(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* Equal Redis settings: the same server, credentials and behaviour. */
-static bool redis_settings_equal(const struct store_settings *a, const struct store_settings *b)
+/* Equal settings: the same backend, server or path, credentials and behaviour. */
+static bool settings_equal(const struct store_settings *a, const struct store_settings *b)
 {
+    if (a->backend != b->backend)
+        return false;
+    if (a->backend == STORE_LMDB)
+        return str_same(a->lmdb_path, b->lmdb_path) && a->lmdb_max_size == b->lmdb_max_size
+            && a->fail_mode == b->fail_mode;
     return str_same(a->redis_host, b->redis_host) && a->redis_port == b->redis_port
         && str_same(a->redis_socket, b->redis_socket)
         && str_same(a->redis_password, b->redis_password) && a->redis_db == b->redis_db
@@ -127,10 +134,40 @@ struct store *store_memory_shared(uint64_t max_keys)
     return s;
 }
 
+/* The LMDB store of this path, from the registry or new. Its environment opens at the first
+ * op (store_lmdb.c), so a policy load never creates files as root. */
+static struct store *open_lmdb(const struct store_settings *settings, char *why,
+    size_t why_size)
+{
+    if (settings->fail_mode == STORE_FAIL_MEMORY)
+        store_memory_shared(settings->max_keys);
+    pthread_mutex_lock(&registry_lock);
+    struct store *s;
+    for (s = registry; s != NULL; s = s->next)
+        if (settings_equal(&s->settings, settings))
+            break;
+    if (s == NULL) {
+        void *impl = store_lmdb_new(settings, why, why_size);
+        if (impl != NULL) {
+            char description[300];
+            snprintf(description, sizeof description, "lmdb %s", settings->lmdb_path);
+            s = store_wrap(&store_lmdb_ops, impl, description, settings->fail_mode);
+            store_settings_copy(&s->settings, settings);
+            s->in_registry = true;
+            s->next = registry;
+            registry = s;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
 struct store *store_open(const struct store_settings *settings, char *why, size_t why_size)
 {
     if (settings->backend == STORE_MEMORY)
         return store_memory_shared(settings->max_keys);
+    if (settings->backend == STORE_LMDB)
+        return open_lmdb(settings, why, why_size);
     if (settings->redis_socket == NULL && settings->redis_host == NULL
         && settings->sentinels == NULL) {
         snprintf(why, why_size, "redis needs a host, a socket or sentinels");
@@ -146,7 +183,7 @@ struct store *store_open(const struct store_settings *settings, char *why, size_
     pthread_mutex_lock(&registry_lock);
     struct store *s;
     for (s = registry; s != NULL; s = s->next) {
-        if (redis_settings_equal(&s->settings, settings))
+        if (settings_equal(&s->settings, settings))
             break;
     }
     if (s == NULL) {

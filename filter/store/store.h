@@ -56,7 +56,7 @@ struct store_settings {
  * (an op on a key of the other kind is a failure). Callers name their keys with a prefix of
  * their own ("dmarc:", "bayes:"), apart from "rl:" (rate limits) and "gl:" (greylisting).
  * ttl_ms > 0 makes the key expire ttl_ms after the call; an expired key is absent. */
-enum { STORE_KEY_MAX = 512, STORE_VALUE_MAX = 4096, STORE_BATCH_MAX = 1024 };
+enum { STORE_KEY_MAX = 500, STORE_VALUE_MAX = 4096, STORE_BATCH_MAX = 1024 };   /* LMDB: keys < 512 */
 
 enum store_item_kind { STORE_ITEM_COUNTER = 1, STORE_ITEM_VALUE = 2 };
 
@@ -171,6 +171,8 @@ extern const struct store_backend_ops store_redis_ops;
 /* NULL + why (naming the path and the fix) when the environment cannot be opened. */
 void *store_lmdb_new(const struct store_settings *settings, char *why, size_t why_size);
 extern const struct store_backend_ops store_lmdb_ops;
+/* Tests: the clock the LMDB store decides and expires with (NULL: the wall clock again). */
+void store_lmdb_set_clock(void *impl, int64_t (*clock)(void));
 
 /* A store made from a backend directly, outside the registry (tests, the benchmark). */
 struct store *store_wrap(const struct store_backend_ops *ops, void *impl, const char *description,

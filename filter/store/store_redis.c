@@ -80,7 +80,8 @@ static const char grey_script[] =
 /* Generic records live at PREFIX g:{KEY}, apart from the decisions' PREFIX{KEY}, so a scan
  * never meets a rate-limit or greylisting record. A counter is an integer string (INCRBY); a
  * value is "v" and its bytes, so the two kinds cannot be mistaken. Replies are {status, 0}
- * or {status, 0, text}: status -1 is a key of the other kind, -2 an overflow (any other
+ * or {status, 0, text}: status -1 is a key of the other kind, -2 an overflow, -3 (made from
+ * the server's CROSSSLOT) a batch over several cluster slots (any other
  * error of INCRBY, READONLY for one, is passed on as the failure it is). Counters come
  * back as text (GET after INCRBY): Lua numbers are doubles and would round beyond 2^53. */
 static const char counter_script[] =
@@ -589,6 +590,10 @@ static enum outcome eval_on_conn(struct conn *s, struct script_call *call, bool 
             result = OUTCOME_DONE;
         } else if (reply->type == REDIS_REPLY_ERROR && redis_parse_redirect(reply->str, redirect)) {
             result = OUTCOME_REDIRECTED;
+        } else if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "CROSSSLOT", 9) == 0) {
+            call->out[0] = -3;          /* a batch over several slots: the caller's op, not an outage */
+            call->out[1] = 0;
+            result = OUTCOME_DONE;
         } else {
             snprintf(err, err_size, "unexpected reply: %s",
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "not {int, int}");
@@ -750,6 +755,9 @@ static bool status_ok(long long status, char *err, size_t err_size)
         snprintf(err, err_size, "invalid: an op on a key of the other kind");
     else if (status == -2)
         snprintf(err, err_size, "invalid: the counter would overflow (or holds no integer)");
+    else if (status == -3)
+        snprintf(err, err_size, "invalid: a batch of counter adds needs one Redis server, not a "
+            "cluster (its keys are on several slots)");
     return status >= 0;
 }
 
@@ -807,9 +815,6 @@ static bool redis_counter_add_many(void *impl, struct store_counter_change *chan
         p = ok ? strchr(p, ' ') : NULL;
         p = p != NULL ? p + 1 : NULL;
     }
-    if (!ok && strstr(err, "CROSSSLOT") != NULL)
-        snprintf(err, err_size, "a batch of counter adds needs one Redis server, not a "
-            "cluster (its keys are on several slots)");
     for (size_t i = 0; i < count; i++)
         free(keys[i]);
     for (size_t i = 0; i <= count; i++)

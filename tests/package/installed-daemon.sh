@@ -2,7 +2,8 @@
 # tests/package/installed-daemon.sh - the daemon as the Debian package installed it, behind a
 # private Postfix: /usr/sbin/mailwarden with /etc/mailwarden/mailwarden.conf as shipped (inet
 # 127.0.0.1:8891, networks.internal 127.0.0.0/8) passes `-t`, runs as the packaged user
-# mailwarden, passes mail; then a key made by `mailwarden-keygen` as root (into
+# mailwarden, whose state directory /var/lib/mailwarden (tmpfiles.d) it owns, passes mail;
+# then a key made by `mailwarden-keygen` as root (into
 # /etc/mailwarden/keys, the daemon's user owning it) and a policies.d drop-in, loaded by
 # `mailwarden-ctl reload` (the unit's ExecReload), sign outbound mail that Debian's python3-dkim
 # verifies; a broken drop-in makes that reload exit 1 with file:line. Run by
@@ -24,6 +25,10 @@ pf_start 8891
 name="installed daemon: runs as the packaged user mailwarden"
 user=$(ps -o user= -p "$MW_PID" | tr -d ' ')
 if [ "$user" = mailwarden ]; then pass "$name"; else fail "$name" "runs as '$user'"; fi
+
+name="installed daemon: the state directory /var/lib/mailwarden is the daemon's (mailwarden, 0750)"
+state=$(stat -c %U:%G:%a /var/lib/mailwarden 2>&1)
+if [ "$state" = mailwarden:mailwarden:750 ]; then pass "$name"; else fail "$name" "$state"; fi
 
 name="installed daemon: passes mail through Postfix and logs one line for it"
 tok=$(mw_token pkg)

@@ -1187,6 +1187,40 @@ static void test_store_section_named_by_its_users(void **state)
         "\"redi\": use \"memory\"");
 }
 
+/* backend = "lmdb": path and max_size read, the store opened lazily (a load creates no
+ * files), a relative path or a tiny size an error at its line. */
+static void test_store_lmdb_settings(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("lmdb.conf",
+        "store: { disk: { backend = \"lmdb\"; path = \"/nonexistent-mw/store\"; "
+        "max_size = \"64M\" }; plain: { backend = \"lmdb\" } }\n"
+        "greylist: { enabled = true; store = \"disk\" }\n"));
+    struct store *disk = store_config_get(cfg, "disk");
+    assert_non_null(disk);
+    assert_string_equal(store_describe(disk), "lmdb /nonexistent-mw/store");
+    assert_string_equal(store_describe(store_config_get(cfg, "plain")),
+        "lmdb /var/lib/mailwarden/store");
+    assert_ptr_equal(cfg->greylist->store, disk);
+    const struct store_policy *p = cfg->store;
+    bool seen = false;
+    for (size_t i = 0; i < p->count; i++) {
+        if (strcmp(p->stores[i].name, "disk") == 0) {
+            assert_int_equal(p->stores[i].settings.lmdb_max_size, 64 * 1024 * 1024);
+            seen = true;
+        }
+        if (strcmp(p->stores[i].name, "plain") == 0)
+            assert_int_equal(p->stores[i].settings.lmdb_max_size, 256 * 1024 * 1024);
+    }
+    assert_true(seen);
+    config_free(cfg);
+    assert_int_equal(access("/nonexistent-mw", F_OK), -1);    /* nothing made by a load */
+    assert_single_error("store: { d: { backend = \"lmdb\"; path = \"var/db\" } }\n", 1,
+        "store.d.path", "write an absolute path");
+    assert_single_error("store: { d: { backend = \"lmdb\"; max_size = \"10k\" } }\n", 1,
+        "store.d.max_size", "");
+}
+
 /* The old spelling ratelimit: { store: { ... } } sets the store named "default" (which
  * greylisting shares, as before) and leaves a notice naming the new spelling. */
 static void test_store_old_spelling_is_an_alias_with_a_notice(void **state)
@@ -1271,6 +1305,7 @@ int main(void)
         T(test_include_circle_names_the_closing_line),
         T(test_store_section_named_by_its_users),
         T(test_store_old_spelling_is_an_alias_with_a_notice),
+        T(test_store_lmdb_settings),
         T(test_resolver_is_built_by_load_and_started_by_config_start),
         T(test_bad_patterns_named_with_the_fix),
     };

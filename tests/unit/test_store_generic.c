@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "redis_fixture.h"
@@ -94,8 +95,40 @@ static struct store *redis_open(struct test_backend *b)
         STORE_FAIL_TEMPFAIL);
 }
 
+/* lmdb: a fresh directory per test, removed after it. */
+static char lmdb_dir[4096];
+
+static struct store *lmdb_open(struct test_backend *b)
+{
+    (void)b;
+    char template[] = "/tmp/mw-test-lmdb.XXXXXX";
+    assert_non_null(mkdtemp(template));
+    snprintf(lmdb_dir, sizeof lmdb_dir, "%s/store", template);   /* made by the store */
+    struct store_settings st = {.backend = STORE_LMDB, .lmdb_path = lmdb_dir,
+        .lmdb_max_size = 64 * 1024 * 1024, .fail_mode = STORE_FAIL_TEMPFAIL};
+    char why[300];
+    void *impl = store_lmdb_new(&st, why, sizeof why);
+    assert_non_null(impl);
+    return store_wrap(&store_lmdb_ops, impl, "lmdb test", STORE_FAIL_TEMPFAIL);
+}
+
+static void lmdb_close(struct test_backend *b, struct store *s)
+{
+    (void)b;
+    store_free(s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", lmdb_dir);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/lock.mdb", lmdb_dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(lmdb_dir), 0);
+    *strrchr(lmdb_dir, '/') = '\0';
+    assert_int_equal(rmdir(lmdb_dir), 0);
+}
+
 static struct test_backend test_backends[] = {
     {"memory", NULL, NULL, memory_open, plain_close},
+    {"lmdb", NULL, NULL, lmdb_open, lmdb_close},
     {"redis", redis_setup, redis_teardown, redis_open, plain_close},
 };
 static const size_t test_backend_count = sizeof test_backends / sizeof test_backends[0];

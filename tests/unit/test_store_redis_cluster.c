@@ -433,6 +433,51 @@ static void test_slot_migrated_mid_run(void **state)
     store_free(s);
 }
 
+static bool sum_counters(void *arg, const char *key, const struct store_item *item)
+{
+    (void)key;
+    int64_t *sum = arg;
+    sum[0] += item->counter;
+    sum[1]++;
+    return true;
+}
+
+/* Generic records on a cluster: counters spread over every node; a scan from a store that
+ * knows only node 0 (and was never redirected) finds them all; a batch over several slots is
+ * refused as a whole (STORE_INVALID, nothing added) without taking the store down. */
+static void test_generic_records_across_nodes(void **state)
+{
+    (void)state;
+    NEED_REDIS();
+    struct store *writer = new_store();
+    int on_node[NODES] = {0};
+    for (int i = 0; i < 300; i++) {
+        char key[64], full[80];
+        snprintf(key, sizeof key, "scan:%d", i);
+        snprintf(full, sizeof full, "mw:g:{%s}", key);
+        assert_int_equal(store_counter_add(writer, key, i, 0, NULL, NULL), STORE_OK);
+        int owner = owner_of(full);
+        assert_true(owner >= 0);
+        assert_true(key_on_node(owner, full));
+        on_node[owner]++;
+    }
+    for (int n = 0; n < NODES; n++)
+        assert_true(on_node[n] > 30);
+    struct store *reader = new_store();
+    int64_t sum[2] = {0, 0};
+    assert_int_equal(store_scan(reader, "scan:", sum_counters, sum, NULL), STORE_OK);
+    assert_int_equal(sum[1], 300);
+    assert_int_equal(sum[0], 299 * 300 / 2);
+    struct store_counter_change batch[2] = {{.key = "scan:0", .delta = 1},
+        {.key = "scan:1", .delta = 1}};
+    assert_int_equal(store_counter_add_many(reader, batch, 2, 0, NULL), STORE_INVALID);
+    int64_t v;
+    assert_int_equal(store_counter_add(reader, "scan:0", 0, 0, &v, NULL), STORE_OK);
+    assert_int_equal(v, 0);                          /* nothing of the batch was added */
+    store_free(writer);
+    store_free(reader);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_many_keys_on_every_node),
         cmocka_unit_test(test_gcra_exact_on_other_node),
         cmocka_unit_test(test_greylist_across_nodes),
+        cmocka_unit_test(test_generic_records_across_nodes),
         cmocka_unit_test(test_slot_migrated_mid_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
