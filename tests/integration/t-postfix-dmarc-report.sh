@@ -1,7 +1,8 @@
 #!/bin/bash
 # Postfix + mailwarden + mailwarden-report: DMARC aggregate reports (RFC 9990) end to end.
 # The sender domains' records are served by tests/tools/dnsserver.py on loopback; the rows go
-# to a real redis-server (the store another process can read); the report is handed to this
+# to the on-disk LMDB store (DMARC_STORE=redis: a real redis-server started here, as
+# t-postfix-dmarc-report-redis.sh does), which another process can read; the report is handed to this
 # Postfix by `sendmail -t`, which delivers it to a local Maildir (virtual mailbox of
 # reports.test). Postfix connects to mailwarden from 127.0.0.1:
 #   pass.test    p=reject, SPF pass and aligned          3 messages: disposition pass
@@ -12,27 +13,35 @@
 # destinations need their consent).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
-mw_init t-postfix-dmarc-report
+DMARC_STORE=${DMARC_STORE:-lmdb}
+T=postfix-dmarc-report
+[ "$DMARC_STORE" = lmdb ] || T=postfix-dmarc-report-$DMARC_STORE
+mw_init "t-$T"
 
-N1="postfix-dmarc-report: a report run mails one report per authorised policy domain through Postfix to the rua mailbox, with RFC 9990's Subject and application/gzip file name"
-N2="postfix-dmarc-report: each attached report is valid against RFC 9990's XSD and counts the messages sent (3 pass, 2 fail with their identifiers and results)"
-N3="postfix-dmarc-report: a destination outside the policy domain without a _report._dmarc record gets no report"
-N4="postfix-dmarc-report: a second run sends nothing (the rows were cleared after the hand-off)"
-N5="postfix-dmarc-report: a failed hand-off keeps the rows and the next run sends them"
-NF="postfix-dmarc-report: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
+N1="$T: a report run mails one report per authorised policy domain through Postfix to the rua mailbox, with RFC 9990's Subject and application/gzip file name"
+N2="$T: each attached report is valid against RFC 9990's XSD and counts the messages sent (3 pass, 2 fail with their identifiers and results)"
+N3="$T: a destination outside the policy domain without a _report._dmarc record gets no report"
+N4="$T: a second run sends nothing (the rows were cleared after the hand-off)"
+N5="$T: a failed hand-off keeps the rows and the next run sends them"
+NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
-command -v redis-server >/dev/null || { skip "$N1" "redis-server not installed"; exit 0; }
+[ "$DMARC_STORE" = redis ] && ! command -v redis-server >/dev/null && { skip "$N1" "redis-server not installed"; exit 0; }
 command -v xmllint >/dev/null || { skip "$N1" "xmllint not installed (libxml2-utils)"; exit 0; }
 XSD=$(cd "$(dirname "$0")/../dmarc" && pwd)/dmarc-xml-0.2.xsd
 REPORT=$MW_BUILDDIR/filter/mailwarden-report
 [ -x "$REPORT" ] || die "no mailwarden-report at $REPORT (build it first)"
 
-mw_port REDIS_PORT
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$MW_WORK" --loglevel warning >>"$MW_WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-mw_on_exit "mw_kill_wait $REDIS_PID 5"
-mw_wait_listen "$REDIS_PORT" 10 || die "redis-server did not start (see redis.log)"
+if [ "$DMARC_STORE" = redis ]; then
+    mw_port REDIS_PORT
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+        --dir "$MW_WORK" --loglevel warning >>"$MW_WORK/redis.log" 2>&1 &
+    REDIS_PID=$!
+    mw_on_exit "mw_kill_wait $REDIS_PID 5"
+    mw_wait_listen "$REDIS_PORT" 10 || die "redis-server did not start (see redis.log)"
+    STORE_DEF="backend = \"redis\"; host = \"127.0.0.1\"; port = $REDIS_PORT; fail_mode = \"tempfail\";"
+else
+    STORE_DEF="backend = \"lmdb\"; path = \"$MW_WORK/store\"; fail_mode = \"tempfail\";"
+fi
 
 cat >"$MW_WORK/dmarc.zone" <<'ZONE'
 _dmarc.pass.test TXT "v=DMARC1; p=reject; rua=mailto:dmarc@reports.test"
@@ -65,7 +74,7 @@ SENDMAIL_CMD="/usr/sbin/sendmail -C $MW_WORK/pf/etc -t -oi"
 mw_port MW_PORT
 mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
 store: {
-  reports: { backend = "redis"; host = "127.0.0.1"; port = $REDIS_PORT; fail_mode = "tempfail"; }
+  reports: { $STORE_DEF }
 }
 dmarc_reports: {
   store = "reports"
