@@ -216,6 +216,23 @@ enum dmarc_dest_verdict dmarc_report_authorize(const char *policy_domain,
     return verdict;
 }
 
+/* name is domain or one of its subdomains (ASCII case ignored). */
+static bool at_or_below(const char *name, const char *domain)
+{
+    size_t n = strlen(name), d = strlen(domain);
+    if (d == 0 || n < d || !str_ieq(name + n - d, domain))
+        return false;
+    return n == d || name[n - d - 1] == '.';
+}
+
+static bool own_name(const struct dmarc_report_filter *f, const char *name)
+{
+    for (size_t i = 0; i < DMARC_REPORT_OWN_NAMES; i++)
+        if (f->own_names[i] != NULL && at_or_below(name, f->own_names[i]))
+            return true;
+    return f->own_domains != NULL && pattern_match_domain(f->own_domains, name);
+}
+
 bool dmarc_report_suppressed(const struct dmarc_report_filter *f, const char *policy_domain,
     const char *dest_host, char *why, size_t why_size)
 {
@@ -227,8 +244,7 @@ bool dmarc_report_suppressed(const struct dmarc_report_filter *f, const char *po
             snprintf(why, why_size, "%s is on the suppression list", names[i]);
             return true;
         }
-        if (!f->report_own_domains && f->own_domains != NULL &&
-            pattern_match_domain(f->own_domains, names[i])) {
+        if (!f->report_own_domains && own_name(f, names[i])) {
             snprintf(why, why_size, "%s is one of our own domains (report_own_domains is off)",
                 names[i]);
             return true;

@@ -46,11 +46,15 @@ enum dmarc_dest_verdict dmarc_report_authorize(const char *policy_domain,
     void *lookup_arg, char *why, size_t why_size);
 
 /* The admin's filters: suppress (domains; NULL = none) are never reported on nor sent to;
- * own_domains (NULL = none) neither, unless report_own_domains. */
+ * our own domains neither, unless report_own_domains: those own_domains matches (NULL = none)
+ * and own_names (NULL entries skipped: the domains of the reports' sender and contact), each
+ * with its subdomains. */
+#define DMARC_REPORT_OWN_NAMES 3
 struct dmarc_report_filter {
     const struct pattern_list *suppress;
     const struct pattern_list *own_domains;
     bool report_own_domains;
+    const char *own_names[DMARC_REPORT_OWN_NAMES];
 };
 
 /* Whether a report about policy_domain to dest_host (NULL: the domain alone) must not be

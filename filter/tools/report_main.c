@@ -180,6 +180,18 @@ static bool write_file(const char *dir, const char *name, const struct textbuf *
     return ok;
 }
 
+/* The suppression list and our own domains: own_domains, and the domains of the reports'
+ * sender and contact address. */
+static void filter_of(const struct dmarc_reports_settings *p, struct dmarc_report_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->suppress = &p->suppress;
+    f->own_domains = &p->own_domains;
+    f->report_own_domains = p->report_own_domains;
+    f->own_names[0] = strrchr(p->from, '@') != NULL ? strrchr(p->from, '@') + 1 : NULL;
+    f->own_names[1] = strrchr(p->email, '@') != NULL ? strrchr(p->email, '@') + 1 : NULL;
+}
+
 /* Sends the report to one rua URI; false when it must be tried again on the next run. */
 static bool send_to(struct run *r, const struct dmarc_report_batch *b, const char *uri,
     const char *report_id, const char *filename, const struct textbuf *gz,
@@ -192,8 +204,8 @@ static bool send_to(struct run *r, const struct dmarc_report_batch *b, const cha
         say(r, "%s: rua %s skipped: %s", b->domain, uri, why);
         return true;
     }
-    const struct dmarc_report_filter filter = { &r->p->suppress, &r->p->own_domains,
-        r->p->report_own_domains };
+    struct dmarc_report_filter filter;
+    filter_of(r->p, &filter);
     if (dmarc_report_suppressed(&filter, b->domain, dest.host, why, sizeof why)) {
         say(r, "%s: not sent to %s: %s", b->domain, dest.address, why);
         return true;
@@ -255,8 +267,8 @@ static bool send_to(struct run *r, const struct dmarc_report_batch *b, const cha
 static bool report_batch(struct run *r, const struct dmarc_report_batch *b)
 {
     char why[512];
-    const struct dmarc_report_filter filter = { &r->p->suppress, &r->p->own_domains,
-        r->p->report_own_domains };
+    struct dmarc_report_filter filter;
+    filter_of(r->p, &filter);
     if (dmarc_report_suppressed(&filter, b->domain, NULL, why, sizeof why)) {
         say(r, "%s: no report: %s", b->domain, why);
         return true;

@@ -583,7 +583,7 @@ static void test_suppression_list_and_own_domains(void **state)
     pattern_list_init(&own, PATTERN_DOMAINS);
     assert_true(pattern_list_add(&suppress, ".noisy.example", "t", 1, noop_report, NULL));
     assert_true(pattern_list_add(&own, "ours.example", "t", 2, noop_report, NULL));
-    struct dmarc_report_filter f = { &suppress, &own, false };
+    struct dmarc_report_filter f = { &suppress, &own, false, { "receiver.example", NULL, NULL } };
     char why[128];
     assert_false(dmarc_report_suppressed(&f, "example.com", "example.com", why, sizeof why));
     assert_true(dmarc_report_suppressed(&f, "a.noisy.example", "example.com", why, sizeof why));
@@ -592,8 +592,13 @@ static void test_suppression_list_and_own_domains(void **state)
     assert_true(dmarc_report_suppressed(&f, "ours.example", NULL, why, sizeof why));
     assert_non_null(strstr(why, "report_own_domains"));
     assert_true(dmarc_report_suppressed(&f, "example.com", "ours.example", why, sizeof why));
+    /* the implicit own names (the reports' sender and contact domains) and their subdomains */
+    assert_true(dmarc_report_suppressed(&f, "receiver.example", NULL, why, sizeof why));
+    assert_true(dmarc_report_suppressed(&f, "example.com", "mx.receiver.example", why, sizeof why));
+    assert_false(dmarc_report_suppressed(&f, "xreceiver.example", NULL, why, sizeof why));
     f.report_own_domains = true;
     assert_false(dmarc_report_suppressed(&f, "ours.example", "ours.example", why, sizeof why));
+    assert_false(dmarc_report_suppressed(&f, "receiver.example", NULL, why, sizeof why));
     assert_true(dmarc_report_suppressed(&f, "x.noisy.example", NULL, why, sizeof why));
     pattern_list_free(&suppress);
     pattern_list_free(&own);
