@@ -7,7 +7,8 @@
  * DMARC_FROM_SEVERAL / DMARC_FROM_INVALID. Defaults: a reject policy rejects (550 5.7.1 naming
  * the domain), a quarantine policy quarantines (the MTA's hold queue) or scores, as
  * dmarc.quarantine says; the admin's `symbols` override any of them. It records
- * Authentication-Results ("dmarc=<result> header.from=<domain> policy.dmarc=<p>") and
+ * Authentication-Results ("dmarc=<result> header.from=<domain> policy.dmarc=<the policy
+ * applied>") and
  * everything an aggregate report row needs in its slot (dmarc_result.h). Internal, trusted and
  * authenticated clients are not checked (each configurable); the local overrides let a failing
  * message through with the reason RFC 9990 reports. Promises: never a silent skip (the
@@ -117,7 +118,7 @@ static void note_identities(struct txn *t, struct dmarc_outcome *o)
     if (spf->checked) {
         o->spf.present = true;
         strlcpy_mw(o->spf.domain, spf->domain, sizeof o->spf.domain);
-        o->spf.scope = o->envelope_from[0] != '\0' ? "mfrom" : "helo";
+        o->spf.scope = "mfrom";    /* RFC 9989 3.2.4: postmaster@HELO for <> is MAIL FROM too */
         o->spf.result = spf->result;
     }
     size_t n = dkim_result_count(t);
@@ -380,14 +381,27 @@ static void apply_from_outcome(struct txn *t, const struct dmarc_settings *p,
     o->disposition = disposition_of(in_force);
 }
 
-static void record_authres(struct txn *t, const struct dmarc_domain_outcome *d)
+/* policy.dmarc (RFC 9989 9.1): the policy applied, or to be applied, after the policy options
+ * (t=y, our overrides) were processed. */
+static enum dmarc_policy authres_policy(const struct dmarc_outcome *o, size_t i)
 {
+    const struct dmarc_domain_outcome *d = &o->domains[i];
+    if (d->result == DMARC_RESULT_FAIL)
+        return i == o->decisive ? o->disposition : d->policy;
+    if (!d->testing || d->published == DMARC_POLICY_NONE)
+        return d->published;
+    return d->published == DMARC_POLICY_REJECT ? DMARC_POLICY_QUARANTINE : DMARC_POLICY_NONE;
+}
+
+static void record_authres(struct txn *t, const struct dmarc_outcome *o, size_t i)
+{
+    const struct dmarc_domain_outcome *d = &o->domains[i];
     struct textbuf b;
     textbuf_init(&b);
     textbuf_printf(&b, "dmarc=%s", dmarc_result_name(d->result));
     authres_add_property(&b, "header.from", d->header_from);
     if (d->has_record)
-        authres_add_property(&b, "policy.dmarc", dmarc_policy_name(d->published));
+        authres_add_property(&b, "policy.dmarc", dmarc_policy_name(authres_policy(o, i)));
     txn_add_authres(t, b.data);
     textbuf_free(&b);
 }
@@ -469,7 +483,7 @@ static void dmarc_eom(struct txn *t)
             && strcmp(o->dkim[i].domain, d->dkim_aligned_domain) == 0;
     apply(t, p, o);
     for (size_t i = 0; i < o->domain_count; i++)
-        record_authres(t, &o->domains[i]);
+        record_authres(t, o, i);
     log_outcome(t, o);
 }
 

@@ -56,7 +56,7 @@ struct dmarc_domain_outcome {
 struct dmarc_spf_identity {
     bool present;                 /* SPF ran and gave a result for an identity */
     char domain[256];
-    const char *scope;            /* "mfrom" (or "helo" for the null sender's postmaster@HELO) */
+    const char *scope;            /* "mfrom" (RFC 9989: the null sender's is postmaster@HELO) */
     enum spf_result result;
     bool aligned;                 /* aligned with the decisive Author Domain, and pass */
 };

@@ -1,12 +1,12 @@
 /* dmarc_eval.c - RFC 9989 evaluation for one Author Domain. The DNS tree walk asks
  * _dmarc.NAME for the name itself, then (a name of more than eight labels jumps to its last
- * seven) for each shorter parent down to one label: at most 8 queries. Policy discovery takes
- * the first DMARC record of the walk from the Author Domain. The Organizational Domain of a
- * name comes from the walk from that name: the first record with psd=n is it, the first with
- * psd=y makes the name one label below it the Organizational Domain (the name itself when the
- * record is the name's own), otherwise the record with the fewest labels, otherwise the name
- * itself. Every answer is kept for the evaluation, so a name is asked once. Promises: see
- * dmarc_eval.h. */
+ * seven) for each shorter parent down to one label: at most 8 queries. The Organizational
+ * Domain of a name comes from the walk from that name: the first record with psd=n is it, the
+ * first with psd=y makes the name one label below it the Organizational Domain (the name
+ * itself when the record is the name's own), otherwise the record with the fewest labels,
+ * otherwise the name itself. The policy record is the Author Domain's, else its
+ * Organizational Domain's, else its Public Suffix Domain's (RFC 9989 4.10.1). Every answer
+ * is kept for the evaluation, so a name is asked once. Promises: see dmarc_eval.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +16,7 @@
 #include "util.h"
 
 #define TYPE_A 1
-#define TYPE_MX 15
 #define TYPE_TXT 16
-#define TYPE_AAAA 28
 #define MAX_CACHE 64
 #define MAX_LABELS 128
 
@@ -240,31 +238,16 @@ static const struct cached *fetch(struct eval *e, const char *name)
     return c;
 }
 
-/* Policy discovery: the first record of the walk from domain. NULL with *failed when the
- * walk could not finish, NULL alone when there is no record. */
-static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
-{
-    struct labels l;
-    split(domain, &l);
-    *failed = false;
-    for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
-        const struct cached *c = fetch(e, last_labels(&l, n));
-        if (c->state == LOOKUP_FAILED) {
-            *failed = true;
-            return NULL;
-        }
-        if (c->state == LOOKUP_RECORD)
-            return c;
-    }
-    return NULL;
-}
-
-/* The Organizational Domain of domain into out; false when the walk could not finish. */
-static bool org_domain(struct eval *e, const char *domain, char *out)
+/* The Organizational Domain of domain into out (RFC 9989 4.10.2); psd_out (may be NULL) gets
+ * the name of the psd=y record that placed it ("" when none did). false when the walk could
+ * not finish. */
+static bool org_domain(struct eval *e, const char *domain, char *out, char *psd_out)
 {
     struct labels l;
     split(domain, &l);
     const char *candidate = NULL;
+    if (psd_out != NULL)
+        psd_out[0] = 0;
     for (size_t k = 0, n; (n = walk_step(&l, k)) > 0; k++) {
         const char *name = last_labels(&l, n);
         const struct cached *c = fetch(e, name);
@@ -278,6 +261,8 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         }
         if (c->record.psd == DMARC_PSD_Y) {
             candidate = n == l.count ? name : last_labels(&l, n + 1);
+            if (psd_out != NULL && n != l.count)
+                memcpy(psd_out, name, strlen(name) + 1);
             break;
         }
         candidate = name;
@@ -286,6 +271,37 @@ static bool org_domain(struct eval *e, const char *domain, char *out)
         candidate = domain;
     memcpy(out, candidate, strlen(candidate) + 1);
     return true;
+}
+
+/* Policy discovery (RFC 9989 4.10.1): the record of the Author Domain; else that of its
+ * Organizational Domain; else that of its Public Suffix Domain (the psd=y record that placed
+ * the Organizational Domain). A record found on the way that is none of these (a name between
+ * the Author Domain and a higher Organizational Domain) is not the policy. NULL with *failed
+ * when the walk could not finish, NULL alone when there is no policy record. */
+static const struct cached *discover_policy(struct eval *e, const char *domain, bool *failed)
+{
+    *failed = false;
+    const struct cached *c = fetch(e, domain);
+    if (c->state == LOOKUP_RECORD)
+        return c;
+    if (c->state == LOOKUP_FAILED) {
+        *failed = true;
+        return NULL;
+    }
+    char org[DMARC_DOMAIN_MAX + 1], psd[DMARC_DOMAIN_MAX + 1];
+    if (!org_domain(e, domain, org, psd)) {
+        *failed = true;
+        return NULL;
+    }
+    c = fetch(e, org);
+    if (c->state == LOOKUP_RECORD)
+        return c;
+    if (psd[0] != 0) {
+        c = fetch(e, psd);
+        if (c->state == LOOKUP_RECORD)
+            return c;
+    }
+    return NULL;
 }
 
 enum alignment {
@@ -307,32 +323,26 @@ static enum alignment aligned(struct eval *e, const char *identity, const char *
     if (author_org[0] == 0)
         return UNKNOWN;
     char id_org[DMARC_DOMAIN_MAX + 1];
-    if (!org_domain(e, id, id_org))
+    if (!org_domain(e, id, id_org, NULL))
         return UNKNOWN;
     return strcmp(id_org, author_org) == 0 ? ALIGNED : NOT_ALIGNED;
 }
 
-/* RFC 9989's non-existent domain: NXDOMAIN for A, AAAA and MX. false when DNS failed. */
+/* RFC 9989 3.2.13: a domain is non-existent when a query for it gets NXDOMAIN (with RFC
+ * 8020's meaning: no name at or below it), so one query (A) tells. false when DNS failed. */
 static bool author_exists(struct eval *e, const char *domain, bool *exists)
 {
-    static const int types[] = { TYPE_A, TYPE_AAAA, TYPE_MX };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        struct dns_answer a;
-        if (!query(e, domain, types[i], &a))
-            return false;
-        enum dns_status status = a.status;
-        dns_answer_free(&a);
-        if (status == DNS_OK) {
-            *exists = true;
-            return true;
-        }
-        if (status != DNS_NXDOMAIN) {
-            problem(e, "DNS failure for %s (type %d)", domain, types[i]);
-            return false;
-        }
+    struct dns_answer a;
+    if (!query(e, domain, TYPE_A, &a))
+        return false;
+    enum dns_status status = a.status;
+    dns_answer_free(&a);
+    if (status == DNS_OK || status == DNS_NXDOMAIN) {
+        *exists = status == DNS_OK;
+        return true;
     }
-    *exists = false;
-    return true;
+    problem(e, "DNS failure for %s (type %d)", domain, TYPE_A);
+    return false;
 }
 
 static enum dmarc_policy lowered(enum dmarc_policy p)
@@ -422,7 +432,7 @@ void dmarc_evaluate(const struct dmarc_request *req, const struct dmarc_limits *
         return;
     }
 
-    bool org_known = org_domain(e, author, out->org_domain);
+    bool org_known = org_domain(e, author, out->org_domain, NULL);
     if (!org_known)
         out->org_domain[0] = 0;
     bool unknown = false;

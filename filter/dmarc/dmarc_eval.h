@@ -66,7 +66,7 @@ struct dmarc_verdict {
     struct dmarc_record record;   /* for reports (rua, ruf, fo) */
     char policy_domain[DMARC_DOMAIN_MAX + 1];  /* where the record was found */
     char org_domain[DMARC_DOMAIN_MAX + 1];     /* the Author Domain's ("" when unknown) */
-    bool author_exists;           /* false: NXDOMAIN for A, AAAA and MX (np applies) */
+    bool author_exists;           /* false: NXDOMAIN (RFC 8020) for A: np applies */
     bool spf_aligned;
     bool dkim_aligned;
     char dkim_aligned_domain[DMARC_DOMAIN_MAX + 1];  /* the first d= that aligned */

@@ -169,9 +169,10 @@ static void parse_fo(struct dmarc_record *r, const char *v, size_t len)
     }
 }
 
-/* One tag; seen is the set of tags met before (a repeated tag is ignored). */
+/* One tag; seen is the set of tags met before (a repeated tag is ignored); *bad_subpolicy is
+ * set by an sp or np whose value is not a policy. */
 static void parse_tag(struct dmarc_record *r, const char *name, size_t name_len, const char *v,
-    size_t len, unsigned *seen)
+    size_t len, unsigned *seen, bool *bad_subpolicy)
 {
     static const char *const known[] = { "p", "sp", "np", "psd", "t", "adkim", "aspf", "rua",
         "ruf", "fo", "pct", "rf", "ri", "v" };
@@ -188,8 +189,11 @@ static void parse_tag(struct dmarc_record *r, const char *name, size_t name_len,
     const char *tag = known[k];
     if (strcmp(tag, "p") == 0 || strcmp(tag, "sp") == 0 || strcmp(tag, "np") == 0) {
         enum dmarc_policy p = policy_value(v, len);
-        if (p == DMARC_POLICY_UNSET)
+        if (p == DMARC_POLICY_UNSET) {
             warn(r, "%s: bad value '%.*s'", tag, (int)(len > 20 ? 20 : len), v);
+            if (tag[0] != 'p')
+                *bad_subpolicy = true;
+        }
         if (tag[0] == 'p')
             r->p = p;
         else if (tag[0] == 's')
@@ -243,6 +247,7 @@ enum dmarc_record_status dmarc_record_parse(const char *text, struct dmarc_recor
         return DMARC_RECORD_NOT_DMARC;
     }
     unsigned seen = 0;
+    bool bad_subpolicy = false;
     while (text[i] != 0) {
         while (is_wsp(text[i]) || text[i] == ';')
             i++;
@@ -268,16 +273,21 @@ enum dmarc_record_status dmarc_record_parse(const char *text, struct dmarc_recor
             a++;
         while (b > a && is_wsp(text[b - 1]))
             b--;
-        parse_tag(out, text + term, name_end - term, text + a, b - a, &seen);
+        parse_tag(out, text + term, name_end - term, text + a, b - a, &seen, &bad_subpolicy);
     }
     if (out->fo == 0)
         out->fo = DMARC_FO_0;
-    if (out->p == DMARC_POLICY_UNSET) {
+    /* RFC 9989 4.10.1: no valid p, or an sp or np that is not valid: as if the record were
+     * p=none (no sp, no np) when rua has a usable URI, else no DMARC processing */
+    if (out->p == DMARC_POLICY_UNSET || bad_subpolicy) {
         if (out->rua_count == 0) {
-            snprintf(why, why_size, "no usable p= and no usable rua=");
+            snprintf(why, why_size, "%s and no usable rua=",
+                out->p == DMARC_POLICY_UNSET ? "no usable p=" : "a bad sp= or np=");
             return DMARC_RECORD_NO_POLICY;
         }
         out->p = DMARC_POLICY_NONE;
+        out->sp = DMARC_POLICY_UNSET;
+        out->np = DMARC_POLICY_UNSET;
         out->p_from_rua = true;
     }
     return DMARC_RECORD_OK;

@@ -2,8 +2,9 @@
  * TXT strings are DMARC records, and the tags of one. Written for hostile input: the record
  * is whatever the sender's DNS says. Promises: a record is v=DMARC1 first or not a DMARC
  * record; unknown tags and the tags RFC 9989 removed (pct, rf, ri) are ignored; a known tag
- * with a bad value falls back to its default and is named in warnings; a record with no
- * usable p is p=none when it has a usable rua (RFC 9989), otherwise it is no policy record.
+ * with a bad value falls back to its default and is named in warnings, but a record with no
+ * usable p, or with an sp or np that is not valid, is p=none (no sp, no np) when it has a
+ * usable rua (RFC 9989 4.10.1), otherwise it is no policy record.
  * Nothing in the record can make the parser read or write out of bounds. */
 #ifndef MW_DMARC_RECORD_H
 #define MW_DMARC_RECORD_H
@@ -12,7 +13,7 @@
 #include <stddef.h>
 
 enum dmarc_policy {
-    DMARC_POLICY_UNSET,           /* sp, np: absent (or a bad value): fall back */
+    DMARC_POLICY_UNSET,           /* sp, np: absent: fall back */
     DMARC_POLICY_NONE,
     DMARC_POLICY_QUARANTINE,
     DMARC_POLICY_REJECT,
@@ -32,7 +33,7 @@ enum dmarc_psd {
 
 struct dmarc_record {
     enum dmarc_policy p;          /* never UNSET in a parsed record */
-    bool p_from_rua;              /* p absent or bad: p=none because rua is usable */
+    bool p_from_rua;              /* p absent or bad, or sp/np bad: p=none because rua is usable */
     enum dmarc_policy sp;         /* UNSET: as p */
     enum dmarc_policy np;         /* UNSET: as sp, then p */
     enum dmarc_psd psd;

@@ -5,7 +5,8 @@
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
  * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
  * without either no query is sent;
- * --verbose also prints what they found (the SPF results and the DNS lookups they made). */
+ * --verbose also prints what they found (the SPF results and the DNS lookups they made; DMARC's
+ * names queried, the record found, the Organizational Domain, alignment and the result). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "config_load.h"
+#include "dmarc_result.h"
 #include "dns.h"
 #include "engine.h"
 #include "log.h"
@@ -133,6 +135,101 @@ static void print_spf(struct txn *t)
 }
 /* --- end SPF --- */
 
+/* --- DMARC (--verbose): the From outcome, the names asked, each Author Domain's record and
+ * Organizational Domain, the identities with their alignment, the result and disposition --- */
+static const char *dns_type_text(int type)
+{
+    switch (type) {
+    case 1: return "A";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    }
+    return "?";
+}
+
+static const char *dkim_text(enum dkim_verdict v)
+{
+    switch (v) {
+    case DKIM_RESULT_NONE: return "none";
+    case DKIM_RESULT_PASS: return "pass";
+    case DKIM_RESULT_FAIL: return "fail";
+    case DKIM_RESULT_NEUTRAL: return "neutral";
+    case DKIM_RESULT_POLICY: return "policy";
+    case DKIM_RESULT_TEMPERROR: return "temperror";
+    case DKIM_RESULT_PERMERROR: return "permerror";
+    }
+    return "none";
+}
+
+static void print_dmarc_record(const struct dmarc_domain_outcome *d)
+{
+    const struct dmarc_record *r = &d->record;
+    printf("    record at %s: p=%s%s sp=%s np=%s adkim=%s aspf=%s t=%s psd=%s fo=%s%s%s%s",
+        d->policy_domain, dmarc_policy_name(r->p), r->p_from_rua ? " (no usable p: rua)" : "",
+        dmarc_policy_name(r->sp), dmarc_policy_name(r->np), r->adkim_strict ? "s" : "r",
+        r->aspf_strict ? "s" : "r", r->testing ? "y" : "n",
+        r->psd == DMARC_PSD_Y ? "y" : r->psd == DMARC_PSD_N ? "n" : "u",
+        r->fo & DMARC_FO_1 ? "1" : "", r->fo & DMARC_FO_D ? "d" : "",
+        r->fo & DMARC_FO_S ? "s" : "", r->fo & DMARC_FO_0 ? "0" : "");
+    for (size_t i = 0; i < r->rua_count; i++)
+        printf("%s%s", i == 0 ? " rua=" : ",", r->rua[i]);
+    for (size_t i = 0; i < r->ruf_count; i++)
+        printf("%s%s", i == 0 ? " ruf=" : ",", r->ruf[i]);
+    printf("\n");
+}
+
+static void print_dmarc(struct txn *t)
+{
+    const struct dmarc_outcome *o = dmarc_result_get(t);
+    printf("dmarc:\n");
+    if (!o->evaluated) {
+        printf("  not checked: %s\n", o->skipped ? o->skipped : "-");
+        return;
+    }
+    printf("  from: %s%s%s\n", dmarc_from_outcome_name(o->from_outcome),
+        o->from_problem[0] ? ": " : "", o->from_problem);
+    for (size_t i = 0; i < o->query_count; i++) {
+        const struct dmarc_query *q = &o->queries[i];
+        printf("  lookup: %s %s: %s", q->name, dns_type_text(q->type), dns_status_name(q->status));
+        if (q->status == DNS_OK)
+            printf(", %zu record%s", q->answers, q->answers == 1 ? "" : "s");
+        printf("\n");
+    }
+    for (size_t i = 0; i < o->domain_count; i++) {
+        const struct dmarc_domain_outcome *d = &o->domains[i];
+        printf("  header.from %s: %s%s\n", d->header_from, dmarc_result_name(d->result),
+            i == o->decisive && o->domain_count > 1 ? " (decisive: the strictest)" : "");
+        if (d->has_record) {
+            print_dmarc_record(d);
+            printf("    policy: %s=%s%s\n", d->policy_tag, dmarc_policy_name(d->published),
+                d->testing ? " (t=y: one step lower)" : "");
+        } else {
+            printf("    no policy record\n");
+        }
+        printf("    organizational domain: %s\n", d->org_domain[0] ? d->org_domain : "unknown");
+        printf("    aligned: spf %s, dkim %s%s%s\n", d->spf_aligned ? "yes" : "no",
+            d->dkim_aligned ? "yes" : "no", d->dkim_aligned ? " d=" : "",
+            d->dkim_aligned ? d->dkim_aligned_domain : "");
+        if (d->problem[0])
+            printf("    why: %s\n", d->problem);
+    }
+    if (o->spf.present)
+        printf("  spf identity: %s %s (%s)%s\n", o->spf.domain, spf_result_name(o->spf.result),
+            o->spf.scope, o->spf.aligned ? " aligned" : "");
+    else
+        printf("  spf identity: none\n");
+    for (size_t i = 0; i < o->dkim_count; i++)
+        printf("  dkim signature: d=%s s=%s %s%s\n", o->dkim[i].domain, o->dkim[i].selector,
+            dkim_text(o->dkim[i].result), o->dkim[i].aligned ? " aligned" : "");
+    printf("  result: %s, disposition: %s", dmarc_result_name(o->result),
+        dmarc_policy_name(o->disposition));
+    if (o->override != DMARC_OVERRIDE_NONE)
+        printf(" (override %s: %s)", dmarc_override_name(o->override), o->override_comment);
+    printf("\n");
+}
+/* --- end DMARC --- */
+
 static void print_verdict(struct txn *t, enum action action, const struct reply *reply,
     bool verbose)
 {
@@ -160,8 +257,10 @@ static void print_verdict(struct txn *t, enum action action, const struct reply 
         else
             printf("  %s %s: %s\n", e->op == HEADER_INSERT ? "insert" : "add", e->name, e->value);
     }
-    if (verbose)
+    if (verbose) {
         print_spf(t);
+        print_dmarc(t);
+    }
 }
 
 /* Drives the engine stage by stage, as milter.c does; returns the action. */

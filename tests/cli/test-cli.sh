@@ -110,6 +110,8 @@ ok.test TXT "v=spf1 ip4:203.0.113.5 -all"
 mw.test A 192.0.2.10
 mw.test TXT "v=spf1 " "-all"
 slow.mw.test TIMEOUT
+_dmarc.dm.test TXT "v=DMARC1; p=quarantine; rua=mailto:agg@dm.test"
+mail.dm.test A 192.0.2.11
 ZONE
     /usr/bin/python3 "$src/tests/tools/dnsserver.py" --port 0 --port-file "$work/port" --zone "$work/zone" 2>"$work/dns.err" &
     dns_pid=$!
@@ -160,6 +162,19 @@ expect "check: HELO rule tempfails" 2 $? "$work/out" "^action: tempfail" "^reply
 
 "$check" "${args[@]}" --from a@hold.test "$work/msg.eml" >"$work/out" 2>&1
 expect "check: quarantine" 3 $? "$work/out" "^action: quarantine"
+
+# DMARC: From mail.dm.test, MAIL FROM ok.test (SPF pass, not aligned): dm.test's quarantine
+# policy (sp falls back to p); --verbose shows the names asked, the record, the
+# Organizational Domain, alignment and the result
+printf 'From: a@mail.dm.test\r\nTo: bob@x.test\r\nSubject: hi\r\n\r\nbody\r\n' >"$work/dmarc.eml"
+"$check" "${args[@]}" --verbose --from bounce@ok.test "$work/dmarc.eml" >"$work/out" 2>/dev/null
+expect "check: --verbose shows the DMARC lookups, record, organizational domain and result" 3 $? \
+    "$work/out" "^action: quarantine" "DMARC_FAIL_QUARANTINE" \
+    "dmarc=fail header.from=mail.dm.test policy.dmarc=quarantine" \
+    "^  lookup: _dmarc.mail.dm.test TXT: nxdomain" "^  lookup: _dmarc.dm.test TXT: ok, 1 record" \
+    "^    record at dm.test: p=quarantine .*rua=mailto:agg@dm.test" "^    policy: p=quarantine" \
+    "^    organizational domain: dm.test" "^    aligned: spf no, dkim no" \
+    "^  spf identity: ok.test pass \(mfrom\)" "^  result: fail, disposition: quarantine"
 
 "$check" "${args[@]}" --from a@suspect.test "$work/msg.eml" >"$work/out" 2>&1
 expect "check: a score over actions.reject rejects with the spam reply" 1 $? "$work/out" \

@@ -262,7 +262,8 @@ enum action fixture_run(const struct smtp_session *s)
         return a;
     if ((a = engine_helo(t, s->helo ? s->helo : "mail.sender.test")) != ACTION_NONE)
         return a;
-    if ((a = engine_mail(t, config_current(), "QID1", s->sender ? s->sender : "alice@sender.test", NULL, NULL)) != ACTION_NONE)
+    if ((a = engine_mail(t, config_current(), "QID1", s->sender ? s->sender : "alice@sender.test",
+            s->sasl_user, s->sasl_user ? "PLAIN" : NULL)) != ACTION_NONE)
         return a;
     if (s->rcpts[0] == NULL) {
         engine_rcpt(t, "bob@our.test");

@@ -22,6 +22,7 @@ struct smtp_session {
     const char *sender;        /* default "alice@sender.test" */
     const char *rcpts[8];      /* default { "bob@our.test" } */
     const char *message;       /* headers, blank line, body; "\n" line ends */
+    const char *sasl_user;     /* default NULL: not authenticated */
 };
 
 /* Makes the temporary directory; false on failure. */

@@ -982,7 +982,7 @@ static void test_summary_shows_sections_removed_by_a_cut(void **state)
     char line[2048];
     config_summary_line(&b, line, sizeof line);
     assert_non_null(strstr(line, "sections: include, milter, log, limits, authres, networks, dns, "
-        "actions, access, spf, rules, symbols; 1 file, 0 access rules,"));
+        "actions, access, spf, dmarc, rules, symbols; 1 file, 0 access rules,"));
     config_free(full);
     config_free(cut);
 }

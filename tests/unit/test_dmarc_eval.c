@@ -200,7 +200,7 @@ static void test_sp_falls_back_to_p_and_np_needs_nxdomain(void **state)
     assert_false(v.author_exists);
     assert_string_equal(v.policy_tag, "np");
     assert_int_equal(v.policy, DMARC_POLICY_QUARANTINE);
-    assert_non_null(strstr(f.log, "ghost.example.com/1 ghost.example.com/28 ghost.example.com/15 "));
+    assert_non_null(strstr(f.log, "ghost.example.com/1 "));
     /* exists (an MX only): sp */
     evaluate(&f, "exists.example.net", NULL, false, NULL, NULL);
     assert_true(v.author_exists);
@@ -303,11 +303,66 @@ static void test_psd_n_stops_the_walk(void **state)
     assert_string_equal(v.org_domain, "example.com");
     assert_string_equal(v.policy_domain, "example.com");
     assert_null(strstr(f.log, "_dmarc.com/"));
-    /* without psd=n the record with the fewest labels is the org domain's */
+    /* without psd=n the record with the fewest labels is the org domain's, and its record
+     * (not sub.fewest.test's, found first) is the policy */
     evaluate(&f, "x.sub.fewest.test", NULL, false, "fewest.test", NULL);
-    assert_string_equal(v.policy_domain, "sub.fewest.test");
+    assert_string_equal(v.policy_domain, "test");
     assert_string_equal(v.org_domain, "test");
     assert_int_equal(v.result, DMARC_RESULT_PASS);
+}
+
+/* RFC 9989 4.10.1 and B.4.2: without a record at the Author Domain the policy is the record of
+ * its Organizational Domain (else its Public Suffix Domain), not the first record the walk
+ * meets on the way up. */
+static const struct fake_rr between[] = {
+    { "_dmarc.mail.example.com", TXT, "v=DMARC1; p=none" },
+    { "_dmarc.example.com", TXT, "v=DMARC1; p=reject; sp=quarantine" },
+    { "_dmarc.bank.example", TXT, "v=DMARC1; p=reject; sp=reject; psd=y" },
+    { "_dmarc.giant.bank.example", TXT, "v=DMARC1; p=quarantine" },
+};
+
+static void test_policy_is_the_org_domains_record_not_the_first_found(void **state)
+{
+    (void)state;
+    struct fake_dns f = FAKE(between);
+    evaluate(&f, "a.mail.example.com", NULL, false, NULL, NULL);
+    assert_int_equal(v.result, DMARC_RESULT_FAIL);
+    assert_string_equal(v.org_domain, "example.com");
+    assert_string_equal(v.policy_domain, "example.com");
+    assert_string_equal(v.policy_tag, "sp");
+    assert_int_equal(v.policy, DMARC_POLICY_QUARANTINE);
+    /* the Author Domain's own record comes first */
+    evaluate(&f, "mail.example.com", NULL, false, NULL, NULL);
+    assert_string_equal(v.policy_domain, "mail.example.com");
+    assert_int_equal(v.policy, DMARC_POLICY_NONE);
+    /* the Organizational Domain below a psd=y record, with a record: its record */
+    evaluate(&f, "x.giant.bank.example", NULL, false, NULL, NULL);
+    assert_string_equal(v.org_domain, "giant.bank.example");
+    assert_string_equal(v.policy_domain, "giant.bank.example");
+    assert_int_equal(v.policy, DMARC_POLICY_QUARANTINE);
+    /* ... without one: the Public Suffix Domain's */
+    evaluate(&f, "x.mega.bank.example", NULL, false, NULL, NULL);
+    assert_string_equal(v.org_domain, "mega.bank.example");
+    assert_string_equal(v.policy_domain, "bank.example");
+    assert_int_equal(v.policy, DMARC_POLICY_REJECT);
+}
+
+/* RFC 9989 3.2.13: non-existent is NXDOMAIN with RFC 8020's meaning: one query tells, and a
+ * name with NXDOMAIN for A is non-existent whatever another type would say. */
+static const struct fake_rr nx[] = {
+    { "_dmarc.example.com", TXT, "v=DMARC1; p=none; np=reject" },
+};
+
+static void test_nxdomain_for_one_query_is_a_non_existent_domain(void **state)
+{
+    (void)state;
+    struct fake_dns f = FAKE(nx);
+    evaluate(&f, "ghost.example.com", NULL, false, NULL, NULL);
+    assert_false(v.author_exists);
+    assert_string_equal(v.policy_tag, "np");
+    assert_int_equal(v.policy, DMARC_POLICY_REJECT);
+    assert_null(strstr(f.log, "ghost.example.com/28 "));
+    assert_null(strstr(f.log, "ghost.example.com/15 "));
 }
 
 static const struct fake_rr broken[] = {
@@ -467,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_long_names_take_at_most_eight_queries),
         cmocka_unit_test(test_psd_y_makes_the_name_below_the_org_domain),
         cmocka_unit_test(test_psd_n_stops_the_walk),
+        cmocka_unit_test(test_policy_is_the_org_domains_record_not_the_first_found),
+        cmocka_unit_test(test_nxdomain_for_one_query_is_a_non_existent_domain),
         cmocka_unit_test(test_unusable_records_are_skipped),
         cmocka_unit_test(test_dns_failures),
         cmocka_unit_test(test_author_org_walk_failing_leaves_exact_alignment),

@@ -107,16 +107,14 @@ static void test_removed_and_unknown_tags_are_ignored(void **state)
 static void test_bad_values_fall_back_with_a_warning(void **state)
 {
     (void)state;
-    assert_int_equal(parse("v=DMARC1; p=reject; sp=bogus; np=; psd=maybe; t=yes; adkim=x;"
+    assert_int_equal(parse("v=DMARC1; p=reject; psd=maybe; t=yes; adkim=x;"
         " aspf=strict; fo=2:1"), DMARC_RECORD_OK);
-    assert_int_equal(rec.sp, DMARC_POLICY_UNSET);
-    assert_int_equal(rec.np, DMARC_POLICY_UNSET);
+    assert_int_equal(rec.p, DMARC_POLICY_REJECT);
     assert_int_equal(rec.psd, DMARC_PSD_U);
     assert_false(rec.testing);
     assert_false(rec.adkim_strict);
     assert_false(rec.aspf_strict);
     assert_int_equal(rec.fo, DMARC_FO_1);
-    assert_non_null(strstr(rec.warnings, "sp: bad value 'bogus'"));
     assert_non_null(strstr(rec.warnings, "psd: bad value"));
     assert_non_null(strstr(rec.warnings, "t: bad value"));
     assert_non_null(strstr(rec.warnings, "adkim: bad value"));
@@ -144,7 +142,24 @@ static void test_p_missing_or_bad(void **state)
     assert_int_equal(parse("v=DMARC1; p=reject-ish; sp=reject; rua=mailto:r@example.com"),
         DMARC_RECORD_OK);
     assert_int_equal(rec.p, DMARC_POLICY_NONE);
-    assert_int_equal(rec.sp, DMARC_POLICY_REJECT);
+    assert_int_equal(rec.sp, DMARC_POLICY_UNSET);      /* as if the record were p=none */
+}
+
+/* RFC 9989 4.10.1: an sp or np that is not valid is treated as a bad p: the record is p=none
+ * when rua has a usable URI, else it is no policy record (not p with sp falling back). */
+static void test_bad_sp_or_np_is_p_none_with_rua_else_no_policy(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("v=DMARC1; p=reject; sp=bogus"), DMARC_RECORD_NO_POLICY);
+    assert_non_null(strstr(why, "sp= or np="));
+    assert_int_equal(parse("v=DMARC1; p=reject; np="), DMARC_RECORD_NO_POLICY);
+    assert_int_equal(parse("v=DMARC1; p=reject; sp=reject; np=nope; rua=mailto:r@example.com"),
+        DMARC_RECORD_OK);
+    assert_int_equal(rec.p, DMARC_POLICY_NONE);
+    assert_int_equal(rec.sp, DMARC_POLICY_UNSET);
+    assert_int_equal(rec.np, DMARC_POLICY_UNSET);
+    assert_true(rec.p_from_rua);
+    assert_non_null(strstr(rec.warnings, "np: bad value 'nope'"));
 }
 
 static void test_uris(void **state)
@@ -208,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_removed_and_unknown_tags_are_ignored),
         cmocka_unit_test(test_bad_values_fall_back_with_a_warning),
         cmocka_unit_test(test_p_missing_or_bad),
+        cmocka_unit_test(test_bad_sp_or_np_is_p_none_with_rua_else_no_policy),
         cmocka_unit_test(test_uris),
         cmocka_unit_test(test_malformed_terms_and_repeats),
         cmocka_unit_test(test_policy_names),
