@@ -48,7 +48,7 @@ struct store_settings {
     unsigned pool_size;            /* connections shared by the worker threads */
     /* lmdb */
     char *lmdb_path;               /* the environment's directory, created 0750 when absent */
-    uint64_t lmdb_max_size;        /* bytes; the map never grows beyond it (full = failure) */
+    uint64_t lmdb_max_size;        /* bytes the records may take (full = failure, never eviction) */
 };
 
 /* Generic records. A key is text (no NUL) of 1..STORE_KEY_MAX bytes and holds either a
@@ -132,7 +132,8 @@ enum store_status store_greylist(struct store *s, const char *key, const struct 
  * applied as for store_gcra (a write that fell back lives in this process's embedded store
  * only; it is not copied back when the backend returns). STORE_INVALID: a key that is empty,
  * longer than STORE_KEY_MAX or holds a NUL, a value over STORE_VALUE_MAX, a batch over
- * STORE_BATCH_MAX, or an op on a key of the other kind (logged; never a fallback). */
+ * STORE_BATCH_MAX, an op on a key of the other kind, a counter that would overflow, a batch
+ * over several Redis Cluster slots (logged; never a fallback, nothing changed). */
 
 /* Adds delta to the counter at key (absent: 0) and sets *value (may be NULL) to the sum.
  * ttl_ms > 0 sets the key's expiry; 0 leaves it (a new key: kept until deleted). */

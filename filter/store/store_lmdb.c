@@ -19,6 +19,11 @@
  *   process (LMDB forbids opening one twice in a process: every store of that directory
  *   shares it), and again in a forked child (LMDB forbids using a parent's). The directory
  *   is created 0750 when it is absent; the files are 0640 (less the umask).
+ * - Commits are not flushed one by one (MDB_NOSYNC: an fsync per decision would cost
+ *   milliseconds, serialised over every thread); the writers flush the environment at most
+ *   once a second (mdb_env_sync), and it is flushed when closed. A crash of mailwarden loses
+ *   nothing; a crash of the system can lose the writes of the last second or so, and LMDB
+ *   keeps the file consistent only where the file system preserves the order of writes.
  * - MDB_NOTLS: read transactions are not tied to threads (the worker pool's threads come
  *   and go); every transaction is short, and none is held while a scan's callback runs.
  * - Keys of decisions longer than LMDB's key limit are stored as their first bytes and a
@@ -69,6 +74,7 @@ struct lmdb_env {
     uint64_t max_size;             /* what the records may take (its first store's) */
     size_t page_size;
     int64_t next_full_sweep_us;    /* guarded by sweep_lock */
+    int64_t last_flush_us;         /* atomic, monotonic: the last mdb_env_sync */
     MDB_dbi decisions;             /* GCRA and greylisting records */
     MDB_dbi records;               /* generic records: key = the caller's key */
     pthread_rwlock_t map_lock;     /* transactions: shared; adopting a new map size: exclusive */
@@ -150,6 +156,7 @@ static void env_release(struct lmdb_env *e, pid_t opener)
         while (*p != e)
             p = &(*p)->next;
         *p = e->next;
+        mdb_env_sync(e->env, 1);
         mdb_env_close(e->env);
         pthread_rwlock_destroy(&e->map_lock);
         pthread_mutex_destroy(&e->sweep_lock);
@@ -225,17 +232,19 @@ static struct lmdb_env *env_open(const char *path, uint64_t max_size, const stru
     if (rc == 0)
         rc = mdb_env_set_mapsize(e->env, page_rounded(max_size + headroom(max_size)));
     if (rc == 0)
-        rc = mdb_env_open(e->env, path, MDB_NOTLS | MDB_NOMETASYNC, 0640);
+        rc = mdb_env_open(e->env, path, MDB_NOTLS | MDB_NOSYNC, 0640);
     if (rc != 0) {
         snprintf(why, why_size, "cannot open the LMDB environment %s: %s%s", path,
             mdb_strerror(rc), rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
-            ? " (data.mdb there is not an LMDB file of this version: move it away)"
+            || rc == MDB_CORRUPTED ? " (data.mdb there is damaged or not an LMDB file of this "
+            "version: stop mailwarden and move it away; the store starts empty)"
             : rc == EACCES ? " (chown its files to the user mailwarden runs as)" : "");
         if (e->env != NULL)
             mdb_env_close(e->env);
         free(e);
         return NULL;
     }
+    e->last_flush_us = store_now_us();
     int dead = 0;
     mdb_reader_check(e->env, &dead);           /* slots of processes that died reading */
     MDB_stat env_stat;
@@ -483,6 +492,20 @@ static void describe_failure(const struct lmdb_store *l, int rc, char *err, size
         snprintf(err, err_size, "%s: %s", l->path, mdb_strerror(rc));
 }
 
+/* After a commit: flushes the environment when the last flush is a second old (one writer
+ * does it; the others go on). */
+static void flush_now_and_then(struct lmdb_env *e)
+{
+    int64_t now = store_now_us();
+    int64_t last = __atomic_load_n(&e->last_flush_us, __ATOMIC_RELAXED);
+    if (now - last < 1000000 || !__atomic_compare_exchange_n(&e->last_flush_us, &last, now,
+            false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    pthread_rwlock_rdlock(&e->map_lock);
+    mdb_env_sync(e->env, 1);
+    pthread_rwlock_unlock(&e->map_lock);
+}
+
 /* Runs fn in a write transaction: a sweep slice first, and when the map is full, a sweep of
  * everything and one more try. */
 static bool in_write_txn(struct lmdb_store *l, write_fn fn, void *arg, char *err,
@@ -520,6 +543,8 @@ static bool in_write_txn(struct lmdb_store *l, write_fn fn, void *arg, char *err
     }
     if (rc != 0)
         describe_failure(l, rc, err, err_size);
+    else
+        flush_now_and_then(e);
     return rc == 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -423,7 +424,7 @@ static void *hammer_counter(void *arg)
 static void test_counter_atomic_under_threads(void **state)
 {
     struct store *s = open_store(state);
-    enum { THREADS = 4, ROUNDS = 300 };
+    enum { THREADS = 4, ROUNDS = 1000 };
     pthread_t t[THREADS];
     struct hammer h[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -442,6 +443,59 @@ static void test_counter_atomic_under_threads(void **state)
     assert_int_equal(item.counter, THREADS * ROUNDS);
     assert_int_equal(store_get(s, "h:batch2", &item, &found, NULL), STORE_OK);
     assert_int_equal(item.counter, 2 * THREADS * ROUNDS);
+    close_store(state, s);
+}
+
+static bool present(struct store *s, const char *key)
+{
+    struct store_item item;
+    bool found = false;
+    assert_int_equal(store_get(s, key, &item, &found, NULL), STORE_OK);
+    return found;
+}
+
+/* Polls (every 20 ms, up to 20 s) until key is absent. */
+static bool expires(struct store *s, const char *key)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (!present(s, key))
+            return true;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static bool count_one(void *arg, const char *key, const struct store_item *item)
+{
+    (void)key, (void)item;
+    ++*(int *)arg;
+    return true;
+}
+
+/* A TTL makes a key absent once it has passed (polled, not timed); a counter add with ttl 0
+ * keeps the expiry the key has; an expired counter starts again from 0; a scan never shows an
+ * expired key. */
+static void test_ttl(void **state)
+{
+    struct store *s = open_store(state);
+    assert_int_equal(store_counter_add(s, "ttl:a", 1, 1, NULL, NULL), STORE_OK);
+    assert_int_equal(store_value_set(s, "ttl:b", "x", 1, 1, NULL), STORE_OK);
+    assert_int_equal(store_counter_add(s, "ttl:c", 1, 600000, NULL, NULL), STORE_OK);
+    assert_int_equal(store_counter_add(s, "ttl:d", 1, 3000, NULL, NULL), STORE_OK);
+    assert_int_equal(store_counter_add(s, "ttl:d", 1, 0, NULL, NULL), STORE_OK);
+    assert_int_equal(store_value_set(s, "ttl:e", "y", 1, 0, NULL), STORE_OK);
+    assert_true(expires(s, "ttl:a"));
+    assert_true(expires(s, "ttl:b"));
+    assert_true(expires(s, "ttl:d"));                /* the second add kept its expiry */
+    assert_true(present(s, "ttl:c"));
+    assert_true(present(s, "ttl:e"));
+    int n = 0;
+    assert_int_equal(store_scan(s, "ttl:", count_one, &n, NULL), STORE_OK);
+    assert_int_equal(n, 2);
+    int64_t v;
+    assert_int_equal(store_counter_add(s, "ttl:a", 5, 0, &v, NULL), STORE_OK);
+    assert_int_equal(v, 5);
     close_store(state, s);
 }
 
@@ -527,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_batch_add),
         cmocka_unit_test(test_counter_atomic_under_threads),
         cmocka_unit_test(test_same_transcript),
+        cmocka_unit_test(test_ttl),
     };
     int failed = 0;
     for (size_t i = 0; i < test_backend_count; i++) {
