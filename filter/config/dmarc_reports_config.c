@@ -30,6 +30,7 @@ static const struct option_spec options[] = {
     {"extra_contact_info", OPT_STRING, OPT(extra_contact_info), 0, 0},
     {"unique_id", OPT_STRING, OPT(unique_id), 0, 0},
     {"sendmail", OPT_STRING, OPT(sendmail), 0, 0},
+    {"smtp", OPT_STRING, OPT(smtp), 0, 0},
     {"suppress", OPT_OWN, 0, 0, 0},
     {"own_domains", OPT_OWN, 0, 0, 0},
     {"report_own_domains", OPT_BOOL, OPT(report_own_domains), 0, 0},
@@ -136,6 +137,11 @@ static void reports_finish(struct config *cfg, struct config_errors *errs)
     if (p->sendmail == NULL || p->sendmail[0] != '/')
         error(cfg, errs, "dmarc_reports.sendmail", "\"%s\": give the command with its full "
             "path, as \"" DMARC_REPORTS_DEFAULT_SENDMAIL "\"", p->sendmail);
+    const char *colon = p->smtp != NULL ? strrchr(p->smtp, ':') : NULL;
+    if (p->smtp != NULL && (colon == NULL || colon == p->smtp || colon[1] == 0 ||
+            strspn(colon + 1, "0123456789") != strlen(colon + 1)))
+        error(cfg, errs, "dmarc_reports.smtp", "\"%s\": use HOST:PORT, as \"127.0.0.1:25\" "
+            "(the MTA on this host)", p->smtp);
     for (size_t i = 0; cfg->store != NULL && i < cfg->store->count; i++) {
         const struct named_store *n = &cfg->store->stores[i];
         if (strcmp(n->name, p->store_use.name) == 0 && n->settings.backend == STORE_MEMORY)
@@ -159,6 +165,7 @@ static void reports_free(struct config *cfg)
     free(p->extra_contact_info);
     free(p->unique_id);
     free(p->sendmail);
+    free(p->smtp);
     pattern_list_free(&p->suppress);
     pattern_list_free(&p->own_domains);
     free(p);

@@ -29,6 +29,8 @@ struct dmarc_reports_settings {
     char *extra_contact_info;     /* NULL: none */
     char *unique_id;              /* NULL: none; letters and digits, in the file name */
     char *sendmail;               /* the submission command (default above); -f FROM added */
+    char *smtp;                   /* "HOST:PORT" of an SMTP server (the local MTA) to use
+                                   * instead of sendmail; NULL: sendmail */
     struct pattern_list suppress; /* domains never reported on nor sent to */
     struct pattern_list own_domains;  /* ours: not reported on nor sent to ... */
     bool report_own_domains;          /* ... unless this is set */

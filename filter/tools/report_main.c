@@ -1,7 +1,8 @@
 /* report_main.c - mailwarden-report: sends the DMARC aggregate reports (RFC 9990) of the
  * periods that are over. It reads the policy as the daemon does, takes the rows the daemon
  * recorded in the dmarc_reports store, builds one report per policy domain and period, and
- * hands it to the submission command (sendmail -t) once per authorised rua destination.
+ * hands it to the submission command (sendmail -t), or to the SMTP server dmarc_reports.smtp
+ * names, once per authorised rua destination.
  * Promises: a report's rows leave the store only after every destination took it, was refused
  * for good (not authorised, suppressed, not mailto:) or is already marked sent; a destination
  * that failed (command failed, DNS temporary failure) is tried again on the next run, and one
@@ -34,6 +35,7 @@
 #include "dns.h"
 #include "log.h"
 #include "mw_build.h"
+#include "report_smtp.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
@@ -42,6 +44,7 @@
 #define EXIT_STORE 69              /* EX_UNAVAILABLE */
 #define EXIT_OUTPUT 73             /* EX_CANTCREAT */
 #define EXIT_POLICY 78             /* EX_CONFIG */
+#define SMTP_TIMEOUT_MS 60000      /* one SMTP command (dmarc_reports.smtp) */
 #define GRACE_S 300                /* a period is reported this long after its end: the
                                       last messages of it are in the store by then */
 
@@ -248,7 +251,11 @@ static bool send_to(struct run *r, const struct dmarc_report_batch *b, const cha
         textbuf_free(&msg);
         return true;                         /* it would fail the same way next time */
     }
-    ok = submit(r, &msg, why, sizeof why);
+    if (r->p->smtp != NULL)
+        ok = report_smtp_send(r->p->smtp, r->p->submitter, r->p->from, dest.address, msg.data,
+            msg.len, SMTP_TIMEOUT_MS, why, sizeof why);
+    else
+        ok = submit(r, &msg, why, sizeof why);
     textbuf_free(&msg);
     if (!ok) {
         fprintf(stderr, "mailwarden-report: %s: report for %s not handed off: %s; tried again "

@@ -23,6 +23,7 @@ N2="$T: each attached report is valid against RFC 9990's XSD and counts the mess
 N3="$T: a destination outside the policy domain without a _report._dmarc record gets no report"
 N4="$T: a second run sends nothing (the rows were cleared after the hand-off)"
 N5="$T: a failed hand-off keeps the rows and the next run sends them"
+N6="$T: with dmarc_reports.smtp the report goes to Postfix's smtpd over SMTP and is delivered; the rows are then cleared"
 NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 [ "$DMARC_STORE" = redis ] && ! command -v redis-server >/dev/null && { skip "$N1" "redis-server not installed"; exit 0; }
@@ -237,10 +238,36 @@ t_retry() {
     fi
 }
 
+# dmarc_reports.smtp instead of sendmail: Postfix's own smtpd on loopback
+t_smtp() {
+    send fail.test 1
+    pf_wait_queue_empty 60
+    local conf=$MW_WORK/smtp.conf before
+    sed "s|sendmail = \"$SENDMAIL_CMD\"|smtp = \"127.0.0.1:$PF_PORT\"|" "$MW_WORK/mailwarden.conf" >"$conf"
+    before=$(maildir_count)
+    "$REPORT" -c "$conf" --as-of "$AS_OF" --verbose >"$MW_WORK/report5.out" 2>&1
+    local rc=$?
+    mw_wait_until 60 test "$(maildir_count)" -gt "$before"
+    pf_wait_queue_empty 60
+    run_report "$MW_WORK/report6.out"
+    if [ "$rc" != 0 ]; then
+        fail "$N6" "exit $rc: $(tr '\n' '|' <"$MW_WORK/report5.out")"
+    elif [ "$(maildir_count)" != $((before + 1)) ]; then
+        fail "$N6" "the Maildir has $(maildir_count) messages (want $((before + 1)))"
+    elif ! grep -q 'fail\.test: report .* sent to dmarc@reports\.test' "$MW_WORK/report5.out"; then
+        fail "$N6" "no 'sent' line: $(tr '\n' '|' <"$MW_WORK/report5.out")"
+    elif ! grep -q '0 report(s) of finished periods' "$MW_WORK/report6.out"; then
+        fail "$N6" "rows left after the SMTP hand-off: $(tr '\n' '|' <"$MW_WORK/report6.out")"
+    else
+        pass "$N6"
+    fi
+}
+
 t_sent
 t_valid
 t_unauth
 t_second_run
 t_retry
+t_smtp
 
 mw_finish "$NF"
