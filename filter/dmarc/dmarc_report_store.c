@@ -177,7 +177,8 @@ bool dmarc_report_store_collect(struct store *s, int64_t finished_by,
         free(st.rows);
         return false;
     }
-    qsort(st.rows, st.count, sizeof *st.rows, by_batch);
+    if (st.count > 0)                         /* no rows: st.rows is NULL */
+        qsort(st.rows, st.count, sizeof *st.rows, by_batch);
     struct dmarc_report_batch *batches = NULL;
     size_t n = 0;
     for (size_t i = 0; i < st.count;) {

@@ -713,6 +713,20 @@ static void test_row_added_after_collect_is_reported_next_time(void **state)
     store_free(s);
 }
 
+/* An empty store (or no finished period) is no batch: a second run has nothing to sort. */
+static void test_collect_with_nothing_to_report_returns_no_batch(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_report_batch *batches = NULL;
+    size_t n = 1;
+    char why[256];
+    assert_true(dmarc_report_store_collect(s, 2000, &batches, &n, why, sizeof why));
+    assert_int_equal(n, 0);
+    dmarc_report_batches_free(batches, n);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_period_is_aligned_on_utc_days),
         cmocka_unit_test(test_store_counts_collects_and_clears_once),
         cmocka_unit_test(test_row_added_after_collect_is_reported_next_time),
+        cmocka_unit_test(test_collect_with_nothing_to_report_returns_no_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
