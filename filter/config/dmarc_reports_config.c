@@ -21,8 +21,9 @@
 static const struct option_spec options[] = {
     {"enabled", OPT_BOOL, OPT(enabled), 0, 0},
     {"store", OPT_OWN, 0, 0, 0},
-    {"interval", OPT_DURATION_MS, OPT(interval_ms), 0, 0},
-    {"keep", OPT_DURATION_MS, OPT(keep_ms), 0, 0},
+    /* interval: a minute to a day (finish() wants a divisor of a day); keep: an hour to 90 days */
+    {"interval", OPT_DURATION_MS, OPT(interval_ms), 60000, 86400000},
+    {"keep", OPT_DURATION_MS, OPT(keep_ms), 3600000, 90 * 86400000.0},
     {"submitter", OPT_STRING, OPT(submitter), 0, 0},
     {"org_name", OPT_STRING, OPT(org_name), 0, 0},
     {"email", OPT_STRING, OPT(email), 0, 0},

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <libxml/parser.h>
@@ -25,6 +26,9 @@
 #include "dmarc_report_mail.h"
 #include "dmarc_report_row.h"
 #include "dmarc_report_store.h"
+#include "config.h"
+#include "config_load.h"
+#include "dmarc_reports_config.h"
 
 static const char *schema_path = SRCDIR "/tests/dmarc/dmarc-xml-0.2.xsd";
 
@@ -727,6 +731,79 @@ static void test_collect_with_nothing_to_report_returns_no_batch(void **state)
     store_free(s);
 }
 
+/* ---- the dmarc_reports section ---- */
+
+static struct config *load_text(const char *text, struct config_errors *errs, char *dir)
+{
+    strcpy(dir, "/tmp/mw-test-dmarc-reports.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/p.conf", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "store: { disk: { backend = \"lmdb\"; path = \"%s/store\"; } }\n%s", dir, text);
+    fclose(f);
+    memset(errs, 0, sizeof *errs);
+    return config_load(path, errs);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool has_error(const struct config_errors *errs, const char *option, const char *text)
+{
+    for (size_t i = 0; i < errs->count; i++)
+        if (strcmp(errs->items[i].option, option) == 0 && strstr(errs->items[i].reason, text) != NULL)
+            return true;
+    return false;
+}
+
+/* interval and keep take the durations the manual gives ("1h", "2d"), not only the default. */
+static void test_section_takes_interval_and_keep(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct config_errors errs;
+    struct config *cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"mx.example.org\";"
+        " interval = \"1h\"; keep = \"2d\"; smtp = \"127.0.0.1:25\"; }\n", &errs, dir);
+    if (cfg == NULL)
+        fail_msg("refused: %s: %s", errs.items[0].option, errs.items[0].reason);
+    assert_true(cfg->dmarc_reports->enabled);
+    assert_int_equal(cfg->dmarc_reports->interval_ms, 3600000);
+    assert_int_equal(cfg->dmarc_reports->keep_ms, 2 * 86400000ull);
+    assert_string_equal(cfg->dmarc_reports->email, "postmaster@mx.example.org");
+    assert_string_equal(cfg->dmarc_reports->from, "postmaster@mx.example.org");
+    config_free(cfg);
+    config_errors_free(&errs);
+    remove_dir(dir);
+}
+
+static void test_section_errors_name_the_fix(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct config_errors errs;
+    struct config *cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"bad name\";"
+        " interval = \"7h\"; smtp = \"localhost\"; from = \"a@b@c\"; }\n", &errs, dir);
+    assert_null(cfg);
+    assert_true(has_error(&errs, "dmarc_reports.interval", "divide a day"));
+    assert_true(has_error(&errs, "dmarc_reports.submitter", "not a domain name"));
+    assert_true(has_error(&errs, "dmarc_reports.smtp", "HOST:PORT"));
+    assert_true(has_error(&errs, "dmarc_reports.from", "plain address"));
+    config_errors_free(&errs);
+    remove_dir(dir);
+    /* the memory store cannot be read by mailwarden-report */
+    cfg = load_text("dmarc_reports: { submitter = \"mx.example.org\"; }\n", &errs, dir);
+    assert_null(cfg);
+    assert_true(has_error(&errs, "dmarc_reports.store", "backend = \"lmdb\""));
+    config_errors_free(&errs);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -748,6 +825,8 @@ int main(void)
         cmocka_unit_test(test_store_counts_collects_and_clears_once),
         cmocka_unit_test(test_row_added_after_collect_is_reported_next_time),
         cmocka_unit_test(test_collect_with_nothing_to_report_returns_no_batch),
+        cmocka_unit_test(test_section_takes_interval_and_keep),
+        cmocka_unit_test(test_section_errors_name_the_fix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
