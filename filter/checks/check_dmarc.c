@@ -63,8 +63,10 @@ static void lookup_through_txn(void *arg, const char *name, int type, uint64_t t
     struct lookup_arg *la = arg;
     txn_dns_query(la->t, name, type, timeout_ms, out);
     struct dmarc_outcome *o = la->o;
-    if (o->query_count == DMARC_MAX_LOGGED_QUERIES)
+    if (o->query_count == DMARC_MAX_LOGGED_QUERIES) {
+        o->queries_unlogged++;
         return;
+    }
     struct dmarc_query *q = &o->queries[o->query_count++];
     strlcpy_mw(q->name, name, sizeof q->name);
     q->type = type;
@@ -332,7 +334,9 @@ static void apply(struct txn *t, const struct dmarc_settings *p, struct dmarc_ou
     case DMARC_RESULT_PERMERROR: s = &sym_permerror; break;
     case DMARC_RESULT_FAIL:
         asked = d->policy;
-        o->override = local_override(t, p, o, o->override_comment, sizeof o->override_comment);
+        if (d->policy != DMARC_POLICY_NONE)     /* nothing to override under p=none */
+            o->override = local_override(t, p, o, o->override_comment,
+                sizeof o->override_comment);
         if (o->override == DMARC_OVERRIDE_NONE && d->testing && d->policy != d->published) {
             o->override = DMARC_OVERRIDE_POLICY_TEST_MODE;
             snprintf(o->override_comment, sizeof o->override_comment, "t=y");

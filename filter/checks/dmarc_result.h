@@ -104,7 +104,10 @@ struct dmarc_outcome {
     char envelope_from[256];      /* MAIL FROM's domain ("" for the null sender) */
     struct dmarc_query queries[DMARC_MAX_LOGGED_QUERIES];
     size_t query_count;
+    size_t queries_unlogged;      /* asked past the register's size (several authors) */
 };
+/* The rest of a report row is the transaction's own: the source IP (t->client_addr), the
+ * envelope recipients (t->rcpts) and the time. */
 
 /* The transaction's outcome; never NULL (not evaluated, skipped "not run", when check_dmarc
  * did not run). Valid until the transaction ends. */

@@ -196,6 +196,8 @@ static void print_dmarc(struct txn *t)
             printf(", %zu record%s", q->answers, q->answers == 1 ? "" : "s");
         printf("\n");
     }
+    if (o->queries_unlogged > 0)
+        printf("  lookup: %zu more not shown\n", o->queries_unlogged);
     for (size_t i = 0; i < o->domain_count; i++) {
         const struct dmarc_domain_outcome *d = &o->domains[i];
         printf("  header.from %s: %s%s\n", d->header_from, dmarc_result_name(d->result),

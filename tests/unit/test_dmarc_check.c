@@ -36,6 +36,7 @@ static const char zone[] =
     "_dmarc.reject.test TXT v=DMARC1; p=reject; rua=mailto:agg@reject.test\n"
     "_dmarc.quarantine.test TXT v=DMARC1; p=quarantine\n"
     "_dmarc.testing.test TXT v=DMARC1; p=reject; t=y\n"
+    "_dmarc.monitor.test TXT v=DMARC1; p=none\n"
     "_dmarc.pass.test TXT v=DMARC1; p=reject\n"
     "_dmarc.org.test TXT v=DMARC1; p=reject; sp=quarantine\n"
     "mail.org.test A 192.0.2.7\n"
@@ -273,6 +274,23 @@ static void test_no_usable_from_scores_or_rejects(void **state)
     assert_string_equal(fixture_txn()->verdict.decided_by, "DMARC_FROM_INVALID");
 }
 
+/* A second From field dropped by limits.max_checked_header_bytes must not leave the first one
+ * to pass alone: the From fields are then unparseable (DMARC_FROM_INVALID), never DMARC_PASS. */
+static void test_a_from_field_lost_to_a_header_limit_is_not_a_pass(void **state)
+{
+    (void)state;
+    fixture_policy(NO_RDNS "limits: { max_checked_header_bytes = 1024 }\n"
+        "dmarc: { no_from = \"reject\" }\n");
+    char from_lines[2048] = "From: alice@pass.test\n";
+    for (int i = 0; i < 20; i++)
+        strcat(from_lines, "Cc: carol-with-a-long-name-to-fill-the-budget@example.org\n");
+    strcat(from_lines, "From: mallory@reject.test\n");
+    assert_int_equal(run("alice@pass.test", from_lines), ACTION_REJECT);
+    assert_int_equal(outcome()->from_outcome, DMARC_FROM_UNPARSEABLE);
+    assert_true(fixture_has("DMARC_FROM_INVALID"));
+    assert_false(fixture_has("DMARC_PASS"));
+}
+
 static void test_local_overrides_need_an_authenticated_identity(void **state)
 {
     (void)state;
@@ -285,6 +303,11 @@ static void test_local_overrides_need_an_authenticated_identity(void **state)
     assert_non_null(strstr(outcome()->override_comment, "fwd.test"));
     assert_int_equal(run("owner@list.test", "From: alice@reject.test\n"), ACTION_ACCEPT);
     assert_int_equal(outcome()->override, DMARC_OVERRIDE_MAILING_LIST);
+    /* under p=none there is nothing to override: no reason is reported */
+    assert_int_equal(run("fwd@fwd.test", "From: alice@monitor.test\n"), ACTION_ACCEPT);
+    assert_true(fixture_has("DMARC_FAIL_NONE"));
+    assert_int_equal(outcome()->override, DMARC_OVERRIDE_NONE);
+    assert_string_equal(outcome()->override_comment, "");
     /* a listed envelope domain that SPF did not authenticate overrides nothing */
     assert_int_equal(run("x@sub.nothing.test", "From: alice@reject.test\n"), ACTION_REJECT);
     assert_int_equal(outcome()->override, DMARC_OVERRIDE_NONE);
@@ -380,6 +403,7 @@ int main(void)
         cmocka_unit_test_setup(test_several_from_strictest_reject_or_accept, setup),
         cmocka_unit_test_setup(test_more_authors_than_max_domains_is_refused, setup),
         cmocka_unit_test_setup(test_no_usable_from_scores_or_rejects, setup),
+        cmocka_unit_test_setup(test_a_from_field_lost_to_a_header_limit_is_not_a_pass, setup),
         cmocka_unit_test_setup(test_local_overrides_need_an_authenticated_identity, setup),
         cmocka_unit_test_setup(test_symbols_and_shadow_change_the_disposition, setup),
         cmocka_unit_test_setup(test_walk_queries_go_out_together, setup),
