@@ -4,8 +4,12 @@
  *             (decisions/s), and the resident memory those keys take (RSS delta);
  *   redis:    a redis-server it starts on a free loopback port (or --redis-port N for one
  *             already running): decisions/s on 1 and 4 threads, and the latency one decision
- *             adds to a message (mean, p50, p99 on one thread).
- * Usage: store-bench [--keys N] [--redis-ops N] [--redis-port N] [--no-redis] */
+ *             adds to a message (mean, p50, p99 on one thread);
+ *   lmdb:     the store on disk in a temporary directory: decisions/s on 1 and 4 threads
+ *             (new keys, then the same keys again), latency (mean, p50, p99 on one thread)
+ *             and the size of data.mdb.
+ * Usage: store-bench [--keys N] [--redis-ops N] [--redis-port N] [--no-redis]
+ *                    [--lmdb-ops N] [--no-lmdb] */
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,11 +194,68 @@ static void bench_redis(int port, long ops)
     store_free(s);
 }
 
+/* The latency statistics of one thread's calls, printed after label. */
+static void print_latencies(const char *label, double *lat, long ops, double rate)
+{
+    qsort(lat, (size_t)ops, sizeof *lat, compare);
+    double sum = 0;
+    for (long i = 0; i < ops; i++)
+        sum += lat[i];
+    printf("%s: %ld new keys: %.0f decisions/s; latency per decision: mean %.0f us, p50 %.0f us, "
+        "p99 %.0f us\n", label, ops, rate, sum / (double)ops * 1e6, lat[ops / 2] * 1e6,
+        lat[ops * 99 / 100] * 1e6);
+}
+
+static void bench_lmdb(long ops)
+{
+    char dir[] = "/tmp/mw-store-bench.XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return;
+    }
+    char path[sizeof dir + 8], why[300];
+    snprintf(path, sizeof path, "%s/store", dir);
+    struct store_settings st = {.backend = STORE_LMDB, .lmdb_path = path,
+        .lmdb_max_size = 1024ULL * 1024 * 1024, .fail_mode = STORE_FAIL_TEMPFAIL};
+    void *impl = store_lmdb_new(&st, why, sizeof why);
+    if (impl == NULL) {
+        printf("lmdb: %s\n", why);
+        return;
+    }
+    struct store *s = store_wrap(&store_lmdb_ops, impl, "lmdb", STORE_FAIL_TEMPFAIL);
+    struct gcra_limit l;
+    const char *error;
+    gcra_limit_make(100, 3600LL * 1000000, 10, &l, &error);
+    double *lat = calloc((size_t)ops, sizeof *lat);
+    struct job one = {.store = s, .limit = &l, .first = 10000000, .count = ops, .latencies = lat};
+    double start = seconds();
+    run_job(&one);
+    double rate = (double)ops / (seconds() - start);
+    print_latencies("lmdb, 1 thread ", lat, ops, rate);
+    long allowed;
+    rate = run(s, &l, 1, 10000000, ops, &allowed);
+    printf("lmdb, 1 thread : the same %ld keys again (updates): %.0f decisions/s\n", ops, rate);
+    rate = run(s, &l, 4, 20000000, ops, &allowed);
+    printf("lmdb, 4 threads: %ld new keys: %.0f decisions/s (%ld allowed)\n", ops, rate, allowed);
+    store_free(s);
+    char data[sizeof path + 16];
+    snprintf(data, sizeof data, "%s/data.mdb", path);
+    struct stat sb;
+    if (stat(data, &sb) == 0)
+        printf("lmdb: data.mdb holds %ld keys in %.1f MiB (%.0f bytes/key)\n", 2 * ops,
+            (double)sb.st_size / (1024 * 1024), (double)sb.st_size / (double)(2 * ops));
+    char cmd[sizeof dir + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("lmdb: could not remove %s\n", dir);
+    free(lat);
+}
+
 int main(int argc, char **argv)
 {
-    long keys = 1000000, redis_ops = 100000;
+    long keys = 1000000, redis_ops = 100000, lmdb_ops = 100000;
     int redis_port = 0;
-    bool redis = true;
+    bool redis = true, lmdb = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
             keys = atol(argv[++i]);
@@ -203,13 +265,20 @@ int main(int argc, char **argv)
             redis_port = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-redis") == 0)
             redis = false;
+        else if (strcmp(argv[i], "--lmdb-ops") == 0 && i + 1 < argc)
+            lmdb_ops = atol(argv[++i]);
+        else if (strcmp(argv[i], "--no-lmdb") == 0)
+            lmdb = false;
         else {
-            fprintf(stderr, "usage: store-bench [--keys N] [--redis-ops N] [--redis-port N] [--no-redis]\n");
+            fprintf(stderr, "usage: store-bench [--keys N] [--redis-ops N] [--redis-port N] "
+                "[--no-redis] [--lmdb-ops N] [--no-lmdb]\n");
             return 2;
         }
     }
     log_open("store-bench", LOG_MAIL, true, false);
     bench_memory(keys);
+    if (lmdb)
+        bench_lmdb(lmdb_ops);
     if (!redis)
         return 0;
     pid_t pid = 0;
