@@ -18,6 +18,7 @@ struct dns_resolver;
 /* Each feature module's settings (config_module.h); defined in the module's own header. */
 struct spf_policy;
 struct dmarc_settings;
+struct dmarc_reports_settings;
 struct dkim_policy;
 struct arc_policy;
 struct ratelimit_policy;
@@ -169,6 +170,7 @@ struct config {
     /* feature modules, each set up by its config_module (never NULL in a loaded policy) */
     struct spf_policy *spf;
     struct dmarc_settings *dmarc;      /* dmarc_config.c */
+    struct dmarc_reports_settings *dmarc_reports;  /* dmarc_reports_config.c */
     struct dkim_policy *dkim;
     struct arc_policy *arc;          /* arc_config.c */
     struct ratelimit_policy *ratelimit;

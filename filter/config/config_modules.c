@@ -18,6 +18,7 @@ extern const struct config_module spf_config_module;
 extern const struct config_module dkim_config_module;
 extern const struct config_module arc_config_module;
 extern const struct config_module dmarc_config_module;
+extern const struct config_module dmarc_reports_config_module;
 extern const struct config_module ratelimit_config_module;
 extern const struct config_module greylist_config_module;
 extern const struct config_module spam_config_module;
@@ -40,6 +41,7 @@ const struct config_module *const config_modules[] = {
     &dkim_config_module,
     &arc_config_module,      /* after dkim: it seals with a key of dkim.keys */
     &dmarc_config_module,
+    &dmarc_reports_config_module,
     &ratelimit_config_module,
     &greylist_config_module,
     &spam_config_module,

@@ -21,6 +21,7 @@ extern const struct check check_headers;
 extern const struct check check_mime;
 extern const struct check check_spf;
 extern const struct check check_dmarc;       /* DMARC (issue 12) */
+extern const struct check check_dmarc_report; /* DMARC aggregate report rows (issue 12) */
 extern const struct check check_rules;
 
 const struct check *const check_table[] = {
@@ -39,6 +40,7 @@ const struct check *const check_table[] = {
     &check_mime,
     &check_dmarc,        /* DMARC at end of message: after SPF and DKIM verification, before
                             the rules and greylisting read the score, before signing */
+    &check_dmarc_report, /* after check_dmarc: one aggregate-report row per evaluated message */
     &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */

@@ -245,6 +245,7 @@ sink_get() {
 # ---------------------------------------------------------------------------------------------
 # Postfix: a private instance in $PF_DIR, SMTP on $PF_PORT, relaying everything to the sink.
 # PF_EXTRA_LISTENERS: master.cf lines appended as they are (more smtpd listeners).
+# PF_EXTRA_MAIN: main.cf lines appended as they are.
 
 pf_start() { # MILTER_PORT
     local milter_port=$1 milter
@@ -299,6 +300,8 @@ smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 default_process_limit = 50
 EOF
+    # PF_EXTRA_MAIN: main.cf lines appended as they are (local mailboxes, more maps)
+    [ -n "${PF_EXTRA_MAIN:-}" ] && printf '%s\n' "$PF_EXTRA_MAIN" >>"$PF_DIR/etc/main.cf"
     # chroot n everywhere; postlog for maillog_file.
     cat >"$PF_DIR/etc/master.cf" <<EOF
 127.0.0.1:$PF_PORT inet n - n - - smtpd

@@ -1,0 +1,137 @@
+/* check_dmarc_report.c - records each evaluated message for DMARC aggregate reports
+ * (RFC 9990): at the end of the message, after check_dmarc, it reads the transaction's DMARC
+ * outcome (dmarc_result.h; it never calls check_dmarc) and adds one row, with the policy the
+ * domain published, to the store dmarc_reports names (dmarc_report_store.h). It adds no
+ * symbol and never changes the verdict: a store failure is logged, and the mail goes on.
+ * Promises: nothing is recorded unless dmarc_reports is enabled, the message was evaluated,
+ * and the decisive Author Domain's record asks for aggregate reports (a rua tag). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "config.h"
+#include "dmarc_report_row.h"
+#include "dmarc_report_store.h"
+#include "dmarc_reports_config.h"
+#include "dmarc_result.h"
+#include "log.h"
+#include "util.h"
+
+static enum dmarc_report_auth dkim_auth(enum dkim_verdict v)
+{
+    switch (v) {
+    case DKIM_RESULT_PASS: return DMARC_AUTH_PASS;
+    case DKIM_RESULT_FAIL: return DMARC_AUTH_FAIL;
+    case DKIM_RESULT_NEUTRAL: return DMARC_AUTH_NEUTRAL;
+    case DKIM_RESULT_POLICY: return DMARC_AUTH_POLICY;
+    case DKIM_RESULT_TEMPERROR: return DMARC_AUTH_TEMPERROR;
+    case DKIM_RESULT_PERMERROR: return DMARC_AUTH_PERMERROR;
+    default: return DMARC_AUTH_NONE;
+    }
+}
+
+static enum dmarc_report_auth spf_auth(enum spf_result r)
+{
+    switch (r) {
+    case SPF_RESULT_PASS: return DMARC_AUTH_PASS;
+    case SPF_RESULT_FAIL: return DMARC_AUTH_FAIL;
+    case SPF_RESULT_SOFTFAIL: return DMARC_AUTH_SOFTFAIL;
+    case SPF_RESULT_NEUTRAL: return DMARC_AUTH_NEUTRAL;
+    case SPF_RESULT_TEMPERROR: return DMARC_AUTH_TEMPERROR;
+    case SPF_RESULT_PERMERROR: return DMARC_AUTH_PERMERROR;
+    default: return DMARC_AUTH_NONE;
+    }
+}
+
+static enum dmarc_report_override override_of(enum dmarc_override o)
+{
+    switch (o) {
+    case DMARC_OVERRIDE_LOCAL_POLICY: return DMARC_REASON_LOCAL_POLICY;
+    case DMARC_OVERRIDE_MAILING_LIST: return DMARC_REASON_MAILING_LIST;
+    case DMARC_OVERRIDE_TRUSTED_FORWARDER: return DMARC_REASON_TRUSTED_FORWARDER;
+    case DMARC_OVERRIDE_POLICY_TEST_MODE: return DMARC_REASON_POLICY_TEST_MODE;
+    case DMARC_OVERRIDE_OTHER: return DMARC_REASON_OTHER;
+    default: return DMARC_REASON_NONE;
+    }
+}
+
+static void row_from(struct txn *t, const struct dmarc_outcome *o,
+    const struct dmarc_domain_outcome *d, struct dmarc_report_row *row)
+{
+    memset(row, 0, sizeof *row);
+    dmarc_report_clean_copy(row->source_ip, sizeof row->source_ip, t->client_ip);
+    if (o->disposition == DMARC_POLICY_REJECT)
+        row->disposition = DMARC_DISPOSITION_REJECT;
+    else if (o->disposition == DMARC_POLICY_QUARANTINE)
+        row->disposition = DMARC_DISPOSITION_QUARANTINE;
+    else
+        row->disposition = d->result == DMARC_RESULT_PASS ? DMARC_DISPOSITION_PASS
+            : DMARC_DISPOSITION_NONE;
+    row->dkim_aligned = d->dkim_aligned;
+    row->spf_aligned = d->spf_aligned;
+    row->reason = override_of(o->override);
+    dmarc_report_clean_copy(row->reason_comment, sizeof row->reason_comment, o->override_comment);
+    dmarc_report_clean_copy(row->header_from, sizeof row->header_from, d->header_from);
+    row->has_envelope_from = true;              /* "" for the null reverse-path */
+    dmarc_report_clean_copy(row->envelope_from, sizeof row->envelope_from, o->envelope_from);
+    if (t->rcpt_count > 0)
+        dmarc_report_clean_copy(row->envelope_to, sizeof row->envelope_to,
+            addr_domain(t->rcpts[0]));
+    for (size_t i = 0; i < o->dkim_count; i++)
+        if (o->dkim[i].domain[0] != 0)
+            dmarc_report_row_add_dkim(row, o->dkim[i].domain, o->dkim[i].selector,
+                dkim_auth(o->dkim[i].result));
+    /* RFC 9990: only the MAIL FROM identity */
+    if (o->spf.present && o->spf.scope != NULL && strcmp(o->spf.scope, "mfrom") == 0) {
+        row->has_spf = true;
+        dmarc_report_clean_copy(row->spf_domain, sizeof row->spf_domain, o->spf.domain);
+        row->spf_result = spf_auth(o->spf.result);
+    }
+}
+
+static void policy_from(const struct dmarc_domain_outcome *d, struct dmarc_report_policy *pol)
+{
+    memset(pol, 0, sizeof *pol);
+    dmarc_report_clean_copy(pol->domain, sizeof pol->domain, d->policy_domain);
+    pol->p = d->record.p;
+    pol->sp = d->record.sp;
+    pol->np = d->record.np;
+    pol->adkim_strict = d->record.adkim_strict;
+    pol->aspf_strict = d->record.aspf_strict;
+    pol->testing = d->record.testing;
+    pol->fo = d->record.fo;
+    for (size_t i = 0; i < d->record.rua_count && i < DMARC_MAX_URIS; i++)
+        if (dmarc_report_clean_copy(pol->rua[pol->rua_count], sizeof pol->rua[0], d->record.rua[i]))
+            pol->rua_count++;
+}
+
+static void report_run(struct txn *t, enum stage stage)
+{
+    const struct dmarc_reports_settings *p = t->cfg->dmarc_reports;
+    if (stage != STAGE_EOM || p == NULL || !p->enabled || p->store == NULL)
+        return;
+    const struct dmarc_outcome *o = dmarc_result_get(t);
+    const struct dmarc_domain_outcome *d = o->evaluated ? dmarc_result_decisive(o) : NULL;
+    if (d == NULL || !d->has_record || d->record.rua_count == 0)
+        return;
+    struct dmarc_report_row row;
+    struct dmarc_report_policy pol;
+    row_from(t, o, d, &row);
+    policy_from(d, &pol);
+    int64_t begin, end;
+    dmarc_report_period((int64_t)time(NULL), p->interval_ms / 1000, &begin, &end);
+    enum store_status st = dmarc_report_store_add(p->store, &pol, &row, begin, end, p->keep_ms);
+    if (st == STORE_INVALID)
+        log_info("dmarc_reports: %s: no report row for %s (not a domain a report can name)",
+            t->queue_id != NULL ? t->queue_id : "-", pol.domain);
+    else if (st != STORE_OK)
+        log_warn("dmarc_reports: %s: the store did not take the report row for %s",
+            t->queue_id != NULL ? t->queue_id : "-", pol.domain);
+}
+
+const struct check check_dmarc_report = {
+    .name = "dmarc_report",
+    .stages = STAGE_BIT(STAGE_EOM),
+    .run = report_run,
+};
