@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arc_result.h"
 #include "authres.h"
 #include "check.h"
 #include "dkim_result.h"
@@ -250,21 +251,21 @@ static bool identity_listed(const struct dmarc_outcome *o, const struct pattern_
     return false;
 }
 
-/* THE place where DMARC asks ARC (issue 13): whether the message's ARC chain validated
- * (arc=pass) and its last sealer is in dmarc.trusted_arc_sealers. Not yet effective: the ARC
- * check does not leave a result in the transaction yet, so this says no; the list is read,
- * validated and documented, and takes effect when the ARC result is asked for here. */
-static bool trusted_arc_pass(const struct txn *t, const struct dmarc_settings *p, char *which,
+/* The one place where DMARC asks ARC (arc_result.h): the message's ARC chain validated
+ * (arc=pass) and a hop sealed by a domain of dmarc.trusted_arc_sealers recorded a passing
+ * SPF or DKIM result in its ARC-Authentication-Results (RFC 8617 7.2; reported as the local
+ * policy override "trusted_forwarder", RFC 9990). */
+static bool trusted_arc_pass(struct txn *t, const struct dmarc_settings *p, char *which,
     size_t size)
 {
-    (void)t;
-    (void)p;
-    (void)which;
-    (void)size;
-    return false;
+    char sealer[256];
+    if (!arc_result_trusted_pass(t, &p->trusted_arc_sealers, sealer, sizeof sealer))
+        return false;
+    snprintf(which, size, "ARC chain sealed by %s", sealer);
+    return true;
 }
 
-static enum dmarc_override local_override(const struct txn *t, const struct dmarc_settings *p,
+static enum dmarc_override local_override(struct txn *t, const struct dmarc_settings *p,
     const struct dmarc_outcome *o, char *which, size_t size)
 {
     if (identity_listed(o, &p->trusted_forwarders, which, size))

@@ -34,8 +34,8 @@ struct dmarc_settings {
     struct pattern_list trusted_forwarders;
     struct pattern_list mailing_lists;
     struct pattern_list local_overrides;
-    /* ARC sealers (d= of the ARC-Seal) whose arc=pass lets a failing message through; read and
-     * validated, not yet effective: no ARC result is in the transaction yet (issue 13) */
+    /* ARC sealers (d= of the ARC-Seal) whose arc=pass, with a passing SPF or DKIM result in
+     * their ARC-Authentication-Results, lets a failing message through (arc_result.h) */
     struct pattern_list trusted_arc_sealers;
     unsigned max_queries;         /* one Author Domain's evaluation (dmarc_eval.h), 1..64 */
     unsigned max_domains;         /* several_from = "strictest": Author Domains evaluated */

@@ -27,6 +27,7 @@
 
 #include "arc_bodyhash.h"
 #include "arc_result.h"
+#include "dmarc_result.h"
 #include "arc_seal.h"
 #include "dkim_keys.h"
 #include "pattern.h"
@@ -73,7 +74,8 @@ static int setup(void **state)
     char *zone = xasprintf(
         "fwd._domainkey.forwarder.test TXT \"v=DKIM1; k=ed25519; p=%s\"\n"
         "arc._domainkey.our.test TXT \"v=DKIM1; k=ed25519; p=%s\"\n"
-        "dead._domainkey.slow.test TIMEOUT\n", key->public_b64, key->public_b64);
+        "dead._domainkey.slow.test TIMEOUT\n"
+        "_dmarc.strict.test TXT \"v=DMARC1; p=reject\"\n", key->public_b64, key->public_b64);
     have_dns = fixture_dns_start(zone);
     free(zone);
     return 0;
@@ -93,7 +95,7 @@ static int teardown(void **state)
 #define SKIP_WITHOUT_DNS() do { if (!have_dns) { print_message("no python3-dnslib: skipped\n"); skip(); } } while (0)
 
 static const char *const top_names[] = {"From", "To", "Subject", "Date", "Message-ID"};
-static const char *const top_values[] = {"Alice <alice@author.test>", "list@forwarder.test",
+static const char *top_values[] = {"Alice <alice@author.test>", "list@forwarder.test",
     "list post", "Mon, 1 Jan 2024 10:00:00 +0000", "<post1@author.test>"};
 
 /* The message as the forwarder sends it: its ARC set (d=forwarder.test, s=SELECTOR, AAR
@@ -186,6 +188,40 @@ static void test_trusted_forwarder_passes(void **state)
     assert_int_equal(fixture_run(&s), ACTION_ACCEPT);
     assert_true(fixture_has("ARC_PASS"));
     assert_false(trusted("forwarder.test", sealer, sizeof sealer));
+    free(msg);
+}
+
+/* DMARC's trusted ARC sealers: a list post from strict.test (p=reject) that the list
+ * forwarder re-sent (its own MAIL FROM, so SPF and DKIM do not align: DMARC fails) is rejected,
+ * unless dmarc.trusted_arc_sealers names the forwarder, whose passing chain records spf=pass:
+ * then it is delivered with the override trusted_forwarder naming the sealer. */
+static void test_trusted_sealer_rescues_dmarc(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DNS();
+    const char *from = top_values[0];
+    top_values[0] = "Alice <alice@strict.test>";       /* p=reject */
+    char *msg = forwarded("fwd", "spf=pass smtp.mailfrom=alice@strict.test", false);
+    top_values[0] = from;
+    struct smtp_session s = {.message = msg, .sender = "bounce@forwarder.test"};
+
+    fixture_policy("arc: { enabled = true }\n");
+    assert_int_equal(fixture_run(&s), ACTION_REJECT);
+    assert_true(fixture_has("ARC_PASS"));
+    assert_true(fixture_has("DMARC_FAIL_REJECT"));
+    assert_int_equal(dmarc_result_get(fixture_txn())->override, DMARC_OVERRIDE_NONE);
+
+    fixture_policy("arc: { enabled = true }\ndmarc: { trusted_arc_sealers = \"forwarder.test\" }\n");
+    assert_int_equal(fixture_run(&s), ACTION_ACCEPT);
+    const struct dmarc_outcome *o = dmarc_result_get(fixture_txn());
+    assert_int_equal(o->result, DMARC_RESULT_FAIL);
+    assert_int_equal(o->disposition, DMARC_POLICY_NONE);
+    assert_int_equal(o->override, DMARC_OVERRIDE_TRUSTED_FORWARDER);
+    assert_non_null(strstr(o->override_comment, "forwarder.test"));
+
+    /* a sealer not on the list rescues nothing */
+    fixture_policy("arc: { enabled = true }\ndmarc: { trusted_arc_sealers = \"other.test\" }\n");
+    assert_int_equal(fixture_run(&s), ACTION_REJECT);
     free(msg);
 }
 
@@ -326,6 +362,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_trusted_forwarder_passes, fixture_fresh),
+        cmocka_unit_test_setup(test_trusted_sealer_rescues_dmarc, fixture_fresh),
         cmocka_unit_test_setup(test_changed_body_fails, fixture_fresh),
         cmocka_unit_test_setup(test_dead_key_server_is_reject_not_pass, fixture_fresh),
         cmocka_unit_test_setup(test_header_limit_is_reject_not_pass, fixture_fresh),
