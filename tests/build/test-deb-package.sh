@@ -142,6 +142,8 @@ if apt_get purge mailwarden >"$work/purge.log" 2>&1; then
         /etc/mailwarden/mailwarden.conf /etc/mailwarden/policies.d/README.conf 2>/dev/null)
     if [ -z "$left" ]; then ok "package: purge removes the binaries, the unit and the shipped policy"
     else not_ok "package: purge removes the binaries, the unit and the shipped policy" "left: $left"; fi
+    if [ ! -e /var/lib/mailwarden ]; then ok "package: purge removes the daemon's state in /var/lib/mailwarden"
+    else not_ok "package: purge removes the daemon's state in /var/lib/mailwarden" "$(ls -la /var/lib/mailwarden | head -n 5)"; fi
     if [ -f /etc/mailwarden/keys/example.test.pkgtest.key ]; then ok "package: purge keeps the DKIM key the admin made"
     else not_ok "package: purge keeps the DKIM key the admin made"; fi
 else
