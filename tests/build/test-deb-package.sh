@@ -89,6 +89,27 @@ if /usr/sbin/mailwarden -t -c /etc/mailwarden/mailwarden.conf >"$work/t.log" 2>&
 else
     not_ok "package: mailwarden -t accepts the installed policy" "$(lines "$work/t.log")"
 fi
+# The DMARC report runner: installed with its timer and cron file, and runs as the daemon's user
+# on the installed policy (dmarc_reports is off there: nothing to do is a success).
+name="package: mailwarden-report is installed with its timer, service and cron file, and runs as mailwarden"
+missing=$(for f in /usr/sbin/mailwarden-report /lib/systemd/system/mailwarden-report.timer \
+    /lib/systemd/system/mailwarden-report.service /etc/cron.d/mailwarden-report; do
+    [ -e "$f" ] || echo "$f"; done)
+if [ -n "$missing" ]; then
+    not_ok "$name" "missing: $missing"
+elif ! setpriv --reuid=mailwarden --regid=mailwarden --init-groups \
+        /usr/sbin/mailwarden-report -c /etc/mailwarden/mailwarden.conf >"$work/report.log" 2>&1; then
+    not_ok "$name" "exit $?: $(lines "$work/report.log")"
+else
+    ok "$name"
+fi
+if systemd-analyze verify /lib/systemd/system/mailwarden-report.service \
+        /lib/systemd/system/mailwarden-report.timer >"$work/verify-report.log" 2>&1 \
+        && ! grep -q . "$work/verify-report.log"; then
+    ok "package: systemd-analyze verify finds nothing to say about the report units"
+else
+    not_ok "package: systemd-analyze verify finds nothing to say about the report units" "$(lines "$work/verify-report.log")"
+fi
 if systemd-analyze verify /lib/systemd/system/mailwarden.service >"$work/verify.log" 2>&1 \
         && ! grep -q . "$work/verify.log"; then
     ok "package: systemd-analyze verify finds nothing to say about the unit"
