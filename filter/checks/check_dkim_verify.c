@@ -48,20 +48,6 @@ static const struct {
 enum outcome { O_PASS, O_FAIL, O_NONE, O_TEMPERROR, O_PERMERROR, O_NEUTRAL, O_SMALL_KEY,
     O_SHA1, O_EXPIRED, O_BODY_LENGTH, O_HEADER_LIMIT, O_COUNT };
 
-static const char *result_name(enum dkim_verdict r)
-{
-    switch (r) {
-    case DKIM_RESULT_PASS: return "pass";
-    case DKIM_RESULT_FAIL: return "fail";
-    case DKIM_RESULT_NEUTRAL: return "neutral";
-    case DKIM_RESULT_POLICY: return "policy";
-    case DKIM_RESULT_TEMPERROR: return "temperror";
-    case DKIM_RESULT_PERMERROR: return "permerror";
-    case DKIM_RESULT_NONE: return "none";
-    }
-    return "none";
-}
-
 /* Starts the key lookup of every signature libopendkim will examine, all at once, and waits
  * for them within dkim.verify.budget (which runs from here), or what is left of the message's
  * DNS budget when that is less: libopendkim looks the keys up one by one inside dkim_eoh, and
@@ -225,7 +211,7 @@ static void add_authres(struct txn *t, const struct dkim_sig_result *r)
 {
     struct textbuf ar;
     textbuf_init(&ar);
-    textbuf_printf(&ar, "dkim=%s", result_name(r->result));
+    textbuf_printf(&ar, "dkim=%s", dkim_verdict_name(r->result));
     add_value(&ar, "header.d", r->domain);
     add_value(&ar, "header.i", r->identity);
     add_value(&ar, "header.s", r->selector);

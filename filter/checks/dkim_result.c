@@ -5,6 +5,20 @@
 
 extern const struct check check_dkim_verify;   /* only for its slot: no call into the check */
 
+const char *dkim_verdict_name(enum dkim_verdict v)
+{
+    switch (v) {
+    case DKIM_RESULT_NONE: return "none";
+    case DKIM_RESULT_PASS: return "pass";
+    case DKIM_RESULT_FAIL: return "fail";
+    case DKIM_RESULT_NEUTRAL: return "neutral";
+    case DKIM_RESULT_POLICY: return "policy";
+    case DKIM_RESULT_TEMPERROR: return "temperror";
+    case DKIM_RESULT_PERMERROR: return "permerror";
+    }
+    return "none";
+}
+
 static const struct dkim_verify_state *state_of(struct txn *t)
 {
     return *txn_check_state(t, &check_dkim_verify);

@@ -22,6 +22,10 @@ enum dkim_verdict {
     DKIM_RESULT_PERMERROR,
 };
 
+/* "none", "pass", "fail", "neutral", "policy", "temperror", "permerror" (RFC 8601's words for
+ * dkim= in Authentication-Results) */
+const char *dkim_verdict_name(enum dkim_verdict v);
+
 struct dkim_sig_result {
     enum dkim_verdict result;
     char *domain;              /* d= (lower case); NULL when the signature had none */

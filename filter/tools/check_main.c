@@ -18,6 +18,7 @@
 #include "check_arc_report.h"
 #include "config.h"
 #include "config_load.h"
+#include "dkim_result.h"
 #include "dmarc_result.h"
 #include "dns.h"
 #include "engine.h"
@@ -150,20 +151,6 @@ static const char *dns_type_text(int type)
     return "?";
 }
 
-static const char *dkim_text(enum dkim_verdict v)
-{
-    switch (v) {
-    case DKIM_RESULT_NONE: return "none";
-    case DKIM_RESULT_PASS: return "pass";
-    case DKIM_RESULT_FAIL: return "fail";
-    case DKIM_RESULT_NEUTRAL: return "neutral";
-    case DKIM_RESULT_POLICY: return "policy";
-    case DKIM_RESULT_TEMPERROR: return "temperror";
-    case DKIM_RESULT_PERMERROR: return "permerror";
-    }
-    return "none";
-}
-
 static void print_dmarc_record(const struct dmarc_domain_outcome *d)
 {
     const struct dmarc_record *r = &d->record;
@@ -225,7 +212,7 @@ static void print_dmarc(struct txn *t)
         printf("  spf identity: none\n");
     for (size_t i = 0; i < o->dkim_count; i++)
         printf("  dkim signature: d=%s s=%s %s%s\n", o->dkim[i].domain, o->dkim[i].selector,
-            dkim_text(o->dkim[i].result), o->dkim[i].aligned ? " aligned" : "");
+            dkim_verdict_name(o->dkim[i].result), o->dkim[i].aligned ? " aligned" : "");
     printf("  result: %s, disposition: %s", dmarc_result_name(o->result),
         dmarc_policy_name(o->disposition));
     if (o->override != DMARC_OVERRIDE_NONE)
