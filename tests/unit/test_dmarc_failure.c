@@ -1,7 +1,9 @@
 /* test_dmarc_failure.c - DMARC failure reports (filter/dmarc/dmarc_failure.c): the fo tag's
  * decision, the redaction of local parts (quoted, dotted, several per field, exempt fields),
  * the ARF message's structure and fields (RFC 5965, RFC 6591), the store text's round trip
- * and its size bound (cut at a field boundary, marked), and refusal of header injection. */
+ * and its size bound (cut at a field boundary, marked), and refusal of header injection;
+ * in a memory store: the hourly rate limit per domain, and pending reports written and read
+ * back within STORE_VALUE_MAX. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +14,8 @@
 #include <cmocka.h>
 
 #include "dmarc_failure.h"
+#include "dmarc_failure_store.h"
+#include "store.h"
 
 static void fo_zero_only_when_neither_aligned(void **state)
 {
@@ -244,6 +248,76 @@ static void header_copy_bounded_in_memory(void **state)
     free(f);
 }
 
+static struct store *memory_store(void)
+{
+    return store_wrap(&store_memory_ops, store_memory_new(100000), "memory", STORE_FAIL_TEMPFAIL);
+}
+
+static void rate_limit_per_domain_and_hour(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    bool allowed;
+    int64_t now = 1700000000;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dmarc_failure_store_count(s, "example.com", now, 3, &allowed), STORE_OK);
+        assert_true(allowed);
+    }
+    assert_int_equal(dmarc_failure_store_count(s, "example.com", now + 10, 3, &allowed), STORE_OK);
+    assert_false(allowed);
+    /* another domain has its own count; the next hour starts again */
+    assert_int_equal(dmarc_failure_store_count(s, "example.net", now, 3, &allowed), STORE_OK);
+    assert_true(allowed);
+    assert_int_equal(dmarc_failure_store_count(s, "example.com", now + 3600, 3, &allowed), STORE_OK);
+    assert_true(allowed);
+    /* a domain a key cannot carry is refused, not counted */
+    assert_int_equal(dmarc_failure_store_count(s, "bad:domain", now, 3, &allowed), STORE_INVALID);
+    assert_false(allowed);
+    store_free(s);
+}
+
+struct seen {
+    int reports, damaged;
+    bool cut;
+    char domain[256];
+};
+
+static void count_report(void *arg, const char *key, const struct dmarc_failure *f)
+{
+    struct seen *seen = arg;
+    (void)key;
+    if (f == NULL) {
+        seen->damaged++;
+        return;
+    }
+    seen->reports++;
+    seen->cut = f->headers_cut;
+    strcpy(seen->domain, f->domain);
+}
+
+static void pending_report_fits_store_value(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_failure *f = sample();
+    char value[900];
+    memset(value, 'z', sizeof value - 1);
+    value[sizeof value - 1] = 0;
+    for (int i = 0; i < 8; i++)
+        dmarc_failure_add_header(f, "X-Filler", value, true);
+    assert_int_equal(dmarc_failure_store_add(s, f, 1700000000, "Q1", 3600000), STORE_OK);
+    assert_int_equal(store_value_set(s, "dmarc:f:example.com:1:junk", "junk", 4, 0, NULL),
+        STORE_OK);
+    struct seen seen = { 0, 0, false, "" };
+    assert_int_equal(dmarc_failure_store_each(s, count_report, &seen), STORE_OK);
+    assert_int_equal(seen.reports, 1);
+    assert_int_equal(seen.damaged, 1);
+    assert_true(seen.cut);
+    assert_string_equal(seen.domain, "example.com");
+    free(f);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +334,8 @@ int main(void)
         cmocka_unit_test(encode_decode_round_trip),
         cmocka_unit_test(encode_cuts_headers_to_size_bound),
         cmocka_unit_test(header_copy_bounded_in_memory),
+        cmocka_unit_test(rate_limit_per_domain_and_hour),
+        cmocka_unit_test(pending_report_fits_store_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
