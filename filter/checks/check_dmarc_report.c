@@ -137,6 +137,7 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
 {
     memset(f, 0, sizeof *f);
     dmarc_report_clean_copy(f->domain, sizeof f->domain, d->header_from);
+    dmarc_report_clean_copy(f->policy_domain, sizeof f->policy_domain, d->policy_domain);
     dmarc_report_clean_copy(f->source_ip, sizeof f->source_ip, t->client_ip);
     const char *sender = t->sender != NULL ? t->sender : "";
     if (p->failure_redact)

@@ -192,6 +192,7 @@ bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size,
         out[0] = 0;
     ok = ok && put(out, size, &o, "v", FORMAT_TAG);
     ok = ok && put(out, size, &o, "domain", f->domain);
+    ok = ok && put(out, size, &o, "policy", f->policy_domain);
     ok = ok && put(out, size, &o, "ip", f->source_ip);
     ok = ok && put(out, size, &o, "from", f->mail_from);
     snprintf(num, sizeof num, "%" PRId64, f->arrival);
@@ -269,6 +270,8 @@ bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f)
             tagged = vlen == strlen(FORMAT_TAG) && memcmp(v, FORMAT_TAG, vlen) == 0;
         else if (strcmp(key, "domain") == 0)
             copy_field(f->domain, sizeof f->domain, v, vlen);
+        else if (strcmp(key, "policy") == 0)
+            copy_field(f->policy_domain, sizeof f->policy_domain, v, vlen);
         else if (strcmp(key, "ip") == 0)
             copy_field(f->source_ip, sizeof f->source_ip, v, vlen);
         else if (strcmp(key, "from") == 0)

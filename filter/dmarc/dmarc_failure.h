@@ -50,6 +50,8 @@ const char *dmarc_failure_delivery_name(enum dmarc_failure_delivery d);
 /* One pending failure report. */
 struct dmarc_failure {
     char domain[DMARC_FAILURE_DOMAIN_MAX + 1];    /* Reported-Domain: the Author Domain */
+    char policy_domain[DMARC_FAILURE_DOMAIN_MAX + 1]; /* where the DMARC record was found
+                                   * (the external-destination check's domain) */
     char source_ip[46];
     char mail_from[320];          /* Original-Mail-From (redacted when asked); "" = null sender */
     int64_t arrival;              /* seconds since the epoch */

@@ -75,6 +75,7 @@ static struct dmarc_failure *sample(void)
 {
     struct dmarc_failure *f = calloc(1, sizeof *f);
     strcpy(f->domain, "example.com");
+    strcpy(f->policy_domain, "example.com");
     strcpy(f->source_ip, "192.0.2.7");
     dmarc_failure_redact("bounce-alice@mail.example.com", f->mail_from, sizeof f->mail_from);
     f->arrival = 1700000000;
@@ -191,6 +192,7 @@ static void encode_decode_round_trip(void **state)
     struct dmarc_failure *g = calloc(1, sizeof *g);
     assert_true(dmarc_failure_decode(text, len, g));
     assert_string_equal(g->domain, f->domain);
+    assert_string_equal(g->policy_domain, "example.com");
     assert_string_equal(g->source_ip, f->source_ip);
     assert_string_equal(g->mail_from, f->mail_from);
     assert_int_equal(g->arrival, f->arrival);
