@@ -156,12 +156,28 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
         n += snprintf(ar + n, sizeof ar - (size_t)n, "; spf=%s smtp.mailfrom=%s",
             spf_result_name(o->spf.result), o->spf.domain);
     dmarc_report_clean_copy(f->auth_results, sizeof f->auth_results, ar);
+    f->spf_failed_aligned = o->spf.present && o->spf.result != SPF_RESULT_PASS &&
+        dmarc_failure_domain_aligned(o->spf.domain, d->header_from, d->org_domain,
+            d->record.aspf_strict);
+    /* DKIM-Domain and DKIM-Selector: the failed aligned signature (RFC 9991 requires them
+     * then), else the first signature */
+    size_t pick = o->dkim_count;
     for (size_t i = 0; i < o->dkim_count; i++) {
-        if (o->dkim[i].domain[0] == 0)
+        if (o->dkim[i].domain[0] == 0 || o->dkim[i].result == DKIM_RESULT_PASS ||
+            !dmarc_failure_domain_aligned(o->dkim[i].domain, d->header_from, d->org_domain,
+                d->record.adkim_strict))
             continue;
-        dmarc_report_clean_copy(f->dkim_domain, sizeof f->dkim_domain, o->dkim[i].domain);
-        dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector, o->dkim[i].selector);
+        f->dkim_failed_aligned = true;
+        pick = i;
         break;
+    }
+    for (size_t i = 0; pick == o->dkim_count && i < o->dkim_count; i++)
+        if (o->dkim[i].domain[0] != 0)
+            pick = i;
+    if (pick < o->dkim_count) {
+        dmarc_report_clean_copy(f->dkim_domain, sizeof f->dkim_domain, o->dkim[pick].domain);
+        dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector,
+            o->dkim[pick].selector);
     }
     for (size_t i = 0; i < d->record.ruf_count && f->ruf_count < DMARC_FAILURE_MAX_RUF; i++)
         if (dmarc_report_clean_copy(f->ruf[f->ruf_count], sizeof f->ruf[0], d->record.ruf[i]))
@@ -176,7 +192,8 @@ static void record_failure(struct txn *t, const struct dmarc_reports_settings *p
     const struct dmarc_outcome *o, const struct dmarc_domain_outcome *d)
 {
     const char *qid = t->queue_id != NULL ? t->queue_id : "-";
-    if (d->record.ruf_count == 0 ||
+    /* RFC 9991: ruf in a record with psd=y is not considered */
+    if (d->record.ruf_count == 0 || d->record.psd == DMARC_PSD_Y ||
         (d->result != DMARC_RESULT_FAIL && d->result != DMARC_RESULT_PASS))
         return;
     bool spf_failed = o->spf.present && o->spf.result == SPF_RESULT_FAIL;

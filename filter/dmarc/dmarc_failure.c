@@ -29,6 +29,29 @@ bool dmarc_failure_wanted(unsigned fo, bool spf_aligned, bool dkim_aligned, bool
     return false;
 }
 
+/* name is org or ends with "." org */
+static bool under(const char *name, const char *org)
+{
+    size_t n = strlen(name), o = strlen(org);
+    if (o == 0 || n < o)
+        return false;
+    if (strcasecmp(name + n - o, org) != 0)
+        return false;
+    return n == o || name[n - o - 1] == '.';
+}
+
+bool dmarc_failure_domain_aligned(const char *domain, const char *author, const char *org,
+    bool strict)
+{
+    if (domain == NULL || author == NULL || domain[0] == 0 || author[0] == 0)
+        return false;
+    if (strcasecmp(domain, author) == 0)
+        return true;
+    if (strict || org == NULL || org[0] == 0)
+        return false;
+    return under(domain, org) && under(author, org);
+}
+
 static bool is_atext(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -198,7 +221,8 @@ bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size,
     snprintf(num, sizeof num, "%" PRId64, f->arrival);
     ok = ok && put(out, size, &o, "arrival", num);
     ok = ok && put(out, size, &o, "auth", f->auth_results);
-    snprintf(num, sizeof num, "%d%d", f->spf_aligned ? 1 : 0, f->dkim_aligned ? 1 : 0);
+    snprintf(num, sizeof num, "%d%d%d%d", f->spf_aligned ? 1 : 0, f->dkim_aligned ? 1 : 0,
+        f->spf_failed_aligned ? 1 : 0, f->dkim_failed_aligned ? 1 : 0);
     ok = ok && put(out, size, &o, "align", num);
     ok = ok && put(out, size, &o, "delivery", dmarc_failure_delivery_name(f->delivery));
     ok = ok && put(out, size, &o, "dkim_d", f->dkim_domain);
@@ -284,6 +308,8 @@ bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f)
         else if (strcmp(key, "align") == 0) {
             f->spf_aligned = vlen >= 1 && v[0] == '1';
             f->dkim_aligned = vlen >= 2 && v[1] == '1';
+            f->spf_failed_aligned = vlen >= 3 && v[2] == '1';
+            f->dkim_failed_aligned = vlen >= 4 && v[3] == '1';
         } else if (strcmp(key, "delivery") == 0) {
             copy_field(num, sizeof num, v, vlen);
             f->delivery = DMARC_DELIVERY_OTHER;
@@ -369,8 +395,9 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
     dmarc_report_clean_copy(mail_from, sizeof mail_from, f->mail_from);
     snprintf(boundary, sizeof boundary, "=_mailwarden_arf_%08" PRIx64,
         (uint64_t)f->arrival ^ (uint64_t)m->date);
-    const char *alignment = f->spf_aligned && f->dkim_aligned ? "dkim, spf"
-        : f->dkim_aligned ? "dkim" : f->spf_aligned ? "spf" : "none";
+    /* RFC 9991: the mechanisms that failed to authenticate an aligned identity */
+    const char *alignment = f->spf_failed_aligned && f->dkim_failed_aligned ? "dkim, spf"
+        : f->dkim_failed_aligned ? "dkim" : f->spf_failed_aligned ? "spf" : "none";
 
     textbuf_printf(out, "From: %s\n", m->from);
     textbuf_printf(out, "To: %s\n", m->to);

@@ -32,6 +32,13 @@
 bool dmarc_failure_wanted(unsigned fo, bool spf_aligned, bool dkim_aligned, bool spf_failed,
     bool dkim_failed);
 
+/* Whether domain is aligned with the Author Domain author whose Organizational Domain is org
+ * ("" when unknown): strict, the same name; relaxed, the same name or both under org (a
+ * subdomain of org or org itself). Case-insensitive; a trailing dot is not accepted. Used for
+ * Identity-Alignment, which names the mechanisms that failed for an aligned identity. */
+bool dmarc_failure_domain_aligned(const char *domain, const char *author, const char *org,
+    bool strict);
+
 /* Copies text into out (size bytes, always terminated) with the local part of every
  * addr-spec (the dot-atom or quoted string before an '@' followed by a domain) replaced by
  * "redacted", and every control character by a space. Returns false when it had to cut. */
@@ -56,7 +63,9 @@ struct dmarc_failure {
     char mail_from[320];          /* Original-Mail-From (redacted when asked); "" = null sender */
     int64_t arrival;              /* seconds since the epoch */
     char auth_results[DMARC_FAILURE_AUTH_MAX + 1];
-    bool spf_aligned, dkim_aligned;
+    bool spf_aligned, dkim_aligned;   /* an aligned pass (what fo decides on) */
+    bool spf_failed_aligned;      /* SPF failed for an identity aligned with the From domain */
+    bool dkim_failed_aligned;     /* a signature whose d= is aligned failed to verify */
     enum dmarc_failure_delivery delivery;
     char dkim_domain[DMARC_FAILURE_DOMAIN_MAX + 1];  /* "" when no signature */
     char dkim_selector[64];

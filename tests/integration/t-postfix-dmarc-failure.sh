@@ -2,7 +2,8 @@
 # Postfix + mailwarden + mailwarden-report: DMARC failure reports (RFC 9991) end to end.
 # bad.test publishes p=none with ruf at reports.test (which consents through
 # bad.test._report._dmarc.reports.test) and an SPF record that fails from 127.0.0.1; the
-# messages carry no DKIM signature, so DMARC fails with neither identifier aligned (fo=0).
+# messages carry no DKIM signature, so DMARC fails with neither identifier aligned (fo=0);
+# SPF failed for the aligned MAIL FROM domain, so Identity-Alignment is "spf" (RFC 9991).
 # The policy starts with failure_reports = false: a failing message records nothing and a
 # report run sends nothing. After a SIGHUP to failure_reports = true, a failing message leads
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
@@ -132,7 +133,7 @@ else:
     fb = raw.split('Content-Type: message/feedback-report', 1)[1].split('\n--', 1)[0]
     for want in ('Feedback-Type: auth-failure', 'Auth-Failure: dmarc', 'Version: 1',
                  'Reported-Domain: bad.test', 'Source-IP: 127.0.0.1',
-                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: none',
+                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: spf',
                  'Authentication-Results: mw.test; dmarc=fail header.from=bad.test'):
         if want not in fb:
             bad.append('feedback-report lacks %r (it is: %s)' % (want, fb.replace('\n', '|')))

@@ -250,6 +250,58 @@ static void header_copy_bounded_in_memory(void **state)
     free(f);
 }
 
+static void alignment_of_domains_strict_and_relaxed(void **state)
+{
+    (void)state;
+    assert_true(dmarc_failure_domain_aligned("Example.COM", "example.com", "example.com", true));
+    assert_false(dmarc_failure_domain_aligned("mail.example.com", "example.com", "example.com", true));
+    assert_true(dmarc_failure_domain_aligned("mail.example.com", "example.com", "example.com", false));
+    assert_true(dmarc_failure_domain_aligned("a.example.com", "b.example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("badexample.com", "example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("example.net", "example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("mail.example.com", "example.com", "", false));
+    assert_false(dmarc_failure_domain_aligned("", "example.com", "example.com", false));
+}
+
+/* RFC 9991: Identity-Alignment lists the mechanisms that failed for an aligned identity */
+static void identity_alignment_names_failed_aligned_mechanisms(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    struct dmarc_failure_mail m = { "dmarc@report.example.org", "ruf@example.com",
+        "report.example.org", 1700000100, "fail.1@report.example.org" };
+    char why[128];
+    struct { bool spf, dkim; const char *want; } cases[] = {
+        { false, false, "\nIdentity-Alignment: none\n" },
+        { false, true, "\nIdentity-Alignment: dkim\n" },
+        { true, false, "\nIdentity-Alignment: spf\n" },
+        { true, true, "\nIdentity-Alignment: dkim, spf\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f->spf_failed_aligned = cases[i].spf;
+        f->dkim_failed_aligned = cases[i].dkim;
+        /* the aligned passes must not decide it */
+        f->spf_aligned = !cases[i].spf;
+        f->dkim_aligned = !cases[i].dkim;
+        struct textbuf out;
+        textbuf_init(&out);
+        assert_true(dmarc_failure_message(f, &m, &out, why, sizeof why));
+        if (strstr(out.data, cases[i].want) == NULL)
+            fail_msg("case %zu: no %s", i, cases[i].want);
+        textbuf_free(&out);
+        /* and the store text keeps both */
+        char text[4096];
+        size_t len;
+        struct dmarc_failure *g = calloc(1, sizeof *g);
+        assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
+        assert_true(dmarc_failure_decode(text, len, g));
+        assert_int_equal(g->spf_failed_aligned, cases[i].spf);
+        assert_int_equal(g->dkim_failed_aligned, cases[i].dkim);
+        free(g);
+    }
+    free(f);
+}
+
 static struct store *memory_store(void)
 {
     return store_wrap(&store_memory_ops, store_memory_new(100000), "memory", STORE_FAIL_TEMPFAIL);
@@ -336,6 +388,8 @@ int main(void)
         cmocka_unit_test(encode_decode_round_trip),
         cmocka_unit_test(encode_cuts_headers_to_size_bound),
         cmocka_unit_test(header_copy_bounded_in_memory),
+        cmocka_unit_test(alignment_of_domains_strict_and_relaxed),
+        cmocka_unit_test(identity_alignment_names_failed_aligned_mechanisms),
         cmocka_unit_test(rate_limit_per_domain_and_hour),
         cmocka_unit_test(pending_report_fits_store_value),
     };
