@@ -7,7 +7,8 @@
 # The policy starts with failure_reports = false: a failing message records nothing and a
 # report run sends nothing. After a SIGHUP to failure_reports = true, a failing message leads
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
-# addresses redacted, and a second run sends nothing more.
+# addresses redacted, and a second run sends nothing more. A run whose sendmail fails first
+# keeps the report (exit 75) for that next run.
 . "$(dirname "$0")/lib.sh"
 T=postfix-dmarc-failure
 mw_init "t-$T"
@@ -16,6 +17,7 @@ N1="$T: with failure_reports = false a failing message leads to no failure repor
 N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, the header as text/rfc822-headers) to the ruf mailbox"
 N3="$T: the ARF report has the local parts redacted (Original-Mail-From, From, To, Received): alice and bob appear nowhere"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
+N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
 NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 REPORT=$MW_BUILDDIR/filter/mailwarden-report
@@ -104,6 +106,17 @@ gen2() { mw_ctl status >"$MW_WORK/status.out" 2>&1; grep -q "^policy: generation
 mw_wait_until 20 gen2 || die "the reload to failure_reports = true did not happen: $(tr '\n' '|' <"$MW_WORK/status.out")"
 send bad.test
 pf_wait_queue_empty 60 || die "Postfix did not deliver the test message"
+# a run whose submission command fails first: the report stays for the next run
+sed "s|sendmail = \"$SENDMAIL_CMD\"|sendmail = \"/bin/false\"|" "$ON_CONF" >"$MW_WORK/broken.conf"
+"$REPORT" -c "$MW_WORK/broken.conf" --verbose >"$MW_WORK/report-broken.out" 2>&1
+RCB=$?
+if [ "$RCB" != 75 ]; then
+    fail "$N5" "the failing run exited $RCB (want 75): $(tr '\n' '|' <"$MW_WORK/report-broken.out")"
+elif ! grep -q 'failure report for ruf@reports\.test not handed off.*tried again on the next run' "$MW_WORK/report-broken.out"; then
+    fail "$N5" "no 'tried again' error: $(tr '\n' '|' <"$MW_WORK/report-broken.out")"
+else
+    pass "$N5"       # the next run's delivery (N2) shows the report was kept
+fi
 run_report "$MW_WORK/report1.out"
 RC1=$?
 mw_wait_until 60 test "$(maildir_count)" -ge 1
