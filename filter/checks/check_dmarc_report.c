@@ -3,14 +3,22 @@
  * outcome (dmarc_result.h; it never calls check_dmarc) and adds one row, with the policy the
  * domain published, to the store dmarc_reports names (dmarc_report_store.h). It adds no
  * symbol and never changes the verdict: a store failure is logged, and the mail goes on.
+ * With failure_reports on, it also stores a pending failure report (RFC 9991,
+ * dmarc_failure_store.h) when the record has ruf and its fo tag asks for one, within the
+ * hourly failure_rate of the Author Domain.
  * Promises: nothing is recorded unless dmarc_reports is enabled, the message was evaluated,
- * and the decisive Author Domain's record asks for aggregate reports (a rua tag). */
+ * and the decisive Author Domain's record asks for aggregate reports (a rua tag) or, with
+ * failure_reports on, failure reports (ruf). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "authres.h"
 #include "config.h"
+#include "dmarc_failure.h"
+#include "dmarc_failure_store.h"
 #include "dmarc_report_row.h"
 #include "dmarc_report_store.h"
 #include "dmarc_reports_config.h"
@@ -106,6 +114,118 @@ static void policy_from(const struct dmarc_domain_outcome *d, struct dmarc_repor
             pol->rua_count++;
 }
 
+static bool dkim_any_failed(const struct dmarc_outcome *o)
+{
+    for (size_t i = 0; i < o->dkim_count; i++)
+        if (o->dkim[i].result == DKIM_RESULT_FAIL)
+            return true;
+    return false;
+}
+
+static enum dmarc_failure_delivery delivery_of(enum dmarc_policy disposition)
+{
+    if (disposition == DMARC_POLICY_REJECT)
+        return DMARC_DELIVERY_REJECT;
+    if (disposition == DMARC_POLICY_QUARANTINE)
+        return DMARC_DELIVERY_SPAM;
+    return DMARC_DELIVERY_DELIVERED;
+}
+
+/* The report's fields from the outcome and the transaction, the header copy as configured. */
+static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
+    const struct dmarc_outcome *o, const struct dmarc_domain_outcome *d, struct dmarc_failure *f)
+{
+    memset(f, 0, sizeof *f);
+    dmarc_report_clean_copy(f->domain, sizeof f->domain, d->header_from);
+    dmarc_report_clean_copy(f->policy_domain, sizeof f->policy_domain, d->policy_domain);
+    dmarc_report_clean_copy(f->source_ip, sizeof f->source_ip, t->client_ip);
+    const char *sender = t->sender != NULL ? t->sender : "";
+    if (p->failure_redact)
+        dmarc_failure_redact(sender, f->mail_from, sizeof f->mail_from);
+    else
+        dmarc_report_clean_copy(f->mail_from, sizeof f->mail_from, sender);
+    f->redacted = p->failure_redact;
+    f->arrival = (int64_t)time(NULL);
+    f->spf_aligned = d->spf_aligned;
+    f->dkim_aligned = d->dkim_aligned;
+    f->delivery = delivery_of(o->disposition);
+    char ar[DMARC_FAILURE_AUTH_MAX + 1];
+    int n = snprintf(ar, sizeof ar, "%s; dmarc=%s header.from=%s", authres_id(t),
+        dmarc_result_name(d->result), d->header_from);
+    if (n > 0 && (size_t)n < sizeof ar && o->spf.present)
+        n += snprintf(ar + n, sizeof ar - (size_t)n, "; spf=%s smtp.mailfrom=%s",
+            spf_result_name(o->spf.result), o->spf.domain);
+    dmarc_report_clean_copy(f->auth_results, sizeof f->auth_results, ar);
+    f->spf_failed_aligned = o->spf.present && o->spf.result != SPF_RESULT_PASS &&
+        dmarc_failure_domain_aligned(o->spf.domain, d->header_from, d->org_domain,
+            d->record.aspf_strict);
+    /* DKIM-Domain and DKIM-Selector: the failed aligned signature (RFC 9991 requires them
+     * then), else the first signature */
+    size_t pick = o->dkim_count;
+    for (size_t i = 0; i < o->dkim_count; i++) {
+        if (o->dkim[i].domain[0] == 0 || o->dkim[i].result == DKIM_RESULT_PASS ||
+            !dmarc_failure_domain_aligned(o->dkim[i].domain, d->header_from, d->org_domain,
+                d->record.adkim_strict))
+            continue;
+        f->dkim_failed_aligned = true;
+        pick = i;
+        break;
+    }
+    for (size_t i = 0; pick == o->dkim_count && i < o->dkim_count; i++)
+        if (o->dkim[i].domain[0] != 0)
+            pick = i;
+    if (pick < o->dkim_count) {
+        dmarc_report_clean_copy(f->dkim_domain, sizeof f->dkim_domain, o->dkim[pick].domain);
+        dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector,
+            o->dkim[pick].selector);
+    }
+    for (size_t i = 0; i < d->record.ruf_count && f->ruf_count < DMARC_FAILURE_MAX_RUF; i++)
+        if (dmarc_report_clean_copy(f->ruf[f->ruf_count], sizeof f->ruf[0], d->record.ruf[i]))
+            f->ruf_count++;
+    for (size_t i = 0; p->failure_headers && i < t->header_count; i++)
+        dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, p->failure_redact);
+}
+
+/* A pending failure report when the policy asks for one (ruf, fo) and the hourly rate of its
+ * domain allows. Never changes the verdict. */
+static void record_failure(struct txn *t, const struct dmarc_reports_settings *p,
+    const struct dmarc_outcome *o, const struct dmarc_domain_outcome *d)
+{
+    const char *qid = t->queue_id != NULL ? t->queue_id : "-";
+    /* RFC 9991: ruf in a record with psd=y is not considered */
+    if (d->record.ruf_count == 0 || d->record.psd == DMARC_PSD_Y ||
+        (d->result != DMARC_RESULT_FAIL && d->result != DMARC_RESULT_PASS))
+        return;
+    bool spf_failed = o->spf.present && o->spf.result == SPF_RESULT_FAIL;
+    if (!dmarc_failure_wanted(d->record.fo, d->spf_aligned, d->dkim_aligned, spf_failed,
+            dkim_any_failed(o)))
+        return;
+    int64_t now = (int64_t)time(NULL);
+    bool allowed = false;
+    enum store_status st = dmarc_failure_store_count(p->store, d->header_from, now,
+        p->failure_rate, &allowed);
+    if (st != STORE_OK) {
+        log_warn("dmarc_reports: %s: no failure report for %s (the store did not count it)",
+            qid, d->header_from);
+        return;
+    }
+    if (!allowed) {
+        log_info("dmarc_reports: %s: no failure report for %s (failure_rate %u an hour reached)",
+            qid, d->header_from, p->failure_rate);
+        return;
+    }
+    struct dmarc_failure *f = xmalloc(sizeof *f);
+    failure_from(t, p, o, d, f);
+    char nonce[64];
+    snprintf(nonce, sizeof nonce, "%s%llx", t->queue_id != NULL ? t->queue_id : "",
+        (unsigned long long)store_now_us());
+    st = dmarc_failure_store_add(p->store, f, now, nonce, p->keep_ms);
+    if (st != STORE_OK)
+        log_warn("dmarc_reports: %s: the store did not take the failure report for %s", qid,
+            d->header_from);
+    free(f);
+}
+
 static void report_run(struct txn *t, enum stage stage)
 {
     const struct dmarc_reports_settings *p = t->cfg->dmarc_reports;
@@ -113,7 +233,11 @@ static void report_run(struct txn *t, enum stage stage)
         return;
     const struct dmarc_outcome *o = dmarc_result_get(t);
     const struct dmarc_domain_outcome *d = o->evaluated ? dmarc_result_decisive(o) : NULL;
-    if (d == NULL || !d->has_record || d->record.rua_count == 0)
+    if (d == NULL || !d->has_record)
+        return;
+    if (p->failure_reports)
+        record_failure(t, p, o, d);
+    if (d->record.rua_count == 0)
         return;
     struct dmarc_report_row row;
     struct dmarc_report_policy pol;

@@ -35,6 +35,10 @@ static const struct option_spec options[] = {
     {"suppress", OPT_OWN, 0, 0, 0},
     {"own_domains", OPT_OWN, 0, 0, 0},
     {"report_own_domains", OPT_BOOL, OPT(report_own_domains), 0, 0},
+    {"failure_reports", OPT_BOOL, OPT(failure_reports), 0, 0},
+    {"failure_rate", OPT_UINT, OPT(failure_rate), 1, 1000},
+    {"failure_redact", OPT_BOOL, OPT(failure_redact), 0, 0},
+    {"failure_include", OPT_STRING, OPT(failure_include), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -45,6 +49,10 @@ static void reports_init(struct config *cfg)
     p->interval_ms = DAY_MS;
     p->keep_ms = 7 * DAY_MS;
     p->sendmail = xstrdup(DMARC_REPORTS_DEFAULT_SENDMAIL);
+    p->failure_rate = 5;
+    p->failure_redact = true;
+    p->failure_headers = true;
+    p->failure_include = xstrdup("headers");
     pattern_list_init(&p->suppress, PATTERN_DOMAINS);
     pattern_list_init(&p->own_domains, PATTERN_DOMAINS);
     cfg->dmarc_reports = p;
@@ -143,6 +151,16 @@ static void reports_finish(struct config *cfg, struct config_errors *errs)
             strspn(colon + 1, "0123456789") != strlen(colon + 1)))
         error(cfg, errs, "dmarc_reports.smtp", "\"%s\": use HOST:PORT, as \"127.0.0.1:25\" "
             "(the MTA on this host)", p->smtp);
+    if (p->failure_include == NULL)
+        p->failure_include = xstrdup("");
+    if (strcmp(p->failure_include, "headers") == 0)
+        p->failure_headers = true;
+    else if (strcmp(p->failure_include, "none") == 0)
+        p->failure_headers = false;
+    else
+        error(cfg, errs, "dmarc_reports.failure_include", "\"%s\": use \"headers\" (the "
+            "failing message's header, redacted) or \"none\" (no copy of the message)",
+            p->failure_include);
     for (size_t i = 0; cfg->store != NULL && i < cfg->store->count; i++) {
         const struct named_store *n = &cfg->store->stores[i];
         if (strcmp(n->name, p->store_use.name) == 0 && n->settings.backend == STORE_MEMORY)
@@ -167,6 +185,7 @@ static void reports_free(struct config *cfg)
     free(p->unique_id);
     free(p->sendmail);
     free(p->smtp);
+    free(p->failure_include);
     pattern_list_free(&p->suppress);
     pattern_list_free(&p->own_domains);
     free(p);

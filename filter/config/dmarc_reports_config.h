@@ -34,6 +34,13 @@ struct dmarc_reports_settings {
     struct pattern_list suppress; /* domains never reported on nor sent to */
     struct pattern_list own_domains;  /* ours: not reported on nor sent to ... */
     bool report_own_domains;          /* ... unless this is set */
+    /* failure reports (RFC 9991; dmarc_failure.h): off by default */
+    bool failure_reports;         /* record one per failing message whose policy has ruf */
+    unsigned failure_rate;        /* at most this many per Author Domain per hour (default 5) */
+    bool failure_redact;          /* local parts replaced by "redacted" (default true) */
+    bool failure_headers;         /* failure_include = "headers" (default) copies the header;
+                                   * "none": no copy of the message at all */
+    char *failure_include;        /* as written */
 };
 
 #endif

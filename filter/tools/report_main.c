@@ -2,7 +2,10 @@
  * periods that are over. It reads the policy as the daemon does, takes the rows the daemon
  * recorded in the dmarc_reports store, builds one report per policy domain and period, and
  * hands it to the submission command (sendmail -t), or to the SMTP server dmarc_reports.smtp
- * names, once per authorised rua destination.
+ * names, once per authorised rua destination. With dmarc_reports.failure_reports on, it
+ * also sends the pending failure reports (RFC 9991, ARF) to their ruf destinations, under the
+ * same authorisation, suppression and own-domain rules, each deleted once every destination
+ * took it or was refused for good.
  * Promises: a report's rows leave the store only after every destination took it, was refused
  * for good (not authorised, suppressed, not mailto:) or is already marked sent; a destination
  * that failed (command failed, DNS temporary failure) is tried again on the next run, and one
@@ -27,6 +30,8 @@
 #include "config.h"
 #include "config_load.h"
 #include "dmarc_config.h"
+#include "dmarc_failure.h"
+#include "dmarc_failure_store.h"
 #include "dmarc_report.h"
 #include "dmarc_report_dest.h"
 #include "dmarc_report_mail.h"
@@ -62,6 +67,7 @@ struct run {
     struct dmarc_limits lim;
     struct dns_resolver *resolver;
     unsigned reports, sent, left;
+    unsigned failures, failures_sent, failures_left;
     bool write_failed;             /* --dry-run could not write a file */
 };
 
@@ -329,6 +335,144 @@ static bool report_batch(struct run *r, const struct dmarc_report_batch *b)
     return complete;
 }
 
+/* FNV-1a of a pending report's key and an address: the report's Message-ID and sent mark. */
+static uint64_t failure_hash(const char *key, const char *address)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *c = (const unsigned char *)key; *c != 0; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    h = (h ^ '|') * 1099511628211ull;
+    for (const unsigned char *c = (const unsigned char *)address; *c != 0; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return h;
+}
+
+/* Sends one failure report to one ruf URI; false when it must be tried again. */
+static bool send_failure_to(struct run *r, const char *key, const struct dmarc_failure *f,
+    const char *uri, char (*done)[255], size_t *done_count)
+{
+    struct dmarc_report_dest dest;
+    char why[512];
+    const char *policy_domain = f->policy_domain[0] != 0 ? f->policy_domain : f->domain;
+    if (dmarc_report_parse_uri(uri, &dest, why, sizeof why) != DMARC_URI_OK) {
+        say(r, "%s: ruf %s skipped: %s", f->domain, uri, why);
+        return true;
+    }
+    struct dmarc_report_filter filter;
+    filter_of(r->p, &filter);
+    if (dmarc_report_suppressed(&filter, f->domain, dest.host, why, sizeof why)) {
+        say(r, "%s: no failure report to %s: %s", f->domain, dest.address, why);
+        return true;
+    }
+    enum dmarc_dest_verdict v = dmarc_report_authorize(policy_domain, &dest, &r->lim, lookup,
+        r->resolver, why, sizeof why);
+    if (v == DMARC_DEST_DENIED) {
+        say(r, "%s: no failure report to %s: %s", f->domain, dest.address, why);
+        return true;
+    }
+    if (v == DMARC_DEST_TEMPFAIL) {
+        fprintf(stderr, "mailwarden-report: %s: %s\n", f->domain, why);
+        return false;
+    }
+    for (size_t i = 0; i < *done_count; i++)
+        if (strcmp(done[i], dest.address) == 0)
+            return true;
+    if (*done_count < DMARC_FAILURE_MAX_RUF)
+        memcpy(done[(*done_count)++], dest.address, sizeof dest.address);
+    if (r->o->dry_run_dir != NULL) {
+        printf("failure report on %s would go to %s\n", f->domain, dest.address);
+        return true;
+    }
+    uint64_t h = failure_hash(key, dest.address);
+    char mark[STORE_KEY_MAX], message_id[300];
+    snprintf(mark, sizeof mark, "dmarc:fs:%016" PRIx64, h);
+    snprintf(message_id, sizeof message_id, "dmarc-failure.%016" PRIx64 "@%s", h,
+        r->p->submitter);
+    struct store_item *item = xmalloc(sizeof *item);
+    bool found = false;
+    bool already = store_get(r->p->store, mark, item, &found, NULL) == STORE_OK && found;
+    free(item);
+    if (already) {
+        say(r, "%s: failure report already sent to %s", f->domain, dest.address);
+        return true;
+    }
+    struct dmarc_failure_mail m = { .from = r->p->from, .to = dest.address,
+        .submitter = r->p->submitter, .date = time(NULL), .message_id = message_id };
+    struct textbuf msg;
+    textbuf_init(&msg);
+    if (!dmarc_failure_message(f, &m, &msg, why, sizeof why)) {
+        fprintf(stderr, "mailwarden-report: %s: no failure report for %s: %s\n", f->domain,
+            dest.address, why);
+        textbuf_free(&msg);
+        return true;                         /* it would fail the same way next time */
+    }
+    bool ok;
+    if (r->p->smtp != NULL)
+        ok = report_smtp_send(r->p->smtp, r->p->submitter, r->p->from, dest.address, msg.data,
+            msg.len, SMTP_TIMEOUT_MS, why, sizeof why);
+    else
+        ok = submit(r, &msg, why, sizeof why);
+    textbuf_free(&msg);
+    if (!ok) {
+        fprintf(stderr, "mailwarden-report: %s: failure report for %s not handed off: %s; "
+            "tried again on the next run\n", f->domain, dest.address, why);
+        return false;
+    }
+    r->failures_sent++;
+    say(r, "%s: failure report sent to %s", f->domain, dest.address);
+    if (store_value_set(r->p->store, mark, "1", 1, r->p->keep_ms, NULL) != STORE_OK)
+        fprintf(stderr, "mailwarden-report: %s: the store did not record that %s got the "
+            "failure report; it may be sent again\n", f->domain, dest.address);
+    return true;
+}
+
+static void send_failure(void *arg, const char *key, const struct dmarc_failure *f)
+{
+    struct run *r = arg;
+    if (f == NULL) {
+        fprintf(stderr, "mailwarden-report: %s: a damaged failure report; deleted\n", key);
+        if (r->o->dry_run_dir == NULL)
+            store_delete(r->p->store, key, NULL);
+        return;
+    }
+    r->failures++;
+    char why[512];
+    struct dmarc_report_filter filter;
+    filter_of(r->p, &filter);
+    bool complete = true;
+    if (dmarc_report_suppressed(&filter, f->domain, NULL, why, sizeof why))
+        say(r, "%s: no failure report: %s", f->domain, why);
+    else {
+        char done[DMARC_FAILURE_MAX_RUF][255];
+        size_t done_count = 0;
+        for (size_t i = 0; i < f->ruf_count && complete; i++)
+            if (!send_failure_to(r, key, f, f->ruf[i], done, &done_count))
+                complete = false;
+    }
+    if (!complete) {
+        r->failures_left++;
+        return;
+    }
+    if (r->o->dry_run_dir == NULL && store_delete(r->p->store, key, NULL) != STORE_OK) {
+        fprintf(stderr, "mailwarden-report: %s: the store did not delete the failure report "
+            "(its sent marks keep it from going twice)\n", f->domain);
+        r->failures_left++;
+    }
+}
+
+/* Every pending failure report; EXIT_RETRY when some stay for the next run. */
+static int run_failures(struct run *r)
+{
+    if (dmarc_failure_store_each(r->p->store, send_failure, r) != STORE_OK) {
+        fprintf(stderr, "mailwarden-report: the store did not list the failure reports "
+            "(dmarc_reports.store in %s): is it running?\n", r->o->config_file);
+        return EXIT_STORE;
+    }
+    say(r, "%u failure report(s), %u message(s) handed off, %u left for the next run",
+        r->failures, r->failures_sent, r->failures_left);
+    return r->failures_left > 0 ? EXIT_RETRY : 0;
+}
+
 static int run_reports(struct run *r)
 {
     int64_t now = r->o->as_of > 0 ? r->o->as_of : (int64_t)time(NULL);
@@ -432,6 +576,12 @@ int main(int argc, char **argv)
     r.resolver = config_resolver(cfg);
     dmarc_limits_for(cfg, &r.lim);
     int status = run_reports(&r);
+    if (r.p->failure_reports) {
+        /* failure reports go out even when pending aggregate reports stay */
+        int failure_status = run_failures(&r);
+        if (status == 0 || (status == EXIT_RETRY && failure_status != 0))
+            status = failure_status;
+    }
     config_free(cfg);
     return status;
 }

@@ -804,6 +804,41 @@ static void test_section_errors_name_the_fix(void **state)
     remove_dir(dir);
 }
 
+/* failure reports: off by default, redaction on, headers only, rate 5; bad values refused */
+static void test_failure_report_settings_default_off_and_checked(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct config_errors errs;
+    struct config *cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = "
+        "\"mx.example.org\"; }\n", &errs, dir);
+    assert_non_null(cfg);
+    assert_false(cfg->dmarc_reports->failure_reports);
+    assert_true(cfg->dmarc_reports->failure_redact);
+    assert_true(cfg->dmarc_reports->failure_headers);
+    assert_int_equal(cfg->dmarc_reports->failure_rate, 5);
+    config_free(cfg);
+    config_errors_free(&errs);
+    remove_dir(dir);
+    cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"mx.example.org\"; "
+        "failure_reports = true; failure_rate = 2; failure_redact = false; "
+        "failure_include = \"none\"; }\n", &errs, dir);
+    assert_non_null(cfg);
+    assert_true(cfg->dmarc_reports->failure_reports);
+    assert_false(cfg->dmarc_reports->failure_redact);
+    assert_false(cfg->dmarc_reports->failure_headers);
+    assert_int_equal(cfg->dmarc_reports->failure_rate, 2);
+    config_free(cfg);
+    config_errors_free(&errs);
+    remove_dir(dir);
+    cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"mx.example.org\"; "
+        "failure_include = \"body\"; }\n", &errs, dir);
+    assert_null(cfg);
+    assert_true(has_error(&errs, "dmarc_reports.failure_include", "\"headers\""));
+    config_errors_free(&errs);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -827,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_collect_with_nothing_to_report_returns_no_batch),
         cmocka_unit_test(test_section_takes_interval_and_keep),
         cmocka_unit_test(test_section_errors_name_the_fix),
+        cmocka_unit_test(test_failure_report_settings_default_off_and_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

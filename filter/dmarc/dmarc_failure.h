@@ -1,0 +1,112 @@
+/* dmarc_failure.h - DMARC failure reports (RFC 9991): when one is wanted (the fo tag), the
+ * redaction of local parts (RFC 6590), the pending report as it travels through the store (a
+ * bounded text), and the ARF message (RFC 5965 with the auth-failure extension of RFC 6591)
+ * that mailwarden-report sends. Pure and deterministic: the date and every part come from
+ * the caller. Promises: no byte the sender wrote reaches a header or a line of the report
+ * without being cleaned (control characters and newlines become spaces or '?'); with
+ * redaction on, no local part of an address in the copied header or in Original-Mail-From
+ * survives (each becomes "redacted"); an encoded report never exceeds the size it is given:
+ * the header copy is cut at a field boundary and the cut is marked. */
+#ifndef MW_DMARC_FAILURE_H
+#define MW_DMARC_FAILURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dmarc_record.h"
+#include "util.h"
+
+#define DMARC_FAILURE_DOMAIN_MAX 253
+#define DMARC_FAILURE_AUTH_MAX 511      /* the Authentication-Results value kept */
+#define DMARC_FAILURE_HEADERS_MAX 8192  /* the header copy built at end of message */
+#define DMARC_FAILURE_FIELD_MAX 998     /* one copied field line, name included */
+#define DMARC_FAILURE_MAX_RUF 4         /* ruf URIs kept per report */
+#define DMARC_FAILURE_URI_MAX 320
+#define DMARC_FAILURE_REDACTED "redacted"
+
+/* RFC 9989's fo tag: whether this message asks for a failure report. fo bits DMARC_FO_*:
+ * 0 (also when fo is 0): neither SPF nor DKIM gave an aligned pass; 1: one of them did not;
+ * d: a DKIM signature failed to verify (aligned or not); s: SPF failed (aligned or not). */
+bool dmarc_failure_wanted(unsigned fo, bool spf_aligned, bool dkim_aligned, bool spf_failed,
+    bool dkim_failed);
+
+/* Whether domain is aligned with the Author Domain author whose Organizational Domain is org
+ * ("" when unknown): strict, the same name; relaxed, the same name or both under org (a
+ * subdomain of org or org itself). Case-insensitive; a trailing dot is not accepted. Used for
+ * Identity-Alignment, which names the mechanisms that failed for an aligned identity. */
+bool dmarc_failure_domain_aligned(const char *domain, const char *author, const char *org,
+    bool strict);
+
+/* Copies text into out (size bytes, always terminated) with the local part of every
+ * addr-spec (the dot-atom or quoted string before an '@' followed by a domain) replaced by
+ * "redacted", and every control character by a space. Returns false when it had to cut. */
+bool dmarc_failure_redact(const char *text, char *out, size_t size);
+
+enum dmarc_failure_delivery {
+    DMARC_DELIVERY_DELIVERED,
+    DMARC_DELIVERY_SPAM,
+    DMARC_DELIVERY_POLICY,
+    DMARC_DELIVERY_REJECT,
+    DMARC_DELIVERY_OTHER,
+};
+/* "delivered", "spam", "policy", "reject", "other" (RFC 6591's Delivery-Result) */
+const char *dmarc_failure_delivery_name(enum dmarc_failure_delivery d);
+
+/* One pending failure report. */
+struct dmarc_failure {
+    char domain[DMARC_FAILURE_DOMAIN_MAX + 1];    /* Reported-Domain: the Author Domain */
+    char policy_domain[DMARC_FAILURE_DOMAIN_MAX + 1]; /* where the DMARC record was found
+                                   * (the external-destination check's domain) */
+    char source_ip[46];
+    char mail_from[320];          /* Original-Mail-From (redacted when asked); "" = null sender */
+    int64_t arrival;              /* seconds since the epoch */
+    char auth_results[DMARC_FAILURE_AUTH_MAX + 1];
+    bool spf_aligned, dkim_aligned;   /* an aligned pass (what fo decides on) */
+    bool spf_failed_aligned;      /* SPF failed for an identity aligned with the From domain */
+    bool dkim_failed_aligned;     /* a signature whose d= is aligned failed to verify */
+    enum dmarc_failure_delivery delivery;
+    char dkim_domain[DMARC_FAILURE_DOMAIN_MAX + 1];  /* "" when no signature */
+    char dkim_selector[64];
+    char ruf[DMARC_FAILURE_MAX_RUF][DMARC_FAILURE_URI_MAX + 1];
+    size_t ruf_count;
+    bool redacted;                /* local parts were replaced */
+    char headers[DMARC_FAILURE_HEADERS_MAX];  /* "Name: value\n" lines; "" = none copied */
+    size_t headers_len;
+    bool headers_cut;             /* fields were left out (size bound) */
+};
+
+/* Appends one header field (name and value cleaned to one line, cut at
+ * DMARC_FAILURE_FIELD_MAX, local parts redacted when redact) to f->headers. A field that does
+ * not fit is left out and f->headers_cut set. Message-ID, In-Reply-To and References are
+ * copied unredacted (they name messages, not people). */
+void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const char *value,
+    bool redact);
+
+/* The report as the store keeps it, into out (at most size bytes, terminated). The header
+ * copy is cut at a field boundary to fit (headers_cut marks it). false when even the fields
+ * without any header do not fit. *len gets the length. */
+bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size, size_t *len);
+/* Reads what dmarc_failure_encode wrote; false on a damaged record (f is zeroed first). */
+bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f);
+
+/* "DMARC Failure Report for DOMAIN from IP", the Subject value. */
+void dmarc_failure_subject(const struct dmarc_failure *f, char *out, size_t size);
+
+struct dmarc_failure_mail {
+    const char *from;             /* the report's From: and envelope sender (an address) */
+    const char *to;               /* one checked destination address */
+    const char *submitter;        /* the reporting host's domain (User-Agent, Message-ID) */
+    time_t date;
+    const char *message_id;       /* without <>; unique per report and destination */
+};
+
+/* The whole ARF message (multipart/report; report-type=feedback-report: a text/plain part,
+ * a message/feedback-report part with Feedback-Type: auth-failure and Auth-Failure: dmarc,
+ * and text/rfc822-headers with the header copy when there is one) into out (appended).
+ * false + why on an invalid part. */
+bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_failure_mail *m,
+    struct textbuf *out, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,397 @@
+/* test_dmarc_failure.c - DMARC failure reports (filter/dmarc/dmarc_failure.c): the fo tag's
+ * decision, the redaction of local parts (quoted, dotted, several per field, exempt fields),
+ * the ARF message's structure and fields (RFC 5965, RFC 6591), the store text's round trip
+ * and its size bound (cut at a field boundary, marked), and refusal of header injection;
+ * in a memory store: the hourly rate limit per domain, and pending reports written and read
+ * back within STORE_VALUE_MAX. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dmarc_failure.h"
+#include "dmarc_failure_store.h"
+#include "store.h"
+
+static void fo_zero_only_when_neither_aligned(void **state)
+{
+    (void)state;
+    assert_true(dmarc_failure_wanted(DMARC_FO_0, false, false, true, true));
+    assert_false(dmarc_failure_wanted(DMARC_FO_0, true, false, false, true));
+    assert_false(dmarc_failure_wanted(DMARC_FO_0, false, true, true, false));
+    /* absent fo is 0 */
+    assert_true(dmarc_failure_wanted(0, false, false, false, false));
+    assert_false(dmarc_failure_wanted(0, true, false, false, false));
+}
+
+static void fo_one_when_either_not_aligned(void **state)
+{
+    (void)state;
+    assert_true(dmarc_failure_wanted(DMARC_FO_1, true, false, false, false));
+    assert_true(dmarc_failure_wanted(DMARC_FO_1, false, true, false, false));
+    assert_false(dmarc_failure_wanted(DMARC_FO_1, true, true, false, false));
+}
+
+static void fo_d_and_s_on_failed_mechanism(void **state)
+{
+    (void)state;
+    assert_true(dmarc_failure_wanted(DMARC_FO_D, true, true, false, true));
+    assert_false(dmarc_failure_wanted(DMARC_FO_D, false, false, true, false));
+    assert_true(dmarc_failure_wanted(DMARC_FO_S, true, true, true, false));
+    assert_false(dmarc_failure_wanted(DMARC_FO_S, false, false, false, true));
+    assert_true(dmarc_failure_wanted(DMARC_FO_D | DMARC_FO_S, true, true, true, false));
+}
+
+static void redact_replaces_local_parts(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_true(dmarc_failure_redact("\"Jane Doe\" <jane.doe+tag@example.com>", out, sizeof out));
+    assert_string_equal(out, "\"Jane Doe\" <redacted@example.com>");
+    assert_true(dmarc_failure_redact("a@x.org, b.c@y.org", out, sizeof out));
+    assert_string_equal(out, "redacted@x.org, redacted@y.org");
+    assert_true(dmarc_failure_redact("<\"odd \\\" local\"@example.net>", out, sizeof out));
+    assert_string_equal(out, "<redacted@example.net>");
+    assert_true(dmarc_failure_redact("no address here @ all", out, sizeof out));
+    assert_string_equal(out, "no address here @ all");
+    assert_true(dmarc_failure_redact("x\r\n\tby mx (for <bob@example.org>)", out, sizeof out));
+    assert_string_equal(out, "x   by mx (for <redacted@example.org>)");
+}
+
+static void redact_cuts_within_size(void **state)
+{
+    (void)state;
+    char out[12];
+    assert_false(dmarc_failure_redact("someone@example.com", out, sizeof out));
+    assert_true(strlen(out) < sizeof out);
+    assert_null(strstr(out, "someone"));
+}
+
+static struct dmarc_failure *sample(void)
+{
+    struct dmarc_failure *f = calloc(1, sizeof *f);
+    strcpy(f->domain, "example.com");
+    strcpy(f->policy_domain, "example.com");
+    strcpy(f->source_ip, "192.0.2.7");
+    dmarc_failure_redact("bounce-alice@mail.example.com", f->mail_from, sizeof f->mail_from);
+    f->arrival = 1700000000;
+    strcpy(f->auth_results, "mx.example.org; dmarc=fail header.from=example.com");
+    f->dkim_aligned = false;
+    f->spf_aligned = false;
+    f->delivery = DMARC_DELIVERY_REJECT;
+    strcpy(f->dkim_domain, "other.example");
+    strcpy(f->dkim_selector, "sel1");
+    strcpy(f->ruf[0], "mailto:ruf@example.com");
+    f->ruf_count = 1;
+    f->redacted = true;
+    dmarc_failure_add_header(f, "Return-Path", "<alice@mail.example.com>", true);
+    dmarc_failure_add_header(f, "From", "Alice <alice@example.com>", true);
+    dmarc_failure_add_header(f, "To", "bob@example.org,\r\n\tcarol@example.org", true);
+    dmarc_failure_add_header(f, "Message-ID", "<id123@example.com>", true);
+    dmarc_failure_add_header(f, "Subject", "hello", true);
+    return f;
+}
+
+static void header_copy_is_redacted(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    assert_null(strstr(f->headers, "alice@"));
+    assert_null(strstr(f->headers, "bob@"));
+    assert_null(strstr(f->headers, "carol@"));
+    assert_non_null(strstr(f->headers, "From: Alice <redacted@example.com>\n"));
+    assert_non_null(strstr(f->headers, "To: redacted@example.org,   redacted@example.org\n"));
+    assert_non_null(strstr(f->headers, "Return-Path: <redacted@mail.example.com>\n"));
+    /* Message-ID names a message, not a person */
+    assert_non_null(strstr(f->headers, "Message-ID: <id123@example.com>\n"));
+    assert_string_equal(f->mail_from, "redacted@mail.example.com");
+    free(f);
+}
+
+static void header_copy_unredacted_when_off(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = calloc(1, sizeof *f);
+    dmarc_failure_add_header(f, "From", "<alice@example.com>", false);
+    assert_string_equal(f->headers, "From: <alice@example.com>\n");
+    free(f);
+}
+
+static void header_name_injection_refused(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = calloc(1, sizeof *f);
+    dmarc_failure_add_header(f, "X-Bad\nInjected", "v", true);
+    dmarc_failure_add_header(f, "X-Ok", "line\r\nInjected: yes", true);
+    assert_string_equal(f->headers, "X-Ok: line  Injected: yes\n");
+    free(f);
+}
+
+static void arf_message_structure_and_fields(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    struct dmarc_failure_mail m = { "dmarc@report.example.org", "ruf@example.com",
+        "report.example.org", 1700000100, "fail.1@report.example.org" };
+    struct textbuf out;
+    textbuf_init(&out);
+    char why[128];
+    assert_true(dmarc_failure_message(f, &m, &out, why, sizeof why));
+    const char *t = out.data;
+    assert_non_null(strstr(t, "Content-Type: multipart/report; report-type=feedback-report;"));
+    assert_non_null(strstr(t, "Subject: DMARC Failure Report for example.com from 192.0.2.7\n"));
+    assert_non_null(strstr(t, "\nContent-Type: message/feedback-report\n\nFeedback-Type: "
+        "auth-failure\nVersion: 1\n"));
+    assert_non_null(strstr(t, "\nAuth-Failure: dmarc\n"));
+    assert_non_null(strstr(t, "\nOriginal-Mail-From: <redacted@mail.example.com>\n"));
+    assert_non_null(strstr(t, "\nArrival-Date: Tue, 14 Nov 2023 22:13:20 +0000\n"));
+    assert_non_null(strstr(t, "\nSource-IP: 192.0.2.7\n"));
+    assert_non_null(strstr(t, "\nReported-Domain: example.com\n"));
+    assert_non_null(strstr(t, "\nAuthentication-Results: mx.example.org; dmarc=fail"));
+    assert_non_null(strstr(t, "\nIdentity-Alignment: none\n"));
+    assert_non_null(strstr(t, "\nDelivery-Result: reject\n"));
+    assert_non_null(strstr(t, "\nDKIM-Domain: other.example\nDKIM-Selector: sel1\n"));
+    assert_non_null(strstr(t, "\nContent-Type: text/rfc822-headers\n\nReturn-Path: "));
+    assert_null(strstr(t, "alice@"));
+    /* the parts close */
+    const char *b = strstr(t, "boundary=\"");
+    assert_non_null(b);
+    char boundary[80], close[90];
+    sscanf(b + 10, "%79[^\"]", boundary);
+    snprintf(close, sizeof close, "\n--%s--\n", boundary);
+    assert_non_null(strstr(t, close));
+    textbuf_free(&out);
+    free(f);
+}
+
+static void arf_refuses_bad_destination(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    struct dmarc_failure_mail m = { "dmarc@report.example.org", "x@example.com\nBcc: y@z",
+        "report.example.org", 1700000100, "fail.1@report.example.org" };
+    struct textbuf out;
+    textbuf_init(&out);
+    char why[128];
+    assert_false(dmarc_failure_message(f, &m, &out, why, sizeof why));
+    textbuf_free(&out);
+    free(f);
+}
+
+static void encode_decode_round_trip(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    char text[4096];
+    size_t len;
+    assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
+    struct dmarc_failure *g = calloc(1, sizeof *g);
+    assert_true(dmarc_failure_decode(text, len, g));
+    assert_string_equal(g->domain, f->domain);
+    assert_string_equal(g->policy_domain, "example.com");
+    assert_string_equal(g->source_ip, f->source_ip);
+    assert_string_equal(g->mail_from, f->mail_from);
+    assert_int_equal(g->arrival, f->arrival);
+    assert_string_equal(g->auth_results, f->auth_results);
+    assert_int_equal(g->delivery, DMARC_DELIVERY_REJECT);
+    assert_string_equal(g->ruf[0], "mailto:ruf@example.com");
+    assert_int_equal(g->ruf_count, 1);
+    assert_string_equal(g->headers, f->headers);
+    assert_false(g->headers_cut);
+    assert_true(g->redacted);
+    /* damaged text is refused */
+    assert_false(dmarc_failure_decode(text + 2, len - 2, g));
+    assert_false(dmarc_failure_decode("v mwfail1\ndomain x.org\n", 23, g));
+    free(g);
+    free(f);
+}
+
+static void encode_cuts_headers_to_size_bound(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    char value[900];
+    memset(value, 'x', sizeof value - 1);
+    value[sizeof value - 1] = 0;
+    for (int i = 0; i < 12; i++)
+        dmarc_failure_add_header(f, "X-Filler", value, true);
+    assert_true(f->headers_len > 4096);
+    char text[4096];
+    size_t len;
+    assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
+    assert_true(len < sizeof text);
+    struct dmarc_failure *g = calloc(1, sizeof *g);
+    assert_true(dmarc_failure_decode(text, len, g));
+    assert_true(g->headers_cut);
+    /* cut at a field boundary: the copy ends with a whole line */
+    assert_true(g->headers_len > 0);
+    assert_int_equal(g->headers[g->headers_len - 1], '\n');
+    assert_true(g->headers_len < f->headers_len);
+    free(g);
+    free(f);
+}
+
+static void header_copy_bounded_in_memory(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = calloc(1, sizeof *f);
+    char value[900];
+    memset(value, 'y', sizeof value - 1);
+    value[sizeof value - 1] = 0;
+    for (int i = 0; i < 40; i++)
+        dmarc_failure_add_header(f, "X-Filler", value, true);
+    assert_true(f->headers_cut);
+    assert_true(f->headers_len < sizeof f->headers);
+    assert_int_equal(strlen(f->headers), f->headers_len);
+    free(f);
+}
+
+static void alignment_of_domains_strict_and_relaxed(void **state)
+{
+    (void)state;
+    assert_true(dmarc_failure_domain_aligned("Example.COM", "example.com", "example.com", true));
+    assert_false(dmarc_failure_domain_aligned("mail.example.com", "example.com", "example.com", true));
+    assert_true(dmarc_failure_domain_aligned("mail.example.com", "example.com", "example.com", false));
+    assert_true(dmarc_failure_domain_aligned("a.example.com", "b.example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("badexample.com", "example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("example.net", "example.com", "example.com", false));
+    assert_false(dmarc_failure_domain_aligned("mail.example.com", "example.com", "", false));
+    assert_false(dmarc_failure_domain_aligned("", "example.com", "example.com", false));
+}
+
+/* RFC 9991: Identity-Alignment lists the mechanisms that failed for an aligned identity */
+static void identity_alignment_names_failed_aligned_mechanisms(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    struct dmarc_failure_mail m = { "dmarc@report.example.org", "ruf@example.com",
+        "report.example.org", 1700000100, "fail.1@report.example.org" };
+    char why[128];
+    struct { bool spf, dkim; const char *want; } cases[] = {
+        { false, false, "\nIdentity-Alignment: none\n" },
+        { false, true, "\nIdentity-Alignment: dkim\n" },
+        { true, false, "\nIdentity-Alignment: spf\n" },
+        { true, true, "\nIdentity-Alignment: dkim, spf\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f->spf_failed_aligned = cases[i].spf;
+        f->dkim_failed_aligned = cases[i].dkim;
+        /* the aligned passes must not decide it */
+        f->spf_aligned = !cases[i].spf;
+        f->dkim_aligned = !cases[i].dkim;
+        struct textbuf out;
+        textbuf_init(&out);
+        assert_true(dmarc_failure_message(f, &m, &out, why, sizeof why));
+        if (strstr(out.data, cases[i].want) == NULL)
+            fail_msg("case %zu: no %s", i, cases[i].want);
+        textbuf_free(&out);
+        /* and the store text keeps both */
+        char text[4096];
+        size_t len;
+        struct dmarc_failure *g = calloc(1, sizeof *g);
+        assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
+        assert_true(dmarc_failure_decode(text, len, g));
+        assert_int_equal(g->spf_failed_aligned, cases[i].spf);
+        assert_int_equal(g->dkim_failed_aligned, cases[i].dkim);
+        free(g);
+    }
+    free(f);
+}
+
+static struct store *memory_store(void)
+{
+    return store_wrap(&store_memory_ops, store_memory_new(100000), "memory", STORE_FAIL_TEMPFAIL);
+}
+
+static void rate_limit_per_domain_and_hour(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    bool allowed;
+    int64_t now = 1700000000;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dmarc_failure_store_count(s, "example.com", now, 3, &allowed), STORE_OK);
+        assert_true(allowed);
+    }
+    assert_int_equal(dmarc_failure_store_count(s, "example.com", now + 10, 3, &allowed), STORE_OK);
+    assert_false(allowed);
+    /* another domain has its own count; the next hour starts again */
+    assert_int_equal(dmarc_failure_store_count(s, "example.net", now, 3, &allowed), STORE_OK);
+    assert_true(allowed);
+    assert_int_equal(dmarc_failure_store_count(s, "example.com", now + 3600, 3, &allowed), STORE_OK);
+    assert_true(allowed);
+    /* a domain a key cannot carry is refused, not counted */
+    assert_int_equal(dmarc_failure_store_count(s, "bad:domain", now, 3, &allowed), STORE_INVALID);
+    assert_false(allowed);
+    store_free(s);
+}
+
+struct seen {
+    int reports, damaged;
+    bool cut;
+    char domain[256];
+};
+
+static void count_report(void *arg, const char *key, const struct dmarc_failure *f)
+{
+    struct seen *seen = arg;
+    (void)key;
+    if (f == NULL) {
+        seen->damaged++;
+        return;
+    }
+    seen->reports++;
+    seen->cut = f->headers_cut;
+    strcpy(seen->domain, f->domain);
+}
+
+static void pending_report_fits_store_value(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_failure *f = sample();
+    char value[900];
+    memset(value, 'z', sizeof value - 1);
+    value[sizeof value - 1] = 0;
+    for (int i = 0; i < 8; i++)
+        dmarc_failure_add_header(f, "X-Filler", value, true);
+    assert_int_equal(dmarc_failure_store_add(s, f, 1700000000, "Q1", 3600000), STORE_OK);
+    assert_int_equal(store_value_set(s, "dmarc:f:example.com:1:junk", "junk", 4, 0, NULL),
+        STORE_OK);
+    struct seen seen = { 0, 0, false, "" };
+    assert_int_equal(dmarc_failure_store_each(s, count_report, &seen), STORE_OK);
+    assert_int_equal(seen.reports, 1);
+    assert_int_equal(seen.damaged, 1);
+    assert_true(seen.cut);
+    assert_string_equal(seen.domain, "example.com");
+    free(f);
+    store_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fo_zero_only_when_neither_aligned),
+        cmocka_unit_test(fo_one_when_either_not_aligned),
+        cmocka_unit_test(fo_d_and_s_on_failed_mechanism),
+        cmocka_unit_test(redact_replaces_local_parts),
+        cmocka_unit_test(redact_cuts_within_size),
+        cmocka_unit_test(header_copy_is_redacted),
+        cmocka_unit_test(header_copy_unredacted_when_off),
+        cmocka_unit_test(header_name_injection_refused),
+        cmocka_unit_test(arf_message_structure_and_fields),
+        cmocka_unit_test(arf_refuses_bad_destination),
+        cmocka_unit_test(encode_decode_round_trip),
+        cmocka_unit_test(encode_cuts_headers_to_size_bound),
+        cmocka_unit_test(header_copy_bounded_in_memory),
+        cmocka_unit_test(alignment_of_domains_strict_and_relaxed),
+        cmocka_unit_test(identity_alignment_names_failed_aligned_mechanisms),
+        cmocka_unit_test(rate_limit_per_domain_and_hour),
+        cmocka_unit_test(pending_report_fits_store_value),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
