@@ -50,21 +50,6 @@ static void arc_init(struct config *cfg)
     cfg->arc = p;
 }
 
-/* A list of patterns; each file that sets it replaces it. */
-static void read_list(struct cfg_reader *r, const config_setting_t *seal, const char *name,
-    struct pattern_list *list)
-{
-    const config_setting_t *s = config_setting_get_member(seal, name);
-    if (s == NULL)
-        return;
-    char option[64];
-    snprintf(option, sizeof option, "arc.seal.%s", name);
-    enum pattern_subject subject = list->subject;
-    pattern_list_free(list);
-    pattern_list_init(list, subject);
-    cfg_read_patterns(r, s, option, list);
-}
-
 static void read_key(struct cfg_reader *r, struct arc_policy *p, const config_setting_t *seal)
 {
     const config_setting_t *s = config_setting_get_member(seal, "key");
@@ -96,9 +81,9 @@ static void arc_apply(struct cfg_reader *r, const config_setting_t *section)
     }
     cfg_apply_options(r, seal, "arc.seal", seal_options, p);
     read_key(r, p, seal);
-    read_list(r, seal, "recipients", &p->seal.recipients);
-    read_list(r, seal, "senders", &p->seal.senders);
-    read_list(r, seal, "clients", &p->seal.clients);
+    cfg_replace_patterns(r, seal, "arc.seal", "recipients", &p->seal.recipients);
+    cfg_replace_patterns(r, seal, "arc.seal", "senders", &p->seal.senders);
+    cfg_replace_patterns(r, seal, "arc.seal", "clients", &p->seal.clients);
 }
 
 static bool find_key(const struct dkim_policy *d, const char *name, size_t *index)

@@ -97,6 +97,32 @@ bool cfg_check_patterns(struct cfg_reader *r, const config_setting_t *s, const c
     return false;
 }
 
+void cfg_replace_patterns(struct cfg_reader *r, const config_setting_t *section,
+    const char *prefix, const char *name, struct pattern_list *list)
+{
+    const config_setting_t *s = config_setting_get_member(section, name);
+    if (s == NULL)
+        return;
+    char option[96];
+    snprintf(option, sizeof option, "%s.%s", prefix, name);
+    enum pattern_subject subject = list->subject;
+    pattern_list_free(list);
+    pattern_list_init(list, subject);
+    int type = config_setting_type(s);
+    bool ok;
+    if (type == CONFIG_TYPE_STRING)
+        ok = cfg_add_pattern_words(r, s, option, list);
+    else if (type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY)
+        ok = cfg_add_patterns(r, s, option, list);
+    else {
+        cfg_error(r, s, option, "must be a string of patterns separated by blanks or commas, "
+            "or a list of strings, as %s = \"example.org .example.net\"", option);
+        return;
+    }
+    if (ok)
+        cfg_check_patterns(r, s, option, list);
+}
+
 bool cfg_read_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
     struct pattern_list *list)
 {

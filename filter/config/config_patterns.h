@@ -24,4 +24,11 @@ bool cfg_check_patterns(struct cfg_reader *r, const config_setting_t *s, const c
 bool cfg_read_patterns(struct cfg_reader *r, const config_setting_t *s, const char *option,
     struct pattern_list *list);
 
+/* The list option NAME of SECTION ("PREFIX.NAME" in errors), in the one form every list option
+ * takes: a string of patterns separated by blanks or commas, or a list of strings. When the
+ * section sets it, LIST is replaced (each file that sets it replaces it; LIST keeps its
+ * subject); when it does not, LIST is left as it was. */
+void cfg_replace_patterns(struct cfg_reader *r, const config_setting_t *section,
+    const char *prefix, const char *name, struct pattern_list *list);
+
 #endif

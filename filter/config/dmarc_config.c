@@ -73,33 +73,6 @@ void dmarc_limits_for(const struct config *cfg, struct dmarc_limits *lim)
     lim->query_timeout_ms = p->query_timeout_ms > 0 ? p->query_timeout_ms : cfg->dns.timeout_ms;
 }
 
-/* A pattern list (a string of patterns separated by blanks or commas, or a list of strings);
- * each file that sets it replaces it. */
-static void read_list(struct cfg_reader *r, const config_setting_t *section, const char *name,
-    struct pattern_list *list)
-{
-    const config_setting_t *s = config_setting_get_member(section, name);
-    if (s == NULL)
-        return;
-    char option[64];
-    snprintf(option, sizeof option, "dmarc.%s", name);
-    enum pattern_subject subject = list->subject;
-    pattern_list_free(list);
-    pattern_list_init(list, subject);
-    bool ok;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING)
-        ok = cfg_add_pattern_words(r, s, option, list);
-    else if (config_setting_type(s) == CONFIG_TYPE_LIST || config_setting_type(s) == CONFIG_TYPE_ARRAY)
-        ok = cfg_add_patterns(r, s, option, list);
-    else {
-        cfg_error(r, s, option, "must be a string of domain patterns, as %s = \"lists.example.org"
-            " .forwarder.example\"", option);
-        return;
-    }
-    if (ok)
-        cfg_check_patterns(r, s, option, list);
-}
-
 /* One of the words of a choice option; false (after the error naming the words) otherwise. */
 static void read_from_policy(struct cfg_reader *r, const config_setting_t *section,
     const char *name, bool strictest_allowed, enum dmarc_from_policy *out)
@@ -151,10 +124,10 @@ static void dmarc_apply(struct cfg_reader *r, const config_setting_t *section)
     read_from_policy(r, section, "several_from", true, &p->several_from);
     read_from_policy(r, section, "no_from", false, &p->no_from);
     read_quarantine(r, section, p);
-    read_list(r, section, "trusted_forwarders", &p->trusted_forwarders);
-    read_list(r, section, "mailing_lists", &p->mailing_lists);
-    read_list(r, section, "local_overrides", &p->local_overrides);
-    read_list(r, section, "trusted_arc_sealers", &p->trusted_arc_sealers);
+    cfg_replace_patterns(r, section, "dmarc", "trusted_forwarders", &p->trusted_forwarders);
+    cfg_replace_patterns(r, section, "dmarc", "mailing_lists", &p->mailing_lists);
+    cfg_replace_patterns(r, section, "dmarc", "local_overrides", &p->local_overrides);
+    cfg_replace_patterns(r, section, "dmarc", "trusted_arc_sealers", &p->trusted_arc_sealers);
 }
 
 static void dmarc_free(struct config *cfg)

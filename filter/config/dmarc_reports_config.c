@@ -58,30 +58,6 @@ static void reports_init(struct config *cfg)
     cfg->dmarc_reports = p;
 }
 
-static void read_list(struct cfg_reader *r, const config_setting_t *section, const char *name,
-    struct pattern_list *list)
-{
-    const config_setting_t *s = config_setting_get_member(section, name);
-    if (s == NULL)
-        return;
-    char option[64];
-    snprintf(option, sizeof option, "dmarc_reports.%s", name);
-    pattern_list_free(list);
-    pattern_list_init(list, PATTERN_DOMAINS);
-    bool ok;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING)
-        ok = cfg_add_pattern_words(r, s, option, list);
-    else if (config_setting_type(s) == CONFIG_TYPE_LIST || config_setting_type(s) == CONFIG_TYPE_ARRAY)
-        ok = cfg_add_patterns(r, s, option, list);
-    else {
-        cfg_error(r, s, option, "must be a string of domain patterns, as %s = \"example.org "
-            ".example.net\"", option);
-        return;
-    }
-    if (ok)
-        cfg_check_patterns(r, s, option, list);
-}
-
 static void reports_apply(struct cfg_reader *r, const config_setting_t *section)
 {
     struct dmarc_reports_settings *p = r->cfg->dmarc_reports;
@@ -90,8 +66,8 @@ static void reports_apply(struct cfg_reader *r, const config_setting_t *section)
     const config_setting_t *store = config_setting_get_member(section, "store");
     if (store != NULL)
         store_use_read(r, store, "dmarc_reports.store", &p->store_use, NULL);
-    read_list(r, section, "suppress", &p->suppress);
-    read_list(r, section, "own_domains", &p->own_domains);
+    cfg_replace_patterns(r, section, "dmarc_reports", "suppress", &p->suppress);
+    cfg_replace_patterns(r, section, "dmarc_reports", "own_domains", &p->own_domains);
 }
 
 static void error(struct config *cfg, struct config_errors *errs, const char *option,

@@ -382,7 +382,7 @@ static void test_bad_settings_name_line_and_fix(void **state)
     assert_error("dmarc: {\n  trusted_arc_sealers = \"!a.test\";\n}\n", 2,
         "dmarc.trusted_arc_sealers", "");
     assert_error("dmarc: {\n  mailing_lists = 7;\n}\n", 2, "dmarc.mailing_lists",
-        "domain patterns");
+        "string of patterns separated by blanks or commas, or a list of strings");
     assert_error("dmarc: {\n  max_queries = 65;\n}\n", 2, "dmarc.max_queries", "");
     assert_error("dmarc: {\n  reject_reply = \"451 4.7.1 later\";\n}\n", 2, "dmarc.reject_reply",
         "");
