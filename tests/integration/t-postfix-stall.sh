@@ -50,7 +50,7 @@ tcpdump_stalls() {
         END { printf "segments: %d\n", data_segments }'
 }
 
-tcpdump -i lo -U -n -s 256 -w "$MW_WORK/milter.pcap" "tcp port $MW_PORT" >"$MW_WORK/tcpdump.log" 2>&1 &
+tcpdump -i lo -U --immediate-mode -n -s 256 -w "$MW_WORK/milter.pcap" "tcp port $MW_PORT" >"$MW_WORK/tcpdump.log" 2>&1 &
 TD_PID=$!
 mw_on_exit "mw_kill_wait $TD_PID 5 INT"
 mw_wait_until 10 grep -q 'listening on' "$MW_WORK/tcpdump.log" || die "tcpdump did not start: $(cat "$MW_WORK/tcpdump.log")"
@@ -63,6 +63,11 @@ smtp-source -d -s 1 -m 5 -l 40000 -f alice@example.test -t bob@remote.test -M cl
     "127.0.0.1:$PF_PORT" >>"$MW_WORK/smtp-source.out" 2>&1 || rc=$?
 mw_wait_until 60 test "$(sink_count)" -ge 55
 delivered=$(sink_count)
+# libpcap hands tcpdump its packets in blocks: --immediate-mode has each written at once, and
+# the capture is given time to hold the last segments (the end of the last message's reply)
+# before tcpdump is stopped, which drops what it has not written
+pcap_segments() { tcpdump -r "$MW_WORK/milter.pcap" -nn 2>/dev/null | grep -c 'length [1-9]'; }
+mw_wait_until 10 test "$(pcap_segments)" -ge 110
 mw_kill_wait "$TD_PID" 5 INT
 tcpdump_stalls "$MW_WORK/milter.pcap" >"$MW_WORK/stalls.out"
 # for reading: every segment with the milter packets it carries (in the test's logs)
