@@ -175,6 +175,17 @@ static bool submit(const struct run *r, const struct textbuf *message, char *why
     return ok;
 }
 
+/* Hands one message for rcpt to the local MTA: by SMTP when dmarc_reports.smtp is set, else
+ * by dmarc_reports.sendmail. */
+static bool hand_off(const struct run *r, const char *rcpt, const struct textbuf *message,
+    char *why, size_t why_size)
+{
+    if (r->p->smtp != NULL)
+        return report_smtp_send(r->p->smtp, r->p->submitter, r->p->from, rcpt, message->data,
+            message->len, SMTP_TIMEOUT_MS, why, why_size);
+    return submit(r, message, why, why_size);
+}
+
 static bool write_file(const char *dir, const char *name, const struct textbuf *data)
 {
     char *path = xasprintf("%s/%s", dir, name);
@@ -257,11 +268,7 @@ static bool send_to(struct run *r, const struct dmarc_report_batch *b, const cha
         textbuf_free(&msg);
         return true;                         /* it would fail the same way next time */
     }
-    if (r->p->smtp != NULL)
-        ok = report_smtp_send(r->p->smtp, r->p->submitter, r->p->from, dest.address, msg.data,
-            msg.len, SMTP_TIMEOUT_MS, why, sizeof why);
-    else
-        ok = submit(r, &msg, why, sizeof why);
+    ok = hand_off(r, dest.address, &msg, why, sizeof why);
     textbuf_free(&msg);
     if (!ok) {
         fprintf(stderr, "mailwarden-report: %s: report for %s not handed off: %s; tried again "
@@ -406,12 +413,7 @@ static bool send_failure_to(struct run *r, const char *key, const struct dmarc_f
         textbuf_free(&msg);
         return true;                         /* it would fail the same way next time */
     }
-    bool ok;
-    if (r->p->smtp != NULL)
-        ok = report_smtp_send(r->p->smtp, r->p->submitter, r->p->from, dest.address, msg.data,
-            msg.len, SMTP_TIMEOUT_MS, why, sizeof why);
-    else
-        ok = submit(r, &msg, why, sizeof why);
+    bool ok = hand_off(r, dest.address, &msg, why, sizeof why);
     textbuf_free(&msg);
     if (!ok) {
         fprintf(stderr, "mailwarden-report: %s: failure report for %s not handed off: %s; "
