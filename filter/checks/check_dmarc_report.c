@@ -155,7 +155,31 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
     if (n > 0 && (size_t)n < sizeof ar && o->spf.present)
         n += snprintf(ar + n, sizeof ar - (size_t)n, "; spf=%s smtp.mailfrom=%s",
             spf_result_name(o->spf.result), o->spf.domain);
+    /* each signature's result while whole ones fit (RFC 6591: the results that failed) */
+    for (size_t i = 0; i < o->dkim_count && n > 0 && (size_t)n < sizeof ar; i++) {
+        if (o->dkim[i].domain[0] == 0)
+            continue;
+        char one[400];
+        int k = snprintf(one, sizeof one, "; dkim=%s header.d=%s%s%s",
+            dkim_verdict_name(o->dkim[i].result), o->dkim[i].domain,
+            o->dkim[i].selector[0] != 0 ? " header.s=" : "", o->dkim[i].selector);
+        if (k <= 0 || (size_t)(n + k) >= sizeof ar)
+            break;
+        memcpy(ar + n, one, (size_t)k + 1);
+        n += k;
+    }
     dmarc_report_clean_copy(f->auth_results, sizeof f->auth_results, ar);
+    if (t->queue_id != NULL)
+        dmarc_report_clean_copy(f->envelope_id, sizeof f->envelope_id, t->queue_id);
+    for (size_t i = 0; i < t->rcpt_count; i++)
+        dmarc_failure_add_rcpt(f, t->rcpts[i], p->failure_redact);
+    /* SPF-DNS (RFC 9991 requires it for an SPF failure of an aligned identity): the MAIL FROM
+     * domain's own record, whenever SPF did not pass */
+    if (o->spf.present && o->spf.result != SPF_RESULT_PASS && o->spf.record[0] != 0 &&
+            strlen(o->spf.record) <= DMARC_FAILURE_SPF_RECORD_MAX) {
+        dmarc_report_clean_copy(f->spf_domain, sizeof f->spf_domain, o->spf.domain);
+        dmarc_report_clean_copy(f->spf_record, sizeof f->spf_record, o->spf.record);
+    }
     f->spf_failed_aligned = o->spf.present && o->spf.result != SPF_RESULT_PASS &&
         dmarc_failure_domain_aligned(o->spf.domain, d->header_from, d->org_domain,
             d->record.aspf_strict);
@@ -178,6 +202,13 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
         dmarc_report_clean_copy(f->dkim_domain, sizeof f->dkim_domain, o->dkim[pick].domain);
         dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector,
             o->dkim[pick].selector);
+        /* DKIM-Identity: i= may name a person */
+        if (p->failure_redact)
+            dmarc_failure_redact(o->dkim[pick].identity, f->dkim_identity,
+                sizeof f->dkim_identity);
+        else
+            dmarc_report_clean_copy(f->dkim_identity, sizeof f->dkim_identity,
+                o->dkim[pick].identity);
     }
     for (size_t i = 0; i < d->record.ruf_count && f->ruf_count < DMARC_FAILURE_MAX_RUF; i++)
         if (dmarc_report_clean_copy(f->ruf[f->ruf_count], sizeof f->ruf[0], d->record.ruf[i]))

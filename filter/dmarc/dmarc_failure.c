@@ -193,10 +193,25 @@ void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const c
     f->headers_len += (size_t)len;
 }
 
+void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address, bool redact)
+{
+    char kept[DMARC_FAILURE_ADDRESS_MAX];
+    bool whole = address != NULL && address[0] != 0 && f->rcpt_count < DMARC_FAILURE_MAX_RCPT;
+    if (whole && redact)
+        whole = dmarc_failure_redact(address, kept, sizeof kept);
+    else if (whole)
+        whole = dmarc_report_clean_copy(kept, sizeof kept, address);
+    if (!whole) {
+        f->rcpt_left_out++;           /* a cut address would name someone else */
+        return;
+    }
+    memcpy(f->rcpt[f->rcpt_count++], kept, sizeof kept);
+}
+
 /* One "key value\n" line with the value cleaned; false when it does not fit. */
 static bool put(char *out, size_t size, size_t *o, const char *key, const char *value)
 {
-    char clean[DMARC_FAILURE_AUTH_MAX + 1];
+    char clean[DMARC_FAILURE_SPF_RECORD_MAX + 1];
     dmarc_report_clean_copy(clean, sizeof clean, value);
     int n = snprintf(out + *o, size - *o, "%s %s\n", key, clean);
     if (n < 0 || (size_t)n >= size - *o)
@@ -230,8 +245,26 @@ bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size,
     for (size_t i = 0; ok && i < f->ruf_count && i < DMARC_FAILURE_MAX_RUF; i++)
         ok = put(out, size, &o, "ruf", f->ruf[i]);
     ok = ok && put(out, size, &o, "redacted", f->redacted ? "1" : "0");
-    /* the header copy: whole fields while they fit, with room kept for the cut mark */
+    ok = ok && put(out, size, &o, "envid", f->envelope_id);
+    ok = ok && put(out, size, &o, "dkim_i", f->dkim_identity);
+    /* what may be left out when it does not fit, room kept for the last two lines */
     const char *cut_line = "cut 1\n\n";
+    char more[48];
+    size_t reserve = strlen(cut_line) + sizeof more;
+    size_t limit = ok && size > reserve ? size - reserve : 0;
+    ok = ok && o < limit;
+    if (ok && f->spf_domain[0] != 0 && f->spf_record[0] != 0) {
+        size_t mark = o;
+        if (!put(out, limit, &o, "spf_d", f->spf_domain) ||
+                !put(out, limit, &o, "spf_r", f->spf_record))
+            o = mark;                 /* SPF-DNS left out whole */
+    }
+    size_t left_out = f->rcpt_left_out;
+    for (size_t i = 0; ok && i < f->rcpt_count && i < DMARC_FAILURE_MAX_RCPT; i++)
+        if (!put(out, limit, &o, "rcpt", f->rcpt[i]))
+            left_out++;
+    snprintf(more, sizeof more, "%zu", left_out);
+    ok = ok && put(out, size, &o, "rcpt_more", more);
     ok = ok && o + strlen(cut_line) < size;
     if (!ok) {
         if (size > 0)
@@ -324,6 +357,20 @@ bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f)
             copy_field(f->ruf[f->ruf_count++], sizeof f->ruf[0], v, vlen);
         else if (strcmp(key, "redacted") == 0)
             f->redacted = vlen == 1 && v[0] == '1';
+        else if (strcmp(key, "envid") == 0)
+            copy_field(f->envelope_id, sizeof f->envelope_id, v, vlen);
+        else if (strcmp(key, "dkim_i") == 0)
+            copy_field(f->dkim_identity, sizeof f->dkim_identity, v, vlen);
+        else if (strcmp(key, "spf_d") == 0)
+            copy_field(f->spf_domain, sizeof f->spf_domain, v, vlen);
+        else if (strcmp(key, "spf_r") == 0)
+            copy_field(f->spf_record, sizeof f->spf_record, v, vlen);
+        else if (strcmp(key, "rcpt") == 0 && f->rcpt_count < DMARC_FAILURE_MAX_RCPT)
+            copy_field(f->rcpt[f->rcpt_count++], sizeof f->rcpt[0], v, vlen);
+        else if (strcmp(key, "rcpt_more") == 0) {
+            copy_field(num, sizeof num, v, vlen);
+            f->rcpt_left_out = (size_t)strtoull(num, NULL, 10);
+        }
         else if (strcmp(key, "cut") == 0)
             f->headers_cut = vlen == 1 && v[0] == '1';
         i += line + 1;
@@ -375,6 +422,43 @@ static bool message_id_ok(const char *id)
     return true;
 }
 
+/* A field line "Name: value", folded before a space where the line would pass 78 characters
+ * (a value without spaces stays on one line; the store's bounds keep it under 998). */
+static void put_folded(struct textbuf *out, const char *name, const char *value)
+{
+    size_t column = strlen(name) + 1;
+    textbuf_printf(out, "%s:", name);
+    const char *word = value;
+    while (*word != 0) {
+        while (*word == ' ')
+            word++;
+        if (*word == 0)
+            break;
+        size_t len = strcspn(word, " ");
+        if (column + 1 + len > 78 && column > strlen(name) + 1) {
+            textbuf_puts(out, "\n ");
+            column = 1;
+        } else {
+            textbuf_puts(out, " ");
+            column++;
+        }
+        textbuf_append(out, word, len);
+        column += len;
+        word += len;
+    }
+    textbuf_puts(out, "\n");
+}
+
+static bool envelope_id_ok(const char *id)
+{
+    if (id[0] == 0)
+        return false;
+    for (const char *c = id; *c != 0; c++)
+        if (*c <= 0x20 || *c >= 0x7f || *c == '+' || *c == '=')
+            return false;
+    return true;
+}
+
 bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_failure_mail *m,
     struct textbuf *out, char *why, size_t why_size)
 {
@@ -418,6 +502,9 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
         textbuf_puts(out, "Local parts of addresses are redacted (RFC 6590).\n");
     if (f->headers_cut)
         textbuf_puts(out, "The header copy was cut to a size bound: some fields are left out.\n");
+    if (f->rcpt_left_out > 0)
+        textbuf_printf(out, "%zu more envelope recipient(s) are left out of this report.\n",
+            f->rcpt_left_out);
     textbuf_puts(out, "\n");
     textbuf_printf(out, "--%s\n", boundary);
     textbuf_puts(out, "Content-Type: message/feedback-report\n\n");
@@ -426,7 +513,15 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
     textbuf_puts(out, "User-Agent: mailwarden\n");
     textbuf_puts(out, "Auth-Failure: dmarc\n");
     textbuf_printf(out, "Original-Mail-From: <%s>\n", mail_from);
+    for (size_t i = 0; i < f->rcpt_count && i < DMARC_FAILURE_MAX_RCPT; i++) {
+        char rcpt[sizeof f->rcpt[0]];
+        dmarc_report_clean_copy(rcpt, sizeof rcpt, f->rcpt[i]);
+        textbuf_printf(out, "Original-Rcpt-To: <%s>\n", rcpt);
+    }
+    if (envelope_id_ok(f->envelope_id))
+        textbuf_printf(out, "Original-Envelope-Id: %s\n", f->envelope_id);
     textbuf_printf(out, "Arrival-Date: %s\n", arrival);
+    textbuf_printf(out, "Reporting-MTA: dns; %s\n", m->submitter);
     textbuf_printf(out, "Source-IP: %s\n", f->source_ip);
     textbuf_printf(out, "Reported-Domain: %s\n", f->domain);
     if (f->auth_results[0] != 0) {
@@ -440,8 +535,19 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
         char sel[sizeof f->dkim_selector];
         dmarc_report_clean_copy(sel, sizeof sel, f->dkim_selector);
         textbuf_printf(out, "DKIM-Domain: %s\n", f->dkim_domain);
+        if (f->dkim_identity[0] != 0) {
+            char identity[sizeof f->dkim_identity];
+            dmarc_report_clean_copy(identity, sizeof identity, f->dkim_identity);
+            textbuf_printf(out, "DKIM-Identity: %s\n", identity);
+        }
         if (sel[0] != 0)
             textbuf_printf(out, "DKIM-Selector: %s\n", sel);
+    }
+    if (f->spf_record[0] != 0 && dmarc_report_domain_ok(f->spf_domain)) {
+        char record[sizeof f->spf_record], value[sizeof f->spf_record + 300];
+        dmarc_report_clean_copy(record, sizeof record, f->spf_record);
+        snprintf(value, sizeof value, "txt : %s : %s", f->spf_domain, record);
+        put_folded(out, "SPF-DNS", value);
     }
     textbuf_puts(out, "\n");
     if (f->headers_len > 0) {

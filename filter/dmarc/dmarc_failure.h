@@ -25,6 +25,9 @@
 #define DMARC_FAILURE_MAX_RUF 4         /* ruf URIs kept per report */
 #define DMARC_FAILURE_URI_MAX 320
 #define DMARC_FAILURE_REDACTED "redacted"
+#define DMARC_FAILURE_ADDRESS_MAX 320   /* an address kept (Original-Rcpt-To, DKIM-Identity) */
+#define DMARC_FAILURE_MAX_RCPT 8        /* Original-Rcpt-To fields kept; the rest are counted */
+#define DMARC_FAILURE_SPF_RECORD_MAX 1023 /* SPF-DNS: a longer record is left out */
 
 /* RFC 9989's fo tag: whether this message asks for a failure report. fo bits DMARC_FO_*:
  * 0 (also when fo is 0): neither SPF nor DKIM gave an aligned pass; 1: one of them did not;
@@ -69,6 +72,17 @@ struct dmarc_failure {
     enum dmarc_failure_delivery delivery;
     char dkim_domain[DMARC_FAILURE_DOMAIN_MAX + 1];  /* "" when no signature */
     char dkim_selector[64];
+    char dkim_identity[DMARC_FAILURE_ADDRESS_MAX]; /* DKIM-Identity: i= ("@" d= without i=),
+                                   * local part redacted when redacted; "" = none */
+    char spf_domain[DMARC_FAILURE_DOMAIN_MAX + 1]; /* SPF-DNS: the domain SPF checked and its
+                                   * own v=spf1 record; "" = not sent */
+    char spf_record[DMARC_FAILURE_SPF_RECORD_MAX + 1];
+    char envelope_id[64];         /* Original-Envelope-Id: the MTA's queue id; "" = unknown */
+    char rcpt[DMARC_FAILURE_MAX_RCPT][DMARC_FAILURE_ADDRESS_MAX]; /* Original-Rcpt-To, local
+                                   * parts redacted when redacted */
+    size_t rcpt_count;
+    size_t rcpt_left_out;         /* recipients not kept (over DMARC_FAILURE_MAX_RCPT, or over
+                                   * the store's size bound) */
     char ruf[DMARC_FAILURE_MAX_RUF][DMARC_FAILURE_URI_MAX + 1];
     size_t ruf_count;
     bool redacted;                /* local parts were replaced */
@@ -84,9 +98,14 @@ struct dmarc_failure {
 void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const char *value,
     bool redact);
 
+/* Adds one envelope recipient (Original-Rcpt-To), cleaned, its local part redacted when
+ * redact; past DMARC_FAILURE_MAX_RCPT (or one too long) it is only counted in rcpt_left_out. */
+void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address, bool redact);
+
 /* The report as the store keeps it, into out (at most size bytes, terminated). The header
- * copy is cut at a field boundary to fit (headers_cut marks it). false when even the fields
- * without any header do not fit. *len gets the length. */
+ * copy is cut at a field boundary to fit (headers_cut marks it); before it, SPF-DNS and then
+ * recipients are left out when they do not fit (recipients counted in rcpt_left_out). false
+ * when even the fields without these do not fit. *len gets the length. */
 bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size, size_t *len);
 /* Reads what dmarc_failure_encode wrote; false on a damaged record (f is zeroed first). */
 bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f);
@@ -105,7 +124,11 @@ struct dmarc_failure_mail {
 /* The whole ARF message (multipart/report; report-type=feedback-report: a text/plain part,
  * a message/feedback-report part with Feedback-Type: auth-failure and Auth-Failure: dmarc,
  * and text/rfc822-headers with the header copy when there is one) into out (appended).
- * false + why on an invalid part. */
+ * The feedback part carries RFC 5965's Original-Mail-From, Original-Rcpt-To (one per kept
+ * recipient), Original-Envelope-Id, Arrival-Date, Reporting-MTA, Source-IP and
+ * Reported-Domain, RFC 6591's Authentication-Results, Delivery-Result, DKIM-Domain,
+ * DKIM-Identity, DKIM-Selector and SPF-DNS ("txt : domain : record", folded at spaces), and
+ * RFC 9991's Identity-Alignment. false + why on an invalid part. */
 bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_failure_mail *m,
     struct textbuf *out, char *why, size_t why_size);
 

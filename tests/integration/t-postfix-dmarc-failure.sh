@@ -2,8 +2,10 @@
 # Postfix + mailwarden + mailwarden-report: DMARC failure reports (RFC 9991) end to end.
 # bad.test publishes p=none with ruf at reports.test (which consents through
 # bad.test._report._dmarc.reports.test) and an SPF record that fails from 127.0.0.1; the
-# messages carry no DKIM signature, so DMARC fails with neither identifier aligned (fo=0);
-# SPF failed for the aligned MAIL FROM domain, so Identity-Alignment is "spf" (RFC 9991).
+# messages carry a DKIM signature of bad.test (i=alice@bad.test) altered after signing, so
+# DMARC fails with neither identifier aligned (fo=0); SPF and DKIM both failed for an
+# identity aligned with the From domain, so Identity-Alignment is "dkim, spf" (RFC 9991), with
+# DKIM-Domain, DKIM-Identity, DKIM-Selector and SPF-DNS (RFC 6591) in the report.
 # The policy starts with failure_reports = false: a failing message records nothing and a
 # report run sends nothing. After a SIGHUP to failure_reports = true, a failing message leads
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
@@ -14,7 +16,7 @@ T=postfix-dmarc-failure
 mw_init "t-$T"
 
 N1="$T: with failure_reports = false a failing message leads to no failure report"
-N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, the header as text/rfc822-headers) to the ruf mailbox"
+N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, Original-Rcpt-To, Original-Envelope-Id, Reporting-MTA, DKIM-Domain, DKIM-Identity, DKIM-Selector, SPF-DNS, Identity-Alignment, the header as text/rfc822-headers) to the ruf mailbox"
 N3="$T: the ARF report has the local parts redacted (Original-Mail-From, From, To, Received): alice and bob appear nowhere"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
 N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
@@ -28,6 +30,13 @@ _dmarc.bad.test TXT "v=DMARC1; p=none; ruf=mailto:ruf@reports.test"
 bad.test TXT "v=spf1 ip4:192.0.2.1 ~all"
 bad.test._report._dmarc.reports.test TXT "v=DMARC1"
 ZONE
+# bad.test's DKIM key: the messages are signed (i=alice@bad.test) and then altered, so the
+# aligned signature fails: DKIM-Domain, DKIM-Identity and DKIM-Selector name it
+keygen_out=$("$MW_BUILDDIR/filter/mailwarden-keygen" -d bad.test -s sel -t rsa \
+    -o "$MW_WORK/bad.key") || die "mailwarden-keygen failed"
+printf 'sel._domainkey.bad.test TXT %s\n' \
+    "$(printf '%s\n' "$keygen_out" | sed -n '/^# DNS TXT/,/^# dkim.keys/p' | grep -o '"[^"]*"' | tr '\n' ' ')" \
+    >>"$MW_WORK/dmarc.zone"
 "$MW_PY" "$(dirname "$0")/../tools/dnsserver.py" --zone "$MW_WORK/dmarc.zone" --port 0 \
     --port-file "$MW_WORK/dns.port" --log "$MW_WORK/dns-queries.log" >>"$MW_WORK/dns.log" 2>&1 &
 DNS_SERVER_PID=$!
@@ -73,7 +82,15 @@ send() { # FROM-DOMAIN
     tok=$(mw_token "$1")
     f=$MW_WORK/$tok
     printf 'From: Alice <alice@%s>\nTo: Bob <bob@remote.test>\nSubject: dmarc failure test %s\nMessage-ID: <%s@%s>\nX-MW-Test-Id: %s\n\nHello Bob.\n' \
-        "$1" "$tok" "$tok" "$1" "$tok" >"$f.eml"
+        "$1" "$tok" "$tok" "$1" "$tok" >"$f.plain"
+    "$MW_PY" - "$f.plain" "$MW_WORK/bad.key" >"$f.eml" <<'PYEOF' || die "python3-dkim could not sign"
+import re, sys, dkim
+msg = re.sub(rb"\r?\n", b"\r\n", open(sys.argv[1], "rb").read())
+sig = dkim.sign(msg, b"sel", b"bad.test", open(sys.argv[2], "rb").read(),
+                identity=b"alice@bad.test")
+# altered after signing: the body hash no longer matches
+sys.stdout.buffer.write(sig + msg.replace(b"Hello Bob.", b"Hello Bob!"))
+PYEOF
     mw_swaks "$f.out" --from "alice@$1" --to bob@remote.test --data "@$f.eml" \
         || die "sending from $1 failed: $(swaks_errors "$f.out" | head -n 1)"
 }
@@ -146,10 +163,18 @@ else:
     fb = raw.split('Content-Type: message/feedback-report', 1)[1].split('\n--', 1)[0]
     for want in ('Feedback-Type: auth-failure', 'Auth-Failure: dmarc', 'Version: 1',
                  'Reported-Domain: bad.test', 'Source-IP: 127.0.0.1',
-                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: spf',
-                 'Authentication-Results: mw.test; dmarc=fail header.from=bad.test'):
+                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: dkim, spf',
+                 'Authentication-Results: mw.test; dmarc=fail header.from=bad.test',
+                 'Original-Rcpt-To: <redacted@remote.test>',
+                 'DKIM-Domain: bad.test\nDKIM-Identity: redacted@bad.test\nDKIM-Selector: sel\n',
+                 'Reporting-MTA: dns; mta.test',
+                 'SPF-DNS: txt : bad.test : v=spf1 ip4:192.0.2.1 ~all'):
         if want not in fb:
             bad.append('feedback-report lacks %r (it is: %s)' % (want, fb.replace('\n', '|')))
+    # the queue id Postfix gave the message (a token of capital hex digits)
+    import re
+    if not re.search(r'\nOriginal-Envelope-Id: [0-9A-Za-z]+\n', fb):
+        bad.append('feedback-report lacks Original-Envelope-Id (it is: %s)' % fb.replace('\n', '|'))
     hdr = parts[2].get_content()
     for want in ('From: Alice <redacted@bad.test>', 'To: Bob <redacted@remote.test>',
                  'Subject: dmarc failure test'):

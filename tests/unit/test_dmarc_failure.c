@@ -302,6 +302,167 @@ static void identity_alignment_names_failed_aligned_mechanisms(void **state)
     free(f);
 }
 
+static char *arf_of(const struct dmarc_failure *f)
+{
+    struct dmarc_failure_mail m = { "dmarc@report.example.org", "ruf@example.com",
+        "report.example.org", 1700000100, "fail.1@report.example.org" };
+    struct textbuf out;
+    textbuf_init(&out);
+    char why[128];
+    assert_true(dmarc_failure_message(f, &m, &out, why, sizeof why));
+    return out.data;
+}
+
+/* RFC 5965 Original-Rcpt-To: one field per envelope recipient, local parts redacted */
+static void arf_has_original_rcpt_to_redacted(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    dmarc_failure_add_rcpt(f, "bob@example.org", true);
+    dmarc_failure_add_rcpt(f, "carol.x@other.example", true);
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "\nOriginal-Rcpt-To: <redacted@example.org>\n"
+        "Original-Rcpt-To: <redacted@other.example>\n"));
+    assert_null(strstr(t, "bob@"));
+    assert_null(strstr(t, "carol"));
+    free(t);
+    /* unredacted when redaction is off */
+    struct dmarc_failure *g = sample();
+    dmarc_failure_add_rcpt(g, "bob@example.org", false);
+    t = arf_of(g);
+    assert_non_null(strstr(t, "\nOriginal-Rcpt-To: <bob@example.org>\n"));
+    free(t);
+    free(g);
+    free(f);
+}
+
+/* More recipients than DMARC_FAILURE_MAX_RCPT: the rest are counted and the report says so */
+static void rcpt_over_the_bound_counted(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    for (int i = 0; i < DMARC_FAILURE_MAX_RCPT + 3; i++)
+        dmarc_failure_add_rcpt(f, "someone@example.org", true);
+    assert_int_equal(f->rcpt_count, DMARC_FAILURE_MAX_RCPT);
+    assert_int_equal(f->rcpt_left_out, 3);
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "3 more envelope recipient(s) are left out"));
+    free(t);
+    free(f);
+}
+
+/* RFC 6591 DKIM-Identity (RFC 9991: required with DKIM-Domain and DKIM-Selector) */
+static void arf_has_dkim_identity(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    strcpy(f->dkim_identity, "@other.example");
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "\nDKIM-Domain: other.example\nDKIM-Identity: @other.example\n"
+        "DKIM-Selector: sel1\n"));
+    free(t);
+    free(f);
+}
+
+/* RFC 6591 SPF-DNS: "txt : domain : record", folded at spaces under 78 columns */
+static void arf_has_spf_dns_folded(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    strcpy(f->spf_domain, "mail.example.com");
+    strcpy(f->spf_record, "v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24 ip6:2001:db8::/32 "
+        "include:_spf.example.net include:_spf.example.org ~all");
+    char *t = arf_of(f);
+    const char *field = strstr(t, "\nSPF-DNS: txt : mail.example.com : v=spf1 ip4:192.0.2.0/24");
+    assert_non_null(field);
+    /* unfolded, it is the record; no line passes 78 */
+    char unfolded[1024];
+    size_t u = 0;
+    const char *c = field + 1;
+    while (*c != 0 && u + 1 < sizeof unfolded) {
+        if (c[0] == '\n' && c[1] != ' ')
+            break;
+        if (c[0] == '\n') {
+            c++;
+            continue;
+        }
+        unfolded[u++] = *c++;
+    }
+    unfolded[u] = 0;
+    assert_string_equal(unfolded, "SPF-DNS: txt : mail.example.com : v=spf1 ip4:192.0.2.0/24 "
+        "ip4:198.51.100.0/24 ip6:2001:db8::/32 include:_spf.example.net "
+        "include:_spf.example.org ~all");
+    for (const char *line = field + 1; line < c; ) {
+        const char *nl = strchr(line, '\n');
+        assert_true(nl - line <= 78);
+        line = nl + 1;
+    }
+    free(t);
+    /* none without a record */
+    f->spf_record[0] = 0;
+    t = arf_of(f);
+    assert_null(strstr(t, "SPF-DNS"));
+    free(t);
+    free(f);
+}
+
+/* RFC 5965 Original-Envelope-Id (the queue id) and Reporting-MTA */
+static void arf_has_envelope_id_and_reporting_mta(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    strcpy(f->envelope_id, "4ABCD12345");
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "\nOriginal-Envelope-Id: 4ABCD12345\n"));
+    assert_non_null(strstr(t, "\nReporting-MTA: dns; report.example.org\n"));
+    free(t);
+    free(f);
+}
+
+/* The new fields survive the store; recipients and SPF-DNS give way to the size bound */
+static void new_fields_round_trip_and_give_way(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    strcpy(f->dkim_identity, "redacted@other.example");
+    strcpy(f->spf_domain, "mail.example.com");
+    strcpy(f->spf_record, "v=spf1 -all");
+    strcpy(f->envelope_id, "Q123");
+    dmarc_failure_add_rcpt(f, "bob@example.org", true);
+    dmarc_failure_add_rcpt(f, "eve@example.net", true);
+    char text[4096];
+    size_t len;
+    assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
+    struct dmarc_failure *g = calloc(1, sizeof *g);
+    assert_true(dmarc_failure_decode(text, len, g));
+    assert_string_equal(g->dkim_identity, "redacted@other.example");
+    assert_string_equal(g->spf_domain, "mail.example.com");
+    assert_string_equal(g->spf_record, "v=spf1 -all");
+    assert_string_equal(g->envelope_id, "Q123");
+    assert_int_equal(g->rcpt_count, 2);
+    assert_string_equal(g->rcpt[1], "redacted@example.net");
+    assert_int_equal(g->rcpt_left_out, 0);
+    /* smaller bounds: whatever is kept decodes, with the fixed fields whole and every
+     * recipient either kept or counted as left out; some bound keeps the report but not all
+     * recipients */
+    char small[1200];
+    bool some_left_out = false;
+    for (size_t size = sizeof small; size > 100; size--) {
+        if (!dmarc_failure_encode(f, small, size, &len))
+            continue;
+        assert_true(len < size);
+        assert_true(dmarc_failure_decode(small, len, g));
+        assert_string_equal(g->domain, "example.com");
+        assert_string_equal(g->dkim_identity, "redacted@other.example");
+        assert_int_equal(g->rcpt_count + g->rcpt_left_out, 2);
+        if (g->rcpt_left_out > 0)
+            some_left_out = true;
+    }
+    assert_true(some_left_out);
+    free(g);
+    free(f);
+}
+
 static struct store *memory_store(void)
 {
     return store_wrap(&store_memory_ops, store_memory_new(100000), "memory", STORE_FAIL_TEMPFAIL);
@@ -390,6 +551,12 @@ int main(void)
         cmocka_unit_test(header_copy_bounded_in_memory),
         cmocka_unit_test(alignment_of_domains_strict_and_relaxed),
         cmocka_unit_test(identity_alignment_names_failed_aligned_mechanisms),
+        cmocka_unit_test(arf_has_original_rcpt_to_redacted),
+        cmocka_unit_test(rcpt_over_the_bound_counted),
+        cmocka_unit_test(arf_has_dkim_identity),
+        cmocka_unit_test(arf_has_spf_dns_folded),
+        cmocka_unit_test(arf_has_envelope_id_and_reporting_mta),
+        cmocka_unit_test(new_fields_round_trip_and_give_way),
         cmocka_unit_test(rate_limit_per_domain_and_hour),
         cmocka_unit_test(pending_report_fits_store_value),
     };
