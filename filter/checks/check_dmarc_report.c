@@ -140,11 +140,12 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
     dmarc_report_clean_copy(f->policy_domain, sizeof f->policy_domain, d->policy_domain);
     dmarc_report_clean_copy(f->source_ip, sizeof f->source_ip, t->client_ip);
     const char *sender = t->sender != NULL ? t->sender : "";
-    if (p->failure_redact)
-        dmarc_failure_redact(sender, f->mail_from, sizeof f->mail_from);
+    const struct dmarc_redact_key *redact = p->failure_redact ? p->redact_key : NULL;
+    if (redact != NULL)
+        dmarc_failure_redact(sender, redact, f->mail_from, sizeof f->mail_from);
     else
         dmarc_report_clean_copy(f->mail_from, sizeof f->mail_from, sender);
-    f->redacted = p->failure_redact;
+    f->redacted = redact != NULL;
     f->arrival = (int64_t)time(NULL);
     f->spf_aligned = d->spf_aligned;
     f->dkim_aligned = d->dkim_aligned;
@@ -172,7 +173,7 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
     if (t->queue_id != NULL)
         dmarc_report_clean_copy(f->envelope_id, sizeof f->envelope_id, t->queue_id);
     for (size_t i = 0; i < t->rcpt_count; i++)
-        dmarc_failure_add_rcpt(f, t->rcpts[i], p->failure_redact);
+        dmarc_failure_add_rcpt(f, t->rcpts[i], redact);
     /* SPF-DNS (RFC 9991 requires it for an SPF failure of an aligned identity): the MAIL FROM
      * domain's own record, whenever SPF did not pass */
     if (o->spf.present && o->spf.result != SPF_RESULT_PASS && o->spf.record[0] != 0 &&
@@ -203,8 +204,8 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
         dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector,
             o->dkim[pick].selector);
         /* DKIM-Identity: i= may name a person */
-        if (p->failure_redact)
-            dmarc_failure_redact(o->dkim[pick].identity, f->dkim_identity,
+        if (redact != NULL)
+            dmarc_failure_redact(o->dkim[pick].identity, redact, f->dkim_identity,
                 sizeof f->dkim_identity);
         else
             dmarc_report_clean_copy(f->dkim_identity, sizeof f->dkim_identity,
@@ -214,7 +215,7 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
         if (dmarc_report_clean_copy(f->ruf[f->ruf_count], sizeof f->ruf[0], d->record.ruf[i]))
             f->ruf_count++;
     for (size_t i = 0; p->failure_headers && i < t->header_count; i++)
-        dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, p->failure_redact);
+        dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, redact);
 }
 
 /* A pending failure report when the policy asks for one (ruf, fo) and the hourly rate of its
@@ -227,6 +228,8 @@ static void record_failure(struct txn *t, const struct dmarc_reports_settings *p
     if (d->record.ruf_count == 0 || d->record.psd == DMARC_PSD_Y ||
         (d->result != DMARC_RESULT_FAIL && d->result != DMARC_RESULT_PASS))
         return;
+    if (p->failure_redact && p->redact_key == NULL)
+        return;                       /* never unredacted by accident (finish() loads it) */
     bool spf_failed = o->spf.present && o->spf.result == SPF_RESULT_FAIL;
     if (!dmarc_failure_wanted(d->record.fo, d->spf_aligned, d->dkim_aligned, spf_failed,
             dkim_any_failed(o)))

@@ -1,5 +1,5 @@
-/* dmarc_failure.c - DMARC failure reports (RFC 9991): the fo decision, the redaction of
- * local parts, the pending report's text in the store and the ARF message (see
+/* dmarc_failure.c - DMARC failure reports (RFC 9991): the fo decision, the keyed redaction
+ * of local parts, the pending report's text in the store and the ARF message (see
  * dmarc_failure.h for what each promises). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -83,7 +83,22 @@ static size_t local_part_start(const char *text, size_t at)
     return i;
 }
 
-bool dmarc_failure_redact(const char *text, char *out, size_t size)
+/* Where the domain starting at text[i] ends: a run of letters, digits, '-', '.', '_' and
+ * non-ASCII bytes, or an address literal up to its ']'. */
+static size_t domain_end(const char *text, size_t i, size_t n)
+{
+    if (text[i] == '[') {
+        const char *close = memchr(text + i, ']', n - i);
+        return close != NULL ? (size_t)(close - text) + 1 : i;
+    }
+    while (i < n && (is_domain_start(text[i]) || text[i] == '-' || text[i] == '.' ||
+            text[i] == '_'))
+        i++;
+    return i;
+}
+
+bool dmarc_failure_redact(const char *text, const struct dmarc_redact_key *key, char *out,
+    size_t size)
 {
     size_t n = strlen(text), o = 0;
     bool whole = true;
@@ -116,12 +131,16 @@ bool dmarc_failure_redact(const char *text, char *out, size_t size)
         if (at == NULL)
             break;
         if (start < stop) {
-            size_t r = strlen(DMARC_FAILURE_REDACTED);
+            char token[DMARC_REDACT_TOKEN_SIZE];
+            size_t end = domain_end(copy, stop + 1, n);
+            dmarc_redact_token(key, copy + start, stop - start, copy + stop + 1,
+                end - stop - 1, token);
+            size_t r = strlen(token);
             if (o + r >= size) {
                 whole = false;
                 break;
             }
-            memcpy(out + o, DMARC_FAILURE_REDACTED, r);
+            memcpy(out + o, token, r);
             o += r;
         }
         if (o + 1 >= size) {
@@ -164,15 +183,15 @@ static bool name_ok(const char *name)
 }
 
 void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const char *value,
-    bool redact)
+    const struct dmarc_redact_key *redact)
 {
     char line[DMARC_FAILURE_FIELD_MAX + 2];
     char clean[DMARC_FAILURE_FIELD_MAX + 1];
     if (!name_ok(name) || value == NULL)
         return;
     size_t room = sizeof clean - strlen(name) - 2;
-    if (redact && !names_a_message(name))
-        dmarc_failure_redact(value, clean, room);
+    if (redact != NULL && !names_a_message(name))
+        dmarc_failure_redact(value, redact, clean, room);
     else
         dmarc_report_clean_copy(clean, room, value);
     /* one line: folding and any control character become a space */
@@ -193,12 +212,13 @@ void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const c
     f->headers_len += (size_t)len;
 }
 
-void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address, bool redact)
+void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address,
+    const struct dmarc_redact_key *redact)
 {
     char kept[DMARC_FAILURE_ADDRESS_MAX];
     bool whole = address != NULL && address[0] != 0 && f->rcpt_count < DMARC_FAILURE_MAX_RCPT;
-    if (whole && redact)
-        whole = dmarc_failure_redact(address, kept, sizeof kept);
+    if (whole && redact != NULL)
+        whole = dmarc_failure_redact(address, redact, kept, sizeof kept);
     else if (whole)
         whole = dmarc_report_clean_copy(kept, sizeof kept, address);
     if (!whole) {
@@ -499,7 +519,8 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
         "%s claiming to be from %s, received %s.\n", m->submitter, f->source_ip, f->domain,
         arrival);
     if (f->redacted)
-        textbuf_puts(out, "Local parts of addresses are redacted (RFC 6590).\n");
+        textbuf_puts(out, "Local parts of addresses are redacted (RFC 6590): each is replaced\n"
+            "by a keyed hash, the same for the same address in every report from this host.\n");
     if (f->headers_cut)
         textbuf_puts(out, "The header copy was cut to a size bound: some fields are left out.\n");
     if (f->rcpt_left_out > 0)

@@ -1,11 +1,13 @@
 /* dmarc_failure.h - DMARC failure reports (RFC 9991): when one is wanted (the fo tag), the
- * redaction of local parts (RFC 6590), the pending report as it travels through the store (a
+ * keyed redaction of local parts (RFC 6590; dmarc_redact.h), the pending report as it travels
+ * through the store (a
  * bounded text), and the ARF message (RFC 5965 with the auth-failure extension of RFC 6591)
  * that mailwarden-report sends. Pure and deterministic: the date and every part come from
  * the caller. Promises: no byte the sender wrote reaches a header or a line of the report
  * without being cleaned (control characters and newlines become spaces or '?'); with
- * redaction on, no local part of an address in the copied header or in Original-Mail-From
- * survives (each becomes "redacted"); an encoded report never exceeds the size it is given:
+ * redaction on, no local part of an address in the copied header, Original-Mail-From,
+ * Original-Rcpt-To or DKIM-Identity survives (each becomes the address's keyed token, the
+ * same for the same address); an encoded report never exceeds the size it is given:
  * the header copy is cut at a field boundary and the cut is marked. */
 #ifndef MW_DMARC_FAILURE_H
 #define MW_DMARC_FAILURE_H
@@ -16,6 +18,7 @@
 #include <time.h>
 
 #include "dmarc_record.h"
+#include "dmarc_redact.h"
 #include "util.h"
 
 #define DMARC_FAILURE_DOMAIN_MAX 253
@@ -24,7 +27,6 @@
 #define DMARC_FAILURE_FIELD_MAX 998     /* one copied field line, name included */
 #define DMARC_FAILURE_MAX_RUF 4         /* ruf URIs kept per report */
 #define DMARC_FAILURE_URI_MAX 320
-#define DMARC_FAILURE_REDACTED "redacted"
 #define DMARC_FAILURE_ADDRESS_MAX 320   /* an address kept (Original-Rcpt-To, DKIM-Identity) */
 #define DMARC_FAILURE_MAX_RCPT 8        /* Original-Rcpt-To fields kept; the rest are counted */
 #define DMARC_FAILURE_SPF_RECORD_MAX 1023 /* SPF-DNS: a longer record is left out */
@@ -44,8 +46,10 @@ bool dmarc_failure_domain_aligned(const char *domain, const char *author, const 
 
 /* Copies text into out (size bytes, always terminated) with the local part of every
  * addr-spec (the dot-atom or quoted string before an '@' followed by a domain) replaced by
- * "redacted", and every control character by a space. Returns false when it had to cut. */
-bool dmarc_failure_redact(const char *text, char *out, size_t size);
+ * its token under key (dmarc_redact_token: "redacted-" and 16 base32 characters), and every
+ * control character by a space. Returns false when it had to cut. */
+bool dmarc_failure_redact(const char *text, const struct dmarc_redact_key *key, char *out,
+    size_t size);
 
 enum dmarc_failure_delivery {
     DMARC_DELIVERY_DELIVERED,
@@ -92,15 +96,17 @@ struct dmarc_failure {
 };
 
 /* Appends one header field (name and value cleaned to one line, cut at
- * DMARC_FAILURE_FIELD_MAX, local parts redacted when redact) to f->headers. A field that does
- * not fit is left out and f->headers_cut set. Message-ID, In-Reply-To and References are
- * copied unredacted (they name messages, not people). */
+ * DMARC_FAILURE_FIELD_MAX, local parts redacted under redact when it is not NULL) to
+ * f->headers. A field that does not fit is left out and f->headers_cut set. Message-ID,
+ * In-Reply-To and References are copied unredacted (they name messages, not people). */
 void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const char *value,
-    bool redact);
+    const struct dmarc_redact_key *redact);
 
-/* Adds one envelope recipient (Original-Rcpt-To), cleaned, its local part redacted when
- * redact; past DMARC_FAILURE_MAX_RCPT (or one too long) it is only counted in rcpt_left_out. */
-void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address, bool redact);
+/* Adds one envelope recipient (Original-Rcpt-To), cleaned, its local part redacted under
+ * redact when it is not NULL; past DMARC_FAILURE_MAX_RCPT (or one too long) it is only
+ * counted in rcpt_left_out. */
+void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address,
+    const struct dmarc_redact_key *redact);
 
 /* The report as the store keeps it, into out (at most size bytes, terminated). The header
  * copy is cut at a field boundary to fit (headers_cut marks it); before it, SPF-DNS and then

@@ -9,7 +9,8 @@
 # The policy starts with failure_reports = false: a failing message records nothing and a
 # report run sends nothing. After a SIGHUP to failure_reports = true, a failing message leads
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
-# addresses redacted, and a second run sends nothing more. A run whose sendmail fails first
+# addresses replaced by keyed tokens (the test recomputes them from the key file the daemon
+# made), and a second run sends nothing more. A run whose sendmail fails first
 # keeps the report (exit 75) for that next run.
 . "$(dirname "$0")/lib.sh"
 T=postfix-dmarc-failure
@@ -17,7 +18,7 @@ mw_init "t-$T"
 
 N1="$T: with failure_reports = false a failing message leads to no failure report"
 N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, Original-Rcpt-To, Original-Envelope-Id, Reporting-MTA, DKIM-Domain, DKIM-Identity, DKIM-Selector, SPF-DNS, Identity-Alignment, the header as text/rfc822-headers) to the ruf mailbox"
-N3="$T: the ARF report has the local parts redacted (Original-Mail-From, From, To, Received): alice and bob appear nowhere"
+N3="$T: the ARF report has the local parts redacted as keyed tokens (HMAC-SHA256 under the key the daemon made, mode 0600; the same address the same token in Original-Mail-From, Original-Rcpt-To, DKIM-Identity, From, To): alice and bob appear nowhere, nor the key"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
 N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
 NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
@@ -53,6 +54,7 @@ virtual_mailbox_maps = static:ruf/
 virtual_uid_maps = static:$(id -u postfix)
 virtual_gid_maps = static:$(id -g postfix)"
 SENDMAIL_CMD="/usr/sbin/sendmail -C $MW_WORK/pf/etc -t -oi"
+REDACT_KEY=$MW_WORK/redact.key     # made by the daemon at the reload that turns reports on
 
 policy() { # FAILURE_REPORTS
     mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
@@ -67,6 +69,7 @@ dmarc_reports: {
   sendmail = "$SENDMAIL_CMD"
   failure_reports = $1
   failure_rate = 5
+  failure_redact_key = "$REDACT_KEY"
 }
 POLICY
 }
@@ -141,8 +144,17 @@ pf_wait_queue_empty 60
 REPORT_FILE=$(find "$VMAIL/ruf/new" -type f 2>/dev/null | head -n 1)
 
 # the ARF parts, checked with Python's email parser: prints "OK" or what is wrong
-"$MW_PY" - "${REPORT_FILE:-/nonexistent}" >"$MW_WORK/arf.txt" 2>&1 <<'PY'
-import email, email.policy, sys
+"$MW_PY" - "${REPORT_FILE:-/nonexistent}" "$REDACT_KEY" >"$MW_WORK/arf.txt" 2>&1 <<'PY'
+import base64, email, email.policy, hashlib, hmac, sys
+def token(address):
+    """RFC 6590 redaction as mailwarden does it: HMAC-SHA256 under the installation's key"""
+    try:
+        key = open(sys.argv[2], 'rb').read()
+    except OSError:
+        return 'no-key'
+    mac = hmac.new(key, address.lower().encode(), hashlib.sha256).digest()
+    return 'redacted-' + base64.b32encode(mac[:10]).decode().lower()
+ALICE, BOB = token('alice@bad.test'), token('bob@remote.test')
 try:
     with open(sys.argv[1], 'rb') as f:
         msg = email.message_from_binary_file(f, policy=email.policy.default)
@@ -163,10 +175,10 @@ else:
     fb = raw.split('Content-Type: message/feedback-report', 1)[1].split('\n--', 1)[0]
     for want in ('Feedback-Type: auth-failure', 'Auth-Failure: dmarc', 'Version: 1',
                  'Reported-Domain: bad.test', 'Source-IP: 127.0.0.1',
-                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: dkim, spf',
+                 'Original-Mail-From: <%s@bad.test>' % ALICE, 'Identity-Alignment: dkim, spf',
                  'Authentication-Results: mw.test; dmarc=fail header.from=bad.test',
-                 'Original-Rcpt-To: <redacted@remote.test>',
-                 'DKIM-Domain: bad.test\nDKIM-Identity: redacted@bad.test\nDKIM-Selector: sel\n',
+                 'Original-Rcpt-To: <%s@remote.test>' % BOB,
+                 'DKIM-Domain: bad.test\nDKIM-Identity: %s@bad.test\nDKIM-Selector: sel\n' % ALICE,
                  'Reporting-MTA: dns; mta.test',
                  'SPF-DNS: txt : bad.test : v=spf1 ip4:192.0.2.1 ~all'):
         if want not in fb:
@@ -176,7 +188,8 @@ else:
     if not re.search(r'\nOriginal-Envelope-Id: [0-9A-Za-z]+\n', fb):
         bad.append('feedback-report lacks Original-Envelope-Id (it is: %s)' % fb.replace('\n', '|'))
     hdr = parts[2].get_content()
-    for want in ('From: Alice <redacted@bad.test>', 'To: Bob <redacted@remote.test>',
+    # the same address gives the same token everywhere in the report
+    for want in ('From: Alice <%s@bad.test>' % ALICE, 'To: Bob <%s@remote.test>' % BOB,
                  'Subject: dmarc failure test'):
         if want not in hdr:
             bad.append('header copy lacks %r' % want)
@@ -197,8 +210,12 @@ if [ -z "$REPORT_FILE" ]; then
     fail "$N3" "no report"
 elif grep -qiE 'alice@|bob@' "$REPORT_FILE"; then
     fail "$N3" "a local part survived: $(grep -iE 'alice@|bob@' "$REPORT_FILE" | head -n 2 | tr '\n' '|')"
-elif ! grep -q 'redacted@' "$REPORT_FILE"; then
-    fail "$N3" "no redacted address in the report"
+elif ! grep -qE 'redacted-[a-z2-7]{16}@' "$REPORT_FILE"; then
+    fail "$N3" "no keyed token in the report"
+elif [ "$(stat -c %a "$REDACT_KEY" 2>/dev/null)" != 600 ] || [ "$(stat -c %s "$REDACT_KEY" 2>/dev/null)" != 32 ]; then
+    fail "$N3" "the redaction key $REDACT_KEY is not a new 32-byte file of mode 600: $(ls -l "$REDACT_KEY" 2>&1)"
+elif KEYHEX=$(od -An -tx1 "$REDACT_KEY" | tr -d ' \n') && grep -qi "$KEYHEX" "$REPORT_FILE" "$MW_LOG"; then
+    fail "$N3" "the key's bytes are in the report or the log"
 else
     pass "$N3"
 fi

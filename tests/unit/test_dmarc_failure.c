@@ -17,6 +17,18 @@
 #include "dmarc_failure_store.h"
 #include "store.h"
 
+/* Two installations' keys (never a real one) */
+static const struct dmarc_redact_key key_a = { "key-A-0123456789abcdef", 22 };
+static const struct dmarc_redact_key key_b = { "key-B-0123456789abcdef", 22 };
+
+/* The token key_a gives an address, for comparisons */
+static const char *token_a(const char *local, const char *domain)
+{
+    static char token[DMARC_REDACT_TOKEN_SIZE];
+    dmarc_redact_token(&key_a, local, strlen(local), domain, strlen(domain), token);
+    return token;
+}
+
 static void fo_zero_only_when_neither_aligned(void **state)
 {
     (void)state;
@@ -50,23 +62,32 @@ static void redact_replaces_local_parts(void **state)
 {
     (void)state;
     char out[256];
-    assert_true(dmarc_failure_redact("\"Jane Doe\" <jane.doe+tag@example.com>", out, sizeof out));
-    assert_string_equal(out, "\"Jane Doe\" <redacted@example.com>");
-    assert_true(dmarc_failure_redact("a@x.org, b.c@y.org", out, sizeof out));
-    assert_string_equal(out, "redacted@x.org, redacted@y.org");
-    assert_true(dmarc_failure_redact("<\"odd \\\" local\"@example.net>", out, sizeof out));
-    assert_string_equal(out, "<redacted@example.net>");
-    assert_true(dmarc_failure_redact("no address here @ all", out, sizeof out));
+    char want[256], first[DMARC_REDACT_TOKEN_SIZE];
+    assert_true(dmarc_failure_redact("\"Jane Doe\" <jane.doe+tag@example.com>", &key_a, out,
+        sizeof out));
+    snprintf(want, sizeof want, "\"Jane Doe\" <%s@example.com>",
+        token_a("jane.doe+tag", "example.com"));
+    assert_string_equal(out, want);
+    assert_true(dmarc_failure_redact("a@x.org, b.c@y.org", &key_a, out, sizeof out));
+    strcpy(first, token_a("a", "x.org"));
+    snprintf(want, sizeof want, "%s@x.org, %s@y.org", first, token_a("b.c", "y.org"));
+    assert_string_equal(out, want);
+    assert_true(dmarc_failure_redact("<\"odd \\\" local\"@example.net>", &key_a, out,
+        sizeof out));
+    snprintf(want, sizeof want, "<%s@example.net>", token_a("\"odd \\\" local\"", "example.net"));
+    assert_string_equal(out, want);
+    assert_true(dmarc_failure_redact("no address here @ all", &key_a, out, sizeof out));
     assert_string_equal(out, "no address here @ all");
-    assert_true(dmarc_failure_redact("x\r\n\tby mx (for <bob@example.org>)", out, sizeof out));
-    assert_string_equal(out, "x   by mx (for <redacted@example.org>)");
+    assert_true(dmarc_failure_redact("x\r\n\tby mx (for <bob@example.org>)", &key_a, out, sizeof out));
+    snprintf(want, sizeof want, "x   by mx (for <%s@example.org>)", token_a("bob", "example.org"));
+    assert_string_equal(out, want);
 }
 
 static void redact_cuts_within_size(void **state)
 {
     (void)state;
     char out[12];
-    assert_false(dmarc_failure_redact("someone@example.com", out, sizeof out));
+    assert_false(dmarc_failure_redact("someone@example.com", &key_a, out, sizeof out));
     assert_true(strlen(out) < sizeof out);
     assert_null(strstr(out, "someone"));
 }
@@ -77,7 +98,7 @@ static struct dmarc_failure *sample(void)
     strcpy(f->domain, "example.com");
     strcpy(f->policy_domain, "example.com");
     strcpy(f->source_ip, "192.0.2.7");
-    dmarc_failure_redact("bounce-alice@mail.example.com", f->mail_from, sizeof f->mail_from);
+    dmarc_failure_redact("bounce-alice@mail.example.com", &key_a, f->mail_from, sizeof f->mail_from);
     f->arrival = 1700000000;
     strcpy(f->auth_results, "mx.example.org; dmarc=fail header.from=example.com");
     f->dkim_aligned = false;
@@ -88,11 +109,11 @@ static struct dmarc_failure *sample(void)
     strcpy(f->ruf[0], "mailto:ruf@example.com");
     f->ruf_count = 1;
     f->redacted = true;
-    dmarc_failure_add_header(f, "Return-Path", "<alice@mail.example.com>", true);
-    dmarc_failure_add_header(f, "From", "Alice <alice@example.com>", true);
-    dmarc_failure_add_header(f, "To", "bob@example.org,\r\n\tcarol@example.org", true);
-    dmarc_failure_add_header(f, "Message-ID", "<id123@example.com>", true);
-    dmarc_failure_add_header(f, "Subject", "hello", true);
+    dmarc_failure_add_header(f, "Return-Path", "<alice@mail.example.com>", &key_a);
+    dmarc_failure_add_header(f, "From", "Alice <alice@example.com>", &key_a);
+    dmarc_failure_add_header(f, "To", "bob@example.org,\r\n\tcarol@example.org", &key_a);
+    dmarc_failure_add_header(f, "Message-ID", "<id123@example.com>", &key_a);
+    dmarc_failure_add_header(f, "Subject", "hello", &key_a);
     return f;
 }
 
@@ -103,12 +124,20 @@ static void header_copy_is_redacted(void **state)
     assert_null(strstr(f->headers, "alice@"));
     assert_null(strstr(f->headers, "bob@"));
     assert_null(strstr(f->headers, "carol@"));
-    assert_non_null(strstr(f->headers, "From: Alice <redacted@example.com>\n"));
-    assert_non_null(strstr(f->headers, "To: redacted@example.org,   redacted@example.org\n"));
-    assert_non_null(strstr(f->headers, "Return-Path: <redacted@mail.example.com>\n"));
+    char want[300], bob[DMARC_REDACT_TOKEN_SIZE];
+    snprintf(want, sizeof want, "From: Alice <%s@example.com>\n", token_a("alice", "example.com"));
+    assert_non_null(strstr(f->headers, want));
+    strcpy(bob, token_a("bob", "example.org"));
+    snprintf(want, sizeof want, "To: %s@example.org,   %s@example.org\n", bob,
+        token_a("carol", "example.org"));
+    assert_non_null(strstr(f->headers, want));
+    snprintf(want, sizeof want, "Return-Path: <%s@mail.example.com>\n",
+        token_a("alice", "mail.example.com"));
+    assert_non_null(strstr(f->headers, want));
     /* Message-ID names a message, not a person */
     assert_non_null(strstr(f->headers, "Message-ID: <id123@example.com>\n"));
-    assert_string_equal(f->mail_from, "redacted@mail.example.com");
+    snprintf(want, sizeof want, "%s@mail.example.com", token_a("bounce-alice", "mail.example.com"));
+    assert_string_equal(f->mail_from, want);
     free(f);
 }
 
@@ -116,7 +145,7 @@ static void header_copy_unredacted_when_off(void **state)
 {
     (void)state;
     struct dmarc_failure *f = calloc(1, sizeof *f);
-    dmarc_failure_add_header(f, "From", "<alice@example.com>", false);
+    dmarc_failure_add_header(f, "From", "<alice@example.com>", NULL);
     assert_string_equal(f->headers, "From: <alice@example.com>\n");
     free(f);
 }
@@ -125,8 +154,8 @@ static void header_name_injection_refused(void **state)
 {
     (void)state;
     struct dmarc_failure *f = calloc(1, sizeof *f);
-    dmarc_failure_add_header(f, "X-Bad\nInjected", "v", true);
-    dmarc_failure_add_header(f, "X-Ok", "line\r\nInjected: yes", true);
+    dmarc_failure_add_header(f, "X-Bad\nInjected", "v", &key_a);
+    dmarc_failure_add_header(f, "X-Ok", "line\r\nInjected: yes", &key_a);
     assert_string_equal(f->headers, "X-Ok: line  Injected: yes\n");
     free(f);
 }
@@ -147,7 +176,10 @@ static void arf_message_structure_and_fields(void **state)
     assert_non_null(strstr(t, "\nContent-Type: message/feedback-report\n\nFeedback-Type: "
         "auth-failure\nVersion: 1\n"));
     assert_non_null(strstr(t, "\nAuth-Failure: dmarc\n"));
-    assert_non_null(strstr(t, "\nOriginal-Mail-From: <redacted@mail.example.com>\n"));
+    char want[300];
+    snprintf(want, sizeof want, "\nOriginal-Mail-From: <%s@mail.example.com>\n",
+        token_a("bounce-alice", "mail.example.com"));
+    assert_non_null(strstr(t, want));
     assert_non_null(strstr(t, "\nArrival-Date: Tue, 14 Nov 2023 22:13:20 +0000\n"));
     assert_non_null(strstr(t, "\nSource-IP: 192.0.2.7\n"));
     assert_non_null(strstr(t, "\nReported-Domain: example.com\n"));
@@ -218,7 +250,7 @@ static void encode_cuts_headers_to_size_bound(void **state)
     memset(value, 'x', sizeof value - 1);
     value[sizeof value - 1] = 0;
     for (int i = 0; i < 12; i++)
-        dmarc_failure_add_header(f, "X-Filler", value, true);
+        dmarc_failure_add_header(f, "X-Filler", value, &key_a);
     assert_true(f->headers_len > 4096);
     char text[4096];
     size_t len;
@@ -243,7 +275,7 @@ static void header_copy_bounded_in_memory(void **state)
     memset(value, 'y', sizeof value - 1);
     value[sizeof value - 1] = 0;
     for (int i = 0; i < 40; i++)
-        dmarc_failure_add_header(f, "X-Filler", value, true);
+        dmarc_failure_add_header(f, "X-Filler", value, &key_a);
     assert_true(f->headers_cut);
     assert_true(f->headers_len < sizeof f->headers);
     assert_int_equal(strlen(f->headers), f->headers_len);
@@ -318,17 +350,20 @@ static void arf_has_original_rcpt_to_redacted(void **state)
 {
     (void)state;
     struct dmarc_failure *f = sample();
-    dmarc_failure_add_rcpt(f, "bob@example.org", true);
-    dmarc_failure_add_rcpt(f, "carol.x@other.example", true);
+    dmarc_failure_add_rcpt(f, "bob@example.org", &key_a);
+    dmarc_failure_add_rcpt(f, "carol.x@other.example", &key_a);
     char *t = arf_of(f);
-    assert_non_null(strstr(t, "\nOriginal-Rcpt-To: <redacted@example.org>\n"
-        "Original-Rcpt-To: <redacted@other.example>\n"));
+    char want[300], bob[DMARC_REDACT_TOKEN_SIZE];
+    strcpy(bob, token_a("bob", "example.org"));
+    snprintf(want, sizeof want, "\nOriginal-Rcpt-To: <%s@example.org>\nOriginal-Rcpt-To: "
+        "<%s@other.example>\n", bob, token_a("carol.x", "other.example"));
+    assert_non_null(strstr(t, want));
     assert_null(strstr(t, "bob@"));
     assert_null(strstr(t, "carol"));
     free(t);
     /* unredacted when redaction is off */
     struct dmarc_failure *g = sample();
-    dmarc_failure_add_rcpt(g, "bob@example.org", false);
+    dmarc_failure_add_rcpt(g, "bob@example.org", NULL);
     t = arf_of(g);
     assert_non_null(strstr(t, "\nOriginal-Rcpt-To: <bob@example.org>\n"));
     free(t);
@@ -342,7 +377,7 @@ static void rcpt_over_the_bound_counted(void **state)
     (void)state;
     struct dmarc_failure *f = sample();
     for (int i = 0; i < DMARC_FAILURE_MAX_RCPT + 3; i++)
-        dmarc_failure_add_rcpt(f, "someone@example.org", true);
+        dmarc_failure_add_rcpt(f, "someone@example.org", &key_a);
     assert_int_equal(f->rcpt_count, DMARC_FAILURE_MAX_RCPT);
     assert_int_equal(f->rcpt_left_out, 3);
     char *t = arf_of(f);
@@ -428,8 +463,8 @@ static void new_fields_round_trip_and_give_way(void **state)
     strcpy(f->spf_domain, "mail.example.com");
     strcpy(f->spf_record, "v=spf1 -all");
     strcpy(f->envelope_id, "Q123");
-    dmarc_failure_add_rcpt(f, "bob@example.org", true);
-    dmarc_failure_add_rcpt(f, "eve@example.net", true);
+    dmarc_failure_add_rcpt(f, "bob@example.org", &key_a);
+    dmarc_failure_add_rcpt(f, "eve@example.net", &key_a);
     char text[4096];
     size_t len;
     assert_true(dmarc_failure_encode(f, text, sizeof text, &len));
@@ -440,7 +475,9 @@ static void new_fields_round_trip_and_give_way(void **state)
     assert_string_equal(g->spf_record, "v=spf1 -all");
     assert_string_equal(g->envelope_id, "Q123");
     assert_int_equal(g->rcpt_count, 2);
-    assert_string_equal(g->rcpt[1], "redacted@example.net");
+    char want[300];
+    snprintf(want, sizeof want, "%s@example.net", token_a("eve", "example.net"));
+    assert_string_equal(g->rcpt[1], want);
     assert_int_equal(g->rcpt_left_out, 0);
     /* smaller bounds: whatever is kept decodes, with the fixed fields whole and every
      * recipient either kept or counted as left out; some bound keeps the report but not all
@@ -460,6 +497,47 @@ static void new_fields_round_trip_and_give_way(void **state)
     }
     assert_true(some_left_out);
     free(g);
+    free(f);
+}
+
+/* RFC 6590 as RFC 9991 suggests it: the same address always gives the same token (any case),
+ * another address or another installation's key another one */
+static void redact_token_same_address_same_token(void **state)
+{
+    (void)state;
+    char one[256], two[256], other[256], keyed_b[256];
+    assert_true(dmarc_failure_redact("From: Alice <alice@example.com>", &key_a, one, sizeof one));
+    assert_true(dmarc_failure_redact("To: ALICE@Example.COM", &key_a, two, sizeof two));
+    const char *t1 = strchr(one, '<') + 1, *t2 = strchr(two, ' ') + 1;
+    assert_memory_equal(t1, t2, DMARC_REDACT_TOKEN_SIZE - 1);
+    assert_memory_equal(t1, DMARC_REDACT_PREFIX, strlen(DMARC_REDACT_PREFIX));
+    /* 16 base32 characters, then the '@' */
+    for (size_t i = strlen(DMARC_REDACT_PREFIX); i < DMARC_REDACT_TOKEN_SIZE - 1; i++)
+        assert_non_null(strchr("abcdefghijklmnopqrstuvwxyz234567", t1[i]));
+    assert_int_equal(t1[DMARC_REDACT_TOKEN_SIZE - 1], '@');
+    /* another address: another token, also for the same local part in another domain */
+    assert_true(dmarc_failure_redact("<bob@example.com>", &key_a, other, sizeof other));
+    assert_memory_not_equal(t1, other + 1, DMARC_REDACT_TOKEN_SIZE - 1);
+    assert_true(dmarc_failure_redact("<alice@example.net>", &key_a, other, sizeof other));
+    assert_memory_not_equal(t1, other + 1, DMARC_REDACT_TOKEN_SIZE - 1);
+    /* another key: another token for the same address */
+    assert_true(dmarc_failure_redact("From: Alice <alice@example.com>", &key_b, keyed_b,
+        sizeof keyed_b));
+    assert_memory_not_equal(t1, strchr(keyed_b, '<') + 1, DMARC_REDACT_TOKEN_SIZE - 1);
+}
+
+/* Neither the key nor the local part is in what redaction writes */
+static void redact_output_holds_no_key_material(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    dmarc_failure_add_rcpt(f, "bob@example.org", &key_a);
+    char *t = arf_of(f);
+    assert_null(strstr(t, "key-A"));
+    assert_null(strstr(t, "0123456789abcdef"));
+    assert_null(strstr(t, "alice"));
+    assert_null(strstr(t, "bob@"));
+    free(t);
     free(f);
 }
 
@@ -519,7 +597,7 @@ static void pending_report_fits_store_value(void **state)
     memset(value, 'z', sizeof value - 1);
     value[sizeof value - 1] = 0;
     for (int i = 0; i < 8; i++)
-        dmarc_failure_add_header(f, "X-Filler", value, true);
+        dmarc_failure_add_header(f, "X-Filler", value, &key_a);
     assert_int_equal(dmarc_failure_store_add(s, f, 1700000000, "Q1", 3600000), STORE_OK);
     assert_int_equal(store_value_set(s, "dmarc:f:example.com:1:junk", "junk", 4, 0, NULL),
         STORE_OK);
@@ -557,6 +635,8 @@ int main(void)
         cmocka_unit_test(arf_has_spf_dns_folded),
         cmocka_unit_test(arf_has_envelope_id_and_reporting_mta),
         cmocka_unit_test(new_fields_round_trip_and_give_way),
+        cmocka_unit_test(redact_token_same_address_same_token),
+        cmocka_unit_test(redact_output_holds_no_key_material),
         cmocka_unit_test(rate_limit_per_domain_and_hour),
         cmocka_unit_test(pending_report_fits_store_value),
     };
