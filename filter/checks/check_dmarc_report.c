@@ -216,6 +216,10 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
             f->ruf_count++;
     for (size_t i = 0; p->failure_headers && i < t->header_count; i++)
         dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, redact);
+    /* failure_include = "message": the header copy and the body the daemon kept, bounded */
+    if (p->failure_message)
+        dmarc_failure_set_message(f, t->body != NULL ? t->body : "", t->body_len,
+            t->body_truncated, (size_t)p->failure_message_max, redact);
 }
 
 /* A pending failure report when the policy asks for one (ruf, fo) and the hourly rate of its
@@ -257,6 +261,7 @@ static void record_failure(struct txn *t, const struct dmarc_reports_settings *p
     if (st != STORE_OK)
         log_warn("dmarc_reports: %s: the store did not take the failure report for %s", qid,
             d->header_from);
+    dmarc_failure_free_message(f);
     free(f);
 }
 

@@ -14,6 +14,7 @@
 
 #include "config_module.h"
 #include "config_patterns.h"
+#include "dmarc_failure.h"
 #include "dmarc_report_mail.h"
 #include "dmarc_reports_config.h"
 #include "log.h"
@@ -44,6 +45,8 @@ static const struct option_spec options[] = {
     {"failure_redact", OPT_BOOL, OPT(failure_redact), 0, 0},
     {"failure_redact_key", OPT_STRING, OPT(failure_redact_key), 0, 0},
     {"failure_include", OPT_STRING, OPT(failure_include), 0, 0},
+    {"failure_message_max", OPT_SIZE, OPT(failure_message_max), DMARC_FAILURE_MESSAGE_MIN,
+        DMARC_FAILURE_MESSAGE_MAX},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -59,6 +62,7 @@ static void reports_init(struct config *cfg)
     p->failure_redact_key = xstrdup(DMARC_REPORTS_DEFAULT_REDACT_KEY);
     p->failure_headers = true;
     p->failure_include = xstrdup("headers");
+    p->failure_message_max = 64 * 1024;
     pattern_list_init(&p->suppress, PATTERN_DOMAINS);
     pattern_list_init(&p->own_domains, PATTERN_DOMAINS);
     cfg->dmarc_reports = p;
@@ -162,13 +166,15 @@ static void reports_finish(struct config *cfg, struct config_errors *errs)
             "(the MTA on this host)", p->smtp);
     if (p->failure_include == NULL)
         p->failure_include = xstrdup("");
-    if (strcmp(p->failure_include, "headers") == 0)
+    p->failure_message = strcmp(p->failure_include, "message") == 0;
+    if (strcmp(p->failure_include, "headers") == 0 || p->failure_message)
         p->failure_headers = true;
     else if (strcmp(p->failure_include, "none") == 0)
         p->failure_headers = false;
     else
         error(cfg, errs, "dmarc_reports.failure_include", "\"%s\": use \"headers\" (the "
-            "failing message's header, redacted) or \"none\" (no copy of the message)",
+            "failing message's header, redacted), \"message\" (header and body, redacted, "
+            "at most failure_message_max bytes) or \"none\" (no copy of the message)",
             p->failure_include);
     if (p->failure_reports && p->failure_redact)
         load_redact_key(cfg, errs, p);

@@ -45,6 +45,8 @@ struct dmarc_reports_settings {
                                    * and failure_redact are on; NULL otherwise */
     bool failure_headers;         /* failure_include = "headers" (default) copies the header;
                                    * "none": no copy of the message at all */
+    bool failure_message;         /* failure_include = "message": the whole message, bounded */
+    uint64_t failure_message_max; /* its bound in bytes (default 64 KiB, 1 KiB to 1 MiB) */
     char *failure_include;        /* as written */
 };
 

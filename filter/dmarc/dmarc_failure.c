@@ -84,16 +84,20 @@ static size_t local_part_start(const char *text, size_t at)
 }
 
 /* Where the domain starting at text[i] ends: a run of letters, digits, '-', '.', '_' and
- * non-ASCII bytes, or an address literal up to its ']'. */
+ * non-ASCII bytes without the dots and hyphens it ends with, or an address literal up to its
+ * ']'. */
 static size_t domain_end(const char *text, size_t i, size_t n)
 {
     if (text[i] == '[') {
         const char *close = memchr(text + i, ']', n - i);
         return close != NULL ? (size_t)(close - text) + 1 : i;
     }
+    size_t start = i;
     while (i < n && (is_domain_start(text[i]) || text[i] == '-' || text[i] == '.' ||
             text[i] == '_'))
         i++;
+    while (i > start && (text[i - 1] == '.' || text[i - 1] == '-'))
+        i--;                          /* "write to bob@example.org." ends a sentence */
     return i;
 }
 
@@ -228,6 +232,89 @@ void dmarc_failure_add_rcpt(struct dmarc_failure *f, const char *address,
     memcpy(f->rcpt[f->rcpt_count++], kept, sizeof kept);
 }
 
+/* One body line (len bytes, no LF) made safe into out (room bytes at least
+ * DMARC_FAILURE_LINE_MAX + 1): CR dropped, control characters but tab made spaces, local
+ * parts redacted under redact. Returns its length; *cut when it was longer. */
+static size_t body_line(const char *line, size_t len, const struct dmarc_redact_key *redact,
+    char *out, bool *cut)
+{
+    char raw[DMARC_FAILURE_LINE_MAX + 1];
+    size_t r = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == '\r')
+            continue;
+        if (r == DMARC_FAILURE_LINE_MAX) {
+            *cut = true;
+            break;
+        }
+        raw[r++] = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c;
+    }
+    raw[r] = 0;
+    if (redact == NULL) {
+        memcpy(out, raw, r + 1);
+        return r;
+    }
+    if (!dmarc_failure_redact(raw, redact, out, DMARC_FAILURE_LINE_MAX + 1))
+        *cut = true;
+    return strlen(out);
+}
+
+void dmarc_failure_set_message(struct dmarc_failure *f, const char *body, size_t body_len,
+    bool body_truncated, size_t max, const struct dmarc_redact_key *redact)
+{
+    dmarc_failure_free_message(f);
+    if (max < DMARC_FAILURE_MESSAGE_MIN)
+        max = DMARC_FAILURE_MESSAGE_MIN;
+    if (max > DMARC_FAILURE_MESSAGE_MAX)
+        max = DMARC_FAILURE_MESSAGE_MAX;
+    char *m = xmalloc(max + 1);
+    size_t o = 0;
+    bool cut = f->headers_cut || body_truncated;
+    /* the header copy, whole fields while they fit, then the empty line */
+    size_t take = 0;
+    while (take < f->headers_len) {
+        const char *nl = memchr(f->headers + take, '\n', f->headers_len - take);
+        size_t line = nl != NULL ? (size_t)(nl - (f->headers + take)) + 1 : f->headers_len - take;
+        if (take + line + 1 > max) {
+            cut = true;
+            break;
+        }
+        take += line;
+    }
+    memcpy(m, f->headers, take);
+    o = take;
+    m[o++] = '\n';
+    f->headers[0] = 0;
+    f->headers_len = 0;
+    char line[DMARC_FAILURE_LINE_MAX + 1];
+    size_t i = 0;
+    while (i < body_len) {
+        const char *nl = memchr(body + i, '\n', body_len - i);
+        size_t len = nl != NULL ? (size_t)(nl - (body + i)) : body_len - i;
+        size_t n = body_line(body + i, len, redact, line, &cut);
+        if (o + n + 1 > max) {
+            cut = true;
+            break;
+        }
+        memcpy(m + o, line, n);
+        o += n;
+        m[o++] = '\n';
+        i += len + 1;
+    }
+    m[o] = 0;
+    f->message = m;
+    f->message_len = o;
+    f->message_cut = cut;
+}
+
+void dmarc_failure_free_message(struct dmarc_failure *f)
+{
+    free(f->message);
+    f->message = NULL;
+    f->message_len = 0;
+}
+
 /* One "key value\n" line with the value cleaned; false when it does not fit. */
 static bool put(char *out, size_t size, size_t *o, const char *key, const char *value)
 {
@@ -267,6 +354,11 @@ bool dmarc_failure_encode(const struct dmarc_failure *f, char *out, size_t size,
     ok = ok && put(out, size, &o, "redacted", f->redacted ? "1" : "0");
     ok = ok && put(out, size, &o, "envid", f->envelope_id);
     ok = ok && put(out, size, &o, "dkim_i", f->dkim_identity);
+    snprintf(num, sizeof num, "%zu", f->message_parts);
+    ok = ok && put(out, size, &o, "msg_parts", num);
+    snprintf(num, sizeof num, "%zu", f->message_len);
+    ok = ok && put(out, size, &o, "msg_len", num);
+    ok = ok && put(out, size, &o, "msg_cut", f->message_cut ? "1" : "0");
     /* what may be left out when it does not fit, room kept for the last two lines */
     const char *cut_line = "cut 1\n\n";
     char more[48];
@@ -377,6 +469,15 @@ bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f)
             copy_field(f->ruf[f->ruf_count++], sizeof f->ruf[0], v, vlen);
         else if (strcmp(key, "redacted") == 0)
             f->redacted = vlen == 1 && v[0] == '1';
+        else if (strcmp(key, "msg_parts") == 0 || strcmp(key, "msg_len") == 0) {
+            copy_field(num, sizeof num, v, vlen);
+            size_t value = (size_t)strtoull(num, NULL, 10);
+            if (key[4] == 'p')
+                f->message_parts = value;
+            else
+                f->message_len = value;
+        } else if (strcmp(key, "msg_cut") == 0)
+            f->message_cut = vlen == 1 && v[0] == '1';
         else if (strcmp(key, "envid") == 0)
             copy_field(f->envelope_id, sizeof f->envelope_id, v, vlen);
         else if (strcmp(key, "dkim_i") == 0)
@@ -395,7 +496,8 @@ bool dmarc_failure_decode(const char *text, size_t len, struct dmarc_failure *f)
             f->headers_cut = vlen == 1 && v[0] == '1';
         i += line + 1;
     }
-    if (!tagged || !ended || f->domain[0] == 0)
+    if (!tagged || !ended || f->domain[0] == 0 || f->message_len > DMARC_FAILURE_MESSAGE_MAX ||
+            f->message_parts > DMARC_FAILURE_MESSAGE_MAX / 1024 + 1)
         return false;
     size_t rest = len - i;
     if (rest >= sizeof f->headers)
@@ -497,8 +599,13 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
     format_date(m->date, date, sizeof date);
     format_date((time_t)f->arrival, arrival, sizeof arrival);
     dmarc_report_clean_copy(mail_from, sizeof mail_from, f->mail_from);
-    snprintf(boundary, sizeof boundary, "=_mailwarden_arf_%08" PRIx64,
-        (uint64_t)f->arrival ^ (uint64_t)m->date);
+    /* a boundary that the copied text (the sender's) does not hold anywhere */
+    uint64_t seed = (uint64_t)f->arrival ^ (uint64_t)m->date;
+    do {
+        snprintf(boundary, sizeof boundary, "=_mailwarden_arf_%016" PRIx64, seed);
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    } while ((f->message != NULL && strstr(f->message, boundary) != NULL) ||
+        strstr(f->headers, boundary) != NULL);
     /* RFC 9991: the mechanisms that failed to authenticate an aligned identity */
     const char *alignment = f->spf_failed_aligned && f->dkim_failed_aligned ? "dkim, spf"
         : f->dkim_failed_aligned ? "dkim" : f->spf_failed_aligned ? "spf" : "none";
@@ -521,8 +628,13 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
     if (f->redacted)
         textbuf_puts(out, "Local parts of addresses are redacted (RFC 6590): each is replaced\n"
             "by a keyed hash, the same for the same address in every report from this host.\n");
-    if (f->headers_cut)
+    if (f->message != NULL && f->message_cut)
+        textbuf_printf(out, "The copy of the message was cut to a size bound (%zu bytes kept):\n"
+            "some fields, lines or its end are left out.\n", f->message_len);
+    else if (f->headers_cut)
         textbuf_puts(out, "The header copy was cut to a size bound: some fields are left out.\n");
+    if (f->message_lost)
+        textbuf_puts(out, "The copy of the message was lost from the store: it is left out.\n");
     if (f->rcpt_left_out > 0)
         textbuf_printf(out, "%zu more envelope recipient(s) are left out of this report.\n",
             f->rcpt_left_out);
@@ -571,7 +683,16 @@ bool dmarc_failure_message(const struct dmarc_failure *f, const struct dmarc_fai
         put_folded(out, "SPF-DNS", value);
     }
     textbuf_puts(out, "\n");
-    if (f->headers_len > 0) {
+    if (f->message != NULL) {
+        bool eight_bit = false;
+        for (size_t i = 0; i < f->message_len && !eight_bit; i++)
+            eight_bit = (unsigned char)f->message[i] >= 0x80;
+        textbuf_printf(out, "--%s\n", boundary);
+        textbuf_puts(out, "Content-Type: message/rfc822\n");
+        textbuf_printf(out, "Content-Transfer-Encoding: %s\n\n", eight_bit ? "8bit" : "7bit");
+        textbuf_append(out, f->message, f->message_len);
+        textbuf_puts(out, "\n");
+    } else if (f->headers_len > 0) {
         textbuf_printf(out, "--%s\n", boundary);
         textbuf_puts(out, "Content-Type: text/rfc822-headers\n\n");
         textbuf_append(out, f->headers, f->headers_len);

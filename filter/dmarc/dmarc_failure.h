@@ -93,6 +93,14 @@ struct dmarc_failure {
     char headers[DMARC_FAILURE_HEADERS_MAX];  /* "Name: value\n" lines; "" = none copied */
     size_t headers_len;
     bool headers_cut;             /* fields were left out (size bound) */
+    /* failure_include = "message": the whole message (the header copy, an empty line, the
+     * body), owned (dmarc_failure_free_message); NULL otherwise. It travels through the
+     * store in parts of its own (dmarc_failure_store.h), message_parts of them. */
+    char *message;
+    size_t message_len;
+    bool message_cut;             /* lines or the end were left out (size bound) */
+    bool message_lost;            /* the store no longer had every part: only fields go out */
+    size_t message_parts;
 };
 
 /* Appends one header field (name and value cleaned to one line, cut at
@@ -101,6 +109,22 @@ struct dmarc_failure {
  * In-Reply-To and References are copied unredacted (they name messages, not people). */
 void dmarc_failure_add_header(struct dmarc_failure *f, const char *name, const char *value,
     const struct dmarc_redact_key *redact);
+
+#define DMARC_FAILURE_MESSAGE_MIN 1024
+#define DMARC_FAILURE_MESSAGE_MAX (1024 * 1024)
+#define DMARC_FAILURE_LINE_MAX 998    /* a body line longer than this is cut (and marked) */
+
+/* Makes f->message from f's header copy (which moves into it: f->headers is emptied), an
+ * empty line, and the body's body_len bytes line by line (LF or CRLF; CR dropped, control
+ * characters made spaces (tab too when redacting), local parts redacted under redact when
+ * it is not NULL,
+ * lines cut at DMARC_FAILURE_LINE_MAX), at most max bytes (clamped to MESSAGE_MIN..MAX) and
+ * cut at a line boundary. message_cut is set when anything was left out, also when
+ * body_truncated says the daemon kept only the start of the body. Encoded parts (base64,
+ * quoted-printable) are copied as they are: only addresses written plainly are redacted. */
+void dmarc_failure_set_message(struct dmarc_failure *f, const char *body, size_t body_len,
+    bool body_truncated, size_t max, const struct dmarc_redact_key *redact);
+void dmarc_failure_free_message(struct dmarc_failure *f);
 
 /* Adds one envelope recipient (Original-Rcpt-To), cleaned, its local part redacted under
  * redact when it is not NULL; past DMARC_FAILURE_MAX_RCPT (or one too long) it is only
@@ -129,7 +153,9 @@ struct dmarc_failure_mail {
 
 /* The whole ARF message (multipart/report; report-type=feedback-report: a text/plain part,
  * a message/feedback-report part with Feedback-Type: auth-failure and Auth-Failure: dmarc,
- * and text/rfc822-headers with the header copy when there is one) into out (appended).
+ * and text/rfc822-headers with the header copy when there is one, or message/rfc822 with
+ * the whole message when f->message is set) into out (appended). The MIME boundary is one
+ * that occurs nowhere in the copied text.
  * The feedback part carries RFC 5965's Original-Mail-From, Original-Rcpt-To (one per kept
  * recipient), Original-Envelope-Id, Arrival-Date, Reporting-MTA, Source-IP and
  * Reported-Domain, RFC 6591's Authentication-Results, Delivery-Result, DKIM-Domain,

@@ -11,7 +11,8 @@
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
 # addresses replaced by keyed tokens (the test recomputes them from the key file the daemon
 # made), and a second run sends nothing more. A run whose sendmail fails first
-# keeps the report (exit 75) for that next run.
+# keeps the report (exit 75) for that next run. A reload to failure_include = "message" then
+# brings a report with the whole message (body included, its addresses redacted).
 . "$(dirname "$0")/lib.sh"
 T=postfix-dmarc-failure
 mw_init "t-$T"
@@ -21,6 +22,7 @@ N2="$T: with failure_reports = true a report run mails one ARF report (multipart
 N3="$T: the ARF report has the local parts redacted as keyed tokens (HMAC-SHA256 under the key the daemon made, mode 0600; the same address the same token in Original-Mail-From, Original-Rcpt-To, DKIM-Identity, From, To): alice and bob appear nowhere, nor the key"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
 N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
+N6="$T: after a reload to failure_include = \"message\" the report carries the whole message as message/rfc822 (header and altered body, the body's address redacted to the same token as the header's), and no local part or key"
 NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 REPORT=$MW_BUILDDIR/filter/mailwarden-report
@@ -56,7 +58,7 @@ virtual_gid_maps = static:$(id -g postfix)"
 SENDMAIL_CMD="/usr/sbin/sendmail -C $MW_WORK/pf/etc -t -oi"
 REDACT_KEY=$MW_WORK/redact.key     # made by the daemon at the reload that turns reports on
 
-policy() { # FAILURE_REPORTS
+policy() { # FAILURE_REPORTS [FAILURE_INCLUDE]
     mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
 store: {
   reports: { backend = "lmdb"; path = "$MW_WORK/store"; fail_mode = "tempfail"; }
@@ -70,6 +72,8 @@ dmarc_reports: {
   failure_reports = $1
   failure_rate = 5
   failure_redact_key = "$REDACT_KEY"
+  failure_include = "${2:-headers}"
+  failure_message_max = "16k"
 }
 POLICY
 }
@@ -84,7 +88,7 @@ send() { # FROM-DOMAIN
     local tok f
     tok=$(mw_token "$1")
     f=$MW_WORK/$tok
-    printf 'From: Alice <alice@%s>\nTo: Bob <bob@remote.test>\nSubject: dmarc failure test %s\nMessage-ID: <%s@%s>\nX-MW-Test-Id: %s\n\nHello Bob.\n' \
+    printf 'From: Alice <alice@%s>\nTo: Bob <bob@remote.test>\nSubject: dmarc failure test %s\nMessage-ID: <%s@%s>\nX-MW-Test-Id: %s\n\nHello Bob.\nWrite to bob@remote.test.\n' \
         "$1" "$tok" "$tok" "$1" "$tok" >"$f.plain"
     "$MW_PY" - "$f.plain" "$MW_WORK/bad.key" >"$f.eml" <<'PYEOF' || die "python3-dkim could not sign"
 import re, sys, dkim
@@ -229,6 +233,59 @@ elif ! grep -q '0 failure report(s)' "$MW_WORK/report2.out" || [ "$(maildir_coun
     fail "$N4" "$(maildir_count) report(s) after the second run: $(tr '\n' '|' <"$MW_WORK/report2.out")"
 else
     pass "$N4"
+fi
+
+# --- failure_include = "message" (SIGHUP): the whole message, redacted, in the report
+policy true message
+cp "$MW_WORK/mailwarden.conf" "$ON_CONF"
+mw_hup
+gen3() { mw_ctl status >"$MW_WORK/status.out" 2>&1; grep -q "^policy: generation 3, " "$MW_WORK/status.out"; }
+mw_wait_until 20 gen3 || die "the reload to failure_include = message did not happen: $(tr '\n' '|' <"$MW_WORK/status.out")"
+send bad.test
+pf_wait_queue_empty 60 || die "Postfix did not deliver the test message"
+run_report "$MW_WORK/report3.out"
+RC3=$?
+mw_wait_until 60 test "$(maildir_count)" -ge 2
+pf_wait_queue_empty 60
+REPORT3=$(find "$VMAIL/ruf/new" -type f ! -path "$REPORT_FILE" 2>/dev/null | head -n 1)
+"$MW_PY" - "${REPORT3:-/nonexistent}" "$REDACT_KEY" >"$MW_WORK/arf3.txt" 2>&1 <<'PY'
+import base64, email, email.policy, hashlib, hmac, sys
+key = open(sys.argv[2], 'rb').read()
+def token(address):
+    mac = hmac.new(key, address.lower().encode(), hashlib.sha256).digest()
+    return 'redacted-' + base64.b32encode(mac[:10]).decode().lower()
+try:
+    raw = open(sys.argv[1], 'rb').read()
+except OSError as e:
+    print('no report: %s' % e); sys.exit(0)
+msg = email.message_from_bytes(raw, policy=email.policy.default)
+parts = [p for p in msg.iter_parts()]
+types = [p.get_content_type() for p in parts]
+bad = []
+if types != ['text/plain', 'message/feedback-report', 'message/rfc822']:
+    bad.append('parts %s' % types)
+else:
+    text = raw.decode('utf-8', 'replace').split('Content-Type: message/rfc822', 1)[1]
+    for want in ('From: Alice <%s@bad.test>' % token('alice@bad.test'),
+                 'Subject: dmarc failure test', '\n\nHello Bob!\n',
+                 'Write to %s@remote.test.' % token('bob@remote.test')):
+        if want not in text:
+            bad.append('the message copy lacks %r (it is: %s)' % (want, text[:600].replace('\n', '|')))
+    low = raw.decode('utf-8', 'replace').lower()
+    if 'alice@' in low or 'bob@' in low:
+        bad.append('a local part survived')
+    if key.hex() in low:
+        bad.append('the key is in the report')
+print('; '.join(bad) if bad else 'OK')
+PY
+if [ "$RC3" != 0 ]; then
+    fail "$N6" "mailwarden-report exit $RC3: $(tr '\n' '|' <"$MW_WORK/report3.out")"
+elif [ "$(maildir_count)" != 2 ]; then
+    fail "$N6" "$(maildir_count) report(s) in the ruf Maildir (want 2): $(tr '\n' '|' <"$MW_WORK/report3.out")"
+elif [ "$(cat "$MW_WORK/arf3.txt")" != OK ]; then
+    fail "$N6" "$(cat "$MW_WORK/arf3.txt")"
+else
+    pass "$N6"
 fi
 
 mw_finish "$NF"

@@ -520,6 +520,12 @@ static void redact_token_same_address_same_token(void **state)
     assert_memory_not_equal(t1, other + 1, DMARC_REDACT_TOKEN_SIZE - 1);
     assert_true(dmarc_failure_redact("<alice@example.net>", &key_a, other, sizeof other));
     assert_memory_not_equal(t1, other + 1, DMARC_REDACT_TOKEN_SIZE - 1);
+    /* a sentence's full stop is not part of the domain the token is made of */
+    char sentence[256], want[256];
+    assert_true(dmarc_failure_redact("write to alice@example.com.", &key_a, sentence,
+        sizeof sentence));
+    snprintf(want, sizeof want, "write to %s@example.com.", token_a("alice", "example.com"));
+    assert_string_equal(sentence, want);
     /* another key: another token for the same address */
     assert_true(dmarc_failure_redact("From: Alice <alice@example.com>", &key_b, keyed_b,
         sizeof keyed_b));
@@ -538,6 +544,114 @@ static void redact_output_holds_no_key_material(void **state)
     assert_null(strstr(t, "alice"));
     assert_null(strstr(t, "bob@"));
     free(t);
+    free(f);
+}
+
+/* failure_include = "message": the header copy, an empty line, the body with LF line ends,
+ * addresses in it redacted; the header copy moves into it */
+static void message_copy_has_header_and_redacted_body(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    const char *body = "Hello Bob,\r\nwrite to carol@example.org\tor me.\r\n\r\nBye\r\n";
+    dmarc_failure_set_message(f, body, strlen(body), false, 65536, &key_a);
+    assert_non_null(f->message);
+    assert_false(f->message_cut);
+    assert_int_equal(f->headers_len, 0);
+    assert_int_equal(strlen(f->message), f->message_len);
+    char want[300];
+    /* (redaction makes the tab a space, as every control character) */
+    snprintf(want, sizeof want, "\nSubject: hello\n\nHello Bob,\nwrite to %s@example.org or "
+        "me.\n\nBye\n", token_a("carol", "example.org"));
+    if (strstr(f->message, want) == NULL)
+        fail_msg("message is: %s", f->message);
+    assert_non_null(strstr(f->message, "Return-Path: <"));
+    assert_null(strstr(f->message, "carol@"));
+    assert_null(strchr(f->message, '\r'));
+    dmarc_failure_free_message(f);
+    assert_null(f->message);
+    free(f);
+}
+
+/* The copy is bounded: cut at a line boundary, long lines cut, and both marked */
+static void message_copy_bounded_and_marked(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    size_t big = 200000;
+    char *body = malloc(big + 1);
+    for (size_t i = 0; i < big; i++)
+        body[i] = i % 70 == 69 ? '\n' : 'a' + (char)(i % 26);
+    body[big] = 0;
+    dmarc_failure_set_message(f, body, big, false, 4096, NULL);
+    assert_true(f->message_cut);
+    assert_true(f->message_len <= 4096);
+    assert_int_equal(f->message[f->message_len - 1], '\n');
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "The copy of the message was cut to a size bound"));
+    free(t);
+    /* a line over 998 characters is cut */
+    struct dmarc_failure *g = sample();
+    memset(body, 'x', 2000);
+    body[2000] = '\n';
+    dmarc_failure_set_message(g, body, 2001, false, 65536, NULL);
+    assert_true(g->message_cut);
+    const char *blank = strstr(g->message, "\n\n");
+    assert_non_null(blank);
+    assert_int_equal(strlen(blank + 2), DMARC_FAILURE_LINE_MAX + 1);
+    /* a body the daemon kept only the start of is marked too */
+    struct dmarc_failure *h = sample();
+    dmarc_failure_set_message(h, "short\n", 6, true, 65536, NULL);
+    assert_true(h->message_cut);
+    dmarc_failure_free_message(f);
+    dmarc_failure_free_message(g);
+    dmarc_failure_free_message(h);
+    free(body);
+    free(f);
+    free(g);
+    free(h);
+}
+
+/* The ARF carries the message as message/rfc822 (8bit when it has to), not the header part */
+static void arf_carries_whole_message(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    const char *body = "Gr\xc3\xbc\xc3\x9f Bob\n";
+    dmarc_failure_set_message(f, body, strlen(body), false, 65536, &key_a);
+    char *t = arf_of(f);
+    assert_non_null(strstr(t, "\nContent-Type: message/rfc822\nContent-Transfer-Encoding: "
+        "8bit\n\nReturn-Path: <"));
+    assert_non_null(strstr(t, "\n\nGr\xc3\xbc\xc3\x9f Bob\n"));
+    assert_null(strstr(t, "text/rfc822-headers"));
+    free(t);
+    dmarc_failure_free_message(f);
+    free(f);
+}
+
+/* A body holding the boundary the report would use does not break the report's parts */
+static void message_cannot_forge_the_boundary(void **state)
+{
+    (void)state;
+    struct dmarc_failure *f = sample();
+    char body[200];
+    /* the first boundary dmarc_failure_message tries for this arrival and date */
+    snprintf(body, sizeof body, "--=_mailwarden_arf_%016llx\nContent-Type: text/plain\n\nforged\n",
+        (unsigned long long)((uint64_t)f->arrival ^ (uint64_t)1700000100));
+    dmarc_failure_set_message(f, body, strlen(body), false, 65536, NULL);
+    char *t = arf_of(f);
+    const char *b = strstr(t, "boundary=\"");
+    char boundary[80], line[100];
+    sscanf(b + 10, "%79[^\"]", boundary);
+    assert_null(strstr(body, boundary));
+    /* three parts and the close, nothing else */
+    snprintf(line, sizeof line, "\n--%s", boundary);
+    int count = 0;
+    for (const char *c = strstr(t, line); c != NULL; c = strstr(c + 1, line))
+        count++;
+    assert_int_equal(count, 4);
+    free(t);
+    dmarc_failure_free_message(f);
     free(f);
 }
 
@@ -611,6 +725,75 @@ static void pending_report_fits_store_value(void **state)
     store_free(s);
 }
 
+struct got_message {
+    int reports;
+    bool lost;
+    char *message;
+    size_t parts;
+    char key[256];
+};
+
+static void keep_message(void *arg, const char *key, const struct dmarc_failure *f)
+{
+    struct got_message *g = arg;
+    if (f == NULL)
+        return;
+    g->reports++;
+    g->lost = f->message_lost;
+    g->parts = f->message_parts;
+    free(g->message);
+    g->message = f->message != NULL ? strdup(f->message) : NULL;
+    snprintf(g->key, sizeof g->key, "%s", key);
+}
+
+/* The message goes through the store in parts of STORE_VALUE_MAX and comes back whole; the
+ * report's deletion takes its parts; a lost part makes message_lost, never a wrong copy */
+static void message_through_store_in_parts(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    struct dmarc_failure *f = sample();
+    size_t big = 10000;
+    char *body = malloc(big + 1);
+    for (size_t i = 0; i < big; i++)
+        body[i] = i % 60 == 59 ? '\n' : '0' + (char)(i % 10);
+    body[big] = 0;
+    dmarc_failure_set_message(f, body, big, false, 65536, NULL);
+    assert_int_equal(dmarc_failure_store_add(s, f, 1700000000, "Q1", 3600000), STORE_OK);
+    struct got_message got = { 0, false, NULL, 0, "" };
+    assert_int_equal(dmarc_failure_store_each(s, keep_message, &got), STORE_OK);
+    assert_int_equal(got.reports, 1);
+    assert_false(got.lost);
+    assert_int_equal(got.parts, (f->message_len + STORE_VALUE_MAX - 1) / STORE_VALUE_MAX);
+    assert_true(got.parts >= 3);
+    assert_non_null(got.message);
+    assert_string_equal(got.message, f->message);
+    /* one part gone: the report still comes, without its copy */
+    char part[600];
+    snprintf(part, sizeof part, "dmarc:fm:%s:1", got.key + strlen("dmarc:f:"));
+    assert_int_equal(store_delete(s, part, NULL), STORE_OK);
+    assert_int_equal(dmarc_failure_store_each(s, keep_message, &got), STORE_OK);
+    assert_true(got.lost);
+    assert_null(got.message);
+    /* deletion takes the report and its parts */
+    assert_int_equal(dmarc_failure_store_delete(s, got.key, got.parts), STORE_OK);
+    struct store_item *item = malloc(sizeof *item);
+    bool found = true;
+    for (size_t n = 0; n < got.parts; n++) {
+        snprintf(part, sizeof part, "dmarc:fm:%s:%zu", got.key + strlen("dmarc:f:"), n);
+        assert_int_equal(store_get(s, part, item, &found, NULL), STORE_OK);
+        assert_false(found);
+    }
+    assert_int_equal(store_get(s, got.key, item, &found, NULL), STORE_OK);
+    assert_false(found);
+    free(item);
+    free(got.message);
+    free(body);
+    dmarc_failure_free_message(f);
+    free(f);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +820,11 @@ int main(void)
         cmocka_unit_test(new_fields_round_trip_and_give_way),
         cmocka_unit_test(redact_token_same_address_same_token),
         cmocka_unit_test(redact_output_holds_no_key_material),
+        cmocka_unit_test(message_copy_has_header_and_redacted_body),
+        cmocka_unit_test(message_copy_bounded_and_marked),
+        cmocka_unit_test(arf_carries_whole_message),
+        cmocka_unit_test(message_cannot_forge_the_boundary),
+        cmocka_unit_test(message_through_store_in_parts),
         cmocka_unit_test(rate_limit_per_domain_and_hour),
         cmocka_unit_test(pending_report_fits_store_value),
     };
