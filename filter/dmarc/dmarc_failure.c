@@ -80,6 +80,11 @@ static size_t local_part_start(const char *text, size_t at)
     }
     while (i > 0 && is_atext(text[i - 1]))
         i--;
+    /* in tag=value text (DKIM's i=, smtp.mailfrom=) the tag is not the local part: it starts
+     * after the last '=' (SRS and BATV local parts keep their prefix, the person is redacted) */
+    for (size_t j = at; j > i; j--)
+        if (text[j - 1] == '=')
+            return j;
     return i;
 }
 

@@ -45,7 +45,8 @@ bool dmarc_failure_domain_aligned(const char *domain, const char *author, const 
     bool strict);
 
 /* Copies text into out (size bytes, always terminated) with the local part of every
- * addr-spec (the dot-atom or quoted string before an '@' followed by a domain) replaced by
+ * addr-spec (the dot-atom or quoted string before an '@' followed by a domain; in a dot-atom,
+ * what follows its last '=', so that tag=value text keeps its tags) replaced by
  * its token under key (dmarc_redact_token: "redacted-" and 16 base32 characters), and every
  * control character by a space. Returns false when it had to cut. */
 bool dmarc_failure_redact(const char *text, const struct dmarc_redact_key *key, char *out,

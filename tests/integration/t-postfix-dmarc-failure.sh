@@ -19,7 +19,7 @@ mw_init "t-$T"
 
 N1="$T: with failure_reports = false a failing message leads to no failure report"
 N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, Original-Rcpt-To, Original-Envelope-Id, Reporting-MTA, DKIM-Domain, DKIM-Identity, DKIM-Selector, SPF-DNS, Identity-Alignment, the header as text/rfc822-headers) to the ruf mailbox"
-N3="$T: the ARF report has the local parts redacted as keyed tokens (HMAC-SHA256 under the key the daemon made, mode 0600; the same address the same token in Original-Mail-From, Original-Rcpt-To, DKIM-Identity, From, To): alice and bob appear nowhere, nor the key"
+N3="$T: the ARF report has the local parts redacted as keyed tokens (HMAC-SHA256 under the key the daemon made, mode 0600; the same address the same token in Original-Mail-From, Original-Rcpt-To, DKIM-Identity, From, To, the copied signature's i=): alice and bob appear nowhere, nor the key"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
 N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
 N6="$T: after a reload to failure_include = \"message\" the report carries the whole message as message/rfc822 (header and altered body, the body's address redacted to the same token as the header's), and no local part or key"
@@ -194,6 +194,7 @@ else:
     hdr = parts[2].get_content()
     # the same address gives the same token everywhere in the report
     for want in ('From: Alice <%s@bad.test>' % ALICE, 'To: Bob <%s@remote.test>' % BOB,
+                 'i=%s@bad.test;' % ALICE,
                  'Subject: dmarc failure test'):
         if want not in hdr:
             bad.append('header copy lacks %r' % want)

@@ -526,6 +526,14 @@ static void redact_token_same_address_same_token(void **state)
         sizeof sentence));
     snprintf(want, sizeof want, "write to %s@example.com.", token_a("alice", "example.com"));
     assert_string_equal(sentence, want);
+    /* tag=value text keeps its tags, and the token is the address's own */
+    assert_true(dmarc_failure_redact("d=bad.test; i=alice@example.com; smtp.mailfrom=alice@"
+        "example.com", &key_a, sentence, sizeof sentence));
+    char alice[DMARC_REDACT_TOKEN_SIZE];
+    strcpy(alice, token_a("alice", "example.com"));
+    snprintf(want, sizeof want, "d=bad.test; i=%s@example.com; smtp.mailfrom=%s@example.com",
+        alice, alice);
+    assert_string_equal(sentence, want);
     /* another key: another token for the same address */
     assert_true(dmarc_failure_redact("From: Alice <alice@example.com>", &key_b, keyed_b,
         sizeof keyed_b));
