@@ -1,9 +1,13 @@
 /* test_dmarc_failure.c - DMARC failure reports (filter/dmarc/dmarc_failure.c): the fo tag's
- * decision, the redaction of local parts (quoted, dotted, several per field, exempt fields),
- * the ARF message's structure and fields (RFC 5965, RFC 6591), the store text's round trip
- * and its size bound (cut at a field boundary, marked), and refusal of header injection;
- * in a memory store: the hourly rate limit per domain, and pending reports written and read
- * back within STORE_VALUE_MAX. */
+ * decision, the keyed redaction of local parts (quoted, dotted, several per field, exempt
+ * fields, tag=value text; the same address the same token, another key another token, no key
+ * material out), the ARF message's structure and fields (RFC 5965, RFC 6591, RFC 9991:
+ * Original-Rcpt-To, Original-Envelope-Id, Reporting-MTA, DKIM-Identity, SPF-DNS folded), the
+ * store text's round trip and its size bound (cut at a field boundary, marked; recipients
+ * give way), the bounded whole-message copy (redacted body, cut marks, a boundary it cannot
+ * forge), and refusal of header injection; in a memory store: the hourly rate limit per
+ * domain, pending reports written and read back within STORE_VALUE_MAX, and a message copy
+ * in parts (read back whole, lost when a part is gone, deleted with the report). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
