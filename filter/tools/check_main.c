@@ -1,7 +1,12 @@
 /* check_main.c - mailwarden-check: runs the daemon's engine offline on one message with the
  * envelope given as flags, and prints the verdict, the symbols with scores and the header
  * edits. Its exit status tells the action: 0 accept, 1 reject, 2 tempfail, 3 quarantine,
- * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error.
+ * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error. Given several
+ * message files, it checks each in turn as its own transaction on the one loaded policy, each
+ * verdict after a line "message: FILE"; the status is then 0, or 66 if a file was unreadable.
+ * Without --client-ip the client is unknown (name "unknown", no address), as for SpamAssassin
+ * checking a file: the checks that need the client's address are skipped and the relays come
+ * from the Received lines alone.
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
  * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
  * without either no query is sent;
@@ -39,7 +44,8 @@ struct options {
     const char *sasl_user;
     const char *queue_id;
     const char *dns_lookup;
-    const char *message_file;
+    char **message_files;      /* none: standard input */
+    int message_count;
     const char **rcpts;
     size_t rcpt_count;
     bool verbose;
@@ -52,7 +58,7 @@ static void usage(FILE *out)
         "usage: mailwarden-check [-c FILE] [--client-ip IP] [--client-name NAME] [--helo NAME]\n"
         "         [--from ADDR] [--rcpt ADDR]... [--sasl-user USER] [--queue-id ID] [--verbose]\n"
         "         [--dns]\n"
-        "         [MESSAGE-FILE | -]\n"
+        "         [MESSAGE-FILE... | -]\n"
         "       mailwarden-check [-c FILE] --dns-lookup NAME/TYPE\n"
         "exit status: 0 accept, 1 reject, 2 tempfail, 3 quarantine, 4 discard,\n"
         "             64 usage, 66 unreadable message, 78 policy error\n");
@@ -299,6 +305,34 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     return action;
 }
 
+/* Checks one message file ("-": standard input) on the installed policy; returns the exit
+ * status for it. named: print "message: FILE" first (several files in one run). */
+static int check_file(const struct options *o, const char *path, bool named)
+{
+    if (named) {
+        printf("message: %s\n", path);
+        fflush(stdout);
+    }
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct message msg;
+    if (fp == NULL || message_read(fp, &msg) != 0) {
+        fprintf(stderr, "mailwarden-check: cannot read %s: %s\n", path, strerror(errno));
+        if (fp != NULL && fp != stdin)
+            fclose(fp);
+        if (named)
+            printf("action: none\nnote: unreadable message\n");
+        return 66;
+    }
+    if (fp != stdin)
+        fclose(fp);
+    struct txn *t = txn_new(config_current());
+    enum action action = run(o, t, &msg);
+    txn_free(t);
+    message_free(&msg);
+    fflush(stdout);
+    return exit_status(action);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {.config_file = DEFAULT_CONFIG};
@@ -339,12 +373,8 @@ int main(int argc, char **argv)
         default: usage(stderr); free(o.rcpts); return 64;
         }
     }
-    if (argc - optind > 1) {
-        usage(stderr);
-        free(o.rcpts);
-        return 64;
-    }
-    o.message_file = optind < argc ? argv[optind] : "-";
+    o.message_files = argv + optind;
+    o.message_count = argc - optind;
     struct ipaddr probe;
     if (o.client_ip != NULL && !ipaddr_parse(o.client_ip, &probe)) {
         fprintf(stderr, "mailwarden-check: --client-ip %s is not an IP address\n", o.client_ip);
@@ -365,18 +395,6 @@ int main(int argc, char **argv)
         free(o.rcpts);
         return status;
     }
-    FILE *fp = strcmp(o.message_file, "-") == 0 ? stdin : fopen(o.message_file, "rb");
-    struct message msg;
-    if (fp == NULL || message_read(fp, &msg) != 0) {
-        fprintf(stderr, "mailwarden-check: cannot read %s: %s\n", o.message_file, strerror(errno));
-        if (fp != NULL && fp != stdin)
-            fclose(fp);
-        config_free(cfg);
-        free(o.rcpts);
-        return 66;
-    }
-    if (fp != stdin)
-        fclose(fp);
     if (!o.verbose)
         cfg->log.summary = false;
     /* Checks that use DNS (SPF, DKIM keys, reverse DNS, DNS lists) ask the resolver only when
@@ -393,11 +411,17 @@ int main(int argc, char **argv)
             "was not given, so the checks that use DNS are skipped\n");
     }
     config_install(cfg);
-    struct txn *t = txn_new(config_current());
-    enum action action = run(&o, t, &msg);
-    txn_free(t);
-    message_free(&msg);
+    int status;
+    if (o.message_count <= 1) {
+        status = check_file(&o, o.message_count == 1 ? o.message_files[0] : "-", false);
+    } else {
+        status = 0;
+        for (int i = 0; i < o.message_count; i++) {
+            if (check_file(&o, o.message_files[i], true) == 66)
+                status = 66;
+        }
+    }
     config_install(NULL);
     free(o.rcpts);
-    return exit_status(action);
+    return status;
 }
