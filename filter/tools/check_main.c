@@ -4,6 +4,7 @@
  * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error. Given several
  * message files, it checks each in turn as its own transaction on the one loaded policy, each
  * verdict after a line "message: FILE"; the status is then 0, or 66 if a file was unreadable.
+ * --rule-status reads rule names on standard input and says which the policy's rules run.
  * Without --client-ip the client is unknown (name "unknown", no address), as for SpamAssassin
  * checking a file: the checks that need the client's address are skipped and the relays come
  * from the Received lines alone.
@@ -29,6 +30,7 @@
 #include "engine.h"
 #include "log.h"
 #include "message_file.h"
+#include "rules.h"
 #include "spf.h"
 #include "spf_result.h"
 #include "util.h"
@@ -50,6 +52,7 @@ struct options {
     size_t rcpt_count;
     bool verbose;
     bool use_dns;              /* --dns: start the resolver even without dns.nameservers */
+    bool rule_status;          /* --rule-status: rule names on stdin, their state out */
 };
 
 static void usage(FILE *out)
@@ -60,6 +63,7 @@ static void usage(FILE *out)
         "         [--dns]\n"
         "         [MESSAGE-FILE... | -]\n"
         "       mailwarden-check [-c FILE] --dns-lookup NAME/TYPE\n"
+        "       mailwarden-check [-c FILE] --rule-status < RULE-NAMES\n"
         "exit status: 0 accept, 1 reject, 2 tempfail, 3 quarantine, 4 discard,\n"
         "             64 usage, 66 unreadable message, 78 policy error\n");
 }
@@ -305,6 +309,28 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     return action;
 }
 
+/* --rule-status: for each rule name on standard input (one a line), whether the policy's rules
+ * run it: "NAME loaded FILE:LINE", "NAME skipped REASON" or "NAME unknown". */
+static int rule_status(const struct config *cfg)
+{
+    const struct ruleset *set = cfg->rules != NULL ? cfg->rules->set : NULL;
+    char line[512];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        line[strcspn(line, " \t\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        const char *origin = set != NULL ? ruleset_rule_origin(set, line) : NULL;
+        const char *why = set != NULL ? ruleset_skip_reason(set, line) : NULL;
+        if (origin != NULL)
+            printf("%s loaded %s\n", line, origin);
+        else if (why != NULL)
+            printf("%s skipped %s\n", line, why);
+        else
+            printf("%s unknown\n", line);
+    }
+    return 0;
+}
+
 /* Checks one message file ("-": standard input) on the installed policy; returns the exit
  * status for it. named: print "message: FILE" first (several files in one run). */
 static int check_file(const struct options *o, const char *path, bool named)
@@ -338,7 +364,7 @@ int main(int argc, char **argv)
     struct options o = {.config_file = DEFAULT_CONFIG};
     bool explicit_file = false;
     enum { OPT_CLIENT_IP = 256, OPT_CLIENT_NAME, OPT_HELO, OPT_FROM, OPT_RCPT, OPT_SASL,
-           OPT_QID, OPT_DNS, OPT_USE_DNS };
+           OPT_QID, OPT_DNS, OPT_USE_DNS, OPT_RULE_STATUS };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
@@ -350,6 +376,7 @@ int main(int argc, char **argv)
         {"queue-id", required_argument, NULL, OPT_QID},
         {"dns-lookup", required_argument, NULL, OPT_DNS},
         {"dns", no_argument, NULL, OPT_USE_DNS},
+        {"rule-status", no_argument, NULL, OPT_RULE_STATUS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -368,6 +395,7 @@ int main(int argc, char **argv)
         case OPT_QID: o.queue_id = optarg; break;
         case OPT_DNS: o.dns_lookup = optarg; break;
         case OPT_USE_DNS: o.use_dns = true; break;
+        case OPT_RULE_STATUS: o.rule_status = true; break;
         case 'v': o.verbose = true; break;
         case 'h': usage(stdout); free(o.rcpts); return 0;
         default: usage(stderr); free(o.rcpts); return 64;
@@ -388,6 +416,12 @@ int main(int argc, char **argv)
     if (cfg == NULL) {
         free(o.rcpts);
         return 78;
+    }
+    if (o.rule_status) {
+        int status = rule_status(cfg);
+        config_free(cfg);
+        free(o.rcpts);
+        return status;
     }
     if (o.dns_lookup != NULL) {
         int status = dns_lookup(cfg, o.dns_lookup);
