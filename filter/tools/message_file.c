@@ -1,5 +1,6 @@
 /* message_file.c - splits a message into header fields and a CRLF body, as milter.c receives
- * them from the MTA, for mailwarden-check and the tests. */
+ * them from the MTA, for mailwarden-check and the tests. A leading mbox "From " line (a file
+ * saved from a mailbox) is no header field and is skipped, as SpamAssassin skips it. */
 #include "message_file.h"
 
 #include <stdlib.h>
@@ -88,6 +89,8 @@ int message_read(FILE *fp, struct message *msg)
         return -1;
     const unsigned char *p = data, *end = data + len, *next;
     size_t alloc = 0;
+    if (len >= 5 && memcmp(p, "From ", 5) == 0)
+        line_at(p, end, &p);      /* the mbox separator: not part of the message */
     while (p < end) {
         size_t line_len = line_at(p, end, &next);
         size_t colon;
