@@ -3,7 +3,8 @@
  * fields keep their continuation lines joined with CRLF; the first line that is not a field
  * starts the body; a message without a body, without a final newline, with NUL or 8-bit bytes,
  * empty, or larger than the read buffer; a stream that cannot be read; and a leading mbox
- * "From " line, which is no header field and is skipped as SpamAssassin skips it. */
+ * "From " line, which is no header field and is skipped as SpamAssassin skips it; a field
+ * with blanks before its colon (obsolete syntax) is a field, named without the blanks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -250,6 +251,22 @@ static void test_mbox_from_line_skipped(void **state)
     message_free(&msg);
 }
 
+static void test_blanks_before_colon_still_a_field(void **state)
+{
+    (void)state;
+    struct message msg;
+    read_text("Received: from x\nFrom  :<tst1@example.com>\nSubject\t: hi\nTo: b@example.org\n"
+              "\nbody\n", &msg);
+    assert_int_equal(msg.header_count, 4);
+    assert_header(&msg, 1, "From", "<tst1@example.com>");
+    assert_header(&msg, 2, "Subject", "hi");
+    assert_header(&msg, 3, "To", "b@example.org");
+    message_free(&msg);
+    read_text("Not a field line\nFrom: a@b\n", &msg);     /* blanks inside a name: the body */
+    assert_int_equal(msg.header_count, 0);
+    message_free(&msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_large_message),
         cmocka_unit_test(test_unreadable_stream),
         cmocka_unit_test(test_mbox_from_line_skipped),
+        cmocka_unit_test(test_blanks_before_colon_still_a_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
