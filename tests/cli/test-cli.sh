@@ -288,6 +288,13 @@ line=$("$check" -c "$src/policies/mailwarden.conf" --verbose --client-ip 192.0.2
 name="check: the log line names a named client name[ip]"
 case $line in *" client=mx.example.org[192.0.2.1] "*) ok "$name" ;; *) not_ok "$name" "$line" ;; esac
 
+# Without --client-ip the client is unknown, as SpamAssassin sees a file: no address, and the
+# checks that need one say so instead of inventing one.
+"$check" -c "$src/policies/mailwarden.conf" --verbose "$work/size.eml" >"$work/out" 2>&1
+expect "check: without --client-ip the client is unknown (no address; SPF and DMARC not checked)" \
+    0 $? "$work/out" " client=unknown\[unknown\] " "spf: not checked: no client address" \
+    "not checked: no client address"
+
 # Several messages in one run: each its own transaction after a "message: FILE" line; an
 # unreadable one gives status 66 without stopping the others. --rule-status names the state.
 printf 'From: a@example.com\nTo: b@example.net\nSubject: two\n\nsecond\n' >"$work/two.eml"
