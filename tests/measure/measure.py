@@ -38,6 +38,7 @@ from email.utils import parseaddr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree (make dist takes tests/rules)
 sys.path.insert(0, os.path.join(SRC, "tests", "rules"))
 import parity  # noqa: E402  (the private spamd)
 
