@@ -33,7 +33,7 @@ version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$src/configure.a
 printf '#define PACKAGE_VERSION "%s"\n#define PACKAGE_STRING "mailwarden %s"\n' \
     "${version:-unknown}" "${version:-unknown}" >"$work/mw_build.h"
 for d in "$src"/filter/*/; do includes="$includes -I${d%/}"; done   # every folder, as Makefile.am
-packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis opendkim openssl zlib lmdb"
+packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis openssl zlib lmdb"
 pkgs=""
 for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 $includes $(pkg-config --cflags $pkgs)
