@@ -59,9 +59,12 @@ static bool in_networks(const struct cidr_list *list, const char *ip)
     return list->count > 0 && ipaddr_parse(ip, &addr) && cidr_list_contains(list, &addr);
 }
 
+/* As SpamAssassin's internal_networks: networks.trusted stands in when only it is set. */
 static bool ip_internal(const char *ip, void *arg)
 {
     const struct config *cfg = arg;
+    if (cfg->networks.internal.count == 0)
+        return in_networks(&cfg->networks.trusted, ip);
     return in_networks(&cfg->networks.internal, ip);
 }
 
@@ -74,6 +77,7 @@ static bool ip_trusted(const char *ip, void *arg)
 /* What the MTA told us about the client, for the plugins' tests (rules.h). */
 static void fill_envelope(struct txn *t, struct rules_envelope *env)
 {
+    bool networks_set = t->cfg->networks.internal.count > 0 || t->cfg->networks.trusted.count > 0;
     *env = (struct rules_envelope){
         .client_ip = t->have_client_addr ? t->client_ip : NULL,
         .client_rdns = rdns_confirmed_name(t),
@@ -83,8 +87,8 @@ static void fill_envelope(struct txn *t, struct rules_envelope *env)
         .rcpt_count = t->rcpt_count,
         .client_internal = (t->client_flags & CLIENT_INTERNAL) != 0,
         .client_trusted = (t->client_flags & (CLIENT_INTERNAL | CLIENT_TRUSTED)) != 0,
-        .ip_internal = ip_internal,
-        .ip_trusted = ip_trusted,
+        .ip_internal = networks_set ? ip_internal : NULL,
+        .ip_trusted = networks_set ? ip_trusted : NULL,
         .networks_arg = (void *)t->cfg,
     };
 }

@@ -105,6 +105,11 @@ static size_t build_text(const struct rule *r, const struct rules_message *msg,
             found = 1;
         }
         break;
+    case HSRC_RELAYS_TRUSTED:
+    case HSRC_RELAYS_UNTRUSTED:
+    case HSRC_RELAYS_INTERNAL:
+    case HSRC_RELAYS_EXTERNAL:
+        break;         /* built from the relays by the evaluator (rules_eval.c) */
     }
     return found;
 }

@@ -34,6 +34,10 @@ enum header_source {
     HSRC_TOCC,         /* To and Cc */
     HSRC_MESSAGEID,    /* Message-Id, Resent-Message-Id, X-Message-Id */
     HSRC_ENVFROM,      /* the envelope sender */
+    HSRC_RELAYS_TRUSTED,   /* X-Spam-Relays-Trusted (rules_relays.h) */
+    HSRC_RELAYS_UNTRUSTED, /* X-Spam-Relays-Untrusted */
+    HSRC_RELAYS_INTERNAL,  /* X-Spam-Relays-Internal */
+    HSRC_RELAYS_EXTERNAL,  /* X-Spam-Relays-External */
 };
 
 enum header_part {
