@@ -76,14 +76,15 @@ struct parse {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     const char *subject;       /* what the last match ran on */
+    int rc;                    /* its pcre2_match result: groups below it may be set */
 };
 
 static bool rx_match_on(struct parse *p, struct rx *r, const char *subject)
 {
     p->subject = subject;
-    int rc = pcre2_match(rx_code(r), (PCRE2_SPTR)subject, strlen(subject), 0, 0, p->md,
+    p->rc = pcre2_match(rx_code(r), (PCRE2_SPTR)subject, strlen(subject), 0, 0, p->md,
         p->mctx);
-    return rc > 0;
+    return p->rc > 0;
 }
 
 static bool m(struct parse *p, struct rx *r)
@@ -95,7 +96,7 @@ static bool m(struct parse *p, struct rx *r)
 static char *group(const struct parse *p, int i)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
-    if (i >= MAX_GROUPS || ov[2 * i] == PCRE2_UNSET)
+    if (i >= MAX_GROUPS || i >= p->rc || ov[2 * i] == PCRE2_UNSET)
         return NULL;
     return xstrndup(p->subject + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
 }
@@ -981,6 +982,86 @@ static bool match_whole(struct rx *r, const char *text)
     int rc = pcre2_match(rx_code(r), (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL);
     pcre2_match_data_free(md);
     return rc > 0;
+}
+
+/* Expands "@IP@" to the IP pattern. */
+static char *expand_ip(const char *source)
+{
+    struct textbuf out;
+    textbuf_init(&out);
+    for (const char *s = source; *s != '\0';) {
+        if (strncmp(s, "@IP@", 4) == 0) {
+            textbuf_puts(&out, IP);
+            s += 4;
+        } else {
+            textbuf_append(&out, s, 1);
+            s++;
+        }
+    }
+    return out.data;
+}
+
+static pcre2_code *pattern_code(struct received_pattern *p)
+{
+    pcre2_code *code = __atomic_load_n((pcre2_code **)&p->code, __ATOMIC_ACQUIRE);
+    if (code != NULL)
+        return code;
+    pthread_mutex_lock(&rx_lock);
+    if (p->code == NULL) {
+        char *source = expand_ip(p->source);
+        int err;
+        PCRE2_SIZE off;
+        code = pcre2_compile((PCRE2_SPTR)source, PCRE2_ZERO_TERMINATED,
+            p->caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
+        free(source);
+        if (code == NULL)
+            abort();          /* a pattern of ours that does not compile: a bug */
+        __atomic_store_n((pcre2_code **)&p->code, code, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&rx_lock);
+    return p->code;
+}
+
+bool received_pattern_groups(struct received_pattern *p, const char *text, char **groups,
+    int count, size_t *start, size_t *end)
+{
+    pcre2_code *code = pattern_code(p);
+    pcre2_match_data *md = pcre2_match_data_create((uint32_t)count + 1, NULL);
+    pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(mctx, MATCH_LIMIT);
+    int rc = pcre2_match(code, (PCRE2_SPTR)text, strlen(text), 0, 0, md, mctx);
+    bool hit = rc > 0;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    for (int i = 0; i < count; i++) {
+        int g = i + 1;
+        groups[i] = NULL;
+        if (hit && g < rc && ov[2 * g] != PCRE2_UNSET)
+            groups[i] = xstrndup(text + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+    }
+    if (start != NULL)
+        *start = hit ? ov[0] : 0;
+    if (end != NULL)
+        *end = hit ? ov[1] : 0;
+    pcre2_match_context_free(mctx);
+    pcre2_match_data_free(md);
+    return hit;
+}
+
+bool received_pattern_match(struct received_pattern *p, const char *text, char **group1)
+{
+    char *group = NULL;
+    bool hit = received_pattern_groups(p, text, &group, 1, NULL, NULL);
+    if (group1 != NULL)
+        *group1 = group;
+    else
+        free(group);
+    return hit;
+}
+
+void received_pattern_free(struct received_pattern *p)
+{
+    pcre2_code_free(p->code);
+    p->code = NULL;
 }
 
 char *received_first_ip(const char *text)

@@ -35,6 +35,26 @@ char *received_first_ip(const char *text);
 bool received_is_ip_private(const char *ip);
 bool received_is_ipv4(const char *text);
 
+/* A Perl regex of SpamAssassin's plugins, compiled on first use (once per process); "@IP@" in
+ * the source stands for SpamAssassin's IP_ADDRESS. */
+struct received_pattern {
+    const char *source;
+    bool caseless;
+    void *code;                /* pcre2_code, made by received_pattern_match */
+};
+
+/* Whether p matches text; when groups is not NULL, group 1 of the match is put there
+ * (malloc'd, NULL when it did not take part). Runs under a match limit: a text that exhausts
+ * it does not match. */
+bool received_pattern_match(struct received_pattern *p, const char *text, char **group1);
+/* The same with groups 1..count in groups[0..count) (malloc'd or NULL) and where the whole
+ * match starts and ends in text. */
+bool received_pattern_groups(struct received_pattern *p, const char *text, char **groups,
+    int count, size_t *start, size_t *end);
+
+/* Frees a pattern made at run time (static ones live as long as the process). */
+void received_pattern_free(struct received_pattern *p);
+
 /* The relay as SpamAssassin writes it in its X-Spam-Relays-* pseudo-headers. */
 char *received_relay_string(const char *ip, const char *rdns, const char *helo, const char *by,
     const char *ident, const char *envfrom, bool internal, const char *id, const char *auth,
