@@ -36,10 +36,11 @@ static bool compile_regex(struct rule *r, const char **p, uint32_t extra)
 /* Pseudo-headers SpamAssassin computes from its own analysis of the message that we do not. */
 static bool is_uncomputed_pseudo_header(const char *name)
 {
-    return strncmp(name, "ALL-", 4) == 0 || strcmp(name, "X-Spam-DKIM-Result") == 0;
+    return strcmp(name, "X-Spam-DKIM-Result") == 0;
 }
 
-/* The relay pseudo-headers (rules_relays.h); HSRC_NAMED for any other name. */
+/* The relay pseudo-headers (rules_relays.h) and the header ranges they bound; HSRC_NAMED for
+ * any other name. */
 static enum header_source relays_source(const char *name)
 {
     if (strcasecmp(name, "X-Spam-Relays-Trusted") == 0)
@@ -50,6 +51,14 @@ static enum header_source relays_source(const char *name)
         return HSRC_RELAYS_INTERNAL;
     if (strcasecmp(name, "X-Spam-Relays-External") == 0)
         return HSRC_RELAYS_EXTERNAL;
+    if (strcmp(name, "ALL-TRUSTED") == 0)
+        return HSRC_ALL_TRUSTED;
+    if (strcmp(name, "ALL-INTERNAL") == 0)
+        return HSRC_ALL_INTERNAL;
+    if (strcmp(name, "ALL-UNTRUSTED") == 0)
+        return HSRC_ALL_UNTRUSTED;
+    if (strcmp(name, "ALL-EXTERNAL") == 0)
+        return HSRC_ALL_EXTERNAL;
     return HSRC_NAMED;
 }
 

@@ -172,6 +172,11 @@ static void read_line(struct builder *b, const char *value, char **pending_envfr
     b->out->received_lines++;
     char *envfrom = *pending_envfrom;
     *pending_envfrom = NULL;
+    /* SpamAssassin's last_trusted/internal_relay_index: lines read while still trusted */
+    if (kind != RECEIVED_RELAY || (first_line && is_own_line(b, &f))) {
+        b->out->last_trusted_received += b->in_trusted;
+        b->out->last_internal_received += b->in_internal;
+    }
     switch (kind) {
     case RECEIVED_RELAY:
         if (first_line && is_own_line(b, &f)) {
@@ -179,6 +184,8 @@ static void read_line(struct builder *b, const char *value, char **pending_envfr
             break;
         }
         add_parsed_relay(b, &f, envfrom);
+        b->out->last_trusted_received += b->in_trusted;
+        b->out->last_internal_received += b->in_internal;
         return;
     case RECEIVED_UNPARSEABLE:
         b->out->unparsed_lines++;
@@ -248,6 +255,8 @@ struct rules_relays *rules_relays_build(const struct rules_message *msg)
     struct rules_relays *out = xcalloc(1, sizeof *out);
     struct builder b = { .out = out, .env = msg->envelope != NULL ? msg->envelope : &none,
         .in_trusted = true, .in_internal = true, .allow_fetch_markers = true };
+    out->last_trusted_received = -1;
+    out->last_internal_received = -1;
     b.configured = b.env->ip_trusted != NULL || b.env->ip_internal != NULL;
     if (b.env->client_ip != NULL && b.env->client_ip[0] != '\0')
         add_mta_relay(&b);

@@ -36,6 +36,11 @@ struct rules_relays {
     size_t trusted_count;      /* relay[0 .. trusted_count) are trusted, the rest untrusted */
     size_t internal_count;     /* relay[0 .. internal_count) are internal */
     size_t received_lines;     /* Received lines read */
+    /* SpamAssassin's last_trusted/internal_relay_index: the last Received field (0 = the
+     * topmost) read while the path was still trusted / internal; -1 none. They bound the
+     * ALL-TRUSTED, ALL-UNTRUSTED, ALL-INTERNAL and ALL-EXTERNAL pseudo-headers. */
+    long last_trusted_received;
+    long last_internal_received;
     size_t unparsed_lines;     /* lines no relay could be read from (SpamAssassin's
                                   num_relays_unparseable; lines it ignores on purpose are not
                                   counted) */

@@ -118,6 +118,31 @@ static void test_received_lines_parse_as_spamassassin(void **state)
 
 /* ---- the trust path ---- */
 
+static const char msg_private_then_public[] =
+        "Received: from relay.example.org (relay.example.org [10.0.0.5]) by mx.example.net (Postfix) with ESMTP id 4AB1 for <bob@example.net>; Tue, 1 Dec 2026 10:00:02 +0000\n"
+        "Received: from out.example.com (out.example.com [198.51.100.20]) by relay.example.org (Postfix) with ESMTP id 4AB2 for <bob@example.net>; Tue, 1 Dec 2026 10:00:01 +0000\n"
+        "Received: from [192.168.1.9] (helo=pc) by out.example.com with esmtp (Exim 4.96) id 1q-00; Tue, 01 Dec 2026 10:00:00 +0000\n"
+        "From: a@example.com\n\nbody\n";
+
+static const char msg_authenticated_first[] =
+        "Received: from laptop (unknown [203.0.113.77]) (Authenticated sender: a@example.org) by smtp.example.org (Postfix) with ESMTPSA id 4BBB for <bob@example.net>; Tue, 1 Dec 2026 10:00:00 +0000 (UTC)\n"
+        "Received: from client.example.com (client.example.com [198.51.100.30]) by laptop (Postfix) with ESMTP id 4CC for <bob@example.net>; Tue, 1 Dec 2026 09:59:00 +0000 (UTC)\n"
+        "From: a@example.org\n\nbody\n";
+
+static const char msg_fetchmail[] =
+        "Received: from localhost [127.0.0.1] by localhost with IMAP (fetchmail-6.4.37) for <bob@localhost> (single-drop); Tue, 01 Dec 2026 10:05:00 +0000 (UTC)\n"
+        "Received: from mx.isp.example (mx.isp.example [10.9.9.9]) by imap.isp.example (Postfix) with ESMTP id 1A for <bob@isp.example>; Tue, 1 Dec 2026 10:00:01 +0000\n"
+        "Received: from sender.example.com (sender.example.com [198.51.100.40]) by mx.isp.example (Postfix) with ESMTP id 1B for <bob@isp.example>; Tue, 1 Dec 2026 10:00:00 +0000\n"
+        "From: a@example.com\n\nbody\n";
+
+static const char msg_qmail_scanner[] =
+        "Received: from 156.56.111.196 by blazing.arsecandle.org (envelope-from <list-return@lists.example.org>, uid 502) with qmail-scanner-1.24 (clamdscan: 0.80/594. Clear:RC:0(156.56.111.196):. Processed in 0.288806 secs); 06 Feb 2005 21:11:38 -0000\n"
+        "Received: from lists.example.org (156.56.111.196) by blazing.arsecandle.org with SMTP; 06 Feb 2005 21:11:37 -0000\n"
+        "Received: from garbage without anything useful here; Tue, 1 Dec 2026 10:00:00 +0000\n"
+        "X-Originating-IP: [93.184.216.34]\n"
+        "From: a@example.com\n\nbody\n";
+
+
 static void assert_relays(const char *text, const struct rules_envelope *env, const char *trusted,
     const char *untrusted, const char *internal, const char *external)
 {
@@ -132,11 +157,7 @@ static void assert_relays(const char *text, const struct rules_envelope *env, co
 static void test_trust_inferred_private_then_public(void **state)
 {
     (void)state;
-    const char *msg =
-        "Received: from relay.example.org (relay.example.org [10.0.0.5]) by mx.example.net (Postfix) with ESMTP id 4AB1 for <bob@example.net>; Tue, 1 Dec 2026 10:00:02 +0000\n"
-        "Received: from out.example.com (out.example.com [198.51.100.20]) by relay.example.org (Postfix) with ESMTP id 4AB2 for <bob@example.net>; Tue, 1 Dec 2026 10:00:01 +0000\n"
-        "Received: from [192.168.1.9] (helo=pc) by out.example.com with esmtp (Exim 4.96) id 1q-00; Tue, 01 Dec 2026 10:00:00 +0000\n"
-        "From: a@example.com\n\nbody\n";
+    const char *msg = msg_private_then_public;
     const char *first = "[ ip=10.0.0.5 rdns=relay.example.org helo=relay.example.org by=mx.example.net ident= envfrom= intl=1 id=4AB1 auth= msa=0 ]";
     const char *rest = "[ ip=198.51.100.20 rdns=out.example.com helo=out.example.com by=relay.example.org ident= envfrom= intl=0 id=4AB2 auth= msa=0 ] [ ip=192.168.1.9 rdns= helo=pc by=out.example.com ident= envfrom= intl=0 id=1q-00 auth= msa=0 ]";
     assert_relays(msg, NULL, first, rest, first, rest);
@@ -145,10 +166,7 @@ static void test_trust_inferred_private_then_public(void **state)
 static void test_trust_inferred_from_authentication(void **state)
 {
     (void)state;
-    const char *msg =
-        "Received: from laptop (unknown [203.0.113.77]) (Authenticated sender: a@example.org) by smtp.example.org (Postfix) with ESMTPSA id 4BBB for <bob@example.net>; Tue, 1 Dec 2026 10:00:00 +0000 (UTC)\n"
-        "Received: from client.example.com (client.example.com [198.51.100.30]) by laptop (Postfix) with ESMTP id 4CC for <bob@example.net>; Tue, 1 Dec 2026 09:59:00 +0000 (UTC)\n"
-        "From: a@example.org\n\nbody\n";
+    const char *msg = msg_authenticated_first;
     const char *first = "[ ip=203.0.113.77 rdns= helo=laptop by=smtp.example.org ident= envfrom= intl=1 id=4BBB auth=ESMTPSA msa=0 ]";
     const char *rest = "[ ip=198.51.100.30 rdns=client.example.com helo=client.example.com by=laptop ident= envfrom= intl=0 id=4CC auth= msa=0 ]";
     assert_relays(msg, NULL, first, rest, first, rest);
@@ -157,11 +175,7 @@ static void test_trust_inferred_from_authentication(void **state)
 static void test_fetchmail_line_restarts_the_trusted_relays(void **state)
 {
     (void)state;
-    const char *msg =
-        "Received: from localhost [127.0.0.1] by localhost with IMAP (fetchmail-6.4.37) for <bob@localhost> (single-drop); Tue, 01 Dec 2026 10:05:00 +0000 (UTC)\n"
-        "Received: from mx.isp.example (mx.isp.example [10.9.9.9]) by imap.isp.example (Postfix) with ESMTP id 1A for <bob@isp.example>; Tue, 1 Dec 2026 10:00:01 +0000\n"
-        "Received: from sender.example.com (sender.example.com [198.51.100.40]) by mx.isp.example (Postfix) with ESMTP id 1B for <bob@isp.example>; Tue, 1 Dec 2026 10:00:00 +0000\n"
-        "From: a@example.com\n\nbody\n";
+    const char *msg = msg_fetchmail;
     const char *first = "[ ip=10.9.9.9 rdns=mx.isp.example helo=mx.isp.example by=imap.isp.example ident= envfrom= intl=1 id= auth= msa=0 ]";
     const char *rest = "[ ip=198.51.100.40 rdns=sender.example.com helo=sender.example.com by=mx.isp.example ident= envfrom= intl=0 id= auth= msa=0 ]";
     assert_relays(msg, NULL, first, rest, first, rest);
@@ -170,12 +184,7 @@ static void test_fetchmail_line_restarts_the_trusted_relays(void **state)
 static void test_qmail_scanner_envfrom_unparseable_and_originating_ip(void **state)
 {
     (void)state;
-    const char *msg =
-        "Received: from 156.56.111.196 by blazing.arsecandle.org (envelope-from <list-return@lists.example.org>, uid 502) with qmail-scanner-1.24 (clamdscan: 0.80/594. Clear:RC:0(156.56.111.196):. Processed in 0.288806 secs); 06 Feb 2005 21:11:38 -0000\n"
-        "Received: from lists.example.org (156.56.111.196) by blazing.arsecandle.org with SMTP; 06 Feb 2005 21:11:37 -0000\n"
-        "Received: from garbage without anything useful here; Tue, 1 Dec 2026 10:00:00 +0000\n"
-        "X-Originating-IP: [93.184.216.34]\n"
-        "From: a@example.com\n\nbody\n";
+    const char *msg = msg_qmail_scanner;
     const char *all = "[ ip=156.56.111.196 rdns=lists.example.org helo=lists.example.org by=blazing.arsecandle.org ident= envfrom=list-return@lists.example.org intl=0 id= auth= msa=0 ] [ ip=93.184.216.34 rdns= helo= by= ident= envfrom= intl=0 id= auth= msa=0 ]";
     assert_relays(msg, NULL, "", all, "", all);
     struct rules_relays *r = relays_of(msg, NULL);
@@ -378,6 +387,39 @@ static void test_forged_received_trail(void **state)
     assert_false(hit(&h, "__FORGED_RCVD_TRAIL"));
 }
 
+/* ALL-EXTERNAL: the fields from the first external relay's Received line on; SpamAssassin's
+ * __DOS_RELAYED_EXT hits where two Received lines are in it */
+static void test_all_external_starts_after_the_internal_relays(void **state)
+{
+    (void)state;
+    const char *rules =
+        "header __DOS_RELAYED_EXT\tALL-EXTERNAL =~ /(?:^|\\n)[Rr][eE][cC][eE][iI][vV][eE][dD]:\\s.+\\n[Rr][eE][cC][eE][iI][vV][eE][dD]:\\s/s\n";
+    struct ruleset *rs = ruleset_new();
+    ruleset_read_text(rs, "stock-extract", rules, strlen(rules));
+    ruleset_finish(rs);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    static const struct {
+        const char *text;
+        bool hits;             /* as SpamAssassin 4.0.1 */
+    } cases[] = {
+        { msg_private_then_public, true }, { msg_authenticated_first, false },
+        { msg_fetchmail, false }, { msg_qmail_scanner, true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct test_message m;
+        parse_message(&m, cases[i].text);
+        struct rules_limits limits;
+        rules_limits_default(&limits);
+        struct rules_message msg = { .headers = m.headers, .header_count = m.count };
+        struct hits h = { .n = 0 };
+        ruleset_eval(rs, &msg, &limits, collect, &h, NULL);
+        if (hit(&h, "__DOS_RELAYED_EXT") != cases[i].hits)
+            fail_msg("case %zu: __DOS_RELAYED_EXT %d, SpamAssassin %d", i, !cases[i].hits, cases[i].hits);
+        free(m.text);
+    }
+    ruleset_free(rs);
+}
+
 static void test_relay_rules_use_the_mta_client(void **state)
 {
     (void)state;
@@ -537,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_all_trusted_and_no_relays),
         cmocka_unit_test(test_rdns_none_and_helo_checks),
         cmocka_unit_test(test_forged_received_trail),
+        cmocka_unit_test(test_all_external_starts_after_the_internal_relays),
         cmocka_unit_test(test_relay_rules_use_the_mta_client),
         cmocka_unit_test(test_date_against_received_as_spamassassin),
         cmocka_unit_test(test_forged_provider_received_lines),
