@@ -64,10 +64,23 @@ static const pcre2_code *rx_code(struct rx *r)
             &off, NULL);
         if (code == NULL)
             abort();          /* a pattern of ours that does not compile: a bug, found by tests */
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* faster when it can */
         __atomic_store_n(&r->code, code, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&rx_lock);
     return r->code;
+}
+
+/* pcre2_match, again without JIT when the JIT stack runs out (the interpreter has no such
+ * limit; the match limit bounds both). */
+static int run_match(const pcre2_code *code, const char *subject, pcre2_match_data *md,
+    pcre2_match_context *mctx)
+{
+    size_t len = strlen(subject);
+    int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, 0, md, mctx);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, PCRE2_NO_JIT, md, mctx);
+    return rc;
 }
 
 /* One parse: the text being read (SpamAssassin's $_) and the last match's groups. */
@@ -82,8 +95,7 @@ struct parse {
 static bool rx_match_on(struct parse *p, struct rx *r, const char *subject)
 {
     p->subject = subject;
-    p->rc = pcre2_match(rx_code(r), (PCRE2_SPTR)subject, strlen(subject), 0, 0, p->md,
-        p->mctx);
+    p->rc = run_match(rx_code(r), subject, p->md, p->mctx);
     return p->rc > 0;
 }
 
@@ -979,7 +991,7 @@ void received_fields_free(struct received_fields *f)
 static bool match_whole(struct rx *r, const char *text)
 {
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    int rc = pcre2_match(rx_code(r), (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL);
+    int rc = run_match(rx_code(r), text, md, NULL);
     pcre2_match_data_free(md);
     return rc > 0;
 }
@@ -1029,7 +1041,7 @@ bool received_pattern_groups(struct received_pattern *p, const char *text, char 
     pcre2_match_data *md = pcre2_match_data_create((uint32_t)count + 1, NULL);
     pcre2_match_context *mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(mctx, MATCH_LIMIT);
-    int rc = pcre2_match(code, (PCRE2_SPTR)text, strlen(text), 0, 0, md, mctx);
+    int rc = run_match(code, text, md, mctx);
     bool hit = rc > 0;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     for (int i = 0; i < count; i++) {
@@ -1068,7 +1080,7 @@ char *received_first_ip(const char *text)
 {
     pcre2_match_data *md = pcre2_match_data_create(2, NULL);
     char *ip = NULL;
-    if (pcre2_match(rx_code(&re_ip), (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL) > 0) {
+    if (run_match(rx_code(&re_ip), text, md, NULL) > 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         ip = xstrndup(text + ov[0], ov[1] - ov[0]);
     }
