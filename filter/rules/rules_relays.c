@@ -22,6 +22,13 @@ static const char *const originating_ip_headers[] = {
     "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp", NULL,
 };
 
+/* Bounds on what an attacker can make the parser read (each line is tried against some 150
+ * patterns): a line longer than this, or past this many, is not parsed but counted as
+ * unparseable, which can only make the message look less trusted, never cleaner. Real
+ * Received lines are a few hundred bytes, real messages a few dozen of them. */
+#define RECEIVED_MAX_BYTES 4096
+#define RECEIVED_MAX_LINES 100
+
 struct builder {
     struct rules_relays *out;
     size_t cap;
@@ -168,7 +175,11 @@ static void read_line(struct builder *b, const char *value, char **pending_envfr
     bool first_line)
 {
     struct received_fields f;
-    enum received_kind kind = received_parse(value, &f);
+    enum received_kind kind = RECEIVED_UNPARSEABLE;
+    if (strlen(value) <= RECEIVED_MAX_BYTES && b->out->received_lines < RECEIVED_MAX_LINES)
+        kind = received_parse(value, &f);
+    else
+        memset(&f, 0, sizeof f);
     b->out->received_lines++;
     char *envfrom = *pending_envfrom;
     *pending_envfrom = NULL;

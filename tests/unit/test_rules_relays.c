@@ -193,6 +193,35 @@ static void test_qmail_scanner_envfrom_unparseable_and_originating_ip(void **sta
     rules_relays_free(r);
 }
 
+/* A line too long, or past the hundredth, is counted as unparseable instead of parsed: bounded
+ * work, and the message cannot look more trusted for it (ALL_TRUSTED needs none unparseable). */
+static void test_hostile_received_lines_are_bounded(void **state)
+{
+    (void)state;
+    struct textbuf t;
+    textbuf_init(&t);
+    textbuf_puts(&t, "Received: from [10.0.0.1] (x [10.0.0.1]) by mx.example.net (Postfix) with ESMTP id 4AB1 (");
+    for (int i = 0; i < 400; i++)
+        textbuf_puts(&t, "a(b [1.2.3.4] ");
+    textbuf_puts(&t, ")\nFrom: a@example.com\n\nbody\n");
+    struct rules_relays *r = relays_of(t.data, NULL);
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->unparsed_lines, 1);
+    rules_relays_free(r);
+    textbuf_free(&t);
+
+    struct header_field many[102];
+    for (int i = 0; i < 101; i++)
+        many[i] = (struct header_field){ .name = (char *)"Received",
+            .value = (char *)"from [10.0.0.1] (x [10.0.0.1]) by mx.example.net (Postfix) with ESMTP id 4AB1" };
+    many[101] = (struct header_field){ .name = (char *)"From", .value = (char *)"a@example.com" };
+    struct rules_message msg = { .headers = many, .header_count = 102 };
+    r = rules_relays_build(&msg);
+    assert_int_equal(r->count, 100);
+    assert_int_equal(r->unparsed_lines, 1);
+    rules_relays_free(r);
+}
+
 /* networks.trusted = 198.51.100.0/24 (SpamAssassin: trusted_networks 198.51.100.0/24) */
 static bool in_test_trusted(const char *ip, void *arg)
 {
@@ -572,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_trust_inferred_from_authentication),
         cmocka_unit_test(test_fetchmail_line_restarts_the_trusted_relays),
         cmocka_unit_test(test_qmail_scanner_envfrom_unparseable_and_originating_ip),
+        cmocka_unit_test(test_hostile_received_lines_are_bounded),
         cmocka_unit_test(test_trusted_networks_as_spamassassin),
         cmocka_unit_test(test_mta_client_is_the_first_relay),
         cmocka_unit_test(test_mta_own_received_line_is_not_read_twice),
