@@ -329,10 +329,11 @@ static struct rx
     re_mapped_v4 = RXI("^0*:0*:(?:0*:)*ffff:(\\d+\\.\\d+\\.\\d+\\.\\d+)$"),
     re_scope = RXI("%[A-Z0-9._~-]*$");
 
-/* SpamAssassin's line clean-up: whitespace runs to one space, trimmed, trailing ";"s off. */
+/* SpamAssassin's line clean-up: whitespace runs to one space, trimmed, trailing ";"s off.
+ * One byte to spare: parse_line may insert a space (")by " to ") by "). */
 static char *normalise(const char *value)
 {
-    char *out = xmalloc(strlen(value) + 1);
+    char *out = xmalloc(strlen(value) + 2);
     size_t n = 0;
     bool space = false;
     for (const char *s = value; *s != '\0'; s++) {

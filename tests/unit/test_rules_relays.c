@@ -222,6 +222,20 @@ static void test_hostile_received_lines_are_bounded(void **state)
     rules_relays_free(r);
 }
 
+/* ")by" glued to the comment, as some MTAs write it, at the very end of the line: SpamAssassin
+ * inserts a space; so do we, within the buffer (found by fuzz_received under ASan) */
+static void test_glued_by_at_end_of_line(void **state)
+{
+    (void)state;
+    struct rules_relays *r = relays_of(
+        "Received: from a.example (a.example [192.0.2.1])by mx.example.net (Postfix) with ESMTP id 4AB1\n"
+        "From: a@example.com\n\nbody\n", NULL);
+    assert_int_equal(r->count, 1);
+    assert_string_equal(r->relay[0].by, "mx.example.net");
+    assert_string_equal(r->relay[0].ip, "192.0.2.1");
+    rules_relays_free(r);
+}
+
 /* networks.trusted = 198.51.100.0/24 (SpamAssassin: trusted_networks 198.51.100.0/24) */
 static bool in_test_trusted(const char *ip, void *arg)
 {
@@ -602,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_fetchmail_line_restarts_the_trusted_relays),
         cmocka_unit_test(test_qmail_scanner_envfrom_unparseable_and_originating_ip),
         cmocka_unit_test(test_hostile_received_lines_are_bounded),
+        cmocka_unit_test(test_glued_by_at_end_of_line),
         cmocka_unit_test(test_trusted_networks_as_spamassassin),
         cmocka_unit_test(test_mta_client_is_the_first_relay),
         cmocka_unit_test(test_mta_own_received_line_is_not_read_twice),
