@@ -39,8 +39,8 @@ for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 $includes $(pkg-config --cflags $pkgs)
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
-for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_spf fuzz_dmarc fuzz_milter_proto \
-        fuzz_arc_set fuzz_arc_verify fuzz_arc_aar fuzz_dkim_verify; do
+for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_received fuzz_spf fuzz_dmarc \
+        fuzz_milter_proto fuzz_arc_set fuzz_arc_verify fuzz_arc_aar fuzz_dkim_verify; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then
