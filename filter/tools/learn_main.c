@@ -2,6 +2,7 @@
  * section (the store it names) what is spam and what is ham, or takes a message back:
  *     mailwarden-learn [-c FILE] [--user ADDR] --spam|--ham|--forget FILE|DIR|MBOX...
  *     mailwarden-learn [-c FILE] [--user ADDR] --expire | --stats
+ *     mailwarden-learn [-c FILE] --tokens FILE...    (prints each message's tokens)
  * A FILE is one message, or an mbox when it starts with "From "; a DIR is read file by file
  * (a Maildir's cur/ and new/ too). Messages are tokenized as the daemon tokenizes them, so
  * what is learnt here is what the daemon classifies with. Exit 0 when every message was
@@ -34,7 +35,7 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/mailwarden/mailwarden.conf"
 
-enum learn_mode { MODE_NONE, MODE_SPAM, MODE_HAM, MODE_FORGET, MODE_EXPIRE, MODE_STATS };
+enum learn_mode { MODE_NONE, MODE_SPAM, MODE_HAM, MODE_FORGET, MODE_EXPIRE, MODE_STATS, MODE_TOKENS };
 
 struct learn_run {
     enum learn_mode mode;
@@ -48,12 +49,18 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: mailwarden-learn [-c FILE] [--user ADDR] --spam|--ham|--forget FILE|DIR|MBOX...\n"
         "       mailwarden-learn [-c FILE] [--user ADDR] --expire|--stats\n"
+        "       mailwarden-learn [-c FILE] --tokens FILE|DIR|MBOX...\n"
         "exit status: 0 done, 1 a message or the store failed, 64 usage, 78 policy error\n");
 }
 
 static void print_error_line(const char *line, void *arg)
 {
     fprintf((FILE *)arg, "mailwarden-learn: %s\n", line);
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* One message's text: tokenized as the daemon does, then learnt or forgotten. */
@@ -83,6 +90,21 @@ static void handle_message(struct learn_run *run, const char *origin, FILE *fp)
         : limits.header_bytes;
     struct bayes_tokens tokens = { 0 };
     bayes_tokenize_view(view, fields, msg.header_count, cap, &tokens);
+    if (run->mode == MODE_TOKENS) {
+        printf("# %s: %zu tokens\n", origin, tokens.count);
+        char **texts = xcalloc(tokens.count + 1, sizeof *texts);
+        for (size_t i = 0; i < tokens.count; i++)
+            texts[i] = tokens.items[i].text;
+        qsort(texts, tokens.count, sizeof *texts, by_text);
+        for (size_t i = 0; i < tokens.count; i++)
+            printf("%s\n", texts[i]);
+        free(texts);
+        bayes_tokens_free(&tokens);
+        message_view_free(view);
+        free(fields);
+        message_free(&msg);
+        return;
+    }
     enum bayes_learn_outcome outcome = BAYES_NOT_LEARNT;
     enum store_status st = run->mode == MODE_FORGET
         ? bayes_db_forget(&run->db, &tokens, &outcome)
@@ -238,6 +260,7 @@ int main(int argc, char **argv)
         {"forget", no_argument, NULL, 'f'},
         {"expire", no_argument, NULL, 'e'},
         {"stats", no_argument, NULL, 'S'},
+        {"tokens", no_argument, NULL, 'T'},
         {"user", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -253,17 +276,19 @@ int main(int argc, char **argv)
         case 'f': chosen = MODE_FORGET; break;
         case 'e': chosen = MODE_EXPIRE; break;
         case 'S': chosen = MODE_STATS; break;
+        case 'T': chosen = MODE_TOKENS; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 64;
         }
         if (mode != MODE_NONE && mode != chosen) {
             fprintf(stderr, "mailwarden-learn: give one of --spam, --ham, --forget, --expire, "
-                "--stats\n");
+                "--stats, --tokens\n");
             return 64;
         }
         mode = chosen;
     }
-    bool takes_files = mode == MODE_SPAM || mode == MODE_HAM || mode == MODE_FORGET;
+    bool takes_files = mode == MODE_SPAM || mode == MODE_HAM || mode == MODE_FORGET
+        || mode == MODE_TOKENS;
     if (mode == MODE_NONE || (takes_files && optind >= argc) || (!takes_files && optind < argc)) {
         usage(stderr);
         return 64;
@@ -313,7 +338,9 @@ int main(int argc, char **argv)
     } else {
         for (int i = optind; i < argc; i++)
             handle_path(&run, argv[i], 0);
-        if (mode == MODE_FORGET)
+        if (mode == MODE_TOKENS)
+            ;
+        else if (mode == MODE_FORGET)
             printf("database %s: %u forgotten, %u never learnt, %u failed\n", name,
                 run.forgotten, run.not_learnt, run.failed);
         else
