@@ -3,7 +3,9 @@
  * messages gives an unseen spam BAYES_99 (+ BAYES_999) and an unseen ham BAYES_00 with
  * SpamAssassin's scores; below the minimum counts nothing is added; a spam scoring 12.5 points
  * without Bayes is autolearnt, one between the thresholds is not; per_user classifies with the
- * first recipient's database; disabled, nothing runs. */
+ * first recipient's database; SpamAssassin's 23_bayes.cf rules hit through the rules'
+ * check_bayes with score set 3, an inline check_bayes rule by its range; disabled, nothing
+ * runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bayes_corpus.h"
 #include "bayes_db.h"
 #include "bayes_policy.h"
 #include "config_errors.h"
 #include "policy_fixture.h"
+#include "rules.h"
 
 #define BASE "spam: { enabled = false }\nrules: { files = [ ] }\n"
 
@@ -160,6 +164,48 @@ static void test_per_user_uses_first_recipient(void **state)
     assert_false(fixture_has("BAYES_99"));
 }
 
+/* With SpamAssassin's own Bayes rules loaded (23_bayes.cf, its scores in 50_scores.cf), the
+ * rules' check_bayes hits on the classifier's probability and scores set 3. */
+static void test_stock_rules_hit_through_check_bayes(void **state)
+{
+    (void)state;
+    if (access("/usr/share/spamassassin/23_bayes.cf", R_OK) != 0)
+        skip();
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn = false }\n"
+        "rules: { files = [ \"/usr/share/spamassassin/23_bayes.cf\","
+        " \"/usr/share/spamassassin/50_scores.cf\" ] }\n");
+    struct config *cfg = config_current();
+    assert_true(ruleset_has_rule(cfg->rules->set, "BAYES_99"));
+    config_release(cfg);
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_99"));
+    assert_true(fixture_score_of("BAYES_99") == 3.5);
+    assert_true(fixture_has("BAYES_999"));
+    assert_true(fixture_score_of("BAYES_999") == 0.2);
+    run(false, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_true(fixture_score_of("BAYES_00") == -1.9);
+}
+
+/* An inline rule: check_bayes's range is (lo, hi]; a one-column score is the admin's. */
+static void test_inline_check_bayes_range_and_score(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn = false }\n"
+        "rules: { files = [ ]; inline = [ \"body MY_BAYES_HIGH eval:check_bayes('0.9', 'undef')\","
+        " \"score MY_BAYES_HIGH 4.2\", \"body MY_BAYES_LOW eval:check_bayes('0', '0.1')\","
+        " \"score MY_BAYES_LOW -2\" ] }\n");
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_true(fixture_has("MY_BAYES_HIGH"));
+    assert_true(fixture_score_of("MY_BAYES_HIGH") == 4.2);
+    assert_false(fixture_has("MY_BAYES_LOW"));
+    run(false, 1000, NULL, NULL);
+    assert_true(fixture_has("MY_BAYES_LOW"));
+    assert_false(fixture_has("MY_BAYES_HIGH"));
+}
+
 static void test_disabled_adds_nothing(void **state)
 {
     (void)state;
@@ -177,6 +223,8 @@ int main(void)
         cmocka_unit_test_setup(test_nothing_below_minimum_counts, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_by_threshold, fixture_fresh),
         cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
+        cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),
+        cmocka_unit_test_setup(test_inline_check_bayes_range_and_score, fixture_fresh),
         cmocka_unit_test_setup(test_disabled_adds_nothing, fixture_fresh),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
