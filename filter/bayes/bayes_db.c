@@ -33,14 +33,20 @@ bool bayes_db_init(struct bayes_db *db, struct store *store, const char *name,
         return false;
     memset(db, 0, sizeof *db);
     memcpy(db->prefix, "bayes:", 6);
+    size_t n = 6;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f)
+        if (c < 0x20 || c == 0x7f || n + 4 >= sizeof db->prefix)
             return false;
-        db->prefix[6 + i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        /* ':' ends the name and '%' escapes: "a:t" must not be a prefix of "a"'s keys */
+        if (c == ':' || c == '%') {
+            n += (size_t)snprintf(db->prefix + n, 4, "%%%02X", c);
+            continue;
+        }
+        db->prefix[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
-    db->prefix[6 + len] = ':';
-    db->prefix[7 + len] = '\0';
+    db->prefix[n++] = ':';
+    db->prefix[n] = '\0';
     db->store = store;
     db->token_ttl_ms = token_ttl_ms;
     db->seen_ttl_ms = seen_ttl_ms;
@@ -57,7 +63,7 @@ static void token_store_key(const struct bayes_db *db, const unsigned char *key,
 enum store_status bayes_db_message_counts(const struct bayes_db *db, int64_t *nspam,
     int64_t *nham)
 {
-    char key[STORE_KEY_MAX + 1];
+    char key[BAYES_DB_PREFIX_MAX + 2];
     snprintf(key, sizeof key, "%sn", db->prefix);
     struct store_item *item = xmalloc(sizeof *item);
     bool found = false;

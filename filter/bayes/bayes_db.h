@@ -18,17 +18,20 @@
 #include "bayes_tokens.h"
 #include "store.h"
 
-enum { BAYES_DB_NAME_MAX = 320 };
+/* a name's bytes; its key prefix (':' and '%' escaped) must leave room in STORE_KEY_MAX for
+ * "seen:" and 40 hex digits */
+enum { BAYES_DB_NAME_MAX = 320, BAYES_DB_PREFIX_MAX = 440 };
 
 struct bayes_db {
     struct store *store;
-    char prefix[BAYES_DB_NAME_MAX + 16];       /* "bayes:<name>:" */
+    char prefix[BAYES_DB_PREFIX_MAX];   /* "bayes:<name>:", ':' and '%' in the name as %3A, %25 */
     uint64_t token_ttl_ms;                    /* 0: tokens never expire by age */
     uint64_t seen_ttl_ms;                     /* 0: learnt-message marks are kept */
 };
 
 /* name: "global", or a recipient address (lower-cased here). False when it is empty, too
- * long or holds a control character. */
+ * long (BAYES_DB_NAME_MAX, or its escaped prefix over BAYES_DB_PREFIX_MAX) or holds a
+ * control character. */
 bool bayes_db_init(struct bayes_db *db, struct store *store, const char *name,
     uint64_t token_ttl_ms, uint64_t seen_ttl_ms);
 

@@ -164,6 +164,9 @@ static void test_learn_twice_relearn_and_forget(void **state)
     struct bayes_db db;
     assert_true(bayes_db_init(&db, s, "User@Example.COM", 0, 0));
     assert_string_equal(db.prefix, "bayes:user@example.com:");
+    struct bayes_db colon;       /* a name with ':' cannot reach into another's keys */
+    assert_true(bayes_db_init(&colon, s, "user@example.com:t:", 0, 0));
+    assert_string_equal(colon.prefix, "bayes:user@example.com%3At%3A:");
     struct corpus_message *m = malloc(sizeof *m);
     struct bayes_tokens set = { 0 };
     corpus_make(m, true, 5);
