@@ -3,7 +3,7 @@
 # temporary directory: a directory of crafted spam and one of ham learnt, learning again counts
 # nothing, an mbox is split into its messages, --forget takes a message back and says when one
 # was never learnt, --stats and --expire report, and usage or policy errors have their exit
-# status. Run by `make check` with MW_BUILDDIR set.
+# status; mailwarden-check --verbose shows the probability it then gives. Run by `make check` with MW_BUILDDIR set.
 set -u
 build=${MW_BUILDDIR:-.}
 learn="$build/filter/mailwarden-learn"
@@ -22,7 +22,8 @@ expect() {
 
 cat >"$work/p.conf" <<EOF
 store: { disk: { backend = "lmdb"; path = "$work/store" } }
-bayes: { enabled = true; store = "disk"; max_tokens = 100 }
+bayes: { enabled = true; store = "disk"; max_tokens = 100; min_spam = 10; min_ham = 10; autolearn = false }
+rules: { files = [ ] }
 EOF
 mkdir -p "$work/spam" "$work/ham" "$work/one"
 "$gen" spam 0 20 "$work/spam" && "$gen" ham 0 20 "$work/ham" && "$gen" spam 500 3 "$work/one" || {
@@ -41,6 +42,12 @@ for f in "$work"/one/*.eml; do printf 'From sender@example.test Tue Dec  3 10:00
 expect "an mbox of 3 messages is learnt as 3" 0 $? "$work/o" "3 learnt as spam"
 "$learn" -c "$work/p.conf" --stats >"$work/o" 2>&1
 expect "--stats counts 23 spam and 20 ham" 0 $? "$work/o" "database global: 23 spam, 20 ham,"
+
+"$gen" spam 900 1 "$work" || { echo "not ok - bayes-corpus failed"; exit 1; }
+"$build/filter/mailwarden-check" -c "$work/p.conf" --verbose "$work/spam-900.eml" >"$work/o" 2>&1
+expect "mailwarden-check --verbose shows the Bayes probability of an unseen spam" 0 $? "$work/o" "bayes: probability"
+grep -qE "^  BAYES_99 " "$work/o" && ok "the unseen spam gets BAYES_99 from what mailwarden-learn taught" ||
+    not_ok "the unseen spam gets BAYES_99 from what mailwarden-learn taught" "$(grep -E 'bayes|BAYES' "$work/o")"
 
 "$learn" -c "$work/p.conf" --forget "$work/spam/spam-3.eml" >"$work/o" 2>&1
 expect "--forget takes a learnt message back" 0 $? "$work/o" "1 forgotten, 0 never learnt"
