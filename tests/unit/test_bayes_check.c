@@ -46,11 +46,12 @@ static const char *message_text(bool spam, unsigned seed, const char *extra)
 
 static struct bayes_db db_of(const char *name)
 {
-    const struct bayes_policy *p = config_current()->bayes;
+    struct config *cfg = config_current();
+    const struct bayes_policy *p = cfg->bayes;
     assert_non_null(p->store);
-    struct bayes_db db;
+    struct bayes_db db;      /* the store is process-lifetime: it outlives the reference */
     assert_true(bayes_db_init(&db, p->store, name, p->token_ttl_ms, p->seen_ttl_ms));
-    config_release(config_current());
+    config_release(cfg);
     return db;
 }
 
