@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <string.h>
 
+#include "bayes_result.h"
 #include "check.h"
 #include "message_view.h"
 #include "rdns_result.h"
@@ -128,6 +129,11 @@ static void rules_run(struct txn *t, enum stage stage)
         .envelope_from = t->sender,
         .envelope = &env,
     };
+    const struct bayes_txn_state *bayes = bayes_result(t);
+    if (bayes != NULL && bayes->verdict.scored) {
+        env.bayes_scored = true;
+        env.bayes_probability = bayes->verdict.probability;
+    }
     struct hit_sink sink = { t };
     ruleset_eval(p->set, &msg, &p->limits, add_hit, &sink, NULL);
 }

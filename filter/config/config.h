@@ -23,6 +23,7 @@ struct dkim_policy;
 struct arc_policy;
 struct ratelimit_policy;
 struct greylist_policy;
+struct bayes_policy;
 struct spam_policy;
 struct rules_policy;
 struct store_policy;
@@ -175,6 +176,7 @@ struct config {
     struct arc_policy *arc;          /* arc_config.c */
     struct ratelimit_policy *ratelimit;
     struct greylist_policy *greylist;
+    struct bayes_policy *bayes;        /* bayes_config.c */
     struct spam_policy *spam;
     struct rules_policy *rules;
     struct store_policy *store;      /* the named stores (store_config.c) */

@@ -21,6 +21,7 @@ extern const struct config_module dmarc_config_module;
 extern const struct config_module dmarc_reports_config_module;
 extern const struct config_module ratelimit_config_module;
 extern const struct config_module greylist_config_module;
+extern const struct config_module bayes_config_module;
 extern const struct config_module spam_config_module;
 extern const struct config_module rules_config_module;
 extern const struct config_module control_config_module;
@@ -44,6 +45,7 @@ const struct config_module *const config_modules[] = {
     &dmarc_reports_config_module,
     &ratelimit_config_module,
     &greylist_config_module,
+    &bayes_config_module,    /* after store: its databases live in a named store */
     &spam_config_module,
     &rules_config_module,
     &control_config_module,

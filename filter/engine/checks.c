@@ -23,6 +23,8 @@ extern const struct check check_spf;
 extern const struct check check_dmarc;       /* DMARC (issue 12) */
 extern const struct check check_dmarc_report; /* DMARC aggregate report rows (issue 12) */
 extern const struct check check_rules;
+extern const struct check check_bayes;       /* Bayes classification (issue 11) */
+extern const struct check check_bayes_learn; /* Bayes autolearn (issue 11) */
 
 const struct check *const check_table[] = {
     &check_networks,     /* first: the client's class (txn_set_client) as symbols */
@@ -41,8 +43,10 @@ const struct check *const check_table[] = {
     &check_dmarc,        /* DMARC at end of message: after SPF and DKIM verification, before
                             the rules and greylisting read the score, before signing */
     &check_dmarc_report, /* after check_dmarc: one aggregate-report row per evaluated message */
+    &check_bayes,        /* Bayes before the rules: their check_bayes reads its result */
     &check_rules,        /* SpamAssassin-syntax rules at end of message (check_rules.c) */
     &check_greylist,     /* last that scores: mode "score" reads every other check's score */
+    &check_bayes_learn,  /* Bayes autolearn from the final score */
     &check_dkim_sign,    /* dkim: signing last, so it sees the final decision */
     &check_arc_seal,     /* ARC sealing: after signing; seals in .after_edits, after our
                             Authentication-Results (engine.c) */

@@ -88,6 +88,10 @@ struct rules_envelope {
     bool (*ip_internal)(const char *ip, void *arg);
     bool (*ip_trusted)(const char *ip, void *arg);
     void *networks_arg;
+    /* The Bayes classifier's probability (checks/check_bayes.c, run before the rules), for
+     * check_bayes(lo, hi): bayes_scored false when Bayes did not run or could not score. */
+    bool bayes_scored;
+    double bayes_probability;
 };
 
 /* What the rules are matched against. */

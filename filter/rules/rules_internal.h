@@ -155,6 +155,10 @@ struct rule {
 
     bool has_score;
     double score;
+    /* SpamAssassin's score set 3 (Bayes and network tests on), when the score line gave all
+     * four sets: what a BAYES_xx rule scores (eval_bayes.c), whose set 0 is Bayes off */
+    bool has_bayes_score;
+    double bayes_score;
     char *description;
     unsigned tflags;
     unsigned maxhits;

@@ -323,6 +323,21 @@ static void set_score(struct reader *rd, const char *name, const char *rest)
     struct rule *r = ruleset_rule(rd->rs, name, true);
     r->score = score;
     r->has_score = true;
+    /* sets 1 .. 3, kept for the Bayes rules (has_bayes_score only with all four) */
+    double set = score;
+    int sets = 1;
+    for (const char *p = end; sets < 4; sets++) {
+        while (isspace((unsigned char)*p))
+            p++;
+        char *next;
+        errno = 0;
+        set = strtod(p, &next);
+        if (next == p || errno != 0)
+            break;
+        p = next;
+    }
+    r->has_bayes_score = sets == 4;
+    r->bayes_score = sets == 4 ? set : 0;
 }
 
 static void set_tflags(struct rule *r, const char *rest)

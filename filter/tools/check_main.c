@@ -23,6 +23,7 @@
 
 #include "check_arc_report.h"
 #include "config.h"
+#include "bayes_result.h"
 #include "config_load.h"
 #include "dkim_result.h"
 #include "dmarc_result.h"
@@ -231,6 +232,24 @@ static void print_dmarc(struct txn *t)
 }
 /* --- end DMARC --- */
 
+/* --- Bayes (--verbose): the probability and what it rests on --- */
+static void print_bayes(struct txn *t)
+{
+    const struct bayes_txn_state *b = bayes_result(t);
+    if (b == NULL) {
+        printf("bayes: not run\n");
+        return;
+    }
+    const struct bayes_verdict *v = &b->verdict;
+    if (v->scored)
+        printf("bayes: probability %.4f", v->probability);
+    else
+        printf("bayes: no score");
+    printf(" (database: %lld spam, %lld ham; tokens: %zu, %zu known, %zu used)\n",
+        (long long)v->nspam, (long long)v->nham, v->tokens, v->learned, v->significant);
+}
+/* --- end Bayes --- */
+
 static void print_verdict(struct txn *t, enum action action, const struct reply *reply,
     bool verbose)
 {
@@ -262,6 +281,7 @@ static void print_verdict(struct txn *t, enum action action, const struct reply 
         print_spf(t);
         check_arc_report(stdout, t);
         print_dmarc(t);
+        print_bayes(t);
     }
 }
 

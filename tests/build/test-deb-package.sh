@@ -72,7 +72,7 @@ if apt_get install "$deb" >"$work/install.log" 2>&1; then
 else
     not_ok "package: installs with apt-get" "$(lines "$work/install.log")"; exit 1
 fi
-for f in /usr/sbin/mailwarden /usr/sbin/mailwarden-ctl /usr/bin/mailwarden-check /usr/bin/mailwarden-keygen \
+for f in /usr/sbin/mailwarden /usr/sbin/mailwarden-ctl /usr/bin/mailwarden-check /usr/bin/mailwarden-keygen /usr/bin/mailwarden-learn \
          /etc/mailwarden/mailwarden.conf /lib/systemd/system/mailwarden.service; do
     [ -e "$f" ] || not_ok "package: installs $f"
 done

@@ -23,7 +23,7 @@ layers='
 # Folders searched for "name.h" after the including file's own folder.
 search='filter/util filter/engine filter/config filter/dns filter/spf filter/dmarc filter/dkim filter/arc
     filter/message
-    filter/rules filter/store filter/checks filter/milter filter/daemon filter/tools'
+    filter/rules filter/store filter/bayes filter/checks filter/milter filter/daemon filter/tools'
 # Files that must have a layer.
 coverage='filter/*/config*.[ch] filter/*/*_config.[ch]'
 

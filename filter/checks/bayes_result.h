@@ -1,0 +1,25 @@
+/* bayes_result.h - the Bayes classification of the transaction, as check_bayes left it in its
+ * state slot, for the rules' check_bayes (BAYES_xx), the autolearn at the end of the message
+ * (check_bayes_learn.c) and mailwarden-check, without reaching into check_bayes. Cleared when
+ * the transaction ends. */
+#ifndef MW_BAYES_RESULT_H
+#define MW_BAYES_RESULT_H
+
+#include <stdbool.h>
+
+#include "bayes_classify.h"
+#include "bayes_tokens.h"
+
+struct txn;
+
+/* check_bayes's per-transaction state (what its slot holds). */
+struct bayes_txn_state {
+    bool classified;             /* the check ran (enabled, inbound): tokens are set */
+    struct bayes_verdict verdict;
+    struct bayes_tokens tokens;
+};
+
+/* The classification; NULL when Bayes did not run on this transaction. */
+const struct bayes_txn_state *bayes_result(struct txn *t);
+
+#endif

@@ -1,0 +1,232 @@
+/* test_bayes_check.c - Bayes through the engine (tests/unit/policy_fixture.c) on the embedded
+ * store: the `bayes` section's defaults and errors; a database trained with 200+200 crafted
+ * messages gives an unseen spam BAYES_99 (+ BAYES_999) and an unseen ham BAYES_00 with
+ * SpamAssassin's scores; below the minimum counts nothing is added; a spam scoring 12.5 points
+ * without Bayes is autolearnt, one between the thresholds is not; per_user classifies with the
+ * first recipient's database; SpamAssassin's 23_bayes.cf rules hit through the rules'
+ * check_bayes with score set 3, an inline check_bayes rule by its range; disabled, nothing
+ * runs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bayes_corpus.h"
+#include "bayes_db.h"
+#include "bayes_policy.h"
+#include "config_errors.h"
+#include "policy_fixture.h"
+#include "rules.h"
+
+#define BASE "spam: { enabled = false }\nrules: { files = [ ] }\n"
+
+/* The crafted message as the fixture takes it ("\n" line ends), with extra body text. */
+static const char *message_text(bool spam, unsigned seed, const char *extra)
+{
+    static char out[32768];
+    static struct corpus_message m;
+    corpus_make(&m, spam, seed);
+    int n = corpus_format(&m, out, sizeof out - 256);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        if (out[i] != '\r')
+            out[k++] = out[i];
+    }
+    out[k] = '\0';
+    if (extra != NULL)
+        strncat(out, extra, sizeof out - k - 1);
+    return out;
+}
+
+static struct bayes_db db_of(const char *name)
+{
+    struct config *cfg = config_current();
+    const struct bayes_policy *p = cfg->bayes;
+    assert_non_null(p->store);
+    struct bayes_db db;      /* the store is process-lifetime: it outlives the reference */
+    assert_true(bayes_db_init(&db, p->store, name, p->token_ttl_ms, p->seen_ttl_ms));
+    config_release(cfg);
+    return db;
+}
+
+static void train(const char *name, unsigned spam, unsigned ham)
+{
+    struct bayes_db db = db_of(name);
+    struct bayes_tokens set = { 0 };
+    static struct corpus_message m;
+    for (unsigned i = 0; i < spam + ham; i++) {
+        bool is_spam = i < spam;
+        corpus_make(&m, is_spam, is_spam ? i : i - spam);
+        bayes_tokenize_message(&m.msg, &set);
+        enum bayes_learn_outcome out;
+        assert_int_equal(bayes_db_learn(&db, &set, is_spam, &out), STORE_OK);
+    }
+    bayes_tokens_free(&set);
+}
+
+static int64_t spam_count(const char *name)
+{
+    struct bayes_db db = db_of(name);
+    int64_t ns, nh;
+    assert_int_equal(bayes_db_message_counts(&db, &ns, &nh), STORE_OK);
+    return ns;
+}
+
+static enum action run(bool spam, unsigned seed, const char *extra, const char *rcpt)
+{
+    struct smtp_session s = { .message = message_text(spam, seed, extra) };
+    if (rcpt != NULL)
+        s.rcpts[0] = rcpt;
+    return fixture_run(&s);
+}
+
+static void test_policy_defaults_and_errors(void **state)
+{
+    (void)state;
+    struct config *cfg = fixture_load_ok("bayes: { enabled = true }\n");
+    assert_true(cfg->bayes->enabled);
+    assert_false(cfg->bayes->per_user);
+    assert_int_equal(cfg->bayes->min_spam, 200);
+    assert_int_equal(cfg->bayes->min_ham, 200);
+    assert_true(cfg->bayes->autolearn_spam == 12.0);
+    assert_true(cfg->bayes->autolearn_ham == 0.1);
+    assert_int_equal(cfg->bayes->max_tokens, 150000);
+    assert_int_equal(cfg->bayes->token_ttl_ms, 21ULL * 86400 * 1000);
+    config_free(cfg);
+    struct config_errors errs = {0};
+    assert_null(fixture_load("bayes: { database = \"everyone\" }\n", &errs));
+    assert_string_equal(errs.items[0].option, "bayes.database");
+    config_errors_free(&errs);
+    assert_null(fixture_load("bayes: { enabled = true; autolearn_threshold_ham = 20.0 }\n", &errs));
+    assert_string_equal(errs.items[0].option, "bayes.autolearn_threshold_ham");
+    config_errors_free(&errs);
+    assert_null(fixture_load("bayes: { store = \"nowhere\" }\n", &errs));
+    assert_int_equal(errs.count, 1);
+    config_errors_free(&errs);
+}
+
+static void test_trained_classifies_spam_and_ham(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = true; autolearn = false }\n");
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_99"));
+    assert_true(fixture_has("BAYES_999"));
+    assert_true(fixture_score_of("BAYES_99") == 3.5);
+    assert_false(fixture_has("BAYES_00"));
+    run(false, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_true(fixture_score_of("BAYES_00") == -1.9);
+    assert_false(fixture_has("BAYES_99"));
+}
+
+static void test_nothing_below_minimum_counts(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = true; autolearn = false }\n");
+    train("global", 199, 200);
+    run(true, 1000, NULL, NULL);
+    assert_false(fixture_has("BAYES_99"));
+    assert_false(fixture_has("BAYES_50"));
+}
+
+static void test_autolearn_by_threshold(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
+        "rules: { files = [ ]; inline = [ \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\","
+        " \"body MARK_MID /marker-mid/\", \"score MARK_MID 6.0\" ] }\n"
+        "actions: { reject = 1000.0 }\n");
+    train("global", 200, 200);
+    assert_int_equal(spam_count("global"), 200);
+    run(true, 2000, "marker-mid\n", NULL);        /* between the thresholds: not learnt */
+    assert_true(fixture_has("MARK_MID"));
+    assert_int_equal(spam_count("global"), 200);
+    run(true, 2001, "marker-high\n", NULL);       /* 12.5 without Bayes: learnt as spam */
+    assert_true(fixture_has("MARK_HIGH"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
+static void test_per_user_uses_first_recipient(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = true; database = \"per_user\"; autolearn = false }\n");
+    train("bob@our.test", 200, 200);
+    run(true, 1000, NULL, "bob@our.test");
+    assert_true(fixture_has("BAYES_99"));
+    run(true, 1000, NULL, "carol@our.test");     /* carol's database is empty */
+    assert_false(fixture_has("BAYES_99"));
+}
+
+/* With SpamAssassin's own Bayes rules loaded (23_bayes.cf, its scores in 50_scores.cf), the
+ * rules' check_bayes hits on the classifier's probability and scores set 3. */
+static void test_stock_rules_hit_through_check_bayes(void **state)
+{
+    (void)state;
+    if (access("/usr/share/spamassassin/23_bayes.cf", R_OK) != 0)
+        skip();
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn = false }\n"
+        "rules: { files = [ \"/usr/share/spamassassin/23_bayes.cf\","
+        " \"/usr/share/spamassassin/50_scores.cf\" ] }\n");
+    struct config *cfg = config_current();
+    assert_true(ruleset_has_rule(cfg->rules->set, "BAYES_99"));
+    config_release(cfg);
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_99"));
+    assert_true(fixture_score_of("BAYES_99") == 3.5);
+    assert_true(fixture_has("BAYES_999"));
+    assert_true(fixture_score_of("BAYES_999") == 0.2);
+    run(false, 1000, NULL, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_true(fixture_score_of("BAYES_00") == -1.9);
+}
+
+/* An inline rule: check_bayes's range is (lo, hi]; a one-column score is the admin's. */
+static void test_inline_check_bayes_range_and_score(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn = false }\n"
+        "rules: { files = [ ]; inline = [ \"body MY_BAYES_HIGH eval:check_bayes('0.9', 'undef')\","
+        " \"score MY_BAYES_HIGH 4.2\", \"body MY_BAYES_LOW eval:check_bayes('0', '0.1')\","
+        " \"score MY_BAYES_LOW -2\" ] }\n");
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_true(fixture_has("MY_BAYES_HIGH"));
+    assert_true(fixture_score_of("MY_BAYES_HIGH") == 4.2);
+    assert_false(fixture_has("MY_BAYES_LOW"));
+    run(false, 1000, NULL, NULL);
+    assert_true(fixture_has("MY_BAYES_LOW"));
+    assert_false(fixture_has("MY_BAYES_HIGH"));
+}
+
+static void test_disabled_adds_nothing(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = false }\n");
+    train("global", 200, 200);
+    run(true, 1000, NULL, NULL);
+    assert_false(fixture_has("BAYES_99"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_policy_defaults_and_errors, fixture_fresh),
+        cmocka_unit_test_setup(test_trained_classifies_spam_and_ham, fixture_fresh),
+        cmocka_unit_test_setup(test_nothing_below_minimum_counts, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_by_threshold, fixture_fresh),
+        cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
+        cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),
+        cmocka_unit_test_setup(test_inline_check_bayes_range_and_score, fixture_fresh),
+        cmocka_unit_test_setup(test_disabled_adds_nothing, fixture_fresh),
+    };
+    return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
+}
