@@ -184,6 +184,12 @@ struct ruleset {
     size_t file_count;
     size_t malformed_lines;
     bool finished;
+
+    char **tlds;               /* util_rb_tld: the valid top-level domains (sorted at finish) */
+    size_t tld_count;
+    bool tlds_sorted;
+    pcre2_code **redirectors;  /* redirector_pattern */
+    size_t redirector_count;
 };
 
 /* rules_set.c */
@@ -204,6 +210,20 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text);
 struct header_cache;
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, size_t cap, const char **text, size_t *len);
+
+/* rules_uri.c: the uri rules' list (SpamAssassin's get_uri_list) and its directives */
+struct rules_uri_list {
+    char **items;
+    size_t count;
+};
+void ruleset_add_tlds(struct ruleset *rs, const char *list);
+void ruleset_add_redirector(struct ruleset *rs, const char *pattern, const char *origin);
+void ruleset_uri_finish(struct ruleset *rs);
+void ruleset_uri_free(struct ruleset *rs);
+/* Every URI of the view (the first max_uris) with its canonical forms, no repeats. */
+void rules_uri_list_build(const struct ruleset *rs, const struct message_view *view,
+    size_t max_uris, struct rules_uri_list *list);
+void rules_uri_list_free(struct rules_uri_list *list);
 
 /* rules_compile.c: fills the rule's compiled form from r->source at finish */
 void rule_compile(struct ruleset *rs, struct rule *r);

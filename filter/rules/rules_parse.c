@@ -418,6 +418,14 @@ static void handle_line(struct reader *rd, char *line)
         handle_replace(rd, directive, rest);
         return;
     }
+    if (strcmp(directive, "util_rb_tld") == 0) {
+        ruleset_add_tlds(rd->rs, rest);
+        return;
+    }
+    if (strcmp(directive, "redirector_pattern") == 0) {
+        ruleset_add_redirector(rd->rs, rest, NULL);
+        return;
+    }
     const char *after_name = split_word(rest, name, sizeof name);
     bool names_rule = type != RULE_TYPE_COUNT || strcmp(directive, "score") == 0
         || strcmp(directive, "describe") == 0 || strcmp(directive, "tflags") == 0;
