@@ -129,10 +129,6 @@ static void compile_header(struct rule *r)
 void rule_compile(struct ruleset *rs, struct rule *r)
 {
     (void)rs;
-    if (r->tflags & TFLAG_LEARN) {
-        rule_skip(r, SKIP_LEARN, NULL);
-        return;
-    }
     const char *p = r->source ? r->source : "";
     const char *why;
     switch (r->type) {

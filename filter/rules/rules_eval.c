@@ -60,10 +60,10 @@ static unsigned run_header(const struct rule *r, const struct rules_message *msg
 /* Matches each line (SpamAssassin's body / rawbody arrays) on its own, as Perl does: ^ and
  * $ at the line's ends, nothing across lines; at most limit bytes of text are read. */
 static unsigned run_lines(const struct rule *r, const char *text, const struct view_line *lines,
-    size_t line_count, uint64_t limit, struct regex_matcher *m)
+    size_t line_count, uint64_t limit, size_t first, struct regex_matcher *m)
 {
     unsigned hits = 0, most = max_hits(r);
-    for (size_t i = 0; i < line_count && hits < most; i++) {
+    for (size_t i = first; i < line_count && hits < most; i++) {
         if (lines[i].start >= limit)
             break;
         size_t len = cap(lines[i].len, limit - lines[i].start);
@@ -142,12 +142,12 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
         if (view == NULL || view->text == NULL)
             return 0;
         return run_lines(r, view->text, st->body_lines, st->body_line_count,
-            st->limits->body_bytes, &st->matcher);
+            st->limits->body_bytes, (r->tflags & TFLAG_NOSUBJECT) ? 1 : 0, &st->matcher);
     case RULE_RAWBODY:
         if (view == NULL || view->rawtext == NULL)
             return 0;
         return run_lines(r, view->rawtext, st->raw_lines, st->raw_line_count,
-            st->limits->rawbody_bytes, &st->matcher);
+            st->limits->rawbody_bytes, 0, &st->matcher);
     case RULE_URI:
         if (view == NULL)
             return 0;
@@ -187,6 +187,9 @@ static void report_hit(const struct rule *r, unsigned count, rules_hit_fn fn, vo
         .description = r->description,
         .count = count,
         .subrule = r->subrule,
+        .learn = (r->tflags & TFLAG_LEARN) != 0,
+        .noautolearn = (r->tflags & (TFLAG_NOAUTOLEARN | TFLAG_USERCONF)) != 0,
+        .autolearn_force = (r->tflags & TFLAG_AUTOLEARN_FORCE) != 0,
     };
     fn(&hit, arg);
 }

@@ -111,7 +111,6 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_META_SYNTAX "meta expressions mailwarden cannot parse"
 #define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
 #define SKIP_MALFORMED "malformed definitions"
-#define SKIP_LEARN "tflags learn (needs Bayes)"
 #define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
 
 /* tflags */
@@ -120,6 +119,9 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define TFLAG_NET      0x4u
 #define TFLAG_LEARN    0x8u
 #define TFLAG_USERCONF 0x10u
+#define TFLAG_AUTOLEARN_FORCE 0x20u
+#define TFLAG_NOAUTOLEARN 0x40u
+#define TFLAG_NOSUBJECT 0x80u      /* body rules: not the Subject line */
 
 struct rule {
     char *name;

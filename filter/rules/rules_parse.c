@@ -246,30 +246,35 @@ static void set_score(struct reader *rd, const char *name, const char *rest)
     r->has_score = true;
 }
 
+/* tflags as SpamAssassin reads them: maxhits=N limits the hits of a `multiple` rule (alone it
+ * changes nothing); net and learn mark eval rules of network tests and of Bayes. */
 static void set_tflags(struct rule *r, const char *rest)
 {
     r->tflags = 0;
     r->maxhits = 0;
     char buf[512];
     strlcpy_mw(buf, rest, sizeof buf);
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } flags[] = {
+        { "multiple", TFLAG_MULTIPLE }, { "nice", TFLAG_NICE }, { "net", TFLAG_NET },
+        { "learn", TFLAG_LEARN }, { "userconf", TFLAG_USERCONF },
+        { "autolearn_force", TFLAG_AUTOLEARN_FORCE }, { "noautolearn", TFLAG_NOAUTOLEARN },
+        { "nosubject", TFLAG_NOSUBJECT },
+    };
     char *save = NULL;
     for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        if (strcmp(tok, "multiple") == 0) {
-            r->tflags |= TFLAG_MULTIPLE;
-        } else if (strncmp(tok, "maxhits=", 8) == 0) {
+        if (strncmp(tok, "maxhits=", 8) == 0) {
             long n = strtol(tok + 8, NULL, 10);
             r->maxhits = n > 0 && n < 100000 ? (unsigned)n : 0;
-            r->tflags |= TFLAG_MULTIPLE;
-        } else if (strcmp(tok, "nice") == 0) {
-            r->tflags |= TFLAG_NICE;
-        } else if (strcmp(tok, "net") == 0) {
-            r->tflags |= TFLAG_NET;
-        } else if (strcmp(tok, "learn") == 0) {
-            r->tflags |= TFLAG_LEARN;
-        } else if (strcmp(tok, "userconf") == 0) {
-            r->tflags |= TFLAG_USERCONF;
+            continue;
         }
-        /* publish, noautolearn, autolearn_force, a, range=...: no meaning here */
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+            if (strcmp(tok, flags[i].name) == 0)
+                r->tflags |= flags[i].flag;
+        }
+        /* publish, a, range=..., domains_only, ...: no meaning here */
     }
 }
 

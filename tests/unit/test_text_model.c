@@ -152,6 +152,17 @@ static void test_rules_hit_as_spamassassin(void **state)
     free(hits);
 }
 
+/* tflags.eml: multiple with maxhits=3 counts 3 of 6 matches across lines, maxhits alone
+ * leaves a rule single, nosubject skips the Subject line, and learn / net do not stop a
+ * body rule (SpamAssassin skips only eval rules for them). */
+static void test_tflags_as_spamassassin(void **state)
+{
+    (void)state;
+    char *hits = hits_of("tflags");
+    assert_string_equal(hits, "T_CASH1_ONLY T_CASH3 T_LEARNED T_NETBODY T_SPLIT6 T_SUBJ_OK ");
+    free(hits);
+}
+
 static bool has_line(const struct message_view *v, const char *want)
 {
     for (size_t i = 0; i < v->line_count; i++) {
@@ -217,6 +228,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_hit_as_spamassassin),
+        cmocka_unit_test(test_tflags_as_spamassassin),
         cmocka_unit_test(test_paragraph_lines),
         cmocka_unit_test(test_long_line_split),
     };
