@@ -77,15 +77,18 @@ static void add_text_part(struct view_builder *b, const char *type, char *utf8, 
     if (raw)
         view_raw_add_part(b, utf8, len);
     if (strcmp(type, "text/plain") == 0) {
-        view_body_add_part(b, utf8, len);
+        view_body_add_part(b, utf8, len, utf8, len);
     } else if (strcmp(type, "text/html") == 0 && len > 0) {
-        struct textbuf rendered;
+        struct textbuf rendered, visible;
         textbuf_init(&rendered);
-        view_render_html(b, utf8, len, &rendered);
-        view_body_add_part(b, rendered.data ? rendered.data : "", rendered.len);
+        textbuf_init(&visible);
+        view_render_html(b, utf8, len, &rendered, &visible);
+        view_body_add_part(b, rendered.data ? rendered.data : "", rendered.len,
+            visible.data ? visible.data : "", visible.len);
         textbuf_free(&rendered);
+        textbuf_free(&visible);
     } else if (strcmp(type, "text/html") == 0) {
-        view_body_add_part(b, "", 0);
+        view_body_add_part(b, "", 0, "", 0);
     }
 }
 
@@ -210,6 +213,7 @@ struct message_view *message_view_build(const struct message_source *src)
     textbuf_init(&b.text);
     textbuf_init(&b.rawtext);
     textbuf_init(&b.body_parts);
+    textbuf_init(&b.visible_parts);
     view->truncated = src->truncated;
     view->header_cache = header_cache_new(src->headers, src->header_count);
 
@@ -249,6 +253,7 @@ struct message_view *message_view_build(const struct message_source *src)
     textbuf_free(&raw);
 
     textbuf_free(&b.body_parts);
+    textbuf_free(&b.visible_parts);
     view_scan_body_uris(&b);
     if (b.text.data == NULL)
         textbuf_puts(&b.text, "");
@@ -280,7 +285,12 @@ void message_view_free(struct message_view *view)
         free(view->uris[i].url);
         free(view->uris[i].host);
         free(view->uris[i].link_text);
+        free(view->uris[i].anchor_text);
     }
     free(view->uris);
+    for (size_t i = 0; i < view->html_part_count; i++)
+        view_html_part_free(&view->html_parts[i]);
+    free(view->html_parts);
+    free(view->visible_text);
     free(view);
 }

@@ -36,12 +36,15 @@ struct message_part {
 #define VIEW_URI_META       0x100u /* <meta http-equiv=refresh> */
 #define VIEW_URI_BACKGROUND 0x200u /* body, table, tr, td background */
 #define VIEW_URI_SCRIPT     0x400u /* <script src>, <embed>, <bgsound> */
+#define VIEW_URI_IFRAME     0x800u /* <iframe src> */
 
 struct message_uri {
     char *url;                 /* as found, trimmed; found in text: with the scheme
                                   SpamAssassin adds (http://, ftp://, mailto:) */
     char *host;                /* lower case, NULL when none (mailto:, relative) */
     char *link_text;           /* the visible text of an <a href>, NULL for a bare URL */
+    char *anchor_text;         /* an <a href>'s text as SpamAssassin records it (whitespace
+                                  as written, "<img>\n" for each image), NULL otherwise */
     bool host_is_ip;           /* an IP literal, including decimal/hex forms */
     unsigned types;            /* VIEW_URI_* where it was found */
     bool schemeless;           /* found in text without a scheme (www.x, a@b.c, x.com) */
@@ -52,6 +55,30 @@ struct message_uri {
 struct view_line {
     size_t start;
     size_t len;
+};
+
+/* What SpamAssassin's HTML.pm records of one text/html part (its get_results), for the
+ * HTMLEval plugin: gathered while the part is rendered. Ratios are negative when SpamAssassin
+ * leaves them undefined. */
+struct view_html_tag_count {
+    char *name;                /* lower case */
+    int count;                 /* opened minus closed, never below 0 */
+};
+
+struct view_html_part {
+    struct view_html_tag_count *inside;   /* every tag seen ("exists $html->{inside}{tag}") */
+    size_t inside_count;
+    size_t length;             /* characters of the HTML source */
+    size_t html_length;        /* characters of the rendered text */
+    size_t non_space_len;      /* of them, not whitespace */
+    double image_area;
+    int min_size, max_size;
+    double closed_extra_ratio, bad_tag_ratio, non_element_ratio, obfuscation_ratio;
+    double backhair_count;     /* -1: none */
+    bool font_low_contrast, font_invalid_color, font_face_bad, form_action_mailto, embeds;
+    char **comments, **scripts, **titles, **anchors;
+    size_t comment_count, script_count, title_count, anchor_count;
+    char *charsets;            /* from <meta http-equiv=Content-Type>, NULL when none */
 };
 
 struct message_view {
@@ -75,6 +102,12 @@ struct message_view {
     size_t part_count;
     struct message_uri *uris;
     size_t uri_count;
+    struct view_html_part *html_parts;     /* one per text/html part rendered */
+    size_t html_part_count;
+    /* the body as above but without the HTML text SpamAssassin finds invisible (its
+     * visible_rendered: what Bayes reads); lines split the same way */
+    char *visible_text;
+    size_t visible_text_len;
     /* the header fields' decoded forms and the header rules' texts, made on first use, each
      * once per message (header_cache.h) */
     struct header_cache *header_cache;

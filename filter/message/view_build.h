@@ -23,6 +23,7 @@ struct view_builder {
     size_t cap;                /* bytes of text / rawtext at most */
     size_t uri_alloc;
     struct textbuf body_parts; /* rendered parts, "\n" between, before paragraphs are joined */
+    struct textbuf visible_parts;  /* the same with HTML's invisible text left out */
     size_t body_part_count;
     size_t raw_line_alloc;
 };
@@ -44,7 +45,8 @@ size_t view_space_len(const char *s, size_t left);
  * stops found no more than 1024 bytes past the limit, else at the limit. */
 size_t view_part_cut(const char *s, size_t len, size_t limit, const char *stops);
 /* One rendered text part for body (plain text as is, HTML as rendered). */
-void view_body_add_part(struct view_builder *b, const char *text, size_t len);
+void view_body_add_part(struct view_builder *b, const char *text, size_t len,
+    const char *visible, size_t visible_len);
 /* Makes view->text and view->lines from the subject and the parts added. */
 void view_body_finish(struct view_builder *b, const char *subject);
 /* One transfer-decoded text part for rawbody (rawtext and raw_lines). */
@@ -71,7 +73,10 @@ void view_add_uri(struct view_builder *b, const char *url, size_t len, const cha
 void view_scan_body_uris(struct view_builder *b);
 
 /* view_html.c */
-/* Renders HTML (UTF-8) to text in out and records its links with their visible text. */
-void view_render_html(struct view_builder *b, const char *html, size_t len, struct textbuf *out);
+/* Renders HTML (UTF-8) as SpamAssassin does: all text to out, the visible text to visible
+ * (may be NULL); records its links and a view->html_parts entry with its statistics. */
+void view_render_html(struct view_builder *b, const char *html, size_t len, struct textbuf *out,
+    struct textbuf *visible);
+void view_html_part_free(struct view_html_part *p);
 
 #endif

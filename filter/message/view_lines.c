@@ -100,15 +100,20 @@ static void join_paragraphs(const char *in, size_t len, struct textbuf *out)
 
 /* Adds one rendered part to the body under construction (a "\n" before every part but the
  * first, as SpamAssassin does). */
-void view_body_add_part(struct view_builder *b, const char *text, size_t len)
+void view_body_add_part(struct view_builder *b, const char *text, size_t len,
+    const char *visible, size_t visible_len)
 {
-    if (b->body_parts.len > 0 || b->body_part_count > 0)
+    if (b->body_part_count > 0) {
         textbuf_puts(&b->body_parts, "\n");
+        textbuf_puts(&b->visible_parts, "\n");
+    }
     b->body_part_count++;
     size_t keep = view_part_cut(text, len, VIEW_BODY_PART_SCAN, "\n ");
     if (keep < len)
         b->view->truncated = true;
     textbuf_append(&b->body_parts, text, keep);
+    keep = view_part_cut(visible, visible_len, VIEW_BODY_PART_SCAN, "\n ");
+    textbuf_append(&b->visible_parts, visible, keep);
 }
 
 /* Builds view->text and view->lines: subject (without line breaks) and "\n", then the parts
@@ -124,8 +129,14 @@ void view_body_finish(struct view_builder *b, const char *subject)
         }
     }
     textbuf_puts(&joined, "\n");
+    size_t subject_len = joined.len;
     join_paragraphs(b->body_parts.data ? b->body_parts.data : "", b->body_parts.len, &joined);
     view_append_capped(b, &b->text, joined.data, joined.len);
+    joined.len = subject_len;
+    join_paragraphs(b->visible_parts.data ? b->visible_parts.data : "", b->visible_parts.len, &joined);
+    size_t vlen = joined.len < b->cap ? joined.len : b->cap;
+    b->view->visible_text = xstrndup(joined.data, vlen);
+    b->view->visible_text_len = vlen;
     textbuf_free(&joined);
 
     struct message_view *view = b->view;

@@ -572,11 +572,12 @@ static void canonicalize(const struct ruleset *rs, const char *raw, struct strse
         size_t len = strlen(b);
         while (len > 0 && isspace((unsigned char)b[len - 1]))
             b[--len] = '\0';
+        if (len > 0)
+            strset_add(out, b);     /* SpamAssassin keeps every input, even those it skips */
         if (len <= 1 || *b == '#' || *b == '?' || *b == '&' || (*b == '/' && b[1] != '/')) {
             free(uri);
             continue;
         }
-        strset_add(out, b);
         size_t colon = strcspn(b, ":");
         if (strncasecmp(b, "mailto:", 7) == 0 || memchr(b, '@', colon) != NULL) {
             mail_variants(b, out);
