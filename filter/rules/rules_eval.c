@@ -12,6 +12,7 @@
 
 #include "header_cache.h"
 #include "message_view.h"
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "header.h"
 #include "util.h"
@@ -129,12 +130,27 @@ struct eval_state {
     struct view_line *body_lines, *raw_lines;  /* the view's, or split here */
     size_t body_line_count, raw_line_count;
     struct view_line *own_body_lines, *own_raw_lines;
+    struct eval_ctx plugins;       /* what eval: tests and plugin rule types see */
 };
+
+static unsigned run_eval(const struct rule *r, struct eval_state *st)
+{
+    /* SpamAssassin without network tests (spamd -L, our scoreset) skips eval rules marked
+     * tflags net; we run none until network evals of ours exist */
+    if (r->tflags & TFLAG_NET)
+        return 0;
+    struct eval_call call = { r, r->eval_args, r->eval_argc, r->eval_state };
+    unsigned n = r->eval->run(&st->plugins, &call);
+    unsigned most = max_hits(r);
+    return n > most ? most : n;
+}
 
 static unsigned run_plain(const struct rule *r, struct eval_state *st)
 {
     const struct rules_message *msg = st->msg;
     const struct message_view *view = msg->view;
+    if (r->eval != NULL)
+        return run_eval(r, st);
     switch (r->type) {
     case RULE_HEADER:
         return run_header(r, msg, st->headers, st->limits, &st->matcher);
@@ -233,6 +249,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
             st.raw_line_count = 1;
         }
     }
+    st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
+        .headers = st.headers, .matcher = &st.matcher };
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;
@@ -264,6 +282,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     }
     free(stack);
     free(values);
+    eval_ctx_release(&st.plugins);
     textbuf_free(&st.full);
     rules_uri_list_free(&st.uris);
     free(st.own_body_lines);
