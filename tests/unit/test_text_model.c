@@ -163,6 +163,19 @@ static void test_tflags_as_spamassassin(void **state)
     free(hits);
 }
 
+/* htmleval.eml: each HTMLEval test on a message that makes about half of them hit: low
+ * contrast, an odd font face, a mailto: form, an unclosed <head>, extra closing tags, unknown
+ * tags, an image with little text, a "saved from" comment, a long title, an iframe. */
+static void test_htmleval_as_spamassassin(void **state)
+{
+    (void)state;
+    char *hits = hits_of("htmleval");
+    assert_string_equal(hits, "T_BADTAG T_BAL_HEAD T_COMMENT T_FACEBAD T_HTML_MSG T_IFRAME "
+                              "T_IMGONLY T_IMGRATIO T_LEN_SMALL T_LOWCON T_MAILTOFORM T_NONEL "
+                              "T_OBF T_RANGE_EXTRA T_RANGE_MAX T_TAG_BODY T_TITLE_RATIO ");
+    free(hits);
+}
+
 static bool has_line(const struct message_view *v, const char *want)
 {
     for (size_t i = 0; i < v->line_count; i++) {
@@ -229,6 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_hit_as_spamassassin),
         cmocka_unit_test(test_tflags_as_spamassassin),
+        cmocka_unit_test(test_htmleval_as_spamassassin),
         cmocka_unit_test(test_paragraph_lines),
         cmocka_unit_test(test_long_line_split),
     };
