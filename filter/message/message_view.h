@@ -112,6 +112,8 @@ struct message_view {
      * once per message (header_cache.h) */
     struct header_cache *header_cache;
     bool uris_truncated;       /* more than VIEW_MAX_URIS URIs */
+    bool uri_truncated;        /* a URI longer than 8192 bytes was cut (SpamAssassin's
+                                  uri_truncated) */
     bool truncated;            /* the scan cap was reached, or the body buffer was */
     bool mime_error;           /* the MIME structure itself was malformed */
 };

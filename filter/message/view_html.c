@@ -935,9 +935,7 @@ static char *canon_uri(const char *uri)
         else
             break;
     }
-    if (len > 8192)
-        len = 8192;
-    return xstrndup(s, len);
+    return xstrndup(s, len);        /* view_add_uri_typed cuts at 8192 bytes */
 }
 
 static struct message_uri *push_uri(struct html_render *h, unsigned type, const char *raw)

@@ -119,6 +119,10 @@ struct message_uri *view_add_uri_typed(struct view_builder *b, const char *url, 
         len--;
     if (len == 0)
         return NULL;
+    if (len > 8192) {                  /* SpamAssassin's MAX_URI_LENGTH */
+        len = 8192;
+        view->uri_truncated = true;
+    }
     char *copy = xstrndup(url, len);
     for (char *c = copy; *c; c++) {
         if (*c == '\r' || *c == '\n' || *c == '\t')

@@ -93,12 +93,12 @@ static struct view_line *split_lines(const char *text, size_t len, size_t *count
     return lines;
 }
 
-static unsigned run_uris(const struct rule *r, const struct rules_uri_list *list,
+static unsigned run_uris(const struct rule *r, const struct rules_uri_details *d,
     struct regex_matcher *m)
 {
     unsigned hits = 0, most = max_hits(r);
-    for (size_t i = 0; i < list->count && hits < most; i++)
-        hits += regex_count(m, r->regex, list->items[i], strlen(list->items[i]), most - hits);
+    for (size_t i = 0; i < d->list_count && hits < most; i++)
+        hits += regex_count(m, r->regex, d->list[i], strlen(d->list[i]), most - hits);
     return hits;
 }
 
@@ -124,8 +124,6 @@ struct eval_state {
     struct regex_matcher matcher;
     struct textbuf full;
     bool full_built;
-    struct rules_uri_list uris;    /* SpamAssassin's get_uri_list, made on first use */
-    bool uris_built;
     const struct ruleset *rs;
     struct view_line *body_lines, *raw_lines;  /* the view's, or split here */
     size_t body_line_count, raw_line_count;
@@ -167,11 +165,7 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
     case RULE_URI:
         if (view == NULL)
             return 0;
-        if (!st->uris_built) {
-            rules_uri_list_build(st->rs, view, st->limits->uri_count, &st->uris);
-            st->uris_built = true;
-        }
-        return run_uris(r, &st->uris, &st->matcher);
+        return run_uris(r, eval_uri_details(&st->plugins), &st->matcher);
     case RULE_FULL:
         if (!st->full_built) {
             build_full(msg, &st->full);
@@ -284,7 +278,6 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     eval_ctx_release(&st.plugins);
     textbuf_free(&st.full);
-    rules_uri_list_free(&st.uris);
     free(st.own_body_lines);
     free(st.own_raw_lines);
     regex_matcher_free(&st.matcher);

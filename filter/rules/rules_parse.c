@@ -502,9 +502,13 @@ static void handle_line(struct reader *rd, char *line)
         handle_replace(rd, directive, rest);
         return;
     }
-    if (strcmp(directive, "util_rb_tld") == 0) {
-        ruleset_add_tlds(rd->rs, rest);
-        return;
+    if (strncmp(directive, "util_rb_", 8) == 0) {
+        int level = strcmp(directive, "util_rb_2tld") == 0 ? 2
+            : strcmp(directive, "util_rb_3tld") == 0 ? 3 : strcmp(directive, "util_rb_tld") == 0 ? 1 : 0;
+        if (level > 0) {
+            ruleset_add_tlds(rd->rs, level, rest);
+            return;
+        }
     }
     if (strcmp(directive, "redirector_pattern") == 0) {
         ruleset_add_redirector(rd->rs, rest, NULL);

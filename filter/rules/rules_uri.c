@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "message_view.h"
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "util.h"
 
@@ -30,17 +31,28 @@ static int compare_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void ruleset_add_tlds(struct ruleset *rs, const char *list)
+static void add_words(char ***list, size_t *count, const char *words)
 {
-    char *copy = xstrdup(list);
+    char *copy = xstrdup(words);
     char *save = NULL;
     for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-        rs->tlds = xrealloc(rs->tlds, (rs->tld_count + 1) * sizeof *rs->tlds);
-        rs->tlds[rs->tld_count] = xstrdup(w);
-        str_lower(rs->tlds[rs->tld_count]);
-        rs->tld_count++;
+        *list = xrealloc(*list, (*count + 1) * sizeof **list);
+        (*list)[*count] = xstrdup(w);
+        str_lower((*list)[*count]);
+        (*count)++;
     }
     free(copy);
+}
+
+/* util_rb_tld, util_rb_2tld (level 2) and util_rb_3tld (level 3) */
+void ruleset_add_tlds(struct ruleset *rs, int level, const char *list)
+{
+    if (level == 2)
+        add_words(&rs->tld2, &rs->tld2_count, list);
+    else if (level == 3)
+        add_words(&rs->tld3, &rs->tld3_count, list);
+    else
+        add_words(&rs->tlds, &rs->tld_count, list);
     rs->tlds_sorted = false;
 }
 
@@ -64,6 +76,10 @@ void ruleset_uri_finish(struct ruleset *rs)
 {
     if (rs->tld_count > 0)
         qsort(rs->tlds, rs->tld_count, sizeof *rs->tlds, compare_str);
+    if (rs->tld2_count > 0)
+        qsort(rs->tld2, rs->tld2_count, sizeof *rs->tld2, compare_str);
+    if (rs->tld3_count > 0)
+        qsort(rs->tld3, rs->tld3_count, sizeof *rs->tld3, compare_str);
     rs->tlds_sorted = true;
 }
 
@@ -72,6 +88,12 @@ void ruleset_uri_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->tld_count; i++)
         free(rs->tlds[i]);
     free(rs->tlds);
+    for (size_t i = 0; i < rs->tld2_count; i++)
+        free(rs->tld2[i]);
+    free(rs->tld2);
+    for (size_t i = 0; i < rs->tld3_count; i++)
+        free(rs->tld3[i]);
+    free(rs->tld3);
     for (size_t i = 0; i < rs->redirector_count; i++)
         pcre2_code_free(rs->redirectors[i]);
     free(rs->redirectors);
@@ -83,7 +105,12 @@ static bool tld_known(const struct ruleset *rs, const char *tld)
 {
     if (rs->tld_count == 0 || !rs->tlds_sorted)
         return false;
-    return bsearch(&tld, rs->tlds, rs->tld_count, sizeof *rs->tlds, compare_str) != NULL;
+    char *low = xstrdup(tld);
+    str_lower(low);
+    const char *key = low;
+    bool found = bsearch(&key, rs->tlds, rs->tld_count, sizeof *rs->tlds, compare_str) != NULL;
+    free(low);
+    return found;
 }
 
 /* SpamAssassin's is_domain_valid: no whitespace, a dot, a known top-level domain. */
@@ -144,8 +171,57 @@ static bool fqdn_valid(const char *host)
     return labels > 1;
 }
 
-/* Whether SpamAssassin's uri_to_domain finds a domain (or IP) in uri. */
-static bool uri_has_domain(const struct ruleset *rs, const char *uri)
+static bool in_sorted(char *const *list, size_t count, const char *word)
+{
+    return count > 0 && bsearch(&word, list, count, sizeof *list, compare_str) != NULL;
+}
+
+/* SpamAssassin's trim_domain (RegistryBoundaries split_domain): the registered domain of a
+ * host name by util_rb_2tld / util_rb_3tld (its US state rules left out). Malloc'd. */
+char *rules_trim_domain(const struct ruleset *rs, const char *host)
+{
+    char *d = xstrdup(host);
+    str_lower(d);
+    size_t k = 0;                       /* ".." to ".", no dots at the ends */
+    for (size_t i = 0; d[i]; i++) {
+        if (d[i] == '.' && (k == 0 || d[k - 1] == '.'))
+            continue;
+        d[k++] = d[i];
+    }
+    while (k > 0 && d[k - 1] == '.')
+        k--;
+    d[k] = '\0';
+    const char *rest = d, *prev = NULL;
+    for (;;) {
+        size_t labels = 1;
+        for (const char *p = rest; *p; p++)
+            labels += *p == '.';
+        if (labels <= 1)
+            break;
+        if (labels == 2 && in_sorted(rs->tld2, rs->tld2_count, rest))
+            break;
+        if (labels == 3 && in_sorted(rs->tld3, rs->tld3_count, rest)) {
+            const char *last = strrchr(rest, '.');
+            if (strcmp(last + 1, "us") != 0)
+                break;
+        }
+        prev = rest;
+        rest = strchr(rest, '.') + 1;
+    }
+    char *out = xstrdup(prev != NULL ? prev : rest);
+    free(d);
+    return out;
+}
+
+bool rules_domain_valid(const struct ruleset *rs, const char *dom)
+{
+    return domain_valid(rs, dom);
+}
+
+/* SpamAssassin's uri_to_domain: the host of uri (*host) and its domain (*domain, an IP kept
+ * whole); false when it has none that counts. Both malloc'd on success. */
+bool rules_uri_to_domain(const struct ruleset *rs, const char *uri, char **host_out,
+    char **domain_out)
 {
     char *u = xstrdup(uri);
     str_lower(u);
@@ -185,7 +261,19 @@ static bool uri_has_domain(const struct ruleset *rs, const char *uri)
                 goto out;
         }
     }
-    ok = is_ipv4(host) || (fqdn_valid(host) && domain_valid(rs, host));
+    if (is_ipv4(host)) {
+        ok = true;
+        if (host_out != NULL)
+            *host_out = xstrdup(host);
+        if (domain_out != NULL)
+            *domain_out = xstrdup(host);
+    } else if (fqdn_valid(host) && domain_valid(rs, host)) {
+        ok = true;
+        if (host_out != NULL)
+            *host_out = xstrdup(host);
+        if (domain_out != NULL)
+            *domain_out = rules_trim_domain(rs, host);
+    }
 out:
     free(u);
     return ok;
@@ -636,44 +724,146 @@ static void canonicalize(const struct ruleset *rs, const char *raw, struct strse
     strset_free(&work);
 }
 
-/* --- the list ------------------------------------------------------------------------------ */
+/* --- the detail list and the list --------------------------------------------------------- */
 
-void rules_uri_list_build(const struct ruleset *rs, const struct message_view *view,
-    size_t max_uris, struct rules_uri_list *list)
+static struct rules_uri_detail *detail_for(struct rules_uri_details *d, GHashTable *index,
+    const char *raw)
 {
-    struct strset all;
-    strset_init(&all);
+    struct rules_uri_detail *found = g_hash_table_lookup(index, raw);
+    if (found != NULL)
+        return found;
+    if (d->count == d->alloc) {
+        d->alloc = d->alloc ? 2 * d->alloc : 16;
+        d->items = xrealloc(d->items, d->alloc * sizeof *d->items);
+        g_hash_table_remove_all(index);         /* the items moved: index them again */
+        for (size_t i = 0; i < d->count; i++)
+            g_hash_table_insert(index, d->items[i].raw, &d->items[i]);
+    }
+    struct rules_uri_detail *e = &d->items[d->count++];
+    memset(e, 0, sizeof *e);
+    e->raw = xstrdup(raw);
+    g_hash_table_insert(index, e->raw, e);
+    return e;
+}
+
+static void add_unique(char ***list, size_t *count, const char *s)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp((*list)[i], s) == 0)
+            return;
+    }
+    *list = xrealloc(*list, (*count + 1) * sizeof **list);
+    (*list)[(*count)++] = xstrdup(s);
+}
+
+static void free_list(char **list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* SpamAssassin's get_uri_detail_list: each URI of the view (the first max_uris) under its raw
+ * form, with where it was found, its anchor texts, its canonical forms and their hosts and
+ * domains. A URI found only in the text is dropped when no form has a domain or IP. */
+void rules_uri_details_build(const struct ruleset *rs, const struct message_view *view,
+    size_t max_uris, struct rules_uri_details *d)
+{
+    memset(d, 0, sizeof *d);
+    GHashTable *index = g_hash_table_new(g_str_hash, g_str_equal);
     for (size_t i = 0; i < view->uri_count && i < max_uris; i++) {
         const struct message_uri *u = &view->uris[i];
         if (u->url == NULL || u->url[0] == '\0')
             continue;
+        struct rules_uri_detail *e = detail_for(d, index, u->url);
+        e->types |= u->types;
+        if (u->anchor_text != NULL)
+            add_unique(&e->anchors, &e->anchor_count, u->anchor_text);
+        if (e->cleaned != NULL || e->dropped)
+            continue;
         struct strset forms;
         strset_init(&forms);
         canonicalize(rs, u->url, &forms);
-        bool keep = true;
-        if (u->types == VIEW_URI_PARSED) {
-            keep = false;          /* text URIs need a valid domain or IP in some form */
-            for (size_t k = 0; k < forms.count && !keep; k++)
-                keep = uri_has_domain(rs, forms.items[k]);
+        for (size_t k = 0; k < forms.count; k++) {
+            char *host = NULL, *domain = NULL;
+            if (rules_uri_to_domain(rs, forms.items[k], &host, &domain)) {
+                add_unique(&e->hosts, &e->host_count, host);
+                add_unique(&e->domains, &e->domain_count, domain);
+                free(host);
+                free(domain);
+            }
         }
-        if (keep) {
-            for (size_t k = 0; k < forms.count; k++)
-                strset_add(&all, forms.items[k]);
-        }
+        e->cleaned = forms.items;
+        e->cleaned_count = forms.count;
+        forms.items = NULL;
+        forms.count = 0;
         strset_free(&forms);
     }
-    list->items = all.items;
-    list->count = all.count;
+    g_hash_table_destroy(index);
+    for (size_t i = 0; i < d->count; i++) {
+        struct rules_uri_detail *e = &d->items[i];
+        e->dropped = e->types == VIEW_URI_PARSED && e->domain_count == 0;
+        if (e->dropped)
+            continue;
+        for (size_t k = 0; k < e->cleaned_count; k++) {
+            if (strlen(e->cleaned[k]) >= URI_MAX_LENGTH)
+                d->truncated = true;
+        }
+    }
+    d->truncated = d->truncated || view->uri_truncated;
+}
+
+void rules_uri_details_free(struct rules_uri_details *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        struct rules_uri_detail *e = &d->items[i];
+        free(e->raw);
+        free_list(e->cleaned, e->cleaned_count);
+        free_list(e->anchors, e->anchor_count);
+        free_list(e->hosts, e->host_count);
+        free_list(e->domains, e->domain_count);
+    }
+    free(d->items);
+    free_list(d->list, d->list_count);
+    memset(d, 0, sizeof *d);
+}
+
+/* The uri rules' list (get_uri_list): the canonical forms of every URI kept, no repeats. */
+void rules_uri_list_make(struct rules_uri_details *d)
+{
+    struct strset all;
+    strset_init(&all);
+    for (size_t i = 0; i < d->count; i++) {
+        const struct rules_uri_detail *e = &d->items[i];
+        if (e->dropped)
+            continue;
+        for (size_t k = 0; k < e->cleaned_count; k++)
+            strset_add(&all, e->cleaned[k]);
+    }
+    d->list = all.items;
+    d->list_count = all.count;
     all.items = NULL;
     all.count = 0;
     strset_free(&all);
 }
 
-void rules_uri_list_free(struct rules_uri_list *list)
+static void *make_details(struct eval_ctx *ctx)
 {
-    for (size_t i = 0; i < list->count; i++)
-        free(list->items[i]);
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
+    struct rules_uri_details *d = xcalloc(1, sizeof *d);
+    if (ctx->msg->view != NULL) {
+        rules_uri_details_build(ctx->rs, ctx->msg->view, ctx->limits->uri_count, d);
+        rules_uri_list_make(d);
+    }
+    return d;
+}
+
+static void release_details(void *data)
+{
+    rules_uri_details_free(data);
+    free(data);
+}
+
+const struct rules_uri_details *eval_uri_details(struct eval_ctx *ctx)
+{
+    return eval_plugin_data(ctx, EVAL_URIDETAIL, make_details, release_details);
 }
