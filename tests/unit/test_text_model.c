@@ -176,6 +176,19 @@ static void test_htmleval_as_spamassassin(void **state)
     free(hits);
 }
 
+/* urieval.eml: a link to one domain showing an https URL of another, a link to an IP showing
+ * an https name, a redirector; urieval_clean.eml: the same links consistent. */
+static void test_urieval_httpsmismatch_as_spamassassin(void **state)
+{
+    (void)state;
+    char *hits = hits_of("urieval");
+    assert_string_equal(hits, "T_HTTPS_HTTP T_HTTPS_IP T_REDIR ");
+    free(hits);
+    hits = hits_of("urieval_clean");
+    assert_string_equal(hits, "");
+    free(hits);
+}
+
 static bool has_line(const struct message_view *v, const char *want)
 {
     for (size_t i = 0; i < v->line_count; i++) {
@@ -243,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_rules_hit_as_spamassassin),
         cmocka_unit_test(test_tflags_as_spamassassin),
         cmocka_unit_test(test_htmleval_as_spamassassin),
+        cmocka_unit_test(test_urieval_httpsmismatch_as_spamassassin),
         cmocka_unit_test(test_paragraph_lines),
         cmocka_unit_test(test_long_line_split),
     };
