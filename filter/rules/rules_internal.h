@@ -248,6 +248,7 @@ struct rules_uri_detail {
     char **hosts, **domains;   /* of the cleaned forms (uri_to_domain, trim_domain) */
     size_t host_count, domain_count;
     bool dropped;              /* found only in text and no form has a valid domain or IP */
+    bool schemeless, unlinked; /* found in text without a scheme; and not linked by MUAs */
 };
 struct rules_uri_details {
     struct rules_uri_detail *items;

@@ -777,6 +777,8 @@ void rules_uri_details_build(const struct ruleset *rs, const struct message_view
             continue;
         struct rules_uri_detail *e = detail_for(d, index, u->url);
         e->types |= u->types;
+        e->schemeless = e->schemeless || u->schemeless;
+        e->unlinked = e->unlinked || u->unlinked;
         if (u->anchor_text != NULL)
             add_unique(&e->anchors, &e->anchor_count, u->anchor_text);
         if (e->cleaned != NULL || e->dropped)

@@ -189,6 +189,17 @@ static void test_urieval_httpsmismatch_as_spamassassin(void **state)
     free(hits);
 }
 
+/* uridetail.eml: uri_detail criteria on each key (raw, type, cleaned, text, domain, host),
+ * with =~ and !~, some met by one URI and some by none. */
+static void test_uridetail_as_spamassassin(void **state)
+{
+    (void)state;
+    char *hits = hits_of("uridetail");
+    assert_string_equal(hits, "T_UD_DOMAIN T_UD_IMG T_UD_NEG T_UD_PARSED T_UD_SCHEMELESS "
+                              "T_UD_TEXT_HTTPS ");
+    free(hits);
+}
+
 static bool has_line(const struct message_view *v, const char *want)
 {
     for (size_t i = 0; i < v->line_count; i++) {
@@ -257,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_tflags_as_spamassassin),
         cmocka_unit_test(test_htmleval_as_spamassassin),
         cmocka_unit_test(test_urieval_httpsmismatch_as_spamassassin),
+        cmocka_unit_test(test_uridetail_as_spamassassin),
         cmocka_unit_test(test_paragraph_lines),
         cmocka_unit_test(test_long_line_split),
     };
