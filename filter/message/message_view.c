@@ -1,9 +1,10 @@
 /* message_view.c - builds the decoded view of a message (message_view.h) from its header
  * fields and buffered body (a message_source; txn_view.c makes one from the txn): GMime parses
  * the MIME structure and undoes base64 / quoted-printable, GMime's iconv wrapper converts
- * declared charsets to UTF-8, libxml2's HTML parser (recovering, no network, no external
- * entities) renders HTML to text and yields its links, and a small scanner finds bare URLs in
- * text (view_text.c, view_charset.c, view_html.c, view_uri.c). Promises: bounded work
+ * declared charsets to UTF-8, HTML is rendered to text as SpamAssassin's HTML.pm does and
+ * yields its links, the body becomes SpamAssassin's lines and its URIs are found with
+ * SpamAssassin's pattern (view_text.c, view_lines.c, view_charset.c, view_html*.c,
+ * view_uri.c). Promises: bounded work
  * (spam.max_scan_bytes of body parsed, a cap on parts, URIs and nesting depth, text never
  * longer than the scan cap), never a crash on hostile input, malformed input decoded as far
  * as it goes and flagged. */

@@ -1,6 +1,6 @@
 /* message_view.h - the message as the content checks see it: MIME-decoded (GMime), text parts
- * in UTF-8, HTML rendered to text with its links (libxml2's HTML parser), the parts and the
- * URIs found. Built once per transaction, on the first call at end of message, from what
+ * in UTF-8, HTML rendered to text with its links as SpamAssassin renders it, the body as
+ * SpamAssassin's lines, the parts and the URIs found. Built once per transaction, on the first call at end of message, from what
  * the txn buffered (headers, and up to limits.max_body_buffer of body), within a cap on bytes
  * scanned; freed when the transaction ends. Malformed input never fails the build: it is
  * decoded as far as it goes and flagged. (Implementation: message_view.c.) */

@@ -78,5 +78,11 @@ void view_scan_body_uris(struct view_builder *b);
 void view_render_html(struct view_builder *b, const char *html, size_t len, struct textbuf *out,
     struct textbuf *visible);
 void view_html_part_free(struct view_html_part *p);
+/* view_html_color.c: name_to_rgb ("#rrggbb" or "invalid"), a CSS background's colour (bg
+ * unchanged when it has none) */
+void view_html_color(const char *in, char out[16]);
+void view_html_css_background(const char *value, char bg[16]);
+/* view_html_target.c: rel resolved against base (malloc'd) */
+char *view_html_target_uri(const char *base, const char *rel);
 
 #endif

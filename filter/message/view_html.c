@@ -23,229 +23,6 @@
 #define MAX_TAG_NAMES 256          /* distinct tag names counted per part */
 #define MAX_LIST_ITEMS 1000        /* comments, scripts, titles, anchors kept per part */
 
-/* --- colours (HTML.pm name_to_rgb) --------------------------------------------------------- */
-
-struct color_name {
-    const char *name;
-    unsigned rgb;
-};
-
-static const struct color_name color_names[] = {
-    {"aliceblue", 0xf0f8ff},
-    {"antiquewhite", 0xfaebd7},
-    {"aqua", 0x00ffff},
-    {"aquamarine", 0x7fffd4},
-    {"azure", 0xf0ffff},
-    {"beige", 0xf5f5dc},
-    {"bisque", 0xffe4c4},
-    {"black", 0x000000},
-    {"blanchedalmond", 0xffebcd},
-    {"blue", 0x0000ff},
-    {"blueviolet", 0x8a2be2},
-    {"brown", 0xa52a2a},
-    {"burlywood", 0xdeb887},
-    {"cadetblue", 0x5f9ea0},
-    {"chartreuse", 0x7fff00},
-    {"chocolate", 0xd2691e},
-    {"coral", 0xff7f50},
-    {"cornflowerblue", 0x6495ed},
-    {"cornsilk", 0xfff8dc},
-    {"crimson", 0xdc143c},
-    {"cyan", 0x00ffff},
-    {"darkblue", 0x00008b},
-    {"darkcyan", 0x008b8b},
-    {"darkgoldenrod", 0xb8860b},
-    {"darkgray", 0xa9a9a9},
-    {"darkgreen", 0x006400},
-    {"darkgrey", 0xa9a9a9},
-    {"darkkhaki", 0xbdb76b},
-    {"darkmagenta", 0x8b008b},
-    {"darkolivegreen", 0x556b2f},
-    {"darkorange", 0xff8c00},
-    {"darkorchid", 0x9932cc},
-    {"darkred", 0x8b0000},
-    {"darksalmon", 0xe9967a},
-    {"darkseagreen", 0x8fbc8f},
-    {"darkslateblue", 0x483d8b},
-    {"darkslategray", 0x2f4f4f},
-    {"darkslategrey", 0x2f4f4f},
-    {"darkturquoise", 0x00ced1},
-    {"darkviolet", 0x9400d3},
-    {"deeppink", 0xff1493},
-    {"deepskyblue", 0x00bfff},
-    {"dimgray", 0x696969},
-    {"dimgrey", 0x696969},
-    {"dodgerblue", 0x1e90ff},
-    {"firebrick", 0xb22222},
-    {"floralwhite", 0xfffaf0},
-    {"forestgreen", 0x228b22},
-    {"fuchsia", 0xff00ff},
-    {"gainsboro", 0xdcdcdc},
-    {"ghostwhite", 0xf8f8ff},
-    {"gold", 0xffd700},
-    {"goldenrod", 0xdaa520},
-    {"gray", 0x808080},
-    {"green", 0x008000},
-    {"greenyellow", 0xadff2f},
-    {"grey", 0x808080},
-    {"honeydew", 0xf0fff0},
-    {"hotpink", 0xff69b4},
-    {"indianred", 0xcd5c5c},
-    {"indigo", 0x4b0082},
-    {"ivory", 0xfffff0},
-    {"khaki", 0xf0e68c},
-    {"lavender", 0xe6e6fa},
-    {"lavenderblush", 0xfff0f5},
-    {"lawngreen", 0x7cfc00},
-    {"lemonchiffon", 0xfffacd},
-    {"lightblue", 0xadd8e6},
-    {"lightcoral", 0xf08080},
-    {"lightcyan", 0xe0ffff},
-    {"lightgoldenrodyellow", 0xfafad2},
-    {"lightgray", 0xd3d3d3},
-    {"lightgreen", 0x90ee90},
-    {"lightgrey", 0xd3d3d3},
-    {"lightpink", 0xffb6c1},
-    {"lightsalmon", 0xffa07a},
-    {"lightseagreen", 0x20b2aa},
-    {"lightskyblue", 0x87cefa},
-    {"lightslategray", 0x778899},
-    {"lightslategrey", 0x778899},
-    {"lightsteelblue", 0xb0c4de},
-    {"lightyellow", 0xffffe0},
-    {"lime", 0x00ff00},
-    {"limegreen", 0x32cd32},
-    {"linen", 0xfaf0e6},
-    {"magenta", 0xff00ff},
-    {"maroon", 0x800000},
-    {"mediumaquamarine", 0x66cdaa},
-    {"mediumblue", 0x0000cd},
-    {"mediumorchid", 0xba55d3},
-    {"mediumpurple", 0x9370db},
-    {"mediumseagreen", 0x3cb371},
-    {"mediumslateblue", 0x7b68ee},
-    {"mediumspringgreen", 0x00fa9a},
-    {"mediumturquoise", 0x48d1cc},
-    {"mediumvioletred", 0xc71585},
-    {"midnightblue", 0x191970},
-    {"mintcream", 0xf5fffa},
-    {"mistyrose", 0xffe4e1},
-    {"moccasin", 0xffe4b5},
-    {"navajowhite", 0xffdead},
-    {"navy", 0x000080},
-    {"oldlace", 0xfdf5e6},
-    {"olive", 0x808000},
-    {"olivedrab", 0x6b8e23},
-    {"orange", 0xffa500},
-    {"orangered", 0xff4500},
-    {"orchid", 0xda70d6},
-    {"palegoldenrod", 0xeee8aa},
-    {"palegreen", 0x98fb98},
-    {"paleturquoise", 0xafeeee},
-    {"palevioletred", 0xdb7093},
-    {"papayawhip", 0xffefd5},
-    {"peachpuff", 0xffdab9},
-    {"peru", 0xcd853f},
-    {"pink", 0xffc0cb},
-    {"plum", 0xdda0dd},
-    {"powderblue", 0xb0e0e6},
-    {"purple", 0x800080},
-    {"red", 0xff0000},
-    {"rosybrown", 0xbc8f8f},
-    {"royalblue", 0x4169e1},
-    {"saddlebrown", 0x8b4513},
-    {"salmon", 0xfa8072},
-    {"sandybrown", 0xf4a460},
-    {"seagreen", 0x2e8b57},
-    {"seashell", 0xfff5ee},
-    {"sienna", 0xa0522d},
-    {"silver", 0xc0c0c0},
-    {"skyblue", 0x87ceeb},
-    {"slateblue", 0x6a5acd},
-    {"slategray", 0x708090},
-    {"slategrey", 0x708090},
-    {"snow", 0xfffafa},
-    {"springgreen", 0x00ff7f},
-    {"steelblue", 0x4682b4},
-    {"tan", 0xd2b48c},
-    {"teal", 0x008080},
-    {"thistle", 0xd8bfd8},
-    {"tomato", 0xff6347},
-    {"turquoise", 0x40e0d0},
-    {"violet", 0xee82ee},
-    {"wheat", 0xf5deb3},
-    {"white", 0xffffff},
-    {"whitesmoke", 0xf5f5f5},
-    {"yellow", 0xffff00},
-    {"yellowgreen", 0x9acd32},
-};
-
-static int compare_color(const void *key, const void *entry)
-{
-    return strcmp(key, *(const char *const *)entry);
-}
-
-/* name_to_rgb: "#rrggbb" (or a shorter "#..." as HTML.pm leaves it) or "invalid". */
-static void name_to_rgb(const char *in, char out[16])
-{
-    char c[64];
-    size_t n = 0;
-    while (*in && isspace((unsigned char)*in))
-        in++;
-    for (; *in && n + 1 < sizeof c; in++)
-        c[n++] = (char)tolower((unsigned char)*in);
-    while (n > 0 && isspace((unsigned char)c[n - 1]))
-        n--;
-    c[n] = '\0';
-    const void *hit = bsearch(c, color_names, sizeof color_names / sizeof color_names[0],
-        sizeof color_names[0], compare_color);
-    if (hit != NULL) {
-        snprintf(out, 16, "#%06x", ((const struct color_name *)hit)->rgb);
-        return;
-    }
-    bool hexish = strspn(c, "#abcdef0123456789") == n;
-    const char *rgb = strstr(c, "rgb(");
-    if (!hexish && rgb == NULL) {
-        strcpy(out, "invalid");
-        return;
-    }
-    char work[64];
-    snprintf(work, sizeof work, "%s", c);
-    unsigned r, g, b;
-    char pct[4];
-    if (rgb != NULL && sscanf(rgb, "rgb(%u%%,%*[ \t]%u%%,%*[ \t]%u%%%1[ )]", &r, &g, &b, pct) == 4)
-        snprintf(work, sizeof work, "#%02x%02x%02x", (unsigned)(r / 100.0 * 255),
-            (unsigned)(g / 100.0 * 255), (unsigned)(b / 100.0 * 255));
-    else if (rgb != NULL && (sscanf(rgb, "rgb(%u,%u,%u%1[ )]", &r, &g, &b, pct) == 4
-            || sscanf(rgb, "rgb(%u, %u, %u%1[ )]", &r, &g, &b, pct) == 4))
-        snprintf(work, sizeof work, "#%02x%02x%02x", r, g, b);
-    if (work[0] != '#') {
-        strcpy(out, "invalid");
-        return;
-    }
-    char hex[64];
-    size_t h = 0;
-    for (const char *p = work; *p && h + 1 < sizeof hex; p++) {
-        if (isxdigit((unsigned char)*p))
-            hex[h++] = *p;
-    }
-    if (h > 6)
-        h = 6;
-    if (h > 3 && h < 6)
-        h = 3;
-    while (h % 3 != 0)
-        hex[h++] = '0';
-    hex[h] = '\0';
-    if (h == 3)
-        snprintf(out, 16, "#%c%c%c%c%c%c", hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]);
-    else
-    {
-        out[0] = '#';
-        memcpy(out + 1, hex, h);    /* h is 0 or 6 here */
-        out[h + 1] = '\0';
-    }
-}
-
 /* --- the renderer's state ------------------------------------------------------------------ */
 
 struct text_style {
@@ -273,6 +50,8 @@ struct html_render {
     GHashTable *backhair;
     char *anchor_last;             /* href of the last <a> */
     struct textbuf anchor;         /* its text so far, for the view's link record */
+    struct textbuf part_anchor;    /* the text of the part's last anchor entry */
+    struct textbuf part_title;     /* the text of the part's last title entry */
     struct textbuf link_visible;   /* the same without "<img>" marks */
     struct message_uri *anchor_uri;
     size_t anchor_uri_index;
@@ -365,13 +144,14 @@ static void list_push(char ***list, size_t *count, const char *s, size_t len)
     (*list)[(*count)++] = xstrndup(s, len);
 }
 
-static void list_append(char **list, size_t count, const char *s)
+/* The last entry of a list takes the text gathered for it (anchors and titles grow while the
+ * parser is inside them; gathering in a buffer keeps that linear). */
+static void list_set_last(char **list, size_t count, struct textbuf *gathered)
 {
-    if (count == 0)
+    if (count == 0 || gathered->len == 0)
         return;
-    char *joined = xasprintf("%s%s", list[count - 1], s);
     free(list[count - 1]);
-    list[count - 1] = joined;
+    list[count - 1] = xstrndup(gathered->data, gathered->len);
 }
 
 static struct view_html_tag_count *inside_find(struct view_html_part *part, const char *tag,
@@ -515,73 +295,6 @@ static void close_tag(struct html_render *h, const char *tag)
     }
 }
 
-/* parse_css_background: the values of the last layer (layers split at top-level commas,
- * values at top-level spaces, parentheses and quotes kept whole); the first that is a
- * colour becomes bg. */
-static void css_background_color(const char *value, char bg[16])
-{
-    char *low = g_ascii_strdown(value, -1);
-    char *tokens[64];
-    size_t count = 0;
-    struct textbuf tok;
-    textbuf_init(&tok);
-    int depth = 0;
-    char quote = 0;
-    for (const char *c = low;; c++) {
-        bool end = *c == '\0';
-        if (!end && quote != 0) {
-            textbuf_append(&tok, c, 1);
-            if (*c == quote)
-                quote = 0;
-            continue;
-        }
-        if (!end && (*c == '"' || *c == '\'')) {
-            quote = *c;
-            textbuf_append(&tok, c, 1);
-            continue;
-        }
-        if (!end && depth > 0) {
-            textbuf_append(&tok, c, 1);
-            if (*c == ')')
-                depth--;
-            continue;
-        }
-        if (!end && *c == '(') {
-            depth++;
-            textbuf_append(&tok, c, 1);
-            continue;
-        }
-        if (end || *c == ' ' || *c == ',') {
-            if (tok.len > 0 && count < 64)
-                tokens[count++] = xstrdup(tok.data);
-            tok.len = 0;
-            if (tok.data)
-                tok.data[0] = '\0';
-            if (!end && *c == ',') {
-                for (size_t i = 0; i < count; i++)
-                    free(tokens[i]);
-                count = 0;             /* a new layer: only the last one counts */
-            }
-            if (end)
-                break;
-            continue;
-        }
-        textbuf_append(&tok, c, 1);
-    }
-    textbuf_free(&tok);
-    for (size_t i = 0; i < count; i++) {
-        char color[16];
-        name_to_rgb(tokens[i], color);
-        if (strcmp(color, "invalid") != 0) {
-            strcpy(bg, color);
-            break;
-        }
-    }
-    for (size_t i = 0; i < count; i++)
-        free(tokens[i]);
-    g_free(low);
-}
-
 static void style_declaration(struct text_style *s, const struct text_style *parent,
     const char *style)
 {
@@ -634,11 +347,11 @@ static void style_declaration(struct text_style *s, const struct text_style *par
             } else if (strcmp(v, "transparent") == 0) {
                 strcpy(target, "transparent");
             } else {
-                name_to_rgb(v, target);
+                view_html_color(v, target);
             }
             g_free(v);
         } else if (name_len == 10 && strncmp(p, "background", 10) == 0 && vlen > 0) {
-            css_background_color(value, s->bg);
+            view_html_css_background(value, s->bg);
         } else {
             while (name_len > 0 && isspace((unsigned char)p[name_len - 1]))
                 name_len--;
@@ -699,7 +412,7 @@ static void text_style(struct html_render *h, const char *tag_in, const struct a
         if (!ok_attribute(tag_in, name) && !ok_attribute(tag, name))
             continue;
         if (strcmp(name, "text") == 0 || strcmp(name, "color") == 0) {
-            name_to_rgb(value, s.fg);
+            view_html_color(value, s.fg);
         } else if (strcmp(name, "size") == 0) {
             const char *p = value;
             while (isspace((unsigned char)*p))
@@ -754,166 +467,6 @@ static bool font_invisible(struct html_render *h)
 
 /* --- URIs (html_uri, push_uri, target_uri) ------------------------------------------------- */
 
-struct uri_parts {
-    char *scheme, *authority, *path, *query, *fragment;   /* NULL when absent; path never */
-};
-
-/* ^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))? */
-static void parse_uri(const char *u, struct uri_parts *p)
-{
-    memset(p, 0, sizeof *p);
-    size_t n = strcspn(u, ":/?#");
-    if (n > 0 && u[n] == ':') {
-        p->scheme = xstrndup(u, n);
-        u += n + 1;
-    }
-    if (u[0] == '/' && u[1] == '/') {
-        u += 2;
-        n = strcspn(u, "/?#");
-        p->authority = xstrndup(u, n);
-        u += n;
-    }
-    n = strcspn(u, "?#");
-    p->path = xstrndup(u, n);
-    u += n;
-    if (*u == '?') {
-        u++;
-        n = strcspn(u, "#");
-        p->query = xstrndup(u, n);
-        u += n;
-    }
-    if (*u == '#')
-        p->fragment = xstrdup(u + 1);
-}
-
-static void free_uri_parts(struct uri_parts *p)
-{
-    free(p->scheme);
-    free(p->authority);
-    free(p->path);
-    free(p->query);
-    free(p->fragment);
-}
-
-static char *remove_dot_segments(const char *in)
-{
-    struct textbuf out;
-    textbuf_init(&out);
-    textbuf_puts(&out, "");
-    char *input = NULL;
-    if (strncmp(in, "./", 2) == 0)
-        input = xasprintf("/%s", in + 2);
-    else if (strncmp(in, "../", 3) == 0)
-        input = xasprintf("/%s", in + 3);
-    else
-        input = xstrdup(in);
-    const char *s = input;
-    while (*s) {
-        if (s[0] == '/' && s[1] == '.' && (s[2] == '\0' || s[2] == '/')) {
-            s += 2;
-            if (*s == '\0') {
-                textbuf_puts(&out, "/");
-                break;
-            }
-        } else if (s[0] == '/' && s[1] == '.' && s[2] == '.' && (s[3] == '\0' || s[3] == '/')) {
-            char *slash = out.len ? strrchr(out.data, '/') : NULL;
-            out.len = slash ? (size_t)(slash - out.data) : 0;
-            out.data[out.len] = '\0';
-            s += 3;
-            if (*s == '\0') {
-                textbuf_puts(&out, "/");
-                break;
-            }
-        } else {
-            size_t n = (*s == '/') ? 1 + strcspn(s + 1, "/") : strcspn(s, "/");
-            textbuf_append(&out, s, n);
-            s += n;
-        }
-    }
-    free(input);
-    return out.data;
-}
-
-static char *target_uri(const char *base, const char *rel)
-{
-    struct uri_parts r, b, t = {0};
-    parse_uri(rel, &r);
-    parse_uri(base, &b);
-    if (r.scheme && b.scheme && strcmp(r.scheme, b.scheme) == 0) {
-        free(r.scheme);
-        r.scheme = NULL;
-    }
-    if (r.scheme) {
-        t.scheme = xstrdup(r.scheme);
-        t.authority = r.authority ? xstrdup(r.authority) : NULL;
-        t.path = remove_dot_segments(r.path);
-        t.query = r.query ? xstrdup(r.query) : NULL;
-    } else {
-        if (r.authority) {
-            t.authority = xstrdup(r.authority);
-            t.path = remove_dot_segments(r.path);
-            t.query = r.query ? xstrdup(r.query) : NULL;
-        } else {
-            if (r.path[0] == '\0') {
-                t.path = xstrdup(b.path);
-                t.query = xstrdup(r.query ? r.query : (b.query ? b.query : ""));
-                if (!r.query && !b.query) {
-                    free(t.query);
-                    t.query = NULL;
-                }
-            } else if (r.path[0] == '/') {
-                t.path = remove_dot_segments(r.path);
-                t.query = r.query ? xstrdup(r.query) : NULL;
-            } else {
-                char *merged;
-                if (b.authority && b.path[0] == '\0') {
-                    merged = xasprintf("/%s", r.path);
-                } else {
-                    char *slash = strrchr(b.path, '/');
-                    merged = xasprintf("%.*s%s", slash ? (int)(slash - b.path + 1) : 0, b.path, r.path);
-                }
-                t.path = remove_dot_segments(merged);
-                free(merged);
-                t.query = r.query ? xstrdup(r.query) : NULL;
-            }
-            t.authority = b.authority ? xstrdup(b.authority) : NULL;
-        }
-        t.scheme = b.scheme ? xstrdup(b.scheme) : NULL;
-    }
-    struct textbuf out;
-    textbuf_init(&out);
-    if (t.scheme && t.scheme[0]) {
-        textbuf_printf(&out, "%s:", t.scheme);
-    } else if (t.authority) {
-        if (g_ascii_strncasecmp(t.authority, "www", 3) == 0) {
-            size_t d = 3;
-            while (isdigit((unsigned char)t.authority[d]))
-                d++;
-            if (t.authority[d] == '.')
-                textbuf_puts(&out, "http:");
-        } else if (g_ascii_strncasecmp(t.authority, "ftp", 3) == 0) {
-            size_t d = 3;
-            while (isdigit((unsigned char)t.authority[d]))
-                d++;
-            if (t.authority[d] == '.')
-                textbuf_puts(&out, "ftp:");
-        }
-    }
-    if (t.authority)
-        textbuf_printf(&out, "//%s", t.authority);
-    textbuf_puts(&out, t.path ? t.path : "");
-    if (t.query)
-        textbuf_printf(&out, "?%s", t.query);
-    if (r.fragment)
-        textbuf_printf(&out, "#%s", r.fragment);
-    free_uri_parts(&r);
-    free_uri_parts(&b);
-    free_uri_parts(&t);
-    if (out.data == NULL)
-        textbuf_puts(&out, "");
-    return out.data;
-}
-
 /* canon_uri: surrounding whitespace (and NBSP) trimmed, cut at 8192 bytes. */
 static char *canon_uri(const char *uri)
 {
@@ -957,7 +510,7 @@ static struct message_uri *push_uri(struct html_render *h, unsigned type, const 
     if (no_target) {
         u = view_add_uri_typed(h->b, uri, strlen(uri), link, type);
     } else {
-        char *target = target_uri(h->base_href ? h->base_href : "", uri);
+        char *target = view_html_target_uri(h->base_href ? h->base_href : "", uri);
         if (target[0] != '\0')
             u = view_add_uri_typed(h->b, target, strlen(target), link, type);
         free(target);
@@ -1121,7 +674,7 @@ static void html_tests(struct html_render *h, const char *tag, struct attr *attr
     if (strcmp(tag, "font") == 0 && (v = attr_get(attrs, n, "face")) != NULL && !font_face_ok(v))
         part->font_face_bad = true;
     if (strcmp(tag, "img") == 0 && inside_count(h, "a") > 0) {
-        list_append(part->anchors, part->anchor_count, "<img>\n");
+        textbuf_puts(&h->part_anchor, "<img>\n");
         textbuf_puts(&h->anchor, "<img>\n");
     }
     const char *w = attr_get(attrs, n, "width"), *ht = attr_get(attrs, n, "height");
@@ -1159,10 +712,14 @@ static void html_tests(struct html_render *h, const char *tag, struct attr *attr
          * <base> made the link something else */
         if (h->anchor_last[0] != '\0')
             view_add_uri_typed(h->b, h->anchor_last, strlen(h->anchor_last), NULL, 0);
+        list_set_last(part->anchors, part->anchor_count, &h->part_anchor);
+        h->part_anchor.len = 0;
         list_push(&part->anchors, &part->anchor_count, "", 0);
     }
     if (strcmp(tag, "title") == 0) {
         h->title_index++;
+        list_set_last(part->titles, part->title_count, &h->part_title);
+        h->part_title.len = 0;
         list_push(&part->titles, &part->title_count, "", 0);
     }
     const char *equiv = attr_get(attrs, n, "http-equiv"), *content = attr_get(attrs, n, "content");
@@ -1216,17 +773,12 @@ static void html_text(struct html_render *h, const char *text, size_t len)
     if (inside_count(h, "style") > 0)
         return;
     if (inside_count(h, "a") > 0) {
-        char *t = xstrndup(text, len);
-        list_append(part->anchors, part->anchor_count, t);
-        free(t);
+        textbuf_append(&h->part_anchor, text, len);
         textbuf_append(&h->anchor, text, len);
         textbuf_append(&h->link_visible, text, len);
     }
-    if (inside_count(h, "title") > 0) {
-        char *t = xstrndup(text, len);
-        list_append(part->titles, part->title_count, t);
-        free(t);
-    }
+    if (inside_count(h, "title") > 0)
+        textbuf_append(&h->part_title, text, len);
     bool visible_chars = false;
     for (size_t i = 0; i < len && !visible_chars; i++) {
         if (is_html_space((unsigned char)text[i]))
@@ -1500,10 +1052,13 @@ incomplete:
     return 0;
 }
 
+/* Linear: a tag, comment or declaration that does not close before the end makes the rest of
+ * the input text (HTML::Parser's end of document), so nothing is searched twice. */
 static void tokenize(struct html_render *h, const char *s, size_t len)
 {
     size_t i = 0, text_start = 0;
     char literal[16] = "";
+    bool open_to_end = false;
     while (i < len) {
         if (literal[0] != '\0') {
             /* literal content up to </name */
@@ -1538,8 +1093,10 @@ static void tokenize(struct html_render *h, const char *s, size_t len)
             emit_text(h, s + text_start, i - text_start, true);
             text_start = i;
             used = parse_tag(h, s + i, len - i, literal, sizeof literal);
+            open_to_end = used == 0;
         } else if (next == '!' && i + 3 < len && s[i + 2] == '-' && s[i + 3] == '-') {
             const char *close = g_strstr_len(s + i + 4, (gssize)(len - i - 4), "-->");
+            open_to_end = close == NULL;
             if (close != NULL) {
                 emit_text(h, s + text_start, i - text_start, true);
                 used = (size_t)(close - (s + i)) + 3;
@@ -1547,6 +1104,7 @@ static void tokenize(struct html_render *h, const char *s, size_t len)
             }
         } else if (next == '!' || next == '?') {
             const char *close = memchr(s + i, '>', len - i);
+            open_to_end = close == NULL;
             if (close != NULL) {
                 emit_text(h, s + text_start, i - text_start, true);
                 used = (size_t)(close - (s + i)) + 1;
@@ -1561,6 +1119,8 @@ static void tokenize(struct html_render *h, const char *s, size_t len)
         } else if (next == '/' && i + 2 < len && s[i + 2] == '>') {
             used = 0;
         }
+        if (used == 0 && open_to_end)
+            break;                     /* an unclosed tag, comment or declaration: text */
         if (used == 0) {
             i++;
             continue;
@@ -1635,6 +1195,8 @@ void view_render_html(struct view_builder *b, const char *html, size_t len, stru
     h.part->backhair_count = -1;
     textbuf_init(&h.text);
     textbuf_init(&h.anchor);
+    textbuf_init(&h.part_anchor);
+    textbuf_init(&h.part_title);
     textbuf_init(&h.link_visible);
     struct text_style base = { .tag = "default", .fg = "#000000", .bg = "#ffffff", .size = 3 };
     style_push(&h, &base);
@@ -1644,6 +1206,8 @@ void view_render_html(struct view_builder *b, const char *html, size_t len, stru
     tokenize(&h, pre, pre_len);
     free(pre);
     finish_anchor_record(&h);
+    list_set_last(h.part->anchors, h.part->anchor_count, &h.part_anchor);
+    list_set_last(h.part->titles, h.part->title_count, &h.part_title);
 
     struct view_html_part *part = h.part;
     part->closed_extra_ratio = h.tags ? (double)h.closed_extra / h.tags : -1;
@@ -1677,6 +1241,8 @@ void view_render_html(struct view_builder *b, const char *html, size_t len, stru
     part->non_space_len = part->html_length - spaces;
     textbuf_free(&h.text);
     textbuf_free(&h.anchor);
+    textbuf_free(&h.part_anchor);
+    textbuf_free(&h.part_title);
     textbuf_free(&h.link_visible);
     free(h.pieces);
     free(h.styles);

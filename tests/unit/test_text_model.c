@@ -261,6 +261,50 @@ static void test_long_line_split(void **state)
     textbuf_free(&body);
 }
 
+static struct message_view *html_view(const char *html)
+{
+    static struct header_field headers[] = {
+        { .name = (char *)"Subject", .value = (char *)"x" },
+        { .name = (char *)"Content-Type", .value = (char *)"text/html" },
+    };
+    struct message_source src = { .headers = headers, .header_count = 2, .body = html,
+        .body_len = strlen(html), .max_scan_bytes = 4 * 1024 * 1024 };
+    return message_view_build(&src);
+}
+
+/* Hostile HTML: a tag, a comment or a declaration that never closes makes the rest text (as
+ * HTML::Parser does at the end of a document) instead of being searched again at every '<';
+ * 20 000 text pieces inside one link are gathered, not copied again each time. */
+static void test_hostile_html_is_text(void **state)
+{
+    (void)state;
+    struct textbuf big;
+    textbuf_init(&big);
+    for (int i = 0; i < 100000; i++)
+        textbuf_puts(&big, "<a ");
+    struct message_view *v = html_view(big.data);
+    assert_non_null(strstr(v->text, "<a <a <a"));
+    message_view_free(v);
+    big.len = 0;
+    for (int i = 0; i < 100000; i++)
+        textbuf_puts(&big, "<!--");
+    v = html_view(big.data);
+    assert_non_null(strstr(v->text, "<!--<!--"));
+    message_view_free(v);
+    big.len = 0;
+    textbuf_puts(&big, "<title>T</title><a href=\"http://x.example.com/\">");
+    for (int i = 0; i < 20000; i++)
+        textbuf_puts(&big, "w<b>o</b>rd");
+    v = html_view(big.data);
+    assert_int_equal(v->html_part_count, 1);
+    assert_int_equal(v->html_parts[0].title_count, 1);
+    assert_string_equal(v->html_parts[0].titles[0], "T");
+    assert_int_equal(v->html_parts[0].anchor_count, 1);
+    assert_int_equal(strlen(v->html_parts[0].anchors[0]), 4 * 20000);
+    message_view_free(v);
+    textbuf_free(&big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_uridetail_as_spamassassin),
         cmocka_unit_test(test_paragraph_lines),
         cmocka_unit_test(test_long_line_split),
+        cmocka_unit_test(test_hostile_html_is_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
