@@ -49,6 +49,8 @@ size_t view_part_cut(const char *s, size_t len, size_t limit, const char *stops)
         if (hit != NULL && (size_t)(hit - s) - limit <= 1024)
             return (size_t)(hit - s) + 1;
     }
+    while (limit > 0 && ((unsigned char)s[limit] & 0xC0) == 0x80)
+        limit--;                       /* not inside a UTF-8 character */
     return limit;
 }
 
@@ -135,6 +137,8 @@ void view_body_finish(struct view_builder *b, const char *subject)
     joined.len = subject_len;
     join_paragraphs(b->visible_parts.data ? b->visible_parts.data : "", b->visible_parts.len, &joined);
     size_t vlen = joined.len < b->cap ? joined.len : b->cap;
+    while (vlen > 0 && vlen < joined.len && ((unsigned char)joined.data[vlen] & 0xC0) == 0x80)
+        vlen--;
     b->view->visible_text = xstrndup(joined.data, vlen);
     b->view->visible_text_len = vlen;
     textbuf_free(&joined);
