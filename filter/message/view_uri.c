@@ -440,7 +440,17 @@ void view_scan_body_uris(struct view_builder *b)
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
     for (size_t i = 0; i < view->line_count; i++) {
         const struct view_line *line = &view->lines[i];
-        scan_line(b, b->text.data + line->start, line->len, md, seen);
+        const char *text = b->text.data + line->start;
+        if (g_utf8_validate(text, (gssize)line->len, NULL)) {
+            scan_line(b, text, line->len, md, seen);
+            continue;
+        }
+        /* a long line split inside a character: matched as valid UTF-8, as PCRE2 needs */
+        struct textbuf clean;
+        textbuf_init(&clean);
+        view_utf8_sanitize(text, line->len, &clean);
+        scan_line(b, clean.data ? clean.data : "", clean.len, md, seen);
+        textbuf_free(&clean);
     }
     g_hash_table_destroy(seen);
     pcre2_match_data_free(md);
