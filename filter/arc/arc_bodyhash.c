@@ -31,15 +31,31 @@ static void hash_sink(void *arg, const unsigned char *data, size_t len)
     bh->hashed += len;
 }
 
-struct arc_bodyhash *arc_bodyhash_new(enum arc_canon_kind canon, int64_t limit)
+static struct arc_bodyhash *new_with(enum arc_canon_kind canon, int64_t limit,
+    const EVP_MD *digest)
 {
     struct arc_bodyhash *bh = xcalloc(1, sizeof *bh);
     arc_body_canon_init(&bh->canon, canon);
     bh->limit = limit < 0 ? -1 : limit;
     bh->md = EVP_MD_CTX_new();
-    if (bh->md == NULL || EVP_DigestInit_ex(bh->md, EVP_sha256(), NULL) != 1)
+    if (bh->md == NULL || EVP_DigestInit_ex(bh->md, digest, NULL) != 1)
         abort();                   /* out of memory inside OpenSSL, like xmalloc */
     return bh;
+}
+
+struct arc_bodyhash *arc_bodyhash_new(enum arc_canon_kind canon, int64_t limit)
+{
+    return new_with(canon, limit, EVP_sha256());
+}
+
+struct arc_bodyhash *arc_bodyhash_new_sha1(enum arc_canon_kind canon, int64_t limit)
+{
+    return new_with(canon, limit, EVP_sha1());
+}
+
+uint64_t arc_bodyhash_canonical_length(const struct arc_bodyhash *bh)
+{
+    return bh->seen;
 }
 
 void arc_bodyhash_update(struct arc_bodyhash *bh, const unsigned char *chunk, size_t len)

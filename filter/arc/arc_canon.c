@@ -1,6 +1,6 @@
 /* arc_canon.c - DKIM canonicalization of header fields and body (RFC 6376 3.4) and the input
  * of an ARC-Seal signature (RFC 6376 3.7; RFC 8617 5.1.1; see arc_canon.h). The only copy
- * of canonicalization in mailwarden's own code (libopendkim has its own, unexposed). */
+ * of canonicalization in mailwarden: DKIM's signer and verifier use it too. */
 #include "arc_canon.h"
 
 #include <stdlib.h>
@@ -39,11 +39,26 @@ bool arc_canon_parse(const char *c, enum arc_canon_kind *header, enum arc_canon_
     return true;
 }
 
+/* Appends value with each bare LF made CRLF: Postfix hands a folded value with LF alone,
+ * while the message on the wire, which simple canonicalization signs, has CRLF. */
+static void append_crlf_lines(struct textbuf *out, const char *value)
+{
+    const char *start = value;
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\n' && (p == value || p[-1] != '\r')) {
+            textbuf_append(out, start, (size_t)(p - start));
+            textbuf_append(out, "\r", 1);
+            start = p;
+        }
+    }
+    textbuf_append(out, start, strlen(start));
+}
+
 void arc_canon_simple_header(const char *name, const char *raw_value, struct textbuf *out)
 {
     textbuf_append(out, name, strlen(name));
     textbuf_append(out, ":", 1);
-    textbuf_append(out, raw_value, strlen(raw_value));
+    append_crlf_lines(out, raw_value);
     textbuf_append(out, "\r\n", 2);
 }
 
@@ -62,7 +77,7 @@ void arc_canon_header_field(enum arc_canon_kind kind, const struct header_field 
     }
     textbuf_append(out, field->name, strlen(field->name));
     textbuf_append(out, ": ", 2);
-    textbuf_append(out, value, strlen(value));
+    append_crlf_lines(out, value);
     textbuf_append(out, "\r\n", 2);
 }
 

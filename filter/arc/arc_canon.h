@@ -23,7 +23,8 @@ enum arc_canon_kind {
 bool arc_canon_parse(const char *c, enum arc_canon_kind *header, enum arc_canon_kind *body);
 
 /* Appends "name:value\r\n" in simple canonicalization: name and value unchanged, the value
- * being what followed the colon (with its leading white space and folding). */
+ * being what followed the colon (with its leading white space and folding), but for a bare
+ * LF in the folding, which becomes CRLF (the MTA may hand folded values with LF alone). */
 void arc_canon_simple_header(const char *name, const char *raw_value, struct textbuf *out);
 
 /* The value of a header field as canonicalization needs it: raw_value when the MTA gave it,

@@ -103,7 +103,7 @@ char *arc_base64_encode(const unsigned char *data, size_t len)
     return out;
 }
 
-EVP_PKEY *arc_public_key(const char *p_b64, bool ed25519, char *why, size_t why_size)
+EVP_PKEY *arc_public_key_any_size(const char *p_b64, bool ed25519, char *why, size_t why_size)
 {
     size_t der_len = 0;
     unsigned char *der = arc_base64_decode(p_b64, &der_len);
@@ -132,7 +132,13 @@ EVP_PKEY *arc_public_key(const char *p_b64, bool ed25519, char *why, size_t why_
         snprintf(why, why_size, "p= is not an RSA public key");
         return NULL;
     }
-    if (EVP_PKEY_get_bits(key) < 1024) {
+    return key;
+}
+
+EVP_PKEY *arc_public_key(const char *p_b64, bool ed25519, char *why, size_t why_size)
+{
+    EVP_PKEY *key = arc_public_key_any_size(p_b64, ed25519, why, why_size);
+    if (key != NULL && !ed25519 && EVP_PKEY_get_bits(key) < 1024) {
         snprintf(why, why_size, "the RSA key has %d bits, under the 1024 RFC 8301 requires",
             EVP_PKEY_get_bits(key));
         EVP_PKEY_free(key);
@@ -154,14 +160,15 @@ static bool key_fits(EVP_PKEY *key, enum arc_alg alg)
 bool arc_verify_signature(EVP_PKEY *key, enum arc_alg alg, const unsigned char *data,
     size_t data_len, const unsigned char *sig, size_t sig_len)
 {
-    if (!key_fits(key, alg))
+    bool sha1 = alg == ARC_ALG_RSA_SHA1;
+    if (!key_fits(key, sha1 ? ARC_ALG_RSA_SHA256 : alg))
         return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         abort();
     bool ok;
-    if (alg == ARC_ALG_RSA_SHA256) {
-        ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1
+    if (alg == ARC_ALG_RSA_SHA256 || sha1) {
+        ok = EVP_DigestVerifyInit(ctx, NULL, sha1 ? EVP_sha1() : EVP_sha256(), NULL, key) == 1
             && EVP_DigestVerify(ctx, sig, sig_len, data, data_len) == 1;
     } else {
         unsigned char digest[EVP_MAX_MD_SIZE];

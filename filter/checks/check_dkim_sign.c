@@ -1,22 +1,22 @@
-/* check_dkim_sign.c - DKIM-signs outbound mail (RFC 6376, RFC 8463) with libopendkim.
+/* check_dkim_sign.c - DKIM-signs outbound mail (RFC 6376, RFC 8463) with dkim_signer.c.
  * At the end of the headers it decides whether the message is signed and with which keys:
  * outbound clients (SASL-authenticated and networks.internal unless dkim.sign says
  * otherwise, plus dkim.sign.networks), the first dkim.signing rule matching the From: domain
  * (or the envelope sender), else dkim.sign.default_key; an authenticated user only for the
- * domains dkim.users allows them. It then streams the headers and body into one libopendkim
- * signing handle per key and, at the end of the message, inserts the DKIM-Signature fields.
+ * domains dkim.users allows them. It then streams the body into one signer per key and, at
+ * the end of the message, signs the header as it stands and inserts the DKIM-Signature
+ * fields.
  * Runs even after an allow-list ACCEPT. Mail that must be signed but cannot be gets
  * DKIM_SIGN_FAILED with dkim.sign.on_error (tempfail by default) and a log line saying why.
  * Keys are parsed at policy load (dkim_keys.c); nothing here reads a file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <opendkim/dkim.h>
+#include <time.h>
 
 #include "check.h"
-#include "dkim_arena.h"
 #include "dkim_policy.h"
+#include "dkim_signer.h"
 #include "dkim_util.h"
 #include "log.h"
 #include "pattern.h"
@@ -25,12 +25,9 @@
 extern const struct check check_dkim_sign;
 
 struct sign_state {
-    struct dkim_arena arenas[8];   /* the memory of each handle (dkim_arena.h) */
-    DKIM *handles[8];
-    size_t keys[8];            /* key-table index of each handle */
+    struct dkim_signer *signers[8];
+    size_t keys[8];            /* key-table index of each signer */
     size_t count;
-    bool failed;               /* a handle refused data: report at the end */
-    char why[256];
 };
 
 static const char *qid(const struct txn *t)
@@ -76,11 +73,8 @@ static void sign_failed(struct txn *t, const char *why)
 
 static void free_state(struct sign_state *s)
 {
-    for (size_t i = 0; i < 8; i++) {
-        if (i < s->count)
-            dkim_free(s->handles[i]);
-        dkim_arena_destroy(&s->arenas[i]);
-    }
+    for (size_t i = 0; i < s->count; i++)
+        dkim_signer_free(s->signers[i]);
     free(s);
 }
 
@@ -120,53 +114,27 @@ static size_t choose_keys(struct txn *t, const struct dkim_policy *p, const char
     return n;
 }
 
-static DKIM *start_handle(struct txn *t, const struct dkim_policy *p,
-    const struct dkim_key_entry *e, struct dkim_arena *arena, char *why, size_t why_size)
+static struct dkim_signer *start_signer(const struct dkim_policy *p,
+    const struct dkim_key_entry *e)
 {
-    DKIM_STAT status;
-    int alg = e->key->type == DKIM_KEY_ED25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
-    DKIM *d = dkim_sign(p->sign_lib, (const unsigned char *)qid(t), arena,
-        (dkim_sigkey_t)e->key->pem, (const unsigned char *)e->selector,
-        (const unsigned char *)e->domain, p->sign.header_canon, p->sign.body_canon, alg, -1,
-        &status);
-    if (d == NULL) {
-        snprintf(why, why_size, "key \"%s\": dkim_sign: %s", e->name, dkim_getresultstr(status));
-        return NULL;
-    }
-    /* libopendkim 2.11 folds an ed25519 signature field differently when it hashes it than
-     * when it prints it (it reserves room for b= only for RSA): with simple header
-     * canonicalization the field must then stay on one line to verify. */
-    if (e->key->type == DKIM_KEY_ED25519 && p->sign.header_canon == DKIM_CANON_SIMPLE)
-        (void)dkim_set_margin(d, 0);
-    return d;
-}
-
-static bool feed_headers(struct txn *t, DKIM *d, char *why, size_t why_size)
-{
-    struct textbuf line;
-    textbuf_init(&line);
-    bool ok = true;
-    for (size_t i = 0; i < t->header_count && ok; i++) {
-        dkim_header_text(&t->headers[i], &line);
-        DKIM_STAT status = dkim_header(d, (unsigned char *)line.data, line.len);
-        if (status != DKIM_STAT_OK) {
-            snprintf(why, why_size, "header %s refused: %s", t->headers[i].name,
-                dkim_geterror(d) ? dkim_geterror(d) : dkim_getresultstr(status));
-            ok = false;
-        }
-    }
-    textbuf_free(&line);
-    if (ok && dkim_eoh(d) != DKIM_STAT_OK) {
-        snprintf(why, why_size, "end of headers: %s", dkim_geterror(d) ? dkim_geterror(d) : "?");
-        ok = false;
-    }
-    return ok;
+    struct dkim_sign_params params = {
+        .key = e->key->pkey,
+        .domain = e->domain,
+        .selector = e->selector,
+        .header_canon = (enum arc_canon_kind)p->sign.header_canon,
+        .body_canon = (enum arc_canon_kind)p->sign.body_canon,
+        .sign_headers = p->sign.headers,
+        .oversign = p->sign.oversign,
+        .timestamp = (uint64_t)time(NULL),
+        .expire_s = p->sign.expire_s > 0 ? (uint64_t)p->sign.expire_s : 0,
+    };
+    return dkim_signer_new(&params);
 }
 
 static void sign_headers(struct txn *t)
 {
     const struct dkim_policy *p = t->cfg->dkim;
-    if (p == NULL || !p->sign.enabled || p->sign_lib == NULL || !client_signed(t, p))
+    if (p == NULL || !p->sign.enabled || !client_signed(t, p))
         return;
     const char *from_value = txn_header(t, "From", 0);
     char from[512];
@@ -175,7 +143,6 @@ static void sign_headers(struct txn *t)
     size_t count = choose_keys(t, p, have_from ? from : NULL, keys, 8);
     if (count == 0)
         return;
-    char why[256];
     if (txn_headers_truncated(t)) {
         sign_failed(t, "the header block exceeds limits.max_headers or limits.max_header_bytes");
         return;
@@ -187,15 +154,7 @@ static void sign_headers(struct txn *t)
     struct sign_state *s = xcalloc(1, sizeof *s);
     *txn_check_state(t, &check_dkim_sign) = s;
     for (size_t i = 0; i < count; i++) {
-        DKIM *d = start_handle(t, p, &p->keys[keys[i]], &s->arenas[s->count], why, sizeof why);
-        if (d == NULL || !feed_headers(t, d, why, sizeof why)) {
-            if (d != NULL)
-                dkim_free(d);
-            dkim_arena_release(&s->arenas[s->count]);
-            sign_failed(t, why);
-            return;
-        }
-        s->handles[s->count] = d;
+        s->signers[s->count] = start_signer(p, &p->keys[keys[i]]);
         s->keys[s->count++] = keys[i];
     }
 }
@@ -203,15 +162,10 @@ static void sign_headers(struct txn *t)
 static void sign_body(struct txn *t, const unsigned char *data, size_t len)
 {
     struct sign_state *s = *txn_check_state(t, &check_dkim_sign);
-    if (s == NULL || s->failed)
+    if (s == NULL)
         return;
-    for (size_t i = 0; i < s->count; i++) {
-        if (dkim_body(s->handles[i], (unsigned char *)data, len) != DKIM_STAT_OK) {
-            s->failed = true;
-            snprintf(s->why, sizeof s->why, "body refused: %s",
-                dkim_geterror(s->handles[i]) ? dkim_geterror(s->handles[i]) : "?");
-        }
-    }
+    for (size_t i = 0; i < s->count; i++)
+        dkim_signer_body(s->signers[i], data, len);
 }
 
 static void sign_eom(struct txn *t)
@@ -219,26 +173,26 @@ static void sign_eom(struct txn *t)
     struct sign_state *s = *txn_check_state(t, &check_dkim_sign);
     if (s == NULL || s->count == 0)
         return;
-    if (s->failed) {
-        sign_failed(t, s->why);
-        return;
-    }
     const struct dkim_policy *p = t->cfg->dkim;
-    /* insert in reverse so the fields appear in key order at the top */
-    for (size_t i = s->count; i > 0; i--) {
-        DKIM *d = s->handles[i - 1];
-        const struct dkim_key_entry *e = &p->keys[s->keys[i - 1]];
-        unsigned char *header;
-        size_t len;
-        if (dkim_eom(d, NULL) != DKIM_STAT_OK
-            || dkim_getsighdr_d(d, sizeof "DKIM-Signature: " - 1, &header, &len) != DKIM_STAT_OK) {
-            char why[320];
-            snprintf(why, sizeof why, "key \"%s\": %s", e->name,
-                dkim_geterror(d) ? dkim_geterror(d) : "libopendkim failed");
-            sign_failed(t, why);
+    char *values[8] = { NULL };
+    for (size_t i = 0; i < s->count; i++) {
+        const struct dkim_key_entry *e = &p->keys[s->keys[i]];
+        char why[256];
+        values[i] = dkim_signer_finish(s->signers[i], t->headers, t->header_count, true, why,
+            sizeof why);
+        if (values[i] == NULL) {
+            char text[320];
+            snprintf(text, sizeof text, "key \"%s\": %s", e->name, why);
+            sign_failed(t, text);
+            for (size_t k = 0; k < i; k++)
+                free(values[k]);
             return;
         }
-        verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "DKIM-Signature", (const char *)header);
+    }
+    /* insert in reverse so the fields appear in key order at the top */
+    for (size_t i = s->count; i > 0; i--) {
+        verdict_add_edit(&t->verdict, HEADER_INSERT, 0, "DKIM-Signature", values[i - 1]);
+        free(values[i - 1]);
     }
     txn_add_result(t, "DKIM_SIGNED", 0, ACTION_NONE, NULL);
 }

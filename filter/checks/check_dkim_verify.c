@@ -1,6 +1,7 @@
-/* check_dkim_verify.c - verifies the DKIM signatures of inbound mail with libopendkim
- * (RFC 6376, RFC 8463, RFC 8301). At the end of the headers it starts a verifying handle
- * (key lookups go through the daemon's resolver, dkim_dns.c), streams the body into it, and
+/* check_dkim_verify.c - verifies the DKIM signatures of inbound mail with dkim_verifier.c
+ * (RFC 6376, RFC 8463, RFC 8301). At the end of the headers it reads the signatures and
+ * starts every key lookup (dkim_prefetch.c, through the daemon's resolver within the
+ * message's DNS budget), streams the body into the verifier, and
  * at the end of the message records one result per signature (at most
  * dkim.verify.max_signatures) in its state slot (dkim_result.h), in Authentication-Results
  * (dkim=pass|fail|neutral|policy|temperror|permerror|none with header.d/i/s/a/b) and as
@@ -13,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <opendkim/dkim.h>
+#include <time.h>
 
 #include "authres.h"
 #include "check.h"
-#include "dkim_dns.h"
 #include "dkim_policy.h"
 #include "dkim_prefetch.h"
 #include "dkim_result.h"
-#include "dkim_util.h"
+#include "dkim_verifier.h"
 #include "log.h"
 #include "util.h"
 
@@ -48,10 +48,9 @@ static const struct {
 enum outcome { O_PASS, O_FAIL, O_NONE, O_TEMPERROR, O_PERMERROR, O_NEUTRAL, O_SMALL_KEY,
     O_SHA1, O_EXPIRED, O_BODY_LENGTH, O_HEADER_LIMIT, O_COUNT };
 
-/* Starts the key lookup of every signature libopendkim will examine, all at once, and waits
- * for them within dkim.verify.budget (which runs from here), or what is left of the message's
- * DNS budget when that is less: libopendkim looks the keys up one by one inside dkim_eoh, and
- * is then answered from these. */
+/* Starts the key lookup of every signature the verifier will examine, all at once; they are
+ * collected at the end of the message within dkim.verify.budget (which runs from here), or
+ * what is left of the message's DNS budget when that is less. */
 static struct dkim_prefetch *prefetch_keys(const struct dkim_policy *p, const struct txn *t)
 {
     uint64_t budget_ms = p->verify.budget_ms;
@@ -62,83 +61,72 @@ static struct dkim_prefetch *prefetch_keys(const struct dkim_policy *p, const st
     for (size_t i = 0; i < p->verify.max_signatures
         && (signature = txn_header(t, "DKIM-Signature", i)) != NULL; i++)
         dkim_prefetch_add_signature(keys, signature);
-    dkim_prefetch_collect(keys);
     return keys;
 }
 
 static void verify_headers(struct txn *t)
 {
     struct dkim_policy *p = t->cfg->dkim;
-    if (p == NULL || !p->verify.enabled || p->verify_lib == NULL || txn_is_outbound(t))
+    if (p == NULL || !p->verify.enabled || txn_is_outbound(t))
         return;
     struct dkim_verify_state *s = xcalloc(1, sizeof *s);
     *txn_check_state(t, &check_dkim_verify) = s;
     if (txn_header(t, "DKIM-Signature", 0) == NULL)
         return;
-    DKIM_STAT status;
-    s->handle = dkim_verify(p->verify_lib, (const unsigned char *)(t->queue_id ? t->queue_id
-        : "NOQUEUE"), NULL, &status);
-    if (s->handle == NULL) {
-        s->failed = true;
-        return;
-    }
-    dkim_set_user_context(s->handle, p);
-    struct textbuf line;
-    textbuf_init(&line);
-    for (size_t i = 0; i < t->header_count; i++) {
-        dkim_header_text(&t->headers[i], &line);
-        (void)dkim_header(s->handle, (unsigned char *)line.data, line.len);
-    }
-    textbuf_free(&line);
-    uint64_t lookups_started = dns_now_ms();
+    struct dkim_verify_params params = {
+        .max_signatures = p->verify.max_signatures,
+        .min_key_bits = p->verify.min_key_bits,
+        .accept_rsa_sha1 = p->verify.accept_rsa_sha1,
+        .now = (int64_t)time(NULL),
+        .clock_drift_s = p->verify.clock_drift_s,
+    };
+    s->verifier = dkim_verifier_new(t->headers, t->header_count, &params);
     s->keys = prefetch_keys(p, t);
-    dkim_dns_use_prefetch(s->keys);
-    status = dkim_eoh(s->handle);
-    dkim_dns_use_prefetch(NULL);
-    txn_dns_charge(t, lookups_started);   /* the key lookups' wait, to the message's budget */
-    if (status != DKIM_STAT_OK && status != DKIM_STAT_NOSIG)
-        s->failed = true;
 }
 
 static void verify_body(struct txn *t, const unsigned char *data, size_t len)
 {
     struct dkim_verify_state *s = *txn_check_state(t, &check_dkim_verify);
-    if (s == NULL || s->handle == NULL || s->failed)
+    if (s == NULL || s->verifier == NULL)
         return;
-    if (dkim_body(s->handle, (unsigned char *)data, len) != DKIM_STAT_OK)
-        s->failed = true;
+    dkim_verifier_body(s->verifier, data, len);
 }
 
-static enum outcome outcome_of_error(int error, int bh)
+/* The verifier's key lookup: the prefetched answer, else (a key not prefetched) the resolver
+ * with what is left of the budget; nothing once the budget is spent. */
+static void lookup_key(void *arg, const char *name, struct dns_answer *out)
 {
-    switch (error) {
-    case DKIM_SIGERROR_KEYFAIL:
-        return O_TEMPERROR;
-    case DKIM_SIGERROR_KEYTOOSMALL:
-        return O_SMALL_KEY;
-    case DKIM_SIGERROR_EXPIRED:
-    case DKIM_SIGERROR_FUTURE:
-        return O_EXPIRED;
-    case DKIM_SIGERROR_NOKEY:
-    case DKIM_SIGERROR_DNSSYNTAX:
-    case DKIM_SIGERROR_MULTIREPLY:
-    case DKIM_SIGERROR_KEYVERSION:
-    case DKIM_SIGERROR_KEYUNKNOWNHASH:
-    case DKIM_SIGERROR_KEYHASHMISMATCH:
-    case DKIM_SIGERROR_NOTEMAILKEY:
-    case DKIM_SIGERROR_KEYTYPEMISSING:
-    case DKIM_SIGERROR_KEYTYPEUNKNOWN:
-    case DKIM_SIGERROR_KEYREVOKED:
-    case DKIM_SIGERROR_KEYDECODE:
-        return O_PERMERROR;
-    case DKIM_SIGERROR_BADSIG:
-        return O_FAIL;
-    case DKIM_SIGERROR_OK:
-    case DKIM_SIGERROR_UNKNOWN:
-        return bh == DKIM_SIGBH_MISMATCH || error == DKIM_SIGERROR_OK ? O_FAIL : O_NEUTRAL;
-    default:
-        return O_NEUTRAL;      /* the signature's own syntax: RFC 8601 2.7.1 neutral */
+    struct dkim_prefetch *keys = arg;
+    const struct dns_answer *a = dkim_prefetch_answer(keys, name);
+    if (a != NULL) {
+        dns_answer_copy(a, out);
+        return;
     }
+    struct dns_resolver *resolver = dkim_prefetch_resolver(keys);
+    uint64_t left = dkim_prefetch_remaining_ms(keys);
+    if (resolver == NULL || left == 0) {
+        memset(out, 0, sizeof *out);
+        out->status = resolver == NULL ? DNS_ERROR : DNS_TIMEOUT;
+        out->rcode = -1;
+        return;
+    }
+    dns_query(resolver, name, 16, left, out);
+}
+
+static enum outcome outcome_of(enum dkim_outcome o)
+{
+    switch (o) {
+    case DKIM_OUTCOME_PASS: return O_PASS;
+    case DKIM_OUTCOME_FAIL: return O_FAIL;
+    case DKIM_OUTCOME_TEMPERROR: return O_TEMPERROR;
+    case DKIM_OUTCOME_PERMERROR: return O_PERMERROR;
+    case DKIM_OUTCOME_NEUTRAL: return O_NEUTRAL;
+    case DKIM_OUTCOME_SMALL_KEY: return O_SMALL_KEY;
+    case DKIM_OUTCOME_SHA1: return O_SHA1;
+    case DKIM_OUTCOME_EXPIRED: return O_EXPIRED;
+    case DKIM_OUTCOME_BODY_LENGTH: return O_BODY_LENGTH;
+    }
+    return O_NEUTRAL;
 }
 
 static enum dkim_verdict verdict_of(enum outcome o)
@@ -155,50 +143,20 @@ static enum dkim_verdict verdict_of(enum outcome o)
     return DKIM_RESULT_NONE;
 }
 
-static char *tag_copy(DKIM_SIGINFO *sig, const char *tag)
+/* One signature's outcome, and its tags into r. */
+static enum outcome examine(const struct dkim_sig_check *c, struct dkim_sig_result *r)
 {
-    unsigned char *v = dkim_sig_gettagvalue(sig, false, (unsigned char *)tag);
-    return v != NULL ? xstrdup((const char *)v) : NULL;
-}
-
-/* Examines one signature: its outcome, and its tags into r. */
-static enum outcome examine(const struct dkim_policy *p, DKIM *d, DKIM_SIGINFO *sig,
-    struct dkim_sig_result *r)
-{
-    unsigned flags = dkim_sig_getflags(sig);
-    int bh = dkim_sig_getbh(sig);
-    r->domain = tag_copy(sig, "d");
-    if (r->domain != NULL)
-        str_lower(r->domain);
-    r->selector = tag_copy(sig, "s");
-    r->algorithm = tag_copy(sig, "a");
-    unsigned char identity[512];
-    if (dkim_sig_getidentity(d, sig, identity, sizeof identity) == DKIM_STAT_OK)
-        r->identity = xstrdup((const char *)identity);
-    const unsigned char *b = dkim_sig_gettagvalue(sig, false, (unsigned char *)"b");
-    size_t n = 0;
-    for (; b != NULL && *b != '\0' && n < 8; b++) {
-        if (!isspace(*b))
-            r->b_prefix[n++] = (char)*b;
-    }
-    r->b_prefix[n] = '\0';
-    (void)dkim_sig_getkeysize(sig, &r->key_bits);
-    if (!(flags & DKIM_SIGFLAG_PASSED) || bh != DKIM_SIGBH_MATCH) {
-        int error = dkim_sig_geterror(sig);
-        log_debug("DKIM signature d=%s s=%s: %s (body hash %s)", r->domain ? r->domain : "-",
-            r->selector ? r->selector : "-", dkim_sig_geterrorstr(error),
-            bh == DKIM_SIGBH_MATCH ? "matches" : bh == DKIM_SIGBH_MISMATCH ? "differs" : "untested");
-        return outcome_of_error(error, bh);
-    }
-    if (!p->verify.accept_rsa_sha1 && r->algorithm != NULL && str_ieq(r->algorithm, "rsa-sha1"))
-        return O_SHA1;
-    ssize_t msglen = 0, canonlen = 0, signlen = -1;
-    if (dkim_sig_getcanonlen(d, sig, &msglen, &canonlen, &signlen) == DKIM_STAT_OK
-        && signlen >= 0 && canonlen < msglen) {
-        r->body_partial = true;
-        return O_BODY_LENGTH;
-    }
-    return O_PASS;
+    r->domain = c->domain != NULL ? xstrdup(c->domain) : NULL;
+    r->selector = c->selector != NULL ? xstrdup(c->selector) : NULL;
+    r->algorithm = c->algorithm != NULL ? xstrdup(c->algorithm) : NULL;
+    r->identity = c->identity != NULL ? xstrdup(c->identity) : NULL;
+    memcpy(r->b_prefix, c->b_prefix, sizeof r->b_prefix);
+    r->key_bits = c->key_bits;
+    r->body_partial = c->body_partial;
+    if (c->outcome != DKIM_OUTCOME_PASS)
+        log_debug("DKIM signature d=%s s=%s: %s", r->domain ? r->domain : "-",
+            r->selector ? r->selector : "-", c->detail);
+    return outcome_of(c->outcome);
 }
 
 static void add_value(struct textbuf *ar, const char *name, const char *v)
@@ -245,42 +203,29 @@ static void verify_eom(struct txn *t)
     if (s == NULL)
         return;
     bool seen[O_COUNT] = {false};
-    if (s->handle == NULL && !s->failed) {
+    if (s->verifier == NULL) {
         if (t->cfg->dkim->verify.report_none)
             txn_add_authres(t, "dkim=none");
         txn_add_result(t, outcome_symbols[O_NONE].symbol, outcome_symbols[O_NONE].score,
             ACTION_NONE, NULL);
         return;
     }
-    DKIM_STAT status = DKIM_STAT_INTERNAL;
-    if (s->handle != NULL && !s->failed) {
-        dkim_dns_use_prefetch(s->keys);
-        status = dkim_eom(s->handle, NULL);
-        dkim_dns_use_prefetch(NULL);
-    }
-    DKIM_SIGINFO **sigs = NULL;
-    int nsigs = 0;
-    if (s->handle == NULL || dkim_getsiglist(s->handle, &sigs, &nsigs) != DKIM_STAT_OK)
-        nsigs = 0;
-    size_t examined = 0;
-    for (int i = 0; i < nsigs && examined < t->cfg->dkim->verify.max_signatures; i++) {
-        if (dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE)
-            continue;
+    uint64_t lookups_started = dns_now_ms();
+    dkim_prefetch_collect(s->keys);
+    dkim_verifier_finish(s->verifier, t->headers, t->header_count, lookup_key, s->keys);
+    txn_dns_charge(t, lookups_started);   /* the key lookups' wait, to the message's budget */
+    size_t count = dkim_verifier_count(s->verifier);
+    for (size_t i = 0; i < count; i++) {
         struct dkim_sig_result r = {0};
-        enum outcome o = examine(t->cfg->dkim, s->handle, sigs[i], &r);
+        enum outcome o = examine(dkim_verifier_result(s->verifier, i), &r);
         /* the hash covered only the fields kept: a field past a limit (an added copy of a
          * signed field, say) was not seen, so a pass cannot be trusted */
         if (txn_headers_truncated(t) && (o == O_PASS || o == O_BODY_LENGTH))
             o = O_HEADER_LIMIT;
         record(t, s, &r, o, seen);
-        examined++;
     }
-    if (examined == 0) {
-        /* libopendkim could not take the signatures apart at all */
-        log_info("%s: DKIM: no signature could be evaluated: %s",
-            t->queue_id ? t->queue_id : "NOQUEUE",
-            s->handle && dkim_geterror(s->handle) ? dkim_geterror(s->handle)
-                : dkim_getresultstr(status));
+    if (count == 0) {
+        /* DKIM-Signature fields, but none examined (dkim.verify.max_signatures = 0) */
         struct dkim_sig_result r = {0};
         record(t, s, &r, O_NEUTRAL, seen);
     }
@@ -298,8 +243,7 @@ static void verify_txn_end(struct txn *t, void *state)
 {
     (void)t;
     struct dkim_verify_state *s = state;
-    if (s->handle != NULL)
-        dkim_free(s->handle);
+    dkim_verifier_free(s->verifier);
     dkim_prefetch_free(s->keys);
     for (size_t i = 0; i < s->result_count; i++) {
         struct dkim_sig_result *r = &s->results[i];

@@ -123,6 +123,7 @@ static void note_identities(struct txn *t, struct dmarc_outcome *o)
         strlcpy_mw(o->spf.domain, spf->domain, sizeof o->spf.domain);
         o->spf.scope = "mfrom";    /* RFC 9989 3.2.4: postmaster@HELO for <> is MAIL FROM too */
         o->spf.result = spf->result;
+        strlcpy_mw(o->spf.record, spf->record, sizeof o->spf.record);
     }
     size_t n = dkim_result_count(t);
     for (size_t i = 0; i < n; i++) {
@@ -134,6 +135,8 @@ static void note_identities(struct txn *t, struct dmarc_outcome *o)
         struct dmarc_dkim_identity *d = &o->dkim[o->dkim_count++];
         strlcpy_mw(d->domain, r->domain != NULL ? r->domain : "", sizeof d->domain);
         strlcpy_mw(d->selector, r->selector != NULL ? r->selector : "", sizeof d->selector);
+        if (r->identity != NULL && strlen(r->identity) <= DMARC_DKIM_IDENTITY_MAX)
+            strlcpy_mw(d->identity, r->identity, sizeof d->identity);
         d->result = r->result;
     }
 }

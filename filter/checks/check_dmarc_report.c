@@ -140,11 +140,12 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
     dmarc_report_clean_copy(f->policy_domain, sizeof f->policy_domain, d->policy_domain);
     dmarc_report_clean_copy(f->source_ip, sizeof f->source_ip, t->client_ip);
     const char *sender = t->sender != NULL ? t->sender : "";
-    if (p->failure_redact)
-        dmarc_failure_redact(sender, f->mail_from, sizeof f->mail_from);
+    const struct dmarc_redact_key *redact = p->failure_redact ? p->redact_key : NULL;
+    if (redact != NULL)
+        dmarc_failure_redact(sender, redact, f->mail_from, sizeof f->mail_from);
     else
         dmarc_report_clean_copy(f->mail_from, sizeof f->mail_from, sender);
-    f->redacted = p->failure_redact;
+    f->redacted = redact != NULL;
     f->arrival = (int64_t)time(NULL);
     f->spf_aligned = d->spf_aligned;
     f->dkim_aligned = d->dkim_aligned;
@@ -155,7 +156,31 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
     if (n > 0 && (size_t)n < sizeof ar && o->spf.present)
         n += snprintf(ar + n, sizeof ar - (size_t)n, "; spf=%s smtp.mailfrom=%s",
             spf_result_name(o->spf.result), o->spf.domain);
+    /* each signature's result while whole ones fit (RFC 6591: the results that failed) */
+    for (size_t i = 0; i < o->dkim_count && n > 0 && (size_t)n < sizeof ar; i++) {
+        if (o->dkim[i].domain[0] == 0)
+            continue;
+        char one[400];
+        int k = snprintf(one, sizeof one, "; dkim=%s header.d=%s%s%s",
+            dkim_verdict_name(o->dkim[i].result), o->dkim[i].domain,
+            o->dkim[i].selector[0] != 0 ? " header.s=" : "", o->dkim[i].selector);
+        if (k <= 0 || (size_t)(n + k) >= sizeof ar)
+            break;
+        memcpy(ar + n, one, (size_t)k + 1);
+        n += k;
+    }
     dmarc_report_clean_copy(f->auth_results, sizeof f->auth_results, ar);
+    if (t->queue_id != NULL)
+        dmarc_report_clean_copy(f->envelope_id, sizeof f->envelope_id, t->queue_id);
+    for (size_t i = 0; i < t->rcpt_count; i++)
+        dmarc_failure_add_rcpt(f, t->rcpts[i], redact);
+    /* SPF-DNS (RFC 9991 requires it for an SPF failure of an aligned identity): the MAIL FROM
+     * domain's own record, whenever SPF did not pass */
+    if (o->spf.present && o->spf.result != SPF_RESULT_PASS && o->spf.record[0] != 0 &&
+            strlen(o->spf.record) <= DMARC_FAILURE_SPF_RECORD_MAX) {
+        dmarc_report_clean_copy(f->spf_domain, sizeof f->spf_domain, o->spf.domain);
+        dmarc_report_clean_copy(f->spf_record, sizeof f->spf_record, o->spf.record);
+    }
     f->spf_failed_aligned = o->spf.present && o->spf.result != SPF_RESULT_PASS &&
         dmarc_failure_domain_aligned(o->spf.domain, d->header_from, d->org_domain,
             d->record.aspf_strict);
@@ -178,12 +203,23 @@ static void failure_from(struct txn *t, const struct dmarc_reports_settings *p,
         dmarc_report_clean_copy(f->dkim_domain, sizeof f->dkim_domain, o->dkim[pick].domain);
         dmarc_report_clean_copy(f->dkim_selector, sizeof f->dkim_selector,
             o->dkim[pick].selector);
+        /* DKIM-Identity: i= may name a person */
+        if (redact != NULL)
+            dmarc_failure_redact(o->dkim[pick].identity, redact, f->dkim_identity,
+                sizeof f->dkim_identity);
+        else
+            dmarc_report_clean_copy(f->dkim_identity, sizeof f->dkim_identity,
+                o->dkim[pick].identity);
     }
     for (size_t i = 0; i < d->record.ruf_count && f->ruf_count < DMARC_FAILURE_MAX_RUF; i++)
         if (dmarc_report_clean_copy(f->ruf[f->ruf_count], sizeof f->ruf[0], d->record.ruf[i]))
             f->ruf_count++;
     for (size_t i = 0; p->failure_headers && i < t->header_count; i++)
-        dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, p->failure_redact);
+        dmarc_failure_add_header(f, t->headers[i].name, t->headers[i].value, redact);
+    /* failure_include = "message": the header copy and the body the daemon kept, bounded */
+    if (p->failure_message)
+        dmarc_failure_set_message(f, t->body != NULL ? t->body : "", t->body_len,
+            t->body_truncated, (size_t)p->failure_message_max, redact);
 }
 
 /* A pending failure report when the policy asks for one (ruf, fo) and the hourly rate of its
@@ -196,6 +232,8 @@ static void record_failure(struct txn *t, const struct dmarc_reports_settings *p
     if (d->record.ruf_count == 0 || d->record.psd == DMARC_PSD_Y ||
         (d->result != DMARC_RESULT_FAIL && d->result != DMARC_RESULT_PASS))
         return;
+    if (p->failure_redact && p->redact_key == NULL)
+        return;                       /* never unredacted by accident (finish() loads it) */
     bool spf_failed = o->spf.present && o->spf.result == SPF_RESULT_FAIL;
     if (!dmarc_failure_wanted(d->record.fo, d->spf_aligned, d->dkim_aligned, spf_failed,
             dkim_any_failed(o)))
@@ -223,6 +261,7 @@ static void record_failure(struct txn *t, const struct dmarc_reports_settings *p
     if (st != STORE_OK)
         log_warn("dmarc_reports: %s: the store did not take the failure report for %s", qid,
             d->header_from);
+    dmarc_failure_free_message(f);
     free(f);
 }
 

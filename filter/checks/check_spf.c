@@ -118,6 +118,9 @@ static void remember(struct spf_outcome *o, const struct spf_verdict *v)
     o->dns_lookups = v->dns_terms;
     o->void_lookups = v->void_lookups;
     o->queries = v->queries;
+    o->record[0] = '\0';
+    if (v->record != NULL && strlen(v->record) <= SPF_OUTCOME_RECORD_MAX)
+        strlcpy_mw(o->record, v->record, sizeof o->record);
 }
 
 static void log_verdict(const struct txn *t, const char *identity, const struct spf_verdict *v)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct txn;
-struct dkim;                   /* libopendkim's DKIM handle */
+struct dkim_verifier;
 struct dkim_prefetch;
 
 enum dkim_verdict {
@@ -41,8 +41,7 @@ struct dkim_sig_result {
  * ran on the message): its working parts, private to the check, and the results, public
  * through the accessors below. */
 struct dkim_verify_state {
-    struct dkim *handle;       /* NULL once finished, or when there was nothing to verify */
-    bool failed;               /* libopendkim refused the message as a whole */
+    struct dkim_verifier *verifier;  /* NULL when there was nothing to verify */
     struct dkim_prefetch *keys;  /* every signature's key lookup, started at the headers */
     struct dkim_sig_result *results;
     size_t result_count;

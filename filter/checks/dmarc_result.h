@@ -15,6 +15,7 @@
 #include "dmarc_eval.h"
 #include "dns.h"
 #include "spf.h"
+#include "spf_result.h"
 
 struct txn;
 
@@ -59,13 +60,17 @@ struct dmarc_spf_identity {
     const char *scope;            /* "mfrom" (RFC 9989: the null sender's is postmaster@HELO) */
     enum spf_result result;
     bool aligned;                 /* aligned with the decisive Author Domain, and pass */
+    char record[SPF_OUTCOME_RECORD_MAX + 1];  /* the domain's own v=spf1 record ("" unknown) */
 };
 
+#define DMARC_DKIM_IDENTITY_MAX 319
 #define DMARC_MAX_SIGNATURES 16   /* DKIM signatures kept; dkim_dropped counts the rest */
 
 struct dmarc_dkim_identity {
     char domain[DMARC_DOMAIN_MAX + 1];   /* d= ("" when the signature had none) */
     char selector[64];            /* s= (cut to 63 characters) */
+    char identity[DMARC_DKIM_IDENTITY_MAX + 1];  /* i=, or "@" d= when absent ("" when
+                                   * longer) */
     enum dkim_verdict result;
     bool aligned;                 /* pass, and the d= that made DKIM aligned (the evaluator
                                    * stops at the first aligned one) */

@@ -10,6 +10,8 @@
 
 struct txn;
 
+#define SPF_OUTCOME_RECORD_MAX 1023
+
 /* One identity's result. */
 struct spf_outcome {
     bool checked;              /* false: not evaluated (skipped, allowlisted, disabled) */
@@ -18,6 +20,8 @@ struct spf_outcome {
     unsigned dns_lookups;      /* DNS-querying terms counted against the limit of 10 */
     unsigned void_lookups;     /* lookups that found nothing, against the limit of 2 */
     unsigned queries;          /* DNS queries sent */
+    char record[SPF_OUTCOME_RECORD_MAX + 1];  /* the domain's own v=spf1 record (RFC 6591
+                               * SPF-DNS); "" when none or longer than SPF_OUTCOME_RECORD_MAX */
 };
 
 /* check_spf's per-transaction state (what its slot holds): the outcomes, public through the

@@ -1,7 +1,8 @@
 /* dkim_config.c - the `dkim` policy section: sign { }, verify { }, the key table (keys),
  * the signing table (signing) and the users allowed to be signed for given domains (users).
  * finish() loads every key (refusing the policy, naming the file, when one is unusable) and
- * makes the libopendkim handles, once per load or reload; nothing here runs per message. */
+ * checks the lists of fields to sign, once per load or reload; nothing here runs per
+ * message. */
 #include "dkim_policy.h"
 
 #include <stddef.h>
@@ -9,20 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <opendkim/dkim.h>
-
+#include "arc_canon.h"
 #include "config_module.h"
 #include "config_patterns.h"
-#include "dkim_arena.h"
-#include "dkim_dns.h"
-#include "dkim_keyrecord_cache.h"
 #include "log.h"
 #include "util.h"
-
-/* The verifier's key record cache: how many (selector, domain) answers it keeps and the
- * longest it keeps one, whatever the record's TTL says (a rotated key is seen within this). */
-#define DKIM_KEY_RECORDS_MAX 1024
-#define DKIM_KEY_RECORD_TTL_MAX 3600
 
 #define DEFAULT_SIGN_HEADERS "from:reply-to:subject:date:to:cc:resent-date:resent-from:" \
     "resent-to:resent-cc:in-reply-to:references:message-id:mime-version:content-type:" \
@@ -295,9 +287,9 @@ static bool parse_canon(const char *text, int *header, int *body)
     const char *parts[2] = {h, b};
     for (int i = 0; i < 2; i++) {
         if (strcmp(parts[i], "relaxed") == 0)
-            codes[i] = DKIM_CANON_RELAXED;
+            codes[i] = ARC_CANON_RELAXED;
         else if (strcmp(parts[i], "simple") == 0)
-            codes[i] = DKIM_CANON_SIMPLE;
+            codes[i] = ARC_CANON_SIMPLE;
         else
             return false;
     }
@@ -325,15 +317,6 @@ static char **header_list(const char *text, size_t *count)
     return items;
 }
 
-static bool set_headers_option(DKIM_LIB *lib, int option, const char *text)
-{
-    size_t count;
-    char **items = header_list(text, &count);
-    bool ok = dkim_options(lib, DKIM_OP_SETOPT, option, items, sizeof items) == DKIM_STAT_OK;
-    cfg_free_strings(items, count);
-    return ok;
-}
-
 static bool list_has(const char *list, const char *name)
 {
     size_t count;
@@ -345,53 +328,30 @@ static bool list_has(const char *list, const char *name)
     return found;
 }
 
-static DKIM_LIB *make_sign_lib(const struct dkim_policy *p)
+/* A header name as RFC 5322 2.2 allows it: printable ASCII but the colon. */
+static bool valid_field_name(const char *name)
 {
-    DKIM_LIB *lib = dkim_init(dkim_arena_malloc, dkim_arena_free);
-    if (lib == NULL)
-        return NULL;
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
-    uint64_t ttl = (uint64_t)p->sign.expire_s;
-    bool ok = dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK
-        && set_headers_option(lib, DKIM_OPTS_SIGNHDRS, p->sign.headers)
-        && set_headers_option(lib, DKIM_OPTS_OVERSIGNHDRS, p->sign.oversign)
-        && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNATURETTL, &ttl, sizeof ttl) == DKIM_STAT_OK;
-    if (!ok) {
-        dkim_close(lib);
-        return NULL;
+    if (*name == '\0')
+        return false;
+    for (const char *c = name; *c != '\0'; c++) {
+        if (*c < 33 || *c > 126 || *c == ':')
+            return false;
     }
-    return lib;
+    return true;
 }
 
-/* libopendkim's prescreen hook: signatures past dkim.verify.max_signatures are ignored. The
- * handle's user context is the policy (check_dkim_verify.c sets it). */
-static DKIM_CBSTAT cap_signatures(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+/* Every name in the colon-separated list is a header field name. */
+static void check_field_list(struct config_errors *errs, const char *file, const char *option,
+    const char *text)
 {
-    const struct dkim_policy *p = dkim_get_user_context(dkim);
-    for (int i = p != NULL ? (int)p->verify.max_signatures : nsigs; i < nsigs; i++)
-        dkim_sig_ignore(sigs[i]);
-    return DKIM_CBSTAT_CONTINUE;
-}
-
-static DKIM_LIB *make_verify_lib(struct dkim_policy *p)
-{
-    DKIM_LIB *lib = dkim_init(NULL, NULL);
-    if (lib == NULL)
-        return NULL;
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_BADSIGHANDLES;
-    unsigned int min_bits = p->verify.min_key_bits;
-    uint64_t drift = (uint64_t)p->verify.clock_drift_s;
-    bool ok = dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags) == DKIM_STAT_OK
-        && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_bits, sizeof min_bits) == DKIM_STAT_OK
-        && dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_CLOCKDRIFT, &drift, sizeof drift) == DKIM_STAT_OK
-        && dkim_set_prescreen(lib, cap_signatures) == DKIM_STAT_OK;
-    if (!ok) {
-        dkim_close(lib);
-        return NULL;
+    size_t count;
+    char **items = header_list(text, &count);
+    for (size_t i = 0; i < count; i++) {
+        if (!valid_field_name(items[i]))
+            config_errors_add(errs, file, 0, option, "\"%s\" is not a header field name: "
+                "write names separated by colons, \"from:to:subject\"", items[i]);
     }
-    p->key_records = keyrecord_cache_new(DKIM_KEY_RECORDS_MAX, DKIM_KEY_RECORD_TTL_MAX, NULL);
-    dkim_dns_attach(lib, p);
-    return lib;
+    cfg_free_strings(items, count);
 }
 
 static void finish_sign(struct config *cfg, struct dkim_policy *p, struct config_errors *errs)
@@ -401,6 +361,8 @@ static void finish_sign(struct config *cfg, struct dkim_policy *p, struct config
         config_errors_add(errs, file, 0, "dkim.sign.canonicalization", "\"%s\": want "
             "relaxed/relaxed, relaxed/simple, simple/relaxed or simple/simple",
             p->sign.canonicalization);
+    check_field_list(errs, file, "dkim.sign.headers", p->sign.headers);
+    check_field_list(errs, file, "dkim.sign.oversign", p->sign.oversign);
     if (!list_has(p->sign.headers, "from"))
         config_errors_add(errs, file, 0, "dkim.sign.headers", "must include from "
             "(RFC 6376 5.4): \"from:to:subject:...\"");
@@ -431,16 +393,7 @@ static void finish_sign(struct config *cfg, struct dkim_policy *p, struct config
 
 static void dkim_finish(struct config *cfg, struct config_errors *errs)
 {
-    struct dkim_policy *p = cfg->dkim;
-    size_t errors_before = errs->count;
-    finish_sign(cfg, p, errs);
-    if (errs->count != errors_before)
-        return;
-    p->sign_lib = make_sign_lib(p);
-    p->verify_lib = make_verify_lib(p);
-    if (p->sign_lib == NULL || p->verify_lib == NULL)
-        config_errors_add(errs, cfg->main_file, 0, "dkim", "libopendkim refused the settings "
-            "(dkim.sign.headers, dkim.sign.oversign): check the header names");
+    finish_sign(cfg, cfg->dkim, errs);
 }
 
 static void dkim_free_policy(struct config *cfg)
@@ -448,11 +401,6 @@ static void dkim_free_policy(struct config *cfg)
     struct dkim_policy *p = cfg->dkim;
     if (p == NULL)
         return;
-    if (p->sign_lib != NULL)
-        dkim_close(p->sign_lib);
-    if (p->verify_lib != NULL)
-        dkim_close(p->verify_lib);
-    keyrecord_cache_free(p->key_records);
     cidr_list_free(&p->sign.networks);
     free(p->sign.canonicalization);
     free(p->sign.headers);

@@ -7,12 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "config_module.h"
 #include "config_patterns.h"
+#include "dmarc_failure.h"
 #include "dmarc_report_mail.h"
 #include "dmarc_reports_config.h"
+#include "log.h"
 #include "util.h"
 
 #define DAY_MS (86400ull * 1000)
@@ -38,7 +43,10 @@ static const struct option_spec options[] = {
     {"failure_reports", OPT_BOOL, OPT(failure_reports), 0, 0},
     {"failure_rate", OPT_UINT, OPT(failure_rate), 1, 1000},
     {"failure_redact", OPT_BOOL, OPT(failure_redact), 0, 0},
+    {"failure_redact_key", OPT_STRING, OPT(failure_redact_key), 0, 0},
     {"failure_include", OPT_STRING, OPT(failure_include), 0, 0},
+    {"failure_message_max", OPT_SIZE, OPT(failure_message_max), DMARC_FAILURE_MESSAGE_MIN,
+        DMARC_FAILURE_MESSAGE_MAX},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -51,8 +59,10 @@ static void reports_init(struct config *cfg)
     p->sendmail = xstrdup(DMARC_REPORTS_DEFAULT_SENDMAIL);
     p->failure_rate = 5;
     p->failure_redact = true;
+    p->failure_redact_key = xstrdup(DMARC_REPORTS_DEFAULT_REDACT_KEY);
     p->failure_headers = true;
     p->failure_include = xstrdup("headers");
+    p->failure_message_max = 64 * 1024;
     pattern_list_init(&p->suppress, PATTERN_DOMAINS);
     pattern_list_init(&p->own_domains, PATTERN_DOMAINS);
     cfg->dmarc_reports = p;
@@ -96,6 +106,33 @@ static void fill_defaults(struct dmarc_reports_settings *p)
         p->from = xstrdup(p->email);
 }
 
+/* The redaction key: read, or made for milter.user when absent (the daemon reads it again
+ * as that user at a reload). The error names the file and the fix, never the key. */
+static void load_redact_key(struct config *cfg, struct config_errors *errs,
+    struct dmarc_reports_settings *p)
+{
+    uid_t owner = (uid_t)-1;
+    gid_t group = (gid_t)-1;
+    struct passwd *pw = geteuid() == 0 && cfg->milter.user != NULL
+        ? getpwnam(cfg->milter.user) : NULL;
+    if (pw != NULL) {
+        owner = pw->pw_uid;
+        group = pw->pw_gid;
+    }
+    char why[512];
+    bool created = false;
+    p->redact_key = xmalloc(sizeof *p->redact_key);
+    if (!dmarc_redact_key_load(p->failure_redact_key, true, owner, group, p->redact_key,
+            &created, why, sizeof why)) {
+        free(p->redact_key);
+        p->redact_key = NULL;
+        error(cfg, errs, "dmarc_reports.failure_redact_key", "%s", why);
+        return;
+    }
+    if (created)
+        log_info("dmarc_reports: made a new redaction key in %s", p->failure_redact_key);
+}
+
 static void reports_finish(struct config *cfg, struct config_errors *errs)
 {
     struct dmarc_reports_settings *p = cfg->dmarc_reports;
@@ -129,14 +166,18 @@ static void reports_finish(struct config *cfg, struct config_errors *errs)
             "(the MTA on this host)", p->smtp);
     if (p->failure_include == NULL)
         p->failure_include = xstrdup("");
-    if (strcmp(p->failure_include, "headers") == 0)
+    p->failure_message = strcmp(p->failure_include, "message") == 0;
+    if (strcmp(p->failure_include, "headers") == 0 || p->failure_message)
         p->failure_headers = true;
     else if (strcmp(p->failure_include, "none") == 0)
         p->failure_headers = false;
     else
         error(cfg, errs, "dmarc_reports.failure_include", "\"%s\": use \"headers\" (the "
-            "failing message's header, redacted) or \"none\" (no copy of the message)",
+            "failing message's header, redacted), \"message\" (header and body, redacted, "
+            "at most failure_message_max bytes) or \"none\" (no copy of the message)",
             p->failure_include);
+    if (p->failure_reports && p->failure_redact)
+        load_redact_key(cfg, errs, p);
     for (size_t i = 0; cfg->store != NULL && i < cfg->store->count; i++) {
         const struct named_store *n = &cfg->store->stores[i];
         if (strcmp(n->name, p->store_use.name) == 0 && n->settings.backend == STORE_MEMORY)
@@ -162,6 +203,10 @@ static void reports_free(struct config *cfg)
     free(p->sendmail);
     free(p->smtp);
     free(p->failure_include);
+    free(p->failure_redact_key);
+    if (p->redact_key != NULL)
+        OPENSSL_cleanse(p->redact_key, sizeof *p->redact_key);
+    free(p->redact_key);
     pattern_list_free(&p->suppress);
     pattern_list_free(&p->own_domains);
     free(p);

@@ -11,10 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dmarc_redact.h"
 #include "pattern.h"
 #include "store_config.h"
 
 #define DMARC_REPORTS_DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -oi"
+#define DMARC_REPORTS_DEFAULT_REDACT_KEY "/var/lib/mailwarden/dmarc-redact.key"
 
 struct dmarc_reports_settings {
     bool enabled;                 /* the daemon records rows (a written section turns it on) */
@@ -37,9 +39,14 @@ struct dmarc_reports_settings {
     /* failure reports (RFC 9991; dmarc_failure.h): off by default */
     bool failure_reports;         /* record one per failing message whose policy has ruf */
     unsigned failure_rate;        /* at most this many per Author Domain per hour (default 5) */
-    bool failure_redact;          /* local parts replaced by "redacted" (default true) */
+    bool failure_redact;          /* local parts replaced by keyed tokens (default true) */
+    char *failure_redact_key;     /* the key's file (DMARC_REPORTS_DEFAULT_REDACT_KEY) */
+    struct dmarc_redact_key *redact_key;  /* read (or made) by finish() when failure_reports
+                                   * and failure_redact are on; NULL otherwise */
     bool failure_headers;         /* failure_include = "headers" (default) copies the header;
                                    * "none": no copy of the message at all */
+    bool failure_message;         /* failure_include = "message": the whole message, bounded */
+    uint64_t failure_message_max; /* its bound in bytes (default 64 KiB, 1 KiB to 1 MiB) */
     char *failure_include;        /* as written */
 };
 

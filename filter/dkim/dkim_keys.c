@@ -1,7 +1,7 @@
 /* dkim_keys.c - loads DKIM private keys from key files: refuses files other users may read,
  * keys OpenSSL cannot parse, key types other than RSA and ed25519 and RSA keys under 1024
- * bits (RFC 8301); warns under 2048. A loaded key keeps its parsed form (registered with the
- * key cache for libopendkim), its PEM text and the p= value of its DNS record. */
+ * bits (RFC 8301); warns under 2048. A loaded key keeps its parsed form, which signing uses
+ * as it is, and the p= value of its DNS record. */
 #include "dkim_keys.h"
 
 #include <ctype.h>
@@ -18,7 +18,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "dkim_keycache.h"
 #include "policy_file.h"
 #include "util.h"
 
@@ -74,29 +73,34 @@ static char *public_b64(EVP_PKEY *pkey, enum dkim_key_type type)
     return b64;
 }
 
-static char *pem_of(EVP_PKEY *pkey, size_t *len)
+/* OpenSSL's default asks on the terminal; this one refuses at once and notes that a pass
+ * phrase was wanted. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *arg)
 {
-    BIO *bio = BIO_new(BIO_s_mem());
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(bool *)arg = true;
+    return -1;
+}
+
+/* PEM text to a private key; never asks for a pass phrase (an encrypted key fails at once and
+ * sets *encrypted). */
+static EVP_PKEY *parse_pem(const char *pem, size_t len, bool *encrypted)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
         return NULL;
-    char *pem = NULL;
-    if (PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1) {
-        char *data;
-        long n = BIO_get_mem_data(bio, &data);
-        if (n > 0) {
-            pem = xstrndup(data, (size_t)n);
-            *len = (size_t)n;
-        }
-    }
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, encrypted);
     BIO_free(bio);
-    return pem;
+    return pkey;
 }
 
 static EVP_PKEY *parse_key_text(const char *text, size_t len, bool *encrypted)
 {
     *encrypted = false;
     if (len >= 5 && memcmp(text, "-----", 5) == 0)
-        return dkim_keycache_parse_pem(text, len, encrypted);
+        return parse_pem(text, len, encrypted);
     unsigned char seed[64];
     long n = base64_decode(text, len, seed, sizeof seed);
     if (n != ED25519_SEED_LEN)
@@ -149,14 +153,12 @@ struct dkim_key *dkim_key_from_text(const char *text, size_t len, const char *so
         snprintf(warn, warn_size, "%s: RSA key of %u bits; 2048 is recommended "
             "(mailwarden-keygen makes one)", source, key->bits);
     key->pkey = pkey;
-    key->pem = pem_of(pkey, &key->pem_len);
     key->public_b64 = public_b64(pkey, key->type);
-    if (key->pem == NULL || key->public_b64 == NULL) {
+    if (key->public_b64 == NULL) {
         snprintf(why, why_size, "%s: OpenSSL could not re-encode the key", source);
         dkim_key_free(key);
         return NULL;
     }
-    dkim_keycache_add(key->pem, key->pem_len, pkey);
     return key;
 }
 
@@ -213,11 +215,6 @@ void dkim_key_free(struct dkim_key *key)
 {
     if (key == NULL)
         return;
-    if (key->pem != NULL) {
-        dkim_keycache_remove(key->pem);
-        OPENSSL_cleanse(key->pem, key->pem_len);
-    }
-    free(key->pem);
     free(key->public_b64);
     EVP_PKEY_free(key->pkey);
     free(key);

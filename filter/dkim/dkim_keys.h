@@ -15,9 +15,7 @@ enum dkim_key_type {
 struct dkim_key {
     enum dkim_key_type type;
     unsigned bits;             /* RSA modulus size; 256 for ed25519 */
-    char *pem;                 /* PKCS#8 PEM, what libopendkim is handed */
-    size_t pem_len;
-    void *pkey;                /* EVP_PKEY *, parsed once */
+    void *pkey;                /* EVP_PKEY *, parsed once; signing uses it as it is */
     char *public_b64;          /* the p= value of its DNS record */
 };
 

@@ -1,7 +1,6 @@
 /* dkim_policy.h - the typed `dkim` section of the policy: the key table, the signing table,
- * who may be signed for what, and the verifier's limits, plus the two libopendkim library
- * handles (one for signing, one for verifying) made once per policy load by finish(). A loaded
- * dkim_policy is immutable; every thread may read it. */
+ * who may be signed for what, and the verifier's limits; the keys are parsed once per policy
+ * load by finish(). A loaded dkim_policy is immutable; every thread may read it. */
 #ifndef MW_DKIM_POLICY_H
 #define MW_DKIM_POLICY_H
 
@@ -14,7 +13,6 @@
 #include "dkim_keys.h"
 #include "pattern.h"
 
-struct keyrecord_cache;
 
 /* One key-table entry: name -> d=, s=, the private key (its algorithm read from the key). */
 struct dkim_key_entry {
@@ -61,7 +59,7 @@ struct dkim_policy {
         bool internal;          /* sign for networks.internal */
         struct cidr_list networks;  /* and for these clients too */
         char *canonicalization; /* "relaxed/relaxed" */
-        int header_canon;       /* DKIM_CANON_* */
+        int header_canon;       /* enum arc_canon_kind (arc_canon.h) */
         int body_canon;
         char *headers;          /* colon-separated list of header fields to sign */
         char *oversign;         /* colon-separated list of fields to oversign */
@@ -88,12 +86,6 @@ struct dkim_policy {
     struct dkim_user_rule *users;
     size_t user_count;
     size_t default_key;         /* index when sign.default_key is set */
-
-    /* libopendkim handles (DKIM_LIB *), made by finish() */
-    void *sign_lib;
-    void *verify_lib;
-    /* key record answers for the verifier (struct keyrecord_cache *), made by finish() */
-    struct keyrecord_cache *key_records;
 };
 
 extern const struct config_module dkim_config_module;

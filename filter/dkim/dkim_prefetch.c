@@ -68,10 +68,10 @@ void dkim_prefetch_add(struct dkim_prefetch *f, const char *selector, const char
     char name[KEY_NAME_SIZE];
     if (f->collected || f->count >= DKIM_PREFETCH_MAX || selector == NULL || domain == NULL
         || *selector == '\0' || *domain == '\0' || dkim_prefetch_remaining_ms(f) == 0)
-        return;              /* with the budget spent, the lookup expires (dkim_dns.c) */
+        return;              /* with the budget spent, the lookup times out */
     int n = snprintf(name, sizeof name, "%s._domainkey.%s", selector, domain);
     if (n < 0 || (size_t)n >= sizeof name)
-        return;              /* too long for DNS anyway: libopendkim's own lookup fails it */
+        return;              /* too long for DNS anyway: the verifier's own lookup fails it */
     size_t len = (size_t)n;
     if (name[len - 1] == '.')
         name[len - 1] = '\0';

@@ -22,7 +22,7 @@ struct dkim_prefetch;
 
 /* The budget starts now. r may be NULL (every lookup then finishes with DNS_ERROR). */
 struct dkim_prefetch *dkim_prefetch_new(struct dns_resolver *r, uint64_t budget_ms);
-/* The resolver f was made with (NULL: none), for the lookups libopendkim makes beyond it. */
+/* The resolver f was made with (NULL: none), for a lookup the verifier makes beyond it. */
 struct dns_resolver *dkim_prefetch_resolver(const struct dkim_prefetch *f);
 /* Starts the TXT lookup of selector._domainkey.domain (nothing when either is empty or the
  * key is already there). */

@@ -1,4 +1,4 @@
-/* dkim_util.c - the From: address and header field text for the DKIM checks. */
+/* dkim_util.c - the From: address for the DKIM signing check. */
 #include "dkim_util.h"
 
 #include <ctype.h>
@@ -57,28 +57,4 @@ bool dkim_from_address(const char *value, char *out, size_t size)
     str_lower(out);
     const char *at = strrchr(out, '@');
     return at != NULL && at[1] != '\0' && at != out;
-}
-
-/* Appends value with each bare LF of its folding made CRLF (Postfix folds with LF alone; the
- * message on the wire, which simple canonicalization signs, has CRLF). */
-static void put_value(struct textbuf *buf, const char *value)
-{
-    const char *start = value;
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == '\n' && (p == value || p[-1] != '\r')) {
-            textbuf_append(buf, start, (size_t)(p - start));
-            textbuf_puts(buf, "\r");
-            start = p;
-        }
-    }
-    textbuf_puts(buf, start);
-}
-
-void dkim_header_text(const struct header_field *h, struct textbuf *buf)
-{
-    buf->len = 0;
-    buf->data[0] = '\0';
-    textbuf_puts(buf, h->name);
-    textbuf_puts(buf, h->raw_value != NULL ? ":" : ": ");
-    put_value(buf, h->raw_value != NULL ? h->raw_value : h->value);
 }

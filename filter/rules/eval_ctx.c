@@ -27,7 +27,7 @@ const struct rules_relays *eval_relays(struct eval_ctx *ctx)
 
 void eval_ctx_release(struct eval_ctx *ctx)
 {
-    for (size_t i = 0; i < EVAL_PLUGIN_COUNT; i++) {
+    for (size_t i = 0; i < EVAL_DATA_SLOTS; i++) {
         if (ctx->plugin_data[i] != NULL && ctx->plugin_data_free[i] != NULL)
             ctx->plugin_data_free[i](ctx->plugin_data[i]);
         ctx->plugin_data[i] = NULL;

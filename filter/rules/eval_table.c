@@ -66,11 +66,25 @@ static const struct eval_function *find_in(const struct eval_function *table, co
     return NULL;
 }
 
+/* Functions of a plugin kept in a table of their own file (a plugin shared by two files). */
+static const struct {
+    enum eval_plugin_id plugin;
+    const struct eval_function *functions;
+} eval_extra_tables[] = {
+    { EVAL_HEADEREVAL, eval_headereval_received },
+};
+
 const struct eval_function *eval_find_function(const char *name)
 {
     for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
         const struct eval_function *f = eval_plugins[p]->available
             ? find_in(eval_plugins[p]->functions, name) : NULL;
+        if (f != NULL)
+            return f;
+    }
+    for (size_t i = 0; i < sizeof eval_extra_tables / sizeof eval_extra_tables[0]; i++) {
+        const struct eval_function *f = eval_plugins[eval_extra_tables[i].plugin]->available
+            ? find_in(eval_extra_tables[i].functions, name) : NULL;
         if (f != NULL)
             return f;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules_evalfn.h"
 #include "rules_internal.h"
@@ -31,11 +32,33 @@ static bool compile_regex(struct rule *r, const char **p, uint32_t extra)
     return true;
 }
 
-/* Pseudo-headers SpamAssassin computes from its own analysis of the message. */
+/* Pseudo-headers SpamAssassin computes from its own analysis of the message that we do not. */
 static bool is_uncomputed_pseudo_header(const char *name)
 {
-    return strncmp(name, "X-Spam-Relays-", 14) == 0 || strncmp(name, "ALL-", 4) == 0
-        || strcmp(name, "X-Spam-DKIM-Result") == 0;
+    return strcmp(name, "X-Spam-DKIM-Result") == 0;
+}
+
+/* The relay pseudo-headers (rules_relays.h) and the header ranges they bound; HSRC_NAMED for
+ * any other name. */
+static enum header_source relays_source(const char *name)
+{
+    if (strcasecmp(name, "X-Spam-Relays-Trusted") == 0)
+        return HSRC_RELAYS_TRUSTED;
+    if (strcasecmp(name, "X-Spam-Relays-Untrusted") == 0)
+        return HSRC_RELAYS_UNTRUSTED;
+    if (strcasecmp(name, "X-Spam-Relays-Internal") == 0)
+        return HSRC_RELAYS_INTERNAL;
+    if (strcasecmp(name, "X-Spam-Relays-External") == 0)
+        return HSRC_RELAYS_EXTERNAL;
+    if (strcmp(name, "ALL-TRUSTED") == 0)
+        return HSRC_ALL_TRUSTED;
+    if (strcmp(name, "ALL-INTERNAL") == 0)
+        return HSRC_ALL_INTERNAL;
+    if (strcmp(name, "ALL-UNTRUSTED") == 0)
+        return HSRC_ALL_UNTRUSTED;
+    if (strcmp(name, "ALL-EXTERNAL") == 0)
+        return HSRC_ALL_EXTERNAL;
+    return HSRC_NAMED;
 }
 
 static bool parse_header_spec(struct rule *r, const char *spec)
@@ -53,7 +76,9 @@ static bool parse_header_spec(struct rule *r, const char *spec)
         rule_skip(r, SKIP_PSEUDO_HEADER, buf);
         return false;
     }
-    if (strcmp(buf, "ALL") == 0)
+    if (relays_source(buf) != HSRC_NAMED)
+        r->hsrc = relays_source(buf);
+    else if (strcmp(buf, "ALL") == 0)
         r->hsrc = HSRC_ALL;
     else if (strcmp(buf, "ToCc") == 0)
         r->hsrc = HSRC_TOCC;

@@ -14,6 +14,7 @@
 #include "message_view.h"
 #include "rules_evalfn.h"
 #include "rules_internal.h"
+#include "rules_relays.h"
 #include "header.h"
 #include "util.h"
 
@@ -41,13 +42,53 @@ static unsigned max_hits(const struct rule *r)
     return r->maxhits ? r->maxhits : 1000;
 }
 
+/* The text of a relay pseudo-header (X-Spam-Relays-*): always present, as in SpamAssassin. */
+static const char *relays_text(const struct rule *r, struct eval_ctx *ctx)
+{
+    const struct rules_relays *relays = eval_relays(ctx);
+    switch (r->hsrc) {
+    case HSRC_RELAYS_TRUSTED: return relays->pseudo_trusted;
+    case HSRC_RELAYS_UNTRUSTED: return relays->pseudo_untrusted;
+    case HSRC_RELAYS_INTERNAL: return relays->pseudo_internal;
+    case HSRC_RELAYS_EXTERNAL: return relays->pseudo_external;
+    default: return NULL;
+    }
+}
+
+/* ALL-TRUSTED, ALL-INTERNAL (fields up to the last trusted/internal relay's Received line,
+ * and the next one), ALL-UNTRUSTED, ALL-EXTERNAL (from that next Received line on). */
+static bool relay_range_text(const struct rule *r, const struct rules_message *msg,
+    struct header_cache *cache, size_t cap, struct eval_ctx *ctx, const char **text, size_t *len)
+{
+    const struct rules_relays *relays = eval_relays(ctx);
+    long trusted_end = relays->last_trusted_received + 1;
+    long internal_end = relays->last_internal_received + 1;
+    switch (r->hsrc) {
+    case HSRC_ALL_TRUSTED:
+        return rules_header_range_text(r, msg, cache, cap, -1, trusted_end, text, len);
+    case HSRC_ALL_INTERNAL:
+        return rules_header_range_text(r, msg, cache, cap, -1, internal_end, text, len);
+    case HSRC_ALL_UNTRUSTED:
+        return rules_header_range_text(r, msg, cache, cap, trusted_end, -1, text, len);
+    default:
+        return rules_header_range_text(r, msg, cache, cap, internal_end, -1, text, len);
+    }
+}
+
 static unsigned run_header(const struct rule *r, const struct rules_message *msg,
-    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m)
+    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m,
+    struct eval_ctx *ctx)
 {
     size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
-    const char *text;
-    size_t len;
-    bool present = rules_header_text(r, msg, cache, cap_bytes, &text, &len);
+    const char *text = relays_text(r, ctx);
+    size_t len = text != NULL ? strlen(text) : 0;
+    bool present;
+    if (text != NULL)
+        present = true;
+    else if (r->hsrc >= HSRC_ALL_TRUSTED && r->hsrc <= HSRC_ALL_EXTERNAL)
+        present = relay_range_text(r, msg, cache, cap_bytes, ctx, &text, &len);
+    else
+        present = rules_header_text(r, msg, cache, cap_bytes, &text, &len);
     if (r->exists_test)
         return present;
     if (!present && r->if_unset != NULL) {
@@ -151,7 +192,7 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
         return run_eval(r, st);
     switch (r->type) {
     case RULE_HEADER:
-        return run_header(r, msg, st->headers, st->limits, &st->matcher);
+        return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->plugins);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;

@@ -37,7 +37,10 @@ enum eval_plugin_id {
     EVAL_ASKDNS,
     EVAL_HASHBL,
     EVAL_BAYES,
-    EVAL_PLUGIN_COUNT
+    EVAL_PLUGIN_COUNT,
+    /* per-message data slots of functions kept in a table of their own (not plugins) */
+    EVAL_HEADEREVAL_RECEIVED = EVAL_PLUGIN_COUNT,  /* eval_headereval_received.c: dates */
+    EVAL_DATA_SLOTS
 };
 
 struct eval_ctx;
@@ -73,6 +76,10 @@ struct eval_plugin {
     const char *const *directives;             /* config lines the plugin reads; NULL-ended */
 };
 
+/* HeaderEval's Received- and Date-based functions (eval_headereval_received.c), found through
+ * the HeaderEval plugin when it is available (eval_table.c's eval_extra_tables). */
+extern const struct eval_function eval_headereval_received[];
+
 /* The plugins (eval_table.c). */
 extern const struct eval_plugin *const eval_plugins[EVAL_PLUGIN_COUNT];
 /* The function `name` of an available plugin, NULL when none. */
@@ -103,8 +110,8 @@ struct eval_ctx {
     struct header_cache *headers;      /* decoded header texts, once per message */
     struct regex_matcher *matcher;     /* for regexes a plugin compiled in prepare */
     const struct rules_relays *relays; /* made on first use: use eval_relays() */
-    void *plugin_data[EVAL_PLUGIN_COUNT];
-    void (*plugin_data_free[EVAL_PLUGIN_COUNT])(void *data);
+    void *plugin_data[EVAL_DATA_SLOTS];
+    void (*plugin_data_free[EVAL_DATA_SLOTS])(void *data);
 };
 
 /* Per-message data of a plugin: made by make(ctx) on the first call in a message, freed with

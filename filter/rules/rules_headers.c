@@ -105,6 +105,15 @@ static size_t build_text(const struct rule *r, const struct rules_message *msg,
             found = 1;
         }
         break;
+    case HSRC_RELAYS_TRUSTED:
+    case HSRC_RELAYS_UNTRUSTED:
+    case HSRC_RELAYS_INTERNAL:
+    case HSRC_RELAYS_EXTERNAL:
+    case HSRC_ALL_TRUSTED:
+    case HSRC_ALL_INTERNAL:
+    case HSRC_ALL_UNTRUSTED:
+    case HSRC_ALL_EXTERNAL:
+        break;         /* need the relays: rules_eval.c, rules_header_range_text */
     }
     return found;
 }
@@ -127,6 +136,47 @@ bool rules_header_text(const struct rule *r, const struct rules_message *msg,
         struct textbuf out;
         textbuf_init(&out);
         present = build_text(r, msg, cache, cap, &out) > 0;
+        header_cache_store_text(cache, key, cap, out.data ? out.data : "", out.len, present);
+        textbuf_free(&out);
+        header_cache_text(cache, key, cap, text, len, &present);
+    }
+    free(key);
+    return present;
+}
+
+/* get_all_hdrs_in_rcvd_index_range(from, upto+...) with its inclusive ends. */
+static void append_range(struct textbuf *out, const struct rules_message *msg,
+    struct header_cache *cache, bool raw, size_t cap, long from, long upto)
+{
+    long received = -1;
+    for (size_t i = 0; i < msg->header_count && out->len < cap; i++) {
+        const struct header_field *h = &msg->headers[i];
+        if (str_ieq(h->name, "Received"))
+            received++;
+        bool in = (from < 0 || received >= from) && (upto < 0 || received < upto);
+        bool last = upto >= 0 && received == upto;
+        if (!in && !last)
+            continue;
+        append_capped(out, h->name, cap);
+        append_capped(out, ": ", cap);
+        append_field(out, cache, i, h->value, raw, cap);
+        append_capped(out, "\n", cap);
+        if (last)
+            break;
+    }
+}
+
+bool rules_header_range_text(const struct rule *r, const struct rules_message *msg,
+    struct header_cache *cache, size_t cap, long from, long upto, const char **text,
+    size_t *len)
+{
+    char *key = text_key(r);
+    bool present;
+    if (!header_cache_text(cache, key, cap, text, len, &present)) {
+        struct textbuf out;
+        textbuf_init(&out);
+        append_range(&out, msg, cache, r->hpart == HPART_RAW, cap, from, upto);
+        present = out.len > 0;
         header_cache_store_text(cache, key, cap, out.data ? out.data : "", out.len, present);
         textbuf_free(&out);
         header_cache_text(cache, key, cap, text, len, &present);

@@ -34,6 +34,14 @@ enum header_source {
     HSRC_TOCC,         /* To and Cc */
     HSRC_MESSAGEID,    /* Message-Id, Resent-Message-Id, X-Message-Id */
     HSRC_ENVFROM,      /* the envelope sender */
+    HSRC_RELAYS_TRUSTED,   /* X-Spam-Relays-Trusted (rules_relays.h) */
+    HSRC_RELAYS_UNTRUSTED, /* X-Spam-Relays-Untrusted */
+    HSRC_RELAYS_INTERNAL,  /* X-Spam-Relays-Internal */
+    HSRC_RELAYS_EXTERNAL,  /* X-Spam-Relays-External */
+    HSRC_ALL_TRUSTED,      /* ALL-TRUSTED: the fields trusted relays added (rules_relays.h) */
+    HSRC_ALL_INTERNAL,     /* ALL-INTERNAL */
+    HSRC_ALL_UNTRUSTED,    /* ALL-UNTRUSTED */
+    HSRC_ALL_EXTERNAL,     /* ALL-EXTERNAL */
 };
 
 enum header_part {
@@ -236,6 +244,12 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text);
 struct header_cache;
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, size_t cap, const char **text, size_t *len);
+/* The ALL-TRUSTED/-INTERNAL/-UNTRUSTED/-EXTERNAL text (r->hsrc): "Name: value\n" of the fields
+ * from Received field number `from` on (from >= 0) or up to and with Received field `upto`
+ * (upto >= 0), SpamAssassin's get_all_hdrs_in_rcvd_index_range. */
+bool rules_header_range_text(const struct rule *r, const struct rules_message *msg,
+    struct header_cache *cache, size_t cap, long from, long upto, const char **text,
+    size_t *len);
 
 /* rules_uri.c: SpamAssassin's URI detail list and uri rules' list, and their directives */
 struct rules_uri_detail {

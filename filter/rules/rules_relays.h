@@ -21,7 +21,9 @@ struct rules_relay {
     char *envfrom;
     char *id;
     char *auth;                /* the authentication recorded ("" none) */
-    bool ip_private;           /* RFC 1918 / loopback / link-local / ULA ... */
+    bool ip_private;           /* SpamAssassin's IP_PRIVATE: RFC 1918, loopback, link-local,
+                                  CGN (IPv4 and mapped), IPv6 link-local and ::1 */
+    bool no_reverse_dns;       /* the receiving MTA looked the address up and found no name */
     bool msa;                  /* received on a submission port (msa_networks) */
     bool trusted;
     bool internal;
@@ -34,7 +36,14 @@ struct rules_relays {
     size_t trusted_count;      /* relay[0 .. trusted_count) are trusted, the rest untrusted */
     size_t internal_count;     /* relay[0 .. internal_count) are internal */
     size_t received_lines;     /* Received lines read */
-    size_t unparsed_lines;     /* lines that were not parsed into a relay */
+    /* SpamAssassin's last_trusted/internal_relay_index: the last Received field (0 = the
+     * topmost) read while the path was still trusted / internal; -1 none. They bound the
+     * ALL-TRUSTED, ALL-UNTRUSTED, ALL-INTERNAL and ALL-EXTERNAL pseudo-headers. */
+    long last_trusted_received;
+    long last_internal_received;
+    size_t unparsed_lines;     /* lines no relay could be read from (SpamAssassin's
+                                  num_relays_unparseable; lines it ignores on purpose are not
+                                  counted) */
     /* The pseudo-headers SpamAssassin derives, in its format ("[ ip=... rdns=... helo=... by=...
      * ident=... envfrom=... intl=0 id=... auth=... msa=0 ]" per relay, space-separated). */
     char *pseudo_trusted;      /* X-Spam-Relays-Trusted */

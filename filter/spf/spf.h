@@ -141,6 +141,9 @@ struct spf_verdict {
     bool explanation_from_domain; /* the explanation came from the domain's exp= */
     char *mechanism;              /* the term that decided, or NULL (default/neutral) */
     char *problem;                /* permerror/temperror/none: why */
+    char *record;                 /* the checked domain's own v=spf1 record as published (not
+                                   * an include's or redirect's), or NULL when it has not one
+                                   * (kept when it does not parse: SPF-DNS of RFC 6591) */
     unsigned dns_terms;           /* DNS-querying terms counted against the limit */
     unsigned void_lookups;
     unsigned queries;             /* DNS queries actually sent */

@@ -45,6 +45,7 @@ struct eval {
     bool explanation_from_domain;
     char **p_names;           /* %{p}: the client's validated names, looked up once */
     const char *p_domain;     /* the current domain while %{p} is expanded */
+    char *record;             /* the checked domain's own v=spf1 record, as published */
 };
 
 const char *spf_result_name(enum spf_result result)
@@ -493,7 +494,8 @@ static void set_explanation(struct eval *e, const struct spf_record *rec, const 
 }
 
 /* RFC 7208 4.4 and 4.5: the one v=spf1 record of domain, or a result without one. */
-static enum spf_result find_record(struct eval *e, const char *domain, struct spf_record *rec)
+static enum spf_result find_record(struct eval *e, const char *domain, bool top,
+    struct spf_record *rec)
 {
     struct dns_answer a;
     query(e, domain, 16, &a);
@@ -520,6 +522,8 @@ static enum spf_result find_record(struct eval *e, const char *domain, struct sp
         r = SPF_RESULT_PERMERROR;
     } else if (records == 1) {
         char why[200];
+        if (top && e->record == NULL)
+            e->record = xstrdup(found);       /* kept even when it does not parse */
         if (spf_record_parse(found, rec, why, sizeof why)) {
             r = SPF_RESULT_NEUTRAL;           /* a record to evaluate */
         } else {
@@ -560,7 +564,7 @@ static enum spf_result check_host(struct eval *e, const char *domain, unsigned d
         return SPF_RESULT_NONE;
     }
     struct spf_record rec;
-    enum spf_result r = find_record(e, domain, &rec);
+    enum spf_result r = find_record(e, domain, depth == 0, &rec);
     if (r != SPF_RESULT_NEUTRAL)
         return r;
     for (size_t i = 0; i < rec.mech_count; i++) {
@@ -600,6 +604,7 @@ void spf_verdict_free(struct spf_verdict *v)
     free(v->explanation);
     free(v->mechanism);
     free(v->problem);
+    free(v->record);
     memset(v, 0, sizeof *v);
 }
 
@@ -646,6 +651,7 @@ void spf_check(const struct spf_request *req, const struct spf_limits *lim,
     out->domain = domain;
     out->identity = sender;
     out->mechanism = e.mechanism;
+    out->record = e.record;
     if (r == SPF_RESULT_FAIL) {
         if (e.explanation != NULL) {
             out->explanation = e.explanation;

@@ -1,7 +1,13 @@
 /* check_main.c - mailwarden-check: runs the daemon's engine offline on one message with the
  * envelope given as flags, and prints the verdict, the symbols with scores and the header
  * edits. Its exit status tells the action: 0 accept, 1 reject, 2 tempfail, 3 quarantine,
- * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error.
+ * 4 discard; 64 a usage error, 66 an unreadable message, 78 a policy error. Given several
+ * message files, it checks each in turn as its own transaction on the one loaded policy, each
+ * verdict after a line "message: FILE"; the status is then 0, or 66 if a file was unreadable.
+ * --rule-status reads rule names on standard input and says which the policy's rules run.
+ * Without --client-ip the client is unknown (name "unknown", no address), as for SpamAssassin
+ * checking a file: the checks that need the client's address are skipped and the relays come
+ * from the Received lines alone.
  * --dns-lookup NAME/TYPE asks the configured resolver instead. DNS-based checks (SPF) run on
  * the resolver when the policy names dns.nameservers, or with --dns (/etc/resolv.conf), and
  * without either no query is sent;
@@ -24,6 +30,7 @@
 #include "engine.h"
 #include "log.h"
 #include "message_file.h"
+#include "rules.h"
 #include "spf.h"
 #include "spf_result.h"
 #include "util.h"
@@ -39,11 +46,13 @@ struct options {
     const char *sasl_user;
     const char *queue_id;
     const char *dns_lookup;
-    const char *message_file;
+    char **message_files;      /* none: standard input */
+    int message_count;
     const char **rcpts;
     size_t rcpt_count;
     bool verbose;
     bool use_dns;              /* --dns: start the resolver even without dns.nameservers */
+    bool rule_status;          /* --rule-status: rule names on stdin, their state out */
 };
 
 static void usage(FILE *out)
@@ -52,8 +61,9 @@ static void usage(FILE *out)
         "usage: mailwarden-check [-c FILE] [--client-ip IP] [--client-name NAME] [--helo NAME]\n"
         "         [--from ADDR] [--rcpt ADDR]... [--sasl-user USER] [--queue-id ID] [--verbose]\n"
         "         [--dns]\n"
-        "         [MESSAGE-FILE | -]\n"
+        "         [MESSAGE-FILE... | -]\n"
         "       mailwarden-check [-c FILE] --dns-lookup NAME/TYPE\n"
+        "       mailwarden-check [-c FILE] --rule-status < RULE-NAMES\n"
         "exit status: 0 accept, 1 reject, 2 tempfail, 3 quarantine, 4 discard,\n"
         "             64 usage, 66 unreadable message, 78 policy error\n");
 }
@@ -299,12 +309,62 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     return action;
 }
 
+/* --rule-status: for each rule name on standard input (one a line), whether the policy's rules
+ * run it: "NAME loaded FILE:LINE", "NAME skipped REASON" or "NAME unknown". */
+static int rule_status(const struct config *cfg)
+{
+    const struct ruleset *set = cfg->rules != NULL ? cfg->rules->set : NULL;
+    char line[512];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        line[strcspn(line, " \t\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        const char *origin = set != NULL ? ruleset_rule_origin(set, line) : NULL;
+        const char *why = set != NULL ? ruleset_skip_reason(set, line) : NULL;
+        if (origin != NULL)
+            printf("%s loaded %s\n", line, origin);
+        else if (why != NULL)
+            printf("%s skipped %s\n", line, why);
+        else
+            printf("%s unknown\n", line);
+    }
+    return 0;
+}
+
+/* Checks one message file ("-": standard input) on the installed policy; returns the exit
+ * status for it. named: print "message: FILE" first (several files in one run). */
+static int check_file(const struct options *o, const char *path, bool named)
+{
+    if (named) {
+        printf("message: %s\n", path);
+        fflush(stdout);
+    }
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct message msg;
+    if (fp == NULL || message_read(fp, &msg) != 0) {
+        fprintf(stderr, "mailwarden-check: cannot read %s: %s\n", path, strerror(errno));
+        if (fp != NULL && fp != stdin)
+            fclose(fp);
+        if (named)
+            printf("action: none\nnote: unreadable message\n");
+        return 66;
+    }
+    if (fp != stdin)
+        fclose(fp);
+    struct txn *t = txn_new(config_current());
+    enum action action = run(o, t, &msg);
+    txn_free(t);
+    message_free(&msg);
+    fflush(stdout);
+    return exit_status(action);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {.config_file = DEFAULT_CONFIG};
     bool explicit_file = false;
     enum { OPT_CLIENT_IP = 256, OPT_CLIENT_NAME, OPT_HELO, OPT_FROM, OPT_RCPT, OPT_SASL,
-           OPT_QID, OPT_DNS, OPT_USE_DNS };
+           OPT_QID, OPT_DNS, OPT_USE_DNS, OPT_RULE_STATUS };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"client-ip", required_argument, NULL, OPT_CLIENT_IP},
@@ -316,6 +376,7 @@ int main(int argc, char **argv)
         {"queue-id", required_argument, NULL, OPT_QID},
         {"dns-lookup", required_argument, NULL, OPT_DNS},
         {"dns", no_argument, NULL, OPT_USE_DNS},
+        {"rule-status", no_argument, NULL, OPT_RULE_STATUS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -334,17 +395,14 @@ int main(int argc, char **argv)
         case OPT_QID: o.queue_id = optarg; break;
         case OPT_DNS: o.dns_lookup = optarg; break;
         case OPT_USE_DNS: o.use_dns = true; break;
+        case OPT_RULE_STATUS: o.rule_status = true; break;
         case 'v': o.verbose = true; break;
         case 'h': usage(stdout); free(o.rcpts); return 0;
         default: usage(stderr); free(o.rcpts); return 64;
         }
     }
-    if (argc - optind > 1) {
-        usage(stderr);
-        free(o.rcpts);
-        return 64;
-    }
-    o.message_file = optind < argc ? argv[optind] : "-";
+    o.message_files = argv + optind;
+    o.message_count = argc - optind;
     struct ipaddr probe;
     if (o.client_ip != NULL && !ipaddr_parse(o.client_ip, &probe)) {
         fprintf(stderr, "mailwarden-check: --client-ip %s is not an IP address\n", o.client_ip);
@@ -359,24 +417,18 @@ int main(int argc, char **argv)
         free(o.rcpts);
         return 78;
     }
+    if (o.rule_status) {
+        int status = rule_status(cfg);
+        config_free(cfg);
+        free(o.rcpts);
+        return status;
+    }
     if (o.dns_lookup != NULL) {
         int status = dns_lookup(cfg, o.dns_lookup);
         config_free(cfg);
         free(o.rcpts);
         return status;
     }
-    FILE *fp = strcmp(o.message_file, "-") == 0 ? stdin : fopen(o.message_file, "rb");
-    struct message msg;
-    if (fp == NULL || message_read(fp, &msg) != 0) {
-        fprintf(stderr, "mailwarden-check: cannot read %s: %s\n", o.message_file, strerror(errno));
-        if (fp != NULL && fp != stdin)
-            fclose(fp);
-        config_free(cfg);
-        free(o.rcpts);
-        return 66;
-    }
-    if (fp != stdin)
-        fclose(fp);
     if (!o.verbose)
         cfg->log.summary = false;
     /* Checks that use DNS (SPF, DKIM keys, reverse DNS, DNS lists) ask the resolver only when
@@ -393,11 +445,17 @@ int main(int argc, char **argv)
             "was not given, so the checks that use DNS are skipped\n");
     }
     config_install(cfg);
-    struct txn *t = txn_new(config_current());
-    enum action action = run(&o, t, &msg);
-    txn_free(t);
-    message_free(&msg);
+    int status;
+    if (o.message_count <= 1) {
+        status = check_file(&o, o.message_count == 1 ? o.message_files[0] : "-", false);
+    } else {
+        status = 0;
+        for (int i = 0; i < o.message_count; i++) {
+            if (check_file(&o, o.message_files[i], true) == 66)
+                status = 66;
+        }
+    }
     config_install(NULL);
     free(o.rcpts);
-    return exit_status(action);
+    return status;
 }

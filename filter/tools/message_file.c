@@ -1,5 +1,6 @@
 /* message_file.c - splits a message into header fields and a CRLF body, as milter.c receives
- * them from the MTA, for mailwarden-check and the tests. */
+ * them from the MTA, for mailwarden-check and the tests. A leading mbox "From " line (a file
+ * saved from a mailbox) is no header field and is skipped, as SpamAssassin skips it. */
 #include "message_file.h"
 
 #include <stdlib.h>
@@ -39,30 +40,33 @@ static size_t line_at(const unsigned char *p, const unsigned char *end, const un
     return len;
 }
 
-static bool is_field_name(const unsigned char *p, size_t len, size_t *colon)
+/* Whether the line starts a header field: a name of printable characters, then a colon, or
+ * blanks and a colon (RFC 5322's obsolete syntax, which Postfix and SpamAssassin both read as
+ * a field: "From  : a@b"). *name_len is the name's length, *colon where the colon is. */
+static bool is_field_name(const unsigned char *p, size_t len, size_t *name_len, size_t *colon)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == ':') {
-            *colon = i;
-            return i > 0;
-        }
-        if (p[i] <= 32 || p[i] >= 127)
-            return false;
-    }
-    return false;
+    size_t i = 0;
+    while (i < len && p[i] > 32 && p[i] < 127 && p[i] != ':')
+        i++;
+    *name_len = i;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    *colon = i;
+    return *name_len > 0 && i < len && p[i] == ':';
 }
 
-/* Adds the field starting at line (name up to colon) and its continuation lines, which begin
- * at *p; advances *p past them. The value is built once, in one buffer: linear in its size. */
+/* Adds the field starting at line (name of name_len bytes, value after the colon) and its
+ * continuation lines, which begin at *p; advances *p past them. The value is built once, in
+ * one buffer: linear in its size. */
 static void add_field(struct message *msg, size_t *alloc, const unsigned char *line, size_t len,
-    size_t colon, const unsigned char **p, const unsigned char *end)
+    size_t name_len, size_t colon, const unsigned char **p, const unsigned char *end)
 {
     if (msg->header_count == *alloc) {
         *alloc = *alloc ? *alloc * 2 : 32;
         msg->headers = xrealloc(msg->headers, *alloc * sizeof *msg->headers);
     }
     struct message_header *h = &msg->headers[msg->header_count++];
-    h->name = xstrndup((const char *)line, colon);
+    h->name = xstrndup((const char *)line, name_len);
     size_t start = colon + 1;
     if (start < len && line[start] == ' ')
         start++;
@@ -88,16 +92,18 @@ int message_read(FILE *fp, struct message *msg)
         return -1;
     const unsigned char *p = data, *end = data + len, *next;
     size_t alloc = 0;
+    if (len >= 5 && memcmp(p, "From ", 5) == 0)
+        line_at(p, end, &p);      /* the mbox separator: not part of the message */
     while (p < end) {
         size_t line_len = line_at(p, end, &next);
-        size_t colon;
+        size_t name_len, colon;
         if (line_len == 0) {
             p = next;     /* the blank line ends the header */
             break;
         }
-        if (!is_field_name(p, line_len, &colon))
+        if (!is_field_name(p, line_len, &name_len, &colon))
             break;        /* not a header field: the body starts here */
-        add_field(msg, &alloc, p, line_len, colon, &next, end);
+        add_field(msg, &alloc, p, line_len, name_len, colon, &next, end);
         p = next;
     }
     /* the body, with every line ending in CRLF as the MTA sends it */

@@ -455,7 +455,8 @@ static void send_failure(void *arg, const char *key, const struct dmarc_failure 
         r->failures_left++;
         return;
     }
-    if (r->o->dry_run_dir == NULL && store_delete(r->p->store, key, NULL) != STORE_OK) {
+    if (r->o->dry_run_dir == NULL &&
+            dmarc_failure_store_delete(r->p->store, key, f->message_parts) != STORE_OK) {
         fprintf(stderr, "mailwarden-report: %s: the store did not delete the failure report "
             "(its sent marks keep it from going twice)\n", f->domain);
         r->failures_left++;

@@ -288,5 +288,36 @@ line=$("$check" -c "$src/policies/mailwarden.conf" --verbose --client-ip 192.0.2
 name="check: the log line names a named client name[ip]"
 case $line in *" client=mx.example.org[192.0.2.1] "*) ok "$name" ;; *) not_ok "$name" "$line" ;; esac
 
+# Without --client-ip the client is unknown, as SpamAssassin sees a file: no address, and the
+# checks that need one say so instead of inventing one.
+"$check" -c "$src/policies/mailwarden.conf" --verbose "$work/size.eml" >"$work/out" 2>&1
+expect "check: without --client-ip the client is unknown (no address; SPF and DMARC not checked)" \
+    0 $? "$work/out" " client=unknown\[unknown\] " "spf: not checked: no client address" \
+    "not checked: no client address"
+
+# Several messages in one run: each its own transaction after a "message: FILE" line; an
+# unreadable one gives status 66 without stopping the others. --rule-status names the state.
+printf 'From: a@example.com\nTo: b@example.net\nSubject: two\n\nsecond\n' >"$work/two.eml"
+"$check" -c "$src/policies/mailwarden.conf" "$work/size.eml" "$work/missing.eml" "$work/two.eml" \
+    >"$work/out" 2>&1
+expect "check: several files, one transaction each after a message: line, 66 for the unreadable" \
+    66 $? "$work/out" "^message: $work/size.eml\$" "^message: $work/missing.eml\$" \
+    "^message: $work/two.eml\$" "cannot read $work/missing.eml"
+if [ "$(grep -c '^action: accept' "$work/out")" -eq 2 ]; then
+    ok "check: the readable files each get a verdict"
+else
+    not_ok "check: the readable files each get a verdict" "$(head -c 600 "$work/out")"
+fi
+cat >"$work/rules.cf" <<'RULES'
+header   MY_SUBJ  Subject =~ /two/
+body     MY_EVAL  eval:no_such_function()
+RULES
+cat >"$work/rules.conf" <<POLICY
+rules: { files = [ "$work/rules.cf" ] }
+POLICY
+printf 'MY_SUBJ\nMY_EVAL\nNO_RULE\n' | "$check" -c "$work/rules.conf" --rule-status >"$work/out" 2>&1
+expect "check: --rule-status says loaded (with file:line), skipped (with the reason) or unknown" 0 $? \
+    "$work/out" "^MY_SUBJ loaded $work/rules.cf:1\$" "^MY_EVAL skipped .+" "^NO_RULE unknown\$"
+
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -46,9 +46,6 @@ def cleanup():
 
 
 atexit.register(cleanup)
-# in the ASan build: the one known libopendkim leak (see lsan.supp)
-os.environ["LSAN_OPTIONS"] = "suppressions=%s:fast_unwind_on_malloc=0" % os.path.join(
-    os.path.abspath(SRC), "tests", "dkim", "lsan.supp")
 count = 0
 failed = 0
 

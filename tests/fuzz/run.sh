@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets (message reading, policy loading,
 # SpamAssassin-syntax rule files, SPF records and macros, DMARC From fields and records, the
 # milter protocol reader, ARC header sets, ARC verification and sealing, the ARC-Authentication-
-# Results reader) with clang, ASan and
+# Results reader, DKIM verification and signing) with clang, ASan and
 # UBSan, and runs each for SECONDS
 # (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
 # "ok - " or "not ok - " line per target and "# N passed, N failed"; a crash leaves its input
@@ -33,14 +33,14 @@ version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$src/configure.a
 printf '#define PACKAGE_VERSION "%s"\n#define PACKAGE_STRING "mailwarden %s"\n' \
     "${version:-unknown}" "${version:-unknown}" >"$work/mw_build.h"
 for d in "$src"/filter/*/; do includes="$includes -I${d%/}"; done   # every folder, as Makefile.am
-packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis opendkim openssl zlib lmdb"
+packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis openssl zlib lmdb"
 pkgs=""
 for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 $includes $(pkg-config --cflags $pkgs)
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
-for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_spf fuzz_dmarc fuzz_milter_proto \
-        fuzz_arc_set fuzz_arc_verify fuzz_arc_aar; do
+for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_received fuzz_spf fuzz_dmarc \
+        fuzz_milter_proto fuzz_arc_set fuzz_arc_verify fuzz_arc_aar fuzz_dkim_verify; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
             >"$work/$target.build.log" 2>&1; then

@@ -2,22 +2,27 @@
 # Postfix + mailwarden + mailwarden-report: DMARC failure reports (RFC 9991) end to end.
 # bad.test publishes p=none with ruf at reports.test (which consents through
 # bad.test._report._dmarc.reports.test) and an SPF record that fails from 127.0.0.1; the
-# messages carry no DKIM signature, so DMARC fails with neither identifier aligned (fo=0);
-# SPF failed for the aligned MAIL FROM domain, so Identity-Alignment is "spf" (RFC 9991).
+# messages carry a DKIM signature of bad.test (i=alice@bad.test) altered after signing, so
+# DMARC fails with neither identifier aligned (fo=0); SPF and DKIM both failed for an
+# identity aligned with the From domain, so Identity-Alignment is "dkim, spf" (RFC 9991), with
+# DKIM-Domain, DKIM-Identity, DKIM-Selector and SPF-DNS (RFC 6591) in the report.
 # The policy starts with failure_reports = false: a failing message records nothing and a
 # report run sends nothing. After a SIGHUP to failure_reports = true, a failing message leads
 # to one ARF report in the ruf mailbox (the Maildir of reports.test), with the local parts of
-# addresses redacted, and a second run sends nothing more. A run whose sendmail fails first
-# keeps the report (exit 75) for that next run.
+# addresses replaced by keyed tokens (the test recomputes them from the key file the daemon
+# made), and a second run sends nothing more. A run whose sendmail fails first
+# keeps the report (exit 75) for that next run. A reload to failure_include = "message" then
+# brings a report with the whole message (body included, its addresses redacted).
 . "$(dirname "$0")/lib.sh"
 T=postfix-dmarc-failure
 mw_init "t-$T"
 
 N1="$T: with failure_reports = false a failing message leads to no failure report"
-N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, the header as text/rfc822-headers) to the ruf mailbox"
-N3="$T: the ARF report has the local parts redacted (Original-Mail-From, From, To, Received): alice and bob appear nowhere"
+N2="$T: with failure_reports = true a report run mails one ARF report (multipart/report, feedback-report, Auth-Failure: dmarc, Reported-Domain, Source-IP, Original-Rcpt-To, Original-Envelope-Id, Reporting-MTA, DKIM-Domain, DKIM-Identity, DKIM-Selector, SPF-DNS, Identity-Alignment, the header as text/rfc822-headers) to the ruf mailbox"
+N3="$T: the ARF report has the local parts redacted as keyed tokens (HMAC-SHA256 under the key the daemon made, mode 0600; the same address the same token in Original-Mail-From, Original-Rcpt-To, DKIM-Identity, From, To, the copied signature's i=): alice and bob appear nowhere, nor the key"
 N4="$T: a second run sends nothing (the report was deleted after the hand-off)"
 N5="$T: a failed hand-off (sendmail = /bin/false) keeps the failure report (exit 75) for the next run"
+N6="$T: after a reload to failure_include = \"message\" the report carries the whole message as message/rfc822 (header and altered body, the body's address redacted to the same token as the header's), and no local part or key"
 NF="$T: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
 REPORT=$MW_BUILDDIR/filter/mailwarden-report
@@ -28,6 +33,13 @@ _dmarc.bad.test TXT "v=DMARC1; p=none; ruf=mailto:ruf@reports.test"
 bad.test TXT "v=spf1 ip4:192.0.2.1 ~all"
 bad.test._report._dmarc.reports.test TXT "v=DMARC1"
 ZONE
+# bad.test's DKIM key: the messages are signed (i=alice@bad.test) and then altered, so the
+# aligned signature fails: DKIM-Domain, DKIM-Identity and DKIM-Selector name it
+keygen_out=$("$MW_BUILDDIR/filter/mailwarden-keygen" -d bad.test -s sel -t rsa \
+    -o "$MW_WORK/bad.key") || die "mailwarden-keygen failed"
+printf 'sel._domainkey.bad.test TXT %s\n' \
+    "$(printf '%s\n' "$keygen_out" | sed -n '/^# DNS TXT/,/^# dkim.keys/p' | grep -o '"[^"]*"' | tr '\n' ' ')" \
+    >>"$MW_WORK/dmarc.zone"
 "$MW_PY" "$(dirname "$0")/../tools/dnsserver.py" --zone "$MW_WORK/dmarc.zone" --port 0 \
     --port-file "$MW_WORK/dns.port" --log "$MW_WORK/dns-queries.log" >>"$MW_WORK/dns.log" 2>&1 &
 DNS_SERVER_PID=$!
@@ -44,8 +56,9 @@ virtual_mailbox_maps = static:ruf/
 virtual_uid_maps = static:$(id -u postfix)
 virtual_gid_maps = static:$(id -g postfix)"
 SENDMAIL_CMD="/usr/sbin/sendmail -C $MW_WORK/pf/etc -t -oi"
+REDACT_KEY=$MW_WORK/redact.key     # made by the daemon at the reload that turns reports on
 
-policy() { # FAILURE_REPORTS
+policy() { # FAILURE_REPORTS [FAILURE_INCLUDE]
     mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
 store: {
   reports: { backend = "lmdb"; path = "$MW_WORK/store"; fail_mode = "tempfail"; }
@@ -58,6 +71,9 @@ dmarc_reports: {
   sendmail = "$SENDMAIL_CMD"
   failure_reports = $1
   failure_rate = 5
+  failure_redact_key = "$REDACT_KEY"
+  failure_include = "${2:-headers}"
+  failure_message_max = "16k"
 }
 POLICY
 }
@@ -72,8 +88,16 @@ send() { # FROM-DOMAIN
     local tok f
     tok=$(mw_token "$1")
     f=$MW_WORK/$tok
-    printf 'From: Alice <alice@%s>\nTo: Bob <bob@remote.test>\nSubject: dmarc failure test %s\nMessage-ID: <%s@%s>\nX-MW-Test-Id: %s\n\nHello Bob.\n' \
-        "$1" "$tok" "$tok" "$1" "$tok" >"$f.eml"
+    printf 'From: Alice <alice@%s>\nTo: Bob <bob@remote.test>\nSubject: dmarc failure test %s\nMessage-ID: <%s@%s>\nX-MW-Test-Id: %s\n\nHello Bob.\nWrite to bob@remote.test.\n' \
+        "$1" "$tok" "$tok" "$1" "$tok" >"$f.plain"
+    "$MW_PY" - "$f.plain" "$MW_WORK/bad.key" >"$f.eml" <<'PYEOF' || die "python3-dkim could not sign"
+import re, sys, dkim
+msg = re.sub(rb"\r?\n", b"\r\n", open(sys.argv[1], "rb").read())
+sig = dkim.sign(msg, b"sel", b"bad.test", open(sys.argv[2], "rb").read(),
+                identity=b"alice@bad.test")
+# altered after signing: the body hash no longer matches
+sys.stdout.buffer.write(sig + msg.replace(b"Hello Bob.", b"Hello Bob!"))
+PYEOF
     mw_swaks "$f.out" --from "alice@$1" --to bob@remote.test --data "@$f.eml" \
         || die "sending from $1 failed: $(swaks_errors "$f.out" | head -n 1)"
 }
@@ -124,8 +148,17 @@ pf_wait_queue_empty 60
 REPORT_FILE=$(find "$VMAIL/ruf/new" -type f 2>/dev/null | head -n 1)
 
 # the ARF parts, checked with Python's email parser: prints "OK" or what is wrong
-"$MW_PY" - "${REPORT_FILE:-/nonexistent}" >"$MW_WORK/arf.txt" 2>&1 <<'PY'
-import email, email.policy, sys
+"$MW_PY" - "${REPORT_FILE:-/nonexistent}" "$REDACT_KEY" >"$MW_WORK/arf.txt" 2>&1 <<'PY'
+import base64, email, email.policy, hashlib, hmac, sys
+def token(address):
+    """RFC 6590 redaction as mailwarden does it: HMAC-SHA256 under the installation's key"""
+    try:
+        key = open(sys.argv[2], 'rb').read()
+    except OSError:
+        return 'no-key'
+    mac = hmac.new(key, address.lower().encode(), hashlib.sha256).digest()
+    return 'redacted-' + base64.b32encode(mac[:10]).decode().lower()
+ALICE, BOB = token('alice@bad.test'), token('bob@remote.test')
 try:
     with open(sys.argv[1], 'rb') as f:
         msg = email.message_from_binary_file(f, policy=email.policy.default)
@@ -146,12 +179,22 @@ else:
     fb = raw.split('Content-Type: message/feedback-report', 1)[1].split('\n--', 1)[0]
     for want in ('Feedback-Type: auth-failure', 'Auth-Failure: dmarc', 'Version: 1',
                  'Reported-Domain: bad.test', 'Source-IP: 127.0.0.1',
-                 'Original-Mail-From: <redacted@bad.test>', 'Identity-Alignment: spf',
-                 'Authentication-Results: mw.test; dmarc=fail header.from=bad.test'):
+                 'Original-Mail-From: <%s@bad.test>' % ALICE, 'Identity-Alignment: dkim, spf',
+                 'Authentication-Results: mw.test; dmarc=fail header.from=bad.test',
+                 'Original-Rcpt-To: <%s@remote.test>' % BOB,
+                 'DKIM-Domain: bad.test\nDKIM-Identity: %s@bad.test\nDKIM-Selector: sel\n' % ALICE,
+                 'Reporting-MTA: dns; mta.test',
+                 'SPF-DNS: txt : bad.test : v=spf1 ip4:192.0.2.1 ~all'):
         if want not in fb:
             bad.append('feedback-report lacks %r (it is: %s)' % (want, fb.replace('\n', '|')))
+    # the queue id Postfix gave the message (a token of capital hex digits)
+    import re
+    if not re.search(r'\nOriginal-Envelope-Id: [0-9A-Za-z]+\n', fb):
+        bad.append('feedback-report lacks Original-Envelope-Id (it is: %s)' % fb.replace('\n', '|'))
     hdr = parts[2].get_content()
-    for want in ('From: Alice <redacted@bad.test>', 'To: Bob <redacted@remote.test>',
+    # the same address gives the same token everywhere in the report
+    for want in ('From: Alice <%s@bad.test>' % ALICE, 'To: Bob <%s@remote.test>' % BOB,
+                 'i=%s@bad.test;' % ALICE,
                  'Subject: dmarc failure test'):
         if want not in hdr:
             bad.append('header copy lacks %r' % want)
@@ -172,8 +215,12 @@ if [ -z "$REPORT_FILE" ]; then
     fail "$N3" "no report"
 elif grep -qiE 'alice@|bob@' "$REPORT_FILE"; then
     fail "$N3" "a local part survived: $(grep -iE 'alice@|bob@' "$REPORT_FILE" | head -n 2 | tr '\n' '|')"
-elif ! grep -q 'redacted@' "$REPORT_FILE"; then
-    fail "$N3" "no redacted address in the report"
+elif ! grep -qE 'redacted-[a-z2-7]{16}@' "$REPORT_FILE"; then
+    fail "$N3" "no keyed token in the report"
+elif [ "$(stat -c %a "$REDACT_KEY" 2>/dev/null)" != 600 ] || [ "$(stat -c %s "$REDACT_KEY" 2>/dev/null)" != 32 ]; then
+    fail "$N3" "the redaction key $REDACT_KEY is not a new 32-byte file of mode 600: $(ls -l "$REDACT_KEY" 2>&1)"
+elif KEYHEX=$(od -An -tx1 "$REDACT_KEY" | tr -d ' \n') && grep -qi "$KEYHEX" "$REPORT_FILE" "$MW_LOG"; then
+    fail "$N3" "the key's bytes are in the report or the log"
 else
     pass "$N3"
 fi
@@ -187,6 +234,59 @@ elif ! grep -q '0 failure report(s)' "$MW_WORK/report2.out" || [ "$(maildir_coun
     fail "$N4" "$(maildir_count) report(s) after the second run: $(tr '\n' '|' <"$MW_WORK/report2.out")"
 else
     pass "$N4"
+fi
+
+# --- failure_include = "message" (SIGHUP): the whole message, redacted, in the report
+policy true message
+cp "$MW_WORK/mailwarden.conf" "$ON_CONF"
+mw_hup
+gen3() { mw_ctl status >"$MW_WORK/status.out" 2>&1; grep -q "^policy: generation 3, " "$MW_WORK/status.out"; }
+mw_wait_until 20 gen3 || die "the reload to failure_include = message did not happen: $(tr '\n' '|' <"$MW_WORK/status.out")"
+send bad.test
+pf_wait_queue_empty 60 || die "Postfix did not deliver the test message"
+run_report "$MW_WORK/report3.out"
+RC3=$?
+mw_wait_until 60 test "$(maildir_count)" -ge 2
+pf_wait_queue_empty 60
+REPORT3=$(find "$VMAIL/ruf/new" -type f ! -path "$REPORT_FILE" 2>/dev/null | head -n 1)
+"$MW_PY" - "${REPORT3:-/nonexistent}" "$REDACT_KEY" >"$MW_WORK/arf3.txt" 2>&1 <<'PY'
+import base64, email, email.policy, hashlib, hmac, sys
+key = open(sys.argv[2], 'rb').read()
+def token(address):
+    mac = hmac.new(key, address.lower().encode(), hashlib.sha256).digest()
+    return 'redacted-' + base64.b32encode(mac[:10]).decode().lower()
+try:
+    raw = open(sys.argv[1], 'rb').read()
+except OSError as e:
+    print('no report: %s' % e); sys.exit(0)
+msg = email.message_from_bytes(raw, policy=email.policy.default)
+parts = [p for p in msg.iter_parts()]
+types = [p.get_content_type() for p in parts]
+bad = []
+if types != ['text/plain', 'message/feedback-report', 'message/rfc822']:
+    bad.append('parts %s' % types)
+else:
+    text = raw.decode('utf-8', 'replace').split('Content-Type: message/rfc822', 1)[1]
+    for want in ('From: Alice <%s@bad.test>' % token('alice@bad.test'),
+                 'Subject: dmarc failure test', '\n\nHello Bob!\n',
+                 'Write to %s@remote.test.' % token('bob@remote.test')):
+        if want not in text:
+            bad.append('the message copy lacks %r (it is: %s)' % (want, text[:600].replace('\n', '|')))
+    low = raw.decode('utf-8', 'replace').lower()
+    if 'alice@' in low or 'bob@' in low:
+        bad.append('a local part survived')
+    if key.hex() in low:
+        bad.append('the key is in the report')
+print('; '.join(bad) if bad else 'OK')
+PY
+if [ "$RC3" != 0 ]; then
+    fail "$N6" "mailwarden-report exit $RC3: $(tr '\n' '|' <"$MW_WORK/report3.out")"
+elif [ "$(maildir_count)" != 2 ]; then
+    fail "$N6" "$(maildir_count) report(s) in the ruf Maildir (want 2): $(tr '\n' '|' <"$MW_WORK/report3.out")"
+elif [ "$(cat "$MW_WORK/arf3.txt")" != OK ]; then
+    fail "$N6" "$(cat "$MW_WORK/arf3.txt")"
+else
+    pass "$N6"
 fi
 
 mw_finish "$NF"

@@ -41,8 +41,7 @@ static const char test_key[] =
     "-----END PRIVATE KEY-----\n";
 static char key_dir[64];
 static char key_path[128];
-static char rsa_path[128];        /* DKIM signing: RSA (libopendkim keeps a reference to an
-                                     ed25519 key it signed with, tests/dkim/lsan.supp) */
+static char rsa_path[128];        /* a DKIM signing key of the other type */
 static struct dkim_key *key;
 static bool have_dns;
 

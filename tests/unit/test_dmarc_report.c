@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <libxml/parser.h>
@@ -839,6 +840,57 @@ static void test_failure_report_settings_default_off_and_checked(void **state)
     remove_dir(dir);
 }
 
+/* failure_include = "message" with its bound; the redaction key made (0600) when absent and
+ * refused, with the option named, once others may read it */
+static void test_failure_message_and_redact_key_settings(void **state)
+{
+    (void)state;
+    char dir[64], keydir[64], text[600], key[128];
+    struct config_errors errs;
+    strcpy(keydir, "/tmp/mw-test-redact-key.XXXXXX");
+    assert_non_null(mkdtemp(keydir));
+    snprintf(key, sizeof key, "%s/redact.key", keydir);
+    snprintf(text, sizeof text, "dmarc_reports: { store = \"disk\"; submitter = "
+        "\"mx.example.org\"; failure_reports = true; failure_include = \"message\"; "
+        "failure_message_max = \"8k\"; failure_redact_key = \"%s\"; }\n", key);
+    struct config *cfg = load_text(text, &errs, dir);
+    assert_non_null(cfg);
+    assert_true(cfg->dmarc_reports->failure_message);
+    assert_true(cfg->dmarc_reports->failure_headers);
+    assert_int_equal(cfg->dmarc_reports->failure_message_max, 8192);
+    assert_non_null(cfg->dmarc_reports->redact_key);
+    assert_int_equal(cfg->dmarc_reports->redact_key->len, DMARC_REDACT_KEY_NEW);
+    struct stat st;
+    assert_int_equal(stat(key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    config_free(cfg);
+    config_errors_free(&errs);
+    remove_dir(dir);
+    assert_int_equal(chmod(key, 0644), 0);
+    cfg = load_text(text, &errs, dir);
+    assert_null(cfg);
+    assert_true(has_error(&errs, "dmarc_reports.failure_redact_key", "chmod 600"));
+    config_errors_free(&errs);
+    remove_dir(dir);
+    /* off by default: no message copy, a 64 KiB bound, and no key read without reports */
+    cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"mx.example.org\"; }\n",
+        &errs, dir);
+    assert_non_null(cfg);
+    assert_false(cfg->dmarc_reports->failure_message);
+    assert_int_equal(cfg->dmarc_reports->failure_message_max, 65536);
+    assert_null(cfg->dmarc_reports->redact_key);
+    config_free(cfg);
+    config_errors_free(&errs);
+    remove_dir(dir);
+    cfg = load_text("dmarc_reports: { store = \"disk\"; submitter = \"mx.example.org\"; "
+        "failure_message_max = 100; }\n", &errs, dir);
+    assert_null(cfg);
+    assert_true(has_error(&errs, "dmarc_reports.failure_message_max", ""));
+    config_errors_free(&errs);
+    remove_dir(dir);
+    remove_dir(keydir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -863,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_section_takes_interval_and_keep),
         cmocka_unit_test(test_section_errors_name_the_fix),
         cmocka_unit_test(test_failure_report_settings_default_off_and_checked),
+        cmocka_unit_test(test_failure_message_and_redact_key_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

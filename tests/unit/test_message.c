@@ -2,7 +2,9 @@
  * (filter/tools/message_file.c): LF and CRLF input give the same fields and a CRLF body; folded
  * fields keep their continuation lines joined with CRLF; the first line that is not a field
  * starts the body; a message without a body, without a final newline, with NUL or 8-bit bytes,
- * empty, or larger than the read buffer; and a stream that cannot be read. */
+ * empty, or larger than the read buffer; a stream that cannot be read; and a leading mbox
+ * "From " line, which is no header field and is skipped as SpamAssassin skips it; a field
+ * with blanks before its colon (obsolete syntax) is a field, named without the blanks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -236,6 +238,35 @@ static void test_unreadable_stream(void **state)
     fclose(fp);
 }
 
+static void test_mbox_from_line_skipped(void **state)
+{
+    (void)state;
+    struct message msg;
+    read_text("From alice@example.com  Sat Feb  5 09:19:10 2022\nFrom: Alice <alice@example.com>\n"
+              "Subject: hi\n\nbody\n", &msg);
+    assert_int_equal(msg.header_count, 2);
+    assert_header(&msg, 0, "From", "Alice <alice@example.com>");
+    assert_header(&msg, 1, "Subject", "hi");
+    assert_body(&msg, "body\r\n", 6);
+    message_free(&msg);
+}
+
+static void test_blanks_before_colon_still_a_field(void **state)
+{
+    (void)state;
+    struct message msg;
+    read_text("Received: from x\nFrom  :<tst1@example.com>\nSubject\t: hi\nTo: b@example.org\n"
+              "\nbody\n", &msg);
+    assert_int_equal(msg.header_count, 4);
+    assert_header(&msg, 1, "From", "<tst1@example.com>");
+    assert_header(&msg, 2, "Subject", "hi");
+    assert_header(&msg, 3, "To", "b@example.org");
+    message_free(&msg);
+    read_text("Not a field line\nFrom: a@b\n", &msg);     /* blanks inside a name: the body */
+    assert_int_equal(msg.header_count, 0);
+    message_free(&msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_large_message),
         cmocka_unit_test(test_unreadable_stream),
+        cmocka_unit_test(test_mbox_from_line_skipped),
+        cmocka_unit_test(test_blanks_before_colon_still_a_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,38 @@ static void test_eval_basics(void **state)
     spf_verdict_free(&v);
 }
 
+/* RFC 6591 SPF-DNS: the verdict keeps the checked domain's own record as published (not an
+ * include's), also when it does not parse; none when the domain has no or two records. */
+static void test_eval_keeps_checked_domain_record(void **state)
+{
+    (void)state;
+    static const struct fake_rr rrs[] = {
+        {"top.test", 16, "v=spf1 include:inc.test -all"},
+        {"top.test", 16, "unrelated TXT"},
+        {"inc.test", 16, "v=spf1 ip4:192.0.2.1 -all"},
+        {"bad.test", 16, "v=spf1 ip4:1.2.3.4/99 -all"},
+        {"two.test", 16, "v=spf1 -all"},
+        {"two.test", 16, "v=spf1 +all"},
+    };
+    struct fake_dns f = FAKE(rrs);
+    struct spf_verdict v = check(&f, "192.0.2.1", "user@top.test");
+    assert_string_equal(spf_result_name(v.result), "pass");
+    assert_non_null(v.record);
+    assert_string_equal(v.record, "v=spf1 include:inc.test -all");
+    spf_verdict_free(&v);
+    v = check(&f, "192.0.2.1", "user@bad.test");
+    assert_string_equal(spf_result_name(v.result), "permerror");
+    assert_non_null(v.record);
+    assert_string_equal(v.record, "v=spf1 ip4:1.2.3.4/99 -all");
+    spf_verdict_free(&v);
+    v = check(&f, "192.0.2.1", "user@two.test");
+    assert_null(v.record);
+    spf_verdict_free(&v);
+    v = check(&f, "192.0.2.1", "user@nowhere.test");
+    assert_null(v.record);
+    spf_verdict_free(&v);
+}
+
 /* The lookup limit counts over includes: 11 includes of records that each do one more. */
 static void test_eval_lookup_limit_is_global(void **state)
 {
@@ -517,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_macro_rfc_examples),
         cmocka_unit_test(test_macro_cut_to_253),
         cmocka_unit_test(test_eval_basics),
+        cmocka_unit_test(test_eval_keeps_checked_domain_record),
         cmocka_unit_test(test_eval_lookup_limit_is_global),
         cmocka_unit_test(test_eval_include_tree_is_bounded),
         cmocka_unit_test(test_eval_void_limit),
