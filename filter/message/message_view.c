@@ -1,9 +1,10 @@
 /* message_view.c - builds the decoded view of a message (message_view.h) from its header
  * fields and buffered body (a message_source; txn_view.c makes one from the txn): GMime parses
  * the MIME structure and undoes base64 / quoted-printable, GMime's iconv wrapper converts
- * declared charsets to UTF-8, libxml2's HTML parser (recovering, no network, no external
- * entities) renders HTML to text and yields its links, and a small scanner finds bare URLs in
- * text (view_text.c, view_charset.c, view_html.c, view_uri.c). Promises: bounded work
+ * declared charsets to UTF-8, HTML is rendered to text as SpamAssassin's HTML.pm does and
+ * yields its links, the body becomes SpamAssassin's lines and its URIs are found with
+ * SpamAssassin's pattern (view_text.c, view_lines.c, view_charset.c, view_html*.c,
+ * view_uri.c). Promises: bounded work
  * (spam.max_scan_bytes of body parsed, a cap on parts, URIs and nesting depth, text never
  * longer than the scan cap), never a crash on hostile input, malformed input decoded as far
  * as it goes and flagged. */
@@ -62,23 +63,34 @@ static struct message_part *new_part(struct message_view *view)
     return p;
 }
 
-/* Adds one decoded text part (UTF-8) to text and rawtext; HTML is rendered for text. */
-static void add_text_part(struct view_builder *b, const char *utf8, size_t len, bool html)
+/* Adds one decoded text part (UTF-8) as SpamAssassin does: to rawbody when it is text/ or
+ * message/ (not text/calendar), to body when it is text/plain or text/html (HTML rendered). */
+static void add_text_part(struct view_builder *b, const char *type, char *utf8, size_t len)
 {
-    view_end_block(b, &b->rawtext);
-    view_append_capped(b, &b->rawtext, utf8, len);
-    view_end_block(b, &b->text);
-    if (!html) {
-        view_append_collapsed(b, &b->text, utf8, len);
-        view_scan_bare_urls(b, utf8, len);
-        return;
+    size_t kept = 0;                 /* CRLF line ends to LF, as SpamAssassin reads mail */
+    for (size_t i = 0; i < len; i++) {
+        if (!(utf8[i] == '\r' && i + 1 < len && utf8[i + 1] == '\n'))
+            utf8[kept++] = utf8[i];
     }
-    struct textbuf rendered;
-    textbuf_init(&rendered);
-    view_render_html(b, utf8, len, &rendered);
-    view_append_collapsed(b, &b->text, rendered.data ? rendered.data : "", rendered.len);
-    view_scan_bare_urls(b, rendered.data ? rendered.data : "", rendered.len);
-    textbuf_free(&rendered);
+    len = kept;
+    bool raw = (strncmp(type, "text/", 5) == 0 && strcmp(type, "text/calendar") != 0)
+        || strncmp(type, "message/", 8) == 0;
+    if (raw)
+        view_raw_add_part(b, utf8, len);
+    if (strcmp(type, "text/plain") == 0) {
+        view_body_add_part(b, utf8, len, utf8, len);
+    } else if (strcmp(type, "text/html") == 0 && len > 0) {
+        struct textbuf rendered, visible;
+        textbuf_init(&rendered);
+        textbuf_init(&visible);
+        view_render_html(b, utf8, len, &rendered, &visible);
+        view_body_add_part(b, rendered.data ? rendered.data : "", rendered.len,
+            visible.data ? visible.data : "", visible.len);
+        textbuf_free(&rendered);
+        textbuf_free(&visible);
+    } else if (strcmp(type, "text/html") == 0) {
+        view_body_add_part(b, "", 0, "", 0);
+    }
 }
 
 static void visit_leaf(struct view_builder *b, GMimePart *part)
@@ -109,13 +121,12 @@ static void visit_leaf(struct view_builder *b, GMimePart *part)
     g_mime_data_wrapper_write_to_stream(content, decoded);
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(decoded));
     p->decoded_size = bytes->len;
-    bool html = strcmp(p->content_type, "text/html") == 0;
-    if (is_text && !p->is_attachment) {
+    if (is_text || strncmp(p->content_type, "message/", 8) == 0) {
         size_t utf8_len;
         bool bad = false;
         char *utf8 = view_to_utf8(p->charset, (const char *)bytes->data, bytes->len, &utf8_len, &bad);
         p->bad_encoding = p->bad_encoding || bad;
-        add_text_part(b, utf8, utf8_len, html);
+        add_text_part(b, p->content_type, utf8, utf8_len);
         free(utf8);
     }
     g_object_unref(decoded);
@@ -194,19 +205,6 @@ static void raw_message(const struct message_source *src, size_t body_cap, struc
         textbuf_append(raw, src->body, body_len);
 }
 
-static void add_subject(struct view_builder *b, GMimeMessage *message)
-{
-    const char *subject = message ? g_mime_message_get_subject(message) : NULL;
-    if (subject == NULL)
-        return;
-    struct textbuf clean;
-    textbuf_init(&clean);
-    view_utf8_sanitize(subject, strlen(subject), &clean);
-    view_append_collapsed(b, &b->text, clean.data ? clean.data : "", clean.len);
-    textbuf_free(&clean);
-    view_end_block(b, &b->text);
-}
-
 struct message_view *message_view_build(const struct message_source *src)
 {
     mime_libraries_init();
@@ -215,6 +213,8 @@ struct message_view *message_view_build(const struct message_source *src)
     struct view_builder b = {.view = view, .cap = cap > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap};
     textbuf_init(&b.text);
     textbuf_init(&b.rawtext);
+    textbuf_init(&b.body_parts);
+    textbuf_init(&b.visible_parts);
     view->truncated = src->truncated;
     view->header_cache = header_cache_new(src->headers, src->header_count);
 
@@ -228,8 +228,14 @@ struct message_view *message_view_build(const struct message_source *src)
     g_mime_parser_options_set_warning_callback(options, parser_warning, view);
     GMimeMessage *message = g_mime_parser_construct_message(parser, options);
     if (message != NULL) {
-        add_subject(&b, message);
         visit(&b, g_mime_message_get_mime_part(message), 0);
+        const char *subject = g_mime_message_get_subject(message);
+        struct textbuf clean;
+        textbuf_init(&clean);
+        if (subject != NULL)
+            view_utf8_sanitize(subject, strlen(subject), &clean);
+        view_body_finish(&b, subject ? (clean.data ? clean.data : "") : NULL);
+        textbuf_free(&clean);
         g_object_unref(message);
     } else {
         /* nothing GMime could read: treat the body as plain text */
@@ -238,14 +244,18 @@ struct message_view *message_view_build(const struct message_source *src)
         size_t len;
         size_t body_len = src->body_len < b.cap ? src->body_len : b.cap;
         char *utf8 = view_to_utf8(NULL, src->body ? src->body : "", body_len, &len, &bad);
-        add_text_part(&b, utf8, len, false);
+        add_text_part(&b, "text/plain", utf8, len);
         free(utf8);
+        view_body_finish(&b, NULL);
     }
     g_mime_parser_options_free(options);
     g_object_unref(parser);
     g_object_unref(stream);
     textbuf_free(&raw);
 
+    textbuf_free(&b.body_parts);
+    textbuf_free(&b.visible_parts);
+    view_scan_body_uris(&b);
     if (b.text.data == NULL)
         textbuf_puts(&b.text, "");
     if (b.rawtext.data == NULL)
@@ -264,6 +274,8 @@ void message_view_free(struct message_view *view)
     header_cache_free(view->header_cache);
     free(view->text);
     free(view->rawtext);
+    free(view->lines);
+    free(view->raw_lines);
     for (size_t i = 0; i < view->part_count; i++) {
         free(view->parts[i].content_type);
         free(view->parts[i].filename);
@@ -274,7 +286,12 @@ void message_view_free(struct message_view *view)
         free(view->uris[i].url);
         free(view->uris[i].host);
         free(view->uris[i].link_text);
+        free(view->uris[i].anchor_text);
     }
     free(view->uris);
+    for (size_t i = 0; i < view->html_part_count; i++)
+        view_html_part_free(&view->html_parts[i]);
+    free(view->html_parts);
+    free(view->visible_text);
     free(view);
 }

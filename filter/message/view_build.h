@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define VIEW_MAX_URIS 1000     /* URIs recorded per message */
+#define VIEW_BODY_PART_SCAN 50000      /* SpamAssassin's body_part_scan_size */
+#define VIEW_RAWBODY_PART_SCAN 500000  /* SpamAssassin's rawbody_part_scan_size */
 
 struct view_builder {
     struct message_view *view;
@@ -20,6 +22,10 @@ struct view_builder {
     struct textbuf rawtext;
     size_t cap;                /* bytes of text / rawtext at most */
     size_t uri_alloc;
+    struct textbuf body_parts; /* rendered parts, "\n" between, before paragraphs are joined */
+    struct textbuf visible_parts;  /* the same with HTML's invisible text left out */
+    size_t body_part_count;
+    size_t raw_line_alloc;
 };
 
 /* view_text.c */
@@ -32,6 +38,20 @@ void view_append_collapsed(struct view_builder *b, struct textbuf *buf, const ch
 /* Ends the current line of buf, if any. */
 void view_end_block(struct view_builder *b, struct textbuf *buf);
 
+/* view_lines.c */
+/* The length of the Unicode whitespace character (Perl's \s) at s, 0 when none. */
+size_t view_space_len(const char *s, size_t left);
+/* The length SpamAssassin keeps of a part longer than limit: cut just after the first of
+ * stops found no more than 1024 bytes past the limit, else at the limit. */
+size_t view_part_cut(const char *s, size_t len, size_t limit, const char *stops);
+/* One rendered text part for body (plain text as is, HTML as rendered). */
+void view_body_add_part(struct view_builder *b, const char *text, size_t len,
+    const char *visible, size_t visible_len);
+/* Makes view->text and view->lines from the subject and the parts added. */
+void view_body_finish(struct view_builder *b, const char *subject);
+/* One transfer-decoded text part for rawbody (rawtext and raw_lines). */
+void view_raw_add_part(struct view_builder *b, const char *data, size_t len);
+
 /* view_charset.c */
 /* Copies s as valid UTF-8 (invalid bytes to U+FFFD, NUL to a space); false when anything was
  * replaced. */
@@ -43,14 +63,26 @@ bool view_base64_valid(const unsigned char *s, size_t len);
 bool view_qp_valid(const unsigned char *s, size_t len);
 
 /* view_uri.c */
-/* Records a URI (trimmed; a bare URL already known is not added again; at most
- * VIEW_MAX_URIS). link_text NULL for a bare URL. */
+/* Records a URI (trimmed; one without link text already known only gains the type; at most
+ * VIEW_MAX_URIS). link_text NULL for a bare URL. Returns the record or NULL. */
+struct message_uri *view_add_uri_typed(struct view_builder *b, const char *url, size_t len,
+    const char *link_text, unsigned type);
+/* As view_add_uri_typed, the type VIEW_URI_A with link text, none without. */
 void view_add_uri(struct view_builder *b, const char *url, size_t len, const char *link_text);
-/* Finds bare URLs (http://, https://, ftp://, www.) in plain text; linear in len. */
-void view_scan_bare_urls(struct view_builder *b, const char *s, size_t len);
+/* Finds the URIs and mail addresses in the body lines as SpamAssassin does. */
+void view_scan_body_uris(struct view_builder *b);
 
 /* view_html.c */
-/* Renders HTML (UTF-8) to text in out and records its links with their visible text. */
-void view_render_html(struct view_builder *b, const char *html, size_t len, struct textbuf *out);
+/* Renders HTML (UTF-8) as SpamAssassin does: all text to out, the visible text to visible
+ * (may be NULL); records its links and a view->html_parts entry with its statistics. */
+void view_render_html(struct view_builder *b, const char *html, size_t len, struct textbuf *out,
+    struct textbuf *visible);
+void view_html_part_free(struct view_html_part *p);
+/* view_html_color.c: name_to_rgb ("#rrggbb" or "invalid"), a CSS background's colour (bg
+ * unchanged when it has none) */
+void view_html_color(const char *in, char out[16]);
+void view_html_css_background(const char *value, char bg[16]);
+/* view_html_target.c: rel resolved against base (malloc'd) */
+char *view_html_target_uri(const char *base, const char *rel);
 
 #endif

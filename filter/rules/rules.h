@@ -111,6 +111,11 @@ struct rules_hit {
     const char *description;   /* NULL when none */
     unsigned count;            /* matches (more than 1 only for tflags multiple) */
     bool subrule;              /* a __NAME rule: for metas, never reported */
+    /* tflags autolearning reads (SpamAssassin's _get_autolearn_points): learn (a Bayes rule),
+     * noautolearn (noautolearn or userconf: not counted) and autolearn_force */
+    bool learn;
+    bool noautolearn;
+    bool autolearn_force;
 };
 
 struct rules_eval_stats {

@@ -1,9 +1,8 @@
 /* rules_compile.c - turns one rule definition (the text after its name) into what the evaluator
  * runs: the regex of header, body, rawbody, uri and full rules; for header rules the header
  * named, its modifiers (:raw :addr :name), =~ or !~ and [if-unset: ...]; the expression of meta
- * rules. What cannot run here is skipped with its reason. Body and rawbody regexes match the
- * whole text with ^ and $ at line starts and ends, which is SpamAssassin's per-line matching
- * as far as a pattern that stays within a line can tell. */
+ * rules. What cannot run here is skipped with its reason. Body and rawbody regexes are
+ * compiled as written: rules_eval.c matches them line by line, as SpamAssassin does. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,10 +168,6 @@ void rule_compile(struct ruleset *rs, struct rule *r)
         compile_eval(rs, r);
         return;
     }
-    if (r->tflags & TFLAG_LEARN) {
-        rule_skip(r, SKIP_LEARN, NULL);
-        return;
-    }
     const char *p = r->source ? r->source : "";
     const char *why;
     switch (r->type) {
@@ -181,8 +176,6 @@ void rule_compile(struct ruleset *rs, struct rule *r)
         break;
     case RULE_BODY:
     case RULE_RAWBODY:
-        compile_regex(r, &p, PCRE2_MULTILINE);
-        break;
     case RULE_URI:
     case RULE_FULL:
         compile_regex(r, &p, 0);

@@ -1,6 +1,7 @@
-/* rules_eval.c - runs a finished ruleset on one message: header, body (decoded text), rawbody
- * (text parts undecoded from HTML), uri (each URI found, and its http:// form when written
- * without a scheme) and full (the whole message) rules, then the meta rules in dependency
+/* rules_eval.c - runs a finished ruleset on one message: header, body (each line of the decoded
+ * text: a paragraph, as SpamAssassin joins them), rawbody (each piece of the text parts
+ * undecoded from HTML), uri (SpamAssassin's URI list with canonical forms, rules_uri.c) and
+ * full (the whole message) rules, then the meta rules in dependency
  * order. Each input is capped by the policy's byte limits and every match by PCRE2's limits.
  * Header texts come from the message view's header cache (each field decoded once per
  * message, however many rules read it), or from one of the call's own when the message has no
@@ -98,22 +99,47 @@ static unsigned run_header(const struct rule *r, const struct rules_message *msg
     return r->negate ? n == 0 : n;
 }
 
-static unsigned run_uris(const struct rule *r, const struct message_view *view,
-    const struct rules_limits *limits, struct regex_matcher *m)
+/* Matches each line (SpamAssassin's body / rawbody arrays) on its own, as Perl does: ^ and
+ * $ at the line's ends, nothing across lines; at most limit bytes of text are read. */
+static unsigned run_lines(const struct rule *r, const char *text, const struct view_line *lines,
+    size_t line_count, uint64_t limit, size_t first, struct regex_matcher *m)
 {
     unsigned hits = 0, most = max_hits(r);
-    for (size_t i = 0; i < view->uri_count && i < limits->uri_count && hits < most; i++) {
-        const char *url = view->uris[i].url;
-        if (url == NULL)
-            continue;
-        unsigned n = regex_count(m, r->regex, url, strlen(url), most - hits);
-        if (n == 0 && strstr(url, "://") == NULL && strncasecmp(url, "mailto:", 7) != 0) {
-            char *with_scheme = xasprintf("http://%s", url);
-            n = regex_count(m, r->regex, with_scheme, strlen(with_scheme), most - hits);
-            free(with_scheme);
-        }
-        hits += n;
+    for (size_t i = first; i < line_count && hits < most; i++) {
+        if (lines[i].start >= limit)
+            break;
+        size_t len = cap(lines[i].len, limit - lines[i].start);
+        hits += regex_count(m, r->regex, text + lines[i].start, len, most - hits);
     }
+    return hits;
+}
+
+/* Lines of a text given without them (a view made by hand): split after each "\n". */
+static struct view_line *split_lines(const char *text, size_t len, size_t *count)
+{
+    size_t n = 0, alloc = 0;
+    struct view_line *lines = NULL;
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) + 1 : len;
+        if (n == alloc) {
+            alloc = alloc ? 2 * alloc : 16;
+            lines = xrealloc(lines, alloc * sizeof *lines);
+        }
+        lines[n++] = (struct view_line){ .start = pos, .len = end - pos };
+        pos = end;
+    }
+    *count = n;
+    return lines;
+}
+
+static unsigned run_uris(const struct rule *r, const struct rules_uri_details *d,
+    struct regex_matcher *m)
+{
+    unsigned hits = 0, most = max_hits(r);
+    for (size_t i = 0; i < d->list_count && hits < most; i++)
+        hits += regex_count(m, r->regex, d->list[i], strlen(d->list[i]), most - hits);
     return hits;
 }
 
@@ -139,11 +165,19 @@ struct eval_state {
     struct regex_matcher matcher;
     struct textbuf full;
     bool full_built;
+    const struct ruleset *rs;
+    struct view_line *body_lines, *raw_lines;  /* the view's, or split here */
+    size_t body_line_count, raw_line_count;
+    struct view_line *own_body_lines, *own_raw_lines;
     struct eval_ctx plugins;       /* what eval: tests and plugin rule types see */
 };
 
 static unsigned run_eval(const struct rule *r, struct eval_state *st)
 {
+    /* SpamAssassin without network tests (spamd -L, our scoreset) skips eval rules marked
+     * tflags net; we run none until network evals of ours exist */
+    if (r->tflags & TFLAG_NET)
+        return 0;
     struct eval_call call = { r, r->eval_args, r->eval_argc, r->eval_state };
     unsigned n = r->eval->run(&st->plugins, &call);
     unsigned most = max_hits(r);
@@ -162,15 +196,17 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
-        return regex_count(&st->matcher, r->regex, view->text,
-            cap(view->text_len, st->limits->body_bytes), max_hits(r));
+        return run_lines(r, view->text, st->body_lines, st->body_line_count,
+            st->limits->body_bytes, (r->tflags & TFLAG_NOSUBJECT) ? 1 : 0, &st->matcher);
     case RULE_RAWBODY:
         if (view == NULL || view->rawtext == NULL)
             return 0;
-        return regex_count(&st->matcher, r->regex, view->rawtext,
-            cap(view->rawtext_len, st->limits->rawbody_bytes), max_hits(r));
+        return run_lines(r, view->rawtext, st->raw_lines, st->raw_line_count,
+            st->limits->rawbody_bytes, 0, &st->matcher);
     case RULE_URI:
-        return view == NULL ? 0 : run_uris(r, view, st->limits, &st->matcher);
+        if (view == NULL)
+            return 0;
+        return run_uris(r, eval_uri_details(&st->plugins), &st->matcher);
     case RULE_FULL:
         if (!st->full_built) {
             build_full(msg, &st->full);
@@ -202,6 +238,9 @@ static void report_hit(const struct rule *r, unsigned count, rules_hit_fn fn, vo
         .description = r->description,
         .count = count,
         .subrule = r->subrule,
+        .learn = (r->tflags & TFLAG_LEARN) != 0,
+        .noautolearn = (r->tflags & (TFLAG_NOAUTOLEARN | TFLAG_USERCONF)) != 0,
+        .autolearn_force = (r->tflags & TFLAG_AUTOLEARN_FORCE) != 0,
     };
     fn(&hit, arg);
 }
@@ -224,12 +263,27 @@ static void init_values(const struct ruleset *rs, const struct rules_limits *lim
 void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats)
 {
-    struct eval_state st = { .msg = msg, .limits = limits };
+    struct eval_state st = { .msg = msg, .limits = limits, .rs = rs };
     st.headers = msg->view != NULL ? msg->view->header_cache : NULL;
     if (st.headers == NULL || header_cache_fields(st.headers) != msg->headers)
         st.headers = st.own_headers = header_cache_new(msg->headers, msg->header_count);
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
     textbuf_init(&st.full);
+    const struct message_view *view = msg->view;
+    if (view != NULL) {
+        st.body_lines = view->lines;
+        st.body_line_count = view->line_count;
+        if (view->lines == NULL && view->text != NULL)
+            st.body_lines = st.own_body_lines = split_lines(view->text, view->text_len,
+                &st.body_line_count);
+        st.raw_lines = view->raw_lines;
+        st.raw_line_count = view->raw_line_count;
+        if (view->raw_lines == NULL && view->rawtext != NULL && view->rawtext_len > 0) {
+            st.raw_lines = st.own_raw_lines = xmalloc(sizeof *st.raw_lines);
+            st.raw_lines[0] = (struct view_line){ .start = 0, .len = view->rawtext_len };
+            st.raw_line_count = 1;
+        }
+    }
     st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
         .headers = st.headers, .matcher = &st.matcher };
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
@@ -265,6 +319,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     eval_ctx_release(&st.plugins);
     textbuf_free(&st.full);
+    free(st.own_body_lines);
+    free(st.own_raw_lines);
     regex_matcher_free(&st.matcher);
     header_cache_free(st.own_headers);
 }

@@ -120,6 +120,10 @@ void *eval_plugin_data(struct eval_ctx *ctx, enum eval_plugin_id id,
     void *(*make)(struct eval_ctx *ctx), void (*release)(void *data));
 /* The relays of the message (rules_relays.h), made on first use. */
 const struct rules_relays *eval_relays(struct eval_ctx *ctx);
+/* SpamAssassin's URI detail list and uri rules' list of the message (rules_uri.c), made on
+ * first use (in the URIDetail plugin's slot). */
+struct rules_uri_details;
+const struct rules_uri_details *eval_uri_details(struct eval_ctx *ctx);
 /* Frees the per-message data at the end of an evaluation. */
 void eval_ctx_release(struct eval_ctx *ctx);
 

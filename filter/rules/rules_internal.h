@@ -124,7 +124,6 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_META_SYNTAX "meta expressions mailwarden cannot parse"
 #define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
 #define SKIP_MALFORMED "malformed definitions"
-#define SKIP_LEARN "tflags learn (needs Bayes)"
 #define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
 
 /* tflags */
@@ -133,6 +132,9 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define TFLAG_NET      0x4u
 #define TFLAG_LEARN    0x8u
 #define TFLAG_USERCONF 0x10u
+#define TFLAG_AUTOLEARN_FORCE 0x20u
+#define TFLAG_NOAUTOLEARN 0x40u
+#define TFLAG_NOSUBJECT 0x80u      /* body rules: not the Subject line */
 
 struct rule {
     char *name;
@@ -216,6 +218,14 @@ struct ruleset {
     size_t file_count;
     size_t malformed_lines;
     bool finished;
+
+    char **tlds;               /* util_rb_tld: the valid top-level domains (sorted at finish) */
+    size_t tld_count;
+    char **tld2, **tld3;       /* util_rb_2tld, util_rb_3tld */
+    size_t tld2_count, tld3_count;
+    bool tlds_sorted;
+    pcre2_code **redirectors;  /* redirector_pattern */
+    size_t redirector_count;
 };
 
 /* rules_set.c */
@@ -244,6 +254,41 @@ bool rules_header_text(const struct rule *r, const struct rules_message *msg,
 bool rules_header_range_text(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, size_t cap, long from, long upto, const char **text,
     size_t *len);
+
+/* rules_uri.c: SpamAssassin's URI detail list and uri rules' list, and their directives */
+struct rules_uri_detail {
+    char *raw;                 /* as found (text URIs with the scheme SpamAssassin adds) */
+    unsigned types;            /* VIEW_URI_* */
+    char **cleaned;            /* uri_list_canonicalize's forms, raw included */
+    size_t cleaned_count;
+    char **anchors;            /* the anchor texts of links to it, no repeats */
+    size_t anchor_count;
+    char **hosts, **domains;   /* of the cleaned forms (uri_to_domain, trim_domain) */
+    size_t host_count, domain_count;
+    bool dropped;              /* found only in text and no form has a valid domain or IP */
+    bool schemeless, unlinked; /* found in text without a scheme; and not linked by MUAs */
+};
+struct rules_uri_details {
+    struct rules_uri_detail *items;
+    size_t count, alloc;
+    bool truncated;            /* a URI over 8192 bytes was cut (check_uri_truncated) */
+    char **list;               /* the uri rules' list (rules_uri_list_make) */
+    size_t list_count;
+};
+void ruleset_add_tlds(struct ruleset *rs, int level, const char *list);
+void ruleset_add_redirector(struct ruleset *rs, const char *pattern, const char *origin);
+void ruleset_uri_finish(struct ruleset *rs);
+void ruleset_uri_free(struct ruleset *rs);
+void rules_uri_details_build(const struct ruleset *rs, const struct message_view *view,
+    size_t max_uris, struct rules_uri_details *d);
+void rules_uri_list_make(struct rules_uri_details *d);
+void rules_uri_details_free(struct rules_uri_details *d);
+/* The registered domain of a host (util_rb_2tld/3tld), malloc'd. */
+char *rules_trim_domain(const struct ruleset *rs, const char *host);
+/* A dot and a top-level domain of util_rb_tld. */
+bool rules_domain_valid(const struct ruleset *rs, const char *dom);
+/* uri_to_domain: the host and domain of a URI (malloc'd) when it has a valid one or an IP. */
+bool rules_uri_to_domain(const struct ruleset *rs, const char *uri, char **host, char **domain);
 
 /* rules_compile.c: fills the rule's compiled form from r->source at finish */
 void rule_compile(struct ruleset *rs, struct rule *r);

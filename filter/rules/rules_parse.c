@@ -340,30 +340,35 @@ static void set_score(struct reader *rd, const char *name, const char *rest)
     r->bayes_score = sets == 4 ? set : 0;
 }
 
+/* tflags as SpamAssassin reads them: maxhits=N limits the hits of a `multiple` rule (alone it
+ * changes nothing); net and learn mark eval rules of network tests and of Bayes. */
 static void set_tflags(struct rule *r, const char *rest)
 {
     r->tflags = 0;
     r->maxhits = 0;
     char buf[512];
     strlcpy_mw(buf, rest, sizeof buf);
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } flags[] = {
+        { "multiple", TFLAG_MULTIPLE }, { "nice", TFLAG_NICE }, { "net", TFLAG_NET },
+        { "learn", TFLAG_LEARN }, { "userconf", TFLAG_USERCONF },
+        { "autolearn_force", TFLAG_AUTOLEARN_FORCE }, { "noautolearn", TFLAG_NOAUTOLEARN },
+        { "nosubject", TFLAG_NOSUBJECT },
+    };
     char *save = NULL;
     for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        if (strcmp(tok, "multiple") == 0) {
-            r->tflags |= TFLAG_MULTIPLE;
-        } else if (strncmp(tok, "maxhits=", 8) == 0) {
+        if (strncmp(tok, "maxhits=", 8) == 0) {
             long n = strtol(tok + 8, NULL, 10);
             r->maxhits = n > 0 && n < 100000 ? (unsigned)n : 0;
-            r->tflags |= TFLAG_MULTIPLE;
-        } else if (strcmp(tok, "nice") == 0) {
-            r->tflags |= TFLAG_NICE;
-        } else if (strcmp(tok, "net") == 0) {
-            r->tflags |= TFLAG_NET;
-        } else if (strcmp(tok, "learn") == 0) {
-            r->tflags |= TFLAG_LEARN;
-        } else if (strcmp(tok, "userconf") == 0) {
-            r->tflags |= TFLAG_USERCONF;
+            continue;
         }
-        /* publish, noautolearn, autolearn_force, a, range=...: no meaning here */
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+            if (strcmp(tok, flags[i].name) == 0)
+                r->tflags |= flags[i].flag;
+        }
+        /* publish, a, range=..., domains_only, ...: no meaning here */
     }
 }
 
@@ -510,6 +515,18 @@ static void handle_line(struct reader *rd, char *line)
     }
     if (strncmp(directive, "replace_", 8) == 0) {
         handle_replace(rd, directive, rest);
+        return;
+    }
+    if (strncmp(directive, "util_rb_", 8) == 0) {
+        int level = strcmp(directive, "util_rb_2tld") == 0 ? 2
+            : strcmp(directive, "util_rb_3tld") == 0 ? 3 : strcmp(directive, "util_rb_tld") == 0 ? 1 : 0;
+        if (level > 0) {
+            ruleset_add_tlds(rd->rs, level, rest);
+            return;
+        }
+    }
+    if (strcmp(directive, "redirector_pattern") == 0) {
+        ruleset_add_redirector(rd->rs, rest, NULL);
         return;
     }
     const char *after_name = split_word(rest, name, sizeof name);

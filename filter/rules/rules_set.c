@@ -193,6 +193,7 @@ void ruleset_free(struct ruleset *rs)
         free(rs->tags[i].value);
     }
     free(rs->tags);
+    ruleset_uri_free(rs);
     free(rs);
 }
 
@@ -282,6 +283,7 @@ void ruleset_finish(struct ruleset *rs)
     if (rs->finished)
         return;
     rs->finished = true;
+    ruleset_uri_finish(rs);
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
         if (r->defined && r->skip_reason == NULL && r->replace_tags && r->source != NULL) {

@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_message_view.c - libFuzzer target: any bytes, read as a message, turned into
- * the decoded message view (GMime MIME decoding, charset conversion, libxml2 HTML rendering,
- * the URL scanner) with a small scan cap. Promises under test: the view is always built, its
+ * the decoded message view (GMime MIME decoding, charset conversion, HTML rendering, the
+ * body lines, the URI scanner) with a small scan cap. Promises under test: the view is always built, its
  * text and rawtext are NUL-terminated at their lengths and valid UTF-8, never longer than the
  * cap, the parts and URIs stay within their limits; no crash, leak or out-of-bounds read. */
 #include <glib.h>
@@ -55,6 +55,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         if (v->uris[i].url == NULL || v->uris[i].url[0] == '\0')
             abort();
     }
+    /* the body lines cover the text exactly, in order; the visible text is valid UTF-8 */
+    size_t covered = 0;
+    for (size_t i = 0; i < v->line_count; i++) {
+        if (v->lines[i].start != covered)
+            abort();
+        covered += v->lines[i].len;
+    }
+    if (covered != v->text_len)
+        abort();
+    if (v->visible_text == NULL || !g_utf8_validate(v->visible_text, (gssize)v->visible_text_len, NULL))
+        abort();
     txn_free(t);
     message_free(&msg);
     return 0;
