@@ -291,6 +291,183 @@ static void test_headereval_faraway_charset(void **state)
     free(rules);
 }
 
+
+/* --- MIMEHeader ----------------------------------------------------------------------------- */
+
+#define MIME_HEAD RCVD \
+    "From: bob@example.org\n" \
+    "To: joe@example.net\n" \
+    "Subject: files\n" \
+    "Date: Tue, 1 Dec 2026 10:00:00 +0000\n" \
+    "Message-ID: <abc@example.org>\n" \
+    "MIME-Version: 1.0\n"
+
+static const char mimeheader_rules[] =
+    "mimeheader __CTYPE_ONETAB_GIF Content-Type:raw =~ /^image\\/gif;\\n\\tname=\\\".+?\\\"$/s\n"
+    "mimeheader TVD_FW_GRAPHIC_NAME_LONG Content-Type =~ /\\bname=\"[a-z]{8,}\\.gif/\n"
+    "mimeheader T_OBFU_PDF_ATTACH Content-Type =~ m,\\bapplication/octet-stream\\b.+\\.pdf\\b,i\n"
+    "mimeheader __PDF_ATTACH_FN2 Content-Disposition =~ /=\"[^\"]+\\.pdf\"/i\n"
+    "mimeheader __TVD_OUTLOOK_IMG Content-Id =~ /<image\\d+\\.(?:gif|jpe?g|png)\\@/\n"
+    "mimeheader __TVD_MIME_ATT_TP Content-Type =~ /^text\\/plain/i\n"
+    "mimeheader __ZIP_ATTACH_MT Content-Type =~ m,\\bapplication/(?:zip|x-(?:zip-)?compress(?:ed)?)\\b,i\n"
+    "mimeheader __CTYPE_NULL Content-Type =~ /^\\s*;/\n";
+
+static const char mixed_message[] =
+    MIME_HEAD
+    "Content-Type: multipart/mixed; boundary=\"XX\"\n"
+    "\n"
+    "preamble\n"
+    "--XX\n"
+    "Content-Type: text/plain; charset=us-ascii\n"
+    "\n"
+    "Hello there.\n"
+    "--XX\n"
+    "Content-Type: image/gif;\n"
+    "\tname=\"abcdefghij.gif\"\n"
+    "Content-Transfer-Encoding: base64\n"
+    "Content-ID: <image001.gif@01D0>\n"
+    "\n"
+    "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=\n"
+    "--XX\n"
+    "Content-Type: application/octet-stream; name=\"invoice.pdf\"\n"
+    "Content-Disposition: attachment; filename=\"invoice.pdf\"\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "JVBERi0xLjQK\n"
+    "--XX--\n";
+
+/* Each part's own header fields, decoded or :raw (the folding kept); the message's fields too. */
+static void test_mimeheader_rules(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "__CTYPE_ONETAB_GIF", "TVD_FW_GRAPHIC_NAME_LONG",
+        "T_OBFU_PDF_ATTACH", "__PDF_ATTACH_FN2", "__TVD_OUTLOOK_IMG", "__TVD_MIME_ATT_TP",
+        "__ZIP_ATTACH_MT", "__CTYPE_NULL", NULL };
+    assert_all_loaded(mimeheader_rules, names);
+    struct hits h = run_on(mimeheader_rules, mixed_message, NULL);
+    assert_true(has(&h, "__CTYPE_ONETAB_GIF"));
+    assert_true(has(&h, "TVD_FW_GRAPHIC_NAME_LONG"));
+    assert_true(has(&h, "T_OBFU_PDF_ATTACH"));
+    assert_true(has(&h, "__PDF_ATTACH_FN2"));
+    assert_true(has(&h, "__TVD_OUTLOOK_IMG"));
+    assert_true(has(&h, "__TVD_MIME_ATT_TP"));
+    assert_false(has(&h, "__ZIP_ATTACH_MT"));
+    assert_false(has(&h, "__CTYPE_NULL"));
+    /* a plain message: only its own Content-Type is looked at */
+    h = run_on(mimeheader_rules, MIME_HEAD "Content-Type: text/plain\n\nHello.\n", NULL);
+    assert_true(has(&h, "__TVD_MIME_ATT_TP"));
+    assert_false(has(&h, "__CTYPE_ONETAB_GIF"));
+    assert_false(has(&h, "T_OBFU_PDF_ATTACH"));
+}
+
+/* --- MIMEEval ------------------------------------------------------------------------------- */
+
+static const char mimeeval_rules[] =
+    "rawbody __MIME_BASE64 eval:check_for_mime('mime_base64_count')\n"
+    "rawbody __MIME_QP eval:check_for_mime('mime_qp_count')\n"
+    "rawbody MIME_BASE64_TEXT eval:check_for_mime('mime_base64_encoded_text')\n"
+    "body MISSING_MIME_HB_SEP eval:check_msg_parse_flags('missing_mime_head_body_separator')\n"
+    "body MIME_HTML_MOSTLY eval:check_mime_multipart_ratio('0.00','0.01')\n"
+    "body MIME_HTML_ONLY eval:check_for_mime_html_only()\n"
+    "rawbody MIME_QP_LONG_LINE eval:check_for_mime('mime_qp_long_line')\n"
+    "body MIME_BAD_ISO_CHARSET eval:check_for_mime('mime_bad_iso_charset')\n"
+    "body __MIME_ATTACHMENT eval:check_for_mime('mime_attachment')\n"
+    "body MULTIPART_ALT_NON_TEXT eval:check_ma_non_text()\n"
+    "body __UPPERCASE_75_100 eval:check_for_uppercase('75', '100')\n"
+    "body __MIME_HTML eval:check_for_mime_html()\n"
+    "body BASE64_LENGTH_78_79 eval:check_base64_length('78','79')\n"
+    "body BASE64_LENGTH_79_INF eval:check_base64_length('79')\n"
+    "body T_TVD_MIME_EPI eval:check_msg_parse_flags('mime_epilogue_exists')\n"
+    "body T_TVD_MIME_NO_HEADERS eval:check_msg_parse_flags('missing_mime_headers')\n"
+    "ifplugin Mail::SpamAssassin::Plugin::MIMEEval\n"
+    "if can(Mail::SpamAssassin::Plugin::MIMEEval::has_check_for_ascii_text_illegal)\n"
+    "  body PP_MIME_FAKE_ASCII_TEXT eval:check_for_ascii_text_illegal()\n"
+    "endif\n"
+    "if can(Mail::SpamAssassin::Plugin::MIMEEval::has_check_abundant_unicode_ratio)\n"
+    "  body PP_TOO_MUCH_UNICODE05 eval:check_abundant_unicode_ratio(0.05)\n"
+    "endif\n"
+    "endif\n";
+
+/* multipart/alternative: a tiny us-ascii text part with an 8-bit byte and unicode entities, a
+ * large quoted-printable HTML part with a long line, an image beside them; an epilogue. */
+static void test_mimeeval_alternative(void **state)
+{
+    (void)state;
+    struct textbuf m;
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "Content-Type: multipart/alternative; boundary=\"AA\"\n\n"
+        "--AA\nContent-Type: text/plain; charset=us-ascii\n\nhi \xe9 &#x0041;&#x0042;&#x0043;\n"
+        "--AA\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "<html><body>");
+    for (int i = 0; i < 90; i++)
+        textbuf_puts(&m, "x");
+    textbuf_puts(&m, "=3D=3D\n");
+    for (int i = 1; i <= 60; i++)
+        textbuf_printf(&m, "<p>Some html paragraph number %d with words</p>\n", i);
+    textbuf_puts(&m, "</body></html>\n--AA\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\n"
+        "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=\n--AA--\nepilogue text here\n");
+    struct hits h = run_on(mimeeval_rules, m.data, NULL);
+    textbuf_free(&m);
+    assert_true(has(&h, "MIME_HTML_MOSTLY"));
+    assert_true(has(&h, "MIME_QP_LONG_LINE"));
+    assert_true(has(&h, "MULTIPART_ALT_NON_TEXT"));
+    assert_true(has(&h, "PP_MIME_FAKE_ASCII_TEXT"));
+    assert_true(has(&h, "PP_TOO_MUCH_UNICODE05"));
+    assert_true(has(&h, "T_TVD_MIME_EPI"));
+    assert_true(has(&h, "__MIME_BASE64"));
+    assert_true(has(&h, "__MIME_HTML"));
+    assert_false(has(&h, "MIME_HTML_ONLY"));
+    assert_false(has(&h, "__MIME_QP"));        /* "=3D", an escaped "=", is not counted */
+}
+
+/* multipart/mixed: base64 text without a charset in 78-byte lines, a part whose header runs
+ * into its text, a bad ISO charset, a part without headers; text in capitals. */
+static void test_mimeeval_mixed(void **state)
+{
+    (void)state;
+    struct textbuf m;
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"BB\"\n\n--BB\n"
+        "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n");
+    for (int line = 0; line < 6; line++) {
+        for (int i = 0; i < 78; i++)
+            textbuf_puts(&m, "Q");
+        textbuf_puts(&m, "\n");
+    }
+    textbuf_puts(&m, "--BB\nContent-Type: text/plain; charset=\"iso-1234-5\"\n\nsome text\n");
+    textbuf_puts(&m, "--BB\nno headers here\n--BB--\n");
+    struct hits h = run_on(mimeeval_rules, m.data, NULL);
+    textbuf_free(&m);
+    assert_true(has(&h, "MIME_BASE64_TEXT"));
+    assert_true(has(&h, "BASE64_LENGTH_78_79"));
+    assert_true(has(&h, "BASE64_LENGTH_79_INF"));
+    assert_true(has(&h, "MIME_BAD_ISO_CHARSET"));
+    assert_true(has(&h, "T_TVD_MIME_NO_HEADERS"));
+    assert_true(has(&h, "MISSING_MIME_HB_SEP"));     /* "no headers here" */
+    assert_false(has(&h, "MIME_HTML_MOSTLY"));
+    assert_false(has(&h, "T_TVD_MIME_EPI"));
+    assert_false(has(&h, "MULTIPART_ALT_NON_TEXT"));
+
+    /* a header running into the text; a body in capitals */
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"CC\"\n\n--CC\n"
+        "Content-Type: text/plain\nHELLO THERE\n--CC--\n");
+    h = run_on(mimeeval_rules, m.data, NULL);
+    textbuf_free(&m);
+    assert_true(has(&h, "MISSING_MIME_HB_SEP"));
+    assert_false(has(&h, "__UPPERCASE_75_100"));           /* under 200 characters */
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "\n");
+    for (int i = 0; i < 8; i++)
+        textbuf_puts(&m, "THIS IS A VERY IMPORTANT MESSAGE FOR YOU TODAY. ");
+    textbuf_puts(&m, "\n");
+    h = run_on(mimeeval_rules, m.data, NULL);
+    textbuf_free(&m);
+    assert_true(has(&h, "__UPPERCASE_75_100"));
+    assert_false(has(&h, "MISSING_MIME_HB_SEP"));
+    assert_false(has(&h, "__MIME_BASE64"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +476,9 @@ int main(void)
         cmocka_unit_test(test_headereval_caps_template_ratware),
         cmocka_unit_test(test_headereval_missing_headers),
         cmocka_unit_test(test_headereval_faraway_charset),
+        cmocka_unit_test(test_mimeheader_rules),
+        cmocka_unit_test(test_mimeeval_alternative),
+        cmocka_unit_test(test_mimeeval_mixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
