@@ -468,6 +468,59 @@ static void test_mimeeval_mixed(void **state)
     assert_false(has(&h, "__MIME_BASE64"));
 }
 
+/* --- BodyEval ------------------------------------------------------------------------------- */
+
+static const char bodyeval_rules[] =
+    "body MPART_ALT_DIFF eval:multipart_alternative_difference('99', '100')\n"
+    "body MPART_ALT_DIFF_COUNT eval:multipart_alternative_difference_count('3', '1')\n"
+    "body BLANK_LINES_80_90 eval:check_blank_line_ratio('80','90','4')\n"
+    "body __TVD_SPACE_RATIO eval:tvd_vertical_words('0','10')\n"
+    "body TVD_STOCK1 eval:check_stock_info('2')\n"
+    "if can(Mail::SpamAssassin::Plugin::BodyEval::has_check_body_length)\n"
+    "  body __KAM_BODY_LENGTH_LT_128 eval:check_body_length('128')\n"
+    "  body __KAM_BODY_LENGTH_LT_1024 eval:check_body_length('1024')\n"
+    "endif\n";
+
+#define ALTERNATIVE(text, html) MIME_HEAD \
+    "Content-Type: multipart/alternative; boundary=\"AA\"\n\n--AA\nContent-Type: text/plain\n\n" \
+    text "\n--AA\nContent-Type: text/html\n\n" html "\n--AA--\n"
+
+/* The HTML's words missing from the text part; the text part far wordier than the HTML. */
+static void test_bodyeval_alternative(void **state)
+{
+    (void)state;
+    struct hits h = run_on(bodyeval_rules, ALTERNATIVE("Hello world",
+        "<html><body><p>Buy cheap watches now at our store today</p></body></html>"), NULL);
+    assert_true(has(&h, "MPART_ALT_DIFF"));
+    assert_false(has(&h, "MPART_ALT_DIFF_COUNT"));
+    assert_true(has(&h, "__KAM_BODY_LENGTH_LT_1024"));
+    assert_false(has(&h, "__KAM_BODY_LENGTH_LT_128"));
+    h = run_on(bodyeval_rules, ALTERNATIVE(
+        "one two three four five six seven eight nine ten eleven twelve",
+        "<html><body><p>one two</p></body></html>"), NULL);
+    assert_false(has(&h, "MPART_ALT_DIFF"));
+    assert_true(has(&h, "MPART_ALT_DIFF_COUNT"));
+}
+
+/* Mostly blank lines, a spaced-out line, stock-tip fields; then a line without spaces. */
+static void test_bodyeval_text(void **state)
+{
+    (void)state;
+    struct hits h = run_on(bodyeval_rules,
+        MIME_HEAD "\n\n\n\n\n\n\n\n\n\nH e l l o   w o r l d\n\n\n\n\n\n\n\n\n"
+        "Symbol: ABCD\nTarget: 5 USD\nSector: mining\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", NULL);
+    assert_true(has(&h, "BLANK_LINES_80_90"));
+    assert_true(has(&h, "TVD_STOCK1"));
+    assert_true(has(&h, "__KAM_BODY_LENGTH_LT_128"));
+    assert_false(has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(bodyeval_rules,
+        MIME_HEAD "\nAveryveryverylonglinewithoutspacesatall hello\n", NULL);
+    assert_true(has(&h, "__TVD_SPACE_RATIO"));
+    assert_false(has(&h, "BLANK_LINES_80_90"));
+    assert_false(has(&h, "TVD_STOCK1"));
+    assert_false(has(&h, "MPART_ALT_DIFF"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +532,8 @@ int main(void)
         cmocka_unit_test(test_mimeheader_rules),
         cmocka_unit_test(test_mimeeval_alternative),
         cmocka_unit_test(test_mimeeval_mixed),
+        cmocka_unit_test(test_bodyeval_alternative),
+        cmocka_unit_test(test_bodyeval_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,7 +72,10 @@ static void test_known_rules(void **state)
         "AC_BR_BONANZA", "URG_BIZ", "FROM_OFFERS", "TO_MALFORMED", "MILLION_USD",
         "__LOTSA_MONEY_00", "SUBJECT_FUZZY_MEDS" /* ReplaceTags */,
         /* native plugins: HeaderEval */
-        "MISSING_HEADERS", "SUBJ_ALL_CAPS", "MSGID_OUTLOOK_INVALID", "SUSPICIOUS_RECIPS" };
+        "MISSING_HEADERS", "SUBJ_ALL_CAPS", "MSGID_OUTLOOK_INVALID", "SUSPICIOUS_RECIPS",
+        /* MIMEEval, MIMEHeader, BodyEval */
+        "MIME_HTML_ONLY", "MIME_QP_LONG_LINE", "PP_MIME_FAKE_ASCII_TEXT", "__ANY_IMAGE_ATTACH",
+        "MPART_ALT_DIFF", "__KAM_BODY_LENGTH_LT_128" };
     for (size_t i = 0; i < sizeof loaded / sizeof loaded[0]; i++) {
         if (!ruleset_has_rule(stock, loaded[i]))
             fail_msg("%s not loaded: %s", loaded[i], ruleset_skip_reason(stock, loaded[i]));
