@@ -521,6 +521,64 @@ static void test_bodyeval_text(void **state)
     assert_false(has(&h, "MPART_ALT_DIFF"));
 }
 
+/* --- ImageInfo ------------------------------------------------------------------------------ */
+
+static const char imageinfo_rules[] =
+    "rawbody __DC_IMG_HTML_RATIO eval:image_to_text_ratio('all', '0.000', '0.015')\n"
+    "body __DC_IMG_TEXT_RATIO eval:image_to_text_ratio('all', '0.000', '0.008')\n"
+    "body __GIF_ATTACH_1 eval:image_count('gif','1','1')\n"
+    "body __GIF_ATTACH_2P eval:image_count('gif','2')\n"
+    "body __PNG_ATTACH_1 eval:image_count('png','1','1')\n"
+    "body __JPEG_ATTACH_1 eval:image_count('jpeg',1,1)\n"
+    "body __GIF_AREA_180K eval:pixel_coverage('gif','180000','475000')\n"
+    "body __PNG_AREA_180K eval:pixel_coverage('png','180000','475000')\n"
+    "body __IMG_LE_300K eval:pixel_coverage('all',62500,300000)\n"
+    "body __ONE_IMG eval:image_count('all',1,1)\n"
+    "body GIF_600_400 eval:image_size_exact('gif',400,600)\n"
+    "body BIG_PNG eval:image_size_range('png',400,400)\n";
+
+/* 600x400 GIF, 500x500 PNG and 200x100 JPEG headers (the rest of each image left out: the
+ * plugin reads only the header) */
+#define GIF_600_400 "R0lGODlhWAKQAYAAAAAAAAAAACwAAAAAAQABAAACAkQBADs=\n"
+#define PNG_500_500 "iVBORw0KGgoAAAANSUhEUgAAAfQAAAH0CAIAAABEtEjdAAAAAElFTkSuQmCC\n"
+#define JPEG_200_100 "/9j/4AAQSkZJRgABAQAAAQABAAD/wAALCABkAMgBAREA/9k=\n"
+#define IMAGE(type, name, data) "--ZZ\nContent-Type: " type "; name=\"" name "\"\n" \
+    "Content-Transfer-Encoding: base64\n\n" data
+
+static void test_imageinfo(void **state)
+{
+    (void)state;
+    struct hits h = run_on(imageinfo_rules, MIME_HEAD
+        "Content-Type: multipart/related; boundary=\"ZZ\"\n\n"
+        "--ZZ\nContent-Type: text/html\n\n<html><body><img src=\"cid:a\">Hi</body></html>\n"
+        IMAGE("image/gif", "a.gif", GIF_600_400) IMAGE("image/png", "b.png", PNG_500_500)
+        IMAGE("image/jpeg", "c.jpg", JPEG_200_100) "--ZZ--\n", NULL);
+    assert_true(has(&h, "__GIF_ATTACH_1"));
+    assert_true(has(&h, "__PNG_ATTACH_1"));
+    assert_true(has(&h, "__JPEG_ATTACH_1"));
+    assert_true(has(&h, "__GIF_AREA_180K"));
+    assert_true(has(&h, "__PNG_AREA_180K"));
+    assert_true(has(&h, "__DC_IMG_HTML_RATIO"));
+    assert_true(has(&h, "__DC_IMG_TEXT_RATIO"));
+    assert_true(has(&h, "GIF_600_400"));
+    assert_true(has(&h, "BIG_PNG"));
+    assert_false(has(&h, "__ONE_IMG"));
+    assert_false(has(&h, "__IMG_LE_300K"));        /* 510000 pixels */
+    assert_false(has(&h, "__GIF_ATTACH_2P"));
+
+    h = run_on(imageinfo_rules, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"ZZ\"\n\n"
+        "--ZZ\nContent-Type: text/plain\n\nHi there, the picture\n"
+        IMAGE("image/gif", "a.gif", GIF_600_400) "--ZZ--\n", NULL);
+    assert_true(has(&h, "__ONE_IMG"));
+    assert_true(has(&h, "__IMG_LE_300K"));
+    assert_false(has(&h, "__PNG_ATTACH_1"));
+    assert_false(has(&h, "BIG_PNG"));
+    /* no image at all */
+    h = run_on(imageinfo_rules, MIME_HEAD "\nHello.\n", NULL);
+    assert_false(has(&h, "__ONE_IMG"));
+    assert_false(has(&h, "__DC_IMG_TEXT_RATIO"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_mimeeval_mixed),
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
+        cmocka_unit_test(test_imageinfo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
