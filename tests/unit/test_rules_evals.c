@@ -579,6 +579,52 @@ static void test_imageinfo(void **state)
     assert_false(has(&h, "__DC_IMG_TEXT_RATIO"));
 }
 
+/* --- VBounce -------------------------------------------------------------------------------- */
+
+static const char bounce_message[] =
+    RCVD
+    "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+    "To: joe@example.net\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "Date: Tue, 1 Dec 2026 10:00:00 +0000\n"
+    "Message-ID: <abc@example.org>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"RR\"\n\n"
+    "--RR\nContent-Type: text/plain\n\nThis is the mail system at host mx.example.net.\n"
+    "--RR\nContent-Type: message/rfc822\n\n"
+    "Received: from relay.mycompany.example (relay.mycompany.example [192.0.2.5])\n"
+    "\tby mx.example.net with ESMTP id 123; Tue, 1 Dec 2026 09:00:00 +0000\n"
+    "From: joe@mycompany.example\nTo: nobody@example.net\nSubject: hi\n\nhello\n--RR--\n";
+
+static const char vbounce_rules[] =
+    "ifplugin Mail::SpamAssassin::Plugin::VBounce\n"
+    "  body __MY_SERVERS_FOUND eval:check_welcomelist_bounce_relays()\n"
+    "  body __HAVE_BOUNCE_RELAYS eval:have_any_bounce_relays()\n"
+    "  body OLD_NAME eval:check_whitelist_bounce_relays()\n"
+    "endif\n";
+
+/* A bounce quoting a Received line of our relay: found when the relay is listed (by glob),
+ * not when another is. */
+static void test_vbounce(void **state)
+{
+    (void)state;
+    struct hits h = run_on(vbounce_rules, bounce_message, NULL);
+    assert_false(has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_false(has(&h, "__MY_SERVERS_FOUND"));
+    char *rules = xasprintf("%swelcomelist_bounce_relays relay*.mycompany.example\n",
+        vbounce_rules);
+    h = run_on(rules, bounce_message, NULL);
+    free(rules);
+    assert_true(has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_true(has(&h, "__MY_SERVERS_FOUND"));
+    assert_true(has(&h, "OLD_NAME"));
+    rules = xasprintf("%swhitelist_bounce_relays other.example\n", vbounce_rules);
+    h = run_on(rules, bounce_message, NULL);
+    free(rules);
+    assert_true(has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_false(has(&h, "__MY_SERVERS_FOUND"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
         cmocka_unit_test(test_imageinfo),
+        cmocka_unit_test(test_vbounce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
