@@ -144,7 +144,7 @@ static void *make_madiff(struct eval_ctx *ctx)
         for (size_t i = a; i < m->count; i++) {
             const struct sa_mime_part *p = &m->parts[i];
             if (i != a && !sa_mime_is_below(m, i, a))
-                continue;
+                break;      /* parts are depth first: the subtree has ended */
             if (strncmp(p->type, "text", 4) != 0 || isalnum((unsigned char)p->type[4]))
                 continue;
             bool is_html = strcmp(p->type, "text/html") == 0;

@@ -433,6 +433,40 @@ static bool likely_caps_charset(struct eval_ctx *ctx, const char *cs)
         "|windows-1251|georgianps|pt154|tis)[-_a-z0-9]*$", PCRE2_CASELESS, cs, strlen(cs), NULL, 0);
 }
 
+/* /\S\s+\S/ */
+static bool has_inner_space(const char *l, size_t len)
+{
+    bool seen_text = false;
+    for (size_t i = 0; i < len; i++) {
+        bool space = isspace((unsigned char)l[i]);
+        if (!space && seen_text && i > 0 && isspace((unsigned char)l[i - 1]))
+            return true;
+        seen_text = seen_text || !space;
+    }
+    return false;
+}
+
+static bool base64_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '+' || c == '/' || c == '=';
+}
+
+/* /^(?:[A-Za-z0-9+\/=]{60,76} ){2}/ */
+static bool base64_like(const char *l, size_t len)
+{
+    size_t i = 0;
+    for (int word = 0; word < 2; word++) {
+        size_t start = i;
+        while (i < len && base64_char(l[i]) && (unsigned char)l[i] < 0x80)
+            i++;
+        size_t n = i - start;
+        if (n < 60 || n > 76 || i >= len || l[i] != ' ')
+            return false;
+        i++;
+    }
+    return true;
+}
+
 static struct uppercase *make_uppercase(struct eval_ctx *ctx)
 {
     struct uppercase *u = xcalloc(1, sizeof *u);
@@ -457,16 +491,19 @@ static struct uppercase *make_uppercase(struct eval_ctx *ctx)
         size_t llen = nl != NULL ? (size_t)(nl - text - at) : n - at;
         const char *l = text + at;
         at += llen + (nl != NULL);
-        if (!eval_regex_search(ctx, "\\S\\s+\\S", 0, l, llen, NULL, 0))
+        if (!has_inner_space(l, llen) || base64_like(l, llen))
             continue;
-        if (eval_regex_search(ctx, "^(?:[A-Za-z0-9+/=]{60,76} ){2}", 0, l, llen, NULL, 0))
-            continue;
-        /* s/\x1b\$B.*\x1b\(B//gs: ISO-2022-JP runs out */
-        size_t ov[2];
+        /* s/\x1b\$B.*\x1b\(B//gs: ISO-2022-JP runs out (from the first start to the last end) */
         size_t cut_from = llen, cut_to = llen;
-        if (eval_regex_search(ctx, "\\x1b\\$B[\\s\\S]*\\x1b\\(B", 0, l, llen, ov, 1)) {
-            cut_from = ov[0];
-            cut_to = ov[1];
+        const char *jis = memmem(l, llen, "\x1b$B", 3);
+        if (jis != NULL) {
+            for (size_t k = llen; k >= 3 && k - 3 >= (size_t)(jis - l) + 3; k--) {
+                if (memcmp(l + k - 3, "\x1b(B", 3) == 0) {
+                    cut_from = (size_t)(jis - l);
+                    cut_to = k;
+                    break;
+                }
+            }
         }
         for (size_t k = 0; k < llen; k++) {
             if (k >= cut_from && k < cut_to)
@@ -505,7 +542,7 @@ static unsigned run_ma_non_text(struct eval_ctx *ctx, const struct eval_call *ca
     for (size_t i = 0; i < m->count; i++) {
         if (strcmp(m->parts[i].type, "multipart/alternative") != 0)
             continue;
-        for (size_t j = i + 1; j < m->count; j++) {
+        for (size_t j = i + 1; j < m->count && sa_mime_is_below(m, j, i); j++) {
             const struct sa_mime_part *p = &m->parts[j];
             if (p->parent != i || !p->leaf)
                 continue;

@@ -625,6 +625,43 @@ static void test_vbounce(void **state)
     assert_false(has(&h, "__MY_SERVERS_FOUND"));
 }
 
+/* --- hostile structure ------------------------------------------------------------------------ */
+
+/* 200 nested multiparts and a multipart of 3000 parts: the tree stops at SpamAssassin's 20
+ * levels and 1000 parts per multipart (flagged), every plugin still answers, quickly. */
+static void test_mime_tree_hostile_bounded(void **state)
+{
+    (void)state;
+    char *rules = xasprintf("%s%s%s%s"
+        "body LIMIT_FLAG eval:check_msg_parse_flags('mimepart_limit_exceeded')\n"
+        "body LIMIT_MIME eval:check_for_mime('mimepart_limit_exceeded')\n",
+        mimeheader_rules, mimeeval_rules, bodyeval_rules, imageinfo_rules);
+    struct textbuf m;
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"b0\"\n\n");
+    for (int i = 0; i < 200; i++)
+        textbuf_printf(&m, "--b%d\nContent-Type: multipart/alternative; boundary=\"b%d\"\n\n", i, i + 1);
+    textbuf_puts(&m, "--b200\nContent-Type: text/html\n\n<p>deep</p>\n");
+    for (int i = 200; i >= 0; i--)
+        textbuf_printf(&m, "--b%d--\n", i);
+    struct hits h = run_on(rules, m.data, NULL);
+    assert_false(has(&h, "LIMIT_FLAG"));
+    textbuf_free(&m);
+
+    textbuf_init(&m);
+    textbuf_puts(&m, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"W\"\n\n");
+    for (int i = 0; i < 3000; i++)
+        textbuf_puts(&m, "--W\nContent-Type: image/gif; name=\"x.gif\"\n"
+            "Content-Transfer-Encoding: base64\n\n" GIF_600_400);
+    textbuf_puts(&m, "--W--\n");
+    h = run_on(rules, m.data, NULL);
+    textbuf_free(&m);
+    free(rules);
+    assert_true(has(&h, "LIMIT_FLAG"));
+    assert_false(has(&h, "LIMIT_MIME"));       /* never set where MIMEEval 4.0.1 looks */
+    assert_true(has(&h, "__MIME_BASE64"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_bodyeval_text),
         cmocka_unit_test(test_imageinfo),
         cmocka_unit_test(test_vbounce),
+        cmocka_unit_test(test_mime_tree_hostile_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
