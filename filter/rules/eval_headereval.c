@@ -320,7 +320,8 @@ static void *make_recipients(struct eval_ctx *ctx)
         char **bcc = NULL;
         size_t nb = eval_addresses(ctx, "Bcc", &bcc);
         inputs = xrealloc(inputs, (n + nb + 1) * sizeof *inputs);
-        memcpy(inputs + n, bcc, nb * sizeof *bcc);
+        if (nb > 0)
+            memcpy(inputs + n, bcc, nb * sizeof *bcc);
         n += nb;
         free(bcc);
     }
