@@ -90,6 +90,9 @@ const struct eval_function *eval_find_rule_type(const char *directive);
 bool eval_directive_known(const char *name);
 /* Whether `plugin` (full Perl name) is one of ours and available. */
 bool eval_plugin_available(const char *plugin);
+/* Whether an `if can(...)` name is a capability of an available plugin of ours:
+ * "<plugin>::has_<function>" for an eval function it implements. */
+bool eval_plugin_can(const char *name);
 /* Whether text (a plugin's name, or an if/ifplugin line) names a plugin whose whole job is a
  * network service mailwarden does not run (Razor2, Pyzor, DCC): their rules are skipped by
  * name and counted. */
