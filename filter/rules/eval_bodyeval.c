@@ -108,13 +108,17 @@ static char *rendered(const struct sa_mime_part *p, bool html, size_t *len)
     struct view_builder b = { .view = &scratch, .cap = SIZE_MAX / 4 };
     struct textbuf out;
     textbuf_init(&out);
-    view_render_html(&b, utf8, ulen, &out);
+    view_render_html(&b, utf8, ulen, &out, NULL);
     for (size_t i = 0; i < scratch.uri_count; i++) {
         free(scratch.uris[i].url);
         free(scratch.uris[i].host);
         free(scratch.uris[i].link_text);
+        free(scratch.uris[i].anchor_text);
     }
     free(scratch.uris);
+    for (size_t i = 0; i < scratch.html_part_count; i++)
+        view_html_part_free(&scratch.html_parts[i]);
+    free(scratch.html_parts);
     free(utf8);
     *len = out.len;
     return out.data != NULL ? out.data : xstrdup("");
