@@ -25,6 +25,7 @@ void rules_limits_default(struct rules_limits *limits)
     limits->match_limit = 1000000;
     limits->depth_limit = 10000;
     limits->skipped_unknown = false;
+    limits->prefilter = true;
 }
 
 static size_t cap(size_t len, uint64_t limit)
@@ -40,7 +41,8 @@ static unsigned max_hits(const struct rule *r)
 }
 
 static unsigned run_header(const struct rule *r, const struct rules_message *msg,
-    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m)
+    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m,
+    struct prefilter_state *pf)
 {
     size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
     const char *text;
@@ -52,22 +54,27 @@ static unsigned run_header(const struct rule *r, const struct rules_message *msg
         text = r->if_unset;
         len = strlen(text);
     }
-    unsigned n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
+    unsigned n = 0;
+    if (!present || prefilter_may_match(pf, r, 0, text, cap(len, limits->header_bytes)))
+        n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
     return r->negate ? n == 0 : n;
 }
 
 static unsigned run_uris(const struct rule *r, const struct message_view *view,
-    const struct rules_limits *limits, struct regex_matcher *m)
+    const struct rules_limits *limits, struct regex_matcher *m, struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
     for (size_t i = 0; i < view->uri_count && i < limits->uri_count && hits < most; i++) {
         const char *url = view->uris[i].url;
         if (url == NULL)
             continue;
-        unsigned n = regex_count(m, r->regex, url, strlen(url), most - hits);
+        unsigned n = 0;
+        if (prefilter_may_match(pf, r, 2 * i, url, strlen(url)))
+            n = regex_count(m, r->regex, url, strlen(url), most - hits);
         if (n == 0 && strstr(url, "://") == NULL && strncasecmp(url, "mailto:", 7) != 0) {
             char *with_scheme = xasprintf("http://%s", url);
-            n = regex_count(m, r->regex, with_scheme, strlen(with_scheme), most - hits);
+            if (prefilter_may_match(pf, r, 2 * i + 1, with_scheme, strlen(with_scheme)))
+                n = regex_count(m, r->regex, with_scheme, strlen(with_scheme), most - hits);
             free(with_scheme);
         }
         hits += n;
@@ -95,9 +102,19 @@ struct eval_state {
     struct header_cache *own_headers;
     const struct rules_limits *limits;
     struct regex_matcher matcher;
+    struct prefilter_state prefilter;
     struct textbuf full;
     bool full_built;
 };
+
+/* A body, rawbody or full rule on its one text: PCRE2 when the prefilter cannot rule it out. */
+static unsigned run_text(const struct rule *r, struct eval_state *st, const char *text,
+    size_t len)
+{
+    if (!prefilter_may_match(&st->prefilter, r, 0, text, len))
+        return 0;
+    return regex_count(&st->matcher, r->regex, text, len, max_hits(r));
+}
 
 static unsigned run_plain(const struct rule *r, struct eval_state *st)
 {
@@ -105,26 +122,24 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
     const struct message_view *view = msg->view;
     switch (r->type) {
     case RULE_HEADER:
-        return run_header(r, msg, st->headers, st->limits, &st->matcher);
+        return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->prefilter);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
-        return regex_count(&st->matcher, r->regex, view->text,
-            cap(view->text_len, st->limits->body_bytes), max_hits(r));
+        return run_text(r, st, view->text, cap(view->text_len, st->limits->body_bytes));
     case RULE_RAWBODY:
         if (view == NULL || view->rawtext == NULL)
             return 0;
-        return regex_count(&st->matcher, r->regex, view->rawtext,
-            cap(view->rawtext_len, st->limits->rawbody_bytes), max_hits(r));
+        return run_text(r, st, view->rawtext, cap(view->rawtext_len, st->limits->rawbody_bytes));
     case RULE_URI:
-        return view == NULL ? 0 : run_uris(r, view, st->limits, &st->matcher);
+        return view == NULL ? 0 : run_uris(r, view, st->limits, &st->matcher, &st->prefilter);
     case RULE_FULL:
         if (!st->full_built) {
             build_full(msg, &st->full);
             st->full_built = true;
         }
-        return regex_count(&st->matcher, r->regex, st->full.data ? st->full.data : "",
-            cap(st->full.len, st->limits->full_bytes), max_hits(r));
+        return run_text(r, st, st->full.data ? st->full.data : "",
+            cap(st->full.len, st->limits->full_bytes));
     default:
         return 0;
     }
@@ -176,6 +191,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     if (st.headers == NULL || header_cache_fields(st.headers) != msg->headers)
         st.headers = st.own_headers = header_cache_new(msg->headers, msg->header_count);
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
+    prefilter_state_init(&st.prefilter, rs, limits->prefilter);
     textbuf_init(&st.full);
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
@@ -210,5 +226,6 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     textbuf_free(&st.full);
     regex_matcher_free(&st.matcher);
+    prefilter_state_free(&st.prefilter);
     header_cache_free(st.own_headers);
 }
