@@ -103,9 +103,10 @@ typedef void (*rules_hit_fn)(const struct rules_hit *hit, void *arg);
 void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats);
 
-/* The Hyperscan prefilter (rules_prefilter.c) compiles in a thread started by the first
- * ruleset_eval(): until it is ready every rule runs in PCRE2 (same hits, more CPU). This starts
- * it if needed and waits for it (tests, benchmarks, a batch); true when it is in use. */
+/* The Hyperscan prefilter (rules_prefilter.c) compiles in a thread started by the 50th
+ * ruleset_eval() (a ruleset that checks fewer messages is not worth the seconds of CPU):
+ * until it is ready every rule runs in PCRE2 (same hits, more CPU). This starts it if needed
+ * and waits for it (tests, benchmarks, a batch); true when it is in use. */
 bool ruleset_prefilter_wait(const struct ruleset *rs);
 /* Once ready: the regexes Hyperscan took, those it refused (they run in PCRE2 on every text)
  * and the databases; false (all 0) when there is no prefilter or it is not ready yet. */

@@ -25,6 +25,10 @@
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
 #define CHUNK_PATTERNS 64           /* patterns per database: bounds a compile and its retries */
+/* Compiling the stock rules costs about as much CPU as PCRE2 alone spends on a thousand
+ * messages: a ruleset that checks only a handful (a test, a policy reloaded again soon) is
+ * never compiled. */
+#define START_AFTER_MESSAGES 50
 
 /* Rules that read the same text, and the databases of their patterns. */
 struct prefilter_group {
@@ -47,13 +51,16 @@ struct prefilter {
     hs_scratch_t *prototype;        /* big enough for every database */
 
     /* Compiling takes seconds of CPU for the stock rules: it runs in a thread started by the
-     * first message (after the daemon forks), and until it is done every rule runs in PCRE2,
-     * with the same results. */
-    pthread_mutex_t lock;           /* started, joined and the pool */
+     * START_AFTER_MESSAGES-th message (so after the daemon forks), or by
+     * ruleset_prefilter_wait(); until it is done every rule runs in PCRE2, same results. */
+    pthread_mutex_t lock;           /* started, joined, finished, orphaned and the pool */
     bool started, joined;
+    bool finished;                  /* the thread is past its last use of the prefilter */
+    bool orphaned;                  /* freed while compiling: the thread frees it */
     pthread_t thread;
     atomic_bool ready;              /* the databases and rule_id may be read */
     atomic_bool cancel;             /* the ruleset is being freed */
+    atomic_uint messages;           /* evaluations so far, up to START_AFTER_MESSAGES */
     hs_scratch_t **pool;            /* scratch spaces returned by calls */
     size_t pool_count, pool_cap;
 };
@@ -263,6 +270,8 @@ static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
     free(chunk);
 }
 
+static void free_all(struct prefilter *pf);
+
 static void *compile_all(void *arg)
 {
     struct prefilter *pf = arg;
@@ -274,6 +283,12 @@ static void *compile_all(void *arg)
     pf->refused = members - pf->taken;
     if (!atomic_load(&pf->cancel) && pf->prototype != NULL)
         atomic_store(&pf->ready, true);
+    pthread_mutex_lock(&pf->lock);
+    pf->finished = true;
+    bool orphaned = pf->orphaned;
+    pthread_mutex_unlock(&pf->lock);
+    if (orphaned)
+        free_all(pf);
     return NULL;
 }
 
@@ -298,6 +313,7 @@ void prefilter_build(struct ruleset *rs)
     pthread_mutex_init(&pf->lock, NULL);
     atomic_init(&pf->ready, false);
     atomic_init(&pf->cancel, false);
+    atomic_init(&pf->messages, 0);
     rs->prefilter = pf;
 }
 
@@ -317,13 +333,28 @@ static void start_compiling(struct prefilter *pf, bool wait)
     pthread_mutex_unlock(&pf->lock);
 }
 
+/* Freeing never waits for a compile in progress (a reload, a daemon stopping, a one-message
+ * mailwarden-check): the thread is told to stop and frees the prefilter itself. */
 void prefilter_free(struct prefilter *pf)
 {
     if (pf == NULL)
         return;
     atomic_store(&pf->cancel, true);
+    pthread_mutex_lock(&pf->lock);
+    bool running = pf->started && !pf->joined && !pf->finished;
+    pf->orphaned = running;
+    pthread_mutex_unlock(&pf->lock);
+    if (running) {
+        pthread_detach(pf->thread);
+        return;
+    }
     if (pf->started && !pf->joined)
         pthread_join(pf->thread, NULL);
+    free_all(pf);
+}
+
+static void free_all(struct prefilter *pf)
+{
     for (size_t g = 0; g < pf->group_count; g++) {
         struct prefilter_group *grp = &pf->groups[g];
         for (size_t d = 0; d < grp->db_count; d++)
@@ -399,7 +430,9 @@ void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, 
     if (!enabled || pf == NULL)
         return;
     if (!atomic_load(&pf->ready)) {
-        start_compiling(pf, false);
+        if (atomic_load(&pf->messages) < START_AFTER_MESSAGES
+                && atomic_fetch_add(&pf->messages, 1) + 1 == START_AFTER_MESSAGES)
+            start_compiling(pf, false);
         return;
     }
     st->scratch = borrow_scratch(pf);
