@@ -98,14 +98,18 @@ networks: { internal = [ ] }
 spam: { rdns = false }
 rules: { files = [ "$sa/*.cf" ] }
 EOF
+    out=$("$build/tests/bench/rules-cpu" -c "$work/mw.conf" --rounds "$rounds" "$work/m2" "$work/m20")
+    echo "mailwarden hyperscan: $out" >&2
     for size in 2 20; do
-        line=$("$build/tests/bench/rules-cpu" -c "$work/mw.conf" --rounds "$rounds" "$work/m$size"/*.eml)
-        echo "mailwarden ${size}KB hyperscan: $line" >&2
+        line=$(grep "set=$work/m$size " <<<"$out")
         result[mailwarden,$size]=$(sed -E 's/.*cpu_ms_per_message=([0-9.]+).*/\1/' <<<"$line")
         result[load]=$(sed -E 's/.*policy_load_cpu_s=([0-9.]+).*/\1/' <<<"$line")
         result[compile]=$(sed -E 's/.*prefilter_compile_cpu_s=([0-9.]+).*/\1/' <<<"$line")
-        line=$("$build/tests/bench/rules-cpu" -c "$work/mw.conf" --rounds 1 --no-prefilter "$work/m$size"/*.eml)
-        echo "mailwarden ${size}KB pcre2: $line" >&2
+    done
+    out=$("$build/tests/bench/rules-cpu" -c "$work/mw.conf" --rounds 1 --no-prefilter "$work/m2" "$work/m20")
+    echo "mailwarden pcre2: $out" >&2
+    for size in 2 20; do
+        line=$(grep "set=$work/m$size " <<<"$out")
         result[pcre2,$size]=$(sed -E 's/.*cpu_ms_per_message=([0-9.]+).*/\1/' <<<"$line")
     done
 fi

@@ -2,12 +2,14 @@
  * MAIL, RCPT, headers, body, end of message: every check of the policy, the rules included),
  * over a set of message files, measured with getrusage (user + system). The Hyperscan prefilter
  * is waited for before timing starts, so the figure is the steady state of a running daemon;
- * --no-prefilter measures PCRE2 alone. Prints one line: messages, CPU ms per message, and how
- * many were rejected (a sanity check that the rules ran). Not a test: tests/bench/rules-bench.sh
+ * --no-prefilter measures PCRE2 alone. Prints one line per set: messages, CPU ms per message, and
+ * how many were rejected (a sanity check that the rules ran). Not a test: tests/bench/rules-bench.sh
  * runs it next to spamd and rspamd.
  *
- * usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] MESSAGE-FILE... */
+ * usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] DIRECTORY...
+ * (each directory a set of messages, measured and printed on its own line) */
 #include <getopt.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,12 +78,12 @@ int main(int argc, char **argv)
         case 'r': rounds = atoi(optarg); break;
         case 'n': prefilter = false; break;
         default:
-            fprintf(stderr, "usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] FILE...\n");
+            fprintf(stderr, "usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] DIRECTORY...\n");
             return 64;
         }
     }
     if (policy == NULL || optind >= argc || rounds < 1) {
-        fprintf(stderr, "usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] FILE...\n");
+        fprintf(stderr, "usage: rules-cpu -c POLICY [--rounds N] [--no-prefilter] DIRECTORY...\n");
         return 64;
     }
     log_open("rules-cpu", LOG_MAIL, false, false);
@@ -102,34 +104,46 @@ int main(int argc, char **argv)
     double compile_cpu = cpu_seconds() - compile_start;
     config_install(cfg);
 
-    size_t count = (size_t)(argc - optind);
-    struct message *msgs = xcalloc(count, sizeof *msgs);
-    for (size_t i = 0; i < count; i++) {
-        FILE *fp = fopen(argv[optind + (int)i], "rb");
-        if (fp == NULL || message_read(fp, &msgs[i]) != 0) {
-            fprintf(stderr, "rules-cpu: cannot read %s\n", argv[optind + (int)i]);
-            return 66;
-        }
-        fclose(fp);
-    }
     struct ipaddr client;
     ipaddr_parse("198.51.100.7", &client);
-    for (size_t i = 0; i < count; i++)
-        run_one(&msgs[i], &client);                 /* warm-up: caches, first allocations */
-    size_t rejected = 0;
-    double start = cpu_seconds();
-    for (int r = 0; r < rounds; r++) {
-        for (size_t i = 0; i < count; i++)
-            rejected += run_one(&msgs[i], &client) == ACTION_REJECT;
+    for (int a = optind; a < argc; a++) {
+        glob_t g;
+        char *pattern = xasprintf("%s/*", argv[a]);
+        int rc = glob(pattern, 0, NULL, &g);
+        free(pattern);
+        if (rc != 0) {
+            fprintf(stderr, "rules-cpu: no message in %s\n", argv[a]);
+            return 66;
+        }
+        struct message *msgs = xcalloc(g.gl_pathc, sizeof *msgs);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            FILE *fp = fopen(g.gl_pathv[i], "rb");
+            if (fp == NULL || message_read(fp, &msgs[i]) != 0) {
+                fprintf(stderr, "rules-cpu: cannot read %s\n", g.gl_pathv[i]);
+                return 66;
+            }
+            fclose(fp);
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            run_one(&msgs[i], &client);             /* warm-up: caches, first allocations */
+        size_t rejected = 0;
+        double start = cpu_seconds();
+        for (int r = 0; r < rounds; r++) {
+            for (size_t i = 0; i < g.gl_pathc; i++)
+                rejected += run_one(&msgs[i], &client) == ACTION_REJECT;
+        }
+        double cpu = cpu_seconds() - start;
+        size_t total = g.gl_pathc * (size_t)rounds;
+        printf("set=%s messages=%zu cpu_ms_per_message=%.3f rejected=%zu prefilter=%s "
+            "policy_load_cpu_s=%.3f prefilter_compile_cpu_s=%.3f\n", argv[a], total,
+            cpu * 1000 / (double)total, rejected, in_use ? "hyperscan" : "off", load_cpu,
+            compile_cpu);
+        fflush(stdout);
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            message_free(&msgs[i]);
+        free(msgs);
+        globfree(&g);
     }
-    double cpu = cpu_seconds() - start;
-    size_t total = count * (size_t)rounds;
-    printf("messages=%zu cpu_ms_per_message=%.3f rejected=%zu prefilter=%s "
-        "policy_load_cpu_s=%.3f prefilter_compile_cpu_s=%.3f\n", total, cpu * 1000 / (double)total,
-        rejected, in_use ? "hyperscan" : "off", load_cpu, compile_cpu);
-    for (size_t i = 0; i < count; i++)
-        message_free(&msgs[i]);
-    free(msgs);
     config_install(NULL);
     return 0;
 }
