@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "message_view.h"
+#include "rdns_result.h"
 #include "rules.h"
 #include "util.h"
 
@@ -52,12 +53,50 @@ static void add_hit(const struct rules_hit *hit, void *arg)
     t->shadow_now = was;
 }
 
+static bool in_networks(const struct cidr_list *list, const char *ip)
+{
+    struct ipaddr addr;
+    return list->count > 0 && ipaddr_parse(ip, &addr) && cidr_list_contains(list, &addr);
+}
+
+static bool ip_internal(const char *ip, void *arg)
+{
+    const struct config *cfg = arg;
+    return in_networks(&cfg->networks.internal, ip);
+}
+
+static bool ip_trusted(const char *ip, void *arg)
+{
+    const struct config *cfg = arg;
+    return in_networks(&cfg->networks.internal, ip) || in_networks(&cfg->networks.trusted, ip);
+}
+
+/* What the MTA told us about the client, for the plugins' tests (rules.h). */
+static void fill_envelope(struct txn *t, struct rules_envelope *env)
+{
+    *env = (struct rules_envelope){
+        .client_ip = t->have_client_addr ? t->client_ip : NULL,
+        .client_rdns = rdns_confirmed_name(t),
+        .helo = t->helo,
+        .sasl_user = t->sasl_user,
+        .rcpts = (const char *const *)t->rcpts,
+        .rcpt_count = t->rcpt_count,
+        .client_internal = (t->client_flags & CLIENT_INTERNAL) != 0,
+        .client_trusted = (t->client_flags & (CLIENT_INTERNAL | CLIENT_TRUSTED)) != 0,
+        .ip_internal = ip_internal,
+        .ip_trusted = ip_trusted,
+        .networks_arg = (void *)t->cfg,
+    };
+}
+
 static void rules_run(struct txn *t, enum stage stage)
 {
     (void)stage;
     const struct rules_policy *p = t->cfg->rules;
     if (p == NULL || p->set == NULL || txn_is_outbound(t) || t->non_smtp)
         return;
+    struct rules_envelope env;
+    fill_envelope(t, &env);
     struct rules_message msg = {
         .headers = t->headers,
         .header_count = t->header_count,
@@ -65,6 +104,7 @@ static void rules_run(struct txn *t, enum stage stage)
         .body = t->body,
         .body_len = t->body_len,
         .envelope_from = t->sender,
+        .envelope = &env,
     };
     struct hit_sink sink = { t };
     ruleset_eval(p->set, &msg, &p->limits, add_hit, &sink, NULL);

@@ -73,6 +73,26 @@ size_t ruleset_skipped_for(const struct ruleset *rs, const char *prefix);
  * reason with examples, directives ignored. */
 void ruleset_report(const struct ruleset *rs, void (*out)(const char *line, void *arg), void *arg);
 
+/* What the MTA knew about the message, for the plugins' tests that use data the milter has
+ * better than Received lines (rules_relays.h). check_rules.c fills it from the transaction;
+ * mailwarden-check from its flags. client_ip NULL means unknown: the message is read as
+ * SpamAssassin reads a file, every relay from Received lines. */
+struct rules_envelope {
+    const char *client_ip;     /* printable; NULL = unknown */
+    const char *client_rdns;   /* its forward-confirmed reverse name; NULL when none */
+    const char *helo;          /* NULL when none */
+    const char *sasl_user;     /* NULL when not authenticated */
+    const char *const *rcpts;  /* envelope recipients */
+    size_t rcpt_count;
+    bool client_internal;      /* the client is in networks.internal */
+    bool client_trusted;       /* ... in networks.trusted (internal implies trusted) */
+    /* Whether an address (printable) is in networks.internal / networks.trusted, for the
+     * relays of Received lines; NULL = none configured. */
+    bool (*ip_internal)(const char *ip, void *arg);
+    bool (*ip_trusted)(const char *ip, void *arg);
+    void *networks_arg;
+};
+
 /* What the rules are matched against. */
 struct rules_message {
     const struct header_field *headers;    /* in message order, values unfolded or not */
@@ -81,6 +101,7 @@ struct rules_message {
     const char *body;                      /* the raw body, for full rules */
     size_t body_len;
     const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
+    const struct rules_envelope *envelope; /* for eval tests; NULL = nothing known */
 };
 
 struct rules_hit {

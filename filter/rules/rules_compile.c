@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "util.h"
 
@@ -130,9 +131,22 @@ static void compile_header(struct rule *r)
     parse_if_unset(r, p);
 }
 
+/* eval: tests and plugin rule types: the plugin checks the arguments once. */
+static void compile_eval(struct ruleset *rs, struct rule *r)
+{
+    if (r->eval->prepare == NULL)
+        return;
+    const char *why = NULL;
+    if (!r->eval->prepare(rs, r, r->eval_args, r->eval_argc, &r->eval_state, &why))
+        rule_skip(r, SKIP_MALFORMED, why != NULL ? why : r->eval->name);
+}
+
 void rule_compile(struct ruleset *rs, struct rule *r)
 {
-    (void)rs;
+    if (r->eval != NULL) {
+        compile_eval(rs, r);
+        return;
+    }
     if (r->tflags & TFLAG_LEARN) {
         rule_skip(r, SKIP_LEARN, NULL);
         return;

@@ -11,6 +11,7 @@
 
 #include "header_cache.h"
 #include "message_view.h"
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "header.h"
 #include "util.h"
@@ -105,6 +106,7 @@ struct eval_state {
     struct prefilter_state prefilter;
     struct textbuf full;
     bool full_built;
+    struct eval_ctx plugins;       /* what eval: tests and plugin rule types see */
 };
 
 /* A body, rawbody or full rule on its one text: PCRE2 when the prefilter cannot rule it out. */
@@ -116,10 +118,20 @@ static unsigned run_text(const struct rule *r, struct eval_state *st, const char
     return regex_count(&st->matcher, r->regex, text, len, max_hits(r));
 }
 
+static unsigned run_eval(const struct rule *r, struct eval_state *st)
+{
+    struct eval_call call = { r, r->eval_args, r->eval_argc, r->eval_state };
+    unsigned n = r->eval->run(&st->plugins, &call);
+    unsigned most = max_hits(r);
+    return n > most ? most : n;
+}
+
 static unsigned run_plain(const struct rule *r, struct eval_state *st)
 {
     const struct rules_message *msg = st->msg;
     const struct message_view *view = msg->view;
+    if (r->eval != NULL)
+        return run_eval(r, st);
     switch (r->type) {
     case RULE_HEADER:
         return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->prefilter);
@@ -193,6 +205,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
     prefilter_state_init(&st.prefilter, rs, limits->prefilter);
     textbuf_init(&st.full);
+    st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
+        .headers = st.headers, .matcher = &st.matcher };
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;
@@ -224,6 +238,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     }
     free(stack);
     free(values);
+    eval_ctx_release(&st.plugins);
     textbuf_free(&st.full);
     regex_matcher_free(&st.matcher);
     prefilter_state_free(&st.prefilter);

@@ -8,6 +8,8 @@
 
 #include "rules.h"
 
+struct eval_function;
+
 /* The SpamAssassin version our conditionals claim: Debian 12 ships 4.0.0's rules. */
 #define RULES_SA_VERSION 4.000000
 
@@ -18,7 +20,8 @@ enum rule_type {
     RULE_URI,
     RULE_FULL,
     RULE_META,
-    RULE_OTHER,        /* a plugin's rule type (mimeheader, askdns, ...): always skipped */
+    RULE_OTHER,        /* a plugin's rule type (mimeheader, askdns, ...): run by its plugin
+                          (rules_evalfn.h), skipped when no plugin of ours has it */
     RULE_TYPE_COUNT
 };
 
@@ -111,7 +114,9 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 
 /* Why a rule was skipped: the categories of the report. */
 #define SKIP_INACTIVE_BLOCK "in a false if/ifplugin block (a plugin or feature mailwarden lacks)"
-#define SKIP_EVAL "eval: tests (need SpamAssassin's Perl code)"
+#define SKIP_EVAL "eval: tests mailwarden does not implement"
+#define SKIP_NOT_DEFAULT_PLUGIN "in blocks of plugins SpamAssassin does not load by default either"
+#define SKIP_NETWORK_SERVICE "plugins for a network service mailwarden does not run (Razor2, Pyzor, DCC)"
 #define SKIP_PLUGIN_TYPE "rule types of SpamAssassin plugins"
 #define SKIP_PSEUDO_HEADER "pseudo-headers mailwarden does not compute"
 #define SKIP_HEADER_MODIFIER "header modifiers mailwarden does not support"
@@ -162,6 +167,19 @@ struct rule {
     char *skip_detail;         /* malloc'd detail: the plugin, the PCRE2 message, ... */
     bool depends_unknown;      /* meta: references skipped rules (three-valued) */
     bool replace_tags;         /* named by replace_rules: expand <TAG>s before compiling */
+
+    /* eval:NAME(args) tests and plugin rule types (rules_evalfn.h) */
+    const struct eval_function *eval;
+    char **eval_args;          /* quotes removed; a rule type's whole definition in [0] */
+    size_t eval_argc;
+    void *eval_state;          /* what eval->prepare kept */
+};
+
+/* A plugin directive as read (freemail_domains ...), for the plugins' prepare. */
+struct plugin_directive {
+    char *name;
+    char *value;
+    char *origin;              /* "file:line" */
 };
 
 /* ReplaceTags: kind 't' replace_tag, 'p' replace_pre, 'o' replace_post, 'i' replace_inter */
@@ -191,6 +209,8 @@ struct ruleset {
 
     struct replace_tag *tags;
     size_t tag_count;
+    struct plugin_directive *directives;  /* plugin directives, in file order */
+    size_t directive_count;
     struct directive_count *ignored;  /* directives read but not acted on */
     size_t ignored_count;
     size_t file_count;
@@ -206,6 +226,8 @@ size_t ruleset_index(const struct ruleset *rs, const struct rule *r);
 void ruleset_note_ignored(struct ruleset *rs, const char *directive);
 void rule_skip(struct rule *r, const char *reason, const char *detail);
 void rule_reset_definition(struct rule *r);
+void ruleset_add_directive(struct ruleset *rs, const char *name, const char *value,
+    const char *origin);
 
 /* rules_tags.c: ReplaceTags */
 void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "policy_file.h"
 #include "util.h"
@@ -47,7 +48,8 @@ static const char *plugin_short_name(const char *plugin)
 static bool plugin_available(const char *plugin)
 {
     return strcmp(plugin, "Mail::SpamAssassin::Plugin::Check") == 0
-        || strcmp(plugin, "Mail::SpamAssassin::Plugin::ReplaceTags") == 0;
+        || strcmp(plugin, "Mail::SpamAssassin::Plugin::ReplaceTags") == 0
+        || eval_plugin_available(plugin);
 }
 
 /* Conf features of SpamAssassin whose meaning holds here. */
@@ -204,7 +206,79 @@ static void define_inactive(struct reader *rd, const char *name, enum rule_type 
     r->type = type;
     r->origin = origin_of(rd);
     const char *why = inactive_why(rd);
-    rule_skip(r, SKIP_INACTIVE_BLOCK, why);
+    if (why != NULL && eval_plugin_network_service(why))
+        rule_skip(r, SKIP_NETWORK_SERVICE, why);
+    else if (why != NULL && eval_plugin_not_default(why))
+        rule_skip(r, SKIP_NOT_DEFAULT_PLUGIN, why);
+    else
+        rule_skip(r, SKIP_INACTIVE_BLOCK, why);
+}
+
+/* "name(arg, 'arg', \"arg\")" -> the function's name and its arguments, quotes removed.
+ * false when the text is not a call. */
+static bool parse_eval_call(const char *text, char *fn, size_t fn_size, char ***args,
+    size_t *argc)
+{
+    size_t n = strcspn(text, "( \t");
+    if (n == 0 || n >= fn_size)
+        return false;
+    memcpy(fn, text, n);
+    fn[n] = '\0';
+    const char *p = text + n;
+    while (isspace((unsigned char)*p))
+        p++;
+    *args = NULL;
+    *argc = 0;
+    if (*p == '\0')
+        return true;
+    if (*p != '(')
+        return false;
+    p++;
+    for (;;) {
+        while (isspace((unsigned char)*p) || *p == ',')
+            p++;
+        if (*p == ')' || *p == '\0')
+            break;
+        char quote = (*p == '\'' || *p == '"') ? *p++ : '\0';
+        const char *start = p;
+        if (quote != '\0') {
+            while (*p != '\0' && *p != quote)
+                p++;
+        } else {
+            while (*p != '\0' && *p != ',' && *p != ')')
+                p++;
+        }
+        size_t len = (size_t)(p - start);
+        while (quote == '\0' && len > 0 && isspace((unsigned char)start[len - 1]))
+            len--;
+        *args = xrealloc(*args, (*argc + 1) * sizeof **args);
+        (*args)[(*argc)++] = xstrndup(start, len);
+        if (quote != '\0' && *p == quote)
+            p++;
+    }
+    return true;
+}
+
+static void define_eval(struct rule *r, const char *call)
+{
+    char fn[96];
+    char **args;
+    size_t argc;
+    if (!parse_eval_call(call, fn, sizeof fn, &args, &argc)) {
+        rule_skip(r, SKIP_MALFORMED, "eval: without a function call");
+        return;
+    }
+    const struct eval_function *f = eval_find_function(fn);
+    if (f == NULL) {
+        rule_skip(r, SKIP_EVAL, fn);
+        for (size_t i = 0; i < argc; i++)
+            free(args[i]);
+        free(args);
+        return;
+    }
+    r->eval = f;
+    r->eval_args = args;
+    r->eval_argc = argc;
 }
 
 static void define_rule(struct reader *rd, const char *directive, const char *name,
@@ -216,14 +290,19 @@ static void define_rule(struct reader *rd, const char *directive, const char *na
     r->type = type;
     r->origin = origin_of(rd);
     if (type == RULE_OTHER) {
-        rule_skip(r, SKIP_PLUGIN_TYPE, directive);
+        const struct eval_function *f = eval_find_rule_type(directive);
+        if (f == NULL) {
+            rule_skip(r, SKIP_PLUGIN_TYPE, directive);
+            return;
+        }
+        r->eval = f;
+        r->eval_args = xcalloc(1, sizeof *r->eval_args);
+        r->eval_args[0] = xstrdup(rest);
+        r->eval_argc = 1;
         return;
     }
     if (strncmp(rest, "eval:", 5) == 0) {
-        char fn[96];
-        size_t n = strcspn(rest + 5, "( ");
-        snprintf(fn, sizeof fn, "%.*s", (int)(n < 80 ? n : 80), rest + 5);
-        rule_skip(r, SKIP_EVAL, fn);
+        define_eval(r, rest + 5);
         return;
     }
     r->source = xstrdup(rest);
@@ -421,6 +500,12 @@ static void handle_line(struct reader *rd, char *line)
     const char *after_name = split_word(rest, name, sizeof name);
     bool names_rule = type != RULE_TYPE_COUNT || strcmp(directive, "score") == 0
         || strcmp(directive, "describe") == 0 || strcmp(directive, "tflags") == 0;
+    if (!names_rule && eval_directive_known(directive)) {
+        char *origin = origin_of(rd);
+        ruleset_add_directive(rd->rs, directive, rest, origin);
+        free(origin);
+        return;
+    }
     if (!names_rule) {
         ruleset_note_ignored(rd->rs, directive);
         return;

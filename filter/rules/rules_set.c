@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rules_evalfn.h"
 #include "rules_internal.h"
 #include "util.h"
 
@@ -101,6 +102,26 @@ void ruleset_note_ignored(struct ruleset *rs, const char *directive)
     rs->ignored[rs->ignored_count++] = (struct directive_count){ xstrdup(directive), 1 };
 }
 
+void ruleset_add_directive(struct ruleset *rs, const char *name, const char *value,
+    const char *origin)
+{
+    rs->directives = xrealloc(rs->directives, (rs->directive_count + 1) * sizeof *rs->directives);
+    rs->directives[rs->directive_count++] = (struct plugin_directive){
+        xstrdup(name), xstrdup(value), xstrdup(origin ? origin : "") };
+}
+
+const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t i)
+{
+    for (size_t k = 0; k < rs->directive_count; k++) {
+        if (strcmp(rs->directives[k].name, name) != 0)
+            continue;
+        if (i == 0)
+            return rs->directives[k].value;
+        i--;
+    }
+    return NULL;
+}
+
 void rule_skip(struct rule *r, const char *reason, const char *detail)
 {
     r->skip_reason = reason;
@@ -121,6 +142,15 @@ void rule_reset_definition(struct rule *r)
     free(r->pattern);
     r->pattern = NULL;
     expr_free(&r->meta);
+    if (r->eval != NULL && r->eval->free_state != NULL && r->eval_state != NULL)
+        r->eval->free_state(r->eval_state);
+    for (size_t i = 0; i < r->eval_argc; i++)
+        free(r->eval_args[i]);
+    free(r->eval_args);
+    r->eval = NULL;
+    r->eval_args = NULL;
+    r->eval_argc = 0;
+    r->eval_state = NULL;
     r->origin = r->source = r->header = r->if_unset = r->skip_detail = NULL;
     r->regex = NULL;
     r->skip_reason = NULL;
@@ -151,6 +181,12 @@ void ruleset_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->header_name_count; i++)
         free(rs->header_names[i]);
     free(rs->header_names);
+    for (size_t i = 0; i < rs->directive_count; i++) {
+        free(rs->directives[i].name);
+        free(rs->directives[i].value);
+        free(rs->directives[i].origin);
+    }
+    free(rs->directives);
     for (size_t i = 0; i < rs->ignored_count; i++)
         free(rs->ignored[i].name);
     free(rs->ignored);
@@ -398,19 +434,22 @@ static int tally_cmp(const void *a, const void *b)
 static void report_loaded(const struct ruleset *rs, void (*out)(const char *, void *), void *arg)
 {
     size_t by_type[RULE_TYPE_COUNT] = {0};
-    size_t unknown_deps = 0;
+    size_t unknown_deps = 0, evals = 0;
     for (size_t i = 0; i < rs->count; i++) {
         const struct rule *r = &rs->rules[i];
         if (r->defined && r->skip_reason == NULL) {
-            by_type[r->type]++;
+            if (r->eval != NULL)
+                evals++;
+            else
+                by_type[r->type]++;
             unknown_deps += r->depends_unknown;
         }
     }
     line_printf(out, arg, "rules: %zu loaded (header %zu, body %zu, rawbody %zu, uri %zu, "
-        "full %zu, meta %zu), %zu skipped, from %zu file%s", ruleset_loaded(rs),
-        by_type[RULE_HEADER], by_type[RULE_BODY], by_type[RULE_RAWBODY], by_type[RULE_URI],
-        by_type[RULE_FULL], by_type[RULE_META], ruleset_skipped(rs), rs->file_count,
-        rs->file_count == 1 ? "" : "s");
+        "full %zu, meta %zu, eval and plugin %zu), %zu skipped, from %zu file%s",
+        ruleset_loaded(rs), by_type[RULE_HEADER], by_type[RULE_BODY], by_type[RULE_RAWBODY],
+        by_type[RULE_URI], by_type[RULE_FULL], by_type[RULE_META], evals, ruleset_skipped(rs),
+        rs->file_count, rs->file_count == 1 ? "" : "s");
     if (unknown_deps > 0)
         line_printf(out, arg, "rules: %zu meta rules use skipped rules (which count as 0, or as "
             "unknown with rules.skipped_rules = \"unknown\")", unknown_deps);
@@ -428,7 +467,10 @@ static void report_skipped(const struct ruleset *rs, void (*out)(const char *, v
         snprintf(example, sizeof example, r->skip_detail ? "%s (%s)" : "%s", r->name,
             r->skip_detail ? r->skip_detail : "");
         tally_add(&reasons, &reason_count, r->skip_reason, example);
-        if (strcmp(r->skip_reason, SKIP_INACTIVE_BLOCK) == 0 && r->skip_detail != NULL)
+        bool in_block = strcmp(r->skip_reason, SKIP_INACTIVE_BLOCK) == 0
+            || strcmp(r->skip_reason, SKIP_NETWORK_SERVICE) == 0
+            || strcmp(r->skip_reason, SKIP_NOT_DEFAULT_PLUGIN) == 0;
+        if (in_block && r->skip_detail != NULL)
             tally_add(&conditions, &condition_count, r->skip_detail, r->name);
     }
     if (reason_count > 0)

@@ -281,8 +281,8 @@ static void test_skipped_with_reasons(void **state)
 {
     (void)state;
     struct ruleset *rs = load(
-        "header EVAL_HDR eval:check_for_missing_to_header()\n"
-        "body EVAL_BODY eval:check_stock_info('6')\n"
+        "header EVAL_HDR eval:check_nothing_implements_this()\n"
+        "body EVAL_BODY eval:check_nor_this('6')\n"
         "body __WORD /word/\n"
         "meta EVAL_OR __WORD || EVAL_BODY\n"
         "meta EVAL_AND_NOT __WORD && !EVAL_BODY\n"
@@ -316,7 +316,7 @@ static void test_skipped_with_reasons(void **state)
         "lang de describe IN_VERSION Deutsch\n"
         "loadplugin Mail::SpamAssassin::Plugin::Foo\n"
         "required_score 5\n");
-    assert_string_equal(ruleset_skip_reason(rs, "EVAL_HDR"), "eval: tests (need SpamAssassin's Perl code)");
+    assert_string_equal(ruleset_skip_reason(rs, "EVAL_HDR"), "eval: tests mailwarden does not implement");
     assert_non_null(ruleset_skip_reason(rs, "EVAL_BODY"));
     const char *why = ruleset_skip_reason(rs, "BAD_RE");
     assert_non_null(why);
@@ -357,6 +357,41 @@ static void test_skipped_with_reasons(void **state)
     assert_non_null(strstr(report, "eval: tests"));
     assert_non_null(strstr(report, "MIMEHeader"));
     assert_non_null(strstr(report, "loadplugin"));
+    ruleset_free(rs);
+}
+
+/* Rules of plugins out of scope by design are counted apart from what we lack: network
+ * services we do not run (Razor2, Pyzor, DCC) and plugins SpamAssassin does not load either. */
+static void test_skip_categories_of_plugins(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "ifplugin Mail::SpamAssassin::Plugin::Razor2\n"
+        "  full RAZOR2_CHECK eval:check_razor2()\n"
+        "endif\n"
+        "if plugin(Mail::SpamAssassin::Plugin::Pyzor)\n"
+        "  full PYZOR_CHECK eval:check_pyzor()\n"
+        "endif\n"
+        "ifplugin Mail::SpamAssassin::Plugin::PDFInfo\n"
+        "  body GMD_PDF eval:pdf_is_encrypted()\n"
+        "endif\n"
+        "ifplugin Mail::SpamAssassin::Plugin::NoSuchThing\n"
+        "  body NOT_OURS /x/\n"
+        "endif\n"
+        "body MISSING eval:check_nothing_implements_this('a', \"b, c\", 3)\n");
+    assert_string_equal(ruleset_skip_reason(rs, "RAZOR2_CHECK"),
+        "plugins for a network service mailwarden does not run (Razor2, Pyzor, DCC)");
+    assert_string_equal(ruleset_skip_reason(rs, "PYZOR_CHECK"),
+        "plugins for a network service mailwarden does not run (Razor2, Pyzor, DCC)");
+    assert_string_equal(ruleset_skip_reason(rs, "GMD_PDF"),
+        "in blocks of plugins SpamAssassin does not load by default either");
+    assert_string_equal(ruleset_skip_reason(rs, "NOT_OURS"),
+        "in blocks of plugins SpamAssassin does not load by default either");
+    assert_string_equal(ruleset_skip_reason(rs, "MISSING"), "eval: tests mailwarden does not implement");
+    char report[8192] = "";
+    ruleset_report(rs, append, report);
+    assert_non_null(strstr(report, "MISSING (check_nothing_implements_this)"));
+    assert_non_null(strstr(report, "RAZOR2_CHECK (Razor2)"));
     ruleset_free(rs);
 }
 
@@ -594,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_body_rawbody_uri_full),
         cmocka_unit_test(test_meta_and_scores),
         cmocka_unit_test(test_skipped_with_reasons),
+        cmocka_unit_test(test_skip_categories_of_plugins),
         cmocka_unit_test(test_redefinition_and_include),
         cmocka_unit_test(test_replace_tags),
         cmocka_unit_test(test_hostile_regex_bounded),

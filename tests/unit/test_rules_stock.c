@@ -115,7 +115,7 @@ static struct found run(const char *subject, const char *text, const char *url)
         .rawtext = (char *)text, .rawtext_len = strlen(text),
         .uris = &uri, .uri_count = 1,
     };
-    struct rules_message msg = { headers, 3, &view, text, strlen(text), "someone@example.net" };
+    struct rules_message msg = { headers, 3, &view, text, strlen(text), "someone@example.net", NULL };
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct found f = {0};

@@ -1,0 +1,122 @@
+/* rules_evalfn.h - the native stand-ins for SpamAssassin's Perl plugins: `eval:NAME(args)`
+ * tests, plugin rule types (mimeheader, uri_detail, askdns, ...) and plugin directives
+ * (freemail_domains, welcomelist_from, ...). Each plugin is one file, eval_<plugin>.c, with one
+ * table of what it provides; eval_table.c lists the plugins. A function is prepared once per
+ * ruleset (its arguments checked, what it needs kept) and then run on any number of messages
+ * at once: it may keep per-message data only through eval_plugin_data(). Used by the rules_*.c
+ * files and the plugins; nothing outside filter/rules includes it. */
+#ifndef MW_RULES_EVALFN_H
+#define MW_RULES_EVALFN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules_internal.h"
+
+/* One per plugin file: the index of its per-message data slot. */
+enum eval_plugin_id {
+    EVAL_HEADEREVAL,
+    EVAL_RELAYEVAL,
+    EVAL_MIMEEVAL,
+    EVAL_MIMEHEADER,
+    EVAL_BODYEVAL,
+    EVAL_HTMLEVAL,
+    EVAL_HTTPSMISMATCH,
+    EVAL_URIEVAL,
+    EVAL_URIDETAIL,
+    EVAL_WLBLEVAL,
+    EVAL_WELCOMELISTSUBJECT,
+    EVAL_FREEMAIL,
+    EVAL_VBOUNCE,
+    EVAL_IMAGEINFO,
+    EVAL_SPF,
+    EVAL_DKIM,
+    EVAL_DMARC,
+    EVAL_DNSEVAL,
+    EVAL_URIDNSBL,
+    EVAL_ASKDNS,
+    EVAL_HASHBL,
+    EVAL_BAYES,
+    EVAL_PLUGIN_COUNT
+};
+
+struct eval_ctx;
+
+/* A rule's call: the arguments as written, quotes removed (for a plugin rule type, args[0] is
+ * the whole definition after the rule's name), and what prepare kept. */
+struct eval_call {
+    const struct rule *rule;
+    char *const *args;
+    size_t argc;
+    void *state;
+};
+
+struct eval_function {
+    const char *name;          /* "check_for_forged_received_trail", or a rule type "mimeheader" */
+    /* Optional: checks the arguments once per ruleset and keeps what runs need in *state (freed
+     * with free_state). false, with why (a static text), skips the rule as malformed. */
+    bool (*prepare)(const struct ruleset *rs, struct rule *r, char *const *args, size_t argc,
+        void **state, const char **why);
+    void (*free_state)(void *state);
+    /* The rule's hits on one message: 0 = no hit; more only for tflags multiple. */
+    unsigned (*run)(struct eval_ctx *ctx, const struct eval_call *call);
+};
+
+struct eval_plugin {
+    enum eval_plugin_id id;
+    const char *name;          /* "Mail::SpamAssassin::Plugin::HeaderEval" */
+    /* true once every eval of the plugin that the stock rules call is implemented: its
+     * if/ifplugin blocks become active, as in SpamAssassin with the plugin loaded */
+    bool available;
+    const struct eval_function *functions;     /* ends with a NULL name */
+    const struct eval_function *rule_types;    /* "mimeheader", ...; may be NULL */
+    const char *const *directives;             /* config lines the plugin reads; NULL-ended */
+};
+
+/* The plugins (eval_table.c). */
+extern const struct eval_plugin *const eval_plugins[EVAL_PLUGIN_COUNT];
+/* The function `name` of an available plugin, NULL when none. */
+const struct eval_function *eval_find_function(const char *name);
+/* The rule type `directive` of an available plugin, NULL when none. */
+const struct eval_function *eval_find_rule_type(const char *directive);
+/* Whether an available plugin reads directive `name`. */
+bool eval_directive_known(const char *name);
+/* Whether `plugin` (full Perl name) is one of ours and available. */
+bool eval_plugin_available(const char *plugin);
+/* Whether text (a plugin's name, or an if/ifplugin line) names a plugin whose whole job is a
+ * network service mailwarden does not run (Razor2, Pyzor, DCC): their rules are skipped by
+ * name and counted. */
+bool eval_plugin_network_service(const char *text);
+/* Whether text names a plugin SpamAssassin 4.0's default configuration does not load (the
+ * loadplugin lines of /etc/spamassassin): its rules do not run in SpamAssassin either. */
+bool eval_plugin_not_default(const char *text);
+
+/* Plugin directives as read (rules_set.c): the i-th value of directive `name`, in file order;
+ * NULL past the last. */
+const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t i);
+
+/* What a run sees: the message, the ruleset, shared caches and per-plugin data. */
+struct eval_ctx {
+    const struct rules_message *msg;
+    const struct ruleset *rs;
+    const struct rules_limits *limits;
+    struct header_cache *headers;      /* decoded header texts, once per message */
+    struct regex_matcher *matcher;     /* for regexes a plugin compiled in prepare */
+    const struct rules_relays *relays; /* made on first use: use eval_relays() */
+    void *plugin_data[EVAL_PLUGIN_COUNT];
+    void (*plugin_data_free[EVAL_PLUGIN_COUNT])(void *data);
+};
+
+/* Per-message data of a plugin: made by make(ctx) on the first call in a message, freed with
+ * release after the message. */
+void *eval_plugin_data(struct eval_ctx *ctx, enum eval_plugin_id id,
+    void *(*make)(struct eval_ctx *ctx), void (*release)(void *data));
+/* The relays of the message (rules_relays.h), made on first use. */
+const struct rules_relays *eval_relays(struct eval_ctx *ctx);
+/* Frees the per-message data at the end of an evaluation. */
+void eval_ctx_release(struct eval_ctx *ctx);
+
+/* Helpers for arguments: a number (false when not one). */
+bool eval_arg_number(const char *arg, double *value);
+
+#endif
