@@ -113,8 +113,9 @@ static void note(const struct rules_hit *hit, void *arg)
 
 static char *hits_of(const struct parsed *p, const struct message_view *view, bool prefilter)
 {
-    struct rules_message msg = { p->headers, p->header_count, view, p->body, p->body_len,
-        "sender@example.net" };
+    struct rules_message msg = { .headers = p->headers, .header_count = p->header_count,
+        .view = view, .body = p->body, .body_len = p->body_len,
+        .envelope_from = "sender@example.net" };
     struct rules_limits limits;
     rules_limits_default(&limits);
     limits.prefilter = prefilter;
@@ -202,7 +203,8 @@ static bool body_hits(const char *rule, const char *text)
         .text = (char *)text, .text_len = strlen(text),
         .rawtext = (char *)text, .rawtext_len = strlen(text),
     };
-    struct rules_message msg = { headers, 1, &view, text, strlen(text), NULL };
+    struct rules_message msg = { .headers = headers, .header_count = 1, .view = &view,
+        .body = text, .body_len = strlen(text) };
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct textbuf out;
