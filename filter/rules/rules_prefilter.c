@@ -54,7 +54,7 @@ struct prefilter {
      * START_AFTER_MESSAGES-th message (so after the daemon forks), or by
      * ruleset_prefilter_wait(); until it is done every rule runs in PCRE2, same results. */
     pthread_mutex_t lock;           /* started, joined, finished, orphaned and the pool */
-    bool started, joined;
+    bool started, joined, joining;
     bool finished;                  /* the thread is past its last use of the prefilter */
     bool orphaned;                  /* freed while compiling: the thread frees it */
     pthread_t thread;
@@ -317,7 +317,8 @@ void prefilter_build(struct ruleset *rs)
     rs->prefilter = pf;
 }
 
-/* Starts the compiling thread once; with wait, also waits for it. */
+/* Starts the compiling thread once; with wait, also waits for it (one waiter at a time: the
+ * thread takes the lock as it ends, so the join happens outside it). */
 static void start_compiling(struct prefilter *pf, bool wait)
 {
     pthread_mutex_lock(&pf->lock);
@@ -326,10 +327,14 @@ static void start_compiling(struct prefilter *pf, bool wait)
         if (pthread_create(&pf->thread, NULL, compile_all, pf) != 0)
             pf->joined = true;           /* no thread: PCRE2 alone */
     }
-    if (wait && !pf->joined) {
-        pthread_join(pf->thread, NULL);
-        pf->joined = true;
-    }
+    bool join = wait && !pf->joined && !pf->joining;
+    pf->joining = pf->joining || join;
+    pthread_mutex_unlock(&pf->lock);
+    if (!join)
+        return;
+    pthread_join(pf->thread, NULL);
+    pthread_mutex_lock(&pf->lock);
+    pf->joined = true;
     pthread_mutex_unlock(&pf->lock);
 }
 
