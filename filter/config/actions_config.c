@@ -1,5 +1,5 @@
 /* actions_config.c - score thresholds per recipient domain:
- *     actions: { reject = 15.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
+ *     actions: { reject = 10.0; domains = ( { domains = [ "example.org" ]; reject = 10.0; } ) }
  * Each entry names domains (patterns, pattern.h: "example.org" exactly, ".example.org" or
  * "*.example.org" for its subdomains) and any of add_header, quarantine, tempfail, reject;
  * what it leaves out comes from actions. Entries
@@ -170,7 +170,7 @@ static const struct option_spec actions_options[] = {
 static void actions_init(struct config *cfg)
 {
     cfg->actions.add_header = 5.0;
-    cfg->actions.reject = 15.0;
+    cfg->actions.reject = 10.0;      /* from measurement: policies/mailwarden.conf */
     const char *why;
     reply_parse("550 5.7.1 Message rejected as spam", &cfg->actions.reject_reply, &why);
     reply_parse("451 4.7.1 Message deferred, try again later", &cfg->actions.tempfail_reply, &why);

@@ -11,10 +11,13 @@
 #include <string.h>
 
 #include "config_module.h"
+#include "mw_build.h"
 #include "native_symbols.h"
 #include "rules.h"
 #include "util.h"
 
+/* On by default: Debian's stock SpamAssassin rules when installed, then the admin's. */
+#define STOCK_RULES_GLOB "/usr/share/spamassassin/*.cf"
 #define DEFAULT_RULES_GLOB SYSCONFDIR "/mailwarden/rules.d/*.cf"
 
 #define LIMIT(field) offsetof(struct rules_policy, limits.field)
@@ -40,9 +43,10 @@ static void rules_init(struct config *cfg)
 {
     struct rules_policy_full *full = xcalloc(1, sizeof *full);
     struct rules_policy *p = &full->policy;
-    p->files = xcalloc(2, sizeof *p->files);
-    p->files[0] = xstrdup(DEFAULT_RULES_GLOB);
-    p->file_count = 1;
+    p->files = xcalloc(3, sizeof *p->files);
+    p->files[0] = xstrdup(STOCK_RULES_GLOB);
+    p->files[1] = xstrdup(DEFAULT_RULES_GLOB);
+    p->file_count = 2;
     rules_limits_default(&p->limits);
     cfg->rules = p;
 }
@@ -235,18 +239,52 @@ static void rules_free(struct config *cfg)
     cfg->rules = NULL;
 }
 
+/* One line per glob of rules.files: the files it read (the rule sets loaded), or none. */
+static void report_files(const struct config *cfg, void (*out)(const char *line, void *arg),
+    void *arg)
+{
+    const struct rules_policy *p = cfg->rules;
+    for (size_t i = 0; p != NULL && i < p->file_count; i++) {
+        char *path = absolute_glob(cfg, p->files[i]);
+        glob_t g;
+        struct textbuf line;
+        textbuf_init(&line);
+        textbuf_printf(&line, "rules: files %s: ", path);
+        if (glob(path, 0, NULL, &g) != 0) {
+            textbuf_puts(&line, "no file (not an error)");
+        } else {
+            textbuf_printf(&line, "%zu file%s:", g.gl_pathc, g.gl_pathc == 1 ? "" : "s");
+            for (size_t f = 0; f < g.gl_pathc; f++) {
+                const char *slash = strrchr(g.gl_pathv[f], '/');
+                textbuf_printf(&line, " %s", slash ? slash + 1 : g.gl_pathv[f]);
+            }
+            globfree(&g);
+        }
+        out(line.data, arg);
+        textbuf_free(&line);
+        free(path);
+    }
+}
+
 void rules_report_config(const struct config *cfg, void (*out)(const char *line, void *arg),
     void *arg)
 {
+    report_files(cfg, out, arg);
     if (cfg->rules == NULL || cfg->rules->set == NULL) {
         out("rules: none (rules.files matched no file and no inline rules)", arg);
         return;
     }
     ruleset_report(cfg->rules->set, out, arg);
+#ifdef HAVE_HYPERSCAN
+    out("rules: regexes: Hyperscan prefilter, compiled in the background once the policy has "
+        "checked 50 messages (PCRE2 alone until then, same results)", arg);
+#else
+    out("rules: regexes: PCRE2 alone (built without Hyperscan: slower, same results)", arg);
+#endif
     for (size_t i = 0; native_symbols[i] != NULL; i++) {
         const char *origin = ruleset_rule_origin(cfg->rules->set, native_symbols[i]);
-        if (origin == NULL)
-            continue;
+        if (origin == NULL || strcmp(native_symbols[i], "GTUBE") == 0)
+            continue;       /* GTUBE: the native check is SpamAssassin's rule, nothing is lost */
         char *line = xasprintf("warning: %s: rule %s replaces the native check's symbol of the "
             "same name (the message is scored once, by the rule); rename the rule to keep both",
             origin, native_symbols[i]);

@@ -19,6 +19,7 @@ extern const struct check check_helo;
 extern const struct check check_dnslists;
 extern const struct check check_headers;
 extern const struct check check_mime;
+extern const struct check check_gtube;         /* GTUBE without rule files (issue 11) */
 extern const struct check check_spf;
 extern const struct check check_dmarc;       /* DMARC (issue 12) */
 extern const struct check check_dmarc_report; /* DMARC aggregate report rows (issue 12) */
@@ -40,6 +41,7 @@ const struct check *const check_table[] = {
     &check_dnslists,
     &check_headers,
     &check_mime,
+    &check_gtube,
     &check_dmarc,        /* DMARC at end of message: after SPF and DKIM verification, before
                             the rules and greylisting read the score, before signing */
     &check_dmarc_report, /* after check_dmarc: one aggregate-report row per evaluated message */

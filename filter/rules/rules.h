@@ -35,6 +35,9 @@ struct rules_policy {
          * view of a rule it does not have; true = unknown, so the meta hits only when its
          * outcome does not depend on the skipped rule. */
         bool skipped_unknown;
+        /* Hyperscan scans each text once for all rules and PCRE2 runs only the rules it
+         * cannot rule out (rules_prefilter.c); false: PCRE2 runs every rule. Same hits. */
+        bool prefilter;
     } limits;
     struct ruleset *set;       /* compiled in finish(); NULL when no file or rule was given */
     bool shadow;               /* rules.mode "shadow": every rule's hit is shadow (engine.c) */
@@ -129,6 +132,16 @@ typedef void (*rules_hit_fn)(const struct rules_hit *hit, void *arg);
  * flagged). Thread-safe: all scratch state is per call. */
 void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats);
+
+/* The Hyperscan prefilter (rules_prefilter.c) compiles in a thread started by the 50th
+ * ruleset_eval() (a ruleset that checks fewer messages is not worth the seconds of CPU):
+ * until it is ready every rule runs in PCRE2 (same hits, more CPU). This starts it if needed
+ * and waits for it (tests, benchmarks, a batch); true when it is in use. */
+bool ruleset_prefilter_wait(const struct ruleset *rs);
+/* Once ready: the regexes Hyperscan took, those it refused (they run in PCRE2 on every text)
+ * and the databases; false (all 0) when there is no prefilter or it is not ready yet. */
+bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
+    size_t *databases);
 
 /* Default limits (as the policy's defaults). */
 void rules_limits_default(struct rules_limits *limits);

@@ -23,7 +23,10 @@ static bool compile_regex(struct rule *r, const char **p, uint32_t extra)
 {
     const char *why;
     char *detail;
-    r->regex = regex_compile_perl(p, extra, &why, &detail);
+    free(r->pattern);
+    r->pattern = NULL;
+    r->regex = regex_compile_perl_source(p, extra, r->tag_defines, &why, &detail, &r->pattern,
+        &r->pattern_options);
     if (r->regex == NULL) {
         rule_skip(r, why, detail);
         free(detail);

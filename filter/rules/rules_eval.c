@@ -5,7 +5,10 @@
  * order. Each input is capped by the policy's byte limits and every match by PCRE2's limits.
  * Header texts come from the message view's header cache (each field decoded once per
  * message, however many rules read it), or from one of the call's own when the message has no
- * view; all other scratch state belongs to the call, so threads share the ruleset freely. */
+ * view; all other scratch state belongs to the call, so threads share the ruleset freely.
+ * With the Hyperscan prefilter (rules_prefilter.c) each text (a header text, a body line, a
+ * URI, the full message) is scanned once for all the rules that read it, and PCRE2 runs only
+ * on the rules it reports. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +80,7 @@ static bool relay_range_text(const struct rule *r, const struct rules_message *m
 
 static unsigned run_header(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m,
-    struct eval_ctx *ctx)
+    struct eval_ctx *ctx, struct prefilter_state *pf)
 {
     size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
     const char *text = relays_text(r, ctx);
@@ -95,21 +98,26 @@ static unsigned run_header(const struct rule *r, const struct rules_message *msg
         text = r->if_unset;
         len = strlen(text);
     }
-    unsigned n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
+    unsigned n = 0;
+    if (!present || prefilter_may_match(pf, r, 0, text, cap(len, limits->header_bytes)))
+        n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
     return r->negate ? n == 0 : n;
 }
 
 /* Matches each line (SpamAssassin's body / rawbody arrays) on its own, as Perl does: ^ and
  * $ at the line's ends, nothing across lines; at most limit bytes of text are read. */
 static unsigned run_lines(const struct rule *r, const char *text, const struct view_line *lines,
-    size_t line_count, uint64_t limit, size_t first, struct regex_matcher *m)
+    size_t line_count, uint64_t limit, size_t first, struct regex_matcher *m,
+    struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
     for (size_t i = first; i < line_count && hits < most; i++) {
         if (lines[i].start >= limit)
             break;
         size_t len = cap(lines[i].len, limit - lines[i].start);
-        hits += regex_count(m, r->regex, text + lines[i].start, len, most - hits);
+        /* each line is one prefilter slot: scanned once for all the rules of its text */
+        if (prefilter_may_match(pf, r, i, text + lines[i].start, len))
+            hits += regex_count(m, r->regex, text + lines[i].start, len, most - hits);
     }
     return hits;
 }
@@ -135,11 +143,14 @@ static struct view_line *split_lines(const char *text, size_t len, size_t *count
 }
 
 static unsigned run_uris(const struct rule *r, const struct rules_uri_details *d,
-    struct regex_matcher *m)
+    struct regex_matcher *m, struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
-    for (size_t i = 0; i < d->list_count && hits < most; i++)
-        hits += regex_count(m, r->regex, d->list[i], strlen(d->list[i]), most - hits);
+    for (size_t i = 0; i < d->list_count && hits < most; i++) {
+        size_t len = strlen(d->list[i]);
+        if (prefilter_may_match(pf, r, i, d->list[i], len))
+            hits += regex_count(m, r->regex, d->list[i], len, most - hits);
+    }
     return hits;
 }
 
@@ -163,6 +174,7 @@ struct eval_state {
     struct header_cache *own_headers;
     const struct rules_limits *limits;
     struct regex_matcher matcher;
+    struct prefilter_state prefilter;
     struct textbuf full;
     bool full_built;
     const struct ruleset *rs;
@@ -192,26 +204,31 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
         return run_eval(r, st);
     switch (r->type) {
     case RULE_HEADER:
-        return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->plugins);
+        return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->plugins,
+            &st->prefilter);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
         return run_lines(r, view->text, st->body_lines, st->body_line_count,
-            st->limits->body_bytes, (r->tflags & TFLAG_NOSUBJECT) ? 1 : 0, &st->matcher);
+            st->limits->body_bytes, (r->tflags & TFLAG_NOSUBJECT) ? 1 : 0, &st->matcher,
+            &st->prefilter);
     case RULE_RAWBODY:
         if (view == NULL || view->rawtext == NULL)
             return 0;
         return run_lines(r, view->rawtext, st->raw_lines, st->raw_line_count,
-            st->limits->rawbody_bytes, 0, &st->matcher);
+            st->limits->rawbody_bytes, 0, &st->matcher, &st->prefilter);
     case RULE_URI:
         if (view == NULL)
             return 0;
-        return run_uris(r, eval_uri_details(&st->plugins), &st->matcher);
+        return run_uris(r, eval_uri_details(&st->plugins), &st->matcher, &st->prefilter);
     case RULE_FULL:
         if (!st->full_built) {
             build_full(msg, &st->full);
             st->full_built = true;
         }
+        if (!prefilter_may_match(&st->prefilter, r, 0, st->full.data ? st->full.data : "",
+                cap(st->full.len, st->limits->full_bytes)))
+            return 0;
         return regex_count(&st->matcher, r->regex, st->full.data ? st->full.data : "",
             cap(st->full.len, st->limits->full_bytes), max_hits(r));
     default:
@@ -268,6 +285,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     if (st.headers == NULL || header_cache_fields(st.headers) != msg->headers)
         st.headers = st.own_headers = header_cache_new(msg->headers, msg->header_count);
     regex_matcher_init(&st.matcher, limits->match_limit, limits->depth_limit);
+    prefilter_state_init(&st.prefilter, rs, limits->prefilter);
     textbuf_init(&st.full);
     const struct message_view *view = msg->view;
     if (view != NULL) {
@@ -322,5 +340,6 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(st.own_body_lines);
     free(st.own_raw_lines);
     regex_matcher_free(&st.matcher);
+    prefilter_state_free(&st.prefilter);
     header_cache_free(st.own_headers);
 }

@@ -98,6 +98,13 @@ struct tri expr_eval(const struct expr *e, const struct tri *values, struct tri 
  * message, malloc'd or NULL). extra_options are added to the flags written. */
 pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const char **why,
     char **detail);
+/* The same, also giving the pattern as written (malloc'd) and its PCRE2 options, for the
+ * prefilter; with define_block, that text (a "(?(DEFINE)...)" group) is appended to the
+ * pattern PCRE2 compiles, never to the one returned. The pattern is also given when PCRE2
+ * refuses it as too large (SKIP_REGEX_TOO_LARGE), for the prefilter. */
+pcre2_code *regex_compile_perl_source(const char **text, uint32_t extra_options,
+    const char *define_block, const char **why, char **detail, char **pattern,
+    uint32_t *options);
 
 /* Per-call match state: match data, match context with the limits, and a JIT stack. */
 struct regex_matcher {
@@ -124,6 +131,7 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_META_SYNTAX "meta expressions mailwarden cannot parse"
 #define SKIP_META_LOOP "meta rules that depend on themselves (a loop)"
 #define SKIP_MALFORMED "malformed definitions"
+#define SKIP_REGEX_TOO_LARGE "regex PCRE2 cannot compile: compiled size over its 64 KB"
 #define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
 
 /* tflags */
@@ -143,6 +151,7 @@ struct rule {
     bool subrule;              /* __NAME */
     char *origin;              /* "file:line" of the definition */
     char *source;              /* the definition after the name, kept until finish */
+    char *replace_source;      /* a ReplaceTags rule's source before expansion, until finish */
 
     /* header rules */
     enum header_source hsrc;
@@ -153,6 +162,9 @@ struct rule {
     char *if_unset;
 
     pcre2_code *regex;
+    char *pattern;             /* the regex as written (tags expanded), for the prefilter */
+    uint32_t pattern_options;  /* its PCRE2 options */
+    char *tag_defines;         /* a too-large ReplaceTags rule: its tags as a DEFINE group */
     struct expr meta;
 
     bool has_score;
@@ -226,6 +238,7 @@ struct ruleset {
     bool tlds_sorted;
     pcre2_code **redirectors;  /* redirector_pattern */
     size_t redirector_count;
+    struct prefilter *prefilter;      /* rules_prefilter.c; NULL = every regex runs */
 };
 
 /* rules_set.c */
@@ -289,6 +302,35 @@ char *rules_trim_domain(const struct ruleset *rs, const char *host);
 bool rules_domain_valid(const struct ruleset *rs, const char *dom);
 /* uri_to_domain: the host and domain of a URI (malloc'd) when it has a valid one or an IP. */
 bool rules_uri_to_domain(const struct ruleset *rs, const char *uri, char **host, char **domain);
+
+/* rules_tags.c: the same expansion with each tag a subroutine call "(?&mwtN)" and, in
+ * *defines, the "(?(DEFINE)(?<mwtN>...)...)" group that holds each tag's regex once: what a
+ * rule whose plain expansion is too large for PCRE2 compiles to (same matches, a fraction of
+ * the compiled size). NULL when too large even so. */
+char *rules_replace_tags_shared(const struct ruleset *rs, const char *text, char **defines);
+
+/* rules_prefilter.c: Hyperscan, one database per text the rules read (the body, the rawbody,
+ * full, the URIs, each header text), so that each text is scanned once for all its rules; a
+ * rule Hyperscan does not report cannot match (prefilter mode over-approximates), a rule it
+ * reports or does not take runs in PCRE2 as before. Without Hyperscan every rule is a
+ * candidate. */
+struct prefilter;
+struct prefilter_state {
+    struct prefilter *pf;          /* NULL: no prefilter, every rule is a candidate */
+    const struct ruleset *rs;
+    void *scratch;                 /* hs_scratch_t, borrowed from the prefilter's pool */
+    struct prefilter_cache *cache; /* per group: the candidate sets of the texts scanned */
+};
+void prefilter_build(struct ruleset *rs);
+void prefilter_free(struct prefilter *pf);
+void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, bool enabled);
+void prefilter_state_free(struct prefilter_state *st);
+/* Whether r's regex may match text. `slot` tells apart the texts rules of one kind read in
+ * one message (0 for the body, rawbody, full and a header text; 2i and 2i+1 for URI i and its
+ * http:// form): the same slot must mean the same text for the whole call, which is scanned
+ * once for every rule reading it. */
+bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
+    const char *text, size_t len);
 
 /* rules_compile.c: fills the rule's compiled form from r->source at finish */
 void rule_compile(struct ruleset *rs, struct rule *r);

@@ -67,6 +67,13 @@ static bool apply_flags(const char *flags, size_t len, uint32_t *options)
 pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const char **why,
     char **detail)
 {
+    return regex_compile_perl_source(text, extra_options, NULL, why, detail, NULL, NULL);
+}
+
+pcre2_code *regex_compile_perl_source(const char **text, uint32_t extra_options,
+    const char *define_block, const char **why, char **detail, char **pattern,
+    uint32_t *options_out)
+{
     const char *p = *text;
     *detail = NULL;
     while (isspace((unsigned char)*p))
@@ -100,18 +107,29 @@ pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const 
     }
     *text = flags + flag_len;
 
+    char *source = xstrndup(start, (size_t)(end - start));
+    char *compiled = define_block != NULL ? xasprintf("%s%s%s", source,
+        (options & PCRE2_EXTENDED) ? "\n" : "", define_block) : NULL;
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
     pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_BAD_ESCAPE_IS_LITERAL);
     int error;
     PCRE2_SIZE offset;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)start, (PCRE2_SIZE)(end - start), options,
-        &error, &offset, cctx);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(compiled ? compiled : source),
+        PCRE2_ZERO_TERMINATED, options, &error, &offset, cctx);
     pcre2_compile_context_free(cctx);
+    free(compiled);
+    if ((code != NULL || error == PCRE2_ERROR_PATTERN_TOO_LARGE) && pattern != NULL) {
+        *pattern = source;
+        *options_out = options;
+    } else {
+        free(source);
+    }
     if (code == NULL) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(error, message, sizeof message);
         *why = "regex PCRE2 cannot compile";
         *detail = xasprintf("%s at offset %zu", (const char *)message, (size_t)offset);
+        *why = error == PCRE2_ERROR_PATTERN_TOO_LARGE ? SKIP_REGEX_TOO_LARGE : *why;
         return NULL;
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);     /* the interpreter runs what JIT cannot */

@@ -139,6 +139,8 @@ void rule_reset_definition(struct rule *r)
     free(r->skip_detail);
     if (r->regex != NULL)
         pcre2_code_free(r->regex);
+    free(r->pattern);
+    r->pattern = NULL;
     expr_free(&r->meta);
     if (r->eval != NULL && r->eval->free_state != NULL && r->eval_state != NULL)
         r->eval->free_state(r->eval_state);
@@ -194,6 +196,7 @@ void ruleset_free(struct ruleset *rs)
     }
     free(rs->tags);
     ruleset_uri_free(rs);
+    prefilter_free(rs->prefilter);
     free(rs);
 }
 
@@ -278,6 +281,36 @@ static bool order_meta(struct ruleset *rs, size_t idx, unsigned char *state, siz
     return r->skip_reason == NULL;
 }
 
+/* A ReplaceTags rule PCRE2 refuses as too large: compiled again with each tag's regex once, in
+ * a DEFINE group, and subroutine calls where the tags were. The plain expansion stays the
+ * rule's pattern for the prefilter. */
+static void compile_with_shared_tags(struct ruleset *rs, struct rule *r)
+{
+    char *unexpanded = r->replace_source;
+    r->replace_source = NULL;
+    if (unexpanded == NULL)
+        return;
+    char *defines = NULL;
+    char *shared = rules_replace_tags_shared(rs, unexpanded, &defines);
+    free(unexpanded);
+    if (shared == NULL)
+        return;
+    char *plain_pattern = r->pattern;
+    r->pattern = NULL;
+    free(r->source);
+    r->source = shared;
+    r->tag_defines = defines;
+    free(r->header);
+    free(r->if_unset);
+    r->header = r->if_unset = NULL;
+    r->skip_reason = NULL;
+    rule_compile(rs, r);
+    free(r->pattern);
+    r->pattern = plain_pattern;
+    free(r->tag_defines);
+    r->tag_defines = NULL;
+}
+
 void ruleset_finish(struct ruleset *rs)
 {
     if (rs->finished)
@@ -288,15 +321,18 @@ void ruleset_finish(struct ruleset *rs)
         struct rule *r = &rs->rules[i];
         if (r->defined && r->skip_reason == NULL && r->replace_tags && r->source != NULL) {
             char *expanded = rules_replace_tags(rs, r->source);
-            free(r->source);
+            r->replace_source = r->source;
             r->source = expanded;
             if (expanded == NULL)
                 rule_skip(r, SKIP_TAGS_TOO_LARGE, NULL);
         }
         if (r->defined && r->skip_reason == NULL)
             rule_compile(rs, r);
+        if (r->replace_tags && r->skip_reason != NULL && strcmp(r->skip_reason, SKIP_REGEX_TOO_LARGE) == 0)
+            compile_with_shared_tags(rs, r);
         free(r->source);
-        r->source = NULL;
+        free(r->replace_source);
+        r->source = r->replace_source = NULL;
     }
     rs->meta_order = xcalloc(rs->count + 1, sizeof *rs->meta_order);
     rs->plain = xcalloc(rs->count + 1, sizeof *rs->plain);
@@ -317,6 +353,7 @@ void ruleset_finish(struct ruleset *rs)
             order_meta(rs, i, state, 0);
     }
     free(state);
+    prefilter_build(rs);
 }
 
 /* ---- counts and the report ---- */

@@ -114,3 +114,86 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text)
     }
     return out.data ? out.data : xstrdup("");
 }
+
+/* ---- the shared form: each tag's regex once, in a DEFINE group ---- */
+
+struct shared_tags {
+    const char *names[64];         /* tags used, in order of first use */
+    size_t count;
+};
+
+static bool shared_index(struct shared_tags *used, const char *name, size_t *index)
+{
+    for (size_t i = 0; i < used->count; i++) {
+        if (used->names[i] == name) {
+            *index = i;
+            return true;
+        }
+    }
+    if (used->count == sizeof used->names / sizeof used->names[0])
+        return false;
+    used->names[used->count] = name;
+    *index = used->count++;
+    return true;
+}
+
+/* As expand() at depth 0, with each top-level tag a call "(?&mwtN)" of its shared group. */
+static bool expand_shared(const struct ruleset *rs, const char *text, const char *pre,
+    const char *post, const char *inter, struct shared_tags *used, struct textbuf *out)
+{
+    const char *last_tag_end = NULL;
+    for (const char *p = text; *p && out->len < MAX_EXPANDED_BYTES;) {
+        if (*p == '<') {
+            size_t nl = name_length(p + 1);
+            const struct replace_tag *tag = NULL;
+            for (size_t i = 0; nl && p[1 + nl] == '>' && i < rs->tag_count && !tag; i++) {
+                const struct replace_tag *t = &rs->tags[i];
+                if (t->kind == 't' && strlen(t->name) == nl && strncmp(t->name, p + 1, nl) == 0)
+                    tag = t;
+            }
+            if (tag != NULL) {
+                size_t index;
+                if (!shared_index(used, tag->name, &index))
+                    return false;
+                if (inter != NULL && last_tag_end == p)
+                    textbuf_puts(out, inter);
+                textbuf_puts(out, pre ? pre : "");
+                textbuf_printf(out, "(?&mwt%zu)", index);
+                textbuf_puts(out, post ? post : "");
+                p += nl + 2;
+                last_tag_end = p;
+                continue;
+            }
+        }
+        textbuf_append(out, p++, 1);
+    }
+    return out->len < MAX_EXPANDED_BYTES;
+}
+
+char *rules_replace_tags_shared(const struct ruleset *rs, const char *text, char **defines)
+{
+    const char *pre = NULL, *post = NULL, *inter = NULL;
+    char *bare = take_modifiers(rs, text, &pre, &post, &inter);
+    struct shared_tags used = { .count = 0 };
+    struct textbuf out, groups;
+    textbuf_init(&out);
+    textbuf_init(&groups);
+    bool ok = expand_shared(rs, bare, pre, post, inter, &used, &out);
+    free(bare);
+    textbuf_puts(&groups, "(?(DEFINE)");
+    for (size_t i = 0; ok && i < used.count; i++) {
+        textbuf_printf(&groups, "(?<mwt%zu>", i);
+        expand(rs, tag_value(rs, 't', used.names[i], strlen(used.names[i])), NULL, NULL, NULL,
+            1, &groups);
+        textbuf_puts(&groups, ")");
+        ok = groups.len < MAX_EXPANDED_BYTES;
+    }
+    textbuf_puts(&groups, ")");
+    if (!ok) {
+        textbuf_free(&out);
+        textbuf_free(&groups);
+        return NULL;
+    }
+    *defines = groups.data;
+    return out.data ? out.data : xstrdup("");
+}

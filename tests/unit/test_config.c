@@ -256,7 +256,7 @@ static void test_shipped_file_is_the_defaults(void **state)
     assert_true(cfg->actions.add_header == 5.0);
     assert_true(cfg->actions.quarantine == 0.0);
     assert_true(cfg->actions.tempfail == 0.0);
-    assert_true(cfg->actions.reject == 15.0);
+    assert_true(cfg->actions.reject == 10.0);
     assert_int_equal(cfg->actions.reject_reply.code, 550);
     assert_string_equal(cfg->actions.reject_reply.dsn, "5.7.1");
     assert_string_equal(cfg->actions.reject_reply.text, "Message rejected as spam");
@@ -999,13 +999,13 @@ static void test_summary_counts_and_diff(void **state)
         ")\n"
         "symbols: { MISSING_DATE: { score = 2.0 } }\n"
         "ratelimit: { limits = ( { name = \"ip\"; key = [ \"client_ip\" ]; rate = \"10/1m\" } ) }\n"
-        "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\", \"body BODY_Y /y/\" ] }\n");
+        "rules: { files = [ ]; inline = [ \"header SUBJ_X Subject =~ /x/\", \"body BODY_Y /y/\" ] }\n");
     const char *new_path = write_file("new.conf",
         "greylist: { enabled = false }\n"
         "access = (\n"
         "  { name = \"a\"; match = \"sender\"; values = [ \"x@example.org\" ]; action = \"reject\" }\n"
         ")\n"
-        "rules: { inline = [ \"header SUBJ_X Subject =~ /x/\" ] }\n");
+        "rules: { files = [ ]; inline = [ \"header SUBJ_X Subject =~ /x/\" ] }\n");
     struct config *old = load_ok(old_path);
     struct config *new = load_ok(new_path);
     struct config_summary a, b;

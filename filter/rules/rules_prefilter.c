@@ -1,0 +1,571 @@
+/* rules_prefilter.c - Hyperscan in front of PCRE2: the regexes of the loaded rules are compiled
+ * once per ruleset into one Hyperscan database per text they read (the body, the rawbody, the
+ * whole message, the URIs, and each header text: rules reading the same header with the same
+ * modifiers share one), in prefilter mode (HS_FLAG_PREFILTER). A message's text is then scanned
+ * once for all the rules reading it; a rule Hyperscan does not report cannot match and is not
+ * run, a rule it reports runs in PCRE2 as before (which decides, and counts tflags multiple).
+ * A pattern Hyperscan refuses is a candidate on every text, so results are PCRE2's alone,
+ * with or without Hyperscan. Built without Hyperscan, or on a CPU it does not support, every
+ * rule is a candidate. Scratch space comes from a pool of the prefilter's, one per call, so
+ * threads share the ruleset freely. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mw_build.h"
+#include "rules_internal.h"
+#include "util.h"
+
+#ifdef HAVE_HYPERSCAN
+#include <pthread.h>
+#include <stdatomic.h>
+#include <hs.h>
+
+#define NO_GROUP UINT32_MAX
+#define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
+#define CHUNK_PATTERNS 64           /* patterns per database: bounds a compile and its retries */
+/* Compiling the stock rules costs about as much CPU as PCRE2 alone spends on a thousand
+ * messages: a ruleset that checks only a handful (a test, a policy reloaded again soon) is
+ * never compiled. */
+#define START_AFTER_MESSAGES 50
+
+/* Rules that read the same text, and the databases of their patterns. */
+struct prefilter_group {
+    enum rule_type type;
+    char *header_key;               /* header rules: what rules_headers.c builds the text from */
+    size_t member_count;            /* ids 0 .. member_count-1: the group's rules, in order */
+    size_t *members;                /* id -> rule index */
+    char **expressions;             /* id -> what Hyperscan is given */
+    unsigned *flags;
+    hs_database_t **dbs;            /* filled by the compiling thread */
+    size_t db_count;
+};
+
+struct prefilter {
+    struct prefilter_group *groups;
+    size_t group_count;
+    uint32_t *rule_group;           /* rule index -> its group, or NO_GROUP */
+    uint32_t *rule_id;              /* rule index -> its id in the group, or ALWAYS_RUN */
+    size_t taken, refused;
+    hs_scratch_t *prototype;        /* big enough for every database */
+
+    /* Compiling takes seconds of CPU for the stock rules: it runs in a thread started by the
+     * START_AFTER_MESSAGES-th message (so after the daemon forks), or by
+     * ruleset_prefilter_wait(); until it is done every rule runs in PCRE2, same results. */
+    pthread_mutex_t lock;           /* started, joined, finished, orphaned and the pool */
+    bool started, joined, joining;
+    bool finished;                  /* the thread is past its last use of the prefilter */
+    bool orphaned;                  /* freed while compiling: the thread frees it */
+    pthread_t thread;
+    atomic_bool ready;              /* the databases and rule_id may be read */
+    atomic_bool cancel;             /* the ruleset is being freed */
+    atomic_uint messages;           /* evaluations so far, up to START_AFTER_MESSAGES */
+    hs_scratch_t **pool;            /* scratch spaces returned by calls */
+    size_t pool_count, pool_cap;
+};
+
+/* One text scanned: the ids reported, as bits. */
+struct prefilter_slot {
+    bool scanned;
+    size_t len;
+    uint64_t *bits;
+};
+
+struct prefilter_cache {
+    struct prefilter_slot *slots;
+    size_t slot_count;
+};
+
+static bool prefiltered_type(enum rule_type type)
+{
+    return type == RULE_HEADER || type == RULE_BODY || type == RULE_RAWBODY
+        || type == RULE_URI || type == RULE_FULL;
+}
+
+static char *header_key(const struct rule *r)
+{
+    char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
+        r->hsrc == HSRC_NAMED && r->header ? r->header : "");
+    str_lower(key);
+    return key;
+}
+
+static uint32_t find_group(struct prefilter *pf, const struct rule *r)
+{
+    char *key = r->type == RULE_HEADER ? header_key(r) : NULL;
+    for (size_t g = 0; g < pf->group_count; g++) {
+        struct prefilter_group *grp = &pf->groups[g];
+        if (grp->type == r->type && (key == NULL || strcmp(grp->header_key, key) == 0)) {
+            free(key);
+            return (uint32_t)g;
+        }
+    }
+    pf->groups = xrealloc(pf->groups, (pf->group_count + 1) * sizeof *pf->groups);
+    pf->groups[pf->group_count] = (struct prefilter_group){ .type = r->type, .header_key = key };
+    return (uint32_t)pf->group_count++;
+}
+
+static unsigned hs_flags_of(uint32_t options)
+{
+    unsigned flags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+    if (options & PCRE2_CASELESS)
+        flags |= HS_FLAG_CASELESS;
+    if (options & PCRE2_MULTILINE)
+        flags |= HS_FLAG_MULTILINE;
+    if (options & PCRE2_DOTALL)
+        flags |= HS_FLAG_DOTALL;
+    return flags;
+}
+
+/* A counted repeat {m}, {m,} or {m,n} at p: its length (0 when p is not one) and bounds. */
+static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *max)
+{
+    const char *q = p + 1;
+    if (*p != '{' || *q < '0' || *q > '9')
+        return 0;
+    *min = strtoul(q, (char **)&q, 10);
+    *max = *min;
+    if (*q == ',') {
+        q++;
+        *max = ULONG_MAX;
+        if (*q >= '0' && *q <= '9')
+            *max = strtoul(q, (char **)&q, 10);
+    }
+    if (*q != '}')
+        return 0;
+    return (size_t)(q + 1 - p);
+}
+
+/* The pattern Hyperscan gets: a superset of the rule's, which is all a prefilter needs. A
+ * counted repeat of a group, or of more than a few times, becomes * or + (X{m,n} matches
+ * nothing X* or X+ does not): Hyperscan's compile time grows with the counts (a rule with
+ * [^>]{0,2048} twice takes seconds), its scanning hardly. Options PCRE2 has and Hyperscan's
+ * flags do not are written into the pattern. */
+static char *hs_expression_of(const struct rule *r)
+{
+    struct textbuf out;
+    textbuf_init(&out);
+    if (r->pattern_options & PCRE2_EXTENDED)
+        textbuf_puts(&out, "(?x)");
+    bool in_class = false;
+    for (const char *p = r->pattern; *p;) {
+        if (*p == '\\' && p[1] != '\0') {
+            size_t n = 2;
+            if (strchr("xopPNgk", p[1]) != NULL && p[2] == '{') {
+                const char *close = strchr(p + 2, '}');
+                n = close != NULL ? (size_t)(close + 1 - p) : 2;   /* \x{..}: not a repeat */
+            }
+            textbuf_append(&out, p, n);
+            p += n;
+            continue;
+        }
+        if (in_class) {
+            in_class = *p != ']';
+            textbuf_append(&out, p++, 1);
+            continue;
+        }
+        if (*p == '[') {
+            in_class = true;
+            textbuf_append(&out, p++, 1);
+            if (*p == '^')
+                textbuf_append(&out, p++, 1);
+            if (*p == ']')
+                textbuf_append(&out, p++, 1);     /* a literal ] first in a class */
+            continue;
+        }
+        unsigned long min, max;
+        size_t n = counted_repeat(p, &min, &max);
+        bool after_group = p > r->pattern && p[-1] == ')';
+        if (n > 0 && (max > 4 || (after_group && max > 1))) {
+            textbuf_puts(&out, min == 0 ? "*" : "+");
+            p += n;
+            if (*p == '?' || *p == '+')
+                p++;                                /* lazy or possessive: a subset anyway */
+            continue;
+        }
+        textbuf_append(&out, p++, 1);
+    }
+    return out.data ? out.data : xstrdup("");
+}
+
+static void add_member(struct prefilter_group *grp, const struct rule *r, size_t index)
+{
+    size_t n = grp->member_count++;
+    grp->members = xrealloc(grp->members, grp->member_count * sizeof *grp->members);
+    grp->expressions = xrealloc(grp->expressions, grp->member_count * sizeof *grp->expressions);
+    grp->flags = xrealloc(grp->flags, grp->member_count * sizeof *grp->flags);
+    grp->members[n] = index;
+    grp->expressions[n] = hs_expression_of(r);
+    grp->flags[n] = hs_flags_of(r->pattern_options);
+}
+
+/* Whether Hyperscan takes the pattern on its own (its parser and prefilter rewriting). */
+static bool hs_accepts(const char *expression, unsigned flags)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *error = NULL;
+    hs_error_t rc = hs_expression_info(expression, flags, &info, &error);
+    free(info);
+    if (error != NULL)
+        hs_free_compile_error(error);
+    return rc == HS_SUCCESS;
+}
+
+/* Compiles the ids in chunk (count of them) into one database; a pattern the compiler refuses
+ * in the set is dropped and the rest retried. Returns the database or NULL. */
+static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group *grp,
+    unsigned *chunk, size_t count)
+{
+    const char **expressions = xcalloc(count + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(count + 1, sizeof *flags);
+    hs_database_t *db = NULL;
+    while (count > 0 && !atomic_load(&pf->cancel)) {
+        for (size_t i = 0; i < count; i++) {
+            expressions[i] = grp->expressions[chunk[i]];
+            flags[i] = grp->flags[chunk[i]];
+        }
+        hs_compile_error_t *error = NULL;
+        hs_error_t rc = hs_compile_multi(expressions, flags, chunk, (unsigned)count,
+            HS_MODE_BLOCK, NULL, &db, &error);
+        int bad = error != NULL ? error->expression : -1;
+        if (error != NULL)
+            hs_free_compile_error(error);
+        if (rc == HS_SUCCESS)
+            break;
+        db = NULL;
+        if (bad < 0 || (size_t)bad >= count)
+            break;                      /* the set as a whole: these rules run in PCRE2 */
+        memmove(chunk + bad, chunk + bad + 1, (count - (size_t)bad - 1) * sizeof *chunk);
+        count--;
+    }
+    if (db != NULL) {
+        for (size_t i = 0; i < count; i++)
+            pf->rule_id[grp->members[chunk[i]]] = chunk[i];
+        pf->taken += count;
+    }
+    free(expressions);
+    free(flags);
+    return db;
+}
+
+static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
+{
+    unsigned *chunk = xcalloc(CHUNK_PATTERNS, sizeof *chunk);
+    size_t count = 0;
+    for (size_t id = 0; id <= grp->member_count && !atomic_load(&pf->cancel); id++) {
+        if (id < grp->member_count && hs_accepts(grp->expressions[id], grp->flags[id]))
+            chunk[count++] = (unsigned)id;
+        if (count == 0 || (count < CHUNK_PATTERNS && id < grp->member_count))
+            continue;
+        hs_database_t *db = compile_chunk(pf, grp, chunk, count);
+        if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
+            grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
+            grp->dbs[grp->db_count++] = db;
+        } else if (db != NULL) {
+            hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
+        }
+        count = 0;
+    }
+    free(chunk);
+}
+
+static void free_all(struct prefilter *pf);
+
+static void *compile_all(void *arg)
+{
+    struct prefilter *pf = arg;
+    for (size_t g = 0; g < pf->group_count && !atomic_load(&pf->cancel); g++)
+        compile_group(pf, &pf->groups[g]);
+    size_t members = 0;
+    for (size_t g = 0; g < pf->group_count; g++)
+        members += pf->groups[g].member_count;
+    pf->refused = members - pf->taken;
+    if (!atomic_load(&pf->cancel) && pf->prototype != NULL)
+        atomic_store(&pf->ready, true);
+    pthread_mutex_lock(&pf->lock);
+    pf->finished = true;
+    bool orphaned = pf->orphaned;
+    pthread_mutex_unlock(&pf->lock);
+    if (orphaned)
+        free_all(pf);
+    return NULL;
+}
+
+void prefilter_build(struct ruleset *rs)
+{
+    if (hs_valid_platform() != HS_SUCCESS || rs->plain_count == 0)
+        return;
+    struct prefilter *pf = xcalloc(1, sizeof *pf);
+    pf->rule_group = xcalloc(rs->count + 1, sizeof *pf->rule_group);
+    pf->rule_id = xcalloc(rs->count + 1, sizeof *pf->rule_id);
+    for (size_t i = 0; i <= rs->count; i++)
+        pf->rule_group[i] = pf->rule_id[i] = NO_GROUP;
+    for (size_t i = 0; i < rs->plain_count; i++) {
+        size_t index = rs->plain[i];
+        const struct rule *r = &rs->rules[index];
+        if (!prefiltered_type(r->type) || r->regex == NULL || r->pattern == NULL || r->exists_test)
+            continue;
+        uint32_t g = find_group(pf, r);
+        pf->rule_group[index] = g;
+        add_member(&pf->groups[g], r, index);
+    }
+    pthread_mutex_init(&pf->lock, NULL);
+    atomic_init(&pf->ready, false);
+    atomic_init(&pf->cancel, false);
+    atomic_init(&pf->messages, 0);
+    rs->prefilter = pf;
+}
+
+/* Starts the compiling thread once; with wait, also waits for it (one waiter at a time: the
+ * thread takes the lock as it ends, so the join happens outside it). */
+static void start_compiling(struct prefilter *pf, bool wait)
+{
+    pthread_mutex_lock(&pf->lock);
+    if (!pf->started) {
+        pf->started = true;
+        if (pthread_create(&pf->thread, NULL, compile_all, pf) != 0)
+            pf->joined = true;           /* no thread: PCRE2 alone */
+    }
+    bool join = wait && !pf->joined && !pf->joining;
+    pf->joining = pf->joining || join;
+    pthread_mutex_unlock(&pf->lock);
+    if (!join)
+        return;
+    pthread_join(pf->thread, NULL);
+    pthread_mutex_lock(&pf->lock);
+    pf->joined = true;
+    pthread_mutex_unlock(&pf->lock);
+}
+
+/* Freeing never waits for a compile in progress (a reload, a daemon stopping, a one-message
+ * mailwarden-check): the thread is told to stop and frees the prefilter itself. */
+void prefilter_free(struct prefilter *pf)
+{
+    if (pf == NULL)
+        return;
+    atomic_store(&pf->cancel, true);
+    pthread_mutex_lock(&pf->lock);
+    bool running = pf->started && !pf->joined && !pf->finished;
+    pf->orphaned = running;
+    pthread_mutex_unlock(&pf->lock);
+    if (running) {
+        pthread_detach(pf->thread);
+        return;
+    }
+    if (pf->started && !pf->joined)
+        pthread_join(pf->thread, NULL);
+    free_all(pf);
+}
+
+static void free_all(struct prefilter *pf)
+{
+    for (size_t g = 0; g < pf->group_count; g++) {
+        struct prefilter_group *grp = &pf->groups[g];
+        for (size_t d = 0; d < grp->db_count; d++)
+            hs_free_database(grp->dbs[d]);
+        for (size_t i = 0; i < grp->member_count; i++)
+            free(grp->expressions[i]);
+        free(grp->dbs);
+        free(grp->expressions);
+        free(grp->flags);
+        free(grp->members);
+        free(grp->header_key);
+    }
+    for (size_t i = 0; i < pf->pool_count; i++)
+        hs_free_scratch(pf->pool[i]);
+    hs_free_scratch(pf->prototype);
+    pthread_mutex_destroy(&pf->lock);
+    free(pf->pool);
+    free(pf->groups);
+    free(pf->rule_group);
+    free(pf->rule_id);
+    free(pf);
+}
+
+bool ruleset_prefilter_wait(const struct ruleset *rs)
+{
+    if (rs == NULL || rs->prefilter == NULL)
+        return false;
+    start_compiling(rs->prefilter, true);
+    return atomic_load(&rs->prefilter->ready);
+}
+
+bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
+    size_t *databases)
+{
+    const struct prefilter *pf = rs->prefilter;
+    *taken = *refused = *databases = 0;
+    if (pf == NULL || !atomic_load(&pf->ready))
+        return false;
+    *taken = pf->taken;
+    *refused = pf->refused;
+    for (size_t g = 0; g < pf->group_count; g++)
+        *databases += pf->groups[g].db_count;
+    return true;
+}
+
+static hs_scratch_t *borrow_scratch(struct prefilter *pf)
+{
+    hs_scratch_t *s = NULL;
+    pthread_mutex_lock(&pf->lock);
+    if (pf->pool_count > 0)
+        s = pf->pool[--pf->pool_count];
+    pthread_mutex_unlock(&pf->lock);
+    if (s == NULL && hs_clone_scratch(pf->prototype, &s) != HS_SUCCESS)
+        s = NULL;
+    return s;
+}
+
+static void return_scratch(struct prefilter *pf, hs_scratch_t *s)
+{
+    pthread_mutex_lock(&pf->lock);
+    if (pf->pool_count == pf->pool_cap) {
+        pf->pool_cap = pf->pool_cap ? pf->pool_cap * 2 : 8;
+        pf->pool = xrealloc(pf->pool, pf->pool_cap * sizeof *pf->pool);
+    }
+    pf->pool[pf->pool_count++] = s;
+    pthread_mutex_unlock(&pf->lock);
+}
+
+void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, bool enabled)
+{
+    memset(st, 0, sizeof *st);
+    struct prefilter *pf = rs->prefilter;
+    if (!enabled || pf == NULL)
+        return;
+    if (!atomic_load(&pf->ready)) {
+        if (atomic_load(&pf->messages) < START_AFTER_MESSAGES
+                && atomic_fetch_add(&pf->messages, 1) + 1 == START_AFTER_MESSAGES)
+            start_compiling(pf, false);
+        return;
+    }
+    st->scratch = borrow_scratch(pf);
+    if (st->scratch == NULL)
+        return;
+    st->pf = pf;
+    st->rs = rs;
+    st->cache = xcalloc(pf->group_count, sizeof *st->cache);
+}
+
+void prefilter_state_free(struct prefilter_state *st)
+{
+    if (st->pf != NULL) {
+        for (size_t g = 0; g < st->pf->group_count; g++) {
+            for (size_t s = 0; s < st->cache[g].slot_count; s++)
+                free(st->cache[g].slots[s].bits);
+            free(st->cache[g].slots);
+        }
+        return_scratch(st->pf, st->scratch);
+    }
+    free(st->cache);
+    memset(st, 0, sizeof *st);
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *arg)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    uint64_t *bits = arg;
+    bits[id / 64] |= (uint64_t)1 << (id % 64);
+    return 0;
+}
+
+static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t g, size_t slot,
+    const char *text, size_t len)
+{
+    const struct prefilter_group *grp = &st->pf->groups[g];
+    struct prefilter_cache *cache = &st->cache[g];
+    if (slot >= cache->slot_count) {
+        size_t count = slot + 1 > cache->slot_count * 2 ? slot + 1 : cache->slot_count * 2;
+        cache->slots = xrealloc(cache->slots, count * sizeof *cache->slots);
+        memset(cache->slots + cache->slot_count, 0,
+            (count - cache->slot_count) * sizeof *cache->slots);
+        cache->slot_count = count;
+    }
+    struct prefilter_slot *s = &cache->slots[slot];
+    if (s->scanned && s->len == len)
+        return s;
+    size_t words = (grp->member_count + 63) / 64;
+    if (s->bits == NULL)
+        s->bits = xcalloc(words, sizeof *s->bits);
+    else
+        memset(s->bits, 0, words * sizeof *s->bits);
+    for (size_t d = 0; d < grp->db_count; d++) {
+        if (len > UINT32_MAX || hs_scan(grp->dbs[d], text ? text : "", (unsigned)len, 0,
+                st->scratch, on_match, s->bits) != HS_SUCCESS) {
+            memset(s->bits, 0xff, words * sizeof *s->bits);   /* cannot tell: all run */
+            break;
+        }
+    }
+    s->scanned = true;
+    s->len = len;
+    return s;
+}
+
+bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
+    const char *text, size_t len)
+{
+    if (st->pf == NULL)
+        return true;
+    size_t index = (size_t)(r - st->rs->rules);
+    uint32_t g = st->pf->rule_group[index];
+    uint32_t id = st->pf->rule_id[index];
+    if (g == NO_GROUP || id == ALWAYS_RUN)
+        return true;
+    const struct prefilter_slot *s = scanned_slot(st, g, slot, text, len);
+    return (s->bits[id / 64] >> (id % 64)) & 1;
+}
+
+#else   /* no Hyperscan: every rule is a candidate */
+
+void prefilter_build(struct ruleset *rs)
+{
+    (void)rs;
+}
+
+void prefilter_free(struct prefilter *pf)
+{
+    (void)pf;
+}
+
+bool ruleset_prefilter_wait(const struct ruleset *rs)
+{
+    (void)rs;
+    return false;
+}
+
+bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
+    size_t *databases)
+{
+    (void)rs;
+    *taken = *refused = *databases = 0;
+    return false;
+}
+
+void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, bool enabled)
+{
+    (void)rs;
+    (void)enabled;
+    memset(st, 0, sizeof *st);
+}
+
+void prefilter_state_free(struct prefilter_state *st)
+{
+    (void)st;
+}
+
+bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
+    const char *text, size_t len)
+{
+    (void)st;
+    (void)r;
+    (void)slot;
+    (void)text;
+    (void)len;
+    return true;
+}
+
+#endif
