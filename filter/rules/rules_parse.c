@@ -58,6 +58,9 @@ static bool feature_available(const char *name)
     static const char *const features[] = {
         "Mail::SpamAssassin::Conf::feature_bug6558_free",   /* meta rules may name undefined rules */
         "Mail::SpamAssassin::Conf::feature_welcomelist_blocklist",
+        "Mail::SpamAssassin::Conf::feature_blocklist_welcomelist",
+        /* Debian's /etc/spamassassin/init.pre: enable_compat welcomelist_blocklist */
+        "Mail::SpamAssassin::Conf::compat_welcomelist_blocklist",
         NULL,
     };
     for (size_t i = 0; features[i] != NULL; i++) {

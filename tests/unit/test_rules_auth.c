@@ -1,0 +1,329 @@
+/* test_rules_auth.c - the list plugins' eval: tests (WLBLEval, WelcomeListSubject,
+ * FreeMail), each hitting and not hitting, on messages built here. The list and FreeMail cases are the messages of SpamAssassin 4.0.1 runs
+ * (`spamassassin -L -t` with the same directives): the rules named "SA:" hit there too, the
+ * others did not. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "header.h"
+#include "message_view.h"
+#include "rules.h"
+
+struct hits {
+    char names[64][64];
+    size_t n;
+};
+
+static void collect(const struct rules_hit *hit, void *arg)
+{
+    struct hits *h = arg;
+    if (h->n < 64)
+        snprintf(h->names[h->n++], sizeof h->names[0], "%s", hit->name);
+}
+
+static bool hit(const struct hits *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcmp(h->names[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static struct ruleset *load(const char *text)
+{
+    struct ruleset *rs = ruleset_new();
+    ruleset_read_text(rs, "test", text, strlen(text));
+    ruleset_finish(rs);
+    return rs;
+}
+
+struct msg {
+    struct header_field headers[16];
+    size_t header_count;
+    struct message_view view;
+    struct message_uri uris[8];
+    const char *envelope_from;
+    struct rules_envelope env;
+    bool with_env;
+};
+
+static void header(struct msg *m, const char *name, const char *value)
+{
+    m->headers[m->header_count].name = (char *)name;
+    m->headers[m->header_count].value = (char *)value;
+    m->header_count++;
+}
+
+static void body(struct msg *m, const char *text)
+{
+    m->view.text = (char *)text;
+    m->view.text_len = strlen(text);
+    m->view.rawtext = (char *)text;
+    m->view.rawtext_len = strlen(text);
+}
+
+static void uri(struct msg *m, const char *url, const char *host, const char *link_text)
+{
+    m->uris[m->view.uri_count] = (struct message_uri){ .url = (char *)url, .host = (char *)host,
+        .link_text = (char *)link_text };
+    m->view.uri_count++;
+    m->view.uris = m->uris;
+}
+
+static struct hits run(const struct ruleset *rs, struct msg *m)
+{
+    struct hits h = { 0 };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    struct rules_message rm = {
+        .headers = m->headers, .header_count = m->header_count, .view = &m->view,
+        .body = m->view.rawtext, .body_len = m->view.rawtext_len,
+        .envelope_from = m->envelope_from, .envelope = m->with_env ? &m->env : NULL,
+    };
+    ruleset_eval(rs, &rm, &limits, collect, &h, NULL);
+    return h;
+}
+
+/* SpamAssassin's message a.eml (tests/unit/test_rules_auth.c's comment at the top). */
+static void message_a(struct msg *m)
+{
+    *m = (struct msg){ 0 };
+    header(m, "Received", "from mail.sender.example (mail.sender.example [203.0.113.5])\n"
+        "\tby mx.example.net (Postfix) with ESMTP id 1234\n"
+        "\tfor <bob@example.net>; Thu, 3 Dec 2026 08:00:00 +0000 (UTC)");
+    header(m, "From", "Alice <alice@gmail.com>");
+    header(m, "Reply-To", "carol123@yahoo.com");
+    header(m, "To", "bob@example.net");
+    header(m, "Cc", "list@lists.example.com");
+    header(m, "Subject", "Re: cheap pills for you");
+    body(m, "Re: cheap pills for you Hi Bob, write to dave@hotmail.com please, and see "
+        "http://www.example.org/x");
+    uri(m, "http://www.example.org/x", "www.example.org", NULL);
+}
+
+/* ... and b.eml */
+static void message_b(struct msg *m)
+{
+    *m = (struct msg){ 0 };
+    header(m, "Received", "from mail.sender.example (mail.sender.example [203.0.113.5])\n"
+        "\tby mx.example.net (Postfix) with ESMTP id 1234; Thu, 3 Dec 2026 08:00:00 +0000");
+    header(m, "From", "Bank <service@paypal.com>");
+    header(m, "Reply-To", "Helper <helper@scam.top>");
+    header(m, "To", "Bob <bob@example.net>");
+    header(m, "Subject", "account notice");
+    body(m, "account notice Please visit http://sub.bad.example.com/login and "
+        "http://good.bad.example.com/");
+    uri(m, "http://sub.bad.example.com/login", "sub.bad.example.com", NULL);
+    uri(m, "http://good.bad.example.com/", "good.bad.example.com", NULL);
+}
+
+static const char *const list_rules =
+    "blocklist_from *@gmail.com\n"
+    "welcomelist_to bob@example.net\n"
+    "blocklist_to nobody@example.net\n"
+    "more_spam_to list@lists.example.com\n"
+    "all_spam_to none@example.com\n"
+    "enlist_addrlist (MYLIST) alice@*\n"
+    "enlist_addrlist (NOLIST) mallory@*\n"
+    "enlist_addrlist (SCAM) *@scam.top\n"
+    "welcomelist_subject *cheap pills*\n"
+    "blocklist_subject nothing here\n"
+    "enlist_uri_host (MYHOSTS) example.org\n"
+    "enlist_uri_host (BADHOSTS) !good.bad.example.com bad.example.com\n"
+    "header USER_IN_BLOCKLIST eval:check_from_in_blocklist()\n"
+    "header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()\n"
+    "header USER_IN_BLOCKLIST_TO eval:check_to_in_blocklist()\n"
+    "header USER_IN_WELCOMELIST_TO eval:check_to_in_welcomelist()\n"
+    "header USER_IN_MORE_SPAM_TO eval:check_to_in_more_spam()\n"
+    "header USER_IN_ALL_SPAM_TO eval:check_to_in_all_spam()\n"
+    "header T_FROM_MYLIST eval:check_from_in_list('MYLIST')\n"
+    "header T_FROM_NOLIST eval:check_from_in_list('NOLIST')\n"
+    "header T_TO_MYLIST eval:check_to_in_list('MYLIST')\n"
+    "header T_REPLYTO_SCAM eval:check_replyto_in_list('SCAM')\n"
+    "header T_MYHOSTS eval:check_uri_host_listed('MYHOSTS')\n"
+    "header T_BADHOSTS eval:check_uri_host_listed('BADHOSTS')\n"
+    "header SUBJECT_IN_WELCOMELIST eval:check_subject_in_welcomelist()\n"
+    "header SUBJECT_IN_BLOCKLIST eval:check_subject_in_blocklist()\n";
+
+static void test_wlbl_lists_as_spamassassin(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(list_rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m;
+    message_a(&m);
+    struct hits h = run(rs, &m);
+    /* SA: USER_IN_BLOCKLIST USER_IN_MORE_SPAM_TO USER_IN_WELCOMELIST_TO T_FROM_MYLIST
+     * T_MYHOSTS SUBJECT_IN_WELCOMELIST */
+    assert_true(hit(&h, "USER_IN_BLOCKLIST"));
+    assert_true(hit(&h, "USER_IN_WELCOMELIST_TO"));
+    assert_true(hit(&h, "USER_IN_MORE_SPAM_TO"));
+    assert_true(hit(&h, "T_FROM_MYLIST"));
+    assert_true(hit(&h, "T_MYHOSTS"));
+    assert_true(hit(&h, "SUBJECT_IN_WELCOMELIST"));
+    assert_false(hit(&h, "USER_IN_WELCOMELIST"));
+    assert_false(hit(&h, "USER_IN_BLOCKLIST_TO"));
+    assert_false(hit(&h, "USER_IN_ALL_SPAM_TO"));
+    assert_false(hit(&h, "T_FROM_NOLIST"));
+    assert_false(hit(&h, "T_TO_MYLIST"));
+    assert_false(hit(&h, "T_REPLYTO_SCAM"));
+    assert_false(hit(&h, "T_BADHOSTS"));
+    assert_false(hit(&h, "SUBJECT_IN_BLOCKLIST"));
+
+    message_b(&m);
+    h = run(rs, &m);
+    /* SA: USER_IN_WELCOMELIST_TO T_BADHOSTS (sub.bad.example.com; good. is excepted) */
+    assert_true(hit(&h, "USER_IN_WELCOMELIST_TO"));
+    assert_true(hit(&h, "T_BADHOSTS"));
+    assert_true(hit(&h, "T_REPLYTO_SCAM"));
+    assert_false(hit(&h, "USER_IN_BLOCKLIST"));
+    assert_false(hit(&h, "T_FROM_MYLIST"));
+    assert_false(hit(&h, "T_MYHOSTS"));
+    assert_false(hit(&h, "SUBJECT_IN_WELCOMELIST"));
+    ruleset_free(rs);
+}
+
+static void test_wlbl_aliases_and_removals(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "whitelist_from *@gmail.com\n"
+        "blacklist_from alice@gmail.com\n"
+        "unblacklist_from alice@gmail.com\n"
+        "whitelist_to bob@example.net\n"
+        "blacklist_uri_host example.org\n"
+        "delist_uri_host example.org\n"
+        "whitelist_subject re: cheap*\n"
+        "header USER_IN_WHITELIST eval:check_from_in_whitelist()\n"
+        "header USER_IN_BLACKLIST eval:check_from_in_blacklist()\n"
+        "header USER_IN_WHITELIST_TO eval:check_to_in_whitelist()\n"
+        "body URI_HOST_IN_BLACKLIST eval:check_uri_host_in_blacklist()\n"
+        "header SUBJECT_IN_WHITELIST eval:check_subject_in_whitelist()\n");
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m;
+    message_a(&m);
+    struct hits h = run(rs, &m);
+    assert_true(hit(&h, "USER_IN_WHITELIST"));
+    assert_true(hit(&h, "USER_IN_WHITELIST_TO"));
+    assert_true(hit(&h, "SUBJECT_IN_WHITELIST"));
+    assert_false(hit(&h, "USER_IN_BLACKLIST"));          /* removed again */
+    assert_false(hit(&h, "URI_HOST_IN_BLACKLIST"));      /* delisted */
+    ruleset_free(rs);
+}
+
+static void test_welcomelist_from_rcvd_needs_relays(void **state)
+{
+    (void)state;
+    /* SpamAssassin: an address listed with welcomelist_from_rcvd matches only when the relay
+     * named matches; a message without parsed relays never matches and is never "forged" */
+    struct ruleset *rs = load(
+        "welcomelist_from_rcvd alice@gmail.com gmail.com\n"
+        "header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()\n"
+        "header FORGED_IN_WELCOMELIST eval:check_forged_in_welcomelist()\n"
+        "header USER_IN_DEF_WELCOMELIST eval:check_from_in_default_welcomelist()\n");
+    struct msg m;
+    message_a(&m);
+    m.header_count = 0;
+    header(&m, "From", "alice@gmail.com");
+    struct hits h = run(rs, &m);
+    assert_false(hit(&h, "USER_IN_WELCOMELIST"));
+    assert_false(hit(&h, "FORGED_IN_WELCOMELIST"));
+    assert_false(hit(&h, "USER_IN_DEF_WELCOMELIST"));
+    ruleset_free(rs);
+}
+
+static const char *const freemail_rules =
+    "freemail_domains gmail.com yahoo.com hotmail.com *.freemail.example\n"
+    "freemail_welcomelist helper@yahoo.com\n"
+    "header __freemail_replyto eval:check_freemail_replyto('replyto')\n"
+    "header __freemail_reply eval:check_freemail_replyto('reply')\n"
+    "header FREEMAIL_FROM eval:check_freemail_from()\n"
+    "header FREEMAIL_ENVFROM_END_DIGIT eval:check_freemail_header('EnvelopeFrom', '\\d@')\n"
+    "header FREEMAIL_REPLYTO_END_DIGIT eval:check_freemail_header('Reply-To', '\\d@')\n"
+    "header T_FM_BODY eval:check_freemail_body()\n"
+    "header T_FM_CC eval:check_freemail_header('Cc')\n"
+    "meta FREEMAIL_REPLYTO __freemail_replyto\n"
+    "meta FREEMAIL_REPLY __freemail_reply && !__freemail_replyto\n";
+
+static void test_freemail_as_spamassassin(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(freemail_rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m;
+    message_a(&m);
+    struct hits h = run(rs, &m);
+    /* SA: FREEMAIL_FROM FREEMAIL_REPLYTO FREEMAIL_REPLYTO_END_DIGIT T_FM_BODY */
+    assert_true(hit(&h, "FREEMAIL_FROM"));
+    assert_true(hit(&h, "FREEMAIL_REPLYTO"));
+    assert_true(hit(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
+    assert_true(hit(&h, "T_FM_BODY"));
+    assert_false(hit(&h, "FREEMAIL_REPLY"));
+    assert_false(hit(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
+    assert_false(hit(&h, "T_FM_CC"));
+
+    message_b(&m);
+    h = run(rs, &m);
+    assert_false(hit(&h, "FREEMAIL_FROM"));
+    assert_false(hit(&h, "FREEMAIL_REPLYTO"));
+    assert_false(hit(&h, "T_FM_BODY"));
+    ruleset_free(rs);
+}
+
+static void test_freemail_exceptions_wildcards_and_limits(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(freemail_rules);
+    struct msg m = { 0 };
+    header(&m, "From", "x9@mail.freemail.example");
+    header(&m, "Reply-To", "helper@yahoo.com");          /* freemail_welcomelist */
+    m.envelope_from = "abc7@gmail.com";
+    body(&m, "hello");
+    struct hits h = run(rs, &m);
+    assert_true(hit(&h, "FREEMAIL_FROM"));               /* * within one label */
+    assert_true(hit(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
+    assert_false(hit(&h, "FREEMAIL_REPLYTO"));
+    assert_false(hit(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
+
+    m = (struct msg){ 0 };
+    header(&m, "From", "x@a.b.freemail.example");        /* * does not cross a dot */
+    body(&m, "write to a@gmail.com b@gmail.com c@gmail.com");    /* 3 freemails: over */
+    h = run(rs, &m);
+    assert_false(hit(&h, "FREEMAIL_FROM"));
+    assert_false(hit(&h, "T_FM_BODY"));
+
+    m = (struct msg){ 0 };
+    header(&m, "From", "postmaster@gmail.com");          /* the plugin's own exceptions */
+    body(&m, "write to a@gmail.com");
+    h = run(rs, &m);
+    assert_false(hit(&h, "FREEMAIL_FROM"));
+    assert_true(hit(&h, "T_FM_BODY"));
+    ruleset_free(rs);
+
+    /* without freemail_domains the plugin is off */
+    rs = load("header FREEMAIL_FROM eval:check_freemail_from()\n");
+    m = (struct msg){ 0 };
+    header(&m, "From", "a@gmail.com");
+    h = run(rs, &m);
+    assert_false(hit(&h, "FREEMAIL_FROM"));
+    ruleset_free(rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wlbl_lists_as_spamassassin),
+        cmocka_unit_test(test_wlbl_aliases_and_removals),
+        cmocka_unit_test(test_welcomelist_from_rcvd_needs_relays),
+        cmocka_unit_test(test_freemail_as_spamassassin),
+        cmocka_unit_test(test_freemail_exceptions_wildcards_and_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
