@@ -5,12 +5,16 @@
  * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "dkim_result.h"
+#include "dmarc_result.h"
 #include "message_view.h"
 #include "rdns_result.h"
 #include "rules.h"
+#include "spf_result.h"
 #include "util.h"
 
 /* Whether a rule is in mode "shadow": rules.mode, or its file is in rules.shadow_files. */
@@ -89,6 +93,47 @@ static void fill_envelope(struct txn *t, struct rules_envelope *env)
     };
 }
 
+static const char *spf_name(const struct spf_outcome *o)
+{
+    return o->checked ? spf_result_name(o->result) : NULL;
+}
+
+/* Our SPF, DKIM and DMARC results for the plugins' rules. Without a resolver (mailwarden-check
+ * without --dns) every result is a DNS failure of ours, not the sender's: they are left
+ * unknown, so those rules behave as SpamAssassin's with -L. sigs is sized by the caller. */
+static void fill_auth_results(struct txn *t, struct rules_envelope *env,
+    struct rules_dkim_sig *sigs)
+{
+    if (config_resolver(t->cfg) == NULL)
+        return;
+    env->spf_mailfrom = spf_name(spf_result_mailfrom(t));
+    env->spf_helo = spf_name(spf_result_helo(t));
+    if (dkim_result_verified(t)) {
+        size_t n = dkim_result_count(t);
+        for (size_t i = 0; i < n; i++) {
+            const struct dkim_sig_result *r = dkim_result_get(t, i);
+            sigs[i] = (struct rules_dkim_sig){
+                .domain = r->domain,
+                .identity = r->identity,
+                .selector = r->selector,
+                .algorithm = r->algorithm,
+                .pass = r->result == DKIM_RESULT_PASS,
+                .key_bits = r->key_bits,
+            };
+        }
+        env->dkim_verified = true;
+        env->dkim_dependable = !t->body_truncated && !txn_headers_truncated(t);
+        env->dkim_sigs = sigs;
+        env->dkim_sig_count = n;
+    }
+    const struct dmarc_outcome *o = dmarc_result_get(t);
+    const struct dmarc_domain_outcome *d = dmarc_result_decisive(o);
+    if (o->evaluated && d != NULL) {
+        env->dmarc_result = dmarc_result_name(d->result);
+        env->dmarc_policy = d->has_record ? dmarc_policy_name(d->published) : NULL;
+    }
+}
+
 static void rules_run(struct txn *t, enum stage stage)
 {
     (void)stage;
@@ -97,6 +142,9 @@ static void rules_run(struct txn *t, enum stage stage)
         return;
     struct rules_envelope env;
     fill_envelope(t, &env);
+    size_t sig_count = dkim_result_verified(t) ? dkim_result_count(t) : 0;
+    struct rules_dkim_sig *sigs = xcalloc(sig_count + 1, sizeof *sigs);
+    fill_auth_results(t, &env, sigs);
     struct rules_message msg = {
         .headers = t->headers,
         .header_count = t->header_count,
@@ -108,6 +156,7 @@ static void rules_run(struct txn *t, enum stage stage)
     };
     struct hit_sink sink = { t };
     ruleset_eval(p->set, &msg, &p->limits, add_hit, &sink, NULL);
+    free(sigs);
 }
 
 const struct check check_rules = {

@@ -70,6 +70,16 @@ size_t ruleset_skipped_for(const struct ruleset *rs, const char *prefix);
  * reason with examples, directives ignored. */
 void ruleset_report(const struct ruleset *rs, void (*out)(const char *line, void *arg), void *arg);
 
+/* One DKIM signature as our verifier saw it. */
+struct rules_dkim_sig {
+    const char *domain;        /* d=, lower case; NULL when absent */
+    const char *identity;      /* i=, or "@" d= when absent; NULL when neither */
+    const char *selector;      /* s=; NULL when absent */
+    const char *algorithm;     /* a= */
+    bool pass;                 /* verified */
+    unsigned key_bits;         /* 0 = unknown */
+};
+
 /* What the MTA knew about the message, for the plugins' tests that use data the milter has
  * better than Received lines (rules_relays.h). check_rules.c fills it from the transaction;
  * mailwarden-check from its flags. client_ip NULL means unknown: the message is read as
@@ -88,6 +98,21 @@ struct rules_envelope {
     bool (*ip_internal)(const char *ip, void *arg);
     bool (*ip_trusted)(const char *ip, void *arg);
     void *networks_arg;
+    /* Our own authentication results, for the SPF, DKIM and DMARC plugins' rules. Unknown
+     * (NULL, or dkim_verified false) when the check did not run: those rules then do not hit,
+     * as SpamAssassin's with -L (no DNS), which re-uses only Received-SPF and
+     * Authentication-Results fields added by internal relays. */
+    const char *spf_mailfrom;  /* "pass" "fail" "softfail" "neutral" "none" "permerror"
+                                  "temperror"; NULL = not checked */
+    const char *spf_helo;      /* the same for the HELO identity */
+    bool dkim_verified;        /* the DKIM verifier ran: dkim_sigs are its results */
+    bool dkim_dependable;      /* ... on the whole message (not cut before the end) */
+    const struct rules_dkim_sig *dkim_sigs;
+    size_t dkim_sig_count;
+    const char *dmarc_result;  /* "pass" "fail" "none" "temperror" "permerror"; NULL = not
+                                  evaluated */
+    const char *dmarc_policy;  /* the policy asked for this message when it failed: "none"
+                                  "quarantine" "reject"; NULL when no record */
 };
 
 /* What the rules are matched against. */

@@ -1,7 +1,9 @@
-/* test_rules_auth.c - the list plugins' eval: tests (WLBLEval, WelcomeListSubject,
- * FreeMail), each hitting and not hitting, on messages built here. The list and FreeMail cases are the messages of SpamAssassin 4.0.1 runs
+/* test_rules_auth.c - the list and authentication plugins' eval: tests (WLBLEval,
+ * WelcomeListSubject, FreeMail, SPF, DKIM, DMARC), each hitting and not hitting, on messages
+ * built here. The list and FreeMail cases are the messages of SpamAssassin 4.0.1 runs
  * (`spamassassin -L -t` with the same directives): the rules named "SA:" hit there too, the
- * others did not. */
+ * others did not. SPF, DKIM and DMARC are fed from our own results (rules_envelope): without
+ * them nothing hits, as with SpamAssassin's -L. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -316,6 +318,207 @@ static void test_freemail_exceptions_wildcards_and_limits(void **state)
     ruleset_free(rs);
 }
 
+static const char *const spf_rules =
+    "def_welcomelist_auth *@bank.example\n"
+    "welcomelist_from_spf *@friend.example\n"
+    "header SPF_PASS eval:check_for_spf_pass()\n"
+    "header SPF_FAIL eval:check_for_spf_fail()\n"
+    "header SPF_SOFTFAIL eval:check_for_spf_softfail()\n"
+    "header SPF_NEUTRAL eval:check_for_spf_neutral()\n"
+    "header SPF_NONE eval:check_for_spf_none()\n"
+    "header T_SPF_PERMERROR eval:check_for_spf_permerror()\n"
+    "header T_SPF_TEMPERROR eval:check_for_spf_temperror()\n"
+    "header SPF_HELO_PASS eval:check_for_spf_helo_pass()\n"
+    "header SPF_HELO_FAIL eval:check_for_spf_helo_fail()\n"
+    "header SPF_HELO_NONE eval:check_for_spf_helo_none()\n"
+    "header USER_IN_DEF_SPF_WL eval:check_for_def_spf_welcomelist_from()\n"
+    "header USER_IN_SPF_WELCOMELIST eval:check_for_spf_welcomelist_from()\n";
+
+static void test_spf_from_our_results(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(spf_rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m = { 0 };
+    header(&m, "From", "news@bank.example");
+    m.envelope_from = "bounce@bank.example";
+    struct hits h = run(rs, &m);                         /* nothing known: as -L */
+    assert_int_equal(h.n, 0);
+
+    m.with_env = true;
+    m.env.spf_mailfrom = "pass";
+    m.env.spf_helo = "none";
+    h = run(rs, &m);
+    assert_true(hit(&h, "SPF_PASS"));
+    assert_true(hit(&h, "SPF_HELO_NONE"));
+    assert_true(hit(&h, "USER_IN_DEF_SPF_WL"));
+    assert_false(hit(&h, "USER_IN_SPF_WELCOMELIST"));
+    assert_false(hit(&h, "SPF_FAIL"));
+    assert_false(hit(&h, "SPF_HELO_PASS"));
+
+    const char *results[] = { "fail", "softfail", "neutral", "none", "permerror",
+        "temperror" };
+    const char *rules[] = { "SPF_FAIL", "SPF_SOFTFAIL", "SPF_NEUTRAL", "SPF_NONE",
+        "T_SPF_PERMERROR", "T_SPF_TEMPERROR" };
+    for (size_t i = 0; i < 6; i++) {
+        m.env.spf_mailfrom = results[i];
+        m.env.spf_helo = "fail";
+        h = run(rs, &m);
+        assert_true(hit(&h, rules[i]));
+        assert_true(hit(&h, "SPF_HELO_FAIL"));
+        assert_false(hit(&h, "SPF_PASS"));
+        assert_false(hit(&h, "USER_IN_DEF_SPF_WL"));     /* needs SPF pass */
+    }
+
+    m.env.spf_mailfrom = "pass";
+    m.envelope_from = "someone@friend.example";
+    h = run(rs, &m);
+    assert_true(hit(&h, "USER_IN_SPF_WELCOMELIST"));
+    assert_false(hit(&h, "USER_IN_DEF_SPF_WL"));
+    ruleset_free(rs);
+}
+
+static const char *const dkim_rules =
+    "def_welcomelist_auth *@bank.example\n"
+    "def_welcomelist_from_dkim *@shop.example esp.example\n"
+    "welcomelist_from_dkim *@club.example .lists.example\n"
+    "adsp_override paypal.com\n"
+    "adsp_override *.ebay.example all\n"
+    "full DKIM_SIGNED eval:check_dkim_signed()\n"
+    "full DKIM_VALID eval:check_dkim_valid()\n"
+    "full DKIM_VALID_AU eval:check_dkim_valid_author_sig()\n"
+    "full DKIM_VALID_EF eval:check_dkim_valid_envelopefrom()\n"
+    "full __DKIM_DEPENDABLE eval:check_dkim_dependable()\n"
+    "full __RESIGNER2 eval:check_dkim_valid('googlegroups.com','yahoogroups.com')\n"
+    "header DKIM_ADSP_DISCARD eval:check_dkim_adsp('D')\n"
+    "header DKIM_ADSP_ALL eval:check_dkim_adsp('A')\n"
+    "header USER_IN_DEF_DKIM_WL eval:check_for_def_dkim_welcomelist_from()\n"
+    "header USER_IN_DKIM_WELCOMELIST eval:check_for_dkim_welcomelist_from()\n";
+
+static void test_dkim_from_our_results(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(dkim_rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct rules_dkim_sig sigs[2] = {
+        { .domain = "bank.example", .identity = "@bank.example", .selector = "s1",
+          .algorithm = "rsa-sha256", .pass = true, .key_bits = 2048 },
+        { .domain = "googlegroups.com", .identity = "@googlegroups.com", .selector = "g",
+          .algorithm = "rsa-sha256", .pass = false, .key_bits = 2048 },
+    };
+    struct msg m = { 0 };
+    header(&m, "From", "news@bank.example");
+    m.envelope_from = "bounce@bank.example";
+    struct hits h = run(rs, &m);                         /* nothing known: as -L */
+    assert_int_equal(h.n, 0);
+
+    m.with_env = true;
+    m.env.dkim_verified = true;
+    m.env.dkim_dependable = true;
+    m.env.dkim_sigs = sigs;
+    m.env.dkim_sig_count = 2;
+    h = run(rs, &m);
+    assert_true(hit(&h, "DKIM_SIGNED"));
+    assert_true(hit(&h, "DKIM_VALID"));
+    assert_true(hit(&h, "DKIM_VALID_AU"));
+    assert_true(hit(&h, "DKIM_VALID_EF"));
+    assert_true(hit(&h, "__DKIM_DEPENDABLE"));
+    assert_true(hit(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_false(hit(&h, "__RESIGNER2"));                /* googlegroups' did not verify */
+    assert_false(hit(&h, "USER_IN_DKIM_WELCOMELIST"));
+
+    sigs[1].pass = true;
+    sigs[0].key_bits = 512;                              /* too weak for an author signature */
+    h = run(rs, &m);
+    assert_true(hit(&h, "__RESIGNER2"));
+    assert_false(hit(&h, "DKIM_VALID_AU"));
+    assert_false(hit(&h, "USER_IN_DEF_DKIM_WL"));
+
+    /* a third party's signature for an author it is listed for */
+    m.header_count = 0;
+    header(&m, "From", "orders@shop.example");
+    sigs[0] = (struct rules_dkim_sig){ .domain = "esp.example", .identity = "@esp.example",
+        .selector = "e", .pass = true, .key_bits = 1024 };
+    h = run(rs, &m);
+    assert_true(hit(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_true(hit(&h, "DKIM_VALID"));
+    assert_false(hit(&h, "DKIM_VALID_AU"));
+    assert_false(hit(&h, "DKIM_VALID_EF"));
+
+    m.header_count = 0;
+    header(&m, "From", "member@club.example");
+    sigs[0].domain = "x.lists.example";
+    sigs[0].identity = "@x.lists.example";
+    h = run(rs, &m);
+    assert_true(hit(&h, "USER_IN_DKIM_WELCOMELIST"));
+    assert_false(hit(&h, "USER_IN_DEF_DKIM_WL"));
+    ruleset_free(rs);
+}
+
+static void test_dkim_adsp_overrides(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(dkim_rules);
+    struct msg m = { 0 };
+    header(&m, "From", "service@paypal.com");
+    m.with_env = true;
+    m.env.dkim_verified = true;
+    m.env.dkim_dependable = true;
+    struct hits h = run(rs, &m);                         /* unsigned, ADSP discardable */
+    assert_true(hit(&h, "DKIM_ADSP_DISCARD"));
+    assert_false(hit(&h, "DKIM_ADSP_ALL"));
+    assert_false(hit(&h, "DKIM_SIGNED"));
+
+    struct rules_dkim_sig sig = { .domain = "paypal.com", .identity = "@paypal.com",
+        .selector = "p", .pass = true, .key_bits = 2048 };
+    m.env.dkim_sigs = &sig;
+    m.env.dkim_sig_count = 1;
+    h = run(rs, &m);                                     /* a valid author signature */
+    assert_false(hit(&h, "DKIM_ADSP_DISCARD"));
+
+    m.header_count = 0;
+    header(&m, "From", "x@shop.ebay.example");
+    m.env.dkim_sig_count = 0;
+    h = run(rs, &m);
+    assert_true(hit(&h, "DKIM_ADSP_ALL"));
+    assert_false(hit(&h, "DKIM_ADSP_DISCARD"));
+
+    m.with_env = false;                                  /* not verified: as -L */
+    h = run(rs, &m);
+    assert_false(hit(&h, "DKIM_ADSP_ALL"));
+    ruleset_free(rs);
+}
+
+static void test_dmarc_from_our_results(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "header DMARC_PASS eval:check_dmarc_pass()\n"
+        "header DMARC_REJECT eval:check_dmarc_reject()\n"
+        "header DMARC_QUAR eval:check_dmarc_quarantine()\n"
+        "header DMARC_NONE eval:check_dmarc_none()\n"
+        "header DMARC_MISSING eval:check_dmarc_missing()\n");
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m = { 0 };
+    header(&m, "From", "a@example.com");
+    struct hits h = run(rs, &m);
+    assert_int_equal(h.n, 0);
+    m.with_env = true;
+    struct { const char *result, *policy, *rule; } cases[] = {
+        { "pass", "reject", "DMARC_PASS" }, { "fail", "reject", "DMARC_REJECT" },
+        { "fail", "quarantine", "DMARC_QUAR" }, { "fail", "none", "DMARC_NONE" },
+        { "none", NULL, "DMARC_MISSING" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        m.env.dmarc_result = cases[i].result;
+        m.env.dmarc_policy = cases[i].policy;
+        h = run(rs, &m);
+        assert_int_equal(h.n, 1);
+        assert_true(hit(&h, cases[i].rule));
+    }
+    ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +527,10 @@ int main(void)
         cmocka_unit_test(test_welcomelist_from_rcvd_needs_relays),
         cmocka_unit_test(test_freemail_as_spamassassin),
         cmocka_unit_test(test_freemail_exceptions_wildcards_and_limits),
+        cmocka_unit_test(test_spf_from_our_results),
+        cmocka_unit_test(test_dkim_from_our_results),
+        cmocka_unit_test(test_dkim_adsp_overrides),
+        cmocka_unit_test(test_dmarc_from_our_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
