@@ -77,6 +77,18 @@ const struct eval_function *eval_find_function(const char *name)
     return NULL;
 }
 
+const struct eval_dns_function *eval_find_dns(const char *name)
+{
+    for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
+        const struct eval_dns_function *d = eval_plugins[p]->dns;
+        for (size_t i = 0; eval_plugins[p]->available && d != NULL && d[i].name != NULL; i++) {
+            if (strcmp(d[i].name, name) == 0)
+                return &d[i];
+        }
+    }
+    return NULL;
+}
+
 const struct eval_function *eval_find_rule_type(const char *directive)
 {
     for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {

@@ -115,6 +115,25 @@ struct rules_envelope {
                                   "quarantine" "reject"; NULL when no record */
 };
 
+/* DNS answers for the network plugins' rules (DNSEval, URIDNSBL, AskDNS): what the
+ * queries ruleset_dns_queries() listed came back with. A query not asked, or one that failed
+ * (timeout, SERVFAIL, the message's DNS budget spent), is RULES_DNS_UNKNOWN: its rules do not
+ * hit, exactly as when the list says "not listed" and as SpamAssassin's rules without an
+ * answer; no rule reads a failure as a verdict (nor, so, as the absence of one). */
+enum rules_dns_status {
+    RULES_DNS_UNKNOWN,         /* not asked, or failed */
+    RULES_DNS_ANSWER,          /* records (maybe none) */
+    RULES_DNS_NXDOMAIN,
+};
+
+struct rules_dns {
+    /* The answer to (name, type): records as dns.h prints them (A: the address; TXT: the
+     * strings joined), *count of them. */
+    enum rules_dns_status (*lookup)(void *arg, const char *name, int type,
+        const char *const **records, size_t *count);
+    void *arg;
+};
+
 /* What the rules are matched against. */
 struct rules_message {
     const struct header_field *headers;    /* in message order, values unfolded or not */
@@ -124,6 +143,7 @@ struct rules_message {
     size_t body_len;
     const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
     const struct rules_envelope *envelope; /* for eval tests; NULL = nothing known */
+    const struct rules_dns *dns;           /* for network rules; NULL = no resolver */
 };
 
 struct rules_hit {
@@ -145,6 +165,13 @@ typedef void (*rules_hit_fn)(const struct rules_hit *hit, void *arg);
  * flagged). Thread-safe: all scratch state is per call. */
 void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats);
+
+/* The DNS queries the loaded network rules need for msg (with the answers in msg->dns so
+ * far: a rule may need a second round, as a URI's address after its name), each once:
+ * ask(name, type, arg). Types are DNS numbers (1 A, 16 TXT, ...). */
+void ruleset_dns_queries(const struct ruleset *rs, const struct rules_message *msg,
+    const struct rules_limits *limits, void (*ask)(const char *name, int type, void *arg),
+    void *arg);
 
 /* Default limits (as the policy's defaults). */
 void rules_limits_default(struct rules_limits *limits);

@@ -62,6 +62,14 @@ struct eval_function {
     unsigned (*run)(struct eval_ctx *ctx, const struct eval_call *call);
 };
 
+/* For network rules: the DNS queries the function (or rule type) `name` will read on a
+ * message, each listed through eval_dns_ask(); called before the evaluation
+ * (ruleset_dns_queries), maybe again as answers arrive (eval_dns_answer reads those so far). */
+struct eval_dns_function {
+    const char *name;
+    void (*queries)(struct eval_ctx *ctx, const struct eval_call *call);
+};
+
 struct eval_plugin {
     enum eval_plugin_id id;
     const char *name;          /* "Mail::SpamAssassin::Plugin::HeaderEval" */
@@ -71,12 +79,15 @@ struct eval_plugin {
     const struct eval_function *functions;     /* ends with a NULL name */
     const struct eval_function *rule_types;    /* "mimeheader", ...; may be NULL */
     const char *const *directives;             /* config lines the plugin reads; NULL-ended */
+    const struct eval_dns_function *dns;       /* network rules' queries; NULL-ended or NULL */
 };
 
 /* The plugins (eval_table.c). */
 extern const struct eval_plugin *const eval_plugins[EVAL_PLUGIN_COUNT];
 /* The function `name` of an available plugin, NULL when none. */
 const struct eval_function *eval_find_function(const char *name);
+/* The DNS queries hook of function or rule type `name`, NULL when none. */
+const struct eval_dns_function *eval_find_dns(const char *name);
 /* The rule type `directive` of an available plugin, NULL when none. */
 const struct eval_function *eval_find_rule_type(const char *directive);
 /* Whether an available plugin reads directive `name`. */
@@ -104,6 +115,7 @@ struct eval_ctx {
     struct regex_matcher *matcher;     /* for regexes a plugin compiled in prepare */
     const struct rules_relays *relays; /* made on first use: use eval_relays() */
     void *plugin_data[EVAL_PLUGIN_COUNT];
+    struct eval_dns_asked *dns_asked;  /* during ruleset_dns_queries: where asks go */
     void (*plugin_data_free[EVAL_PLUGIN_COUNT])(void *data);
 };
 
@@ -115,6 +127,13 @@ void *eval_plugin_data(struct eval_ctx *ctx, enum eval_plugin_id id,
 const struct rules_relays *eval_relays(struct eval_ctx *ctx);
 /* Frees the per-message data at the end of an evaluation. */
 void eval_ctx_release(struct eval_ctx *ctx);
+
+/* DNS for network rules (rules_dns.c). eval_dns_ask lists a query (during
+ * ruleset_dns_queries; nothing otherwise); eval_dns_answer reads its answer (rules.h's
+ * rules_dns: RULES_DNS_UNKNOWN when not asked, failed, or there is no resolver). */
+void eval_dns_ask(struct eval_ctx *ctx, const char *name, int type);
+enum rules_dns_status eval_dns_answer(struct eval_ctx *ctx, const char *name, int type,
+    const char *const **records, size_t *count);
 
 /* Helpers for arguments: a number (false when not one). */
 bool eval_arg_number(const char *arg, double *value);

@@ -183,8 +183,9 @@ static char *origin_of(const struct reader *rd)
 static enum rule_type rule_type_of(const char *directive, bool *plugin_type)
 {
     static const char *const plain[] = { "header", "body", "rawbody", "uri", "full", "meta" };
-    static const char *const plugin[] = { "mimeheader", "askdns", "urirhssub", "urirhsbl",
-        "uridnsbl", "uridnssub", "uri_detail", "check_rbl" };
+    /* (urirhssub, urirhsbl, uridnsbl and uridnssub are URIDNSBL's settings, not rules: the
+     * rule of the same name is the check_uridnsbl() that reads them) */
+    static const char *const plugin[] = { "mimeheader", "askdns", "uri_detail", "check_rbl" };
     *plugin_type = false;
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         if (strcmp(directive, plain[i]) == 0)
@@ -528,6 +529,10 @@ static void handle_line(struct reader *rd, char *line)
         r->description = xstrdup(after_name);
     } else {
         set_tflags(ruleset_rule(rd->rs, name, true), after_name);
+        /* as written too, for the plugins' own flags (URIDNSBL's a, ns, notrim, ...) */
+        char *origin = origin_of(rd);
+        ruleset_add_directive(rd->rs, "tflags", rest, origin);
+        free(origin);
     }
 }
 

@@ -1,6 +1,7 @@
-/* test_rules_auth.c - the list and authentication plugins' eval: tests (WLBLEval,
- * WelcomeListSubject, FreeMail, SPF, DKIM, DMARC), each hitting and not hitting, on messages
- * built here. The list and FreeMail cases are the messages of SpamAssassin 4.0.1 runs
+/* test_rules_auth.c - the list, authentication and network plugins' eval: tests (WLBLEval,
+ * WelcomeListSubject, FreeMail, SPF, DKIM, DMARC, URIDNSBL, AskDNS, DNSEval), each hitting and
+ * not hitting, on messages built here; the network ones with a table of answers in place of a
+ * resolver. The list and FreeMail cases are the messages of SpamAssassin 4.0.1 runs
  * (`spamassassin -L -t` with the same directives): the rules named "SA:" hit there too, the
  * others did not. SPF, DKIM and DMARC are fed from our own results (rules_envelope): without
  * them nothing hits, as with SpamAssassin's -L. */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include "header.h"
@@ -519,6 +521,170 @@ static void test_dmarc_from_our_results(void **state)
     ruleset_free(rs);
 }
 
+/* ---- the network plugins with a table of answers instead of a resolver ---- */
+
+struct fake_answer {
+    const char *name;
+    int type;
+    enum rules_dns_status status;
+    const char *records[3];
+};
+
+static const struct fake_answer fake_answers[] = {
+    { "www.bad.test.dbl.test", 1, RULES_DNS_ANSWER, { "127.0.1.2" } },
+    { "bad.test.multi.test", 1, RULES_DNS_ANSWER, { "127.0.0.10" } },
+    { "good.test.multi.test", 1, RULES_DNS_NXDOMAIN, { NULL } },
+    { "mail.bad.test", 1, RULES_DNS_ANSWER, { "192.0.2.77" } },
+    { "77.2.0.192.zen.test", 1, RULES_DNS_ANSWER, { "127.0.0.2" } },
+    { "news.test.fresh.test", 1, RULES_DNS_ANSWER, { "127.2.0.14" } },
+    { "news.test.rhsbl.test", 1, RULES_DNS_ANSWER, { "127.0.0.2" } },
+    { "spf.test", 16, RULES_DNS_ANSWER, { "v=spf1 +all" } },
+    { "unsure.test.multi.test", 1, RULES_DNS_UNKNOWN, { NULL } },  /* a timeout */
+};
+
+static size_t fake_lookups;
+
+static enum rules_dns_status fake_lookup(void *arg, const char *name, int type,
+    const char *const **records, size_t *count)
+{
+    (void)arg;
+    fake_lookups++;
+    for (size_t i = 0; i < sizeof fake_answers / sizeof fake_answers[0]; i++) {
+        const struct fake_answer *a = &fake_answers[i];
+        if (a->type != type || strcasecmp(a->name, name) != 0)
+            continue;
+        *records = a->records;
+        for (*count = 0; a->records[*count] != NULL; (*count)++)
+            ;
+        return a->status;
+    }
+    return RULES_DNS_UNKNOWN;
+}
+
+static const struct rules_dns fake_dns = { fake_lookup, NULL };
+
+static const char *const net_rules =
+    "urirhssub T_DBL dbl.test. A 127.0.1.2\n"
+    "body T_DBL eval:check_uridnsbl('T_DBL')\n"
+    "tflags T_DBL net domains_only notrim\n"
+    "urirhssub T_PH multi.test. A 8\n"
+    "body T_PH eval:check_uridnsbl('T_PH')\n"
+    "urirhssub T_MW multi.test. A 16\n"
+    "body T_MW eval:check_uridnsbl('T_MW')\n"
+    "uridnssub T_SBL_A zen.test. A 127.0.0.2\n"
+    "body T_SBL_A eval:check_uridnsbl('T_SBL_A')\n"
+    "tflags T_SBL_A net a\n"
+    "uridnsbl_skip_domain skipped.test\n"
+    "askdns T_NEWDOM _AUTHORDOMAIN_.fresh.test. A /^127\\.2\\.0\\.14$/\n"
+    "askdns T_NEWDOM28 _AUTHORDOMAIN_.fresh.test. A 127.2.0.28\n"
+    "askdns T_SPF_ALL _SENDERDOMAIN_ TXT /^v=spf1 \\+all$/\n"
+    "header T_FROM_RHSBL eval:check_rbl_from_host('rhs', 'rhsbl.test.')\n"
+    "header T_ENVFROM_RHSBL eval:check_rbl_envfrom('rhs', 'rhsbl.test.')\n"
+    "header NO_DNS_FOR_FROM eval:check_dns_sender()\n";
+
+struct asked {
+    char names[32][128];
+    size_t n;
+};
+
+static void note_asked(const char *name, int type, void *arg)
+{
+    struct asked *a = arg;
+    if (a->n < 32)
+        snprintf(a->names[a->n++], sizeof a->names[0], "%d %s", type, name);
+}
+
+static bool was_asked(const struct asked *a, const char *what)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->names[i], what) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void net_message(struct msg *m)
+{
+    *m = (struct msg){ 0 };
+    header(m, "From", "a@news.test");
+    m->envelope_from = "bounce@spf.test";
+    body(m, "see http://www.bad.test/x http://www.skipped.test/ http://mail.bad.test/");
+    uri(m, "http://www.bad.test/x", "www.bad.test", NULL);
+    uri(m, "http://www.skipped.test/", "www.skipped.test", NULL);
+    uri(m, "http://mail.bad.test/", "mail.bad.test", NULL);
+}
+
+static void test_network_rules_list_their_queries(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(net_rules);
+    assert_int_equal(ruleset_skipped(rs), 0);
+    struct msg m;
+    net_message(&m);
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    struct rules_message rm = { .headers = m.headers, .header_count = m.header_count,
+        .view = &m.view, .envelope_from = m.envelope_from };
+    struct asked a = { 0 };
+    ruleset_dns_queries(rs, &rm, &limits, note_asked, &a);
+    assert_true(was_asked(&a, "1 www.bad.test.dbl.test"));     /* notrim: the host */
+    assert_true(was_asked(&a, "1 bad.test.multi.test"));       /* else the domain */
+    assert_true(was_asked(&a, "1 mail.bad.test"));             /* tflags a: its address */
+    assert_true(was_asked(&a, "1 news.test.fresh.test"));
+    assert_true(was_asked(&a, "16 spf.test"));
+    assert_true(was_asked(&a, "1 news.test.rhsbl.test"));
+    assert_false(was_asked(&a, "1 skipped.test.multi.test")); /* uridnsbl_skip_domain */
+    assert_false(was_asked(&a, "1 77.2.0.192.zen.test"));     /* not before the address */
+    for (size_t i = 0; i < a.n; i++) {                        /* each once */
+        for (size_t k = i + 1; k < a.n; k++)
+            assert_string_not_equal(a.names[i], a.names[k]);
+    }
+    /* a second round with the answers so far asks the address's list */
+    rm.dns = &fake_dns;
+    a = (struct asked){ 0 };
+    ruleset_dns_queries(rs, &rm, &limits, note_asked, &a);
+    assert_true(was_asked(&a, "1 77.2.0.192.zen.test"));
+    ruleset_free(rs);
+}
+
+static void test_network_rules_read_the_answers(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(net_rules);
+    struct msg m;
+    net_message(&m);
+    struct hits h = run(rs, &m);                  /* no resolver: as SpamAssassin -L */
+    assert_int_equal(h.n, 0);
+
+    struct hits got = { 0 };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    struct rules_message rm = { .headers = m.headers, .header_count = m.header_count,
+        .view = &m.view, .envelope_from = m.envelope_from, .dns = &fake_dns };
+    fake_lookups = 0;
+    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
+    assert_true(fake_lookups > 0);
+    assert_true(hit(&got, "T_DBL"));
+    assert_true(hit(&got, "T_PH"));               /* 127.0.0.10 & 8 */
+    assert_true(hit(&got, "T_SBL_A"));
+    assert_true(hit(&got, "T_NEWDOM"));
+    assert_true(hit(&got, "T_SPF_ALL"));
+    assert_true(hit(&got, "T_FROM_RHSBL"));
+    assert_false(hit(&got, "T_MW"));              /* 127.0.0.10 & 16 = 0 */
+    assert_false(hit(&got, "T_NEWDOM28"));
+    assert_false(hit(&got, "T_ENVFROM_RHSBL"));   /* spf.test is not listed */
+    assert_false(hit(&got, "NO_DNS_FOR_FROM"));
+
+    /* a lookup that failed is read as nothing, as a timeout: never as listed */
+    m.view.uri_count = 0;
+    uri(&m, "http://unsure.test/", "unsure.test", NULL);
+    got = (struct hits){ 0 };
+    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
+    assert_false(hit(&got, "T_PH"));
+    assert_false(hit(&got, "T_MW"));
+    ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +697,8 @@ int main(void)
         cmocka_unit_test(test_dkim_from_our_results),
         cmocka_unit_test(test_dkim_adsp_overrides),
         cmocka_unit_test(test_dmarc_from_our_results),
+        cmocka_unit_test(test_network_rules_list_their_queries),
+        cmocka_unit_test(test_network_rules_read_the_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
