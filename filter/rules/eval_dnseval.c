@@ -313,10 +313,15 @@ static const struct eval_dns_function dns[] = {
     { NULL, NULL },
 };
 
+static const char *const capabilities[] = {
+    "has_tflags_domains_only", "has_tflags_ips_only", NULL,
+};
+
 const struct eval_plugin eval_plugin_dnseval = {
     .id = EVAL_DNSEVAL,
     .name = "Mail::SpamAssassin::Plugin::DNSEval",
     .available = true,
     .functions = functions,
     .dns = dns,
+    .capabilities = capabilities,
 };

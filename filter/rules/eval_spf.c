@@ -123,10 +123,13 @@ static const char *const directives[] = {
     NULL,
 };
 
+static const char *const capabilities[] = { "has_check_for_spf_errors", NULL };
+
 const struct eval_plugin eval_plugin_spf = {
     .id = EVAL_SPF,
     .name = "Mail::SpamAssassin::Plugin::SPF",
     .available = true,
     .functions = functions,
     .directives = directives,
+    .capabilities = capabilities,
 };

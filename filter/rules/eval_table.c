@@ -112,6 +112,25 @@ bool eval_directive_known(const char *name)
     return false;
 }
 
+bool eval_plugin_can(const char *text)
+{
+    const char *sep = strrchr(text, ':');
+    if (sep == NULL || sep - text < 2 || sep[-1] != ':')
+        return false;
+    size_t plugin_len = (size_t)(sep - 1 - text);
+    for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
+        const struct eval_plugin *pl = eval_plugins[p];
+        if (!pl->available || strlen(pl->name) != plugin_len
+                || strncmp(pl->name, text, plugin_len) != 0)
+            continue;
+        for (size_t i = 0; pl->capabilities != NULL && pl->capabilities[i] != NULL; i++) {
+            if (strcmp(pl->capabilities[i], sep + 1) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool eval_plugin_available(const char *plugin)
 {
     for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {

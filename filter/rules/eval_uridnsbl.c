@@ -381,6 +381,10 @@ static const char *const directives[] = {
     NULL,
 };
 
+static const char *const capabilities[] = {
+    "has_tflags_domains_only", "has_tflags_ips_only", "has_uridnsbl_for_a", NULL,
+};
+
 const struct eval_plugin eval_plugin_uridnsbl = {
     .id = EVAL_URIDNSBL,
     .name = "Mail::SpamAssassin::Plugin::URIDNSBL",
@@ -388,4 +392,5 @@ const struct eval_plugin eval_plugin_uridnsbl = {
     .functions = functions,
     .directives = directives,
     .dns = dns,
+    .capabilities = capabilities,
 };

@@ -80,6 +80,8 @@ struct eval_plugin {
     const struct eval_function *rule_types;    /* "mimeheader", ...; may be NULL */
     const char *const *directives;             /* config lines the plugin reads; NULL-ended */
     const struct eval_dns_function *dns;       /* network rules' queries; NULL-ended or NULL */
+    /* what `if can(Mail::SpamAssassin::Plugin::NAME::has_x)` asks ("has_x"); NULL-ended */
+    const char *const *capabilities;
 };
 
 /* The plugins (eval_table.c). */
@@ -92,6 +94,9 @@ const struct eval_dns_function *eval_find_dns(const char *name);
 const struct eval_function *eval_find_rule_type(const char *directive);
 /* Whether an available plugin reads directive `name`. */
 bool eval_directive_known(const char *name);
+/* Whether text, "Mail::SpamAssassin::Plugin::NAME::has_x", is a capability of an available
+ * plugin of ours (an `if can(...)` line). */
+bool eval_plugin_can(const char *text);
 /* Whether `plugin` (full Perl name) is one of ours and available. */
 bool eval_plugin_available(const char *plugin);
 /* Whether text (a plugin's name, or an if/ifplugin line) names a plugin whose whole job is a

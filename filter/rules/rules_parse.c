@@ -67,6 +67,8 @@ static bool feature_available(const char *name)
         if (strcmp(name, features[i]) == 0)
             return true;
     }
+    if (eval_plugin_can(name))
+        return true;
     /* PCRE2 has the regex features of Perl 5.10 */
     const char *perl = "Mail::SpamAssassin::Conf::perl_min_version_";
     if (strncmp(name, perl, strlen(perl)) == 0)

@@ -540,6 +540,9 @@ static const struct fake_answer fake_answers[] = {
     { "news.test.rhsbl.test", 1, RULES_DNS_ANSWER, { "127.0.0.2" } },
     { "spf.test", 16, RULES_DNS_ANSWER, { "v=spf1 +all" } },
     { "unsure.test.multi.test", 1, RULES_DNS_UNKNOWN, { NULL } },  /* a timeout */
+    { "1a1zp1ep5qgefi2dmptftl5slmv7divfna.btc.test", 1, RULES_DNS_ANSWER, { "127.0.0.2" } },
+    /* sha1("3j98t1wpez73cnmqviecrnyiwrnqrhwnly") */
+    { "1c80efe4e3661183eae82e0cdb9cc7e325b0d957.btc.test", 1, RULES_DNS_ANSWER, { "127.0.0.2" } },
 };
 
 static size_t fake_lookups;
@@ -580,7 +583,10 @@ static const char *const net_rules =
     "askdns T_SPF_ALL _SENDERDOMAIN_ TXT /^v=spf1 \\+all$/\n"
     "header T_FROM_RHSBL eval:check_rbl_from_host('rhs', 'rhsbl.test.')\n"
     "header T_ENVFROM_RHSBL eval:check_rbl_envfrom('rhs', 'rhsbl.test.')\n"
-    "header NO_DNS_FOR_FROM eval:check_dns_sender()\n";
+    "header NO_DNS_FOR_FROM eval:check_dns_sender()\n"
+    "body T_BTC eval:check_hashbl_bodyre('btc.test', 'raw/max=10/shuffle', "
+        "'\\b([13][a-km-zA-HJ-NP-Z1-9]{25,34})\\b')\n"
+    "body T_BTC_SHA1 eval:check_hashbl_bodyre('btc.test', 'sha1', '\\b(3[a-zA-Z0-9]{25,34})\\b')\n";
 
 struct asked {
     char names[32][128];
@@ -608,7 +614,8 @@ static void net_message(struct msg *m)
     *m = (struct msg){ 0 };
     header(m, "From", "a@news.test");
     m->envelope_from = "bounce@spf.test";
-    body(m, "see http://www.bad.test/x http://www.skipped.test/ http://mail.bad.test/");
+    body(m, "see http://www.bad.test/x http://www.skipped.test/ http://mail.bad.test/ and pay "
+        "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa or 3J98t1WpEZ73CNmQviecrnyiwrnqRhWNLy");
     uri(m, "http://www.bad.test/x", "www.bad.test", NULL);
     uri(m, "http://www.skipped.test/", "www.skipped.test", NULL);
     uri(m, "http://mail.bad.test/", "mail.bad.test", NULL);
@@ -633,6 +640,7 @@ static void test_network_rules_list_their_queries(void **state)
     assert_true(was_asked(&a, "1 news.test.fresh.test"));
     assert_true(was_asked(&a, "16 spf.test"));
     assert_true(was_asked(&a, "1 news.test.rhsbl.test"));
+    assert_true(was_asked(&a, "1 1a1zp1ep5qgefi2dmptftl5slmv7divfna.btc.test"));
     assert_false(was_asked(&a, "1 skipped.test.multi.test")); /* uridnsbl_skip_domain */
     assert_false(was_asked(&a, "1 77.2.0.192.zen.test"));     /* not before the address */
     for (size_t i = 0; i < a.n; i++) {                        /* each once */
@@ -670,6 +678,8 @@ static void test_network_rules_read_the_answers(void **state)
     assert_true(hit(&got, "T_NEWDOM"));
     assert_true(hit(&got, "T_SPF_ALL"));
     assert_true(hit(&got, "T_FROM_RHSBL"));
+    assert_true(hit(&got, "T_BTC"));
+    assert_true(hit(&got, "T_BTC_SHA1"));           /* the value's sha1, lower case */
     assert_false(hit(&got, "T_MW"));              /* 127.0.0.10 & 16 = 0 */
     assert_false(hit(&got, "T_NEWDOM28"));
     assert_false(hit(&got, "T_ENVFROM_RHSBL"));   /* spf.test is not listed */
@@ -682,6 +692,11 @@ static void test_network_rules_read_the_answers(void **state)
     ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
     assert_false(hit(&got, "T_PH"));
     assert_false(hit(&got, "T_MW"));
+    m.view.text = (char *)"pay 1BoatSLRHtKNngkdXEeobR76b53LETtpyT";    /* not listed */
+    m.view.text_len = strlen(m.view.text);
+    got = (struct hits){ 0 };
+    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
+    assert_false(hit(&got, "T_BTC"));
     ruleset_free(rs);
 }
 
