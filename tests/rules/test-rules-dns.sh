@@ -4,7 +4,8 @@
 # (tests/tools/dnsserver.py) serving the lists' zones: a URI's domain listed in a urirhssub
 # list hits, one not listed does not; an askdns rule on the author's domain hits by its
 # subtest; a list that does not answer (the server drops the query) hits nothing and the
-# message still gets its verdict; without a resolver nothing of it hits (SpamAssassin -L).
+# message still gets its verdict; without a resolver nothing of it hits (SpamAssassin -L); a
+# rule named like a native SPF symbol takes the name without crashing the SPF check.
 # Prints TAP "ok - " lines; exits 77 (skip) without python3-dnslib.
 set -u
 build=${MW_BUILDDIR:-.}
@@ -113,6 +114,27 @@ if ! has T_DBL_SPAM && ! has T_MULTI_PH && ! has T_NEWDOM; then
     ok "without a resolver the network rules do not hit (SpamAssassin -L)"
 else
     not_ok "without a resolver the network rules do not hit" "$(head -c 800 "$work/out")"
+fi
+
+# A loaded rule named like check_spf's symbol (the stock SPF_HELO_NONE) owns the name: the
+# SPF check then adds nothing of its own and must not read a result that is not there (it
+# crashed), and the rule hits from our SPF result.
+cat >"$work/spf.cf" <<'RULES'
+header SPF_HELO_NONE eval:check_for_spf_helo_none()
+score  SPF_HELO_NONE 0.5
+RULES
+cat >"$work/spf.conf" <<POLICY
+dns: { nameservers = [ "127.0.0.1@$port" ]; timeout = "1s" }
+spam: { rdns = false }
+rules: { files = [ "$work/spf.cf" ] }
+POLICY
+"$check" -c "$work/spf.conf" --client-ip 198.51.100.200 --helo mail.nowhere.test \
+    --from a@nowhere.test --rcpt b@example.org "$work/clean.eml" >"$work/out" 2>&1
+rc=$?
+if [ "$rc" -lt 64 ] && grep -qE '^  SPF_HELO_NONE 0\.5 ' "$work/out"; then
+    ok "a rule named like the SPF check's symbol hits from our SPF result, no crash"
+else
+    not_ok "a rule named like the SPF check's symbol" "exit $rc: $(head -c 600 "$work/out")"
 fi
 
 echo "# $passed passed, $failed failed"
