@@ -341,7 +341,7 @@ void eval_from_addrs(struct eval_ctx *ctx, struct addr_list *out)
  * reads it; the domain must look like a host name. */
 static void received_for(const char *raw, struct addr_list *out)
 {
-    char *value = xstrndup(raw, 4096);
+    char *value = xstrndup(raw, strnlen(raw, 4096));      /* xstrndup copies n bytes */
     for (char *q = value; *q != '\0'; q++) {
         if (*q == '\r' || *q == '\n' || *q == '\t')
             *q = ' ';
