@@ -105,9 +105,16 @@ static enum action add_symbol(struct txn *t, const struct spf_verdict *v, bool h
     strlcpy_mw(reply.dsn, d->dsn, sizeof reply.dsn);
     reply_text(v, t, reply.text, sizeof reply.text);
     txn_add_result(t, symbol, d->score, d->action, &reply);
-    struct result *r = &t->results[t->result_count - 1];
-    match_reply_class(r);
-    return r->action;
+    /* a loaded rule of the same name (SpamAssassin's SPF_PASS, SPF_HELO_NONE ...) has the
+     * name: then no result of ours was added (txn.h) */
+    for (size_t i = t->result_count; i > 0; i--) {
+        struct result *r = &t->results[i - 1];
+        if (strcmp(r->symbol, symbol) == 0) {
+            match_reply_class(r);
+            return r->action;
+        }
+    }
+    return ACTION_NONE;
 }
 
 static void remember(struct spf_outcome *o, const struct spf_verdict *v)

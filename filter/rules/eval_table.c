@@ -91,6 +91,18 @@ const struct eval_function *eval_find_function(const char *name)
     return NULL;
 }
 
+const struct eval_dns_function *eval_find_dns(const char *name)
+{
+    for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
+        const struct eval_dns_function *d = eval_plugins[p]->dns;
+        for (size_t i = 0; eval_plugins[p]->available && d != NULL && d[i].name != NULL; i++) {
+            if (strcmp(d[i].name, name) == 0)
+                return &d[i];
+        }
+    }
+    return NULL;
+}
+
 const struct eval_function *eval_find_rule_type(const char *directive)
 {
     for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
@@ -108,6 +120,25 @@ bool eval_directive_known(const char *name)
         const char *const *d = eval_plugins[p]->directives;
         for (size_t i = 0; eval_plugins[p]->available && d != NULL && d[i] != NULL; i++) {
             if (strcmp(d[i], name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool eval_plugin_can(const char *text)
+{
+    const char *sep = strrchr(text, ':');
+    if (sep == NULL || sep - text < 2 || sep[-1] != ':')
+        return false;
+    size_t plugin_len = (size_t)(sep - 1 - text);
+    for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
+        const struct eval_plugin *pl = eval_plugins[p];
+        if (!pl->available || strlen(pl->name) != plugin_len
+                || strncmp(pl->name, text, plugin_len) != 0)
+            continue;
+        for (size_t i = 0; pl->capabilities != NULL && pl->capabilities[i] != NULL; i++) {
+            if (strcmp(pl->capabilities[i], sep + 1) == 0)
                 return true;
         }
     }

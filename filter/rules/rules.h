@@ -73,6 +73,16 @@ size_t ruleset_skipped_for(const struct ruleset *rs, const char *prefix);
  * reason with examples, directives ignored. */
 void ruleset_report(const struct ruleset *rs, void (*out)(const char *line, void *arg), void *arg);
 
+/* One DKIM signature as our verifier saw it. */
+struct rules_dkim_sig {
+    const char *domain;        /* d=, lower case; NULL when absent */
+    const char *identity;      /* i=, or "@" d= when absent; NULL when neither */
+    const char *selector;      /* s=; NULL when absent */
+    const char *algorithm;     /* a= */
+    bool pass;                 /* verified */
+    unsigned key_bits;         /* 0 = unknown */
+};
+
 /* What the MTA knew about the message, for the plugins' tests that use data the milter has
  * better than Received lines (rules_relays.h). check_rules.c fills it from the transaction;
  * mailwarden-check from its flags. client_ip NULL means unknown: the message is read as
@@ -95,6 +105,40 @@ struct rules_envelope {
      * check_bayes(lo, hi): bayes_scored false when Bayes did not run or could not score. */
     bool bayes_scored;
     double bayes_probability;
+    /* Our own authentication results, for the SPF, DKIM and DMARC plugins' rules. Unknown
+     * (NULL, or dkim_verified false) when the check did not run: those rules then do not hit,
+     * as SpamAssassin's with -L (no DNS), which re-uses only Received-SPF and
+     * Authentication-Results fields added by internal relays. */
+    const char *spf_mailfrom;  /* "pass" "fail" "softfail" "neutral" "none" "permerror"
+                                  "temperror"; NULL = not checked */
+    const char *spf_helo;      /* the same for the HELO identity */
+    bool dkim_verified;        /* the DKIM verifier ran: dkim_sigs are its results */
+    bool dkim_dependable;      /* ... on the whole message (not cut before the end) */
+    const struct rules_dkim_sig *dkim_sigs;
+    size_t dkim_sig_count;
+    const char *dmarc_result;  /* "pass" "fail" "none" "temperror" "permerror"; NULL = not
+                                  evaluated */
+    const char *dmarc_policy;  /* the policy asked for this message when it failed: "none"
+                                  "quarantine" "reject"; NULL when no record */
+};
+
+/* DNS answers for the network plugins' rules (DNSEval, URIDNSBL, AskDNS): what the
+ * queries ruleset_dns_queries() listed came back with. A query not asked, or one that failed
+ * (timeout, SERVFAIL, the message's DNS budget spent), is RULES_DNS_UNKNOWN: its rules do not
+ * hit, exactly as when the list says "not listed" and as SpamAssassin's rules without an
+ * answer; no rule reads a failure as a verdict (nor, so, as the absence of one). */
+enum rules_dns_status {
+    RULES_DNS_UNKNOWN,         /* not asked, or failed */
+    RULES_DNS_ANSWER,          /* records (maybe none) */
+    RULES_DNS_NXDOMAIN,
+};
+
+struct rules_dns {
+    /* The answer to (name, type): records as dns.h prints them (A: the address; TXT: the
+     * strings joined), *count of them. */
+    enum rules_dns_status (*lookup)(void *arg, const char *name, int type,
+        const char *const **records, size_t *count);
+    void *arg;
 };
 
 /* What the rules are matched against. */
@@ -106,6 +150,7 @@ struct rules_message {
     size_t body_len;
     const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
     const struct rules_envelope *envelope; /* for eval tests; NULL = nothing known */
+    const struct rules_dns *dns;           /* for network rules; NULL = no resolver */
 };
 
 struct rules_hit {
@@ -142,6 +187,12 @@ bool ruleset_prefilter_wait(const struct ruleset *rs);
  * and the databases; false (all 0) when there is no prefilter or it is not ready yet. */
 bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
     size_t *databases);
+/* The DNS queries the loaded network rules need for msg (with the answers in msg->dns so
+ * far: a rule may need a second round, as a URI's address after its name), each once:
+ * ask(name, type, arg). Types are DNS numbers (1 A, 16 TXT, ...). */
+void ruleset_dns_queries(const struct ruleset *rs, const struct rules_message *msg,
+    const struct rules_limits *limits, void (*ask)(const char *name, int type, void *arg),
+    void *arg);
 
 /* Default limits (as the policy's defaults). */
 void rules_limits_default(struct rules_limits *limits);

@@ -65,6 +65,14 @@ struct eval_function {
     unsigned (*run)(struct eval_ctx *ctx, const struct eval_call *call);
 };
 
+/* For network rules: the DNS queries the function (or rule type) `name` will read on a
+ * message, each listed through eval_dns_ask(); called before the evaluation
+ * (ruleset_dns_queries), maybe again as answers arrive (eval_dns_answer reads those so far). */
+struct eval_dns_function {
+    const char *name;
+    void (*queries)(struct eval_ctx *ctx, const struct eval_call *call);
+};
+
 struct eval_plugin {
     enum eval_plugin_id id;
     const char *name;          /* "Mail::SpamAssassin::Plugin::HeaderEval" */
@@ -74,6 +82,9 @@ struct eval_plugin {
     const struct eval_function *functions;     /* ends with a NULL name */
     const struct eval_function *rule_types;    /* "mimeheader", ...; may be NULL */
     const char *const *directives;             /* config lines the plugin reads; NULL-ended */
+    const struct eval_dns_function *dns;       /* network rules' queries; NULL-ended or NULL */
+    /* what `if can(Mail::SpamAssassin::Plugin::NAME::has_x)` asks ("has_x"); NULL-ended */
+    const char *const *capabilities;
 };
 
 /* HeaderEval's Received- and Date-based functions (eval_headereval_received.c), found through
@@ -84,10 +95,15 @@ extern const struct eval_function eval_headereval_received[];
 extern const struct eval_plugin *const eval_plugins[EVAL_PLUGIN_COUNT];
 /* The function `name` of an available plugin, NULL when none. */
 const struct eval_function *eval_find_function(const char *name);
+/* The DNS queries hook of function or rule type `name`, NULL when none. */
+const struct eval_dns_function *eval_find_dns(const char *name);
 /* The rule type `directive` of an available plugin, NULL when none. */
 const struct eval_function *eval_find_rule_type(const char *directive);
 /* Whether an available plugin reads directive `name`. */
 bool eval_directive_known(const char *name);
+/* Whether text, "Mail::SpamAssassin::Plugin::NAME::has_x", is a capability of an available
+ * plugin of ours (an `if can(...)` line). */
+bool eval_plugin_can(const char *text);
 /* Whether `plugin` (full Perl name) is one of ours and available. */
 bool eval_plugin_available(const char *plugin);
 /* Whether an `if can(...)` name is a capability of an available plugin of ours:
@@ -114,6 +130,7 @@ struct eval_ctx {
     struct regex_matcher *matcher;     /* for regexes a plugin compiled in prepare */
     const struct rules_relays *relays; /* made on first use: use eval_relays() */
     void *plugin_data[EVAL_DATA_SLOTS];
+    struct eval_dns_asked *dns_asked;  /* during ruleset_dns_queries: where asks go */
     void (*plugin_data_free[EVAL_DATA_SLOTS])(void *data);
 };
 
@@ -129,6 +146,13 @@ struct rules_uri_details;
 const struct rules_uri_details *eval_uri_details(struct eval_ctx *ctx);
 /* Frees the per-message data at the end of an evaluation. */
 void eval_ctx_release(struct eval_ctx *ctx);
+
+/* DNS for network rules (rules_dns.c). eval_dns_ask lists a query (during
+ * ruleset_dns_queries; nothing otherwise); eval_dns_answer reads its answer (rules.h's
+ * rules_dns: RULES_DNS_UNKNOWN when not asked, failed, or there is no resolver). */
+void eval_dns_ask(struct eval_ctx *ctx, const char *name, int type);
+enum rules_dns_status eval_dns_answer(struct eval_ctx *ctx, const char *name, int type,
+    const char *const **records, size_t *count);
 
 /* Helpers for arguments: a number (false when not one). */
 bool eval_arg_number(const char *arg, double *value);

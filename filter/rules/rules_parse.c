@@ -58,6 +58,9 @@ static bool feature_available(const char *name)
     static const char *const features[] = {
         "Mail::SpamAssassin::Conf::feature_bug6558_free",   /* meta rules may name undefined rules */
         "Mail::SpamAssassin::Conf::feature_welcomelist_blocklist",
+        "Mail::SpamAssassin::Conf::feature_blocklist_welcomelist",
+        /* Debian's /etc/spamassassin/init.pre: enable_compat welcomelist_blocklist */
+        "Mail::SpamAssassin::Conf::compat_welcomelist_blocklist",
         NULL,
     };
     for (size_t i = 0; features[i] != NULL; i++) {
@@ -182,8 +185,9 @@ static char *origin_of(const struct reader *rd)
 static enum rule_type rule_type_of(const char *directive, bool *plugin_type)
 {
     static const char *const plain[] = { "header", "body", "rawbody", "uri", "full", "meta" };
-    static const char *const plugin[] = { "mimeheader", "askdns", "urirhssub", "urirhsbl",
-        "uridnsbl", "uridnssub", "uri_detail", "check_rbl" };
+    /* (urirhssub, urirhsbl, uridnsbl and uridnssub are URIDNSBL's settings, not rules: the
+     * rule of the same name is the check_uridnsbl() that reads them) */
+    static const char *const plugin[] = { "mimeheader", "askdns", "uri_detail", "check_rbl" };
     *plugin_type = false;
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         if (strcmp(directive, plain[i]) == 0)
@@ -559,6 +563,10 @@ static void handle_line(struct reader *rd, char *line)
         r->description = xstrdup(after_name);
     } else {
         set_tflags(ruleset_rule(rd->rs, name, true), after_name);
+        /* as written too, for the plugins' own flags (URIDNSBL's a, ns, notrim, ...) */
+        char *origin = origin_of(rd);
+        ruleset_add_directive(rd->rs, "tflags", rest, origin);
+        free(origin);
     }
 }
 

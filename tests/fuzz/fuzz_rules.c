@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         .uris = &uri, .uri_count = 1,
     };
     view.header_cache = header_cache_new(headers, 3);   /* as the daemon's view has one */
-    struct rules_message msg = { headers, 3, &view, rest, rest_len, rest, NULL };
+    struct rules_message msg = { headers, 3, &view, rest, rest_len, rest, NULL, NULL };
     struct rules_limits limits;
     rules_limits_default(&limits);
     limits.match_limit = 100000;
