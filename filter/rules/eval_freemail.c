@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval_get.h"
 #include "eval_lists.h"
 #include "message_view.h"
 #include "rules_evalfn.h"

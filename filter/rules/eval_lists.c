@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval_get.h"
 #include "eval_lists.h"
 #include "header.h"
 #include "rules_internal.h"
@@ -277,12 +278,6 @@ static size_t header_cap(const struct eval_ctx *ctx)
 {
     uint64_t cap = ctx->limits != NULL ? ctx->limits->header_bytes : 64 * 1024;
     return cap > 1024 * 1024 ? 1024 * 1024 : (size_t)cap;
-}
-
-const char *eval_envelope_from(struct eval_ctx *ctx)
-{
-    const char *s = ctx->msg->envelope_from;
-    return s != NULL ? s : "";
 }
 
 void eval_header_addrs(struct eval_ctx *ctx, const char *name, struct addr_list *out)

@@ -46,7 +46,5 @@ void eval_to_addrs(struct eval_ctx *ctx, struct addr_list *out);
 /* The addresses of every `name` field (lower case), or of the envelope sender for
  * "EnvelopeFrom"; out must be freed with addr_list_free. */
 void eval_header_addrs(struct eval_ctx *ctx, const char *name, struct addr_list *out);
-/* The envelope sender as SpamAssassin's EnvelopeFrom:addr (lower case), "" when unknown. */
-const char *eval_envelope_from(struct eval_ctx *ctx);
 
 #endif

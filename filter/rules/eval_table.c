@@ -141,6 +141,10 @@ bool eval_plugin_can(const char *text)
             if (strcmp(pl->capabilities[i], sep + 1) == 0)
                 return true;
         }
+        /* "...::MIMEEval::has_check_qp_ratio": a plugin announces an eval function it gained
+         * with a has_<function> method */
+        if (strncmp(sep + 1, "has_", 4) == 0 && find_in(pl->functions, sep + 5) != NULL)
+            return true;
     }
     return false;
 }
@@ -155,26 +159,6 @@ bool eval_plugin_available(const char *plugin)
 }
 
 #define PLUGIN_PREFIX "Mail::SpamAssassin::Plugin::"
-
-bool eval_plugin_can(const char *name)
-{
-    /* "Mail::SpamAssassin::Plugin::MIMEEval::has_check_qp_ratio": the plugins announce an
-     * eval function they gained with a has_<function> method */
-    if (strncmp(name, PLUGIN_PREFIX, strlen(PLUGIN_PREFIX)) != 0)
-        return false;
-    const char *plugin = name + strlen(PLUGIN_PREFIX);
-    const char *sep = strstr(plugin, "::has_");
-    if (sep == NULL)
-        return false;
-    const char *function = sep + strlen("::has_");
-    for (size_t p = 0; p < EVAL_PLUGIN_COUNT; p++) {
-        const char *full = eval_plugins[p]->name + strlen(PLUGIN_PREFIX);
-        if (strlen(full) == (size_t)(sep - plugin) && strncmp(full, plugin, (size_t)(sep - plugin)) == 0)
-            return eval_plugins[p]->available
-                && find_in(eval_plugins[p]->functions, function) != NULL;
-    }
-    return false;
-}
 
 /* The short plugin name text mentions: "Razor2" in "if plugin(Mail::...::Razor2)", or the
  * text itself when it is a short name already (an ifplugin block's). */

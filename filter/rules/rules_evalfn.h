@@ -101,14 +101,12 @@ const struct eval_dns_function *eval_find_dns(const char *name);
 const struct eval_function *eval_find_rule_type(const char *directive);
 /* Whether an available plugin reads directive `name`. */
 bool eval_directive_known(const char *name);
-/* Whether text, "Mail::SpamAssassin::Plugin::NAME::has_x", is a capability of an available
- * plugin of ours (an `if can(...)` line). */
+/* Whether text, "Mail::SpamAssassin::Plugin::NAME::has_x" (an `if can(...)` line), is a
+ * capability of an available plugin of ours: one it lists, or has_<function> for an eval
+ * function it implements. */
 bool eval_plugin_can(const char *text);
 /* Whether `plugin` (full Perl name) is one of ours and available. */
 bool eval_plugin_available(const char *plugin);
-/* Whether an `if can(...)` name is a capability of an available plugin of ours:
- * "<plugin>::has_<function>" for an eval function it implements. */
-bool eval_plugin_can(const char *name);
 /* Whether text (a plugin's name, or an if/ifplugin line) names a plugin whose whole job is a
  * network service mailwarden does not run (Razor2, Pyzor, DCC): their rules are skipped by
  * name and counted. */
