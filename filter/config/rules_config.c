@@ -16,8 +16,9 @@
 #include "rules.h"
 #include "util.h"
 
-/* On by default: Debian's stock SpamAssassin rules when installed, then the admin's. */
-#define STOCK_RULES_GLOB "/usr/share/spamassassin/*.cf"
+/* Without a `rules.files` line: the admin's rule directory. The shipped policy
+ * (policies/mailwarden.conf, what a package installs) lists Debian's stock SpamAssassin rules
+ * first, so a new install reads them; a policy written from scratch says what it reads. */
 #define DEFAULT_RULES_GLOB SYSCONFDIR "/mailwarden/rules.d/*.cf"
 
 #define LIMIT(field) offsetof(struct rules_policy, limits.field)
@@ -43,10 +44,9 @@ static void rules_init(struct config *cfg)
 {
     struct rules_policy_full *full = xcalloc(1, sizeof *full);
     struct rules_policy *p = &full->policy;
-    p->files = xcalloc(3, sizeof *p->files);
-    p->files[0] = xstrdup(STOCK_RULES_GLOB);
-    p->files[1] = xstrdup(DEFAULT_RULES_GLOB);
-    p->file_count = 2;
+    p->files = xcalloc(2, sizeof *p->files);
+    p->files[0] = xstrdup(DEFAULT_RULES_GLOB);
+    p->file_count = 1;
     rules_limits_default(&p->limits);
     cfg->rules = p;
 }

@@ -278,9 +278,11 @@ static bool rule_defines(const struct txn *t, const char *symbol)
 }
 
 /* A name is scored once: a symbol added again replaces the earlier one of this transaction
- * (the later definition wins, as in SpamAssassin); one the connection already has stays. */
+ * (the later definition wins, as in SpamAssassin); one the connection already has stays.
+ * With keep_action (a rule's hit), an earlier result's action and reply stay: a rule named
+ * like a check's symbol rescores it but never takes back the check's decision. */
 static void put_result(struct txn *t, const char *symbol, double score, enum action action,
-    const struct reply *reply)
+    const struct reply *reply, bool keep_action)
 {
     struct result r = {0};
     r.score = score;
@@ -304,6 +306,10 @@ static void put_result(struct txn *t, const char *symbol, double score, enum act
             return;
         r.symbol = t->results[i].symbol;
         r.stage = t->results[i].stage;
+        if (keep_action && r.action == ACTION_NONE) {
+            r.action = t->results[i].action;
+            r.reply = t->results[i].reply;
+        }
         t->results[i] = r;
         return;
     }
@@ -315,14 +321,18 @@ static void put_result(struct txn *t, const char *symbol, double score, enum act
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply)
 {
-    if (rule_defines(t, symbol))
+    const struct symbol_override *o = config_symbol(t->cfg, symbol);
+    bool acts = action != ACTION_NONE || (o != NULL && o->has_action && o->action != ACTION_NONE);
+    if (rule_defines(t, symbol) && !acts)
         return;              /* the admin's rule of this name replaces the check's */
-    put_result(t, symbol, score, action, reply);
+    /* a check's decision (reject, tempfail, ...) stands even when a rule has its name (the
+     * stock SPF_FAIL rule, say): the rule's hit rescores it, it does not take it back */
+    put_result(t, symbol, score, action, reply, false);
 }
 
 void txn_add_rule_result(struct txn *t, const char *symbol, double score)
 {
-    put_result(t, symbol, score, ACTION_NONE, NULL);
+    put_result(t, symbol, score, ACTION_NONE, NULL, true);
 }
 
 double txn_score(const struct txn *t)

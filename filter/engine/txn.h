@@ -182,9 +182,10 @@ const char *txn_header(const struct txn *t, const char *name, size_t n);
 
 /* Adds a symbol. The policy's symbol overrides are applied here, so checks pass only their
  * defaults. reply may be NULL. A name is scored once: added again, it replaces the earlier
- * result of the transaction; and a name a loaded rule defines is the rule's alone (the rule,
- * the later definition, replaces the check's, as in SpamAssassin), so a check's symbol of that
- * name is not added. */
+ * result of the transaction; and a name a loaded rule defines is the rule's (the rule, the
+ * later definition, replaces the check's, as in SpamAssassin), so a check's symbol of that
+ * name is not added, unless it carries an action: a check's decision (an SPF fail the policy
+ * rejects, say) stands, and the rule's hit only rescores it. */
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply);
 /* The same for a rule that hit (check_rules.c). */

@@ -1,7 +1,8 @@
 /* test_symbol_clash.c - a symbol name is scored once: an admin's rule named like a native
  * check's symbol (MISSING_DATE) replaces the check's, as a later definition does in
  * SpamAssassin (a message without Date scored 1.0 + 2.7 = 3.7 for one fault when both
- * counted); a symbol added twice keeps the later score; `mailwarden -t` (rules_report_config)
+ * counted); a check's action (reject, ...) stands under a rule of its name, which only
+ * rescores it; a symbol added twice keeps the later score; `mailwarden -t` (rules_report_config)
  * warns about the clash and names the rule's file and line. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,9 +22,10 @@
     "Message-ID: <nodate@sender.test>\nFrom: Alice <alice@sender.test>\n" \
     "To: Bob <bob@our.test>\nSubject: Lunch on Friday\n\nShall we meet at noon?\n"
 
+/* rules.files empty: the stock rules, read by default, define MISSING_DATE too */
 #define CLASH_POLICY \
     "actions: { add_header = 5.0; reject = 15.0 }\n" \
-    "rules: { inline = [ \"header MISSING_DATE Date =~ /^UNSET$/ [if-unset: UNSET]\",\n" \
+    "rules: { files = [ ]; inline = [ \"header MISSING_DATE Date =~ /^UNSET$/ [if-unset: UNSET]\",\n" \
     "  \"score MISSING_DATE 2.7\" ] }\n"
 
 static int setup(void **state)
@@ -56,7 +58,7 @@ static size_t count_of(const char *symbol, double *total)
 static void test_native_missing_date_alone_scores_its_default(void **state)
 {
     (void)state;
-    fixture_policy("actions: { add_header = 5.0; reject = 15.0 }\n");
+    fixture_policy("actions: { add_header = 5.0; reject = 15.0 }\nrules: { files = [ ] }\n");
     struct smtp_session s = {.message = NO_DATE_MESSAGE};
     fixture_run(&s);
     double total;
@@ -100,6 +102,34 @@ static void test_symbol_added_twice_keeps_the_later_score(void **state)
     assert_true(total == 4.0);
 }
 
+/* A check's decision stands under a rule of the same name (the stock SPF_FAIL rule over our
+ * SPF check's reject): the check's result is kept with its action, and the rule's hit only
+ * rescores it. Before, the check's result was dropped whole and the reject with it. */
+static void test_check_action_survives_a_rule_of_its_name(void **state)
+{
+    (void)state;
+    fixture_policy(CLASH_POLICY);
+    struct smtp_session s = {.message = fixture_clean_message(NULL, NULL)};
+    fixture_run(&s);
+    struct txn *t = fixture_txn();
+    struct reply reply = { .code = 550 };
+    txn_add_result(t, "MISSING_DATE", 1.0, ACTION_REJECT, &reply);
+    txn_add_rule_result(t, "MISSING_DATE", 2.7);
+    double total;
+    assert_int_equal(count_of("MISSING_DATE", &total), 1);
+    assert_true(total == 2.7);
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, "MISSING_DATE") == 0) {
+            assert_int_equal(t->results[i].action, ACTION_REJECT);
+            assert_int_equal(t->results[i].reply.code, 550);
+        }
+    }
+    /* a check's symbol without an action is still the rule's alone */
+    txn_add_result(t, "MISSING_DATE", 1.0, ACTION_NONE, NULL);
+    assert_int_equal(count_of("MISSING_DATE", &total), 1);
+    assert_true(total == 2.7);
+}
+
 struct lines {
     char text[4096];
 };
@@ -132,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_rule_named_like_a_native_symbol_replaces_it),
         cmocka_unit_test(test_rule_replacing_a_native_symbol_does_not_fire_on_a_dated_message),
         cmocka_unit_test(test_symbol_added_twice_keeps_the_later_score),
+        cmocka_unit_test(test_check_action_survives_a_rule_of_its_name),
         cmocka_unit_test(test_check_mode_warns_about_the_clash_with_file_and_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
