@@ -175,44 +175,54 @@ static bool skipped(const struct uribl_state *st, const char *host, const char *
     return false;
 }
 
-/* The message's URI hosts the lists are asked about. */
+/* Adds host (with its registered domain) to out unless skipped or there already. */
+static void add_host(struct eval_ctx *ctx, const struct uribl_state *st, const char *name,
+    struct host *out, size_t *n)
+{
+    struct host h = { 0 };
+    strlcpy_mw(h.name, name, sizeof h.name);
+    str_lower(h.name);
+    size_t len = strlen(h.name);
+    if (len > 2 && h.name[0] == '[' && h.name[len - 1] == ']') {
+        memmove(h.name, h.name + 1, len - 2);
+        h.name[len - 2] = '\0';
+    }
+    struct ipaddr addr;
+    h.ip = ipaddr_parse(h.name, &addr);
+    if (h.ip && addr.family != AF_INET)
+        return;
+    if (h.ip) {
+        strlcpy_mw(h.domain, h.name, sizeof h.domain);
+    } else {
+        char *reg = rules_trim_domain(ctx->rs, h.name);
+        strlcpy_mw(h.domain, reg != NULL ? reg : h.name, sizeof h.domain);
+        free(reg);
+    }
+    if (skipped(st, h.name, h.domain))
+        return;
+    for (size_t k = 0; k < *n; k++) {
+        if (strcmp(out[k].name, h.name) == 0)
+            return;
+    }
+    out[(*n)++] = h;
+}
+
+/* The message's URI hosts the lists are asked about: the hosts of SpamAssassin's URI detail
+ * list (eval_uri_details: canonical forms, util_rb_tld-valid domains only), each with its
+ * registered domain (util_rb_2tld/3tld). */
 static size_t uri_hosts(struct eval_ctx *ctx, const struct uribl_state *st, struct host *out,
     size_t max)
 {
-    const struct message_view *view = ctx->msg->view;
+    const struct rules_uri_details *d = eval_uri_details(ctx);
     size_t n = 0;
-    for (size_t i = 0; view != NULL && i < view->uri_count && n < max; i++) {
-        const struct message_uri *u = &view->uris[i];
-        if (u->host == NULL || u->host[0] == '\0')
+    for (size_t i = 0; d != NULL && i < d->count && n < max; i++) {
+        const struct rules_uri_detail *u = &d->items[i];
+        if (u->dropped)
             continue;
-        if (u->url != NULL && strncasecmp(u->url, "mailto:", 7) == 0 && st->skip_mailto)
+        if (u->raw != NULL && strncasecmp(u->raw, "mailto:", 7) == 0 && st->skip_mailto)
             continue;
-        struct host h = { 0 };
-        strlcpy_mw(h.name, u->host, sizeof h.name);
-        str_lower(h.name);
-        size_t len = strlen(h.name);
-        if (len > 2 && h.name[0] == '[' && h.name[len - 1] == ']') {
-            memmove(h.name, h.name + 1, len - 2);
-            h.name[len - 2] = '\0';
-        }
-        struct ipaddr addr;
-        h.ip = ipaddr_parse(h.name, &addr);
-        if (h.ip && addr.family != AF_INET)
-            continue;
-        if (h.ip) {
-            strlcpy_mw(h.domain, h.name, sizeof h.domain);
-        } else {
-            char *reg = registrable_domain(h.name);
-            strlcpy_mw(h.domain, reg, sizeof h.domain);
-            free(reg);
-        }
-        if (skipped(st, h.name, h.domain))
-            continue;
-        bool dup = false;
-        for (size_t k = 0; k < n && !dup; k++)
-            dup = strcmp(out[k].name, h.name) == 0;
-        if (!dup)
-            out[n++] = h;
+        for (size_t j = 0; j < u->host_count && n < max; j++)
+            add_host(ctx, st, u->hosts[j], out, &n);
     }
     return n;
 }

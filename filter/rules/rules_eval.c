@@ -186,9 +186,9 @@ struct eval_state {
 
 static unsigned run_eval(const struct rule *r, struct eval_state *st)
 {
-    /* SpamAssassin without network tests (spamd -L, our scoreset) skips eval rules marked
-     * tflags net; we run none until network evals of ours exist */
-    if (r->tflags & TFLAG_NET)
+    /* SpamAssassin without network tests (spamd -L) skips eval rules marked tflags net; so do
+     * we when the message has no DNS answers (no resolver, mailwarden-check without DNS) */
+    if ((r->tflags & TFLAG_NET) && (st->msg->dns == NULL || st->msg->dns->lookup == NULL))
         return 0;
     struct eval_call call = { r, r->eval_args, r->eval_argc, r->eval_state };
     unsigned n = r->eval->run(&st->plugins, &call);
