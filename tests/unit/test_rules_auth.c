@@ -567,6 +567,7 @@ static enum rules_dns_status fake_lookup(void *arg, const char *name, int type,
 static const struct rules_dns fake_dns = { fake_lookup, NULL };
 
 static const char *const net_rules =
+    "util_rb_tld test\n"     /* URI domains only under util_rb_tld, as SpamAssassin */
     "urirhssub T_DBL dbl.test. A 127.0.1.2\n"
     "body T_DBL eval:check_uridnsbl('T_DBL')\n"
     "tflags T_DBL net domains_only notrim\n"

@@ -58,7 +58,7 @@ static void test_counts(void **state)
     size_t loaded = ruleset_loaded(stock), skipped = ruleset_skipped(stock);
     fprintf(stderr, "stock rules: %zu loaded, %zu skipped\n", loaded, skipped);
     assert_true(loaded > 1000);
-    assert_true(skipped > 100);
+    assert_true(skipped > 0);          /* network services, plugins SpamAssassin does not load */
     assert_true(skipped < loaded);
     /* none of the stock regexes is beyond PCRE2 */
     assert_true(ruleset_skipped_for(stock, "regex") < 10);
