@@ -31,6 +31,7 @@ void rules_limits_default(struct rules_limits *limits)
     limits->match_limit = 1000000;
     limits->depth_limit = 10000;
     limits->skipped_unknown = false;
+    limits->prefilter = true;
 }
 
 static size_t cap(size_t len, uint64_t limit)
