@@ -285,12 +285,10 @@ static void chunk_key(const struct prefilter_group *grp, const unsigned *chunk, 
 
 /* The chunk's database from the cache, its ids taken; NULL when it must be compiled. */
 static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group *grp,
-    const unsigned *chunk, size_t count)
+    const unsigned char key[PREFILTER_CACHE_KEY_LEN], const unsigned *chunk, size_t count)
 {
     if (pf->cache_dir == NULL)
         return NULL;
-    unsigned char key[PREFILTER_CACHE_KEY_LEN];
-    chunk_key(grp, chunk, count, key);
     unsigned *ids = xcalloc(count, sizeof *ids);
     size_t held = count;
     hs_database_t *db = prefilter_cache_load(pf->cache_dir, key, ids, &held);
@@ -321,11 +319,11 @@ static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
             chunk[count++] = (unsigned)id;
         if (count == 0 || (count < CHUNK_PATTERNS && id < grp->member_count))
             continue;
-        hs_database_t *db = cached_chunk(pf, grp, chunk, count);
+        unsigned char key[PREFILTER_CACHE_KEY_LEN];
+        if (pf->cache_dir != NULL)
+            chunk_key(grp, chunk, count, key);
+        hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
         if (db == NULL) {
-            unsigned char key[PREFILTER_CACHE_KEY_LEN];
-            if (pf->cache_dir != NULL)
-                chunk_key(grp, chunk, count, key);
             db = compile_chunk(pf, grp, chunk, &count);
             pf->compiled += db != NULL;
             if (db != NULL && pf->cache_dir != NULL)
