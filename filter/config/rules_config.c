@@ -305,8 +305,8 @@ void rules_report_config(const struct config *cfg, void (*out)(const char *line,
     free(line);
     for (size_t i = 0; native_symbols[i] != NULL; i++) {
         const char *origin = ruleset_rule_origin(cfg->rules->set, native_symbols[i]);
-        if (origin == NULL || strcmp(native_symbols[i], "GTUBE") == 0)
-            continue;       /* GTUBE: the native check is SpamAssassin's rule, nothing is lost */
+        if (origin == NULL || native_symbol_is_spamassassins(native_symbols[i]))
+            continue;
         char *line = xasprintf("warning: %s: rule %s replaces the native check's symbol of the "
             "same name (the message is scored once, by the rule); rename the rule to keep both",
             origin, native_symbols[i]);
