@@ -268,7 +268,8 @@ static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group
     return db;
 }
 
-/* The cache's name for compiling these ids of the group (before any is refused). */
+/* The cache's name for the database of these ids of the group (as given: before any is
+ * refused). */
 static void chunk_key(const struct prefilter_group *grp, const unsigned *chunk, size_t count,
     unsigned char key[PREFILTER_CACHE_KEY_LEN])
 {
@@ -310,32 +311,49 @@ static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group 
     return db;
 }
 
+/* One database from up to CHUNK_PATTERNS consecutive members: read back from the cache when it
+ * is there (named by the chunk as given, so nothing is parsed first), else compiled from the
+ * patterns Hyperscan accepts. NULL when none is. */
+static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_group *grp,
+    unsigned *chunk, size_t count)
+{
+    unsigned char key[PREFILTER_CACHE_KEY_LEN];
+    if (pf->cache_dir != NULL)
+        chunk_key(grp, chunk, count, key);
+    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
+    if (db != NULL)
+        return db;
+    size_t accepted = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (hs_accepts(grp->expressions[chunk[i]], grp->flags[chunk[i]]))
+            chunk[accepted++] = chunk[i];
+    }
+    if (accepted == 0)
+        return NULL;
+    db = compile_chunk(pf, grp, chunk, &accepted);
+    pf->compiled += db != NULL;
+    if (db != NULL && pf->cache_dir != NULL)
+        prefilter_cache_store(pf->cache_dir, key, db, chunk, accepted);
+    return db;
+}
+
 static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
 {
     unsigned *chunk = xcalloc(CHUNK_PATTERNS, sizeof *chunk);
-    size_t count = 0;
-    for (size_t id = 0; id <= grp->member_count && !atomic_load(&pf->cancel); id++) {
-        if (id < grp->member_count && hs_accepts(grp->expressions[id], grp->flags[id]))
-            chunk[count++] = (unsigned)id;
-        if (count == 0 || (count < CHUNK_PATTERNS && id < grp->member_count))
-            continue;
-        unsigned char key[PREFILTER_CACHE_KEY_LEN];
-        if (pf->cache_dir != NULL)
-            chunk_key(grp, chunk, count, key);
-        hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
-        if (db == NULL) {
-            db = compile_chunk(pf, grp, chunk, &count);
-            pf->compiled += db != NULL;
-            if (db != NULL && pf->cache_dir != NULL)
-                prefilter_cache_store(pf->cache_dir, key, db, chunk, count);
-        }
+    for (size_t first = 0; first < grp->member_count && !atomic_load(&pf->cancel);
+            first += CHUNK_PATTERNS) {
+        size_t count = grp->member_count - first;
+        if (count > CHUNK_PATTERNS)
+            count = CHUNK_PATTERNS;
+        for (size_t i = 0; i < count; i++)
+            chunk[i] = (unsigned)(first + i);
+        hs_database_t *db = chunk_database(pf, grp, chunk, count);
         if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
             grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
             grp->dbs[grp->db_count++] = db;
         } else if (db != NULL) {
             hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
         }
-        count = 0;
     }
     free(chunk);
 }
