@@ -39,3 +39,20 @@ bool native_symbol(const char *name)
     }
     return false;
 }
+
+static const char *const spamassassin_named[] = {
+    "GTUBE", "MISSING_DATE", "MISSING_FROM", "MIME_HTML_ONLY",
+    "SPF_PASS", "SPF_FAIL", "SPF_SOFTFAIL", "SPF_NEUTRAL", "SPF_NONE",
+    "SPF_HELO_PASS", "SPF_HELO_FAIL", "SPF_HELO_SOFTFAIL", "SPF_HELO_NEUTRAL", "SPF_HELO_NONE",
+    "DKIM_SIGNED", "ARC_INVALID", "RDNS_NONE", "RDNS_DYNAMIC",
+    NULL,
+};
+
+bool native_symbol_is_spamassassins(const char *name)
+{
+    for (size_t i = 0; spamassassin_named[i] != NULL; i++) {
+        if (strcmp(spamassassin_named[i], name) == 0)
+            return true;
+    }
+    return false;
+}

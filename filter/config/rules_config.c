@@ -20,6 +20,8 @@
  * (policies/mailwarden.conf, what a package installs) lists Debian's stock SpamAssassin rules
  * first, so a new install reads them; a policy written from scratch says what it reads. */
 #define DEFAULT_RULES_GLOB SYSCONFDIR "/mailwarden/rules.d/*.cf"
+/* Compiled Hyperscan databases (rules_prefilter_cache.c): in the daemon's state directory. */
+#define DEFAULT_PREFILTER_CACHE LOCALSTATEDIR "/lib/mailwarden/hyperscan"
 
 #define LIMIT(field) offsetof(struct rules_policy, limits.field)
 static const struct option_spec scan_options[] = {
@@ -48,6 +50,7 @@ static void rules_init(struct config *cfg)
     p->files[0] = xstrdup(DEFAULT_RULES_GLOB);
     p->file_count = 1;
     rules_limits_default(&p->limits);
+    p->prefilter_cache = xstrdup(DEFAULT_PREFILTER_CACHE);
     cfg->rules = p;
 }
 
@@ -93,6 +96,22 @@ static void apply_skipped_rules(struct cfg_reader *r, const config_setting_t *s,
 
 static char *absolute_glob(const struct config *cfg, const char *pattern);
 
+/* prefilter_cache = "/var/lib/mailwarden/hyperscan" (or "" for none). */
+static void apply_prefilter_cache(struct cfg_reader *r, const config_setting_t *s,
+    struct rules_policy *p)
+{
+    const char *value;
+    if (!cfg_read_string(r, s, "rules.prefilter_cache", &value))
+        return;
+    if (value[0] != '\0' && value[0] != '/') {
+        cfg_error(r, s, "rules.prefilter_cache", "\"%s\": write an absolute directory, as \""
+            DEFAULT_PREFILTER_CACHE "\", or \"\" to keep no cache", value);
+        return;
+    }
+    free(p->prefilter_cache);
+    p->prefilter_cache = xstrdup(value);
+}
+
 /* shadow_files = [ "rules.d/new-*.cf" ]: the hits of rules from these files are shadow. A later
  * file's list replaces the earlier one. */
 static void apply_shadow_files(struct cfg_reader *r, const config_setting_t *s,
@@ -121,7 +140,7 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
         return;
     }
     static const char *const names[] = { "files", "inline", "scan", "skipped_rules", "mode",
-        "shadow_files", NULL };
+        "shadow_files", "prefilter_cache", NULL };
     int n = config_setting_length(section);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
@@ -147,11 +166,13 @@ static void rules_apply(struct cfg_reader *r, const config_setting_t *section)
             cfg_read_check_mode(r, s, "rules.mode", &p->shadow);
         } else if (strcmp(name, "shadow_files") == 0) {
             apply_shadow_files(r, s, p);
+        } else if (strcmp(name, "prefilter_cache") == 0) {
+            apply_prefilter_cache(r, s, p);
         } else {
             const char *hint = cfg_suggest(name, names);
             cfg_error(r, s, name, "unknown option in rules; %s%s%s", hint ? "did you mean " : "",
-                hint ? hint : "the options are files, inline, scan, skipped_rules, mode and "
-                "shadow_files", hint ? "?" : "");
+                hint ? hint : "the options are files, inline, scan, skipped_rules, mode, "
+                "shadow_files and prefilter_cache", hint ? "?" : "");
         }
     }
 }
@@ -217,6 +238,7 @@ static void rules_finish(struct config *cfg, struct config_errors *errs)
         ruleset_read_text(p->set, p->inline_origin[i], p->inline_rules[i],
             strlen(p->inline_rules[i]));
     ruleset_finish(p->set);
+    ruleset_set_prefilter_cache(p->set, p->prefilter_cache);
     if (ruleset_loaded(p->set) == 0 && ruleset_skipped(p->set) == 0) {
         ruleset_free(p->set);
         p->set = NULL;
@@ -233,6 +255,7 @@ static void rules_free(struct config *cfg)
     free_strings(p->inline_rules, p->inline_count);
     free_strings(p->inline_origin, p->inline_count);
     free_strings(p->shadow_files, p->shadow_file_count);
+    free(p->prefilter_cache);
     ruleset_free(p->set);
     free(full->files_file);
     free(full);
@@ -275,16 +298,15 @@ void rules_report_config(const struct config *cfg, void (*out)(const char *line,
         return;
     }
     ruleset_report(cfg->rules->set, out, arg);
-#ifdef HAVE_HYPERSCAN
-    out("rules: regexes: Hyperscan prefilter, compiled in the background once the policy has "
-        "checked 50 messages (PCRE2 alone until then, same results)", arg);
-#else
-    out("rules: regexes: PCRE2 alone (built without Hyperscan: slower, same results)", arg);
-#endif
+    char prefilter[512];
+    ruleset_prefilter_describe(cfg->rules->set, prefilter, sizeof prefilter);
+    char *line = xasprintf("rules: regexes: %s", prefilter);
+    out(line, arg);
+    free(line);
     for (size_t i = 0; native_symbols[i] != NULL; i++) {
         const char *origin = ruleset_rule_origin(cfg->rules->set, native_symbols[i]);
-        if (origin == NULL || strcmp(native_symbols[i], "GTUBE") == 0)
-            continue;       /* GTUBE: the native check is SpamAssassin's rule, nothing is lost */
+        if (origin == NULL || native_symbol_is_spamassassins(native_symbols[i]))
+            continue;
         char *line = xasprintf("warning: %s: rule %s replaces the native check's symbol of the "
             "same name (the message is scored once, by the rule); rename the rule to keep both",
             origin, native_symbols[i]);

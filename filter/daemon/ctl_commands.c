@@ -14,6 +14,7 @@
 #include "dns_health.h"
 #include "ratelimit.h"
 #include "reload.h"
+#include "rules.h"
 #include "stats.h"
 #include "store.h"
 #include "store_config.h"
@@ -100,6 +101,20 @@ static void status_dns(const struct config *cfg, struct ctl_output *out)
     }
 }
 
+/* The rules loaded and the state of their Hyperscan prefilter. */
+static void status_rules(const struct config *cfg, struct ctl_output *out)
+{
+    const struct ruleset *set = cfg->rules != NULL ? cfg->rules->set : NULL;
+    if (set == NULL) {
+        say(out, "rules: none");
+        return;
+    }
+    char prefilter[512];
+    ruleset_prefilter_describe(set, prefilter, sizeof prefilter);
+    say(out, "rules: %zu loaded, %zu skipped; %s", ruleset_loaded(set), ruleset_skipped(set),
+        prefilter);
+}
+
 static bool do_status(struct ctl_output *out)
 {
     struct policy_info info;
@@ -121,10 +136,12 @@ static bool do_status(struct ctl_output *out)
     say(out, "transactions: %u", transactions);
     struct config *cfg = config_current();
     if (cfg == NULL) {
+        say(out, "rules: -");
         say(out, "store: -");
         say(out, "dns: -");
         return false;
     }
+    status_rules(cfg, out);
     status_store(cfg, out);
     status_dns(cfg, out);
     config_release(cfg);

@@ -123,7 +123,7 @@ bool rule_has_tflag(const struct ruleset *rs, const char *rule, const char *word
 {
     const char *last = NULL, *v;
     size_t n = strlen(rule);
-    for (size_t i = 0; (v = ruleset_directive(rs, "tflags", i)) != NULL; i++) {
+    for (size_t cursor = 0; (v = ruleset_directive_next(rs, "tflags", &cursor)) != NULL;) {
         if (strncmp(v, rule, n) == 0 && (v[n] == ' ' || v[n] == '\t' || v[n] == '\0'))
             last = v + n;
     }

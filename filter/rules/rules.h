@@ -44,6 +44,7 @@ struct rules_policy {
     char **shadow_files;       /* rules.shadow_files: absolute globs of rule files whose hits
                                   are shadow (check_rules.c) */
     size_t shadow_file_count;
+    char *prefilter_cache;     /* rules.prefilter_cache: compiled Hyperscan databases; "" none */
 };
 
 struct ruleset *ruleset_new(void);
@@ -187,6 +188,14 @@ bool ruleset_prefilter_wait(const struct ruleset *rs);
  * and the databases; false (all 0) when there is no prefilter or it is not ready yet. */
 bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
     size_t *databases);
+/* Where the prefilter keeps its compiled databases (rules_prefilter_cache.c): an absolute
+ * directory, made if missing; NULL or "": nowhere (compiled at every load). Before the first
+ * ruleset_eval(). */
+void ruleset_set_prefilter_cache(struct ruleset *rs, const char *dir);
+/* Once ready: the databases compiled and those read from the cache; false (0, 0) before. */
+bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache);
+/* One line on the prefilter: waiting, compiling, ready (with its counts) or off, and why. */
+void ruleset_prefilter_describe(const struct ruleset *rs, char *buf, size_t size);
 /* The DNS queries the loaded network rules need for msg (with the answers in msg->dns so
  * far: a rule may need a second round, as a URI's address after its name), each once:
  * ask(name, type, arg). Types are DNS numbers (1 A, 16 TXT, ...). */

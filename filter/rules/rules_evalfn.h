@@ -118,6 +118,9 @@ bool eval_plugin_not_default(const char *text);
 /* Plugin directives as read (rules_set.c): the i-th value of directive `name`, in file order;
  * NULL past the last. */
 const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t i);
+/* The values of directive `name` in order, in one pass: *cursor starts at 0; NULL after the
+ * last. (ruleset_directive(rs, name, i) for i = 0, 1, ... reads them again from the start.) */
+const char *ruleset_directive_next(const struct ruleset *rs, const char *name, size_t *cursor);
 
 /* What a run sees: the message, the ruleset, shared caches and per-plugin data. */
 struct eval_ctx {

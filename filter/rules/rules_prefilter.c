@@ -10,6 +10,7 @@
  * threads share the ruleset freely. */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +19,15 @@
 #include "util.h"
 
 #ifdef HAVE_HYPERSCAN
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <syslog.h>
+#include <time.h>
 #include <hs.h>
+
+#include "log.h"
+#include "rules_prefilter_cache.h"
 
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
@@ -49,6 +56,9 @@ struct prefilter {
     uint32_t *rule_id;              /* rule index -> its id in the group, or ALWAYS_RUN */
     size_t taken, refused;
     hs_scratch_t *prototype;        /* big enough for every database */
+    char *cache_dir;                /* compiled databases kept here (rules_prefilter_cache.c) */
+    size_t compiled, from_cache;    /* databases made by the thread, and read back */
+    double compile_cpu_s;           /* the thread's CPU time */
 
     /* Compiling takes seconds of CPU for the stock rules: it runs in a thread started by the
      * START_AFTER_MESSAGES-th message (so after the daemon forks), or by
@@ -212,11 +222,22 @@ static bool hs_accepts(const char *expression, unsigned flags)
     return rc == HS_SUCCESS;
 }
 
-/* Compiles the ids in chunk (count of them) into one database; a pattern the compiler refuses
- * in the set is dropped and the rest retried. Returns the database or NULL. */
-static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group *grp,
-    unsigned *chunk, size_t count)
+/* The ids of one database: Hyperscan reports them, PCRE2 decides. */
+static void take_ids(struct prefilter *pf, const struct prefilter_group *grp, const unsigned *ids,
+    size_t count)
 {
+    for (size_t i = 0; i < count; i++)
+        pf->rule_id[grp->members[ids[i]]] = ids[i];
+    pf->taken += count;
+}
+
+/* Compiles the ids in chunk (*chunk_count of them) into one database; a pattern the compiler
+ * refuses in the set is dropped and the rest retried (*chunk_count: the ids it holds).
+ * Returns the database or NULL. */
+static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group *grp,
+    unsigned *chunk, size_t *chunk_count)
+{
+    size_t count = *chunk_count;
     const char **expressions = xcalloc(count + 1, sizeof *expressions);
     unsigned *flags = xcalloc(count + 1, sizeof *flags);
     hs_database_t *db = NULL;
@@ -239,50 +260,205 @@ static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group
         memmove(chunk + bad, chunk + bad + 1, (count - (size_t)bad - 1) * sizeof *chunk);
         count--;
     }
-    if (db != NULL) {
-        for (size_t i = 0; i < count; i++)
-            pf->rule_id[grp->members[chunk[i]]] = chunk[i];
-        pf->taken += count;
-    }
+    if (db != NULL)
+        take_ids(pf, grp, chunk, count);
+    *chunk_count = count;
     free(expressions);
     free(flags);
+    return db;
+}
+
+/* The cache's name for the database of these ids of the group (as given: before any is
+ * refused). */
+static void chunk_key(const struct prefilter_group *grp, const unsigned *chunk, size_t count,
+    unsigned char key[PREFILTER_CACHE_KEY_LEN])
+{
+    const char **expressions = xcalloc(count + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(count + 1, sizeof *flags);
+    for (size_t i = 0; i < count; i++) {
+        expressions[i] = grp->expressions[chunk[i]];
+        flags[i] = grp->flags[chunk[i]];
+    }
+    prefilter_cache_key(expressions, flags, chunk, count, key);
+    free(expressions);
+    free(flags);
+}
+
+/* The chunk's database from the cache, its ids taken; NULL when it must be compiled. */
+static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group *grp,
+    const unsigned char key[PREFILTER_CACHE_KEY_LEN], const unsigned *chunk, size_t count)
+{
+    if (pf->cache_dir == NULL)
+        return NULL;
+    unsigned *ids = xcalloc(count, sizeof *ids);
+    size_t held = count;
+    hs_database_t *db = prefilter_cache_load(pf->cache_dir, key, ids, &held);
+    /* the key covers the ids compiled; each one read back must be one of them */
+    for (size_t i = 0; db != NULL && i < held; i++) {
+        bool known = false;
+        for (size_t j = 0; j < count && !known; j++)
+            known = ids[i] == chunk[j];
+        if (!known) {
+            hs_free_database(db);
+            db = NULL;
+        }
+    }
+    if (db != NULL) {
+        take_ids(pf, grp, ids, held);
+        pf->from_cache++;
+    }
+    free(ids);
+    return db;
+}
+
+/* One database from up to CHUNK_PATTERNS consecutive members: read back from the cache when it
+ * is there (named by the chunk as given, so nothing is parsed first), else compiled from the
+ * patterns Hyperscan accepts. NULL when none is. */
+static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_group *grp,
+    unsigned *chunk, size_t count)
+{
+    unsigned char key[PREFILTER_CACHE_KEY_LEN];
+    if (pf->cache_dir != NULL)
+        chunk_key(grp, chunk, count, key);
+    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
+    if (db != NULL)
+        return db;
+    size_t accepted = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (hs_accepts(grp->expressions[chunk[i]], grp->flags[chunk[i]]))
+            chunk[accepted++] = chunk[i];
+    }
+    if (accepted == 0)
+        return NULL;
+    db = compile_chunk(pf, grp, chunk, &accepted);
+    pf->compiled += db != NULL;
+    if (db != NULL && pf->cache_dir != NULL)
+        prefilter_cache_store(pf->cache_dir, key, db, chunk, accepted);
     return db;
 }
 
 static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
 {
     unsigned *chunk = xcalloc(CHUNK_PATTERNS, sizeof *chunk);
-    size_t count = 0;
-    for (size_t id = 0; id <= grp->member_count && !atomic_load(&pf->cancel); id++) {
-        if (id < grp->member_count && hs_accepts(grp->expressions[id], grp->flags[id]))
-            chunk[count++] = (unsigned)id;
-        if (count == 0 || (count < CHUNK_PATTERNS && id < grp->member_count))
-            continue;
-        hs_database_t *db = compile_chunk(pf, grp, chunk, count);
+    for (size_t first = 0; first < grp->member_count && !atomic_load(&pf->cancel);
+            first += CHUNK_PATTERNS) {
+        size_t count = grp->member_count - first;
+        if (count > CHUNK_PATTERNS)
+            count = CHUNK_PATTERNS;
+        for (size_t i = 0; i < count; i++)
+            chunk[i] = (unsigned)(first + i);
+        hs_database_t *db = chunk_database(pf, grp, chunk, count);
         if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
             grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
             grp->dbs[grp->db_count++] = db;
         } else if (db != NULL) {
             hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
         }
-        count = 0;
     }
     free(chunk);
 }
 
 static void free_all(struct prefilter *pf);
 
+/* One line on the prefilter's state, for the log, `mailwarden -t` and `mailwarden-ctl status`. */
+static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
+{
+    pthread_mutex_lock(&pf->lock);
+    bool started = pf->started, finished = pf->finished;
+    pthread_mutex_unlock(&pf->lock);
+    if (atomic_load(&pf->ready)) {
+        size_t databases = 0;
+        for (size_t g = 0; g < pf->group_count; g++)
+            databases += pf->groups[g].db_count;
+        char source[300];
+        if (pf->cache_dir != NULL)
+            snprintf(source, sizeof source, "%zu read from the cache %s", pf->from_cache,
+                pf->cache_dir);
+        else
+            snprintf(source, sizeof source, "no cache");
+        snprintf(buf, size, "Hyperscan prefilter ready: %zu regexes in %zu databases (%zu "
+            "compiled in %.1f s of CPU, %s); %zu refused run in PCRE2 alone", pf->taken,
+            databases, pf->compiled, pf->compile_cpu_s, source, pf->refused);
+    } else if (finished) {
+        snprintf(buf, size, "Hyperscan prefilter off: Hyperscan took none of the regexes "
+            "(PCRE2 alone, same results)");
+    } else if (started) {
+        snprintf(buf, size, "Hyperscan prefilter compiling (PCRE2 alone until it is done, "
+            "same results)");
+    } else {
+        snprintf(buf, size, "Hyperscan prefilter waiting: compiled%s%s once the policy has "
+            "checked %d messages; PCRE2 alone until then, same results",
+            pf->cache_dir != NULL ? " or read from the cache " : " (no cache)",
+            pf->cache_dir != NULL ? pf->cache_dir : "", START_AFTER_MESSAGES);
+    }
+}
+
+void ruleset_prefilter_describe(const struct ruleset *rs, char *buf, size_t size)
+{
+    if (rs->prefilter != NULL)
+        prefilter_describe(rs->prefilter, buf, size);
+    else if (hs_valid_platform() != HS_SUCCESS)
+        snprintf(buf, size, "Hyperscan prefilter off: this CPU lacks what Hyperscan needs "
+            "(SSSE3); PCRE2 alone, same results");
+    else
+        snprintf(buf, size, "Hyperscan prefilter: none needed (no regex rule)");
+}
+
+void ruleset_set_prefilter_cache(struct ruleset *rs, const char *dir)
+{
+    struct prefilter *pf = rs->prefilter;
+    if (pf == NULL)
+        return;
+    pthread_mutex_lock(&pf->lock);
+    if (!pf->started) {
+        free(pf->cache_dir);
+        pf->cache_dir = dir != NULL && dir[0] != '\0' ? xstrdup(dir) : NULL;
+    }
+    pthread_mutex_unlock(&pf->lock);
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void open_cache(struct prefilter *pf)
+{
+    char why[256];
+    if (pf->cache_dir == NULL || prefilter_cache_open(pf->cache_dir, why, sizeof why))
+        return;
+    log_msg(LOG_WARNING, "rules: the Hyperscan cache %s is not used: %s; the prefilter is "
+        "compiled again at every start and reload (rules.prefilter_cache)", pf->cache_dir, why);
+    free(pf->cache_dir);
+    pf->cache_dir = NULL;
+}
+
 static void *compile_all(void *arg)
 {
     struct prefilter *pf = arg;
+    double start = thread_cpu_s();
+    open_cache(pf);
     for (size_t g = 0; g < pf->group_count && !atomic_load(&pf->cancel); g++)
         compile_group(pf, &pf->groups[g]);
     size_t members = 0;
     for (size_t g = 0; g < pf->group_count; g++)
         members += pf->groups[g].member_count;
     pf->refused = members - pf->taken;
-    if (!atomic_load(&pf->cancel) && pf->prototype != NULL)
+    pf->compile_cpu_s = thread_cpu_s() - start;
+    if (!atomic_load(&pf->cancel) && pf->prototype != NULL) {
+        if (pf->cache_dir != NULL && pf->compiled > 0)
+            prefilter_cache_prune(pf->cache_dir, PREFILTER_CACHE_MAX_AGE);
+#ifdef __GLIBC__
+        malloc_trim(0);                 /* the compiler's working memory goes back */
+#endif
         atomic_store(&pf->ready, true);
+        char line[512];
+        prefilter_describe(pf, line, sizeof line);
+        log_msg(LOG_NOTICE, "rules: %s", line);
+    }
     pthread_mutex_lock(&pf->lock);
     pf->finished = true;
     bool orphaned = pf->orphaned;
@@ -380,6 +556,7 @@ static void free_all(struct prefilter *pf)
     free(pf->groups);
     free(pf->rule_group);
     free(pf->rule_id);
+    free(pf->cache_dir);
     free(pf);
 }
 
@@ -402,6 +579,17 @@ bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *r
     *refused = pf->refused;
     for (size_t g = 0; g < pf->group_count; g++)
         *databases += pf->groups[g].db_count;
+    return true;
+}
+
+bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache)
+{
+    const struct prefilter *pf = rs->prefilter;
+    *compiled = *from_cache = 0;
+    if (pf == NULL || !atomic_load(&pf->ready))
+        return false;
+    *compiled = pf->compiled;
+    *from_cache = pf->from_cache;
     return true;
 }
 
@@ -521,6 +709,18 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
 
 #else   /* no Hyperscan: every rule is a candidate */
 
+void ruleset_prefilter_describe(const struct ruleset *rs, char *buf, size_t size)
+{
+    (void)rs;
+    snprintf(buf, size, "regexes: PCRE2 alone (built without Hyperscan: slower, same results)");
+}
+
+void ruleset_set_prefilter_cache(struct ruleset *rs, const char *dir)
+{
+    (void)rs;
+    (void)dir;
+}
+
 void prefilter_build(struct ruleset *rs)
 {
     (void)rs;
@@ -542,6 +742,13 @@ bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *r
 {
     (void)rs;
     *taken = *refused = *databases = 0;
+    return false;
+}
+
+bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache)
+{
+    (void)rs;
+    *compiled = *from_cache = 0;
     return false;
 }
 

@@ -122,6 +122,18 @@ const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t
     return NULL;
 }
 
+const char *ruleset_directive_next(const struct ruleset *rs, const char *name, size_t *cursor)
+{
+    for (size_t k = *cursor; k < rs->directive_count; k++) {
+        if (strcmp(rs->directives[k].name, name) == 0) {
+            *cursor = k + 1;
+            return rs->directives[k].value;
+        }
+    }
+    *cursor = rs->directive_count;
+    return NULL;
+}
+
 void rule_skip(struct rule *r, const char *reason, const char *detail)
 {
     r->skip_reason = reason;

@@ -112,7 +112,7 @@ else fail "$name" "$(stat -c '%a %U:%G' "$SOCK")"; fi
 ctl status1 status
 name="ctl: status exits 0 with version, uptime, policy generation 1 and its file, counts, store and DNS"
 if [ "$RC" = 0 ] && has "^version: [0-9]" "^uptime: [0-9]+ s" "^policy: generation 1, loaded [0-9T:-]+Z from $CONF\$" \
-    "^connections: [0-9]+\$" "^transactions: [0-9]+\$" "^store default: memory: up\$" "^dns: up: probe com NS: " \
+    "^connections: [0-9]+\$" "^transactions: [0-9]+\$" "^rules: " "^store default: memory: up\$" "^dns: up: probe com NS: " \
     "^dns queries: [0-9]+ answered, [0-9]+ servfail, [0-9]+ timeout, [0-9]+ error\$" "^dns last failure: "; then
     pass "$name"; else fail "$name" "exit $RC; ${MW_WHY:-}"; fi
 
