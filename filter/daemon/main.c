@@ -252,6 +252,7 @@ int main(int argc, char **argv)
         daemon_remove_pidfile(last);
         config_release(last);
     }
+    rules_prefilter_stop();     /* no Hyperscan compile may run while exit() tears down */
     log_info("stopped");
     return ok ? 0 : 70;
 }

@@ -192,6 +192,10 @@ bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *r
  * directory, made if missing; NULL or "": nowhere (compiled at every load). Before the first
  * ruleset_eval(). */
 void ruleset_set_prefilter_cache(struct ruleset *rs, const char *dir);
+/* For a process about to exit: tells every prefilter compile in progress to stop after its
+ * current database and waits for them (exit() tears down OpenSSL and Hyperscan, which a
+ * running compile uses); none starts afterwards (PCRE2 alone, same results). */
+void rules_prefilter_stop(void);
 /* Once ready: the databases compiled and those read from the cache; false (0, 0) before. */
 bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache);
 /* One line on the prefilter: waiting, compiling, ready (with its counts) or off, and why. */

@@ -75,6 +75,18 @@ struct prefilter {
     size_t pool_count, pool_cap;
 };
 
+/* Compiling threads of the whole process, so one about to exit can stop them first: exit()
+ * tears down OpenSSL and Hyperscan's own state, which a running compile still uses. */
+static atomic_bool process_stopping;
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t running_done = PTHREAD_COND_INITIALIZER;
+static unsigned running_threads;
+
+static bool told_to_stop(struct prefilter *pf)
+{
+    return atomic_load(&pf->cancel) || atomic_load(&process_stopping);
+}
+
 /* One text scanned: the ids reported, as bits. */
 struct prefilter_slot {
     bool scanned;
@@ -241,7 +253,7 @@ static hs_database_t *compile_chunk(struct prefilter *pf, struct prefilter_group
     const char **expressions = xcalloc(count + 1, sizeof *expressions);
     unsigned *flags = xcalloc(count + 1, sizeof *flags);
     hs_database_t *db = NULL;
-    while (count > 0 && !atomic_load(&pf->cancel)) {
+    while (count > 0 && !told_to_stop(pf)) {
         for (size_t i = 0; i < count; i++) {
             expressions[i] = grp->expressions[chunk[i]];
             flags[i] = grp->flags[chunk[i]];
@@ -340,7 +352,7 @@ static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_grou
 static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
 {
     unsigned *chunk = xcalloc(CHUNK_PATTERNS, sizeof *chunk);
-    for (size_t first = 0; first < grp->member_count && !atomic_load(&pf->cancel);
+    for (size_t first = 0; first < grp->member_count && !told_to_stop(pf);
             first += CHUNK_PATTERNS) {
         size_t count = grp->member_count - first;
         if (count > CHUNK_PATTERNS)
@@ -380,8 +392,9 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
             "compiled in %.1f s of CPU, %s); %zu refused run in PCRE2 alone", pf->taken,
             databases, pf->compiled, pf->compile_cpu_s, source, pf->refused);
     } else if (finished) {
-        snprintf(buf, size, "Hyperscan prefilter off: Hyperscan took none of the regexes "
-            "(PCRE2 alone, same results)");
+        snprintf(buf, size, "Hyperscan prefilter off: %s (PCRE2 alone, same results)",
+            atomic_load(&process_stopping) ? "the process is stopping"
+            : "Hyperscan took none of the regexes");
     } else if (started) {
         snprintf(buf, size, "Hyperscan prefilter compiling (PCRE2 alone until it is done, "
             "same results)");
@@ -441,14 +454,14 @@ static void *compile_all(void *arg)
     struct prefilter *pf = arg;
     double start = thread_cpu_s();
     open_cache(pf);
-    for (size_t g = 0; g < pf->group_count && !atomic_load(&pf->cancel); g++)
+    for (size_t g = 0; g < pf->group_count && !told_to_stop(pf); g++)
         compile_group(pf, &pf->groups[g]);
     size_t members = 0;
     for (size_t g = 0; g < pf->group_count; g++)
         members += pf->groups[g].member_count;
     pf->refused = members - pf->taken;
     pf->compile_cpu_s = thread_cpu_s() - start;
-    if (!atomic_load(&pf->cancel) && pf->prototype != NULL) {
+    if (!told_to_stop(pf) && pf->prototype != NULL) {
         if (pf->cache_dir != NULL && pf->compiled > 0)
             prefilter_cache_prune(pf->cache_dir, PREFILTER_CACHE_MAX_AGE);
 #ifdef __GLIBC__
@@ -465,7 +478,38 @@ static void *compile_all(void *arg)
     pthread_mutex_unlock(&pf->lock);
     if (orphaned)
         free_all(pf);
+    pthread_mutex_lock(&running_lock);       /* the last thing this thread does */
+    running_threads--;
+    pthread_cond_broadcast(&running_done);
+    pthread_mutex_unlock(&running_lock);
     return NULL;
+}
+
+void rules_prefilter_stop(void)
+{
+    atomic_store(&process_stopping, true);
+    pthread_mutex_lock(&running_lock);
+    while (running_threads > 0)
+        pthread_cond_wait(&running_done, &running_lock);
+    pthread_mutex_unlock(&running_lock);
+}
+
+/* Counts a compiling thread about to start; false once the process is stopping. */
+static bool thread_may_start(void)
+{
+    pthread_mutex_lock(&running_lock);
+    bool may = !atomic_load(&process_stopping);
+    running_threads += may;
+    pthread_mutex_unlock(&running_lock);
+    return may;
+}
+
+static void thread_did_not_start(void)
+{
+    pthread_mutex_lock(&running_lock);
+    running_threads--;
+    pthread_cond_broadcast(&running_done);
+    pthread_mutex_unlock(&running_lock);
 }
 
 void prefilter_build(struct ruleset *rs)
@@ -500,8 +544,12 @@ static void start_compiling(struct prefilter *pf, bool wait)
     pthread_mutex_lock(&pf->lock);
     if (!pf->started) {
         pf->started = true;
-        if (pthread_create(&pf->thread, NULL, compile_all, pf) != 0)
-            pf->joined = true;           /* no thread: PCRE2 alone */
+        if (!thread_may_start()) {
+            pf->joined = pf->finished = true;    /* stopping: PCRE2 alone */
+        } else if (pthread_create(&pf->thread, NULL, compile_all, pf) != 0) {
+            thread_did_not_start();
+            pf->joined = pf->finished = true;    /* no thread: PCRE2 alone */
+        }
     }
     bool join = wait && !pf->joined && !pf->joining;
     pf->joining = pf->joining || join;
@@ -708,6 +756,10 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
 }
 
 #else   /* no Hyperscan: every rule is a candidate */
+
+void rules_prefilter_stop(void)
+{
+}
 
 void ruleset_prefilter_describe(const struct ruleset *rs, char *buf, size_t size)
 {

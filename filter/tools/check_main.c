@@ -476,6 +476,7 @@ int main(int argc, char **argv)
         }
     }
     config_install(NULL);
+    rules_prefilter_stop();     /* a compile started by the 50th message must not outlive main */
     free(o.rcpts);
     return status;
 }

@@ -1,7 +1,8 @@
 /* test_rules_prefilter_cache.c - the prefilter's compiled databases kept on disk
  * (rules_prefilter_cache.c): a second ruleset with the same rules reads every database back
  * instead of compiling it and decides exactly as PCRE2 alone; a damaged file is compiled again
- * and replaced; a directory others may write is not used; files unused for 30 days go. */
+ * and replaced; a directory others may write is not used; files unused for 30 days go; a
+ * process about to exit stops every compile first. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -281,6 +282,41 @@ static void test_files_unused_for_30_days_are_removed(void **state)
     free(tmp);
 }
 
+/* Last: it stops the prefilter for the whole process. A compile in progress is waited for
+ * (afterwards nothing is "compiling"), and none starts after. */
+static void test_stop_waits_for_compiles_and_starts_none(void **state)
+{
+    (void)state;
+#ifndef HAVE_HYPERSCAN
+    skip();
+#endif
+    struct textbuf heavy;
+    textbuf_init(&heavy);
+    for (int r = 0; r < 64; r++) {
+        textbuf_printf(&heavy, "body HEAVY_%d /(?:", r);
+        for (int w = 0; w < 60; w++)
+            textbuf_printf(&heavy, "%sw%dx%d[a-z]{1,3}\\s+n%d", w ? "|" : "", r, w, w);
+        textbuf_printf(&heavy, ")/i\n");
+    }
+    struct ruleset *busy = load(heavy.data, "");
+    for (int i = 0; i < 60; i++)                    /* the 50th starts the compile */
+        free(hits_of(busy, "hello", "nothing to see", true));
+    rules_prefilter_stop();
+    char line[512];
+    ruleset_prefilter_describe(busy, line, sizeof line);
+    assert_null(strstr(line, "compiling"));
+    ruleset_free(busy);
+    struct ruleset *late = load(RULES, "");
+    for (int i = 0; i < 60; i++)
+        free(hits_of(late, "hello", "nothing to see", true));
+    assert_false(ruleset_prefilter_wait(late));
+    ruleset_prefilter_describe(late, line, sizeof line);
+    assert_non_null(strstr(line, "the process is stopping"));
+    same_hits(late);
+    ruleset_free(late);
+    textbuf_free(&heavy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_damaged_file_is_compiled_again_and_replaced),
         cmocka_unit_test(test_directory_others_may_write_is_not_used),
         cmocka_unit_test(test_files_unused_for_30_days_are_removed),
+        cmocka_unit_test(test_stop_waits_for_compiles_and_starts_none),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
