@@ -123,7 +123,7 @@ static char *expand(const char *pattern, const struct capture_tags *tags, bool a
             continue;
         }
         const struct capture_tag *tag = any_text ? NULL : find_tag(tags, p + 2, name_len);
-        if (any_text || tag->overflow) {
+        if (tag == NULL || tag->overflow) {     /* (never NULL here but for the any-text form) */
             textbuf_puts(&out, ANY_TEXT);
         } else {
             textbuf_puts(&out, "(?:");
