@@ -45,6 +45,22 @@ const char *arc_result_symbol(const struct arc_outcome *o)
     }
 }
 
+bool arc_result_signatures(const struct arc_outcome *o, bool *has_signatures,
+    bool *one_verified)
+{
+    *has_signatures = *one_verified = false;
+    if (!o->checked)
+        return false;
+    *has_signatures = o->header_limit || o->verdict.status != ARC_STATUS_NONE;
+    for (unsigned i = 0; i < o->verdict.hop_count && !o->header_limit; i++) {
+        const struct arc_hop *h = &o->verdict.hop[i];
+        if ((h->seal_checked && h->seal_ok && h->seal_selector[0] != '\0')
+                || (h->ams_checked && h->ams_ok && h->ams_selector[0] != '\0'))
+            *one_verified = true;
+    }
+    return true;
+}
+
 bool arc_result_trusted_pass(struct txn *t, const struct pattern_list *sealers,
     char *sealer_out, size_t size)
 {

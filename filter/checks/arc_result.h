@@ -40,6 +40,15 @@ const struct arc_outcome *arc_result_get(struct txn *t);
  * limit). NULL when not checked. */
 const char *arc_result_symbol(const struct arc_outcome *o);
 
+/* For SpamAssassin's ARC rules (DKIM.pm's check_arc_signed, check_arc_valid): whether the
+ * message has ARC fields (any verdict but none), and whether one of its ARC-Seal or
+ * ARC-Message-Signature fields, with a selector, verified (each signature counts, not the
+ * chain). The verifier stops at the first failure: a signature it did not reach counts as
+ * not verified, and fields past a header limit make none verified, so a limit never turns
+ * ARC_INVALID into ARC_VALID. False (both false) when the chain was not checked. */
+bool arc_result_signatures(const struct arc_outcome *o, bool *has_signatures,
+    bool *one_verified);
+
 /* RFC 8617 7.2 / RFC 9989 local policy "trusted_forwarder": the chain passed, and a hop
  * sealed by a domain in `sealers` (domain patterns, pattern.h) recorded spf=pass or
  * dkim=pass in its ARC-Authentication-Results. The newest such hop's sealer (the seal's d=)

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "arc_result.h"
 #include "bayes_result.h"
 #include "check.h"
 #include "dkim_result.h"
@@ -123,7 +124,7 @@ static const char *spf_name(const struct spf_outcome *o)
     return o->checked ? spf_result_name(o->result) : NULL;
 }
 
-/* Our SPF, DKIM and DMARC results for the plugins' rules. Without a resolver (mailwarden-check
+/* Our SPF, DKIM, DMARC and ARC results for the plugins' rules. Without a resolver (mailwarden-check
  * without --dns) every result is a DNS failure of ours, not the sender's: they are left
  * unknown, so those rules behave as SpamAssassin's with -L. sigs is sized by the caller. */
 static void fill_auth_results(struct txn *t, struct rules_envelope *env,
@@ -157,6 +158,8 @@ static void fill_auth_results(struct txn *t, struct rules_envelope *env,
         env->dmarc_result = dmarc_result_name(d->result);
         env->dmarc_policy = d->has_record ? dmarc_policy_name(d->published) : NULL;
     }
+    env->arc_verified = arc_result_signatures(arc_result_get(t), &env->arc_signed,
+        &env->arc_valid);
 }
 
 /* ---- DNS for the network rules (DNSEval, URIDNSBL, AskDNS) ----

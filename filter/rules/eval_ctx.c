@@ -25,6 +25,23 @@ const struct rules_relays *eval_relays(struct eval_ctx *ctx)
     return ctx->relays;
 }
 
+const struct rules_envelope *eval_auth_results(const struct eval_ctx *ctx,
+    enum eval_auth_result which)
+{
+    const struct rules_envelope *env = ctx->msg->envelope;
+    if (env == NULL)
+        return NULL;
+    bool known = false;
+    switch (which) {
+    case EVAL_AUTH_SPF_MAILFROM: known = env->spf_mailfrom != NULL; break;
+    case EVAL_AUTH_SPF_HELO: known = env->spf_helo != NULL; break;
+    case EVAL_AUTH_DKIM: known = env->dkim_verified; break;
+    case EVAL_AUTH_DMARC: known = env->dmarc_result != NULL; break;
+    case EVAL_AUTH_ARC: known = env->arc_verified; break;
+    }
+    return known ? env : NULL;
+}
+
 void eval_ctx_release(struct eval_ctx *ctx)
 {
     for (size_t i = 0; i < EVAL_DATA_SLOTS; i++) {

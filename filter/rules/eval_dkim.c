@@ -6,7 +6,8 @@
  * signature's domain is its i= domain (d= without i=), an author signature is one whose domain
  * is a From address's domain and needs a key of dkim_minimum_key_bits (1024) bits or more.
  * When the verifier did not run (no resolver) nothing hits, as SpamAssassin's -L, where
- * signatures are not examined at all. ADSP (RFC 5617, historic) is never asked of the DNS:
+ * signatures are not examined at all. check_arc_signed and check_arc_valid read our ARC
+ * verifier's result (rules_envelope.arc_*). ADSP (RFC 5617, historic) is never asked of the DNS:
  * only adsp_override decides; check_dkim_testing (the key's t=y) is not known and never hits. */
 #include <ctype.h>
 #include <stdio.h>
@@ -48,8 +49,7 @@ static bool sig_acceptable(const struct rules_dkim_sig *s, unsigned min_bits)
 
 static const struct rules_envelope *verified(const struct eval_ctx *ctx)
 {
-    const struct rules_envelope *env = ctx->msg->envelope;
-    return env != NULL && env->dkim_verified ? env : NULL;
+    return eval_auth_results(ctx, EVAL_AUTH_DKIM);
 }
 
 /* The author domains: the domains of the From addresses. */
@@ -474,6 +474,23 @@ static unsigned run_welcome(struct eval_ctx *ctx, const struct eval_call *call)
     return hit;
 }
 
+/* ---- ARC (SpamAssassin 4.0's has_arc), from our own ARC verifier ----
+ * check_arc_signed: the message has ARC fields; check_arc_valid: one of its ARC signatures (a
+ * seal or a message signature) verified, whatever the chain's verdict, as DKIM.pm counts
+ * Mail::DKIM's ARC signatures. As there, both hit only when called without domains. */
+
+static unsigned run_arc_signed(struct eval_ctx *ctx, const struct eval_call *call)
+{
+    const struct rules_envelope *env = eval_auth_results(ctx, EVAL_AUTH_ARC);
+    return env != NULL && call->argc == 0 && env->arc_signed;
+}
+
+static unsigned run_arc_valid(struct eval_ctx *ctx, const struct eval_call *call)
+{
+    const struct rules_envelope *env = eval_auth_results(ctx, EVAL_AUTH_ARC);
+    return env != NULL && call->argc == 0 && env->arc_valid;
+}
+
 static const struct eval_function functions[] = {
     { "check_dkim_signed", prepare_plain, free, run_signed },
     { "check_dkim_valid", prepare_plain, free, run_valid },
@@ -484,6 +501,8 @@ static const struct eval_function functions[] = {
     { "check_dkim_signall", NULL, NULL, run_never },
     { "check_dkim_signsome", NULL, NULL, run_never },
     { "check_dkim_testing", NULL, NULL, run_never },
+    { "check_arc_signed", NULL, NULL, run_arc_signed },
+    { "check_arc_valid", NULL, NULL, run_arc_valid },
     { "check_for_dkim_welcomelist_from", prepare_welcome, free_welcome, run_welcome },
     { "check_for_dkim_whitelist_from", prepare_welcome, free_welcome, run_welcome },
     { "check_for_def_dkim_welcomelist_from", prepare_welcome, free_welcome, run_welcome },
@@ -499,10 +518,13 @@ static const char *const directives[] = {
     NULL,
 };
 
+static const char *const capabilities[] = { "has_arc", NULL };
+
 const struct eval_plugin eval_plugin_dkim = {
     .id = EVAL_DKIM,
     .name = "Mail::SpamAssassin::Plugin::DKIM",
     .available = true,
     .functions = functions,
     .directives = directives,
+    .capabilities = capabilities,
 };

@@ -11,8 +11,7 @@
 
 static const struct rules_envelope *evaluated(const struct eval_ctx *ctx)
 {
-    const struct rules_envelope *env = ctx->msg->envelope;
-    return env != NULL && env->dmarc_result != NULL ? env : NULL;
+    return eval_auth_results(ctx, EVAL_AUTH_DMARC);
 }
 
 static bool failed_with(const struct eval_ctx *ctx, const char *policy)

@@ -39,11 +39,11 @@ static bool prepare_result(const struct ruleset *rs, struct rule *r, char *const
 static unsigned run_result(struct eval_ctx *ctx, const struct eval_call *call)
 {
     const struct spf_question *q = call->state;
-    const struct rules_envelope *env = ctx->msg->envelope;
+    const struct rules_envelope *env = eval_auth_results(ctx,
+        q->helo ? EVAL_AUTH_SPF_HELO : EVAL_AUTH_SPF_MAILFROM);
     if (env == NULL)
         return 0;
-    const char *result = q->helo ? env->spf_helo : env->spf_mailfrom;
-    return result != NULL && strcmp(result, q->result) == 0;
+    return strcmp(q->helo ? env->spf_helo : env->spf_mailfrom, q->result) == 0;
 }
 
 /* ---- the SPF welcome lists ---- */
@@ -80,8 +80,8 @@ static bool prepare_welcome(const struct ruleset *rs, struct rule *r, char *cons
 static unsigned run_welcome(struct eval_ctx *ctx, const struct eval_call *call)
 {
     const struct spf_welcome_state *st = call->state;
-    const struct rules_envelope *env = ctx->msg->envelope;
-    if (env == NULL || env->spf_mailfrom == NULL || strcmp(env->spf_mailfrom, "pass") != 0)
+    const struct rules_envelope *env = eval_auth_results(ctx, EVAL_AUTH_SPF_MAILFROM);
+    if (env == NULL || strcmp(env->spf_mailfrom, "pass") != 0)
         return 0;
     struct addr_list sender = { 0 };
     eval_header_addrs(ctx, "EnvelopeFrom", &sender);

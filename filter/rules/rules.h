@@ -121,6 +121,12 @@ struct rules_envelope {
                                   evaluated */
     const char *dmarc_policy;  /* the policy asked for this message when it failed: "none"
                                   "quarantine" "reject"; NULL when no record */
+    /* Our ARC verdict (filter/arc), for the DKIM plugin's ARC rules: arc_verified false when
+     * the chain was not verified; arc_signed: the message has ARC fields (any verdict but
+     * none); arc_valid: one of its ARC-Seal or ARC-Message-Signature fields verified. */
+    bool arc_verified;
+    bool arc_signed;
+    bool arc_valid;
 };
 
 /* DNS answers for the network plugins' rules (DNSEval, URIDNSBL, AskDNS): what the

@@ -32,7 +32,8 @@ static bool compile_regex(struct rule *r, const char **p, uint32_t extra)
         free(detail);
         return false;
     }
-    return true;
+    capture_free_rule(r);
+    return capture_compile_rule(r);
 }
 
 /* Pseudo-headers SpamAssassin computes from its own analysis of the message that we do not. */

@@ -8,7 +8,8 @@
  * view; all other scratch state belongs to the call, so threads share the ruleset freely.
  * With the Hyperscan prefilter (rules_prefilter.c) each text (a header text, a body line, a
  * URI, the full message) is scanned once for all the rules that read it, and PCRE2 runs only
- * on the rules it reports. */
+ * on the rules it reports. Capture rules run first; a rule with %{TAG} templates runs with a
+ * regex made for the message's captured tags, or not at all (rules_capture.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +80,10 @@ static bool relay_range_text(const struct rule *r, const struct rules_message *m
     }
 }
 
-static unsigned run_header(const struct rule *r, const struct rules_message *msg,
-    struct header_cache *cache, const struct rules_limits *limits, struct regex_matcher *m,
-    struct eval_ctx *ctx, struct prefilter_state *pf)
+static unsigned run_header(const struct rule *r, const pcre2_code *re,
+    const struct rules_message *msg, struct header_cache *cache,
+    const struct rules_limits *limits, struct regex_matcher *m, struct eval_ctx *ctx,
+    struct prefilter_state *pf)
 {
     size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
     const char *text = relays_text(r, ctx);
@@ -101,13 +103,14 @@ static unsigned run_header(const struct rule *r, const struct rules_message *msg
     }
     unsigned n = 0;
     if (!present || prefilter_may_match(pf, r, 0, text, cap(len, limits->header_bytes)))
-        n = regex_count(m, r->regex, text, cap(len, limits->header_bytes), max_hits(r));
+        n = regex_count(m, re, text, cap(len, limits->header_bytes), max_hits(r));
     return r->negate ? n == 0 : n;
 }
 
 /* Matches each line (SpamAssassin's body / rawbody arrays) on its own, as Perl does: ^ and
  * $ at the line's ends, nothing across lines; at most limit bytes of text are read. */
-static unsigned run_lines(const struct rule *r, const char *text, const struct view_line *lines,
+static unsigned run_lines(const struct rule *r, const pcre2_code *re, const char *text,
+    const struct view_line *lines,
     size_t line_count, uint64_t limit, size_t first, struct regex_matcher *m,
     struct prefilter_state *pf)
 {
@@ -118,7 +121,7 @@ static unsigned run_lines(const struct rule *r, const char *text, const struct v
         size_t len = cap(lines[i].len, limit - lines[i].start);
         /* each line is one prefilter slot: scanned once for all the rules of its text */
         if (prefilter_may_match(pf, r, i, text + lines[i].start, len))
-            hits += regex_count(m, r->regex, text + lines[i].start, len, most - hits);
+            hits += regex_count(m, re, text + lines[i].start, len, most - hits);
     }
     return hits;
 }
@@ -143,14 +146,14 @@ static struct view_line *split_lines(const char *text, size_t len, size_t *count
     return lines;
 }
 
-static unsigned run_uris(const struct rule *r, const struct rules_uri_details *d,
-    struct regex_matcher *m, struct prefilter_state *pf)
+static unsigned run_uris(const struct rule *r, const pcre2_code *re,
+    const struct rules_uri_details *d, struct regex_matcher *m, struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
     for (size_t i = 0; i < d->list_count && hits < most; i++) {
         size_t len = strlen(d->list[i]);
         if (prefilter_may_match(pf, r, i, d->list[i], len))
-            hits += regex_count(m, r->regex, d->list[i], len, most - hits);
+            hits += regex_count(m, re, d->list[i], len, most - hits);
     }
     return hits;
 }
@@ -183,6 +186,7 @@ struct eval_state {
     size_t body_line_count, raw_line_count;
     struct view_line *own_body_lines, *own_raw_lines;
     struct eval_ctx plugins;       /* what eval: tests and plugin rule types see */
+    struct capture_tags *tags;     /* what capture rules captured (rules_capture.c) */
 };
 
 static unsigned run_eval(const struct rule *r, struct eval_state *st)
@@ -197,31 +201,29 @@ static unsigned run_eval(const struct rule *r, struct eval_state *st)
     return n > most ? most : n;
 }
 
-static unsigned run_plain(const struct rule *r, struct eval_state *st)
+static unsigned run_regex(const struct rule *r, const pcre2_code *re, struct eval_state *st)
 {
     const struct rules_message *msg = st->msg;
     const struct message_view *view = msg->view;
-    if (r->eval != NULL)
-        return run_eval(r, st);
     switch (r->type) {
     case RULE_HEADER:
-        return run_header(r, msg, st->headers, st->limits, &st->matcher, &st->plugins,
+        return run_header(r, re, msg, st->headers, st->limits, &st->matcher, &st->plugins,
             &st->prefilter);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
-        return run_lines(r, view->text, st->body_lines, st->body_line_count,
+        return run_lines(r, re, view->text, st->body_lines, st->body_line_count,
             st->limits->body_bytes, (r->tflags & TFLAG_NOSUBJECT) ? 1 : 0, &st->matcher,
             &st->prefilter);
     case RULE_RAWBODY:
         if (view == NULL || view->rawtext == NULL)
             return 0;
-        return run_lines(r, view->rawtext, st->raw_lines, st->raw_line_count,
+        return run_lines(r, re, view->rawtext, st->raw_lines, st->raw_line_count,
             st->limits->rawbody_bytes, 0, &st->matcher, &st->prefilter);
     case RULE_URI:
         if (view == NULL)
             return 0;
-        return run_uris(r, eval_uri_details(&st->plugins), &st->matcher, &st->prefilter);
+        return run_uris(r, re, eval_uri_details(&st->plugins), &st->matcher, &st->prefilter);
     case RULE_FULL:
         if (!st->full_built) {
             build_full(msg, &st->full);
@@ -230,11 +232,34 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
         if (!prefilter_may_match(&st->prefilter, r, 0, st->full.data ? st->full.data : "",
                 cap(st->full.len, st->limits->full_bytes)))
             return 0;
-        return regex_count(&st->matcher, r->regex, st->full.data ? st->full.data : "",
+        return regex_count(&st->matcher, re, st->full.data ? st->full.data : "",
             cap(st->full.len, st->limits->full_bytes), max_hits(r));
     default:
         return 0;
     }
+}
+
+/* A capture rule's named groups set tags once it has run; a template rule runs with the
+ * regex made for the tags of this message, or not at all (rules_capture.c). */
+static unsigned run_plain(const struct rule *r, struct eval_state *st)
+{
+    if (r->eval != NULL)
+        return run_eval(r, st);
+    pcre2_code *owned = NULL;
+    const pcre2_code *re = capture_rule_regex(r, st->tags, &owned);
+    if (re == NULL && r->template_count > 0)
+        return 0;                           /* a tag it reads was not captured */
+    bool capturing = r->capture_count > 0 && !r->negate && !r->exists_test;
+    struct capture_tags *pending = capturing ? capture_tags_new() : NULL;
+    st->matcher.captures = pending;
+    unsigned n = run_regex(r, re, st);
+    st->matcher.captures = NULL;
+    if (pending != NULL && n > 0)
+        capture_tags_commit(st->tags, pending);
+    capture_tags_free(pending);
+    if (owned != NULL)
+        pcre2_code_free(owned);
+    return n;
 }
 
 static double default_score(const struct rule *r)
@@ -303,6 +328,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
             st.raw_line_count = 1;
         }
     }
+    st.tags = capture_tags_new();
     st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
         .headers = st.headers, .matcher = &st.matcher };
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
@@ -337,6 +363,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(stack);
     free(values);
     eval_ctx_release(&st.plugins);
+    capture_tags_free(st.tags);
     textbuf_free(&st.full);
     free(st.own_body_lines);
     free(st.own_raw_lines);

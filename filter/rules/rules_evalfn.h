@@ -145,6 +145,18 @@ const struct rules_relays *eval_relays(struct eval_ctx *ctx);
  * first use (in the URIDetail plugin's slot). */
 struct rules_uri_details;
 const struct rules_uri_details *eval_uri_details(struct eval_ctx *ctx);
+/* Our own authentication results (rules.h's rules_envelope) for the SPF, DKIM, DMARC and ARC
+ * rules: the envelope when the result asked about is known, NULL when that check did not run
+ * (those rules then do not hit, as SpamAssassin's with -L). */
+enum eval_auth_result {
+    EVAL_AUTH_SPF_MAILFROM,    /* spf_mailfrom */
+    EVAL_AUTH_SPF_HELO,        /* spf_helo */
+    EVAL_AUTH_DKIM,            /* dkim_sigs */
+    EVAL_AUTH_DMARC,           /* dmarc_result, dmarc_policy */
+    EVAL_AUTH_ARC,             /* arc_signed, arc_valid */
+};
+const struct rules_envelope *eval_auth_results(const struct eval_ctx *ctx,
+    enum eval_auth_result which);
 /* Frees the per-message data at the end of an evaluation. */
 void eval_ctx_release(struct eval_ctx *ctx);
 

@@ -112,6 +112,8 @@ struct regex_matcher {
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
     size_t limit_hits;
+    struct capture_tags *captures;  /* non-NULL while a capture rule runs: where its named
+                                       groups' texts go (rules_capture.c) */
 };
 
 void regex_matcher_init(struct regex_matcher *m, unsigned match_limit, unsigned depth_limit);
@@ -133,6 +135,7 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_MALFORMED "malformed definitions"
 #define SKIP_REGEX_TOO_LARGE "regex PCRE2 cannot compile: compiled size over its 64 KB"
 #define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
+#define SKIP_TEMPLATE_TAG "%{TAG} templates of tags no loaded rule captures"
 
 /* tflags */
 #define TFLAG_MULTIPLE 0x1u
@@ -165,6 +168,12 @@ struct rule {
     char *pattern;             /* the regex as written (tags expanded), for the prefilter */
     uint32_t pattern_options;  /* its PCRE2 options */
     char *tag_defines;         /* a too-large ReplaceTags rule: its tags as a DEFINE group */
+    /* capture rules (rules_capture.c): the tags its named groups set, and the tags its
+     * %{NAME} templates read (then regex is the any-text form, pattern the template) */
+    char **capture_names;
+    size_t capture_count;
+    char **templates;
+    size_t template_count;
     struct expr meta;
 
     bool has_score;
@@ -331,6 +340,27 @@ void prefilter_state_free(struct prefilter_state *st);
  * once for every rule reading it. */
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
     const char *text, size_t len);
+
+/* rules_capture.c: capture rules and %{NAME} templates (SpamAssassin 4.0) */
+struct capture_tags;
+/* At compile, after the regex: notes the tags r captures and the templates it reads (its
+ * regex becomes the any-text form). false when that form does not compile (r skipped). */
+bool capture_compile_rule(struct rule *r);
+void capture_free_rule(struct rule *r);
+bool capture_tag_name_valid(const char *name);
+/* Per message: the tags captured so far. */
+struct capture_tags *capture_tags_new(void);
+void capture_tags_free(struct capture_tags *tags);
+/* After a match of code (md made from it): adds what its named groups captured to pending. */
+void capture_collect(struct capture_tags *pending, const pcre2_code *code, const char *subject,
+    pcre2_match_data *md);
+/* After a capture rule ran: the tags it captured replace those in tags; pending is emptied. */
+void capture_tags_commit(struct capture_tags *tags, struct capture_tags *pending);
+/* The regex r runs with on this message: r->regex without templates; with them, one compiled
+ * for the message (*owned, for the caller to free) or the any-text form; NULL when a tag it
+ * names has no value: the rule does not run. */
+const pcre2_code *capture_rule_regex(const struct rule *r, const struct capture_tags *tags,
+    pcre2_code **owned);
 
 /* rules_compile.c: fills the rule's compiled form from r->source at finish */
 void rule_compile(struct ruleset *rs, struct rule *r);

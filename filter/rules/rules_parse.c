@@ -61,6 +61,8 @@ static bool feature_available(const char *name)
         "Mail::SpamAssassin::Conf::feature_blocklist_welcomelist",
         /* Debian's /etc/spamassassin/init.pre: enable_compat welcomelist_blocklist */
         "Mail::SpamAssassin::Conf::compat_welcomelist_blocklist",
+        /* named captures set tags that %{TAG} templates read (rules_capture.c) */
+        "Mail::SpamAssassin::Conf::feature_capture_rules",
         NULL,
     };
     for (size_t i = 0; features[i] != NULL; i++) {

@@ -6,7 +6,8 @@
  * run, a rule it reports runs in PCRE2 as before (which decides, and counts tflags multiple).
  * A pattern Hyperscan refuses is a candidate on every text, so results are PCRE2's alone,
  * with or without Hyperscan. Built without Hyperscan, or on a CPU it does not support, every
- * rule is a candidate. Scratch space comes from a pool of the prefilter's, one per call, so
+ * rule is a candidate. A rule with %{TAG} templates (rules_capture.c) is never in a database:
+ * its regex is compiled per message, and it is a candidate on every text. Scratch space comes from a pool of the prefilter's, one per call, so
  * threads share the ruleset freely. */
 #include <limits.h>
 #include <stdint.h>
@@ -524,7 +525,8 @@ void prefilter_build(struct ruleset *rs)
     for (size_t i = 0; i < rs->plain_count; i++) {
         size_t index = rs->plain[i];
         const struct rule *r = &rs->rules[index];
-        if (!prefiltered_type(r->type) || r->regex == NULL || r->pattern == NULL || r->exists_test)
+        if (!prefiltered_type(r->type) || r->regex == NULL || r->pattern == NULL || r->exists_test
+            || r->template_count > 0)
             continue;
         uint32_t g = find_group(pf, r);
         pf->rule_group[index] = g;

@@ -142,6 +142,7 @@ void regex_matcher_init(struct regex_matcher *m, unsigned match_limit, unsigned 
     m->mctx = pcre2_match_context_create(NULL);
     m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
     m->limit_hits = 0;
+    m->captures = NULL;
     if (m->md == NULL || m->mctx == NULL)
         abort();                             /* out of memory, as xmalloc treats it */
     pcre2_set_match_limit(m->mctx, match_limit);
@@ -172,19 +173,27 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
         max = 1;
     unsigned count = 0;
     PCRE2_SIZE offset = 0;
+    /* a capture rule reads its named groups: match data with room for every group */
+    pcre2_match_data *md = m->md;
+    if (m->captures != NULL && (md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL)
+        abort();                             /* out of memory, as xmalloc treats it */
     while (count < max && offset <= len) {
-        int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, offset, 0, m->md, m->mctx);
+        int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, offset, 0, md, m->mctx);
         if (rc < 0) {
             if (is_limit_error(rc))
                 m->limit_hits++;
             break;
         }
         count++;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        if (m->captures != NULL)
+            capture_collect(m->captures, code, subject, md);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         PCRE2_SIZE next = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
         if (next <= offset)
             next = offset + 1;                /* always move on */
         offset = next;
     }
+    if (md != m->md)
+        pcre2_match_data_free(md);
     return count;
 }

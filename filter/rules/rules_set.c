@@ -153,6 +153,7 @@ void rule_reset_definition(struct rule *r)
         pcre2_code_free(r->regex);
     free(r->pattern);
     r->pattern = NULL;
+    capture_free_rule(r);
     expr_free(&r->meta);
     if (r->eval != NULL && r->eval->free_state != NULL && r->eval_state != NULL)
         r->eval->free_state(r->eval_state);
@@ -323,6 +324,33 @@ static void compile_with_shared_tags(struct ruleset *rs, struct rule *r)
     r->tag_defines = NULL;
 }
 
+/* A template rule naming a tag that no loaded rule captures could never run: skipped, with
+ * the tag named (SpamAssassin's own template tags, _SCORE_ and the like, are not kept here). */
+static bool tag_captured(const struct ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->count; i++) {
+        const struct rule *r = &rs->rules[i];
+        if (!r->defined || r->skip_reason != NULL)
+            continue;
+        for (size_t k = 0; k < r->capture_count; k++) {
+            if (strcmp(r->capture_names[k], name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void skip_uncaptured_templates(struct ruleset *rs)
+{
+    for (size_t i = 0; i < rs->count; i++) {
+        struct rule *r = &rs->rules[i];
+        for (size_t k = 0; r->defined && r->skip_reason == NULL && k < r->template_count; k++) {
+            if (!tag_captured(rs, r->templates[k]))
+                rule_skip(r, SKIP_TEMPLATE_TAG, r->templates[k]);
+        }
+    }
+}
+
 void ruleset_finish(struct ruleset *rs)
 {
     if (rs->finished)
@@ -348,14 +376,21 @@ void ruleset_finish(struct ruleset *rs)
     }
     rs->meta_order = xcalloc(rs->count + 1, sizeof *rs->meta_order);
     rs->plain = xcalloc(rs->count + 1, sizeof *rs->plain);
+    skip_uncaptured_templates(rs);
+    /* capture rules first (SpamAssassin's priority -10000), each part in file order */
+    for (int captures = 1; captures >= 0; captures--) {
+        for (size_t i = 0; i < rs->count; i++) {
+            struct rule *r = &rs->rules[i];
+            if (!r->defined || r->skip_reason != NULL || r->type == RULE_META)
+                continue;
+            if ((r->capture_count > 0) == (captures == 1))
+                rs->plain[rs->plain_count++] = i;
+        }
+    }
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
-        if (!r->defined || r->skip_reason != NULL)
-            continue;
-        if (r->type == RULE_META)
+        if (r->defined && r->skip_reason == NULL && r->type == RULE_META)
             resolve_meta(rs, r);
-        else
-            rs->plain[rs->plain_count++] = i;
     }
     collect_header_names(rs);
     unsigned char *state = xcalloc(rs->count + 1, 1);

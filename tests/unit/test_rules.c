@@ -303,7 +303,7 @@ static void test_skipped_with_reasons(void **state)
         "else\n"
         "  body IN_ELSE /word/\n"
         "endif\n"
-        "if can(Mail::SpamAssassin::Conf::feature_capture_rules)\n"
+        "if can(Mail::SpamAssassin::Conf::feature_mailwarden_lacks)\n"
         "  body IN_CAN /word/\n"
         "endif\n"
         "if (version >= 3.004000)\n"

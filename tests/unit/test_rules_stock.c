@@ -79,7 +79,10 @@ static void test_known_rules(void **state)
         /* WLBLEval, FreeMail, SPF, DKIM, DNSEval, URIDNSBL, ... */
         "DKIM_VALID", "SPF_FAIL", "FREEMAIL_FROM", "USER_IN_DEF_SPF_WL", "USER_IN_WELCOMELIST",
         "SUBJECT_IN_BLOCKLIST", "__FROM_ADDRLIST_BANKS", "PDS_OTHER_BAD_TLD", "URIBL_BLACK",
-        "RCVD_IN_DNSWL_HI", "__FROM_FMBLA_NEWDOM", "RCVD_IN_SBL" };
+        "RCVD_IN_DNSWL_HI", "__FROM_FMBLA_NEWDOM", "RCVD_IN_SBL",
+        /* capture rules (rules_capture.c) and the DKIM plugin's ARC rules */
+        "__GB_TO_ADDR", "T_GB_YOUTUBE_EMAIL", "T_GB_STORAGE_GOOGLE_EMAIL", "__GB_CUSTOM_HTM_URI0",
+        "GB_CUSTOM_HTM_URI", "ARC_SIGNED", "ARC_VALID", "ARC_INVALID" };
     /* HTMLEval is ours: its rules load */
     assert_true(ruleset_has_rule(stock, "HTML_MESSAGE"));
     assert_true(ruleset_has_rule(stock, "HTML_FONT_LOW_CONTRAST"));
@@ -95,6 +98,20 @@ static void test_known_rules(void **state)
             fail_msg("%s is not reported as skipped", skipped[i]);
         assert_false(ruleset_has_rule(stock, skipped[i]));
     }
+    /* the only false blocks left (besides plugins SpamAssassin does not load and network
+     * services) are false in SpamAssassin too: "if !can(...compat_welcomelist_blocklist)"
+     * (Debian's init.pre enables it) for the 11 old list names, "if !plugin(ReplaceTags)" */
+    const char *false_block[] = { "USER_IN_WHITELIST", "USER_IN_BLACKLIST", "USER_IN_DEF_WHITELIST",
+        "USER_IN_SPF_WHITELIST", "USER_IN_DKIM_WHITELIST", "USER_IN_BLACKLIST_TO",
+        "USER_IN_WHITELIST_TO", "URI_HOST_IN_BLACKLIST", "URI_HOST_IN_WHITELIST",
+        "SUBJECT_IN_WHITELIST", "SUBJECT_IN_BLACKLIST", "__BTC_OBFU_4" };
+    size_t n_false = sizeof false_block / sizeof false_block[0];
+    for (size_t i = 0; i < n_false; i++) {
+        const char *why = ruleset_skip_reason(stock, false_block[i]);
+        if (why == NULL || strncmp(why, "in a false if/ifplugin block", 28) != 0)
+            fail_msg("%s: %s", false_block[i], why != NULL ? why : "loaded");
+    }
+    assert_int_equal(ruleset_skipped_for(stock, "in a false if/ifplugin block"), n_false);
 }
 
 struct found {
