@@ -1,6 +1,6 @@
 /* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
  * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
- * score, which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
+ * score in the message's score set (rules.h), which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
  * rules scored 0 are not reported (they still feed meta rules). A rule named like a native
  * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
@@ -313,6 +313,7 @@ static void rules_run(struct txn *t, enum stage stage)
         .envelope = &env,
     };
     const struct bayes_txn_state *bayes = bayes_result(t);
+    env.bayes_available = bayes != NULL && bayes->scan_available;
     if (bayes != NULL && bayes->verdict.scored) {
         env.bayes_scored = true;
         env.bayes_probability = bayes->verdict.probability;

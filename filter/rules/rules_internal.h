@@ -167,12 +167,11 @@ struct rule {
     char *tag_defines;         /* a too-large ReplaceTags rule: its tags as a DEFINE group */
     struct expr meta;
 
+    /* SpamAssassin's four score sets ("score NAME s0 s1 s2 s3"; one number gives all four):
+     * set 0 no network tests and no Bayes, 1 network tests, 2 Bayes, 3 both. The evaluation
+     * picks one per message (rules_score_set); has_score false: SpamAssassin's default. */
     bool has_score;
-    double score;
-    /* SpamAssassin's score set 3 (Bayes and network tests on), when the score line gave all
-     * four sets: what a BAYES_xx rule scores (eval_bayes.c), whose set 0 is Bayes off */
-    bool has_bayes_score;
-    double bayes_score;
+    double scores[RULES_SCORE_SETS];
     char *description;
     unsigned tflags;
     unsigned maxhits;
