@@ -257,7 +257,7 @@ static void rules_prefetch(struct txn *t, enum stage stage)
         .view = message_view_get(t),
         .body = t->body,
         .body_len = t->body_len,
-        .envelope_from = t->sender,
+        .envelope_from = t->sender_unknown ? NULL : t->sender,
     };
     ruleset_dns_queries(p->set, &msg, &p->limits, note_query, *slot);
     start_new_queries(t, *slot);
@@ -309,7 +309,7 @@ static void rules_run(struct txn *t, enum stage stage)
         .view = message_view_get(t),
         .body = t->body,
         .body_len = t->body_len,
-        .envelope_from = t->sender,
+        .envelope_from = t->sender_unknown ? NULL : t->sender,
         .envelope = &env,
     };
     const struct bayes_txn_state *bayes = bayes_result(t);

@@ -151,7 +151,10 @@ struct rules_message {
     const struct message_view *view;       /* decoded text, raw text, URIs; NULL = none */
     const char *body;                      /* the raw body, for full rules */
     size_t body_len;
-    const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
+    /* The envelope sender, for the EnvelopeFrom pseudo-header ("" the null sender); NULL when
+     * the caller does not know it (mailwarden-check without --from): then it is found in the
+     * message as SpamAssassin finds it (rules_envfrom.c). */
+    const char *envelope_from;
     const struct rules_envelope *envelope; /* for eval tests; NULL = nothing known */
     const struct rules_dns *dns;           /* for network rules; NULL = no resolver */
 };

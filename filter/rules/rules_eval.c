@@ -320,6 +320,9 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     }
     st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
         .headers = st.headers, .matcher = &st.matcher };
+    struct rules_message with_sender;
+    char *found_sender = rules_envelope_from_find(&st.plugins, &with_sender);
+    st.msg = st.plugins.msg;
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;
@@ -353,6 +356,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(stack);
     free(values);
     eval_ctx_release(&st.plugins);
+    free(found_sender);
     textbuf_free(&st.full);
     free(st.own_body_lines);
     free(st.own_raw_lines);
