@@ -47,8 +47,11 @@ enum header_source {
 enum header_part {
     HPART_VALUE,       /* decoded value (RFC 2047) */
     HPART_RAW,         /* as sent */
-    HPART_ADDR,        /* the first address */
+    HPART_ADDR,        /* the first address (a plugin's get("Name:addr"), scalar) */
     HPART_NAME,        /* the first display name */
+    HPART_ADDRS,       /* a header rule's :addr: every address of every instance, one a line,
+                          as SpamAssassin's header rules join get()'s list */
+    HPART_NAMES,       /* a header rule's :name: every display name, likewise */
 };
 
 /* An expression of a meta rule or an `if` line, compiled to postfix. */
