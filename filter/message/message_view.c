@@ -181,11 +181,12 @@ static void visit(struct view_builder *b, GMimeObject *obj, unsigned depth);
 
 /* A multipart whose boundary never occurs: SpamAssassin's Message.pm keeps the whole body as
  * one part without a Content-Type, so text/plain (GMime calls it the prologue and has no
- * part); its leading header lines, if any, are that part's headers. */
+ * part); the leading header lines of a nested one are that part's headers (the message's own
+ * body gets a blank line on top first, Message.pm's bug 6845, so it has none). */
 static void visit_unbounded_multipart(struct view_builder *b, const char *body, unsigned depth)
 {
     size_t len = strlen(body);
-    size_t name = strspn(body, "!\"#$%&'()*+,-./0123456789;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    size_t name = depth == 0 ? 0 : strspn(body, "!\"#$%&'()*+,-./0123456789;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
         "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
     if (name > 0 && body[name + strspn(body + name, " \t")] == ':') {
         GMimeStream *stream = g_mime_stream_mem_new_with_buffer(body, len);

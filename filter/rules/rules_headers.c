@@ -1,6 +1,7 @@
 /* rules_headers.c - the text a header rule matches, as SpamAssassin builds it: every instance of
  * the header, each ending in a newline; unfolded and RFC 2047-decoded (GMime) unless :raw;
- * :addr and :name the first address and display name (GMime's address parser); the pseudo
+ * :addr and :name every address and display name of every instance, one a line (GMime's
+ * address parser; SpamAssassin's get() list joined as its header rules join it); the pseudo
  * headers ALL, ToCc, MESSAGEID and EnvelopeFrom. Absent headers give "" (or [if-unset:]).
  * The text is capped at limits.header_bytes, and so is each field before it is decoded.
  * Each text is built once per message and kept in the message's header cache
