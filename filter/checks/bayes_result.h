@@ -15,6 +15,9 @@ struct txn;
 /* check_bayes's per-transaction state (what its slot holds). */
 struct bayes_txn_state {
     bool classified;             /* the check ran (enabled, inbound): tokens are set */
+    bool scan_available;         /* the store answered and the database holds bayes.min_spam
+                                    spam and bayes.min_ham ham (SpamAssassin's
+                                    is_scan_available): the rules score with set 2 or 3 */
     struct bayes_verdict verdict;
     struct bayes_tokens tokens;
 };

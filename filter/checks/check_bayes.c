@@ -73,6 +73,10 @@ static void bayes_run(struct txn *t, enum stage stage)
         s->verdict.scored = false;
         return;
     }
+    /* SpamAssassin's is_scan_available: the database has learnt enough, whatever this message
+     * gives; the rules then score with a Bayes score set (rules.h) */
+    s->scan_available = s->verdict.nspam >= p->min_spam && s->verdict.nham >= p->min_ham
+        && s->verdict.nspam > 0 && s->verdict.nham > 0;
     if (!s->verdict.scored)
         return;
     const char *names[2];

@@ -1,6 +1,6 @@
 /* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
  * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
- * score, which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
+ * score in the message's score set (rules.h), which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
  * rules scored 0 are not reported (they still feed meta rules). A rule named like a native
  * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
@@ -260,7 +260,7 @@ static void rules_prefetch(struct txn *t, enum stage stage)
         .view = message_view_get(t),
         .body = t->body,
         .body_len = t->body_len,
-        .envelope_from = t->sender,
+        .envelope_from = t->sender_unknown ? NULL : t->sender,
     };
     ruleset_dns_queries(p->set, &msg, &p->limits, note_query, *slot);
     start_new_queries(t, *slot);
@@ -312,10 +312,11 @@ static void rules_run(struct txn *t, enum stage stage)
         .view = message_view_get(t),
         .body = t->body,
         .body_len = t->body_len,
-        .envelope_from = t->sender,
+        .envelope_from = t->sender_unknown ? NULL : t->sender,
         .envelope = &env,
     };
     const struct bayes_txn_state *bayes = bayes_result(t);
+    env.bayes_available = bayes != NULL && bayes->scan_available;
     if (bayes != NULL && bayes->verdict.scored) {
         env.bayes_scored = true;
         env.bayes_probability = bayes->verdict.probability;

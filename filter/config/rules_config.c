@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bayes_policy.h"
 #include "config_module.h"
 #include "mw_build.h"
 #include "native_symbols.h"
@@ -289,6 +290,28 @@ static void report_files(const struct config *cfg, void (*out)(const char *line,
     }
 }
 
+/* Which of SpamAssassin's score sets the daemon's rules use (rules.h): the network bit
+ * whenever it has a resolver (it always prepares one), the Bayes bit once bayes is enabled
+ * and its database has learnt enough (per message, as SpamAssassin's is_scan_available). */
+static void report_score_set(const struct config *cfg, void (*out)(const char *line, void *arg),
+    void *arg)
+{
+    bool net = cfg->dns.resolver != NULL;
+    const struct bayes_policy *b = cfg->bayes;
+    unsigned set = net ? RULES_SET_NET : 0;
+    char *line;
+    if (b == NULL || !b->enabled)
+        line = xasprintf("rules: score set %u of SpamAssassin's four (network tests %s, Bayes off)",
+            set, net ? "on" : "off");
+    else
+        line = xasprintf("rules: score set %u of SpamAssassin's four (network tests %s, Bayes on) "
+            "once the Bayes database holds %lld spam and %lld ham (bayes.min_spam, "
+            "bayes.min_ham); set %u until then", set | RULES_SET_BAYES, net ? "on" : "off",
+            (long long)b->min_spam, (long long)b->min_ham, set);
+    out(line, arg);
+    free(line);
+}
+
 void rules_report_config(const struct config *cfg, void (*out)(const char *line, void *arg),
     void *arg)
 {
@@ -298,6 +321,7 @@ void rules_report_config(const struct config *cfg, void (*out)(const char *line,
         return;
     }
     ruleset_report(cfg->rules->set, out, arg);
+    report_score_set(cfg, out, arg);
     char prefilter[512];
     ruleset_prefilter_describe(cfg->rules->set, prefilter, sizeof prefilter);
     char *line = xasprintf("rules: regexes: %s", prefilter);

@@ -46,6 +46,7 @@ static void clear_envelope(struct txn *t)
     free(t->sasl_user);
     free(t->sasl_method);
     t->queue_id = t->sender = t->sasl_user = t->sasl_method = NULL;
+    t->sender_unknown = false;
     for (size_t i = 0; i < t->rcpt_count; i++)
         free(t->rcpts[i]);
     free(t->rcpts);

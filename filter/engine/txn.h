@@ -70,6 +70,8 @@ struct txn {
     uint64_t started_ms;
     char *queue_id;
     char *sender;              /* without <>; "" is the null sender */
+    bool sender_unknown;       /* mailwarden-check without --from: sender is "" but not known;
+                                  the rules find it in the message as SpamAssassin does */
     char *sasl_user;
     char *sasl_method;
     char **rcpts;

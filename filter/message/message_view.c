@@ -10,6 +10,7 @@
  * as it goes and flagged. */
 #include "message_view.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,53 @@ static void add_text_part(struct view_builder *b, const char *type, char *utf8, 
     }
 }
 
+/* A leaf's MIME type as SpamAssassin's Util::parse_content_type reads its last Content-Type
+ * field: the type before the first ';' (up to the first blank after a '/'), lower case; none,
+ * or one that starts with the word "text" other than text/html, text/calendar and
+ * text/x-vcard, is text/plain ("text plain", text/enriched); then the characters a type cannot
+ * hold are dropped. Returns a malloc'd string. */
+static char *leaf_type(GMimeObject *obj)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    const char *raw = NULL;
+    int count = headers != NULL ? g_mime_header_list_get_count(headers) : 0;
+    for (int i = 0; i < count; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Content-Type") == 0)
+            raw = g_mime_header_get_value(h);
+    }
+    struct textbuf type;
+    textbuf_init(&type);
+    const char *s = raw != NULL ? raw : "";
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t end = strcspn(s, ";");
+    const char *slash = memchr(s, '/', end);
+    if (slash != NULL) {
+        size_t after = strcspn(slash + 1, "/ \t\r\n;");
+        end = (size_t)(slash + 1 - s) + after;
+    }
+    textbuf_append(&type, s, end);
+    char *t = lower_dup(type.data != NULL ? type.data : "");
+    textbuf_free(&type);
+    bool text_word = strncmp(t, "text", 4) == 0 && !(isalnum((unsigned char)t[4]) || t[4] == '_');
+    if (t[0] == '\0' || (text_word && strcmp(t, "text/x-vcard") != 0
+            && strcmp(t, "text/calendar") != 0 && strcmp(t, "text/html") != 0)) {
+        free(t);
+        return xstrdup("text/plain");
+    }
+    size_t kept = 0;
+    for (size_t i = 0; t[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)t[i];
+        bool drop = c <= 0x20 || c >= 0x7f || c == '"' || c == '(' || c == ')' || c == ','
+            || (c >= 0x3a && c <= 0x3f) || c == '@' || (c >= 0x5b && c <= 0x5d);
+        if (!drop)
+            t[kept++] = t[i];
+    }
+    t[kept] = '\0';
+    return t;
+}
+
 static void visit_leaf(struct view_builder *b, GMimePart *part)
 {
     struct message_view *view = b->view;
@@ -101,10 +149,7 @@ static void visit_leaf(struct view_builder *b, GMimePart *part)
         return;
     }
     struct message_part *p = new_part(view);
-    GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
-    char *mime_type = type ? g_mime_content_type_get_mime_type(type) : NULL;
-    p->content_type = lower_dup(mime_type ? mime_type : "text/plain");
-    g_free(mime_type);
+    p->content_type = leaf_type(GMIME_OBJECT(part));
     const char *filename = g_mime_part_get_filename(part);
     p->filename = filename && *filename ? xstrdup(filename) : NULL;
     const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
@@ -132,6 +177,44 @@ static void visit_leaf(struct view_builder *b, GMimePart *part)
     g_object_unref(decoded);
 }
 
+static void visit(struct view_builder *b, GMimeObject *obj, unsigned depth);
+
+/* A multipart whose boundary never occurs: SpamAssassin's Message.pm keeps the whole body as
+ * one part without a Content-Type, so text/plain (GMime calls it the prologue and has no
+ * part); the leading header lines of a nested one are that part's headers (the message's own
+ * body gets a blank line on top first, Message.pm's bug 6845, so it has none). */
+static void visit_unbounded_multipart(struct view_builder *b, const char *body, unsigned depth)
+{
+    size_t len = strlen(body);
+    size_t name = depth == 0 ? 0 : strspn(body, "!\"#$%&'()*+,-./0123456789;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+    if (name > 0 && body[name + strspn(body + name, " \t")] == ':') {
+        GMimeStream *stream = g_mime_stream_mem_new_with_buffer(body, len);
+        GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+        GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+        if (part != NULL) {
+            visit(b, part, depth + 1);
+            g_object_unref(part);
+        }
+        g_object_unref(parser);
+        g_object_unref(stream);
+        return;
+    }
+    if (b->view->part_count >= MAX_PARTS) {
+        b->view->truncated = true;
+        return;
+    }
+    struct message_part *p = new_part(b->view);
+    p->content_type = xstrdup("text/plain");
+    p->decoded_size = len;
+    bool bad = false;
+    size_t utf8_len;
+    char *utf8 = view_to_utf8(NULL, body, len, &utf8_len, &bad);
+    p->bad_encoding = bad;
+    add_text_part(b, "text/plain", utf8, utf8_len);
+    free(utf8);
+}
+
 static void visit(struct view_builder *b, GMimeObject *obj, unsigned depth)
 {
     if (obj == NULL)
@@ -145,6 +228,9 @@ static void visit(struct view_builder *b, GMimeObject *obj, unsigned depth)
         int count = g_mime_multipart_get_count(mp);
         for (int i = 0; i < count; i++)
             visit(b, g_mime_multipart_get_part(mp, i), depth + 1);
+        const char *prologue = g_mime_multipart_get_prologue(mp);
+        if (count == 0 && prologue != NULL && prologue[0] != '\0')
+            visit_unbounded_multipart(b, prologue, depth);
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
         if (inner != NULL)

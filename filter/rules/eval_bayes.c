@@ -3,8 +3,7 @@
  * checks/check_bayes.c computed before the rules run (rules_envelope.bayes_probability), is in
  * (lo, hi], or [0, hi] when lo is 0; hi may be "undef" (no upper bound). No probability (Bayes
  * off, too little learnt, the store down): no hit, as SpamAssassin without a usable database.
- * A BAYES_xx rule scores SpamAssassin's set 3 (Bayes and network tests on) when its score line
- * gives the four sets: set 0, the one the rules use otherwise, is "Bayes off" and 0. */
+ * A hit scores as any rule, in the message's score set (rules.h): 2 or 3, Bayes being usable. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +18,7 @@ static bool bayes_prepare(const struct ruleset *rs, struct rule *r, char *const 
     size_t argc, void **state, const char **why)
 {
     (void)rs;
+    (void)r;
     struct bayes_range range = { 0, 0, true };
     if (argc != 2 || !eval_arg_number(args[0], &range.lo)) {
         *why = "check_bayes takes two numbers: check_bayes('0.99', '1.00')";
@@ -30,8 +30,6 @@ static bool bayes_prepare(const struct ruleset *rs, struct rule *r, char *const 
         *why = "check_bayes: the upper bound is a number or undef";
         return false;
     }
-    if (r->has_bayes_score)
-        r->score = r->bayes_score;
     struct bayes_range *kept = malloc(sizeof *kept);
     if (kept == NULL)
         abort();

@@ -358,6 +358,30 @@ static void split_lines(const char *text, size_t len, struct lines *out)
     }
 }
 
+/* Message.pm's bug 6845: a multipart message whose body (of more than one line) starts with
+ * neither a blank line nor its boundary gets a blank line on top, so lines that look like
+ * MIME headers there are not read as the first part's headers (nor is a missing separator). */
+static void insert_blank_line_if_needed(const struct sa_mime_part *root, const char *boundary,
+    struct lines *body)
+{
+    if (strncmp(root->type, "multipart/", 10) != 0 || body->n < 2)
+        return;
+    const struct line *first = &body->v[0];
+    bool visible = false;
+    for (size_t i = 0; i < first->len && !visible; i++)
+        visible = !isspace((unsigned char)first->s[i]);
+    if (!visible)
+        return;
+    size_t blen = boundary != NULL ? strlen(boundary) : 0;
+    if (boundary != NULL && first->len >= 2 + blen && first->s[0] == '-' && first->s[1] == '-'
+        && memcmp(first->s + 2, boundary, blen) == 0)
+        return;
+    body->v = xrealloc(body->v, (body->n + 1) * sizeof *body->v);
+    memmove(body->v + 1, body->v, body->n * sizeof *body->v);
+    body->v[0] = (struct line){ "\n", 1 };
+    body->n++;
+}
+
 /* Message.pm's _parse_multipart. */
 static void parse_multipart(struct builder *b, size_t part, const char *boundary,
     struct lines *body, int depth)
@@ -717,6 +741,7 @@ static void *mime_make(struct eval_ctx *ctx)
     set_type(&b, root, false, &boundary);
     struct lines body;
     split_lines(b.text, n, &body);
+    insert_blank_line_if_needed(&m->parts[root], boundary, &body);
     parse_body(&b, root, boundary, &body, 0);
     free(body.v);
     free(boundary);

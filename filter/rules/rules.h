@@ -102,6 +102,9 @@ struct rules_envelope {
     bool (*ip_internal)(const char *ip, void *arg);
     bool (*ip_trusted)(const char *ip, void *arg);
     void *networks_arg;
+    /* Bayes is on and its database has learnt enough to scan (SpamAssassin's
+     * is_scan_available: bayes.min_spam and bayes.min_ham messages): the score set is 2 or 3. */
+    bool bayes_available;
     /* The Bayes classifier's probability (checks/check_bayes.c, run before the rules), for
      * check_bayes(lo, hi): bayes_scored false when Bayes did not run or could not score. */
     bool bayes_scored;
@@ -155,14 +158,26 @@ struct rules_message {
     const struct message_view *view;       /* decoded text, raw text, URIs; NULL = none */
     const char *body;                      /* the raw body, for full rules */
     size_t body_len;
-    const char *envelope_from;             /* for the EnvelopeFrom pseudo-header; may be NULL */
+    /* The envelope sender, for the EnvelopeFrom pseudo-header ("" the null sender); NULL when
+     * the caller does not know it (mailwarden-check without --from): then it is found in the
+     * message as SpamAssassin finds it (rules_envfrom.c). */
+    const char *envelope_from;
     const struct rules_envelope *envelope; /* for eval tests; NULL = nothing known */
     const struct rules_dns *dns;           /* for network rules; NULL = no resolver */
 };
 
+/* SpamAssassin's score sets: a rule's four scores, one of which counts for a message. Set 0
+ * is local tests only, set 1 adds the network tests, set 2 Bayes, set 3 both: the network bit
+ * is on when the message has DNS answers for its network rules (msg->dns, which the daemon
+ * gives whenever it has a resolver), the Bayes bit when envelope->bayes_available. */
+#define RULES_SCORE_SETS 4
+#define RULES_SET_NET 1u
+#define RULES_SET_BAYES 2u
+unsigned rules_score_set(const struct rules_message *msg);
+
 struct rules_hit {
     const char *name;
-    double score;              /* the rule file's score (first score set) */
+    double score;              /* the rule file's score in the message's score set */
     const char *description;   /* NULL when none */
     unsigned count;            /* matches (more than 1 only for tflags multiple) */
     bool subrule;              /* a __NAME rule: for metas, never reported */
@@ -174,6 +189,7 @@ struct rules_hit {
 };
 
 struct rules_eval_stats {
+    unsigned score_set;        /* rules_score_set(msg) */
     size_t rules_run;
     size_t limit_hits;         /* matches stopped by the match or depth limit */
 };

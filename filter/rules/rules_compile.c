@@ -97,9 +97,9 @@ static bool parse_header_spec(struct rule *r, const char *spec)
         if (strcmp(m, "raw") == 0) {
             r->hpart = HPART_RAW;
         } else if (strcmp(m, "addr") == 0) {
-            r->hpart = HPART_ADDR;
+            r->hpart = HPART_ADDRS;
         } else if (strcmp(m, "name") == 0) {
-            r->hpart = HPART_NAME;
+            r->hpart = HPART_NAMES;
         } else {
             rule_skip(r, SKIP_HEADER_MODIFIER, m);
             return false;

@@ -62,6 +62,8 @@ void ruleset_dns_queries(const struct ruleset *rs, const struct rules_message *m
     regex_matcher_init(&matcher, limits->match_limit, limits->depth_limit);
     struct eval_ctx ctx = { .msg = msg, .rs = rs, .limits = limits, .headers = headers,
         .matcher = &matcher, .dns_asked = &asked };
+    struct rules_message with_sender;
+    char *found_sender = rules_envelope_from_find(&ctx, &with_sender);
     for (size_t i = 0; i < rs->plain_count; i++) {
         const struct rule *r = &rs->rules[rs->plain[i]];
         const struct eval_dns_function *d = r->eval != NULL ? eval_find_dns(r->eval->name) : NULL;
@@ -71,6 +73,7 @@ void ruleset_dns_queries(const struct ruleset *rs, const struct rules_message *m
         d->queries(&ctx, &call);
     }
     eval_ctx_release(&ctx);
+    free(found_sender);
     regex_matcher_free(&matcher);
     header_cache_free(own);
     for (size_t i = 0; i < asked.count; i++)

@@ -195,6 +195,9 @@ static unsigned run_eval(const struct rule *r, struct eval_state *st)
      * we when the message has no DNS answers (no resolver, mailwarden-check without DNS) */
     if ((r->tflags & TFLAG_NET) && (st->msg->dns == NULL || st->msg->dns->lookup == NULL))
         return 0;
+    /* ... and the Bayes ones (tflags learn) in a score set without Bayes */
+    if ((r->tflags & TFLAG_LEARN) && !(rules_score_set(st->msg) & RULES_SET_BAYES))
+        return 0;
     struct eval_call call = { r, r->eval_args, r->eval_argc, r->eval_state };
     unsigned n = r->eval->run(&st->plugins, &call);
     unsigned most = max_hits(r);
@@ -262,10 +265,20 @@ static unsigned run_plain(const struct rule *r, struct eval_state *st)
     return n;
 }
 
-static double default_score(const struct rule *r)
+unsigned rules_score_set(const struct rules_message *msg)
+{
+    unsigned set = 0;
+    if (msg->dns != NULL && msg->dns->lookup != NULL)
+        set |= RULES_SET_NET;
+    if (msg->envelope != NULL && msg->envelope->bayes_available)
+        set |= RULES_SET_BAYES;
+    return set;
+}
+
+static double default_score(const struct rule *r, unsigned set)
 {
     if (r->has_score)
-        return r->score;
+        return r->scores[set];
     if (r->subrule)
         return 0;
     if (strncmp(r->name, "T_", 2) == 0)
@@ -273,11 +286,12 @@ static double default_score(const struct rule *r)
     return (r->tflags & TFLAG_NICE) ? -1.0 : 1.0;
 }
 
-static void report_hit(const struct rule *r, unsigned count, rules_hit_fn fn, void *arg)
+static void report_hit(const struct rule *r, unsigned count, unsigned set, rules_hit_fn fn,
+    void *arg)
 {
     struct rules_hit hit = {
         .name = r->name,
-        .score = default_score(r),
+        .score = default_score(r, set),
         .description = r->description,
         .count = count,
         .subrule = r->subrule,
@@ -307,6 +321,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     const struct rules_limits *limits, rules_hit_fn fn, void *arg, struct rules_eval_stats *stats)
 {
     struct eval_state st = { .msg = msg, .limits = limits, .rs = rs };
+    unsigned set = rules_score_set(msg);
     st.headers = msg->view != NULL ? msg->view->header_cache : NULL;
     if (st.headers == NULL || header_cache_fields(st.headers) != msg->headers)
         st.headers = st.own_headers = header_cache_new(msg->headers, msg->header_count);
@@ -331,6 +346,9 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     st.tags = capture_tags_new();
     st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
         .headers = st.headers, .matcher = &st.matcher };
+    struct rules_message with_sender;
+    char *found_sender = rules_envelope_from_find(&st.plugins, &with_sender);
+    st.msg = st.plugins.msg;
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;
@@ -346,7 +364,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
         unsigned count = run_plain(r, &st);
         values[rs->plain[i]].value = count;
         if (count > 0)
-            report_hit(r, count, fn, arg);
+            report_hit(r, count, set, fn, arg);
     }
     for (size_t i = 0; i < rs->meta_order_count; i++) {
         const struct rule *r = &rs->rules[rs->meta_order[i]];
@@ -354,9 +372,10 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
         bool hit = v.known && v.value != 0;
         values[rs->meta_order[i]] = v;      /* metas of metas see the value, as in Perl */
         if (hit)
-            report_hit(r, 1, fn, arg);
+            report_hit(r, 1, set, fn, arg);
     }
     if (stats != NULL) {
+        stats->score_set = set;
         stats->rules_run = rs->plain_count + rs->meta_order_count;
         stats->limit_hits = st.matcher.limit_hits;
     }
@@ -364,6 +383,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     eval_ctx_release(&st.plugins);
     capture_tags_free(st.tags);
+    free(found_sender);
     textbuf_free(&st.full);
     free(st.own_body_lines);
     free(st.own_raw_lines);

@@ -141,6 +141,10 @@ void *eval_plugin_data(struct eval_ctx *ctx, enum eval_plugin_id id,
     void *(*make)(struct eval_ctx *ctx), void (*release)(void *data));
 /* The relays of the message (rules_relays.h), made on first use. */
 const struct rules_relays *eval_relays(struct eval_ctx *ctx);
+/* When ctx->msg has no envelope_from (the caller does not know it), points ctx->msg at copy:
+ * *ctx->msg with the sender SpamAssassin would find in the message, or none (rules_envfrom.c).
+ * Returns that sender for the caller to free after the run; NULL otherwise. */
+char *rules_envelope_from_find(struct eval_ctx *ctx, struct rules_message *copy);
 /* SpamAssassin's URI detail list and uri rules' list of the message (rules_uri.c), made on
  * first use (in the URIDetail plugin's slot). */
 struct rules_uri_details;

@@ -1,6 +1,7 @@
 /* rules_headers.c - the text a header rule matches, as SpamAssassin builds it: every instance of
  * the header, each ending in a newline; unfolded and RFC 2047-decoded (GMime) unless :raw;
- * :addr and :name the first address and display name (GMime's address parser); the pseudo
+ * :addr and :name every address and display name of every instance, one a line (GMime's
+ * address parser; SpamAssassin's get() list joined as its header rules join it); the pseudo
  * headers ALL, ToCc, MESSAGEID and EnvelopeFrom. Absent headers give "" (or [if-unset:]).
  * The text is capped at limits.header_bytes, and so is each field before it is decoded.
  * Each text is built once per message and kept in the message's header cache
@@ -9,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "header_cache.h"
+#include "mime_init.h"
 #include "rules_internal.h"
 #include "header.h"
 #include "util.h"
@@ -31,8 +35,47 @@ static void append_field(struct textbuf *out, struct header_cache *cache, size_t
         append_capped(out, header_cache_decoded(cache, i, cap), cap);
 }
 
-/* Appends every instance of header `name`; returns how many there were. Fields past the cap
- * are counted, never decoded. */
+/* A header rule's :addr and :name (HPART_ADDRS, HPART_NAMES): every address (or display name)
+ * of the field, groups' members included, each on its own line after what out holds already:
+ * SpamAssassin's get() gives a list of them, which its header rules join with newlines.
+ * Returns how many were appended. */
+static size_t append_each_mailbox(struct textbuf *out, InternetAddressList *list, bool names,
+    size_t cap)
+{
+    size_t appended = 0;
+    int n = list != NULL ? internet_address_list_length(list) : 0;
+    for (int i = 0; i < n; i++) {
+        InternetAddress *a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(a)) {
+            appended += append_each_mailbox(out,
+                internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), names, cap);
+            continue;
+        }
+        const char *text = names ? internet_address_get_name(a)
+            : internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+        if (text == NULL || (!names && text[0] == '\0'))
+            continue;
+        if (out->len > 0)
+            append_capped(out, "\n", cap);
+        append_capped(out, text, cap);
+        appended++;
+    }
+    return appended;
+}
+
+static size_t append_mailboxes(struct textbuf *out, struct header_cache *cache, size_t i,
+    bool names, size_t cap)
+{
+    mime_libraries_init();
+    InternetAddressList *list = internet_address_list_parse(NULL, header_cache_flat(cache, i, cap));
+    size_t appended = append_each_mailbox(out, list, names, cap);
+    if (list != NULL)
+        g_object_unref(list);
+    return appended;
+}
+
+/* Appends every instance of header `name`; returns how many there were (for :addr and :name
+ * lists, how many addresses or names). Fields past the cap are counted, never decoded. */
 static size_t append_named(struct textbuf *out, const struct rules_message *msg,
     struct header_cache *cache, const char *name, enum header_part part, size_t cap)
 {
@@ -41,6 +84,11 @@ static size_t append_named(struct textbuf *out, const struct rules_message *msg,
         const struct header_field *h = &msg->headers[i];
         if (!str_ieq(h->name, name) || h->value == NULL)
             continue;
+        if (part == HPART_ADDRS || part == HPART_NAMES) {
+            if (out->len < cap)
+                found += append_mailboxes(out, cache, i, part == HPART_NAMES, cap);
+            continue;
+        }
         found++;
         if (out->len >= cap)
             continue;
@@ -60,6 +108,9 @@ static size_t append_named(struct textbuf *out, const struct rules_message *msg,
                     append_capped(out, text, cap);
             }
             break;
+        case HPART_ADDRS:
+        case HPART_NAMES:
+            break;             /* above */
         }
     }
     return found;

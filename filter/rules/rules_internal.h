@@ -47,8 +47,11 @@ enum header_source {
 enum header_part {
     HPART_VALUE,       /* decoded value (RFC 2047) */
     HPART_RAW,         /* as sent */
-    HPART_ADDR,        /* the first address */
+    HPART_ADDR,        /* the first address (a plugin's get("Name:addr"), scalar) */
     HPART_NAME,        /* the first display name */
+    HPART_ADDRS,       /* a header rule's :addr: every address of every instance, one a line,
+                          as SpamAssassin's header rules join get()'s list */
+    HPART_NAMES,       /* a header rule's :name: every display name, likewise */
 };
 
 /* An expression of a meta rule or an `if` line, compiled to postfix. */
@@ -176,12 +179,11 @@ struct rule {
     size_t template_count;
     struct expr meta;
 
+    /* SpamAssassin's four score sets ("score NAME s0 s1 s2 s3"; one number gives all four):
+     * set 0 no network tests and no Bayes, 1 network tests, 2 Bayes, 3 both. The evaluation
+     * picks one per message (rules_score_set); has_score false: SpamAssassin's default. */
     bool has_score;
-    double score;
-    /* SpamAssassin's score set 3 (Bayes and network tests on), when the score line gave all
-     * four sets: what a BAYES_xx rule scores (eval_bayes.c), whose set 0 is Bayes off */
-    bool has_bayes_score;
-    double bayes_score;
+    double scores[RULES_SCORE_SETS];
     char *description;
     unsigned tflags;
     unsigned maxhits;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,36 +317,67 @@ static void define_rule(struct reader *rd, const char *directive, const char *na
     r->source = xstrdup(rest);
 }
 
-static void set_score(struct reader *rd, const char *name, const char *rest)
+/* One number of a score line: "1.5", or "(1.5)", relative to the rule's score before. */
+static bool read_score_number(const char **p, double *value, bool *relative)
 {
-    /* "score NAME s0 [s1 s2 s3]": set 0 (no network tests, no Bayes) is ours; "(1.0)" too */
-    while (*rest == '(' || isspace((unsigned char)*rest))
-        rest++;
+    const char *s = *p;
+    while (isspace((unsigned char)*s))
+        s++;
+    *relative = *s == '(';
+    if (*relative)
+        s++;
     char *end;
     errno = 0;
-    double score = strtod(rest, &end);
-    if (end == rest || errno != 0) {
+    *value = strtod(s, &end);
+    if (end == s || errno != 0 || !isfinite(*value))
+        return false;
+    if (*relative) {
+        if (*end != ')')
+            return false;
+        end++;
+    }
+    if (*end != '\0' && !isspace((unsigned char)*end))
+        return false;
+    *p = end;
+    return true;
+}
+
+/* "score NAME s0 [s1 s2 s3]" as SpamAssassin's Conf.pm reads it: one number gives all four
+ * score sets, four give one each, any other count is a malformed line; "(n)" adds n to the
+ * score the rule had (it must have one). */
+static void set_score(struct reader *rd, const char *name, const char *rest)
+{
+    double value[RULES_SCORE_SETS];
+    bool relative = false;
+    size_t count = 0;
+    const char *p = rest;
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            break;
+        bool this_relative;
+        if (count == RULES_SCORE_SETS || !read_score_number(&p, &value[count], &this_relative)) {
+            rd->rs->malformed_lines++;
+            return;
+        }
+        relative = relative || this_relative;
+        count++;
+    }
+    if (count != 1 && count != RULES_SCORE_SETS) {
         rd->rs->malformed_lines++;
         return;
     }
+    for (size_t i = count; i < RULES_SCORE_SETS; i++)
+        value[i] = value[0];
     struct rule *r = ruleset_rule(rd->rs, name, true);
-    r->score = score;
-    r->has_score = true;
-    /* sets 1 .. 3, kept for the Bayes rules (has_bayes_score only with all four) */
-    double set = score;
-    int sets = 1;
-    for (const char *p = end; sets < 4; sets++) {
-        while (isspace((unsigned char)*p))
-            p++;
-        char *next;
-        errno = 0;
-        set = strtod(p, &next);
-        if (next == p || errno != 0)
-            break;
-        p = next;
+    if (relative && !r->has_score) {
+        rd->rs->malformed_lines++;
+        return;
     }
-    r->has_bayes_score = sets == 4;
-    r->bayes_score = sets == 4 ? set : 0;
+    for (size_t i = 0; i < RULES_SCORE_SETS; i++)
+        r->scores[i] = relative ? r->scores[i] + value[i] : value[i];
+    r->has_score = true;
 }
 
 /* tflags as SpamAssassin reads them: maxhits=N limits the hits of a `multiple` rule (alone it

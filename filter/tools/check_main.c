@@ -298,9 +298,11 @@ static enum action run(const struct options *o, struct txn *t, const struct mess
     }
     if (action == ACTION_NONE && o->helo != NULL)
         action = engine_helo(t, o->helo);
-    if (action == ACTION_NONE)
+    if (action == ACTION_NONE) {
         action = engine_mail(t, config_current(), o->queue_id, o->from ? o->from : "", o->sasl_user,
             o->sasl_user ? "PLAIN" : NULL);
+        t->sender_unknown = o->from == NULL;      /* the rules then read it from the message */
+    }
     if (action != ACTION_NONE) {
         print_verdict(t, action, &t->verdict.reply, o->verbose);
         return action;

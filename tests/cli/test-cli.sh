@@ -328,5 +328,25 @@ printf 'MY_SUBJ\nMY_EVAL\nNO_RULE\n' | "$check" -c "$work/rules.conf" --rule-sta
 expect "check: --rule-status says loaded (with file:line), skipped (with the reason) or unknown" 0 $? \
     "$work/out" "^MY_SUBJ loaded $work/rules.cf:1\$" "^MY_EVAL skipped .+" "^NO_RULE unknown\$"
 
+# Without --from the rules find the envelope sender in the message as SpamAssassin does
+# (Return-Path above the Received lines); --from is the sender, whatever the message says.
+cat >"$work/envfrom.cf" <<'RULES'
+header   ENV_BOUNCE  EnvelopeFrom =~ /^bounce\@lists\.example\.com$/
+score    ENV_BOUNCE  1.5
+header   ENV_GIVEN   EnvelopeFrom =~ /^given\@example\.com$/
+score    ENV_GIVEN   2.5
+RULES
+printf 'rules: { files = [ "%s" ] }\n' "$work/envfrom.cf" >"$work/envfrom.conf"
+printf 'Return-Path: <bounce@lists.example.com>\nReceived: from mail.example.net (mail.example.net [198.51.100.7]) by mx.example.org (Postfix) with ESMTP id 4AB12C0D3; Thu, 3 Dec 2026 10:00:00 +0000\nFrom: a@example.com\nTo: b@example.net\nSubject: hi\n\nhello\n' >"$work/envfrom.eml"
+"$check" -c "$work/envfrom.conf" "$work/envfrom.eml" >"$work/out" 2>&1
+expect "check: without --from the rules' EnvelopeFrom is the Return-Path above the Received lines" \
+    0 $? "$work/out" "^  ENV_BOUNCE 1.5 "
+"$check" -c "$work/envfrom.conf" --from given@example.com "$work/envfrom.eml" >"$work/out" 2>&1
+if grep -qE "^  ENV_GIVEN 2.5 " "$work/out" && ! grep -q "ENV_BOUNCE" "$work/out"; then
+    ok "check: with --from the rules' EnvelopeFrom is that address"
+else
+    not_ok "check: with --from the rules' EnvelopeFrom is that address" "$(head -c 600 "$work/out")"
+fi
+
 echo "# $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

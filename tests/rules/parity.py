@@ -7,8 +7,8 @@ Runs every message (*.eml, recursively) of --messages through
     reading the stock rules of --sa-rules and a private site directory that holds the
     plugin set of /etc/spamassassin/*.pre and a local.cf with Bayes, AWL and TxRep off;
     `spamc -R` gives the score and the rules hit; spamd is stopped at the end;
-  - mailwarden: `mailwarden-check` on a policy that reads --sa-rules/*.cf with the native spam
-    checks off, without --client-ip/--helo/--from (the client is unknown, so the relays come
+  - mailwarden: `mailwarden-check` on a policy that reads --sa-rules/*.cf with the native spam,
+    DKIM and ARC checks off (the score is the rules' alone), without --client-ip/--helo/--from (the client is unknown, so the relays come
     from the Received lines alone, as SpamAssassin sees a file), several files per run;
 and compares, for every stock rule mailwarden loads (`mailwarden-check --rule-status`), on which
 messages it hit. Prints:
@@ -150,6 +150,10 @@ def write_policy(work, sa_rules):
         f.write('milter: { socket = "inet:18897@127.0.0.1" }\n'
                 'actions: { add_header = 5.0; reject = 0; tempfail = 0; quarantine = 0 }\n'
                 'spam: { enabled = false }\n'
+                # the native DKIM and ARC checks add symbols of their own (DKIM_RSA_SHA1, ARC_*):
+                # off, so the score is the rules' alone (without DNS the rules never read them)
+                'dkim: { verify: { enabled = false } }\n'
+                'arc: { enabled = false }\n'
                 'rules: { files = [ "%s/*.cf" ] }\n' % sa_rules)
     return path
 

@@ -6,19 +6,19 @@
 # checks off, the client unknown), and compares rule by rule which stock rules hit.
 #
 # The issue's TARGET (issue 11): every loaded stock rule agrees with SpamAssassin on >= 99% of
-# the messages, and the total score agrees within 0.5 on >= 95% of them. That target is NOT met
-# yet (SpamAssassin's eval plugins and text model are being written); this test therefore
-# asserts a FLOOR, the rates reached when it was written, so that a change that makes parity
-# worse fails, and prints the target and the gap. Raise the floors as parity improves; once
-# they reach the target, set them to it. The floors and the target live here and only here.
+# the messages, and the total score agrees within 0.5 on >= 95% of them. The score target is
+# met; one rule (TVD_SPACE_RATIO, docs/MEASUREMENT.md) is still below 99%. This test asserts a
+# FLOOR, the rates reached (a few messages below them), so that a change that makes parity
+# worse fails, and prints the target and the gap. Raise the floors as parity improves (a floor
+# past its target stays above it). The floors and the target live here and only here.
 # Prints TAP "ok - " lines; exits 77 (skip) when spamd/spamc or the stock rules are missing.
 # About a minute on an idle 2-core machine (spamd takes ~0.14 s CPU a message, mailwarden-check
 # ~0.01 s), 4-5 minutes on a loaded one. MW_BUILDDIR, MW_SRCDIR from make.
 set -u
 TARGET_RULES=99       # % of messages each loaded rule must agree on (and % of rules that must)
 TARGET_SCORE=95       # % of messages whose total score must agree within 0.5
-FLOOR_RULES=99.0      # % of loaded rules agreeing on >= TARGET_RULES% of messages, today (99.59)
-FLOOR_SCORE=84        # % of messages with the score within 0.5, today (86.08)
+FLOOR_RULES=99.9      # % of loaded rules agreeing on >= TARGET_RULES% of messages, today (99.92)
+FLOOR_SCORE=98.5      # % of messages with the score within 0.5, today (99.10: the target is met)
 
 build=${MW_BUILDDIR:-.}
 src=${MW_SRCDIR:-.}

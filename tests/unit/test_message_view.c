@@ -126,6 +126,58 @@ static void test_qp_latin1_and_subject(void **state)
     assert_ptr_equal(message_view_get(t), v);
 }
 
+/* A multipart whose boundary never occurs is, to SpamAssassin, one text/plain part holding the
+ * whole body (boundary lines included): its text is the message's body text, not nothing. */
+static void test_multipart_without_its_boundary_is_one_text_part(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\n"
+        "Subject: Fwd:\n"
+        "Content-Type: multipart/alternative; boundary=\"declared-boundary\"\n"
+        "\n"
+        "--another-boundary\n"
+        "Content-Type: text/plain; charset=\"UTF-8\"\n"
+        "\n"
+        "send the coins to this address\n"
+        "--another-boundary--\n");
+    assert_non_null(strstr(v->text, "send the coins to this address"));
+    assert_non_null(strstr(v->rawtext, "--another-boundary"));
+    assert_int_equal(v->part_count, 1);
+    assert_string_equal(v->parts[0].content_type, "text/plain");
+}
+
+/* SpamAssassin's parse_content_type: a type starting with the word "text" (but text/html,
+ * text/calendar, text/x-vcard) is text/plain, so its text is body text. */
+static void test_text_types_read_as_text_plain(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\n"
+        "Subject: camp\n"
+        "Content-Type: text plain\n"
+        "\n"
+        "totally natural\n");
+    assert_string_equal(v->parts[0].content_type, "text/plain");
+    assert_non_null(strstr(v->text, "totally natural"));
+    v = view_of(
+        "From: a@example.com\n"
+        "Subject: rich\n"
+        "Content-Type: text/enriched\n"
+        "\n"
+        "rich words here\n");
+    assert_string_equal(v->parts[0].content_type, "text/plain");
+    assert_non_null(strstr(v->text, "rich words here"));
+    v = view_of(
+        "From: a@example.com\n"
+        "Subject: cal\n"
+        "Content-Type: text/calendar; method=REQUEST\n"
+        "\n"
+        "BEGIN:VCALENDAR\n");
+    assert_string_equal(v->parts[0].content_type, "text/calendar");
+    assert_null(strstr(v->text, "VCALENDAR"));
+}
+
 static void test_html_rendered_with_links(void **state)
 {
     (void)state;
@@ -394,6 +446,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nul_bytes_and_no_mime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_deep_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_freed_between_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_without_its_boundary_is_one_text_part,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_types_read_as_text_plain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

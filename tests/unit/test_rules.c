@@ -594,6 +594,36 @@ static void test_each_header_field_decoded_once_per_message(void **state)
 
 /* A 300 KB Subject under a 4 KB cap: what is decoded is the first 4 KB, never the whole
  * field; the decoded start is matched, text past the cap is not. */
+/* A header rule's :addr and :name read SpamAssassin's get() list joined by newlines: every
+ * address (display name) of every instance, not the first one only. */
+static void test_addr_and_name_list_every_address_of_every_instance(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "header FROM_ADDR_WS From:addr =~ /\\s/\n"
+        "header TO_SECOND To:addr =~ /^bob\\@example\\.net$/m\n"
+        "header TO_FIRST_ONLY To:addr =~ /^alice\\@example\\.org$/\n"
+        "header TO_NAME_BOB To:name =~ /^Bob$/m\n");
+    struct test_message m = {0};
+    add_header(&m, "From", "<any@attack.example>");
+    add_header(&m, "From", "<admin@legitimate.example>");
+    add_header(&m, "To", "Alice <alice@example.org>, Bob <bob@example.net>");
+    set_text(&m, "hello", "hello");
+    struct hits h = run(rs, &m, NULL);
+    assert_true(hit(&h, "FROM_ADDR_WS"));      /* "any@...\nadmin@..." */
+    assert_true(hit(&h, "TO_SECOND"));
+    assert_false(hit(&h, "TO_FIRST_ONLY"));    /* $ is not before the second line */
+    assert_true(hit(&h, "TO_NAME_BOB"));
+    struct test_message one = {0};
+    add_header(&one, "From", "Alice <alice@example.org>");
+    add_header(&one, "To", "alice@example.org");
+    set_text(&one, "hello", "hello");
+    h = run(rs, &one, NULL);
+    assert_false(hit(&h, "FROM_ADDR_WS"));
+    assert_true(hit(&h, "TO_FIRST_ONLY"));
+    ruleset_free(rs);
+}
+
 static void test_header_cut_at_cap_before_decoding(void **state)
 {
     (void)state;
@@ -640,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_hostile_files),
         cmocka_unit_test(test_each_header_field_decoded_once_per_message),
         cmocka_unit_test(test_header_cut_at_cap_before_decoding),
+        cmocka_unit_test(test_addr_and_name_list_every_address_of_every_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

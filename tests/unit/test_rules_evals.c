@@ -486,6 +486,30 @@ static const char bodyeval_rules[] =
     text "\n--AA\nContent-Type: text/html\n\n" html "\n--AA--\n"
 
 /* The HTML's words missing from the text part; the text part far wordier than the HTML. */
+/* Message.pm's bug 6845: a multipart message's body that starts with neither a blank line nor
+ * the boundary gets a blank line on top, so a boundary that never comes leaves one text/plain
+ * part with a separator: no missing separator, no MIME headers read from the body. */
+static void test_multipart_body_gets_a_blank_line_on_top(void **state)
+{
+    (void)state;
+    const char *rules =
+        "body HB_SEP eval:check_msg_parse_flags('missing_mime_head_body_separator')\n"
+        "body NONEMPTY /send the coins/\n";
+    const char *msg =
+        "From: a@example.com\n"
+        "Subject: Fwd:\n"
+        "Content-Type: multipart/alternative; boundary=\"declared-boundary\"\n"
+        "\n"
+        "--another-boundary\n"
+        "Content-Type: text/plain; charset=\"UTF-8\"\n"
+        "\n"
+        "send the coins\n"
+        "--another-boundary--\n";
+    struct hits h = run_on(rules, msg, "");
+    assert_false(has(&h, "HB_SEP"));
+    assert_true(has(&h, "NONEMPTY"));
+}
+
 static void test_bodyeval_alternative(void **state)
 {
     (void)state;
@@ -673,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_mimeheader_rules),
         cmocka_unit_test(test_mimeeval_alternative),
         cmocka_unit_test(test_mimeeval_mixed),
+        cmocka_unit_test(test_multipart_body_gets_a_blank_line_on_top),
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
         cmocka_unit_test(test_imageinfo),
