@@ -66,8 +66,10 @@ char *fuzz_mail_split(char *text, struct header_field *fields, size_t first, siz
     size_t n = first;
     char *line = text;
     while (*line != '\0' && n < FUZZ_MAIL_MAX_FIELDS) {
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
+        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n')) {
+            *count = n - first;
             return line + (line[0] == '\n' ? 1 : 2);
+        }
         char *colon = strchr(line, ':');
         char *end = strchr(line, '\n');
         if (colon == NULL || (end != NULL && colon > end))
