@@ -332,7 +332,10 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
 
 void txn_add_rule_result(struct txn *t, const char *symbol, double score)
 {
-    put_result(t, symbol, config_symbol(t->cfg, symbol), score, ACTION_NONE, NULL, true);
+    const struct symbol_override *o = config_symbol(t->cfg, symbol);
+    if (score == 0 && (o == NULL || !o->has_score))
+        return;                          /* score 0 disables a rule, as in SpamAssassin */
+    put_result(t, symbol, o, score, ACTION_NONE, NULL, true);
 }
 
 double txn_score(const struct txn *t)
