@@ -50,23 +50,32 @@ deliver_body() {
 
 MW_GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 
-# case_gtube_rejected NAME TEXT: a message whose body ends in TEXT (holding $MW_GTUBE) is refused
-# at end of DATA with the policy's "550 5.7.1 Message rejected as spam", is not delivered, and
-# mailwarden's summary line names GTUBE with its score 1000.
+# spam_refused TOKEN BASE: sends BASE.eml (swaks' output in BASE.out); true when DATA was
+# refused with the policy's "550 5.7.1 Message rejected as spam" and nothing with TOKEN was
+# delivered; else MW_WHY says what happened.
+spam_refused() {
+    local tok=$1 f=$2
+    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml"
+    local rc=$? err
+    err=$(swaks_errors "$f.out" | tail -n 1)
+    if [ "$rc" = 0 ]; then
+        why "the message was accepted"
+    elif [ "$err" != "550 5.7.1 Message rejected as spam" ]; then
+        why "DATA reply '$err', expected '550 5.7.1 Message rejected as spam'"
+    else
+        not_delivered "$tok"
+    fi
+}
+
+# case_gtube_rejected NAME TEXT: a message whose body ends in TEXT (holding $MW_GTUBE) is
+# refused as spam_refused says, and mailwarden's summary line names GTUBE with its score 1000.
 case_gtube_rejected() {
     local name=$1
     local tok; tok=$(mw_token gtube)
     local f=$MW_WORK/$tok
     mw_msg "$f.eml" "$tok"
     printf '%s\n' "$2" >>"$f.eml"
-    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml"
-    local rc=$? err
-    err=$(swaks_errors "$f.out" | tail -n 1)
-    if [ "$rc" = 0 ]; then
-        fail "$name" "the message was accepted"
-    elif [ "$err" != "550 5.7.1 Message rejected as spam" ]; then
-        fail "$name" "DATA reply '$err', expected '550 5.7.1 Message rejected as spam'"
-    elif ! not_delivered "$tok"; then
+    if ! spam_refused "$tok" "$f"; then
         fail "$name" "$MW_WHY"
     elif ! grep -q "symbols=.*GTUBE(1000" "$MW_LOG"; then
         fail "$name" "no GTUBE(1000...) in the summary line: $(grep -m1 "$tok" "$MW_LOG")"
