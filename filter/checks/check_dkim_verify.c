@@ -92,25 +92,25 @@ static void verify_body(struct txn *t, const unsigned char *data, size_t len)
     dkim_verifier_body(s->verifier, data, len);
 }
 
-/* The verifier's key lookup: the prefetched answer, else (a key not prefetched) the resolver
- * with what is left of the budget; nothing once the budget is spent. */
-static void lookup_key(void *arg, const char *name, struct dns_answer *out)
+/* The verifier's key lookup: the prefetched answer, lent (the prefetch outlives the
+ * verifier's finish), else (a key not prefetched) the resolver with what is left of the
+ * budget; nothing once the budget is spent. */
+static const struct dns_answer *lookup_key(void *arg, const char *name, struct dns_answer *out)
 {
     struct dkim_prefetch *keys = arg;
     const struct dns_answer *a = dkim_prefetch_answer(keys, name);
-    if (a != NULL) {
-        dns_answer_copy(a, out);
-        return;
-    }
+    if (a != NULL)
+        return a;
     struct dns_resolver *resolver = dkim_prefetch_resolver(keys);
     uint64_t left = dkim_prefetch_remaining_ms(keys);
     if (resolver == NULL || left == 0) {
         memset(out, 0, sizeof *out);
         out->status = resolver == NULL ? DNS_ERROR : DNS_TIMEOUT;
         out->rcode = -1;
-        return;
+        return out;
     }
     dns_query(resolver, name, 16, left, out);
+    return out;
 }
 
 static enum outcome outcome_of(enum dkim_outcome o)

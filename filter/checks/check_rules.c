@@ -53,9 +53,6 @@ static void add_hit(const struct rules_hit *hit, void *arg)
     struct txn *t = ((struct hit_sink *)arg)->t;
     if (hit->subrule)
         return;
-    const struct symbol_override *o = config_symbol(t->cfg, hit->name);
-    if (hit->score == 0 && (o == NULL || !o->has_score))
-        return;                          /* score 0 disables a rule, as in SpamAssassin */
     bool was = t->shadow_now;
     t->shadow_now = was || rule_shadowed(t->cfg->rules, hit->name);
     txn_add_rule_result(t, hit->name, hit->score);

@@ -37,7 +37,8 @@ struct body_request {
 struct key_entry {
     char *name;
     bool fetched;
-    struct dns_answer answer;
+    struct dns_answer own;         /* the answer when the lookup filled ours; empty when lent */
+    const struct dns_answer *answer;   /* own or the lookup's, during dkim_verifier_finish */
 };
 
 struct sig {
@@ -321,8 +322,8 @@ static void fetch(struct key_entry *k, dkim_lookup_fn lookup, void *arg)
     if (k->fetched)
         return;
     k->fetched = true;
-    memset(&k->answer, 0, sizeof k->answer);
-    lookup(arg, k->name, &k->answer);
+    memset(&k->own, 0, sizeof k->own);
+    k->answer = lookup(arg, k->name, &k->own);
 }
 
 /* The usable public key for s (a new reference), or NULL with s decided. */
@@ -331,7 +332,7 @@ static EVP_PKEY *key_for(struct dkim_verifier *v, struct sig *s, dkim_lookup_fn 
 {
     struct key_entry *k = &v->keys[s->key];
     fetch(k, lookup, arg);
-    const struct dns_answer *a = &k->answer;
+    const struct dns_answer *a = k->answer;
     if (a->status == DNS_NXDOMAIN || (a->status == DNS_OK && a->count == 0)) {
         decide(s, DKIM_OUTCOME_PERMERROR, "no key record at %.100s", k->name);
         return NULL;
@@ -503,7 +504,7 @@ void dkim_verifier_free(struct dkim_verifier *v)
     for (size_t i = 0; i < v->key_count; i++) {
         free(v->keys[i].name);
         if (v->keys[i].fetched)
-            dns_answer_free(&v->keys[i].answer);
+            dns_answer_free(&v->keys[i].own);
     }
     free(v->keys);
     free(v);

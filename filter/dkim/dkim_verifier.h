@@ -49,8 +49,11 @@ struct dkim_sig_check {
     char detail[240];          /* why it did not pass; empty on a pass */
 };
 
-/* Fills out like dns_query() for a TXT lookup of name; arg is the caller's. */
-typedef void (*dkim_lookup_fn)(void *arg, const char *name, struct dns_answer *out);
+/* The TXT lookup of name; arg is the caller's. Returns either an answer the caller lends (it
+ * stays the caller's and valid until dkim_verifier_finish returns; out is left alone) or out,
+ * filled like dns_query() (the verifier frees it). Never NULL. */
+typedef const struct dns_answer *(*dkim_lookup_fn)(void *arg, const char *name,
+    struct dns_answer *out);
 
 struct dkim_verifier;
 

@@ -919,19 +919,6 @@ void dns_answer_free(struct dns_answer *a)
     a->count = 0;
 }
 
-void dns_answer_copy(const struct dns_answer *from, struct dns_answer *to)
-{
-    *to = *from;
-    to->data = NULL;
-    to->count = 0;
-    if (from->data == NULL)
-        return;
-    to->data = xcalloc(from->count + 1, sizeof *to->data);
-    for (size_t i = 0; i < from->count; i++)
-        to->data[i] = xstrdup(from->data[i]);
-    to->count = from->count;
-}
-
 const char *dns_status_name(enum dns_status status)
 {
     switch (status) {

@@ -56,8 +56,6 @@ void dns_resolver_free(struct dns_resolver *r);
 void dns_query(struct dns_resolver *r, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out);
 void dns_answer_free(struct dns_answer *a);
-/* A deep copy of from into to (free it with dns_answer_free). */
-void dns_answer_copy(const struct dns_answer *from, struct dns_answer *to);
 
 /* Several queries in flight from one thread: dns_start sends a query and returns at once;
  * dns_finish waits for its answer until deadline_ms (on dns_now_ms's clock), fills out as

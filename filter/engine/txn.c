@@ -281,9 +281,10 @@ static bool rule_defines(const struct txn *t, const char *symbol)
 /* A name is scored once: a symbol added again replaces the earlier one of this transaction
  * (the later definition wins, as in SpamAssassin); one the connection already has stays.
  * With keep_action (a rule's hit), an earlier result's action and reply stay: a rule named
- * like a check's symbol rescores it but never takes back the check's decision. */
-static void put_result(struct txn *t, const char *symbol, double score, enum action action,
-    const struct reply *reply, bool keep_action)
+ * like a check's symbol rescores it but never takes back the check's decision. o is the
+ * policy's override of the symbol (config_symbol), NULL when none. */
+static void put_result(struct txn *t, const char *symbol, const struct symbol_override *o,
+    double score, enum action action, const struct reply *reply, bool keep_action)
 {
     struct result r = {0};
     r.score = score;
@@ -291,7 +292,6 @@ static void put_result(struct txn *t, const char *symbol, double score, enum act
     r.action = action;
     if (reply != NULL)
         r.reply = *reply;
-    const struct symbol_override *o = config_symbol(t->cfg, symbol);
     if (o != NULL) {
         if (o->has_score)
             r.score = o->score;
@@ -328,12 +328,15 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
         return;              /* the admin's rule of this name replaces the check's */
     /* a check's decision (reject, tempfail, ...) stands even when a rule has its name (the
      * stock SPF_FAIL rule, say): the rule's hit rescores it, it does not take it back */
-    put_result(t, symbol, score, action, reply, false);
+    put_result(t, symbol, o, score, action, reply, false);
 }
 
 void txn_add_rule_result(struct txn *t, const char *symbol, double score)
 {
-    put_result(t, symbol, score, ACTION_NONE, NULL, true);
+    const struct symbol_override *o = config_symbol(t->cfg, symbol);
+    if (score == 0 && (o == NULL || !o->has_score))
+        return;                          /* score 0 disables a rule, as in SpamAssassin */
+    put_result(t, symbol, o, score, ACTION_NONE, NULL, true);
 }
 
 double txn_score(const struct txn *t)

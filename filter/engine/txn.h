@@ -190,7 +190,8 @@ const char *txn_header(const struct txn *t, const char *name, size_t n);
  * rejects, say) stands, and the rule's hit only rescores it. */
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply);
-/* The same for a rule that hit (check_rules.c). */
+/* The same for a rule that hit (check_rules.c); a hit of score 0 the policy does not rescore
+ * adds nothing (score 0 disables a rule, as in SpamAssassin). */
 void txn_add_rule_result(struct txn *t, const char *symbol, double score);
 /* The score: the sum of every result that is not shadow. */
 double txn_score(const struct txn *t);

@@ -353,10 +353,9 @@ struct message_view *message_view_build(const struct message_source *src)
     return view;
 }
 
-void message_view_free(struct message_view *view)
+/* Frees what the view holds, not the view itself: for heap views and scratch views alike. */
+static void free_view_fields(struct message_view *view)
 {
-    if (view == NULL)
-        return;
     header_cache_free(view->header_cache);
     free(view->text);
     free(view->rawtext);
@@ -379,5 +378,25 @@ void message_view_free(struct message_view *view)
         view_html_part_free(&view->html_parts[i]);
     free(view->html_parts);
     free(view->visible_text);
+}
+
+void message_view_free(struct message_view *view)
+{
+    if (view == NULL)
+        return;
+    free_view_fields(view);
     free(view);
+}
+
+char *message_view_render_html(const char *html, size_t len, size_t *out_len)
+{
+    struct message_view scratch;
+    memset(&scratch, 0, sizeof scratch);
+    struct view_builder b = { .view = &scratch, .cap = SIZE_MAX / 4 };
+    struct textbuf out;
+    textbuf_init(&out);
+    view_render_html(&b, html, len, &out, NULL);
+    free_view_fields(&scratch);
+    *out_len = out.len;
+    return out.data != NULL ? out.data : xstrdup("");
 }

@@ -136,6 +136,9 @@ struct message_view *message_view_build(const struct message_source *src);
  * Valid until the transaction ends (txn_reset). */
 const struct message_view *message_view_get(struct txn *t);
 void message_view_free(struct message_view *view);
+/* One HTML part (UTF-8) rendered to text as view->text renders it, on its own: no view kept,
+ * its links and statistics dropped. Malloc'd, NUL-terminated, never NULL; *out_len its length. */
+char *message_view_render_html(const char *html, size_t len, size_t *out_len);
 
 /* SpamAssassin's Util::url_encode, which decodes: %XX escapes of 0x21-0x7E undone, other
  * escapes kept; control, space, non-ASCII bytes and " % < > escaped. Malloc'd (view_uri.c). */

@@ -4,7 +4,6 @@
  * names, the length of the body as sent. Parts come from SpamAssassin's view of the MIME tree
  * (eval_mime.h); HTML is rendered by the message view's renderer, the one body rules see. */
 #include <ctype.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,25 +102,9 @@ static char *rendered(const struct sa_mime_part *p, bool html, size_t *len)
         *len = ulen;
         return utf8;
     }
-    struct message_view scratch;
-    memset(&scratch, 0, sizeof scratch);
-    struct view_builder b = { .view = &scratch, .cap = SIZE_MAX / 4 };
-    struct textbuf out;
-    textbuf_init(&out);
-    view_render_html(&b, utf8, ulen, &out, NULL);
-    for (size_t i = 0; i < scratch.uri_count; i++) {
-        free(scratch.uris[i].url);
-        free(scratch.uris[i].host);
-        free(scratch.uris[i].link_text);
-        free(scratch.uris[i].anchor_text);
-    }
-    free(scratch.uris);
-    for (size_t i = 0; i < scratch.html_part_count; i++)
-        view_html_part_free(&scratch.html_parts[i]);
-    free(scratch.html_parts);
+    char *text = message_view_render_html(utf8, ulen, len);
     free(utf8);
-    *len = out.len;
-    return out.data != NULL ? out.data : xstrdup("");
+    return text;
 }
 
 struct madiff {

@@ -4,7 +4,10 @@
  * strip Received lines, and the Date header against the Received dates (DATE_IN_PAST_* /
  * DATE_IN_FUTURE_*, received_within_months). Exported as eval_headereval_received[]; the
  * HeaderEval plugin's lookup also searches it (eval_table.c). Header texts are SpamAssassin's
- * get(): every instance, decoded, each ending in a newline (rules_headers.c). */
+ * get(): every instance, decoded, each ending in a newline (rules_headers.c). They match the
+ * Received text, not the relays (rules_relays.h), as SpamAssassin does: the relay parser keeps
+ * neither the dates, nor the "with"/"via" protocols, nor the lines it ignores (qmail invoked,
+ * mail pickup service, fetchmail), which these checks read; only Yahoo's uses the relays. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

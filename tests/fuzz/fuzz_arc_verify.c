@@ -2,9 +2,9 @@
  * (filter/arc/arc_verify.c, arc_seal.c, arc_canon.c, arc_bodyhash.c, arc_crypto.c,
  * filter/dkim/dkim_keyrecord.c). The input is a message: a header block (one field per line,
  * "Name: value", a line starting with SP or HTAB continues the field), an empty line, the
- * body. Key records come from a fake lookup by selector: "ed*" an ed25519 key (the fuzzer's
- * own, so that sealing can be checked), "rsa*" the ARC suite's 1024-bit key, "nx*" NXDOMAIN,
- * "tmp*" SERVFAIL, "bad*" a broken record, "rev*" a revoked key.
+ * body. The reader and the fake key lookup by selector are fuzz_mail.c's: "ed*" an ed25519
+ * key (the fuzzer's own, so that sealing can be checked), "rsa*" a 1024-bit key, "nx*"
+ * NXDOMAIN, "tmp*" SERVFAIL, "bad*" a broken record, "rev*" a revoked key.
  * Promises under test: no crash, leak or read out of bounds; none exactly when there is no
  * ARC field; pass only with every seal verified and the newest AMS verified, no reason, a
  * count of 1..50 and an oldest-pass of 0 or 2..count; fail always with a reason and a detail;
@@ -13,39 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "arc_bodyhash.h"
-#include "arc_crypto.h"
 #include "arc_seal.h"
 #include "arc_verify.h"
+#include "fuzz_mail.h"
 #include "util.h"
 
-#define MAX_FIELDS 200
-
-static EVP_PKEY *ed_key;
-static char *ed_record;
-
-static const char *const rsa_record = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQo"
-    "BTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBs"
-    "CR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
-
-static void setup(void)
-{
-    if (ed_key != NULL)
-        return;
-    unsigned char seed[32];
-    for (size_t i = 0; i < sizeof seed; i++)
-        seed[i] = (unsigned char)(i * 7 + 1);
-    ed_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
-    unsigned char pub[32];
-    size_t len = sizeof pub;
-    if (ed_key == NULL || EVP_PKEY_get_raw_public_key(ed_key, pub, &len) != 1)
-        abort();
-    char *b64 = arc_base64_encode(pub, len);
-    ed_record = xasprintf("v=DKIM1; k=ed25519; p=%s", b64);
-    free(b64);
-}
 
 static void fake_lookup(void *arg, const char *name, int type, uint64_t timeout_ms,
     struct dns_answer *out)
@@ -54,60 +27,7 @@ static void fake_lookup(void *arg, const char *name, int type, uint64_t timeout_
     (void)type;
     (void)timeout_ms;
     (*queries)++;
-    memset(out, 0, sizeof *out);
-    const char *record = NULL;
-    if (strncmp(name, "ed", 2) == 0)
-        record = ed_record;
-    else if (strncmp(name, "rsa", 3) == 0)
-        record = rsa_record;
-    else if (strncmp(name, "bad", 3) == 0)
-        record = "v=DKIM1; k=rsa; p=@@@";
-    else if (strncmp(name, "rev", 3) == 0)
-        record = "v=DKIM1; p=";
-    else if (strncmp(name, "tmp", 3) == 0) {
-        out->status = DNS_SERVFAIL;
-        return;
-    }
-    if (record == NULL) {
-        out->status = DNS_NXDOMAIN;
-        return;
-    }
-    out->status = DNS_OK;
-    out->count = 1;
-    out->data = xcalloc(2, sizeof *out->data);
-    out->data[0] = xstrdup(record);
-}
-
-/* Splits text into fields (at most max, from slot `first` on) and returns the body. */
-static char *split_message(char *text, struct header_field *fields, size_t first, size_t *count)
-{
-    size_t n = first;
-    char *line = text;
-    while (*line != '\0' && n < MAX_FIELDS) {
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            return line + (line[0] == '\n' ? 1 : 2);
-        char *colon = strchr(line, ':');
-        char *end = strchr(line, '\n');
-        if (colon == NULL || (end != NULL && colon > end))
-            break;
-        *colon = '\0';
-        while (end != NULL && (end[1] == ' ' || end[1] == '\t'))
-            end = strchr(end + 1, '\n');
-        fields[n].name = line;
-        fields[n].value = colon + 1;
-        fields[n].raw_value = NULL;
-        n++;
-        if (end == NULL) {
-            line += strlen(line);
-            break;
-        }
-        *end = '\0';
-        if (end > line && end[-1] == '\r')
-            end[-1] = '\0';
-        line = end + 1;
-    }
-    *count = n - first;
-    return line;
+    fuzz_mail_key_answer(name, out);
 }
 
 static bool has_arc_field(const struct header_field *fields, size_t count)
@@ -167,11 +87,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    setup();
     char *text = xstrndup((const char *)data, size);
-    struct header_field *fields = xcalloc(MAX_FIELDS + 3, sizeof *fields);
+    struct header_field *fields = xcalloc(FUZZ_MAIL_MAX_FIELDS + 3, sizeof *fields);
     size_t count = 0;
-    char *body = split_message(text, fields, 3, &count);
+    char *body = fuzz_mail_split(text, fields, 3, &count);
     size_t body_len = strlen(body);
     struct arc_result res;
     verify(fields + 3, count, body, body_len, &res);
@@ -188,7 +107,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         .body_hash_len = digest_len, .timestamp = 1, .layout = ARC_LAYOUT_DEFAULT,
         .fold = size % 2 == 0 ? "\r\n" : NULL,
     };
-    struct arc_seal_key key = { .pkey = ed_key, .domain = "fuzz.example", .selector = "ed" };
+    struct arc_seal_key key = { .pkey = fuzz_mail_ed_key(), .domain = "fuzz.example",
+        .selector = "ed" };
     struct arc_sealed sealed;
     char why[256];
     if (arc_seal(&req, &key, &sealed, why, sizeof why)) {

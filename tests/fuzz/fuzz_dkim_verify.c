@@ -2,9 +2,9 @@
  * (filter/dkim/dkim_verifier.c, dkim_signer.c, dkim_keyrecord.c, dkim_pubkeys.c and arc/'s
  * canonicalization, body hashes and crypto). The input is a message: a header block (one field
  * per line, "Name: value", a line starting with SP or HTAB continues the field), an empty
- * line, the body. Key records come from a fake lookup by selector: "ed*" the fuzzer's own
- * ed25519 key, "rsa*" a 1024-bit RSA key, "nx*" NXDOMAIN, "tmp*" SERVFAIL, "bad*" a broken
- * record, "rev*" a revoked key, anything else NXDOMAIN.
+ * line, the body. The reader and the fake key lookup by selector are fuzz_mail.c's: "ed*" the
+ * fuzzer's own ed25519 key, "rsa*" a 1024-bit RSA key, "nx*" NXDOMAIN, "tmp*" SERVFAIL,
+ * "bad*" a broken record, "rev*" a revoked key, anything else NXDOMAIN.
  * Promises under test: no crash, leak or read out of bounds; at most max_signatures results,
  * one lookup per distinct key name at most; every outcome but a pass has a reason; a pass
  * has a d= and an identity within it; and a message we sign with the ed key (From present)
@@ -13,46 +13,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
-#include "arc_crypto.h"
 #include "dkim_signer.h"
 #include "dkim_verifier.h"
+#include "fuzz_mail.h"
 #include "util.h"
 
-#define MAX_FIELDS 200
 #define MAX_SIGNATURES 6
-
-static EVP_PKEY *ed_key;
-static char *ed_record;
-
-static const char *const rsa_record = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQo"
-    "BTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBs"
-    "CR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
-
-static void setup(void)
-{
-    if (ed_key != NULL)
-        return;
-    unsigned char seed[32];
-    for (size_t i = 0; i < sizeof seed; i++)
-        seed[i] = (unsigned char)(i * 5 + 3);
-    ed_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
-    unsigned char pub[32];
-    size_t len = sizeof pub;
-    if (ed_key == NULL || EVP_PKEY_get_raw_public_key(ed_key, pub, &len) != 1)
-        abort();
-    char *b64 = arc_base64_encode(pub, len);
-    ed_record = xasprintf("v=DKIM1; k=ed25519; p=%s", b64);
-    free(b64);
-}
 
 struct lookups {
     unsigned count;
     char *names[64];
 };
 
-static void fake_lookup(void *arg, const char *name, struct dns_answer *out)
+static const struct dns_answer *fake_lookup(void *arg, const char *name, struct dns_answer *out)
 {
     struct lookups *seen = arg;
     for (unsigned i = 0; i < seen->count && i < 64; i++) {
@@ -62,60 +35,8 @@ static void fake_lookup(void *arg, const char *name, struct dns_answer *out)
     if (seen->count < 64)
         seen->names[seen->count] = xstrdup(name);
     seen->count++;
-    memset(out, 0, sizeof *out);
-    const char *record = NULL;
-    if (strncmp(name, "ed", 2) == 0)
-        record = ed_record;
-    else if (strncmp(name, "rsa", 3) == 0)
-        record = rsa_record;
-    else if (strncmp(name, "bad", 3) == 0)
-        record = "v=DKIM1; k=rsa; p=@@@";
-    else if (strncmp(name, "rev", 3) == 0)
-        record = "v=DKIM1; p=";
-    else if (strncmp(name, "tmp", 3) == 0) {
-        out->status = DNS_SERVFAIL;
-        return;
-    }
-    if (record == NULL) {
-        out->status = DNS_NXDOMAIN;
-        return;
-    }
-    out->status = DNS_OK;
-    out->count = 1;
-    out->data = xcalloc(2, sizeof *out->data);
-    out->data[0] = xstrdup(record);
-}
-
-/* Splits text into fields (at most MAX_FIELDS, from slot `first` on) and returns the body. */
-static char *split_message(char *text, struct header_field *fields, size_t first, size_t *count)
-{
-    size_t n = first;
-    char *line = text;
-    while (*line != '\0' && n < MAX_FIELDS) {
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            return line + (line[0] == '\n' ? 1 : 2);
-        char *colon = strchr(line, ':');
-        char *end = strchr(line, '\n');
-        if (colon == NULL || (end != NULL && colon > end))
-            break;
-        *colon = '\0';
-        while (end != NULL && (end[1] == ' ' || end[1] == '\t'))
-            end = strchr(end + 1, '\n');
-        fields[n].name = line;
-        fields[n].value = colon + 1;
-        fields[n].raw_value = NULL;
-        n++;
-        if (end == NULL) {
-            line += strlen(line);
-            break;
-        }
-        *end = '\0';
-        if (end > line && end[-1] == '\r')
-            end[-1] = '\0';
-        line = end + 1;
-    }
-    *count = n - first;
-    return line;
+    fuzz_mail_key_answer(name, out);
+    return out;
 }
 
 /* Verifies; the outcome of signature `which` (or -1 for none checked). */
@@ -162,16 +83,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    setup();
     char *text = xstrndup((const char *)data, size);
-    struct header_field *fields = xcalloc(MAX_FIELDS + 1, sizeof *fields);
+    struct header_field *fields = xcalloc(FUZZ_MAIL_MAX_FIELDS + 1, sizeof *fields);
     size_t count = 0;
-    char *body = split_message(text, fields, 1, &count);
+    char *body = fuzz_mail_split(text, fields, 1, &count);
     size_t body_len = strlen(body);
     verify(fields + 1, count, body, body_len, 0);
     enum arc_canon_kind hc = size % 2 ? ARC_CANON_RELAXED : ARC_CANON_SIMPLE;
     enum arc_canon_kind bc = size % 3 ? ARC_CANON_RELAXED : ARC_CANON_SIMPLE;
-    struct dkim_sign_params p = { ed_key, "fuzz.example", "ed", hc, bc, "from:to:subject:date",
+    struct dkim_sign_params p = { fuzz_mail_ed_key(), "fuzz.example", "ed", hc, bc, "from:to:subject:date",
         "from", 1700000000, 0 };
     struct dkim_signer *s = dkim_signer_new(&p);
     dkim_signer_body(s, (const unsigned char *)body, body_len);

@@ -1,15 +1,19 @@
 #!/bin/bash
-# tests/fuzz/run.sh [SECONDS] - builds the libFuzzer targets (message reading, policy loading,
-# SpamAssassin-syntax rule files, SPF records and macros, DMARC From fields and records, the
-# milter protocol reader, ARC header sets, ARC verification and sealing, the ARC-Authentication-
-# Results reader, DKIM verification and signing) with clang, ASan and
-# UBSan, and runs each for SECONDS
-# (default 20) from the seed corpus in tests/fuzz/corpus. Prints one
-# "ok - " or "not ok - " line per target and "# N passed, N failed"; a crash leaves its input
-# in the work directory and is shown. Needs clang and libclang-rt (tests/debian-packages.txt).
+# tests/fuzz/run.sh [SECONDS [TARGET...]] - builds the libFuzzer targets (message reading,
+# policy loading, SpamAssassin-syntax rule files, SPF records and macros, DMARC From fields and
+# records, the milter protocol reader, ARC header sets, ARC verification and sealing, the
+# ARC-Authentication-Results reader, DKIM verification and signing) with clang, ASan and UBSan,
+# and runs each for SECONDS (default 20) from the seed corpus in tests/fuzz/corpus; TARGETs
+# (e.g. fuzz_dkim_verify) pick some, all by default. Every target is built with fuzz_mail.c, the
+# mail targets' shared message reader and keys. Prints one "ok - " or "not ok - " line per
+# target and "# N passed, N failed"; a crash leaves its input in the work directory and is
+# shown. Needs clang and libclang-rt (tests/debian-packages.txt).
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
+shift $(($# > 0 ? 1 : 0))
+targets=${*:-fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_received fuzz_spf fuzz_dmarc
+    fuzz_milter_proto fuzz_arc_set fuzz_arc_verify fuzz_arc_aar fuzz_dkim_verify}
 work=${MW_FUZZ_WORK:-$(mktemp -d)}
 mkdir -p "$work"
 passed=0 failed=0
@@ -39,10 +43,10 @@ for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
 flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 $includes $(pkg-config --cflags $pkgs)
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
-for target in fuzz_message fuzz_policy fuzz_message_view fuzz_rules fuzz_received fuzz_spf fuzz_dmarc \
-        fuzz_milter_proto fuzz_arc_set fuzz_arc_verify fuzz_arc_aar fuzz_dkim_verify; do
+for target in $targets; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
-    if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" $sources $libs \
+    if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" "$src/tests/fuzz/fuzz_mail.c" \
+            $sources $libs \
             >"$work/$target.build.log" 2>&1; then
         echo "not ok - $target: does not build: $(head -c 800 "$work/$target.build.log")"
         failed=$((failed + 1))

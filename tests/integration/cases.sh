@@ -37,6 +37,53 @@ not_delivered() {
     [ "$n" = 0 ] || { why "$n message(s) with $1 were delivered"; return 1; }
 }
 
+# deliver_body TOKEN TEXT: sends a test message with TEXT appended to its body and fetches the
+# delivered copy (headers in $MW_WORK/TOKEN.msg.hdr, as deliver_ok).
+deliver_body() {
+    local tok=$1 f=$MW_WORK/$1
+    mw_msg "$f.eml" "$tok"
+    printf '%s\n' "$2" >>"$f.eml"
+    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml" ||
+        { why "swaks exit $?: $(swaks_errors "$f.out" | head -n 1)"; return 1; }
+    deliver_ok "$tok" "$f.msg"
+}
+
+MW_GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+
+# spam_refused TOKEN BASE: sends BASE.eml (swaks' output in BASE.out); true when DATA was
+# refused with the policy's "550 5.7.1 Message rejected as spam" and nothing with TOKEN was
+# delivered; else MW_WHY says what happened.
+spam_refused() {
+    local tok=$1 f=$2
+    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml"
+    local rc=$? err
+    err=$(swaks_errors "$f.out" | tail -n 1)
+    if [ "$rc" = 0 ]; then
+        why "the message was accepted"
+    elif [ "$err" != "550 5.7.1 Message rejected as spam" ]; then
+        why "DATA reply '$err', expected '550 5.7.1 Message rejected as spam'"
+    else
+        not_delivered "$tok"
+    fi
+}
+
+# case_gtube_rejected NAME TEXT: a message whose body ends in TEXT (holding $MW_GTUBE) is
+# refused as spam_refused says, and mailwarden's summary line names GTUBE with its score 1000.
+case_gtube_rejected() {
+    local name=$1
+    local tok; tok=$(mw_token gtube)
+    local f=$MW_WORK/$tok
+    mw_msg "$f.eml" "$tok"
+    printf '%s\n' "$2" >>"$f.eml"
+    if ! spam_refused "$tok" "$f"; then
+        fail "$name" "$MW_WHY"
+    elif ! grep -q "symbols=.*GTUBE(1000" "$MW_LOG"; then
+        fail "$name" "no GTUBE(1000...) in the summary line: $(grep -m1 "$tok" "$MW_LOG")"
+    else
+        pass "$name"
+    fi
+}
+
 # a. Our Authentication-Results header on accepted mail, above the MTA's Received; a forged
 #    one with our authserv-id removed, a foreign one kept.
 case_authres() {

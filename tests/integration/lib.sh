@@ -682,6 +682,18 @@ mw_start() {
         die "mailwarden did not listen on $port (exit ${MW_EXIT:-none}): $(tail -n 5 "$MW_LOG")"
     fi
 }
+# pf_mw_start POLICY-WRITER: the usual Postfix rig: the stub DNS server (DNS_PORT), a milter
+# port (MW_PORT), the policy that the shell function POLICY-WRITER writes to the file it is
+# given (it may use MW_PORT and DNS_PORT), mailwarden on it, the sink and Postfix in front.
+pf_mw_start() {
+    dns_start
+    mw_port MW_PORT
+    "$1" "$MW_WORK/mailwarden.conf"
+    mw_start "$MW_WORK/mailwarden.conf"
+    sink_start
+    pf_start "$MW_PORT"
+}
+
 # $1 is a TCP port or the path of a unix socket
 mw_ready() {
     ! mw_pid_gone "$MW_PID" || return 1

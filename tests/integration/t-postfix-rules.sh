@@ -13,57 +13,23 @@ if ! ls "$sa"/*.cf >/dev/null 2>&1; then
     exit 0
 fi
 
-dns_start
-mw_port MW_PORT
-mw_policy "$MW_WORK/mailwarden.conf" <<POLICY
+# rules_policy FILE: the stock rules and an admin's inline rule
+rules_policy() {
+    mw_policy "$1" <<POLICY
 actions: { add_header = 5.0; reject = 15.0 }
 rules: {
   files = [ "$sa/*.cf" ]
   inline = [ "body LOCAL_PURPLE_MONKEY /\\\\bpurple monkey dishwasher\\\\b/i", "score LOCAL_PURPLE_MONKEY 6.0" ]
 }
 POLICY
-mw_start "$MW_WORK/mailwarden.conf"
-sink_start
-pf_start "$MW_PORT"
-
-gtube='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-
-t_gtube() {
-    local name="postfix: the GTUBE string is rejected at end of DATA with 550 5.7.1 (stock rule GTUBE)"
-    local tok; tok=$(mw_token gtube)
-    local f=$MW_WORK/$tok
-    mw_msg "$f.eml" "$tok"
-    printf '%s\n' "$gtube" >>"$f.eml"
-    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml"
-    local rc=$? err
-    err=$(swaks_errors "$f.out" | tail -n 1)
-    if [ "$rc" = 0 ]; then
-        fail "$name" "the message was accepted"
-    elif [ "$err" != "550 5.7.1 Message rejected as spam" ]; then
-        fail "$name" "DATA reply '$err', expected '550 5.7.1 Message rejected as spam'"
-    elif ! not_delivered "$tok"; then
-        fail "$name" "$MW_WHY"
-    elif ! grep -q "symbols=.*GTUBE(1000" "$MW_LOG"; then
-        fail "$name" "no GTUBE(1000...) in the summary line: $(grep -m1 "$tok" "$MW_LOG")"
-    else
-        pass "$name"
-    fi
 }
 
-# deliver TOKEN-NAME BODY-LINE: sends, waits for delivery, leaves headers in $MW_WORK/TOKEN.msg.hdr
-deliver() {
-    local tok=$1 f=$MW_WORK/$1
-    mw_msg "$f.eml" "$tok"
-    printf '%s\n' "$2" >>"$f.eml"
-    mw_swaks "$f.out" --from alice@example.test --to bob@remote.test --data "@$f.eml" ||
-        { why "swaks exit $?: $(swaks_errors "$f.out" | head -n 1)"; return 1; }
-    deliver_ok "$tok" "$f.msg"
-}
+pf_mw_start rules_policy
 
 t_inline_rule() {
     local name="postfix: an inline rule's symbol and score reach X-Spam-Status; X-Spam-Flag set"
     local tok; tok=$(mw_token monkey)
-    if ! deliver "$tok" "The password is purple monkey dishwasher."; then
+    if ! deliver_body "$tok" "The password is purple monkey dishwasher."; then
         fail "$name" "$MW_WHY"
     elif ! grep -qE '(^|\s)X-Spam-Status: Yes,.*LOCAL_PURPLE_MONKEY=6\.0' "$MW_WORK/$tok.msg.hdr"; then
         fail "$name" "no LOCAL_PURPLE_MONKEY in X-Spam-Status: $(grep -i '^X-Spam' "$MW_WORK/$tok.msg.hdr" | head -3 | tr '\n' '|')"
@@ -77,7 +43,7 @@ t_inline_rule() {
 t_plain() {
     local name="postfix: a plain message is delivered without the rule's symbol or X-Spam-Flag"
     local tok; tok=$(mw_token plain)
-    if ! deliver "$tok" "See you at the meeting on Tuesday."; then
+    if ! deliver_body "$tok" "See you at the meeting on Tuesday."; then
         fail "$name" "$MW_WHY"
     elif ! grep -qE '(^|\s)X-Spam-Status: No,' "$MW_WORK/$tok.msg.hdr"; then
         fail "$name" "no X-Spam-Status: No header (was the message checked?)"
@@ -90,7 +56,8 @@ t_plain() {
     fi
 }
 
-t_gtube
+case_gtube_rejected "postfix: the GTUBE string is rejected at end of DATA with 550 5.7.1 (stock rule GTUBE)" \
+    "$MW_GTUBE"
 t_inline_rule
 t_plain
 mw_finish "postfix-rules: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"

@@ -83,23 +83,24 @@ struct fake_dns {
     int lookups;
 };
 
-static void fake_lookup(void *arg, const char *name, struct dns_answer *out)
+static const struct dns_answer *fake_lookup(void *arg, const char *name, struct dns_answer *out)
 {
     struct fake_dns *dns = arg;
     dns->lookups++;
     memset(out, 0, sizeof *out);
     if (strcmp(name, dns->name) != 0) {
         out->status = DNS_NXDOMAIN;
-        return;
+        return out;
     }
     if (dns->record == NULL) {
         out->status = dns->status;
-        return;
+        return out;
     }
     out->status = DNS_OK;
     out->count = 1;
     out->data = xcalloc(2, sizeof *out->data);
     out->data[0] = xstrdup(dns->record);
+    return out;
 }
 
 /* A message: fields (the value as Postfix hands it: folded with LF) and a body (CRLF). */
@@ -362,6 +363,40 @@ static void test_signer_refusals(void **state)
     }
 }
 
+/* A lookup that lends the caller's answer (as check_dkim_verify.c lends its prefetched ones). */
+static const struct dns_answer *lending_lookup(void *arg, const char *name, struct dns_answer *out)
+{
+    (void)name;
+    (void)out;
+    return arg;
+}
+
+/* A lent key answer is used as it is and stays the lender's: one answer for two signatures of
+ * one key, intact after the verifier is freed (the ASan build sees it freed or read after). */
+static void test_lent_key_answer_stays_the_lenders(void **state)
+{
+    (void)state;
+    reset_message();
+    sign(ed_key, ARC_CANON_RELAXED, ARC_CANON_RELAXED, 0);
+    sign(ed_key, ARC_CANON_SIMPLE, ARC_CANON_SIMPLE, 0);
+    struct fake_dns dns = dns_for(ed_key);
+    struct dns_answer lent = { .status = DNS_OK, .count = 1 };
+    lent.data = xcalloc(2, sizeof *lent.data);
+    lent.data[0] = dns.record;
+    struct dkim_verify_params p = params();
+    struct dkim_verifier *v = dkim_verifier_new(fields, field_count, &p);
+    dkim_verifier_body(v, (const unsigned char *)body, strlen(body));
+    dkim_verifier_finish(v, fields, field_count, lending_lookup, &lent);
+    assert_int_equal(dkim_verifier_count(v), 2);
+    assert_int_equal(dkim_verifier_result(v, 0)->outcome, DKIM_OUTCOME_PASS);
+    assert_int_equal(dkim_verifier_result(v, 1)->outcome, DKIM_OUTCOME_PASS);
+    dkim_verifier_free(v);
+    assert_int_equal(lent.count, 1);
+    assert_ptr_equal(lent.data[0], dns.record);
+    assert_non_null(strstr(lent.data[0], "k=ed25519"));
+    dns_answer_free(&lent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_times_and_length),
         cmocka_unit_test(test_syntax_outcomes),
         cmocka_unit_test(test_limits_and_one_lookup_per_key),
+        cmocka_unit_test(test_lent_key_answer_stays_the_lenders),
         cmocka_unit_test(test_signer_refusals),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);

@@ -431,6 +431,29 @@ static void test_view_freed_between_transactions(void **state)
     assert_non_null(strstr(v->text, "second"));
 }
 
+/* message_view_render_html: one HTML part to text on its own, with the view's renderer, its
+ * links and statistics freed (the ASan build's leak check sees what it leaves). */
+static void test_render_html_alone(void **state)
+{
+    (void)state;
+    const char *html = "<html><head><title>T</title><script>var s='SCRIPTTEXT';</script></head>"
+                       "<body><p>Dear&nbsp;customer,</p><p>see <a href=\"http://x.example/\">"
+                       "<b>here</b></a> &amp; <img src=\"http://img.example/p.gif\"></p></body></html>";
+    size_t len = 0;
+    char *text = message_view_render_html(html, strlen(html), &len);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    assert_null(strstr(text, "<"));
+    assert_null(strstr(text, "SCRIPTTEXT"));
+    assert_non_null(strstr(text, "Dear customer,"));
+    assert_non_null(strstr(text, "see here &"));
+    free(text);
+    text = message_view_render_html("", 0, &len);
+    assert_string_equal(text, "");
+    assert_int_equal(len, 0);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multipart_without_its_boundary_is_one_text_part,
             setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_types_read_as_text_plain, setup, teardown),
+        cmocka_unit_test(test_render_html_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

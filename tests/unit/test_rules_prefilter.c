@@ -4,7 +4,6 @@
  * rule's hit and count must be the same. Also: the stock regexes PCRE2 refused as too large
  * (ReplaceTags rules) load and match. Skipped by name when the rules are not installed. */
 #include <dirent.h>
-#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,40 +16,9 @@
 #include "mw_build.h"
 #include "message_view.h"
 #include "rules.h"
+#include "rules_fixture.h"
 #include "header.h"
 #include "util.h"
-
-static struct ruleset *stock;
-
-static int load_stock(void **state)
-{
-    (void)state;
-    const char *dir = getenv("MW_SA_RULES") ? getenv("MW_SA_RULES") : "/usr/share/spamassassin";
-    char pattern[512];
-    snprintf(pattern, sizeof pattern, "%s/*.cf", dir);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return 0;                      /* each test skips */
-    stock = ruleset_new();
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        char why[128];
-        if (!ruleset_read_file(stock, g.gl_pathv[i], why, sizeof why))
-            fprintf(stderr, "%s: %s\n", g.gl_pathv[i], why);
-    }
-    globfree(&g);
-    ruleset_finish(stock);
-    return 0;
-}
-
-static int free_stock(void **state)
-{
-    (void)state;
-    ruleset_free(stock);
-    return 0;
-}
-
-#define NEED_STOCK() do { if (stock == NULL) { \
-    fprintf(stderr, "SKIP: no SpamAssassin rules (apt-get install spamassassin)\n"); skip(); } } while (0)
 
 /* A message file split into header fields (continuation lines kept, CRs dropped) and body. */
 struct parsed {
@@ -121,7 +89,7 @@ static char *hits_of(const struct parsed *p, const struct message_view *view, bo
     limits.prefilter = prefilter;
     struct textbuf out;
     textbuf_init(&out);
-    ruleset_eval(stock, &msg, &limits, note, &out, NULL);
+    ruleset_eval(rules_fixture_stock(), &msg, &limits, note, &out, NULL);
     return out.data ? out.data : xstrdup("");
 }
 
@@ -171,7 +139,7 @@ static size_t compare_folder(const char *dir, size_t *files)
 static void test_prefilter_changes_no_hit(void **state)
 {
     (void)state;
-    NEED_STOCK();
+    struct ruleset *stock = rules_fixture_need_stock();
     bool in_use = ruleset_prefilter_wait(stock);
 #ifdef HAVE_HYPERSCAN
     assert_true(in_use);
@@ -209,7 +177,7 @@ static bool body_hits(const char *rule, const char *text)
     rules_limits_default(&limits);
     struct textbuf out;
     textbuf_init(&out);
-    ruleset_eval(stock, &msg, &limits, note, &out, NULL);
+    ruleset_eval(rules_fixture_stock(), &msg, &limits, note, &out, NULL);
     char needle[128];
     snprintf(needle, sizeof needle, "%s*", rule);
     bool hit = out.data != NULL && (strncmp(out.data, needle, strlen(needle)) == 0
@@ -221,7 +189,7 @@ static bool body_hits(const char *rule, const char *text)
 static void test_too_large_regexes_load_and_match(void **state)
 {
     (void)state;
-    NEED_STOCK();
+    struct ruleset *stock = rules_fixture_need_stock();
     const char *large[] = { "__FILL_THIS_FORM_LONG1", "__FILL_THIS_FORM_LONG2", "__MY_MALWARE",
         "__PAY_ME", "__YOUR_WEBCAM", "__YOUR_ONAN", "__YOUR_PERSONAL", "__HOURS_DEADLINE" };
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
@@ -243,5 +211,5 @@ int main(void)
         cmocka_unit_test(test_prefilter_changes_no_hit),
         cmocka_unit_test(test_too_large_regexes_load_and_match),
     };
-    return cmocka_run_group_tests(tests, load_stock, free_stock);
+    return cmocka_run_group_tests(tests, rules_fixture_load_stock, rules_fixture_free_stock);
 }

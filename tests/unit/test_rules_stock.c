@@ -4,7 +4,6 @@
  * other named rules hitting a message built by hand (and not its altered twin). Skipped by
  * name when the rules are not installed. mailwarden-check on real messages:
  * tests/rules/test-rules-stock.sh. */
-#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,45 +15,14 @@
 
 #include "message_view.h"
 #include "rules.h"
+#include "rules_fixture.h"
 #include "header.h"
 #include "util.h"
-
-static struct ruleset *stock;
-
-static int load_stock(void **state)
-{
-    (void)state;
-    const char *dir = getenv("MW_SA_RULES") ? getenv("MW_SA_RULES") : "/usr/share/spamassassin";
-    char pattern[512];
-    snprintf(pattern, sizeof pattern, "%s/*.cf", dir);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return 0;                      /* each test skips */
-    stock = ruleset_new();
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        char why[128];
-        if (!ruleset_read_file(stock, g.gl_pathv[i], why, sizeof why))
-            fprintf(stderr, "%s: %s\n", g.gl_pathv[i], why);
-    }
-    globfree(&g);
-    ruleset_finish(stock);
-    return 0;
-}
-
-static int free_stock(void **state)
-{
-    (void)state;
-    ruleset_free(stock);
-    return 0;
-}
-
-#define NEED_STOCK() do { if (stock == NULL) { \
-    fprintf(stderr, "SKIP: no SpamAssassin rules (apt-get install spamassassin)\n"); skip(); } } while (0)
 
 static void test_counts(void **state)
 {
     (void)state;
-    NEED_STOCK();
+    struct ruleset *stock = rules_fixture_need_stock();
     size_t loaded = ruleset_loaded(stock), skipped = ruleset_skipped(stock);
     fprintf(stderr, "stock rules: %zu loaded, %zu skipped\n", loaded, skipped);
     assert_true(loaded > 1000);
@@ -67,7 +35,7 @@ static void test_counts(void **state)
 static void test_known_rules(void **state)
 {
     (void)state;
-    NEED_STOCK();
+    struct ruleset *stock = rules_fixture_need_stock();
     const char *loaded[] = { "GTUBE", "DEAR_FRIEND", "SUBJ_YOUR_FAMILY", "NORMAL_HTTP_TO_IP",
         "AC_BR_BONANZA", "URG_BIZ", "FROM_OFFERS", "TO_MALFORMED", "MILLION_USD",
         "__LOTSA_MONEY_00", "SUBJECT_FUZZY_MEDS" /* ReplaceTags */, "BAYES_99" /* eval_bayes.c */,
@@ -149,14 +117,14 @@ static struct found run(const char *subject, const char *text, const char *url)
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct found f = {0};
-    ruleset_eval(stock, &msg, &limits, note, &f, NULL);
+    ruleset_eval(rules_fixture_stock(), &msg, &limits, note, &f, NULL);
     return f;
 }
 
 static void test_messages(void **state)
 {
     (void)state;
-    NEED_STOCK();
+    rules_fixture_need_stock();
     struct found f = run("Protect Your Family",
         "Protect Your Family\nDear Friend,\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n",
         "http://203.0.113.9/login");
@@ -181,5 +149,5 @@ int main(void)
         cmocka_unit_test(test_known_rules),
         cmocka_unit_test(test_messages),
     };
-    return cmocka_run_group_tests(tests, load_stock, free_stock);
+    return cmocka_run_group_tests(tests, rules_fixture_load_stock, rules_fixture_free_stock);
 }

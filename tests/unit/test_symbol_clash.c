@@ -2,7 +2,8 @@
  * check's symbol (MISSING_DATE) replaces the check's, as a later definition does in
  * SpamAssassin (a message without Date scored 1.0 + 2.7 = 3.7 for one fault when both
  * counted); a check's action (reject, ...) stands under a rule of its name, which only
- * rescores it; a symbol added twice keeps the later score; `mailwarden -t` (rules_report_config)
+ * rescores it; a symbol added twice keeps the later score; a rule scored 0 adds nothing unless
+ * the policy rescores it; `mailwarden -t` (rules_report_config)
  * warns about the clash and names the rule's file and line. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,25 @@ static void test_check_action_survives_a_rule_of_its_name(void **state)
     assert_true(total == 2.7);
 }
 
+/* score 0 disables a rule, as in SpamAssassin: its hit adds no symbol, unless the policy's
+ * symbols section gives it a score. */
+static void test_rule_scored_0_adds_no_symbol_unless_the_policy_rescores_it(void **state)
+{
+    (void)state;
+    const char *rules = "actions: { add_header = 5.0; reject = 15.0 }\n"
+        "rules: { files = [ ]; inline = [ \"body LOCAL_NOON_OFF /noon/\", \"score LOCAL_NOON_OFF 0\",\n"
+        "  \"body LOCAL_NOON_ON /noon/\", \"score LOCAL_NOON_ON 0\" ] }\n";
+    char *policy = xasprintf("%ssymbols: { LOCAL_NOON_ON: { score = 1.5 } }\n", rules);
+    fixture_policy(policy);
+    free(policy);
+    struct smtp_session s = {.message = NO_DATE_MESSAGE};
+    fixture_run(&s);
+    double total;
+    assert_int_equal(count_of("LOCAL_NOON_OFF", &total), 0);
+    assert_int_equal(count_of("LOCAL_NOON_ON", &total), 1);
+    assert_true(total == 1.5);
+}
+
 struct lines {
     char text[4096];
 };
@@ -178,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_rule_replacing_a_native_symbol_does_not_fire_on_a_dated_message),
         cmocka_unit_test(test_symbol_added_twice_keeps_the_later_score),
         cmocka_unit_test(test_check_action_survives_a_rule_of_its_name),
+        cmocka_unit_test(test_rule_scored_0_adds_no_symbol_unless_the_policy_rescores_it),
         cmocka_unit_test(test_check_mode_warns_about_the_clash_with_file_and_line),
         cmocka_unit_test(test_check_mode_is_quiet_when_the_rule_is_spamassassins_test_of_that_name),
     };
