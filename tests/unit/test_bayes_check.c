@@ -22,6 +22,7 @@
 #include "bayes_corpus.h"
 #include "bayes_db.h"
 #include "bayes_policy.h"
+#include "bayes_result.h"
 #include "config_errors.h"
 #include "policy_fixture.h"
 #include "rules.h"
@@ -201,6 +202,20 @@ static void test_autolearn_ignores_noautolearn_rules(void **state)
     assert_int_equal(spam_count("global"), 200);
 }
 
+/* The daemon's tokens include SpamAssassin's relay tokens, the first relay from what the MTA
+ * knew of the client (203.0.113.5, untrusted and external by default). */
+static void test_relay_tokens_from_the_client(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = true; autolearn = false }\n");
+    run(true, 3000, NULL, NULL);
+    const struct bayes_txn_state *s = bayes_result(fixture_txn());
+    assert_non_null(s);
+    assert_true(bayes_tokens_contains(&s->tokens, "H*RU:203.0.113.5"));
+    assert_true(bayes_tokens_contains(&s->tokens, "Hx-spam-relays-external:203.0.113.5"));
+    assert_false(bayes_tokens_contains(&s->tokens, "H*RT:203.0.113.5"));
+}
+
 static void test_per_user_uses_first_recipient(void **state)
 {
     (void)state;
@@ -272,6 +287,7 @@ int main(void)
         cmocka_unit_test_setup(test_autolearn_by_threshold, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_spam_needs_header_and_body_points, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_ignores_noautolearn_rules, fixture_fresh),
+        cmocka_unit_test_setup(test_relay_tokens_from_the_client, fixture_fresh),
         cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
         cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),
         cmocka_unit_test_setup(test_inline_check_bayes_range_and_score, fixture_fresh),
