@@ -454,10 +454,15 @@ struct redis_bench {
     redisContext *watch;
 };
 
+/* The bench of the running test, stopped by its teardown even when an assertion failed. */
+static struct redis_bench *running_bench;
+
 static bool redis_bench_start(struct redis_bench *b)
 {
     if (!redis_fixture_installed(false))
         return false;
+    *b = (struct redis_bench){ .pid = 0 };
+    running_bench = b;
     snprintf(b->dir, sizeof b->dir, "/tmp/mw-test-bayes-redis.XXXXXX");
     assert_true(redis_fixture_make_dir(b->dir));
     int port = redis_fixture_free_port();
@@ -482,10 +487,25 @@ static bool redis_bench_start(struct redis_bench *b)
 
 static void redis_bench_stop(struct redis_bench *b)
 {
-    redisFree(b->watch);
-    store_free(b->store);
+    running_bench = NULL;
+    if (b->watch != NULL)
+        redisFree(b->watch);
+    b->watch = NULL;
+    if (b->store != NULL)
+        store_free(b->store);
+    b->store = NULL;
     redis_fixture_stop(&b->pid);
-    assert_true(redis_fixture_remove_dir(b->dir));
+    if (b->dir[0] != '\0')
+        (void)redis_fixture_remove_dir(b->dir);
+    b->dir[0] = '\0';
+}
+
+static int redis_bench_teardown(void **state)
+{
+    (void)state;
+    if (running_bench != NULL)
+        redis_bench_stop(running_bench);
+    return 0;
 }
 
 /* On a real redis-server a message is classified with one MGET of its tokens (and its
@@ -494,7 +514,7 @@ static void redis_bench_stop(struct redis_bench *b)
 static void test_redis_one_round_trip_per_message(void **state)
 {
     (void)state;
-    struct redis_bench b;
+    static struct redis_bench b;     /* outlives a failed assertion: the teardown stops it */
     if (!redis_bench_start(&b))
         skip();
     redis_do(b.watch, "CONFIG RESETSTAT");
@@ -524,7 +544,7 @@ static void test_redis_one_round_trip_per_message(void **state)
 static void test_redis_refused_learn_changes_nothing(void **state)
 {
     (void)state;
-    struct redis_bench b;
+    static struct redis_bench b;     /* outlives a failed assertion: the teardown stops it */
     if (!redis_bench_start(&b))
         skip();
     struct bayes_tokens set = { 0 };
@@ -602,8 +622,8 @@ int main(void)
         cmocka_unit_test(test_redis_and_lmdb_agree),
         cmocka_unit_test(test_learn_all_or_nothing_memory),
         cmocka_unit_test(test_learn_all_or_nothing_lmdb),
-        cmocka_unit_test(test_redis_one_round_trip_per_message),
-        cmocka_unit_test(test_redis_refused_learn_changes_nothing),
+        cmocka_unit_test_teardown(test_redis_one_round_trip_per_message, redis_bench_teardown),
+        cmocka_unit_test_teardown(test_redis_refused_learn_changes_nothing, redis_bench_teardown),
         cmocka_unit_test(test_expiry_by_size_and_age),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
