@@ -10,25 +10,25 @@ enum store_status bayes_classify(const struct bayes_db *db, const struct bayes_t
     int64_t min_spam, int64_t min_ham, struct bayes_verdict *out)
 {
     *out = (struct bayes_verdict){ .tokens = tokens->count };
-    enum store_status st = bayes_db_message_counts(db, &out->nspam, &out->nham);
+    int64_t (*counts)[2] = xcalloc(tokens->count + 1, sizeof *counts);
+    enum store_status st = bayes_db_read(db, tokens, &out->nspam, &out->nham, counts);
     if (st != STORE_OK || out->nspam < min_spam || out->nham < min_ham
-        || out->nspam <= 0 || out->nham <= 0 || tokens->count == 0)
+        || out->nspam <= 0 || out->nham <= 0 || tokens->count == 0) {
+        free(counts);
         return st;
+    }
     double *probs = xmalloc(tokens->count * sizeof *probs);
     size_t *order = xmalloc(tokens->count * sizeof *order);
     size_t known = 0;
     for (size_t i = 0; i < tokens->count; i++) {
-        int64_t spam = 0, ham = 0;
-        st = bayes_db_token_counts(db, tokens->items[i].key, &spam, &ham);
-        if (st != STORE_OK)
-            break;
         double p;
-        if (!bayes_token_probability(spam, ham, out->nspam, out->nham, &p))
+        if (!bayes_token_probability(counts[i][0], counts[i][1], out->nspam, out->nham, &p))
             continue;
         probs[known] = p;
         order[known] = i;
         known++;
     }
+    free(counts);
     if (st == STORE_OK) {
         out->learned = known;
         size_t keep = bayes_select_significant(probs, order, known);

@@ -1,12 +1,13 @@
 /* bayes_db.c - a Bayes database in the generic store (bayes_db.h): packed spam/ham counters
- * changed in batches of one transaction each, learnt-message marks, and expiry by age (the
- * keys' TTL) and by size (a scan). */
+ * read in one batch per message and changed with the learnt-message mark in one transaction
+ * per learn, and expiry by age (the keys' TTL) and by size (a scan). */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bayes_db.h"
+#include "log.h"
 #include "util.h"
 
 #define PACK_SHIFT 4294967296LL          /* 2^32: spam count * 2^32 + ham count */
@@ -109,39 +110,40 @@ static void seen_key(const struct bayes_db *db, const struct bayes_tokens *token
         n += snprintf(out + n, size - (size_t)n, "%02x", digest[i]);
 }
 
-/* Adds delta_spam/delta_ham to every token (batches of STORE_BATCH_MAX, one transaction
- * each) and to the message counts; a token left with nothing is deleted. */
-static enum store_status change_counts(const struct bayes_db *db,
-    const struct bayes_tokens *tokens, int64_t delta_spam, int64_t delta_ham)
+/* The writes of one learn or forget, applied together (store_update_many: one LMDB
+ * transaction, one MULTI/EXEC on Redis, the memory store's locks): delta_spam/delta_ham on
+ * every token (their age renewed) and on the message counts, and the learnt-message mark set
+ * to seen ('s', 'h') or deleted (0). A token left with nothing stays until it expires or the
+ * size expiry drops it (deleting it would be a read then a write). */
+static enum store_status apply_learn(const struct bayes_db *db, const struct bayes_tokens *tokens,
+    int64_t delta_spam, int64_t delta_ham, const char *seen_key_text, char seen)
 {
+    if (tokens->count > STORE_MANY_MAX - 2) {
+        log_warn("bayes: a message of %zu tokens is not learnt: one transaction takes at most "
+            "%d", tokens->count, STORE_MANY_MAX - 2);
+        return STORE_INVALID;
+    }
     int64_t delta = packed(delta_spam, delta_ham);
-    struct store_counter_change *changes = xmalloc(STORE_BATCH_MAX * sizeof *changes);
-    char (*keys)[STORE_KEY_MAX + 1] = xmalloc(STORE_BATCH_MAX * sizeof *keys);
-    enum store_status st = STORE_OK;
-    for (size_t done = 0; done < tokens->count && st == STORE_OK;) {
-        size_t n = tokens->count - done;
-        if (n > STORE_BATCH_MAX)
-            n = STORE_BATCH_MAX;
-        for (size_t i = 0; i < n; i++) {
-            token_store_key(db, tokens->items[done + i].key, keys[i], sizeof keys[i]);
-            changes[i] = (struct store_counter_change){ .key = keys[i], .delta = delta };
-        }
-        st = store_counter_add_many(db->store, changes, n, db->token_ttl_ms, NULL);
-        for (size_t i = 0; st == STORE_OK && delta < 0 && i < n; i++) {
-            int64_t s, h;
-            unpack(changes[i].value, &s, &h);
-            if (s == 0 && h == 0)
-                (void)store_delete(db->store, keys[i], NULL);
-        }
-        done += n;
+    size_t count = tokens->count + 2;
+    struct store_write *writes = xcalloc(count, sizeof *writes);
+    char (*keys)[BAYES_DB_PREFIX_MAX + 16] = xmalloc(tokens->count * sizeof *keys);
+    for (size_t i = 0; i < tokens->count; i++) {
+        token_store_key(db, tokens->items[i].key, keys[i], sizeof keys[i]);
+        writes[i] = (struct store_write){ .kind = STORE_WRITE_COUNTER_ADD, .key = keys[i],
+            .delta = delta, .ttl_ms = db->token_ttl_ms };
     }
-    if (st == STORE_OK) {
-        char key[STORE_KEY_MAX + 1];
-        snprintf(key, sizeof key, "%sn", db->prefix);
-        st = store_counter_add(db->store, key, delta, 0, NULL, NULL);
-    }
+    char count_key[BAYES_DB_PREFIX_MAX + 2];
+    snprintf(count_key, sizeof count_key, "%sn", db->prefix);
+    writes[tokens->count] = (struct store_write){ .kind = STORE_WRITE_COUNTER_ADD,
+        .key = count_key, .delta = delta };
+    char mark[1] = { seen };
+    writes[tokens->count + 1] = seen != 0
+        ? (struct store_write){ .kind = STORE_WRITE_VALUE_SET, .key = seen_key_text,
+            .value = mark, .len = 1, .ttl_ms = db->seen_ttl_ms }
+        : (struct store_write){ .kind = STORE_WRITE_DELETE, .key = seen_key_text };
+    enum store_status st = store_update_many(db->store, writes, count, NULL);
     free(keys);
-    free(changes);
+    free(writes);
     return st;
 }
 
@@ -172,16 +174,11 @@ enum store_status bayes_db_learn(const struct bayes_db *db, const struct bayes_t
         *outcome = BAYES_ALREADY_LEARNT;
         return STORE_OK;
     }
-    if (seen == 's' || seen == 'h') {
-        st = change_counts(db, tokens, seen == 's' ? -1 : 0, seen == 'h' ? -1 : 0);
-        if (st != STORE_OK)
-            return st;
-        *outcome = BAYES_RELEARNT;
-    }
-    st = change_counts(db, tokens, spam ? 1 : 0, spam ? 0 : 1);
-    if (st != STORE_OK)
-        return st;
-    return store_value_set(db->store, key, spam ? "s" : "h", 1, db->seen_ttl_ms, NULL);
+    if (seen == 's' || seen == 'h')
+        *outcome = BAYES_RELEARNT;   /* the other class's counts go in the same transaction */
+    int64_t delta_spam = (spam ? 1 : 0) - (seen == 's' ? 1 : 0);
+    int64_t delta_ham = (spam ? 0 : 1) - (seen == 'h' ? 1 : 0);
+    return apply_learn(db, tokens, delta_spam, delta_ham, key, spam ? 's' : 'h');
 }
 
 enum store_status bayes_db_forget(const struct bayes_db *db, const struct bayes_tokens *tokens,
@@ -197,11 +194,49 @@ enum store_status bayes_db_forget(const struct bayes_db *db, const struct bayes_
         *outcome = BAYES_NOT_LEARNT;
         return STORE_OK;
     }
-    st = change_counts(db, tokens, seen == 's' ? -1 : 0, seen == 'h' ? -1 : 0);
-    if (st != STORE_OK)
-        return st;
-    *outcome = BAYES_FORGOTTEN;
-    return store_delete(db->store, key, NULL);
+    st = apply_learn(db, tokens, seen == 's' ? -1 : 0, seen == 'h' ? -1 : 0, key, 0);
+    if (st == STORE_OK)
+        *outcome = BAYES_FORGOTTEN;
+    return st;
+}
+
+enum store_status bayes_db_read(const struct bayes_db *db, const struct bayes_tokens *tokens,
+    int64_t *nspam, int64_t *nham, int64_t (*counts)[2])
+{
+    *nspam = *nham = 0;
+    enum store_status st = STORE_OK;
+    char count_key[BAYES_DB_PREFIX_MAX + 2];
+    snprintf(count_key, sizeof count_key, "%sn", db->prefix);
+    /* [n, tokens...] in one read; a message with more tokens than one batch takes more */
+    size_t chunk = STORE_MANY_MAX;
+    const char **names = xmalloc(chunk * sizeof *names);
+    char (*keys)[BAYES_DB_PREFIX_MAX + 16] = xmalloc(chunk * sizeof *keys);
+    int64_t *values = xmalloc(chunk * sizeof *values);
+    size_t done = 0;
+    bool first = true;
+    while (st == STORE_OK && (first || done < tokens->count)) {
+        size_t n = 0;
+        if (first)
+            names[n++] = count_key;
+        for (; n < chunk && done < tokens->count; n++, done++) {
+            token_store_key(db, tokens->items[done].key, keys[n], sizeof keys[n]);
+            names[n] = keys[n];
+        }
+        st = store_counter_get_many(db->store, names, n, values, NULL);
+        for (size_t i = 0; st == STORE_OK && i < n; i++) {
+            if (first && i == 0) {
+                unpack(values[0], nspam, nham);
+                continue;
+            }
+            size_t token = done - n + i;
+            unpack(values[i], &counts[token][0], &counts[token][1]);
+        }
+        first = false;
+    }
+    free(values);
+    free(keys);
+    free(names);
+    return st;
 }
 
 enum store_status bayes_db_touch(const struct bayes_db *db,
@@ -211,16 +246,16 @@ enum store_status bayes_db_touch(const struct bayes_db *db,
         return STORE_OK;
     if (count > STORE_BATCH_MAX)
         count = STORE_BATCH_MAX;
-    struct store_counter_change *changes = xmalloc(count * sizeof *changes);
+    struct store_write *writes = xcalloc(count, sizeof *writes);
     char (*names)[STORE_KEY_MAX + 1] = xmalloc(count * sizeof *names);
     for (size_t i = 0; i < count; i++) {
         token_store_key(db, keys[i], names[i], sizeof names[i]);
-        changes[i] = (struct store_counter_change){ .key = names[i], .delta = 0 };
+        writes[i] = (struct store_write){ .kind = STORE_WRITE_COUNTER_ADD, .key = names[i],
+            .delta = 0, .ttl_ms = db->token_ttl_ms };
     }
-    enum store_status st = store_counter_add_many(db->store, changes, count, db->token_ttl_ms,
-        NULL);
+    enum store_status st = store_update_many(db->store, writes, count, NULL);
     free(names);
-    free(changes);
+    free(writes);
     return st;
 }
 

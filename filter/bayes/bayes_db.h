@@ -7,7 +7,8 @@
  * "seen:<40 hex>" 's' or 'h' for a learnt message (its token set's digest). A token's key
  * expires token_ttl after it was last learnt or used to classify (SpamAssassin's atime
  * expiry); expire() also trims a database over max_tokens to three quarters of it, dropping
- * the rarest tokens first. Thread-safe as the store is. */
+ * the rarest tokens first. A message's counts are read in one batch and a learn or forget
+ * is one store transaction. Thread-safe as the store is. */
 #ifndef MW_BAYES_DB_H
 #define MW_BAYES_DB_H
 
@@ -43,6 +44,11 @@ enum store_status bayes_db_message_counts(const struct bayes_db *db, int64_t *ns
 enum store_status bayes_db_token_counts(const struct bayes_db *db, const unsigned char *key,
     int64_t *spam, int64_t *ham);
 
+/* The message counts and every token's counts (counts[i] = {spam, ham} of tokens->items[i])
+ * in one read of the store (one round trip on Redis: MGET). */
+enum store_status bayes_db_read(const struct bayes_db *db, const struct bayes_tokens *tokens,
+    int64_t *nspam, int64_t *nham, int64_t (*counts)[2]);
+
 enum bayes_learn_outcome {
     BAYES_LEARNT,            /* counted */
     BAYES_ALREADY_LEARNT,    /* learnt as this class before: nothing changed */
@@ -52,10 +58,12 @@ enum bayes_learn_outcome {
 };
 
 /* Learns a message's tokens as spam or ham (SpamAssassin's learn: a message learnt as the
- * other class is forgotten first). */
+ * other class is forgotten first). Every count and the learnt-message mark change in one
+ * store transaction: a learn that fails changed nothing. STORE_INVALID for a message of more
+ * than STORE_MANY_MAX - 2 tokens (never learnt in part). */
 enum store_status bayes_db_learn(const struct bayes_db *db, const struct bayes_tokens *tokens,
     bool spam, enum bayes_learn_outcome *outcome);
-/* Takes a learnt message's tokens back out. */
+/* Takes a learnt message's tokens back out (one transaction, as learn). */
 enum store_status bayes_db_forget(const struct bayes_db *db, const struct bayes_tokens *tokens,
     enum bayes_learn_outcome *outcome);
 /* Renews the age of tokens used to classify (their key expires token_ttl from now). */

@@ -2,7 +2,8 @@
  * ignored, Received keeps only the last two, Message-ID, addresses, Received and Content-Type
  * are pre-chewed (ids, dates and boundaries removed; addresses as N*phrase U*local D*domain),
  * signatures only mark their presence, fields are grouped (*MI message ids, *Ad addresses,
- * *UA mailer) and some names shortened (*F From, *r Received, ...). Each field's text is then
+ * *UA mailer) and some names shortened (*F From, *r Received, ...); the relay metadata
+ * (X-Spam-Relays-*) is tokenized as SpamAssassin adds it to the fields. Each field's text is then
  * tokenized with the prefix "H<name>:". The regular expressions are SpamAssassin's, run by
  * PCRE2 on bytes, compiled once per process. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -510,4 +511,53 @@ void bayes_tokenize_headers(const struct bayes_header *headers, size_t count,
         free(m.items[i].text);
     }
     free(m.items);
+}
+
+/* SpamAssassin's metadata line is "name: value": the value keeps its leading space, so every
+ * " word=" (rdns=, helo=, by=, ...) goes, as its s/ [a-z]+=/ /g does. */
+static char *chew_relays(const char *value)
+{
+    size_t n = strlen(value);
+    char *out = xmalloc(n + 2);
+    char *o = out;
+    *o++ = ' ';
+    memcpy(o, value, n + 1);
+    char *r = out, *w = out;
+    while (*r != '\0') {
+        if (*r == ' ') {
+            const char *q = r + 1;
+            while (*q >= 'a' && *q <= 'z')
+                q++;
+            if (q > r + 1 && *q == '=') {
+                *w++ = ' ';
+                r = (char *)q + 1;
+                continue;
+            }
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    return out;
+}
+
+void bayes_tokenize_relays(const struct bayes_relays *relays, bayes_token_fn add, void *arg)
+{
+    if (relays == NULL)
+        return;
+    const struct {
+        const char *value;
+        const char *prefix;
+    } fields[] = {
+        { relays->external, "Hx-spam-relays-external:" },
+        { relays->internal, "Hx-spam-relays-internal:" },
+        { relays->trusted, "H*RT:" },
+        { relays->untrusted, "H*RU:" },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].value == NULL)
+            continue;
+        char *val = chew_relays(fields[i].value);
+        bayes_tokenize_line(val, strlen(val), fields[i].prefix, BAYES_REGION_HEADER, add, arg);
+        free(val);
+    }
 }

@@ -115,5 +115,6 @@ void bayes_tokenize_message(const struct bayes_message *msg, struct bayes_tokens
     }
     struct capped headers = { set, &set->header_count, HEADER_TOKEN_CAP };
     bayes_tokenize_headers(msg->headers, msg->header_count, add_capped, &headers);
+    bayes_tokenize_relays(msg->relays, add_capped, &headers);
     bayes_tokens_finish(set);
 }

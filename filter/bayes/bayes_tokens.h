@@ -32,6 +32,13 @@ struct bayes_header {
     const char *value;
 };
 
+/* SpamAssassin's relay metadata (Message/Metadata/Received.pm's X-Spam-Relays-Trusted,
+ * -Untrusted, -Internal and -External strings, "[ ip=... rdns=... helo=... ]" per relay, as
+ * rules_relays.h builds them), which Bayes.pm tokenizes as header fields; NULL: none. */
+struct bayes_relays {
+    const char *trusted, *untrusted, *internal, *external;
+};
+
 /* What a message is tokenized from. body: the rendered text (message_view's text), one
  * SpamAssassin line per '\n'-separated line. */
 struct bayes_message {
@@ -41,6 +48,7 @@ struct bayes_message {
     size_t uri_count;
     const struct bayes_header *headers;
     size_t header_count;
+    const struct bayes_relays *relays;     /* NULL: no relay tokens */
 };
 
 /* Tokenizes a whole message into set (emptied first). Caps as SpamAssassin's: 50000 body,
@@ -57,6 +65,11 @@ void bayes_tokenize_line(const char *line, size_t len, const char *prefix,
  * "H<name>:" prefix). */
 void bayes_tokenize_headers(const struct bayes_header *headers, size_t count,
     bayes_token_fn add, void *arg);
+
+/* The relay metadata's tokens, as _tokenize_headers makes them: each string with the
+ * " name=" words dropped, tokenized with "H*RT:" (trusted), "H*RU:" (untrusted),
+ * "Hx-spam-relays-internal:" and "Hx-spam-relays-external:". */
+void bayes_tokenize_relays(const struct bayes_relays *relays, bayes_token_fn add, void *arg);
 
 /* Header pre-chewing, exposed for the tests; each returns a new string. */
 char *bayes_chew_received(const char *value);

@@ -23,7 +23,8 @@ static bool kept_encoded(const char *name)
 }
 
 void bayes_tokenize_view(const struct message_view *view, const struct header_field *headers,
-    size_t header_count, size_t header_cap, struct bayes_tokens *set)
+    size_t header_count, size_t header_cap, const struct bayes_relays *relays,
+    struct bayes_tokens *set)
 {
     struct bayes_header *h = xcalloc(header_count + 1, sizeof *h);
     size_t n = 0;
@@ -45,7 +46,7 @@ void bayes_tokenize_view(const struct message_view *view, const struct header_fi
     struct bayes_message msg = {
         .body = view->text, .body_len = view->text_len,
         .uris = uris, .uri_count = view->uri_count,
-        .headers = h, .header_count = n,
+        .headers = h, .header_count = n, .relays = relays,
     };
     bayes_tokenize_message(&msg, set);
     free(uris);

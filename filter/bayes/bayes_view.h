@@ -13,8 +13,9 @@ struct message_view;
 struct header_field;
 
 /* header_cap: the cap the view's header cache is used with (the rules' header_bytes), so the
- * rules and Bayes share the decoded fields. */
+ * rules and Bayes share the decoded fields. relays: the relay metadata (NULL: none). */
 void bayes_tokenize_view(const struct message_view *view, const struct header_field *headers,
-    size_t header_count, size_t header_cap, struct bayes_tokens *set);
+    size_t header_count, size_t header_cap, const struct bayes_relays *relays,
+    struct bayes_tokens *set);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "bayes_db.h"
 #include "bayes_policy.h"
+#include "bayes_relays.h"
 #include "bayes_result.h"
 #include "bayes_view.h"
 #include "check.h"
@@ -58,7 +59,10 @@ static void bayes_run(struct txn *t, enum stage stage)
     rules_limits_default(&limits);
     size_t cap = t->cfg->rules != NULL ? t->cfg->rules->limits.header_bytes : limits.header_bytes;
     const struct message_view *view = message_view_get(t);
-    bayes_tokenize_view(view, t->headers, t->header_count, cap, &s->tokens);
+    struct bayes_relay_info relays;
+    bayes_relays_of_txn(t, &relays);
+    bayes_tokenize_view(view, t->headers, t->header_count, cap, &relays.meta, &s->tokens);
+    bayes_relays_free(&relays);
     s->classified = true;
     struct bayes_db db;
     const char *name = database_name(t, p);

@@ -1,11 +1,13 @@
 /* check_bayes_learn.c - Bayes autolearn at the end of the message, after every check that
  * scores: SpamAssassin's AutoLearnThreshold. The points that count are the message's score
- * without the BAYES_xx symbols (tflags learn); a message at or above
- * bayes.autolearn_threshold_spam is learnt as spam, below bayes.autolearn_threshold_ham as
- * ham, unless Bayes itself disagreed (its own points below -1 for spam, above +1 for ham), as
- * SpamAssassin does. The tokens are the ones check_bayes classified (bayes_result.h); they go
- * into the same database (per_user: every recipient's). SpamAssassin's further demand of 3
- * header and 3 body points for spam is not applied (results carry no rule type). */
+ * without the learner's own results (tflags learn, BAYES_xx) and without noautolearn/userconf
+ * rules (txn.h RESULT_*), with the scores the message was scored with (score set 0: no Bayes).
+ * A message at or above bayes.autolearn_threshold_spam is learnt as spam only when at least 3
+ * of those points came from header tests and 3 from body tests (SpamAssassin's header-only and
+ * body-only split; a rule with tflags autolearn_force waives both), and Bayes itself did not
+ * say ham (its points below -1); one below bayes.autolearn_threshold_ham is learnt as ham
+ * unless Bayes said spam (above +1). The tokens are the ones check_bayes classified
+ * (bayes_result.h); they go into the same database (per_user: every recipient's). */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,9 +17,62 @@
 #include "check.h"
 #include "log.h"
 
-static bool is_bayes_symbol(const char *symbol)
+/* SpamAssassin's minimum header and body points for a spam autolearn (AutoLearnThreshold.pm) */
+#define AUTOLEARN_MIN_HEADER_POINTS 3.0
+#define AUTOLEARN_MIN_BODY_POINTS 3.0
+/* Bayes's own opinion that vetoes an autolearn the other way */
+#define LEARNER_SAID_HAM_POINTS -1.0
+#define LEARNER_SAID_SPAM_POINTS 1.0
+
+/* A learner's result: a rule with tflags learn, or check_bayes's own BAYES_xx. */
+static bool is_learner(const struct result *r)
 {
-    return strncmp(symbol, "BAYES_", 6) == 0;
+    return (r->learn_flags & RESULT_LEARNER) != 0 || strncmp(r->symbol, "BAYES_", 6) == 0;
+}
+
+struct autolearn_points {
+    double points;             /* without the learner's and noautolearn results */
+    double header_points;      /* of those, the ones not body-only */
+    double body_points;        /* ... not header-only */
+    double learned_points;     /* the learner's own */
+    bool forced;               /* a rule with tflags autolearn_force hit */
+};
+
+/* SpamAssassin's _get_autolearn_points over the results that are scored. */
+static void autolearn_points(const struct txn *t, struct autolearn_points *out)
+{
+    *out = (struct autolearn_points){ 0 };
+    for (size_t i = 0; i < t->result_count; i++) {
+        const struct result *r = &t->results[i];
+        if (r->shadow)
+            continue;
+        if (is_learner(r)) {
+            out->learned_points += r->score;
+            continue;
+        }
+        if (r->learn_flags & RESULT_NOAUTOLEARN)
+            continue;
+        if (r->learn_flags & RESULT_AUTOLEARN_FORCE)
+            out->forced = true;
+        out->points += r->score;
+        if (!(r->learn_flags & RESULT_HEADER_ONLY))
+            out->body_points += r->score;
+        if (!(r->learn_flags & RESULT_BODY_ONLY))
+            out->header_points += r->score;
+    }
+}
+
+/* AutoLearnThreshold's decision: 1 spam, 0 ham, -1 nothing to learn. */
+static int autolearn_decision(const struct bayes_policy *p, const struct autolearn_points *a)
+{
+    if (a->points < p->autolearn_ham)
+        return a->learned_points > LEARNER_SAID_SPAM_POINTS ? -1 : 0;
+    if (a->points < p->autolearn_spam)
+        return -1;
+    if (!a->forced && (a->body_points < AUTOLEARN_MIN_BODY_POINTS
+            || a->header_points < AUTOLEARN_MIN_HEADER_POINTS))
+        return -1;
+    return a->learned_points < LEARNER_SAID_HAM_POINTS ? -1 : 1;
 }
 
 static void learn_into(struct txn *t, const struct bayes_policy *p, const char *name,
@@ -60,23 +115,12 @@ static void bayes_learn_run(struct txn *t, enum stage stage)
     const struct bayes_txn_state *s = bayes_result(t);
     if (s == NULL || s->tokens.count == 0)
         return;
-    double points = 0, learned_points = 0;
-    for (size_t i = 0; i < t->result_count; i++) {
-        const struct result *r = &t->results[i];
-        if (r->shadow)
-            continue;
-        if (is_bayes_symbol(r->symbol))
-            learned_points += r->score;
-        else
-            points += r->score;
-    }
-    bool spam;
-    if (points >= p->autolearn_spam && learned_points >= -1.0)
-        spam = true;
-    else if (points < p->autolearn_ham && learned_points <= 1.0)
-        spam = false;
-    else
+    struct autolearn_points a;
+    autolearn_points(t, &a);
+    int decision = autolearn_decision(p, &a);
+    if (decision < 0)
         return;
+    bool spam = decision == 1;
     if (!p->per_user || t->rcpt_count == 0) {
         learn_into(t, p, BAYES_GLOBAL_DB, &s->tokens, spam);
         return;

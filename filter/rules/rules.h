@@ -186,6 +186,11 @@ struct rules_hit {
     bool learn;
     bool noautolearn;
     bool autolearn_force;
+    /* SpamAssassin's maybe_header_only / maybe_body_only (Conf.pm), which autolearn reads:
+     * header rules (header evals too) are header-only, body and uri rules body-only, a meta
+     * rule without tflags net both; rawbody, full and plugin types neither */
+    bool header_only;
+    bool body_only;
 };
 
 struct rules_eval_stats {

@@ -406,6 +406,75 @@ enum store_status store_counter_add_many(struct store *s, struct store_counter_c
     return m != NULL ? store_counter_add_many(m, changes, count, ttl_ms, NULL) : status;
 }
 
+/* The fallback of a backend without counter_get_many: get, key by key. */
+static bool counter_get_each(struct store *s, const char *const *keys, size_t count,
+    int64_t *values, char *err, size_t err_size)
+{
+    if (s->ops->get == NULL)
+        return unsupported(s, "counter_get_many", err, err_size);
+    struct store_item *item = xmalloc(sizeof *item);
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        bool found = false;
+        values[i] = 0;
+        ok = s->ops->get(s->impl, keys[i], store_now_us(), item, &found, err, err_size);
+        if (ok && found && item->kind != STORE_ITEM_COUNTER) {
+            snprintf(err, err_size, "invalid: a counter op on a key that holds a value");
+            ok = false;
+        }
+        if (ok && found)
+            values[i] = item->counter;
+    }
+    free(item);
+    return ok;
+}
+
+enum store_status store_counter_get_many(struct store *s, const char *const *keys, size_t count,
+    int64_t *values, bool *fell_back)
+{
+    if (count > STORE_MANY_MAX)
+        return invalid(s, "counter_get_many", "more than STORE_MANY_MAX keys");
+    for (size_t i = 0; i < count; i++)
+        if (!key_valid(keys[i]))
+            return invalid(s, "counter_get_many", "a key is empty or too long");
+    if (fell_back != NULL)
+        *fell_back = false;
+    if (count == 0)
+        return STORE_OK;
+    char err[256] = "";
+    bool ok = s->ops->counter_get_many != NULL
+        ? s->ops->counter_get_many(s->impl, keys, count, store_now_us(), values, err, sizeof err)
+        : counter_get_each(s, keys, count, values, err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_counter_get_many(m, keys, count, values, NULL) : status;
+}
+
+enum store_status store_update_many(struct store *s, const struct store_write *writes,
+    size_t count, bool *fell_back)
+{
+    if (count > STORE_MANY_MAX)
+        return invalid(s, "update_many", "more than STORE_MANY_MAX writes");
+    for (size_t i = 0; i < count; i++) {
+        if (!key_valid(writes[i].key))
+            return invalid(s, "update_many", "a key is empty or too long");
+        if (writes[i].kind == STORE_WRITE_VALUE_SET && (writes[i].len > STORE_VALUE_MAX
+                || (writes[i].len > 0 && writes[i].value == NULL)))
+            return invalid(s, "update_many", "a value is longer than STORE_VALUE_MAX");
+    }
+    if (fell_back != NULL)
+        *fell_back = false;
+    if (count == 0)
+        return STORE_OK;
+    char err[256] = "";
+    bool ok = s->ops->update_many != NULL
+        ? s->ops->update_many(s->impl, writes, count, store_now_us(), err, sizeof err)
+        : unsupported(s, "update_many", err, sizeof err);
+    enum store_status status;
+    struct store *m = after_generic(s, ok, err, fell_back, &status);
+    return m != NULL ? store_update_many(m, writes, count, NULL) : status;
+}
+
 enum store_status store_value_set(struct store *s, const char *key, const void *value,
     size_t len, uint64_t ttl_ms, bool *fell_back)
 {

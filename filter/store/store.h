@@ -75,6 +75,17 @@ struct store_counter_change {
     int64_t value;
 };
 
+/* One write of an update batch (store_update_many). */
+enum store_write_kind { STORE_WRITE_COUNTER_ADD, STORE_WRITE_VALUE_SET, STORE_WRITE_DELETE };
+struct store_write {
+    enum store_write_kind kind;
+    const char *key;
+    int64_t delta;             /* COUNTER_ADD */
+    const void *value;         /* VALUE_SET: len bytes */
+    size_t len;
+    uint64_t ttl_ms;           /* COUNTER_ADD, VALUE_SET: > 0 sets the key's expiry */
+};
+
 /* Called once per key of a scan; false stops the scan. The store holds no lock and no
  * transaction while it runs, so it may call the store (delete what it saw, for one). */
 typedef bool (*store_scan_fn)(void *arg, const char *key, const struct store_item *item);
@@ -101,6 +112,13 @@ struct store_backend_ops {
     /* Calls fn with no lock held (the backend copies a batch, then calls fn on it). */
     bool (*scan)(void *impl, const char *prefix, int64_t now_us, store_scan_fn fn, void *arg,
         char *err, size_t err_size);
+    /* Optional: the counters at keys in one round trip (absent: 0); NULL: store.c calls get
+     * once per key. A key that holds a value is a failure ("invalid: ..."). */
+    bool (*counter_get_many)(void *impl, const char *const *keys, size_t count, int64_t now_us,
+        int64_t *values, char *err, size_t err_size);
+    /* Every write of the batch or none, in one transaction (Redis: one pipelined MULTI/EXEC). */
+    bool (*update_many)(void *impl, const struct store_write *writes, size_t count,
+        int64_t now_us, char *err, size_t err_size);
     void (*free)(void *impl);
     /* Optional: asks the backend whether it answers now (mailwarden-ctl status); NULL: always. */
     bool (*ping)(void *impl, char *err, size_t err_size);
@@ -142,6 +160,17 @@ enum store_status store_counter_add(struct store *s, const char *key, int64_t de
 /* store_counter_add on every change of the batch, all in one transaction (none when it fails). */
 enum store_status store_counter_add_many(struct store *s, struct store_counter_change *changes,
     size_t count, uint64_t ttl_ms, bool *fell_back);
+/* The counters at keys (absent or expired: 0), read together: one round trip on Redis (MGET).
+ * At most STORE_MANY_MAX keys; a key that holds a value is STORE_INVALID. */
+enum { STORE_MANY_MAX = 65536 };
+enum store_status store_counter_get_many(struct store *s, const char *const *keys, size_t count,
+    int64_t *values, bool *fell_back);
+/* Applies every write of the batch (at most STORE_MANY_MAX) or none of them: one LMDB write
+ * transaction, the memory store's locks held throughout, one MULTI/EXEC on Redis (where a
+ * write on a key of the other kind fails that write alone: Redis does not roll back; the
+ * Bayes keys never mix kinds). */
+enum store_status store_update_many(struct store *s, const struct store_write *writes,
+    size_t count, bool *fell_back);
 /* Sets key to the value's len bytes; ttl_ms = 0: kept until deleted. */
 enum store_status store_value_set(struct store *s, const char *key, const void *value,
     size_t len, uint64_t ttl_ms, bool *fell_back);

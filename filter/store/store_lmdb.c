@@ -793,6 +793,41 @@ static bool lmdb_remove(void *impl, const char *key, char *err, size_t err_size)
     return in_write_txn(impl, remove_in_txn, (void *)key, err, err_size);
 }
 
+struct update_call {
+    const struct store_write *writes;
+    size_t count;
+};
+
+/* Every write of the batch in the one write transaction: committed together or not at all. */
+static int update_many_in_txn(struct lmdb_env *e, MDB_txn *txn, void *arg, int64_t now_us,
+    char *err, size_t err_size)
+{
+    struct update_call *c = arg;
+    int rc = 0;
+    for (size_t i = 0; i < c->count && rc == 0; i++) {
+        const struct store_write *w = &c->writes[i];
+        int64_t value;
+        if (w->kind == STORE_WRITE_COUNTER_ADD) {
+            rc = add_in_txn(e, txn, w->key, w->delta, w->ttl_ms, now_us, &value, err, err_size);
+        } else if (w->kind == STORE_WRITE_VALUE_SET) {
+            struct set_call set = {.key = w->key, .value = w->value, .len = w->len,
+                .ttl_ms = w->ttl_ms};
+            rc = set_in_txn(e, txn, &set, now_us, err, err_size);
+        } else {
+            rc = remove_in_txn(e, txn, (void *)w->key, now_us, err, err_size);
+        }
+    }
+    return rc;
+}
+
+static bool lmdb_update_many(void *impl, const struct store_write *writes, size_t count,
+    int64_t now_us, char *err, size_t err_size)
+{
+    struct update_call c = {.writes = writes, .count = count};
+    (void)now_us;
+    return in_write_txn(impl, update_many_in_txn, &c, err, err_size);
+}
+
 /* The item of a stored generic record; false when it is not one. */
 static bool item_of(const MDB_val *v, const struct record_head *head, struct store_item *out)
 {
@@ -942,6 +977,7 @@ const struct store_backend_ops store_lmdb_ops = {
     .greylist = lmdb_greylist,
     .counter_add = lmdb_counter_add,
     .counter_add_many = lmdb_counter_add_many,
+    .update_many = lmdb_update_many,
     .value_set = lmdb_value_set,
     .get = lmdb_get,
     .remove = lmdb_remove,

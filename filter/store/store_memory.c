@@ -501,6 +501,101 @@ static bool memory_value_set(void *impl, const char *key, const void *value, siz
     return ok;
 }
 
+/* The shards of an update batch, each once, in index order (as batch_shards). */
+static size_t write_shards(struct memory_store *m, const struct store_write *writes,
+    size_t count, unsigned *index)
+{
+    for (size_t i = 0; i < count; i++)
+        index[i] = (unsigned)(locate(m, writes[i].key).sh - m->shards);
+    qsort(index, count, sizeof *index, compare_shard_index);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (n == 0 || index[n - 1] != index[i])
+            index[n++] = index[i];
+    return n;
+}
+
+/* Whether write i may be applied after writes 0..i-1 (kinds, overflow); sums[i] is the
+ * counter's new value. Under the batch's locks. */
+static bool write_allowed(struct memory_store *m, const struct store_write *writes, size_t i,
+    int64_t *sums, int64_t now_us, char *err, size_t err_size)
+{
+    const struct store_write *w = &writes[i];
+    struct located at = locate(m, w->key);
+    struct entry *e = find(at.sh, w->key, at.len, at.hash, now_us);
+    /* the kind the key will hold when write i comes: the last earlier write's, else the entry's */
+    int kind = e != NULL && is_generic(e) ? (int)e->kind : -1;
+    int64_t base = e != NULL && e->kind == KIND_COUNTER ? e->value : 0;
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(writes[j].key, w->key) != 0)
+            continue;
+        kind = writes[j].kind == STORE_WRITE_COUNTER_ADD ? (int)KIND_COUNTER
+            : writes[j].kind == STORE_WRITE_VALUE_SET ? (int)KIND_VALUE : -1;
+        base = writes[j].kind == STORE_WRITE_COUNTER_ADD ? sums[j] : 0;
+    }
+    if (w->kind == STORE_WRITE_COUNTER_ADD) {
+        if (kind == (int)KIND_VALUE) {
+            snprintf(err, err_size, "invalid: a counter op on a key that holds a value");
+            return false;
+        }
+        return add_checked(base, w->delta, &sums[i], err, err_size);
+    }
+    if (w->kind == STORE_WRITE_VALUE_SET && kind == (int)KIND_COUNTER) {
+        snprintf(err, err_size, "invalid: a value op on a key that holds a counter");
+        return false;
+    }
+    return true;
+}
+
+static void write_apply(struct memory_store *m, const struct store_write *w, int64_t sum,
+    int64_t now_us)
+{
+    struct located at = locate(m, w->key);
+    struct entry *e = find(at.sh, w->key, at.len, at.hash, now_us);
+    if (w->kind == STORE_WRITE_COUNTER_ADD) {
+        if (e != NULL && e->kind != KIND_COUNTER) {
+            remove_entry(at.sh, e);          /* a GCRA or greylisting record of the same name */
+            e = NULL;
+        }
+        counter_store(m, at.sh, e, w->key, &at, sum, w->ttl_ms, now_us);
+        return;
+    }
+    if (e != NULL)
+        remove_entry(at.sh, e);
+    if (w->kind == STORE_WRITE_DELETE)
+        return;
+    e = insert(m, at.sh, w->key, at.len, at.hash, now_us);
+    e->kind = KIND_VALUE;
+    e->data = xmalloc(w->len > 0 ? w->len : 1);
+    if (w->len > 0)
+        memcpy(e->data, w->value, w->len);
+    e->data_len = w->len;
+    e->expires_us = expiry(now_us, w->ttl_ms);
+}
+
+/* Every check first, then every write, all under the locks of the batch's shards: no other
+ * thread sees half of it. */
+static bool memory_update_many(void *impl, const struct store_write *writes, size_t count,
+    int64_t now_us, char *err, size_t err_size)
+{
+    struct memory_store *m = impl;
+    unsigned *index = xcalloc(count, sizeof *index);
+    int64_t *sums = xcalloc(count, sizeof *sums);
+    size_t shards = write_shards(m, writes, count, index);
+    for (size_t i = 0; i < shards; i++)
+        pthread_mutex_lock(&m->shards[index[i]].lock);
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++)
+        ok = write_allowed(m, writes, i, sums, now_us, err, err_size);
+    for (size_t i = 0; i < count && ok; i++)
+        write_apply(m, &writes[i], sums[i], now_us);
+    for (size_t i = shards; i > 0; i--)
+        pthread_mutex_unlock(&m->shards[index[i - 1]].lock);
+    free(sums);
+    free(index);
+    return ok;
+}
+
 static void item_of(const struct entry *e, struct store_item *out)
 {
     out->kind = e->kind == KIND_COUNTER ? STORE_ITEM_COUNTER : STORE_ITEM_VALUE;
@@ -608,6 +703,7 @@ const struct store_backend_ops store_memory_ops = {
     .greylist = memory_greylist,
     .counter_add = memory_counter_add,
     .counter_add_many = memory_counter_add_many,
+    .update_many = memory_update_many,
     .value_set = memory_value_set,
     .get = memory_get,
     .remove = memory_remove,

@@ -1033,6 +1033,235 @@ static bool redis_scan(void *impl, const char *prefix, int64_t now_us, store_sca
     return ok;
 }
 
+/* ---- Batches without a script: one MGET, one pipelined MULTI/EXEC ----
+ * A batch goes to the node that served its first key's slot last, on one connection of the
+ * pool, as one round trip (hiredis's pipelining: redisAppendCommandArgv, then redisGetReply
+ * for each reply). No redirection is followed: a batch over several cluster slots is the
+ * caller's mistake (CROSSSLOT; one server for Bayes, store.h). */
+
+typedef bool (*pipeline_fn)(redisContext *ctx, void *arg, char *err, size_t err_size);
+
+/* fn on a connection of the first key's node; once more on a new connection when the one it
+ * took had gone stale (the server closed it since its last use: nothing reached the server).
+ * A failure starts the backoff, as run_call. */
+static bool run_pipeline(struct redis_store *r, const char *first_key, pipeline_fn fn,
+    void *arg, char *err, size_t err_size)
+{
+    if (store_now_us() < __atomic_load_n(&r->fail_until_us, __ATOMIC_RELAXED)) {
+        snprintf(err, err_size, "not retried yet after a failure");
+        return false;
+    }
+    unsigned node_index = slot_node_get(r, redis_key_slot(first_key, strlen(first_key)));
+    struct node *n = r->nodes[node_index];
+    struct conn *s = conn_take(n);
+    unsigned generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    if (s->ctx != NULL && s->generation != generation)
+        close_connection(s);
+    bool ok = false, retry = true;
+    if (s->ctx != NULL) {
+        errno = 0;
+        ok = fn(s->ctx, arg, err, err_size);
+        retry = !ok && s->ctx->err != 0 && connection_went_stale(s->ctx, errno);
+        if (!ok && s->ctx->err != 0)
+            close_connection(s);
+    }
+    if (!ok && retry && s->ctx == NULL) {
+        s->generation = generation;
+        if (connect_conn(r, n, node_index == 0, s, err, err_size))
+            ok = fn(s->ctx, arg, err, err_size);
+        if (!ok && s->ctx != NULL && s->ctx->err != 0)
+            close_connection(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!ok && strncmp(err, "invalid: ", 9) != 0)
+        start_backoff(r);
+    return ok;
+}
+
+/* Reads the reply of a command appended to the pipeline; NULL + err when the connection
+ * failed. */
+static redisReply *pipeline_reply(redisContext *ctx, char *err, size_t err_size)
+{
+    void *reply = NULL;
+    if (redisGetReply(ctx, &reply) != REDIS_OK || reply == NULL) {
+        snprintf(err, err_size, "%s", ctx->errstr[0] != '\0' ? ctx->errstr : "no reply");
+        return NULL;
+    }
+    return reply;
+}
+
+/* The error a reply is, as err: CROSSSLOT (keys on several cluster slots) is the caller's. */
+static void reply_error(const redisReply *reply, const char *what, char *err, size_t err_size)
+{
+    if (strstr(reply->str, "CROSSSLOT") != NULL)
+        snprintf(err, err_size, "invalid: a batch needs one Redis server, not a cluster (its "
+            "keys are on several slots)");
+    else
+        snprintf(err, err_size, "%s: %s", what, reply->str);
+}
+
+struct mget_call {
+    char **keys;               /* full keys */
+    size_t count;
+    int64_t *values;
+};
+
+static bool mget_on_conn(redisContext *ctx, void *arg, char *err, size_t err_size)
+{
+    struct mget_call *c = arg;
+    const char **argv = xcalloc(c->count + 1, sizeof *argv);
+    argv[0] = "MGET";
+    for (size_t i = 0; i < c->count; i++)
+        argv[i + 1] = c->keys[i];
+    redisReply *reply = redisCommandArgv(ctx, (int)c->count + 1, argv, NULL);
+    free(argv);
+    if (reply == NULL) {
+        snprintf(err, err_size, "%s", ctx->errstr);
+        return false;
+    }
+    bool ok = false;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        reply_error(reply, "MGET", err, err_size);
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != c->count) {
+        snprintf(err, err_size, "unexpected reply to MGET: not an array of %zu", c->count);
+    } else {
+        ok = true;
+        for (size_t i = 0; i < c->count && ok; i++) {
+            const redisReply *e = reply->element[i];
+            c->values[i] = 0;
+            if (e->type == REDIS_REPLY_NIL)
+                continue;
+            if (e->type != REDIS_REPLY_STRING) {
+                snprintf(err, err_size, "unexpected reply to MGET: an element not a string");
+                ok = false;
+            } else if (e->len > 0 && e->str[0] == 'v') {
+                snprintf(err, err_size, "invalid: a counter op on a key that holds a value");
+                ok = false;
+            } else {
+                ok = parse_counter(e->str, &c->values[i], err, err_size);
+            }
+        }
+    }
+    freeReplyObject(reply);
+    return ok;
+}
+
+static bool redis_counter_get_many(void *impl, const char *const *keys, size_t count,
+    int64_t now_us, int64_t *values, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    struct mget_call c = {.keys = xcalloc(count, sizeof *c.keys), .count = count,
+        .values = values};
+    for (size_t i = 0; i < count; i++)
+        c.keys[i] = generic_key(r, keys[i]);
+    (void)now_us;
+    bool ok = run_pipeline(r, c.keys[0], mget_on_conn, &c, err, err_size);
+    for (size_t i = 0; i < count; i++)
+        free(c.keys[i]);
+    free(c.keys);
+    return ok;
+}
+
+struct exec_call {
+    struct redis_store *r;
+    const struct store_write *writes;
+    size_t count;
+};
+
+/* Appends one write (one or two commands) to the pipeline; the number of commands. */
+static int append_write(redisContext *ctx, const char *key, const struct store_write *w)
+{
+    char number[24], ttl[24];
+    snprintf(ttl, sizeof ttl, "%llu", (unsigned long long)w->ttl_ms);
+    if (w->kind == STORE_WRITE_COUNTER_ADD) {
+        snprintf(number, sizeof number, "%lld", (long long)w->delta);
+        const char *argv[] = {"INCRBY", key, number};
+        redisAppendCommandArgv(ctx, 3, argv, NULL);
+        if (w->ttl_ms == 0)
+            return 1;
+        const char *expire_argv[] = {"PEXPIRE", key, ttl};
+        redisAppendCommandArgv(ctx, 3, expire_argv, NULL);
+        return 2;
+    }
+    if (w->kind == STORE_WRITE_DELETE) {
+        const char *argv[] = {"DEL", key};
+        redisAppendCommandArgv(ctx, 2, argv, NULL);
+        return 1;
+    }
+    char *value = xmalloc(w->len + 1);
+    value[0] = 'v';
+    if (w->len > 0)
+        memcpy(value + 1, w->value, w->len);
+    const char *argv[] = {"SET", key, value, "PX", ttl};
+    size_t lens[] = {3, strlen(key), w->len + 1, 2, strlen(ttl)};
+    redisAppendCommandArgv(ctx, w->ttl_ms > 0 ? 5 : 3, argv, lens);
+    free(value);
+    return 1;
+}
+
+/* MULTI, every write, EXEC: written in one go, then the replies read. A command the server
+ * refuses while queueing (CROSSSLOT, an ACL, a dropped connection before EXEC) makes EXEC
+ * fail and nothing is applied. */
+static bool exec_on_conn(redisContext *ctx, void *arg, char *err, size_t err_size)
+{
+    struct exec_call *c = arg;
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    redisAppendCommandArgv(ctx, 1, multi, NULL);
+    size_t commands = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        char *key = generic_key(c->r, c->writes[i].key);
+        commands += (size_t)append_write(ctx, key, &c->writes[i]);
+        free(key);
+    }
+    redisAppendCommandArgv(ctx, 1, exec, NULL);
+    bool ok = true;
+    char queue_err[256] = "";
+    for (size_t i = 0; i < commands + 1; i++) {          /* MULTI's +OK, then +QUEUED each */
+        redisReply *reply = pipeline_reply(ctx, err, err_size);
+        if (reply == NULL)
+            return false;
+        if (reply->type == REDIS_REPLY_ERROR && queue_err[0] == '\0')
+            reply_error(reply, "MULTI", queue_err, sizeof queue_err);
+        freeReplyObject(reply);
+    }
+    redisReply *reply = pipeline_reply(ctx, err, err_size);
+    if (reply == NULL)
+        return false;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        if (queue_err[0] != '\0')
+            snprintf(err, err_size, "%s", queue_err);
+        else
+            reply_error(reply, "EXEC", err, err_size);
+        ok = false;
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != commands) {
+        snprintf(err, err_size, "unexpected reply to EXEC: not an array of %zu", commands);
+        ok = false;
+    } else {
+        for (size_t i = 0; i < reply->elements && ok; i++) {
+            if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+                /* applied but for this one: Redis does not roll back (store.h) */
+                snprintf(err, err_size, "invalid: a write of the transaction failed: %s",
+                    reply->element[i]->str);
+                ok = false;
+            }
+        }
+    }
+    freeReplyObject(reply);
+    return ok;
+}
+
+static bool redis_update_many(void *impl, const struct store_write *writes, size_t count,
+    int64_t now_us, char *err, size_t err_size)
+{
+    struct redis_store *r = impl;
+    struct exec_call c = {.r = r, .writes = writes, .count = count};
+    char *first = generic_key(r, writes[0].key);
+    (void)now_us;
+    bool ok = run_pipeline(r, first, exec_on_conn, &c, err, err_size);
+    free(first);
+    return ok;
+}
+
 /* PING on the first node (the master, or the first seed of a cluster), on a connection of the
  * pool, made when it has none. */
 static bool redis_ping(void *impl, char *err, size_t err_size)
@@ -1065,6 +1294,8 @@ const struct store_backend_ops store_redis_ops = {
     .greylist = redis_greylist,
     .counter_add = redis_counter_add,
     .counter_add_many = redis_counter_add_many,
+    .counter_get_many = redis_counter_get_many,
+    .update_many = redis_update_many,
     .value_set = redis_value_set,
     .get = redis_get,
     .remove = redis_remove,

@@ -20,6 +20,7 @@
 #include "bayes_classify.h"
 #include "bayes_db.h"
 #include "bayes_policy.h"
+#include "bayes_relays.h"
 #include "bayes_view.h"
 #include "config.h"
 #include "config_errors.h"
@@ -89,7 +90,10 @@ static void handle_message(struct learn_run *run, const char *origin, FILE *fp)
     size_t cap = run->cfg->rules != NULL ? run->cfg->rules->limits.header_bytes
         : limits.header_bytes;
     struct bayes_tokens tokens = { 0 };
-    bayes_tokenize_view(view, fields, msg.header_count, cap, &tokens);
+    struct bayes_relay_info relays;
+    bayes_relays_of_headers(run->cfg, fields, msg.header_count, &relays);
+    bayes_tokenize_view(view, fields, msg.header_count, cap, &relays.meta, &tokens);
+    bayes_relays_free(&relays);
     if (run->mode == MODE_TOKENS) {
         printf("# %s: %zu tokens\n", origin, tokens.count);
         char **texts = xcalloc(tokens.count + 1, sizeof *texts);

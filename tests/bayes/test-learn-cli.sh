@@ -3,9 +3,11 @@
 # temporary directory: a directory of crafted spam and one of ham learnt, learning again counts
 # nothing, an mbox is split into its messages, --forget takes a message back and says when one
 # was never learnt, --stats and --expire report, and usage or policy errors have their exit
-# status; mailwarden-check --verbose shows the probability it then gives. Run by `make check` with MW_BUILDDIR set.
+# status; mailwarden-check --verbose shows the probability it then gives; --tokens has
+# SpamAssassin's relay tokens. Run by `make check` with MW_BUILDDIR set.
 set -u
 build=${MW_BUILDDIR:-.}
+src=$(cd "$(dirname "$0")/../.." && pwd)
 learn="$build/filter/mailwarden-learn"
 gen="$build/tests/bayes/bayes-corpus"
 work=$(mktemp -d)
@@ -69,6 +71,26 @@ expect "--spam without a file is a usage error (64)" 64 $? "$work/o" "usage:"
 printf 'bayes: { database = "nobody" }\n' >"$work/bad.conf"
 "$learn" -c "$work/bad.conf" --stats >"$work/o" 2>&1
 expect "a broken policy is exit 78 naming the option" 78 $? "$work/o" "bayes.database"
+
+# relay tokens: SpamAssassin 4.0 tokenizes its X-Spam-Relays-* metadata (the relays of the
+# Received lines, here two untrusted and external ones); the expected tokens are what
+# tests/bayes/sa-tokens.pl printed for this message (all 16 relay tokens; the rest of the set
+# was the same too)
+"$learn" -c "$work/p.conf" --tokens "$src/tests/bayes/relays-1.eml" >"$work/o" 2>&1
+missing=""
+for t in 'H*RU:10.1.2.3' 'H*RU:198.51.100.7' 'H*RU:4ABCD12345' 'H*RU:esmtpa' 'H*RU:mx.our.test' \
+    'H*RU:sk:1abcde-' 'H*RU:sk:laptop.' 'H*RU:sk:mail.se' 'Hx-spam-relays-external:10.1.2.3' \
+    'Hx-spam-relays-external:198.51.100.7' 'Hx-spam-relays-external:4ABCD12345' \
+    'Hx-spam-relays-external:esmtpa' 'Hx-spam-relays-external:mx.our.test' \
+    'Hx-spam-relays-external:sk:1abcde-' 'Hx-spam-relays-external:sk:laptop.' \
+    'Hx-spam-relays-external:sk:mail.se'; do
+    grep -qxF -- "$t" "$work/o" || missing="$missing $t"
+done
+[ -z "$missing" ] && ok "--tokens has SpamAssassin's relay tokens (H*RU:, Hx-spam-relays-external:)" ||
+    not_ok "--tokens has SpamAssassin's relay tokens" "missing:$missing"
+grep -q '^H\*RT:\|^Hx-spam-relays-internal:' "$work/o" &&
+    not_ok "no trusted or internal relay tokens without trusted relays" "$(grep 'RT:\|internal:' "$work/o")" ||
+    ok "no trusted or internal relay tokens without trusted relays"
 
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ]

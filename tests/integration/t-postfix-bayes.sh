@@ -3,15 +3,16 @@
 #  1. mailwarden-learn trains it with 200 crafted spam and 200 crafted ham (tests/bayes/
 #     bayes-corpus); a crafted spam it never saw, sent through Postfix, is classified BAYES_99
 #     (in the summary line) and a crafted ham BAYES_00;
-#  2. autolearn: a new spam that scores 12.5 points without Bayes (an inline rule) is learnt
-#     as spam by the daemon (mailwarden-learn --stats counts 201 spam);
+#  2. autolearn: a new spam that scores 12.5 points without Bayes (inline rules: 9.5 body and
+#     3 header points, SpamAssassin's minimum of 3 each) is learnt as spam by the daemon
+#     (mailwarden-learn --stats counts 201 spam);
 #  3. the daemon restarted, the database is still there: a spam is again BAYES_99.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cases.sh"
 mw_init t-postfix-bayes
 
 N1="postfix-bayes: trained with mailwarden-learn (200+200), an unseen spam gets BAYES_99 and an unseen ham BAYES_00"
-N2="postfix-bayes: a spam scoring 12.5 points without Bayes is autolearnt as spam (201 spam in the database)"
+N2="postfix-bayes: a spam scoring 12.5 points without Bayes (3 from a header rule) is autolearnt as spam (201 spam in the database)"
 N3="postfix-bayes: after a restart the database on disk still classifies a spam BAYES_99"
 NF="postfix-bayes: mailwarden stays up, exits 0 on SIGTERM, no sanitizer reports"
 
@@ -25,7 +26,8 @@ mw_port MW_PORT
 mw_policy "$MW_WORK/mailwarden.conf" <<EOF
 store: { disk: { backend = "lmdb"; path = "$STORE"; max_size = "64M" } }
 bayes: { enabled = true; store = "disk"; autolearn_threshold_spam = 12.0 }
-rules: { files = [ ]; inline = [ "body MW_TEST_AUTOLEARN /autolearn-marker-[0-9]+/", "score MW_TEST_AUTOLEARN 12.5" ] }
+rules: { files = [ ]; inline = [ "body MW_TEST_AUTOLEARN /autolearn-marker-[0-9]+/", "score MW_TEST_AUTOLEARN 9.5",
+    "header MW_TEST_AUTOLEARN_HDR X-MW-Test-Id =~ /^bauto-/", "score MW_TEST_AUTOLEARN_HDR 3.0" ] }
 actions: { reject = 1000.0 }
 EOF
 

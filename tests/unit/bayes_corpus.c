@@ -85,7 +85,7 @@ void corpus_make(struct corpus_message *m, bool spam, unsigned seed)
     m->headers[3] = (struct bayes_header){ "Subject", m->subject };
     m->headers[4] = (struct bayes_header){ "Message-ID", m->message_id };
     m->headers[5] = (struct bayes_header){ "X-Mailer", m->mailer };
-    m->msg = (struct bayes_message){ m->body, strlen(m->body), m->uris, 1, m->headers, 6 };
+    m->msg = (struct bayes_message){ m->body, strlen(m->body), m->uris, 1, m->headers, 6, NULL };
 }
 
 int corpus_format(const struct corpus_message *m, char *out, int size)

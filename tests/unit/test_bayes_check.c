@@ -1,8 +1,10 @@
 /* test_bayes_check.c - Bayes through the engine (tests/unit/policy_fixture.c) on the embedded
  * store: the `bayes` section's defaults and errors; a database trained with 200+200 crafted
  * messages gives an unseen spam BAYES_99 (+ BAYES_999) and an unseen ham BAYES_00 with
- * SpamAssassin's scores; below the minimum counts nothing is added; a spam scoring 12.5 points
- * without Bayes is autolearnt, one between the thresholds is not; per_user classifies with the
+ * SpamAssassin's scores; below the minimum counts nothing is added; a spam scoring over 12
+ * points without Bayes, 3 of them from header and 3 from body tests, is autolearnt, one
+ * between the thresholds, one without the header points or one whose points are from
+ * noautolearn rules is not (tflags autolearn_force waives the split); per_user classifies with the
  * first recipient's database; SpamAssassin's 23_bayes.cf rules hit through the rules'
  * check_bayes with score set 2 (no resolver), an inline check_bayes rule by its range;
  * disabled, nothing runs. */
@@ -20,6 +22,7 @@
 #include "bayes_corpus.h"
 #include "bayes_db.h"
 #include "bayes_policy.h"
+#include "bayes_result.h"
 #include "config_errors.h"
 #include "policy_fixture.h"
 #include "rules.h"
@@ -137,21 +140,80 @@ static void test_nothing_below_minimum_counts(void **state)
     assert_false(fixture_has("BAYES_50"));
 }
 
+static enum action run_from(const char *sender, bool spam, unsigned seed, const char *extra)
+{
+    struct smtp_session s = { .message = message_text(spam, seed, extra), .sender = sender };
+    return fixture_run(&s);
+}
+
+/* The rules of the autolearn tests: a header rule that hits on the envelope sender
+ * marked@..., body rules on markers in the text. */
+#define AUTOLEARN_RULES \
+    "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\"," \
+    " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\"," \
+    " \"body MARK_MID /marker-mid/\", \"score MARK_MID 6.0\"," \
+    " \"body MARK_FORCE /marker-force/\", \"score MARK_FORCE 12.5\"," \
+    " \"tflags MARK_FORCE autolearn_force\"," \
+    " \"body MARK_NOAL /marker-noal/\", \"score MARK_NOAL 9.5\"," \
+    " \"tflags MARK_NOAL noautolearn\" ] }\n" \
+    "actions: { reject = 1000.0 }\n"
+
 static void test_autolearn_by_threshold(void **state)
 {
     (void)state;
-    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
-        "rules: { files = [ ]; inline = [ \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\","
-        " \"body MARK_MID /marker-mid/\", \"score MARK_MID 6.0\" ] }\n"
-        "actions: { reject = 1000.0 }\n");
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_RULES);
     train("global", 200, 200);
     assert_int_equal(spam_count("global"), 200);
-    run(true, 2000, "marker-mid\n", NULL);        /* between the thresholds: not learnt */
+    run_from("marked@sender.test", true, 2000, "marker-mid\n");   /* 9 points: not learnt */
     assert_true(fixture_has("MARK_MID"));
+    assert_true(fixture_has("HDR_MARK"));
     assert_int_equal(spam_count("global"), 200);
-    run(true, 2001, "marker-high\n", NULL);       /* 12.5 without Bayes: learnt as spam */
+    run_from("marked@sender.test", true, 2001, "marker-high\n");  /* 15.5, 3 header: learnt */
     assert_true(fixture_has("MARK_HIGH"));
     assert_int_equal(spam_count("global"), 201);
+}
+
+/* SpamAssassin learns a spam only with 3 header and 3 body points: 12.5 body points alone
+ * are not learnt (the old code learnt them), unless the rule has tflags autolearn_force. */
+static void test_autolearn_spam_needs_header_and_body_points(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_RULES);
+    train("global", 200, 200);
+    run_from("plain@sender.test", true, 2002, "marker-high\n");   /* 12.5 body, 0 header */
+    assert_true(fixture_has("MARK_HIGH"));
+    assert_false(fixture_has("HDR_MARK"));
+    assert_int_equal(spam_count("global"), 200);
+    run_from("plain@sender.test", true, 2003, "marker-force\n");  /* autolearn_force */
+    assert_true(fixture_has("MARK_FORCE"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
+/* A noautolearn rule's points do not count: 3 header + 9.5 noautolearn body = 12.5 scored,
+ * 3 for autolearn. */
+static void test_autolearn_ignores_noautolearn_rules(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_RULES);
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2004, "marker-noal\n");
+    assert_true(fixture_has("MARK_NOAL"));
+    assert_true(fixture_has("HDR_MARK"));
+    assert_int_equal(spam_count("global"), 200);
+}
+
+/* The daemon's tokens include SpamAssassin's relay tokens, the first relay from what the MTA
+ * knew of the client (203.0.113.5, untrusted and external by default). */
+static void test_relay_tokens_from_the_client(void **state)
+{
+    (void)state;
+    fixture_policy(BASE "bayes: { enabled = true; autolearn = false }\n");
+    run(true, 3000, NULL, NULL);
+    const struct bayes_txn_state *s = bayes_result(fixture_txn());
+    assert_non_null(s);
+    assert_true(bayes_tokens_contains(&s->tokens, "H*RU:203.0.113.5"));
+    assert_true(bayes_tokens_contains(&s->tokens, "Hx-spam-relays-external:203.0.113.5"));
+    assert_false(bayes_tokens_contains(&s->tokens, "H*RT:203.0.113.5"));
 }
 
 static void test_per_user_uses_first_recipient(void **state)
@@ -224,6 +286,9 @@ int main(void)
         cmocka_unit_test_setup(test_trained_classifies_spam_and_ham, fixture_fresh),
         cmocka_unit_test_setup(test_nothing_below_minimum_counts, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_by_threshold, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_spam_needs_header_and_body_points, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_ignores_noautolearn_rules, fixture_fresh),
+        cmocka_unit_test_setup(test_relay_tokens_from_the_client, fixture_fresh),
         cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
         cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),
         cmocka_unit_test_setup(test_inline_check_bayes_range_and_score, fixture_fresh),

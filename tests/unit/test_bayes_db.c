@@ -3,7 +3,9 @@
  * nothing below the minimum counts; learning twice counts once, relearning moves a message
  * and forgetting takes it back; an LMDB database survives closing and opening again (a
  * restart); threads learning while others classify lose no count; Redis (a real
- * redis-server) and LMDB give the same probabilities; size expiry trims the rarest tokens and
+ * redis-server) and LMDB give the same probabilities; a learn is all or nothing (memory,
+ * LMDB, Redis: one MULTI/EXEC, refused by the server = nothing changed) and Redis classifies
+ * a message with one MGET; size expiry trims the rarest tokens and
  * age expiry drops tokens not used for token_ttl. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -341,6 +343,237 @@ static void test_redis_and_lmdb_agree(void **state)
     assert_true(redis_fixture_remove_dir(dir));
 }
 
+/* The tokens of one crafted message (freed by the caller with bayes_tokens_free). */
+static void tokens_of(bool spam, unsigned seed, struct bayes_tokens *set)
+{
+    struct corpus_message *m = malloc(sizeof *m);
+    corpus_make(m, spam, seed);
+    bayes_tokenize_message(&m->msg, set);
+    free(m);
+}
+
+static bool find_seen_key(void *arg, const char *key, const struct store_item *item)
+{
+    (void)item;
+    snprintf(arg, STORE_KEY_MAX + 1, "%s", key);
+    return false;
+}
+
+/* A learn whose last write fails changes nothing: the learnt-message mark's key already holds
+ * a counter, so setting the mark fails after the token and message counts (the old code had
+ * counted them in transactions of their own). */
+static void assert_learn_all_or_nothing(struct store *s)
+{
+    struct bayes_db db, scratch;
+    assert_true(bayes_db_init(&db, s, "global", 21ULL * 86400 * 1000, 0));
+    assert_true(bayes_db_init(&scratch, s, "scratch", 0, 0));
+    train(&db);
+    struct bayes_tokens set = { 0 };
+    tokens_of(true, 5000, &set);
+    enum bayes_learn_outcome outcome;
+    /* the message's mark key, as the scratch database names it, taken over by a counter */
+    assert_int_equal(bayes_db_learn(&scratch, &set, true, &outcome), STORE_OK);
+    char key[STORE_KEY_MAX + 1] = "";
+    assert_int_equal(store_scan(s, "bayes:scratch:seen:", find_seen_key, key, NULL), STORE_OK);
+    assert_true(key[0] != '\0');
+    char taken[STORE_KEY_MAX + 1];
+    snprintf(taken, sizeof taken, "bayes:global:%s", key + strlen("bayes:scratch:"));
+    assert_int_equal(store_counter_add(s, taken, 1, 0, NULL, NULL), STORE_OK);
+    int64_t spam_before, ham_before, token_spam_before, token_ham_before;
+    assert_int_equal(bayes_db_message_counts(&db, &spam_before, &ham_before), STORE_OK);
+    assert_int_equal(bayes_db_token_counts(&db, set.items[0].key, &token_spam_before,
+        &token_ham_before), STORE_OK);
+    assert_int_equal(bayes_db_learn(&db, &set, true, &outcome), STORE_INVALID);
+    int64_t spam_after, ham_after, token_spam_after, token_ham_after;
+    assert_int_equal(bayes_db_message_counts(&db, &spam_after, &ham_after), STORE_OK);
+    assert_int_equal(bayes_db_token_counts(&db, set.items[0].key, &token_spam_after,
+        &token_ham_after), STORE_OK);
+    assert_int_equal(spam_after, spam_before);
+    assert_int_equal(ham_after, ham_before);
+    assert_int_equal(token_spam_after, token_spam_before);
+    assert_int_equal(token_ham_after, token_ham_before);
+    bayes_tokens_free(&set);
+}
+
+static void test_learn_all_or_nothing_memory(void **state)
+{
+    (void)state;
+    struct store *s = memory_store();
+    assert_learn_all_or_nothing(s);
+    store_free(s);
+}
+
+static void test_learn_all_or_nothing_lmdb(void **state)
+{
+    (void)state;
+    fresh_lmdb_dir("all-or-nothing");
+    struct store *s = lmdb_store(NULL);
+    assert_learn_all_or_nothing(s);
+    store_free(s);
+}
+
+/* The calls of one command in INFO commandstats ("cmdstat_mget:calls=1,..."); 0 when absent. */
+static long command_calls(redisContext *c, const char *command)
+{
+    redisReply *reply = redisCommand(c, "INFO commandstats");
+    assert_non_null(reply);
+    assert_non_null(reply->str);
+    char needle[64];
+    snprintf(needle, sizeof needle, "cmdstat_%s:calls=", command);
+    const char *at = strstr(reply->str, needle);
+    long calls = at != NULL ? strtol(at + strlen(needle), NULL, 10) : 0;
+    freeReplyObject(reply);
+    return calls;
+}
+
+static void redis_do(redisContext *c, const char *command)
+{
+    redisReply *reply = redisCommand(c, command);
+    assert_non_null(reply);
+    if (reply->type == REDIS_REPLY_ERROR)
+        fail_msg("%s: %s", command, reply->str);
+    freeReplyObject(reply);
+}
+
+static long long redis_dbsize(redisContext *c)
+{
+    redisReply *reply = redisCommand(c, "DBSIZE");
+    assert_non_null(reply);
+    assert_int_equal(reply->type, REDIS_REPLY_INTEGER);
+    long long n = reply->integer;
+    freeReplyObject(reply);
+    return n;
+}
+
+/* A real redis-server with a trained database, and a second connection to watch it. */
+struct redis_bench {
+    char dir[40];
+    pid_t pid;
+    struct store *store;
+    struct bayes_db db;
+    redisContext *watch;
+};
+
+/* The bench of the running test, stopped by its teardown even when an assertion failed. */
+static struct redis_bench *running_bench;
+
+static bool redis_bench_start(struct redis_bench *b)
+{
+    if (!redis_fixture_installed(false))
+        return false;
+    *b = (struct redis_bench){ .pid = 0 };
+    running_bench = b;
+    snprintf(b->dir, sizeof b->dir, "/tmp/mw-test-bayes-redis.XXXXXX");
+    assert_true(redis_fixture_make_dir(b->dir));
+    int port = redis_fixture_free_port();
+    assert_true(port > 0);
+    b->pid = redis_fixture_start(port, b->dir, NULL);
+    assert_true(redis_fixture_wait(port, 5000));
+    static char host[] = "127.0.0.1", prefix[] = "mw:";
+    struct store_settings st = {
+        .backend = STORE_REDIS, .max_keys = 10000, .fail_mode = STORE_FAIL_TEMPFAIL,
+        .redis_host = host, .redis_port = port, .redis_prefix = prefix,
+        .connect_timeout_ms = 2000, .command_timeout_ms = 5000, .retry_interval_ms = 1,
+        .pool_size = 2,
+    };
+    b->store = store_wrap(&store_redis_ops, store_redis_new(&st), "redis test",
+        STORE_FAIL_TEMPFAIL);
+    assert_true(bayes_db_init(&b->db, b->store, "global", 21ULL * 86400 * 1000, 0));
+    train(&b->db);
+    b->watch = redis_fixture_connect(port, 2000);
+    assert_non_null(b->watch);
+    return true;
+}
+
+static void redis_bench_stop(struct redis_bench *b)
+{
+    running_bench = NULL;
+    if (b->watch != NULL)
+        redisFree(b->watch);
+    b->watch = NULL;
+    if (b->store != NULL)
+        store_free(b->store);
+    b->store = NULL;
+    redis_fixture_stop(&b->pid);
+    if (b->dir[0] != '\0')
+        (void)redis_fixture_remove_dir(b->dir);
+    b->dir[0] = '\0';
+}
+
+static int redis_bench_teardown(void **state)
+{
+    (void)state;
+    if (running_bench != NULL)
+        redis_bench_stop(running_bench);
+    return 0;
+}
+
+/* On a real redis-server a message is classified with one MGET of its tokens (and its
+ * message counts), not a GET per token, and its significant tokens' age is renewed in one
+ * MULTI/EXEC; a learn is one MULTI/EXEC. */
+static void test_redis_one_round_trip_per_message(void **state)
+{
+    (void)state;
+    static struct redis_bench b;     /* outlives a failed assertion: the teardown stops it */
+    if (!redis_bench_start(&b))
+        skip();
+    redis_do(b.watch, "CONFIG RESETSTAT");
+    bool scored = false;
+    double p = classify_one(&b.db, true, TEST_FROM, &scored);
+    assert_true(scored && p > 0.99);
+    assert_int_equal(command_calls(b.watch, "mget"), 1);
+    assert_int_equal(command_calls(b.watch, "get"), 0);
+    assert_int_equal(command_calls(b.watch, "exec"), 1);
+
+    struct bayes_tokens set = { 0 };
+    tokens_of(true, 6000, &set);
+    enum bayes_learn_outcome outcome;
+    redis_do(b.watch, "CONFIG RESETSTAT");
+    assert_int_equal(bayes_db_learn(&b.db, &set, true, &outcome), STORE_OK);
+    assert_int_equal(outcome, BAYES_LEARNT);
+    assert_int_equal(command_calls(b.watch, "multi"), 1);
+    assert_int_equal(command_calls(b.watch, "exec"), 1);
+    assert_int_equal(command_calls(b.watch, "incrby"), (long)set.count + 1);
+    bayes_tokens_free(&set);
+    redis_bench_stop(&b);
+}
+
+/* A learn whose transaction the server refuses (an ACL denies SET, so the queued write of the
+ * learnt-message mark is rejected and EXEC aborts) changes nothing; once SET is allowed again
+ * the same learn counts. */
+static void test_redis_refused_learn_changes_nothing(void **state)
+{
+    (void)state;
+    static struct redis_bench b;     /* outlives a failed assertion: the teardown stops it */
+    if (!redis_bench_start(&b))
+        skip();
+    struct bayes_tokens set = { 0 };
+    tokens_of(true, 6001, &set);
+    enum bayes_learn_outcome outcome;
+    int64_t spam_before, ham_before;
+    assert_int_equal(bayes_db_message_counts(&b.db, &spam_before, &ham_before), STORE_OK);
+    long long keys_before = redis_dbsize(b.watch);
+    redis_do(b.watch, "ACL SETUSER default -set");
+    assert_int_equal(bayes_db_learn(&b.db, &set, true, &outcome), STORE_DOWN);
+    redis_do(b.watch, "ACL SETUSER default +set");
+    assert_int_equal(redis_dbsize(b.watch), keys_before);
+    int64_t spam_after = -1, ham_after = -1;
+    enum store_status status = STORE_DOWN;
+    for (int i = 0; i < 200 && status != STORE_OK; i++) {     /* past the retry interval */
+        status = bayes_db_message_counts(&b.db, &spam_after, &ham_after);
+        if (status != STORE_OK)
+            redis_fixture_sleep_ms(5);
+    }
+    assert_int_equal(status, STORE_OK);
+    assert_int_equal(spam_after, spam_before);
+    assert_int_equal(ham_after, ham_before);
+    assert_int_equal(bayes_db_learn(&b.db, &set, true, &outcome), STORE_OK);
+    assert_int_equal(bayes_db_message_counts(&b.db, &spam_after, &ham_after), STORE_OK);
+    assert_int_equal(spam_after, spam_before + 1);
+    bayes_tokens_free(&set);
+    redis_bench_stop(&b);
+}
+
 /* Size expiry keeps 3/4 of max_tokens, the most frequent; age expiry (token_ttl) drops tokens
  * that were not used for that long. */
 static void test_expiry_by_size_and_age(void **state)
@@ -387,6 +620,10 @@ int main(void)
         cmocka_unit_test(test_lmdb_db_survives_restart),
         cmocka_unit_test(test_concurrent_learn_and_classify),
         cmocka_unit_test(test_redis_and_lmdb_agree),
+        cmocka_unit_test(test_learn_all_or_nothing_memory),
+        cmocka_unit_test(test_learn_all_or_nothing_lmdb),
+        cmocka_unit_test_teardown(test_redis_one_round_trip_per_message, redis_bench_teardown),
+        cmocka_unit_test_teardown(test_redis_refused_learn_changes_nothing, redis_bench_teardown),
         cmocka_unit_test(test_expiry_by_size_and_age),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

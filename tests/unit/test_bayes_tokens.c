@@ -399,7 +399,7 @@ static void test_message_set_dedups_all_sources(void **state)
     const char *uris[] = { "http://pills.example.com/buy" };
     struct bayes_header h[] = { { "From", "Pill Shop <shop@pills.example.com>" },
         { "Subject", "ignored subject words" } };
-    struct bayes_message msg = { body, strlen(body), uris, 1, h, 2 };
+    struct bayes_message msg = { body, strlen(body), uris, 1, h, 2, NULL };
     struct bayes_tokens set = { 0 };
     bayes_tokenize_message(&msg, &set);
     assert_true(bayes_tokens_contains(&set, "cheap"));
@@ -417,9 +417,34 @@ static void test_message_set_dedups_all_sources(void **state)
     bayes_tokens_free(&set);
 }
 
+/* The relay metadata as Bayes.pm tokenizes it: " name=" words dropped, trusted as H*RT:,
+ * untrusted as H*RU:, internal and external under their own lower-case names. */
+static void test_relay_metadata_tokens(void **state)
+{
+    (void)state;
+    struct bayes_relays r = {
+        .trusted = "[ ip=192.0.2.1 rdns=relay.example helo=relay.example by=mx.example ident= "
+            "envfrom= intl=1 id=ABC123 auth= msa=0 ]",
+        .untrusted = "[ ip=198.51.100.7 rdns= helo=mail.sender.test by=relay.example ident= "
+            "envfrom= intl=0 id= auth= msa=0 ]",
+        .internal = "", .external = NULL,
+    };
+    struct bayes_tokens set = { 0 };
+    struct bayes_message msg = { .relays = &r };
+    bayes_tokenize_message(&msg, &set);
+    assert_true(bayes_tokens_contains(&set, "H*RT:192.0.2.1"));
+    assert_true(bayes_tokens_contains(&set, "H*RT:ABC123"));
+    assert_true(bayes_tokens_contains(&set, "H*RU:198.51.100.7"));
+    assert_false(bayes_tokens_contains(&set, "H*RT:ip=192.0.2.1"));
+    assert_false(bayes_tokens_contains(&set, "H*RU:rdns"));
+    assert_false(bayes_tokens_contains(&set, "H*RU:helo"));
+    bayes_tokens_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relay_metadata_tokens),
         cmocka_unit_test(test_lines_tokenize_as_spamassassin),
         cmocka_unit_test(test_headers_tokenize_as_spamassassin),
         cmocka_unit_test(test_token_key_is_sha1_tail),
