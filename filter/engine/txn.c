@@ -391,15 +391,22 @@ uint64_t txn_dns_budget_left_ms(const struct txn *t)
     return t->dns_budget_left_ms;
 }
 
+/* Less than this left is spent: no lookup is answered in it, and a wait that ran to the
+ * budget's deadline may be measured a millisecond short of it (both ends are truncated). */
+#define DNS_BUDGET_SPENT_BELOW_MS 5
+
 void txn_dns_charge(struct txn *t, uint64_t since_ms)
 {
     uint64_t now = dns_now_ms();
     uint64_t waited = now > since_ms ? now - since_ms : 0;
-    if (t->dns_budget_left_ms > 0 && waited >= t->dns_budget_left_ms)
+    uint64_t left = waited < t->dns_budget_left_ms ? t->dns_budget_left_ms - waited : 0;
+    if (left < DNS_BUDGET_SPENT_BELOW_MS)
+        left = 0;
+    if (t->dns_budget_left_ms > 0 && left == 0)
         log_info("%s: client=%s: the message's DNS budget (dns.message_budget, %llu ms) is spent:"
             " its later lookups are timeouts", t->queue_id ? t->queue_id : "NOQUEUE",
             t->client_ip, (unsigned long long)t->cfg->dns.message_budget_ms);
-    t->dns_budget_left_ms = waited < t->dns_budget_left_ms ? t->dns_budget_left_ms - waited : 0;
+    t->dns_budget_left_ms = left;
 }
 
 void txn_dns_clear(struct txn *t)

@@ -423,6 +423,22 @@ static void test_spent_message_budget_asks_nothing_more(void **state)
     free(budget_spent);
 }
 
+/* A wait that ran to the budget's deadline can be measured a millisecond or two short of it
+ * (both clock readings are truncated to ms): what is left then answers no lookup, so the
+ * budget is spent (and logged as such) rather than left with 3 ms. */
+static void test_budget_with_less_than_5_ms_left_is_spent(void **state)
+{
+    (void)state;
+    fixture_policy_dns("message_budget = \"1s\"", EVERY_CHECK_3S);
+    struct txn *t = fixture_connection();
+    txn_dns_budget_start(t);
+    txn_dns_charge(t, dns_now_ms() - 997);
+    assert_int_equal(txn_dns_budget_left_ms(t), 0);
+    txn_dns_budget_start(t);
+    txn_dns_charge(t, dns_now_ms() - 500);
+    assert_true(txn_dns_budget_left_ms(t) >= 400 && txn_dns_budget_left_ms(t) <= 500);
+}
+
 /* The second message of a connection gets the whole budget again: the first message's MAIL
  * FROM, after a connect that spent the budget, asks nothing; the second one asks and waits
  * (1 s, the budget) for its sender's SPF record, and both end in a temperror. */
@@ -519,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup(test_spf_helo_and_mailfrom_wait_together, setup),
         cmocka_unit_test(test_spent_message_budget_asks_nothing_more),
         cmocka_unit_test(test_helo_temperror_is_not_kept_for_the_connection),
+        cmocka_unit_test(test_budget_with_less_than_5_ms_left_is_spent),
         cmocka_unit_test(test_second_message_gets_a_fresh_budget),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
