@@ -18,6 +18,7 @@
 #include "dns.h"
 #include "message_view.h"
 #include "rdns_result.h"
+#include "relay_trust.h"
 #include "rules.h"
 #include "spf_result.h"
 #include "util.h"
@@ -63,48 +64,9 @@ static void add_hit(const struct rules_hit *hit, void *arg)
     t->shadow_now = was;
 }
 
-static bool in_networks(const struct cidr_list *list, const char *ip)
-{
-    struct ipaddr addr;
-    return list->count > 0 && ipaddr_parse(ip, &addr) && cidr_list_contains(list, &addr);
-}
-
-/* Whether a list names networks beyond loopback (networks.internal holds 127.0.0.0/8 and ::1
- * by default, which SpamAssassin's trusted_networks always includes too). */
-static bool beyond_loopback(const struct cidr_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        const struct cidr *c = &list->items[i];
-        bool v4_loopback = c->addr.family == AF_INET && c->prefix >= 8 && c->addr.bytes[0] == 127;
-        bool v6_loopback = c->addr.family == AF_INET6 && c->prefix == 128
-            && memcmp(c->addr.bytes, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-        if (!v4_loopback && !v6_loopback)
-            return true;
-    }
-    return false;
-}
-
-/* As SpamAssassin's internal_networks: networks.trusted stands in when only it is set. */
-static bool ip_internal(const char *ip, void *arg)
-{
-    const struct config *cfg = arg;
-    if (!beyond_loopback(&cfg->networks.internal))
-        return in_networks(&cfg->networks.trusted, ip);
-    return in_networks(&cfg->networks.internal, ip);
-}
-
-static bool ip_trusted(const char *ip, void *arg)
-{
-    const struct config *cfg = arg;
-    return in_networks(&cfg->networks.internal, ip) || in_networks(&cfg->networks.trusted, ip);
-}
-
 /* What the MTA told us about the client, for the plugins' tests (rules.h). */
 static void fill_envelope(struct txn *t, struct rules_envelope *env)
 {
-    /* unset, SpamAssassin infers trust from the Received lines: so do the rules */
-    bool networks_set = beyond_loopback(&t->cfg->networks.internal)
-        || beyond_loopback(&t->cfg->networks.trusted);
     *env = (struct rules_envelope){
         .client_ip = t->have_client_addr ? t->client_ip : NULL,
         .client_rdns = rdns_confirmed_name(t),
@@ -114,10 +76,8 @@ static void fill_envelope(struct txn *t, struct rules_envelope *env)
         .rcpt_count = t->rcpt_count,
         .client_internal = (t->client_flags & CLIENT_INTERNAL) != 0,
         .client_trusted = (t->client_flags & (CLIENT_INTERNAL | CLIENT_TRUSTED)) != 0,
-        .ip_internal = networks_set ? ip_internal : NULL,
-        .ip_trusted = networks_set ? ip_trusted : NULL,
-        .networks_arg = (void *)t->cfg,
     };
+    relay_trust_set(t->cfg, env);   /* unset: SpamAssassin infers trust from Received lines */
 }
 
 static const char *spf_name(const struct spf_outcome *o)
