@@ -427,18 +427,25 @@ static int compare_shard_index(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Locks (or unlocks) the shards of the batch, each once, in index order. */
-static size_t batch_shards(struct memory_store *m, const struct store_counter_change *changes,
-    size_t count, unsigned *index)
+/* Sorts the count shard indexes and drops repeats: the order a batch locks them in (each
+ * once, lowest first, so two batches never wait on each other). Returns how many are left. */
+static size_t unique_shards(unsigned *index, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        index[i] = (unsigned)(locate(m, changes[i].key).sh - m->shards);
     qsort(index, count, sizeof *index, compare_shard_index);
     size_t n = 0;
     for (size_t i = 0; i < count; i++)
         if (n == 0 || index[n - 1] != index[i])
             index[n++] = index[i];
     return n;
+}
+
+/* The shards of the batch, each once, in index order. */
+static size_t batch_shards(struct memory_store *m, const struct store_counter_change *changes,
+    size_t count, unsigned *index)
+{
+    for (size_t i = 0; i < count; i++)
+        index[i] = (unsigned)(locate(m, changes[i].key).sh - m->shards);
+    return unique_shards(index, count);
 }
 
 static bool memory_counter_add_many(void *impl, struct store_counter_change *changes,
@@ -507,12 +514,7 @@ static size_t write_shards(struct memory_store *m, const struct store_write *wri
 {
     for (size_t i = 0; i < count; i++)
         index[i] = (unsigned)(locate(m, writes[i].key).sh - m->shards);
-    qsort(index, count, sizeof *index, compare_shard_index);
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++)
-        if (n == 0 || index[n - 1] != index[i])
-            index[n++] = index[i];
-    return n;
+    return unique_shards(index, count);
 }
 
 /* Whether write i may be applied after writes 0..i-1 (kinds, overflow); sums[i] is the
