@@ -40,7 +40,7 @@ for d in "$src"/filter/*/; do includes="$includes -I${d%/}"; done   # every fold
 packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis openssl zlib lmdb"
 pkgs=""
 for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
-flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -g -O1 $includes $(pkg-config --cflags $pkgs)
+flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -g -O1 $includes $(pkg-config --cflags $pkgs)
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
 for target in $targets; do
