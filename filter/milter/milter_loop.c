@@ -4,8 +4,9 @@
  * a connection then run on a pool thread (milter_pool.c) until the connection has nothing more
  * to read (a new connection goes to a pool thread at once: the MTA speaks first): at most one job per connection, so its packets are handled strictly in order, and
  * an idle connection holds no thread. The replies to one command go out in one write; after
- * every read of a TCP connection TCP_QUICKACK is set again, so the MTA's next small packet is
- * not held by our delayed ACK (docs/PERFORMANCE.md). A connection silent for milter.timeout is
+ * a read of a TCP connection that ends with anything but a command we answer, TCP_QUICKACK is
+ * set again, so the MTA's next small packet is not held by our delayed ACK
+ * (docs/PERFORMANCE.md). A connection silent for milter.timeout is
  * closed. milter_shutdown stops listening, lets the transactions in flight finish up to the
  * grace, and then makes milter_run return. */
 #include "milter.h"
@@ -23,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <poll.h>
@@ -232,7 +234,7 @@ static void wake_loop(void)
 static bool write_all(struct conn *c, const char *data, size_t len)
 {
     while (len > 0) {
-        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             data += n;
             len -= (size_t)n;
@@ -255,19 +257,45 @@ static bool write_all(struct conn *c, const char *data, size_t len)
     return true;
 }
 
-/* Reads what the MTA sent: >0 bytes read, 0 the MTA closed, -1 nothing yet, -2 an error. */
-static ssize_t read_some(struct conn *c)
+/* Whether the bytes read end with a whole packet the MTA waits for a reply to: then our reply
+ * carries the ACK of what we read. Otherwise (a command without a reply, such as the DATA macros
+ * or header fields under the no-reply steps, or part of a packet) the MTA may be holding its
+ * next small write for that ACK (Nagle's algorithm on its side), and the kernel would delay it
+ * by up to 40 ms: TCP_QUICKACK sends it now. */
+static bool ends_with_answered_packet(struct conn *c)
+{
+    size_t at = 0;
+    char last = 0;
+    for (;;) {
+        struct milter_packet pkt;
+        size_t used = 0;
+        const char *why = NULL;
+        enum milter_read r = milter_read_packet(c->in + at, c->in_len - at,
+            milter_sessions_max_data(), &pkt, &used, &why);
+        if (r != MILTER_READ_PACKET)
+            return r == MILTER_READ_MORE && at == c->in_len && last != 0
+                && milter_session_answers(c->session, last);
+        last = pkt.command;
+        at += used;
+    }
+}
+
+/* Reads what the MTA sent: >0 bytes read, 0 the MTA closed, -1 nothing yet, -2 an error.
+ * With wait, the first byte is waited for up to the socket's receive timeout (LINGER_MS, set at
+ * accept): one system call where a poll and a read would be two. */
+static ssize_t read_some(struct conn *c, bool wait)
 {
     if (c->in_cap - c->in_len < READ_CHUNK) {
         c->in_cap = c->in_len + READ_CHUNK;
         c->in = xrealloc(c->in, c->in_cap);
     }
     for (;;) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len,
+            wait ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             c->in_len += (size_t)n;
-            if (c->tcp) {
-                int one = 1;    /* Linux clears it as it goes: set it again after each read */
+            if (c->tcp && !ends_with_answered_packet(c)) {
+                int one = 1;    /* Linux clears it as it goes: set it again when needed */
                 setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
             }
             return n;
@@ -283,14 +311,11 @@ static ssize_t read_some(struct conn *c)
     }
 }
 
-/* Handles every whole packet in the buffer; false when the connection is to be closed.
- * *replied says whether the last packet handled was answered (the MTA then waits for us, and
- * nothing more can have come yet). */
-static bool handle_packets(struct conn *c, bool *replied)
+/* Handles every whole packet in the buffer; false when the connection is to be closed. */
+static bool handle_packets(struct conn *c)
 {
     size_t at = 0;
     bool open = true;
-    *replied = false;
     while (open) {
         struct milter_packet pkt;
         size_t used = 0;
@@ -308,7 +333,6 @@ static bool handle_packets(struct conn *c, bool *replied)
         milter_out_clear(&c->out);
         open = milter_session_handle(c->session, &pkt, &c->out);
         at += used;
-        *replied = c->out.len > 0;
         if (c->out.len > 0 && !write_all(c, c->out.data, c->out.len))
             open = false;
     }
@@ -365,17 +389,12 @@ static void rearm(struct conn *c)
 }
 
 /* How long a job waits on its connection for the MTA's next command before handing it back
- * to the loop. Through Postfix the next command of a busy session comes within a few ms of our
- * reply; waiting for it here saves two thread wake-ups per command (the loop's, then a
- * worker's), which on a loaded machine cost more than the command itself. A connection that
- * stays quiet longer goes back to the loop and holds no thread. */
+ * to the loop (the receive timeout of every accepted socket). Through Postfix the next command
+ * of a busy session comes within a few ms of our reply; waiting for it here saves two thread
+ * wake-ups per command (the loop's, then a worker's), which on a loaded machine cost more than
+ * the command itself. A connection that stays quiet longer goes back to the loop and holds no
+ * thread. */
 #define LINGER_MS 20
-
-static bool more_soon(const struct conn *c)
-{
-    struct pollfd p = { .fd = c->fd, .events = POLLIN };
-    return poll(&p, 1, LINGER_MS) > 0;
-}
 
 static void serve(void *arg)
 {
@@ -384,22 +403,15 @@ static void serve(void *arg)
         close_conn(c);
         return;
     }
-    bool replied = false;
     for (;;) {
-        /* after a reply the MTA sends nothing until it has read it: wait before reading
-         * (one system call fewer per command than a read that would find nothing) */
-        if (replied && c->in_len == 0 && !milter_sessions_stopping() && !more_soon(c)) {
-            rearm(c);
-            return;
-        }
-        ssize_t n = read_some(c);
-        if (n == -1 && !replied && !milter_sessions_stopping() && more_soon(c))
-            continue;
+        /* after a reply the MTA sends nothing until it has read it: the read waits (up to
+         * LINGER_MS) instead of finding nothing; while stopping nothing waits */
+        ssize_t n = read_some(c, !milter_sessions_stopping());
         if (n == -1) {
             rearm(c);
             return;
         }
-        if (n <= 0 || !handle_packets(c, &replied))
+        if (n <= 0 || !handle_packets(c))
             break;
     }
     close_conn(c);
@@ -434,7 +446,9 @@ static void accept_connections(void)
 {
     follow_connection_limit();
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        /* blocking, with a receive timeout of LINGER_MS (read_some); replies are sent with
+         * MSG_DONTWAIT (write_all) */
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -444,11 +458,10 @@ static void accept_connections(void)
         }
         struct conn *c = xcalloc(1, sizeof *c);
         c->fd = fd;
-        c->tcp = listen_tcp;
-        if (c->tcp) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        }
+        c->tcp = listen_tcp;     /* TCP_NODELAY comes from the listening socket */
+        struct timeval linger = { .tv_sec = 0, .tv_usec = LINGER_MS * 1000 };
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof linger) != 0)
+            log_warn("milter: SO_RCVTIMEO: %s", strerror(errno));
         c->session = milter_session_new();
         c->last_ms = now_ms();
         pthread_mutex_lock(&conns_lock);

@@ -743,6 +743,27 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
     return false;
 }
 
+bool milter_session_answers(const struct milter_session *s, char command)
+{
+    switch (command) {
+    case MILTER_CMD_MACRO:
+    case MILTER_CMD_ABORT:
+    case MILTER_CMD_QUIT:
+    case MILTER_CMD_QUIT_NC:
+        return false;
+    case MILTER_CMD_DATA:
+        return !(s->noreply_steps & MILTER_STEP_NR_DATA);
+    case MILTER_CMD_HEADER:
+        return !(s->noreply_steps & MILTER_STEP_NR_HDR);
+    case MILTER_CMD_EOH:
+        return !(s->noreply_steps & MILTER_STEP_NR_EOH);
+    case MILTER_CMD_BODY:
+        return !(s->noreply_steps & MILTER_STEP_NR_BODY);
+    default:
+        return true;
+    }
+}
+
 void milter_session_end(struct milter_session *s)
 {
     if (s->t != NULL && s->in_data)

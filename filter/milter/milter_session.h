@@ -22,6 +22,10 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
 /* The connection ended (QUIT, lost, a protocol error, a timeout, shutdown): a message in its
  * data is logged as unfinished, the transaction aborted, the session freed. */
 void milter_session_end(struct milter_session *s);
+/* Whether the MTA waits for a reply to this command on this connection (the no-reply steps
+ * negotiated): macros, aborts and quits never get one. milter_loop.c asks, to leave the ACK of
+ * a command that gets no reply to the kernel at once. */
+bool milter_session_answers(const struct milter_session *s, char command);
 /* True while a transaction (MAIL seen, no end yet) is open on this connection. */
 bool milter_session_in_transaction(const struct milter_session *s);
 
