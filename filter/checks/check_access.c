@@ -64,9 +64,23 @@ static void access_run(struct txn *t, enum stage stage)
     }
 }
 
+/* Only a rule of this stage that rejects or tempfails refuses (accept allow-lists, quarantine
+ * and discard wait for the end of the message). */
+static bool access_may_refuse(const struct config *cfg, enum stage stage)
+{
+    for (size_t i = 0; i < cfg->access_count; i++) {
+        const struct access_rule *rule = &cfg->access[i];
+        if (stage_of_key(rule->key) == stage
+            && (rule->action == ACTION_REJECT || rule->action == ACTION_TEMPFAIL))
+            return true;
+    }
+    return false;
+}
+
 const struct check check_access = {
     .name = "access",
     .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_HELO) | STAGE_BIT(STAGE_MAIL)
         | STAGE_BIT(STAGE_RCPT),
     .run = access_run,
+    .may_refuse = access_may_refuse,
 };

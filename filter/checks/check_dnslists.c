@@ -42,4 +42,5 @@ const struct check check_dnslists = {
     .run = run,
     .prefetch = prefetch,
     .shadowed = spam_shadowed,
+    .may_refuse = check_never_refuses,    /* symbols only */
 };

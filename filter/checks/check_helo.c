@@ -120,4 +120,5 @@ const struct check check_helo = {
     .run = run,
     .conn_end = conn_end,
     .shadowed = spam_shadowed,
+    .may_refuse = check_never_refuses,    /* symbols only */
 };

@@ -31,4 +31,5 @@ const struct check check_networks = {
     .name = "networks",
     .stages = STAGE_BIT(STAGE_CONNECT) | STAGE_BIT(STAGE_MAIL),
     .run = networks_run,
+    .may_refuse = check_never_refuses,    /* symbols only */
 };

@@ -198,6 +198,19 @@ static void ratelimit_run(struct txn *t, enum stage stage)
     }
 }
 
+/* A limit of this stage with an action refuses, or tempfails while its store is down. */
+static bool ratelimit_may_refuse(const struct config *cfg, enum stage stage)
+{
+    const struct ratelimit_policy *p = cfg->ratelimit;
+    if (p == NULL)
+        return false;
+    for (size_t i = 0; i < p->limit_count; i++) {
+        if (p->limits[i].stage == (int)stage && p->limits[i].action != ACTION_NONE)
+            return true;
+    }
+    return false;
+}
+
 static bool ratelimit_shadowed(const struct config *cfg)
 {
     return cfg->ratelimit->shadow;
@@ -210,4 +223,5 @@ const struct check check_ratelimit = {
     .run = ratelimit_run,
     .flags = CHECK_EVEN_WHEN_ALLOWED,
     .shadowed = ratelimit_shadowed,
+    .may_refuse = ratelimit_may_refuse,
 };

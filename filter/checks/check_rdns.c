@@ -180,4 +180,5 @@ const struct check check_rdns = {
     .prefetch = prefetch,
     .conn_end = rdns_result_free,
     .shadowed = spam_shadowed,
+    .may_refuse = check_never_refuses,    /* symbols only */
 };

@@ -37,7 +37,15 @@ struct check {
      * what must cover every other one (ARC sealing signs our final Authentication-Results
      * and DKIM-Signature). In table order, when the check runs (check_runs in engine.c). */
     void (*after_edits)(struct txn *t);
+    /* Optional, for the checks of the connect and HELO stages: whether, under this policy, the
+     * check can refuse (add a REJECT or TEMPFAIL result) at this stage. A check without it is
+     * taken to be able to. When no check can, the MTA is told not to wait for that stage's
+     * reply (engine_may_refuse_at). */
+    bool (*may_refuse)(const struct config *cfg, enum stage stage);
 };
+
+/* may_refuse of the checks that only ever add scores and symbols. */
+bool check_never_refuses(const struct config *cfg, enum stage stage);
 
 extern const struct check *const check_table[];       /* NULL-terminated, in run order */
 

@@ -77,6 +77,13 @@ void **txn_conn_state(struct txn *t, const struct check *c)
     return &t->check_conn_state[check_index(c)];
 }
 
+bool check_never_refuses(const struct config *cfg, enum stage stage)
+{
+    (void)cfg;
+    (void)stage;
+    return false;
+}
+
 void checks_txn_end(struct txn *t)
 {
     for (size_t i = 0; check_table[i] != NULL && i < TXN_CHECK_SLOTS; i++) {

@@ -108,6 +108,19 @@ static enum action run_stage(struct txn *t, enum stage stage)
     return action;
 }
 
+bool engine_may_refuse_at(const struct config *cfg, enum stage stage)
+{
+    if (stage == STAGE_CONNECT && cfg->networks.skip.count > 0)
+        return true;
+    for (const struct check *const *c = check_table; *c != NULL; c++) {
+        if (!((*c)->stages & STAGE_BIT(stage)))
+            continue;
+        if ((*c)->may_refuse == NULL || (*c)->may_refuse(cfg, stage))
+            return true;
+    }
+    return false;
+}
+
 enum action engine_connect(struct txn *t, const char *client_name, const struct ipaddr *addr)
 {
     txn_set_client(t, client_name, addr);

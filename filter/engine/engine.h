@@ -40,6 +40,11 @@ const char *engine_queue_id(const struct txn *t);
 /* The reply of the action a stage returned; the verdict (with header edits) after eom. */
 const struct reply *engine_reply(const struct txn *t);
 const struct verdict *engine_verdict(const struct txn *t);
+/* Whether a connection on this policy can get anything but "go on" at this stage (connect or
+ * HELO): a check that can refuse there (check.h, may_refuse), or, at connect, the ACCEPT of a
+ * networks.skip client. The milter glue lets the MTA skip waiting for the stage's reply when
+ * not. */
+bool engine_may_refuse_at(const struct config *cfg, enum stage stage);
 /* actions.on_error of t's policy, or of the policy in force when t is NULL. */
 enum action engine_error_action(const struct txn *t);
 /* After engine_header returned false: the limit passed (option names) and its symbol. */

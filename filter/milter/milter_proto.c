@@ -236,6 +236,12 @@ static void append(struct milter_out *out, const void *data, size_t len)
     out->len += len;
 }
 
+void milter_out_append(struct milter_out *out, const struct milter_out *from)
+{
+    if (from->len > 0)
+        append(out, from->data, from->len);
+}
+
 static void append_u32(struct milter_out *out, uint32_t v)
 {
     unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),

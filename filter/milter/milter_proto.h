@@ -177,6 +177,8 @@ struct milter_out {
 };
 void milter_out_free(struct milter_out *out);
 void milter_out_clear(struct milter_out *out);
+/* Appends the whole packets of another buffer. */
+void milter_out_append(struct milter_out *out, const struct milter_out *from);
 
 /* c, a, r, t, d, p, s, f, 4: a reply without data. */
 void milter_put_simple(struct milter_out *out, char reply);

@@ -34,7 +34,8 @@ struct macro_set {
 /* What we keep for one connection: the engine's state, the negotiated protocol (header values
  * with their leading space, the stages sent without a reply), whether the connection and its
  * transaction are counted, the answer of an end of headers that waits for the end of the
- * message (SMFIP_NR_EOH), and the macros per stage. */
+ * message (SMFIP_NR_EOH), a connect or HELO answer the MTA did not wait for, and the macros
+ * per stage. */
 struct milter_session {
     struct txn *t;
     bool negotiated;
@@ -44,6 +45,9 @@ struct milter_session {
     bool counted;
     bool connection_counted;
     enum action eoh_action;
+    struct milter_out early;      /* the answer to a connect or HELO being handled */
+    struct milter_out held;       /* one the MTA did not wait for (SMFIP_NR_CONN, _NR_HELO) and
+                                     that was not "continue": given at every MAIL */
     bool in_data;
     unsigned long fields_seen;
     struct macro_set macros[MILTER_STAGE_COUNT];
@@ -325,9 +329,21 @@ static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
      * answered at the end of the message (docs/ARCHITECTURE.md). Postfix sends the DATA macros
      * and command, then the fields, as small writes in a row: under Nagle's algorithm on its
      * socket each waits for the ACK of the one before, which TCP_QUICKACK after every read
-     * (milter_loop.c) sends at once. */
+     * (milter_loop.c) sends at once. Connect and HELO get no reply either while the policy in
+     * force cannot refuse there (engine_may_refuse_at): two round trips fewer per connection.
+     * What a reload, a shutdown or the connection limit still decides there is held and
+     * answered at MAIL (give_or_hold). */
+    uint32_t early = 0;
+    struct config *cfg = config_current();
+    if (cfg != NULL) {
+        if (!engine_may_refuse_at(cfg, STAGE_CONNECT))
+            early |= MILTER_STEP_NR_CONN;
+        if (!engine_may_refuse_at(cfg, STAGE_HELO))
+            early |= MILTER_STEP_NR_HELO;
+        config_release(cfg);
+    }
     uint32_t noreply = o.steps & (MILTER_STEP_NR_DATA | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH
-        | MILTER_STEP_NR_BODY);
+        | MILTER_STEP_NR_BODY | early);
     uint32_t steps = (o.steps & (MILTER_STEP_NOUNKNOWN | MILTER_STEP_HDR_LEADSPC)) | noreply;
     s->negotiated = true;
     s->actions = actions;
@@ -364,6 +380,7 @@ static void end_connection(struct milter_session *s)
     }
     s->in_data = false;
     s->eoh_action = ACTION_NONE;
+    milter_out_clear(&s->held);
 }
 
 /* The client's address, parsed once: from the connect packet, or for a unix socket, a local
@@ -430,7 +447,9 @@ static bool on_helo(struct milter_session *s, const struct milter_packet *pkt,
         protocol_error("milter protocol error: HELO: %s", why);
         return false;
     }
-    if (s->t == NULL)
+    if (s->held.len > 0)
+        milter_out_append(out, &s->held);    /* the connection was refused at connect */
+    else if (s->t == NULL)
         put_on_error(out);
     else
         put_answer(out, s->t, engine_helo(s->t, helo));
@@ -454,6 +473,12 @@ static bool on_mail(struct milter_session *s, const struct milter_packet *pkt,
     char *argv[MILTER_ARGS_MAX];
     if (!decode_args(pkt, "MAIL", argv))
         return false;
+    if (s->held.len > 0) {
+        /* refused (or accepted) at connect or HELO while the MTA did not wait for it: every
+         * transaction of the connection gets that answer, as the MTA would have done */
+        milter_out_append(out, &s->held);
+        return true;
+    }
     if (s->t == NULL) {
         put_on_error(out);
         return true;
@@ -686,6 +711,21 @@ bool milter_session_in_transaction(const struct milter_session *s)
     return s->counted;
 }
 
+/* The answer to a connect or HELO (in s->early): sent, where the MTA waits for it; otherwise
+ * "continue" is dropped and anything else held for MAIL (the first one held wins: a refusal at
+ * connect stands for the whole connection). */
+static void give_or_hold(struct milter_session *s, struct milter_out *out, uint32_t noreply)
+{
+    if (!(s->noreply_steps & noreply)) {
+        milter_out_append(out, &s->early);
+        return;
+    }
+    bool go_on = s->early.len == 0
+        || (s->early.len == 5 && s->early.data[4] == MILTER_REPLY_CONTINUE);
+    if (!go_on && s->held.len == 0)
+        milter_out_append(&s->held, &s->early);
+}
+
 bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
     struct milter_out *out)
 {
@@ -701,11 +741,19 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
         }
         macros_store(s, &m);
         return true;
-    case MILTER_CMD_CONNECT:
+    case MILTER_CMD_CONNECT: {
         macros_forget_from(s, MILTER_STAGE_HELO);
-        return on_connect(s, pkt, out);
-    case MILTER_CMD_HELO:
-        return on_helo(s, pkt, out);
+        milter_out_clear(&s->early);
+        bool open = on_connect(s, pkt, &s->early);
+        give_or_hold(s, out, MILTER_STEP_NR_CONN);
+        return open;
+    }
+    case MILTER_CMD_HELO: {
+        milter_out_clear(&s->early);
+        bool open = on_helo(s, pkt, &s->early);
+        give_or_hold(s, out, MILTER_STEP_NR_HELO);
+        return open;
+    }
     case MILTER_CMD_MAIL:
         return on_mail(s, pkt, out);
     case MILTER_CMD_RCPT:
@@ -751,6 +799,10 @@ bool milter_session_answers(const struct milter_session *s, char command)
     case MILTER_CMD_QUIT:
     case MILTER_CMD_QUIT_NC:
         return false;
+    case MILTER_CMD_CONNECT:
+        return !(s->noreply_steps & MILTER_STEP_NR_CONN);
+    case MILTER_CMD_HELO:
+        return !(s->noreply_steps & MILTER_STEP_NR_HELO);
     case MILTER_CMD_DATA:
         return !(s->noreply_steps & MILTER_STEP_NR_DATA);
     case MILTER_CMD_HEADER:
@@ -770,5 +822,7 @@ void milter_session_end(struct milter_session *s)
         log_unfinished(s);
     end_connection(s);
     macros_forget_from(s, MILTER_STAGE_CONNECT);
+    milter_out_free(&s->early);
+    milter_out_free(&s->held);
     free(s);
 }
