@@ -10,6 +10,9 @@
 #   mw-inbound   mailwarden with the default inbound policy (SPF, reverse DNS, header and MIME
 #                heuristics, DKIM verification), DNS answered by the loopback stub server
 #   opendkim     Debian's OpenDKIM signing with the same key (when installed)
+#   base-sign, base-inbound
+#                mw-sign and mw-inbound run by another build (--baseline BUILDDIR, for
+#                example the commit before a change): before and after in the same rounds
 #
 # each milter once over TCP (inet:127.0.0.1:PORT) and once over a unix socket. Rounds run
 # the setups one after the other at each session count, so a machine that gets busier slows
@@ -30,6 +33,7 @@
 #   --setups "alone mw-sign mw-inbound opendkim"
 #   --size BYTES     message length for smtp-source -l (default 2048)
 #   --out FILE       also write the Markdown table to FILE
+#   --baseline DIR   a build directory for the base-* setups (added to --setups when given)
 # Uses tests/integration/lib.sh for Postfix, the sink, the DNS stub and the policies; MW_KEEP=1
 # keeps the work directory.
 set -u
@@ -38,7 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export TMPDIR=${TMPDIR:-/var/lib}
 . "$here/../integration/lib.sh"
 
-messages=1000 rounds=3 sessions="1 8 64" sockets="inet unix" size=2048 out=""
+messages=1000 rounds=3 sessions="1 8 64" sockets="inet unix" size=2048 out="" baseline=""
 setups="alone mw-sign mw-inbound opendkim"
 while [ $# -gt 0 ]; do
     case $1 in
@@ -49,10 +53,15 @@ while [ $# -gt 0 ]; do
         --setups) setups=$2; shift 2 ;;
         --size) size=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --baseline) baseline=$2; shift 2 ;;
         *) sed -n '/^# usage/,/^# Uses/p' "$0" >&2; exit 2 ;;
     esac
 done
 command -v opendkim >/dev/null || setups=$(echo "$setups" | sed 's/opendkim//')
+if [ -n "$baseline" ]; then
+    [ -x "$baseline/filter/mailwarden" ] || { echo "no daemon at $baseline/filter/mailwarden" >&2; exit 2; }
+    case " $setups " in *" base-"*) ;; *) setups="$setups base-sign base-inbound" ;; esac
+fi
 
 MW_LOGDIR=${MW_LOGDIR:-$MW_BUILDDIR/tests/bench-logs/postfix-e2e}
 mw_init postfix-e2e
@@ -85,17 +94,22 @@ milter_addr() { # SETUP SOCKET -> Postfix's name of the milter
 }
 
 start_mailwarden() { # SETUP SOCKET
-    local conf=$MW_WORK/$1-$2.conf pid sock
+    local conf=$MW_WORK/$1-$2.conf pid sock bin=$MW_BIN
     case $1 in
-        mw-sign) MW_INTERNAL='"127.0.0.0/8"' MW_LOGLEVEL=warning mw_policy "$conf" < <(sign_section) ;;
-        mw-inbound) MW_LOGLEVEL=warning mw_policy "$conf" </dev/null ;;
+        base-*)
+            [ -n "$baseline" ] || die "$1 needs --baseline BUILDDIR"
+            bin=$baseline/filter/mailwarden ;;
+    esac
+    case $1 in
+        mw-sign|base-sign) MW_INTERNAL='"127.0.0.0/8"' MW_LOGLEVEL=warning mw_policy "$conf" < <(sign_section) ;;
+        mw-inbound|base-inbound) MW_LOGLEVEL=warning mw_policy "$conf" </dev/null ;;
     esac
     if [ "$2" = unix ]; then
         sock=$MW_WORK/$1.sock
         sed -i "s|socket = \"inet:$MW_PORT@127.0.0.1\"|socket = \"unix:$sock\"\n  socket_mode = \"0666\"|" "$conf"
     fi
-    "$MW_BIN" -t -c "$conf" >"$MW_WORK/$1-$2-t.log" 2>&1 || die "mailwarden -t refuses $conf: $(head -c 400 "$MW_WORK/$1-$2-t.log")"
-    "$MW_BIN" -f -c "$conf" >>"$MW_WORK/$1-$2.log" 2>&1 &
+    "$bin" -t -c "$conf" >"$MW_WORK/$1-$2-t.log" 2>&1 || die "mailwarden -t refuses $conf: $(head -c 400 "$MW_WORK/$1-$2-t.log")"
+    "$bin" -f -c "$conf" >>"$MW_WORK/$1-$2.log" 2>&1 &
     pid=$!
     MILTER_PID=$pid
     mw_on_exit "mw_kill_wait $pid 20"
@@ -158,7 +172,7 @@ for setup in $setups; do
         mw_port MW_PORT
         eval "PORT_${setup//-/_}=$MW_PORT"
         case $setup in
-            mw-*) start_mailwarden "$setup" "$sock" ;;
+            mw-*|base-*) start_mailwarden "$setup" "$sock" ;;
             opendkim) start_opendkim "$sock" ;;
             *) die "unknown setup $setup" ;;
         esac
@@ -196,11 +210,11 @@ while read -r setup sock port pid; do
     mw_wait_until 30 test "$(sink_count)" -ge 3 || die "$setup ($sock): the check messages were not delivered"
     f=$(find "$SINK_DIR" -type f | head -n 1)
     case $setup in
-        mw-sign|opendkim) grep -q '^DKIM-Signature:' "$f" || die "$setup ($sock): no DKIM-Signature on $(basename "$f")" ;;
+        mw-sign|base-sign|opendkim) grep -q '^DKIM-Signature:' "$f" || die "$setup ($sock): no DKIM-Signature on $(basename "$f")" ;;
     esac
     # outbound mail with nothing to state gets no Authentication-Results (ARCHITECTURE.md)
     case $setup in
-        mw-inbound) grep -q '^Authentication-Results: mw.test' "$f" || die "$setup ($sock): no Authentication-Results from mailwarden" ;;
+        mw-inbound|base-inbound) grep -q '^Authentication-Results: mw.test' "$f" || die "$setup ($sock): no Authentication-Results from mailwarden" ;;
     esac
 done <"$MW_WORK/listeners"
 rm -f "$SINK_DIR"/*
