@@ -13,7 +13,10 @@
  * its waiter before it returns, so a late answer finds no waiter and is only freed: no pointer
  * to a waiter can outlive it, whatever the order in which timeout, ub_cancel and the answer
  * happen (ub_cancel cannot promise that the callback is not already running). The list is
- * searched linearly: it holds only the queries in flight. */
+ * searched linearly: it holds only the queries in flight.
+ *
+ * A lookup whose answer is in our own cache (dns_cache.c: answers kept for their TTL) is
+ * answered by dns_start itself, on the caller's thread: no query goes to unbound's thread. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
@@ -32,6 +35,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dns_cache.h"
 #include "dns_health.h"
 #include "log.h"
 #include "stats.h"
@@ -77,6 +81,7 @@ struct dns_resolver {
     bool has_trust_anchor;
     char *trust_anchor;        /* for the start error only */
     int wakeup[2];               /* a byte on wakeup[1] stops the thread */
+    struct dns_cache *cache;     /* answers kept for their TTL (dns_cache.h) */
 };
 
 /* The resolver whose answers this thread is processing: set once by resolver_thread, the only
@@ -422,6 +427,8 @@ struct dns_resolver *dns_resolver_prepare(const struct config *cfg, char *why, s
         dns_resolver_free(r);
         return NULL;
     }
+    /* one answer of ours for each KB of unbound's message cache: 4096 by default */
+    r->cache = dns_cache_new((size_t)(cfg->dns.cache_size / 1024), cfg->dns.cache_max_ttl);
     r->has_trust_anchor = has_trust_anchor(cfg);
     if (r->has_trust_anchor)
         r->trust_anchor = xstrdup(cfg->dns.trust_anchor);
@@ -460,6 +467,7 @@ void dns_resolver_free(struct dns_resolver *r)
     if (r->ctx != NULL)
         ub_ctx_delete(r->ctx);
     free(r->trust_anchor);
+    dns_cache_free(r->cache);
     if (r->wakeup[0] >= 0)
         close(r->wakeup[0]);
     if (r->wakeup[1] >= 0)
@@ -761,7 +769,10 @@ struct dns_pending {
     struct dns_waiter w;
     int async_id;
     int type;
-    bool started;              /* false: it never left (bad name, unbound refused it) */
+    bool started;              /* false: it never left (bad name, unbound refused it, or
+                                  the answer was in the cache) */
+    bool cached;               /* answered from r->cache: in answer */
+    struct dns_answer answer;
     char name[DNS_NAME_MAX + 2];
 };
 
@@ -779,6 +790,11 @@ struct dns_pending *dns_start(struct dns_resolver *r, const char *name, int type
         return p;
     if (!query_name(name, qname, sizeof(qname))) {
         log_debug("dns: not a valid name to look up: \"%.300s\"", name);
+        return p;
+    }
+    if (dns_cache_get(r->cache, name, type, dns_now_ms(), &p->answer)) {
+        p->cached = true;
+        stats_dns_cache_hit();
         return p;
     }
     pthread_cond_init(&p->w.cond, &r->cond_attr);
@@ -847,6 +863,13 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
     out->rcode = -1;
     if (p == NULL)
         return;
+    if (p->cached) {
+        *out = p->answer;
+        log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s (cached)", p->name, p->type,
+            dns_status_name(out->status), out->count, out->ttl, out->secure ? ", secure" : "");
+        free(p);
+        return;
+    }
     if (!p->started) {
         free(p);
         return;
@@ -871,6 +894,7 @@ void dns_finish(struct dns_pending *p, uint64_t deadline_ms, struct dns_answer *
     fill_answer(p->name, p->type, p->w.result, out);
     if (out->status == DNS_SERVFAIL)
         stats_dns_servfail();
+    dns_cache_put(p->r->cache, p->name, p->type, dns_now_ms(), out);
     ub_resolve_free(p->w.result);
     dns_health_note(out->status, p->name, p->type);
     log_debug("dns: %s type %d: %s, %zu record(s), ttl %d%s", p->name, p->type,
@@ -886,6 +910,8 @@ void dns_cancel(struct dns_pending *p)
         (void)pending_wait(p, 0);
         ub_resolve_free(p->w.result);    /* NULL unless the answer had come */
     }
+    if (p->cached)
+        dns_answer_free(&p->answer);
     free(p);
 }
 

@@ -47,7 +47,7 @@ struct histogram {
 };
 static struct histogram checks[STATS_MAX_CHECKS];
 
-static counter dns_queries, dns_timeouts, dns_servfails, dns_fast_answers;
+static counter dns_queries, dns_timeouts, dns_servfails, dns_fast_answers, dns_cache_hits;
 
 static const char *const store_op_labels[] = {
     [STATS_STORE_GCRA] = "gcra", [STATS_STORE_GREYLIST] = "greylist",
@@ -165,6 +165,7 @@ void stats_dns_query(void) { bump(&dns_queries); }
 void stats_dns_timeout(void) { bump(&dns_timeouts); }
 void stats_dns_servfail(void) { bump(&dns_servfails); }
 void stats_dns_fast_answer(void) { bump(&dns_fast_answers); }
+void stats_dns_cache_hit(void) { bump(&dns_cache_hits); }
 
 static struct backend_slot *backend_slot(const char *name)
 {
@@ -362,6 +363,10 @@ static void format_dns(struct textbuf *out)
         "DNS answers within 1 ms of the question (libunbound does not report cache hits; "
         "these are mostly its cache).");
     sample(out, "mailwarden_dns_answers_within_1ms_total", read_counter(&dns_fast_answers));
+    header(out, "mailwarden_dns_cache_hits_total", "counter",
+        "Lookups answered from mailwarden's own answer cache, without a query to libunbound "
+        "(not in mailwarden_dns_queries_total).");
+    sample(out, "mailwarden_dns_cache_hits_total", read_counter(&dns_cache_hits));
 }
 
 static void format_stores(struct textbuf *out)
@@ -451,6 +456,7 @@ void stats_reset_for_tests(void)
     atomic_store(&dns_timeouts, 0);
     atomic_store(&dns_servfails, 0);
     atomic_store(&dns_fast_answers, 0);
+    atomic_store(&dns_cache_hits, 0);
     atomic_store(&reloads_ok, 0);
     atomic_store(&reloads_failed, 0);
     atomic_store(&connections_total, 0);

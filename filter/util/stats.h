@@ -36,6 +36,7 @@ void stats_dns_servfail(void);
 /* An answer within 1 ms of its question: libunbound does not say whether it came from its
  * cache, and a cached answer is the only way to be that fast from a remote forwarder. */
 void stats_dns_fast_answer(void);
+void stats_dns_cache_hit(void);
 
 enum stats_store_op { STATS_STORE_GCRA, STATS_STORE_GREYLIST };
 /* backend: the backend's static name ("memory", "redis"). */

@@ -26,6 +26,8 @@
 
 #include "config.h"
 #include "dns.h"
+#include "stats.h"
+#include "util.h"
 
 #define PYTHON "/usr/bin/python3"
 #define SERVER_SCRIPT SRCDIR "/tests/tools/dnsserver.py"
@@ -351,6 +353,49 @@ static void test_a_ttl(void **state)
     assert_string_equal(a.data[0], "192.0.2.7");
     assert_true(a.ttl > 0 && a.ttl <= 42);
     dns_answer_free(&a);
+}
+
+static unsigned long long metric(const char *name)
+{
+    struct textbuf out;
+    char needle[128];
+    textbuf_init(&out);
+    stats_format(&out);
+    snprintf(needle, sizeof needle, "\n%s ", name);
+    const char *line = strstr(out.data, needle);
+    assert_non_null(line);
+    unsigned long long n = strtoull(line + strlen(needle), NULL, 10);
+    textbuf_free(&out);
+    return n;
+}
+
+/* A lookup repeated within its TTL is answered from our cache: no query to libunbound (the
+ * counter of queries does not move, the one of cache hits does), the same records, the TTL
+ * counting down. A failure is asked again. */
+static void test_repeated_lookup_comes_from_the_cache(void **state)
+{
+    struct dns_answer first, again;
+
+    (void)state;
+    dns_query(fx.resolver, "example.com", 15, 0, &first);
+    assert_int_equal(first.status, DNS_OK);
+    unsigned long long queries = metric("mailwarden_dns_queries_total");
+    unsigned long long hits = metric("mailwarden_dns_cache_hits_total");
+    dns_query(fx.resolver, "EXAMPLE.com.", 15, 0, &again);
+    assert_int_equal(metric("mailwarden_dns_queries_total"), queries);
+    assert_int_equal(metric("mailwarden_dns_cache_hits_total"), hits + 1);
+    assert_int_equal(again.status, DNS_OK);
+    assert_int_equal(again.count, first.count);
+    for (size_t i = 0; i < first.count; i++)
+        assert_true(answer_has(&again, first.data[i]));
+    assert_true(again.ttl > 0 && again.ttl <= first.ttl);
+    dns_answer_free(&first);
+    dns_answer_free(&again);
+
+    expect_status("broken.example.com", 1, DNS_SERVFAIL);
+    queries = metric("mailwarden_dns_queries_total");
+    expect_status("broken.example.com", 1, DNS_SERVFAIL);
+    assert_int_equal(metric("mailwarden_dns_queries_total"), queries + 1);
 }
 
 static void test_aaaa(void **state)
@@ -784,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_names_of_things),
         cmocka_unit_test(test_a),
         cmocka_unit_test(test_a_ttl),
+        cmocka_unit_test(test_repeated_lookup_comes_from_the_cache),
         cmocka_unit_test(test_aaaa),
         cmocka_unit_test(test_mx),
         cmocka_unit_test(test_ptr),
