@@ -442,7 +442,9 @@ static void follow_connection_limit(void)
     config_release(cfg);
 }
 
-static void accept_connections(void)
+/* One connection per wake-up of the loop: the listening socket is level-triggered in epoll, so
+ * it is reported again while more connections wait, and no accept finds nothing after each. */
+static void accept_connection(void)
 {
     follow_connection_limit();
     for (;;) {
@@ -475,6 +477,7 @@ static void accept_connections(void)
          * epoll set when it first goes idle (rearm) */
         dispatch(c, false);
         pthread_mutex_unlock(&conns_lock);
+        return;
     }
 }
 
@@ -546,7 +549,7 @@ bool milter_run(void)
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &listen_fd) {
-                accept_connections();
+                accept_connection();
             } else if (p == &wake_fd) {
                 uint64_t count;
                 if (read(wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
