@@ -127,8 +127,8 @@ workload() { # PREFIX SOCKET
     expect "$p: Authentication-Results inserted at index 0, X-Spam-* added, on every message" "$work/$p-accept.out" \
         '^  insheader 0 Authentication-Results: mw\.bench;' 'hdr:Authentication-Results=40 ' \
         'hdr:X-Spam-Score=40 ' 'hdr:X-Spam-Status=40 ' 'modifications: addheader 80 insheader 40 '
-    expect "$p: mailwarden asks for no reply to DATA, header fields, end of headers and body chunks (one round trip fewer each)" \
-        "$work/$p-accept.out" '^negotiated: version 6 .*; no reply for: data header eoh body$'
+    expect "$p: mailwarden asks for no reply to DATA, header fields, end of headers and body chunks, and to connect and HELO where its policy cannot refuse (one round trip fewer each)" \
+        "$work/$p-accept.out" '^negotiated: version 6 .*; no reply for: connect helo data header eoh body$'
     # a decision at the end of headers, which gets no reply of its own (SMFIP_NR_EOH): it is
     # answered at the end of the message, with its reply text, and no header is added
     run_load "$p-eoh-reject" "$s" -c 2 -m 3 -n 12 -a 198.51.100.0/28 -f "$work/shouting.eml" -D
