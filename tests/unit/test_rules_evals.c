@@ -545,6 +545,35 @@ static void test_bodyeval_text(void **state)
     assert_false(has(&h, "MPART_ALT_DIFF"));
 }
 
+/* tvd_vertical_words measures the lines of SpamAssassin's body array as they are, each with
+ * its "\n" (split(/^/m)): the Subject line "abcde\n" is 6 bytes, over 5, so it counts (value 0,
+ * __TVD_SPACE_RATIO), "abcd\n" is not; "x y z w\n" is 3 spaces to 5 other bytes: 60, not 75.
+ * A raw 8-bit Subject counts in UTF-8 bytes: Latin-1 "\xe9\xe9\xe9\xe9" is 8 bytes as UTF-8.
+ * (The values are spamassassin -D eval's on the same messages.) */
+static void test_tvd_vertical_words_counts_each_line_with_its_newline(void **state)
+{
+    (void)state;
+    const char *rules =
+        "body __TVD_SPACE_RATIO eval:tvd_vertical_words('0','10')\n"
+        "body TVD_55_70 eval:tvd_vertical_words('55','70')\n"
+        "body TVD_70_80 eval:tvd_vertical_words('70','80')\n";
+#define TVD_HEAD RCVD "From: bob@example.org\nTo: joe@example.net\n" \
+    "Message-ID: <1@example.org>\nDate: Tue, 1 Dec 2026 10:00:00 +0000\n"
+    struct hits h = run_on(rules, TVD_HEAD "Subject: abcde\n\nx\n", NULL);
+    assert_true(has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: abcd\n\nx\n", NULL);
+    assert_false(has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: ab\n\nx y z w\n\nabcdefghijklmnopqrstu\n", NULL);
+    assert_true(has(&h, "TVD_55_70"));
+    assert_false(has(&h, "TVD_70_80"));
+    assert_false(has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: \xe9\xe9\xe9\xe9\n\nx\n", NULL);
+    assert_true(has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: \xc2\xa3" "600\n\ntest\n", NULL);
+    assert_true(has(&h, "__TVD_SPACE_RATIO"));
+#undef TVD_HEAD
+}
+
 /* --- ImageInfo ------------------------------------------------------------------------------ */
 
 static const char imageinfo_rules[] =
@@ -700,6 +729,7 @@ int main(void)
         cmocka_unit_test(test_multipart_body_gets_a_blank_line_on_top),
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
+        cmocka_unit_test(test_tvd_vertical_words_counts_each_line_with_its_newline),
         cmocka_unit_test(test_imageinfo),
         cmocka_unit_test(test_vbounce),
         cmocka_unit_test(test_mime_tree_hostile_bounded),
