@@ -186,11 +186,14 @@ struct rules_hit {
     bool learn;
     bool noautolearn;
     bool autolearn_force;
-    /* SpamAssassin's maybe_header_only / maybe_body_only (Conf.pm), which autolearn reads:
-     * header rules (header evals too) are header-only, body and uri rules body-only, a meta
-     * rule without tflags net both; rawbody, full and plugin types neither */
-    bool header_only;
-    bool body_only;
+    /* the points autolearn counts (SpamAssassin 4.0's _get_autolearn_points): the rule's
+     * score in the message's set without the Bayes bit (set & ~RULES_SET_BAYES), and the
+     * shares of them that are header and body points (rules_autolearn.c: header rules 1/0,
+     * body, rawbody and uri rules 0/1, full rules 0/0, a meta split by its dependencies'
+     * types, tflags autolearn_header/autolearn_body all to one side) */
+    double autolearn_score;
+    double autolearn_header_share;
+    double autolearn_body_share;
 };
 
 struct rules_eval_stats {

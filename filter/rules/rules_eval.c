@@ -298,10 +298,9 @@ static void report_hit(const struct rule *r, unsigned count, unsigned set, rules
         .learn = (r->tflags & TFLAG_LEARN) != 0,
         .noautolearn = (r->tflags & (TFLAG_NOAUTOLEARN | TFLAG_USERCONF)) != 0,
         .autolearn_force = (r->tflags & TFLAG_AUTOLEARN_FORCE) != 0,
-        .header_only = r->type == RULE_HEADER
-            || (r->type == RULE_META && (r->tflags & TFLAG_NET) == 0),
-        .body_only = r->type == RULE_BODY || r->type == RULE_URI
-            || (r->type == RULE_META && (r->tflags & TFLAG_NET) == 0),
+        .autolearn_score = default_score(r, set & ~RULES_SET_BAYES),
+        .autolearn_header_share = r->autolearn_header_share,
+        .autolearn_body_share = r->autolearn_body_share,
     };
     fn(&hit, arg);
 }

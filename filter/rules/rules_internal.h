@@ -149,6 +149,8 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define TFLAG_AUTOLEARN_FORCE 0x20u
 #define TFLAG_NOAUTOLEARN 0x40u
 #define TFLAG_NOSUBJECT 0x80u      /* body rules: not the Subject line */
+#define TFLAG_AUTOLEARN_HEADER 0x100u  /* autolearn counts the points as header points */
+#define TFLAG_AUTOLEARN_BODY 0x200u    /* ... as body points (the first of the two written) */
 
 struct rule {
     char *name;
@@ -187,6 +189,9 @@ struct rule {
     char *description;
     unsigned tflags;
     unsigned maxhits;
+    /* the shares of its points Bayes autolearn counts as header and as body points
+     * (rules_autolearn.c, at finish) */
+    double autolearn_header_share, autolearn_body_share;
 
     const char *skip_reason;   /* NULL = loaded (after finish); a static category */
     char *skip_detail;         /* malloc'd detail: the plugin, the PCRE2 message, ... */
@@ -313,6 +318,11 @@ char *rules_trim_domain(const struct ruleset *rs, const char *host);
 bool rules_domain_valid(const struct ruleset *rs, const char *dom);
 /* uri_to_domain: the host and domain of a URI (malloc'd) when it has a valid one or an IP. */
 bool rules_uri_to_domain(const struct ruleset *rs, const char *uri, char **host, char **domain);
+
+/* rules_autolearn.c: each loaded rule's autolearn_header_share and autolearn_body_share, as
+ * SpamAssassin 4.0's _get_autolearn_points reads its type, tflags and (a meta) dependencies.
+ * After the metas are resolved. */
+void rules_autolearn_shares(struct ruleset *rs);
 
 /* rules_tags.c: the same expansion with each tag a subroutine call "(?&mwtN)" and, in
  * *defines, the "(?(DEFINE)(?<mwtN>...)...)" group that holds each tag's regex once: what a

@@ -400,6 +400,7 @@ void ruleset_finish(struct ruleset *rs)
             order_meta(rs, i, state, 0);
     }
     free(state);
+    rules_autolearn_shares(rs);
     prefilter_build(rs);
 }
 
