@@ -352,6 +352,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     struct rules_message with_sender;
     char *found_sender = rules_envelope_from_find(&st.plugins, &with_sender);
     st.msg = st.plugins.msg;
+    if (rs->reads_template_tags)
+        template_tags_fill(&st.plugins, st.tags);
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;
