@@ -529,6 +529,17 @@ static void test_tvd_vertical_words_counts_each_line_with_its_newline(void **sta
     h = run_on(rules, TVD_HEAD "Subject: \xc2\xa3" "600\n\ntest\n", NULL);
     assert_true(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
 #undef TVD_HEAD
+    /* a view made without its line entries is split at each newline, kept */
+    struct ruleset *rs = rules_helper_load(rules);
+    struct message_view view = { .text = (char *)"ab\nx y z w\nend",
+        .text_len = strlen("ab\nx y z w\nend") };
+    struct rules_message msg = { .view = &view, .body = "", .body_len = 0, .envelope_from = "" };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    h = (struct rules_helper_hits){ 0 };
+    ruleset_eval(rs, &msg, &limits, rules_helper_collect, &h, NULL);
+    assert_true(rules_helper_has(&h, "TVD_55_70"));
+    ruleset_free(rs);
 }
 
 /* --- ImageInfo ------------------------------------------------------------------------------ */
