@@ -1,14 +1,20 @@
 /* check_bayes_learn.c - Bayes autolearn at the end of the message, after every check that
- * scores: SpamAssassin's AutoLearnThreshold. The points that count are the message's score
- * without the learner's own results (tflags learn, BAYES_xx) and without noautolearn/userconf
- * rules (txn.h RESULT_*), with the scores the message was scored with (score set 0: no Bayes).
- * A message at or above bayes.autolearn_threshold_spam is learnt as spam only when at least 3
- * of those points came from header tests and 3 from body tests (SpamAssassin's header-only and
- * body-only split; a rule with tflags autolearn_force waives both), and Bayes itself did not
- * say ham (its points below -1); one below bayes.autolearn_threshold_ham is learnt as ham
- * unless Bayes said spam (above +1). The tokens are the ones check_bayes classified
- * (bayes_result.h); they go into the same database (per_user: every recipient's). */
+ * scores: SpamAssassin 4.0's AutoLearnThreshold with PerMsgStatus's _get_autolearn_points.
+ * The points that count are, for each scored result but noautolearn/userconf rules and the
+ * learner's own (tflags learn, BAYES_xx), its points in the score set without the Bayes bit
+ * (txn.h struct result_learn: a rule's set & ~2 score; a check's score), the total rounded to
+ * thousandths; each result's header and body shares of them (a meta's split rounded to
+ * thousandths) make the header and body points. A message at or above
+ * bayes.autolearn_threshold_spam is learnt as spam only with at least 3 header and 3 body
+ * points (a rule with tflags autolearn_force waives both) and unless Bayes itself said ham
+ * (the learner's points, in the message's own set, below -1); one below
+ * bayes.autolearn_threshold_ham is learnt as ham unless Bayes said spam (above +1). The
+ * tokens are the ones check_bayes classified (bayes_result.h); they go into the same database
+ * (per_user: every recipient's). Not done: SpamAssassin's is_spam() test against its
+ * required_score (mailwarden has per-domain action thresholds instead, none of which is
+ * "spam"). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bayes_db.h"
@@ -27,16 +33,34 @@
 /* A learner's result: a rule with tflags learn, or check_bayes's own BAYES_xx. */
 static bool is_learner(const struct result *r)
 {
-    return (r->learn_flags & RESULT_LEARNER) != 0 || strncmp(r->symbol, "BAYES_", 6) == 0;
+    return (r->learn.flags & RESULT_LEARNER) != 0 || strncmp(r->symbol, "BAYES_", 6) == 0;
 }
 
 struct autolearn_points {
     double points;             /* without the learner's and noautolearn results */
-    double header_points;      /* of those, the ones not body-only */
-    double body_points;        /* ... not header-only */
+    double header_points;      /* of those, the header points */
+    double body_points;        /* ... and the body points */
     double learned_points;     /* the learner's own */
     bool forced;               /* a rule with tflags autolearn_force hit */
 };
+
+/* Perl's sprintf "%0.3f" read back as a number, as SpamAssassin rounds. */
+static double thousandths(double x)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.3f", x);
+    return strtod(text, NULL);
+}
+
+/* A result's header or body points: all or nothing, or a meta's share rounded. */
+static double share_of(double points, double share)
+{
+    if (share <= 0)
+        return 0;
+    if (share >= 1)
+        return points;
+    return thousandths(points * share);
+}
 
 /* SpamAssassin's _get_autolearn_points over the results that are scored. */
 static void autolearn_points(const struct txn *t, struct autolearn_points *out)
@@ -44,22 +68,22 @@ static void autolearn_points(const struct txn *t, struct autolearn_points *out)
     *out = (struct autolearn_points){ 0 };
     for (size_t i = 0; i < t->result_count; i++) {
         const struct result *r = &t->results[i];
-        if (r->shadow)
+        if (r->shadow || (r->learn.flags & RESULT_NOAUTOLEARN))
             continue;
         if (is_learner(r)) {
-            out->learned_points += r->score;
+            out->learned_points += r->score;      /* the message's own set */
             continue;
         }
-        if (r->learn_flags & RESULT_NOAUTOLEARN)
-            continue;
-        if (r->learn_flags & RESULT_AUTOLEARN_FORCE)
+        if (r->learn.flags & RESULT_AUTOLEARN_FORCE)
             out->forced = true;
-        out->points += r->score;
-        if (!(r->learn_flags & RESULT_HEADER_ONLY))
-            out->body_points += r->score;
-        if (!(r->learn_flags & RESULT_BODY_ONLY))
-            out->header_points += r->score;
+        double points = r->learn.score;
+        if (points == 0)
+            continue;                             /* 0 in the set without Bayes */
+        out->points += points;
+        out->header_points += share_of(points, r->learn.header_share);
+        out->body_points += share_of(points, r->learn.body_share);
     }
+    out->points = thousandths(out->points);
 }
 
 /* AutoLearnThreshold's decision: 1 spam, 0 ham, -1 nothing to learn. */

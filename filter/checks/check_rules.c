@@ -56,11 +56,14 @@ static void add_hit(const struct rules_hit *hit, void *arg)
         return;
     bool was = t->shadow_now;
     t->shadow_now = was || rule_shadowed(t->cfg->rules, hit->name);
-    unsigned learn_flags = (hit->learn ? RESULT_LEARNER : 0)
-        | (hit->noautolearn ? RESULT_NOAUTOLEARN : 0)
-        | (hit->autolearn_force ? RESULT_AUTOLEARN_FORCE : 0)
-        | (hit->header_only ? RESULT_HEADER_ONLY : 0) | (hit->body_only ? RESULT_BODY_ONLY : 0);
-    txn_add_rule_result(t, hit->name, hit->score, learn_flags);
+    struct result_learn learn = {
+        .flags = (hit->learn ? RESULT_LEARNER : 0) | (hit->noautolearn ? RESULT_NOAUTOLEARN : 0)
+            | (hit->autolearn_force ? RESULT_AUTOLEARN_FORCE : 0),
+        .score = hit->autolearn_score,
+        .header_share = hit->autolearn_header_share,
+        .body_share = hit->autolearn_body_share,
+    };
+    txn_add_rule_result(t, hit->name, hit->score, &learn);
     t->shadow_now = was;
 }
 

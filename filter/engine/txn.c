@@ -282,21 +282,26 @@ static bool rule_defines(const struct txn *t, const char *symbol)
  * (the later definition wins, as in SpamAssassin); one the connection already has stays.
  * With keep_action (a rule's hit), an earlier result's action and reply stay: a rule named
  * like a check's symbol rescores it but never takes back the check's decision. o is the
- * policy's override of the symbol (config_symbol), NULL when none; learn_flags: RESULT_*. */
+ * policy's override of the symbol (config_symbol), NULL when none; learn: how autolearn
+ * counts it, NULL for a check's result (header points, its score). An override's score is
+ * also the points autolearn counts. */
 static void put_result(struct txn *t, const char *symbol, const struct symbol_override *o,
     double score, enum action action, const struct reply *reply, bool keep_action,
-    unsigned learn_flags)
+    const struct result_learn *learn)
 {
     struct result r = {0};
     r.score = score;
-    r.learn_flags = learn_flags;
+    r.learn = learn != NULL ? *learn
+        : (struct result_learn){ .score = score, .header_share = 1, .body_share = 0 };
     r.shadow = t->shadow_now;
     r.action = action;
     if (reply != NULL)
         r.reply = *reply;
     if (o != NULL) {
-        if (o->has_score)
+        if (o->has_score) {
             r.score = o->score;
+            r.learn.score = o->score;
+        }
         if (o->has_action)
             r.action = o->action;
         if (o->reply.code != 0 || o->reply.text[0] != '\0')
@@ -330,15 +335,16 @@ void txn_add_result(struct txn *t, const char *symbol, double score, enum action
         return;              /* the admin's rule of this name replaces the check's */
     /* a check's decision (reject, tempfail, ...) stands even when a rule has its name (the
      * stock SPF_FAIL rule, say): the rule's hit rescores it, it does not take it back */
-    put_result(t, symbol, o, score, action, reply, false, RESULT_HEADER_ONLY);
+    put_result(t, symbol, o, score, action, reply, false, NULL);
 }
 
-void txn_add_rule_result(struct txn *t, const char *symbol, double score, unsigned learn_flags)
+void txn_add_rule_result(struct txn *t, const char *symbol, double score,
+    const struct result_learn *learn)
 {
     const struct symbol_override *o = config_symbol(t->cfg, symbol);
     if (score == 0 && (o == NULL || !o->has_score))
         return;                          /* score 0 disables a rule, as in SpamAssassin */
-    put_result(t, symbol, o, score, ACTION_NONE, NULL, true, learn_flags);
+    put_result(t, symbol, o, score, ACTION_NONE, NULL, true, learn);
 }
 
 double txn_score(const struct txn *t)

@@ -35,6 +35,26 @@ const char *stage_name(enum stage stage);
 
 #define TXN_CHECK_SLOTS 32        /* at least the number of entries in check_table */
 
+/* How SpamAssassin 4.0's autolearn (_get_autolearn_points, AutoLearnThreshold.pm) counts a
+ * result: a noautolearn/userconf rule not at all; a learner's own (tflags learn: the Bayes
+ * rules) only as the learner's opinion (its score in the message's set, which vetoes a learn the
+ * other way); autolearn_force waives the 3 header and 3 body points a spam needs. The points are a rule's score in its message's score
+ * set without the Bayes bit, header_share and body_share of them the header and body points
+ * (rules_hit in rules.h: header rules 1/0, body/rawbody/uri 0/1, a meta split by its
+ * dependencies, full rules 0/0). A native check's result is header-only with its score: the
+ * SpamAssassin rules our checks stand for (SPF, DKIM, DMARC, DNSBL, header checks) are header
+ * tests. */
+#define RESULT_LEARNER          0x1u
+#define RESULT_NOAUTOLEARN      0x2u
+#define RESULT_AUTOLEARN_FORCE  0x4u
+
+struct result_learn {
+    unsigned flags;            /* RESULT_* above */
+    double score;              /* the points autolearn counts (a policy override replaces them) */
+    double header_share;       /* of them, the shares that are header and body points */
+    double body_share;
+};
+
 struct result {
     char *symbol;
     double score;
@@ -43,21 +63,8 @@ struct result {
     enum stage stage;
     bool shadow;               /* from a check or rule set in mode "shadow": logged, never
                                   scored or acted on (engine.c) */
-    unsigned learn_flags;      /* RESULT_*: how Bayes autolearn counts it (check_bayes_learn.c) */
+    struct result_learn learn; /* how Bayes autolearn counts it (check_bayes_learn.c) */
 };
-
-/* How SpamAssassin's autolearn (_get_autolearn_points, AutoLearnThreshold.pm) counts a result:
- * a learner's own (tflags learn: the Bayes rules) and a noautolearn/userconf rule's points do
- * not count; autolearn_force waives the 3 header and 3 body points a spam needs; a header-only
- * result counts for the header points, a body-only one for the body points, one that is
- * neither (rawbody, full, plugin types) for both, one that is both (a meta without tflags net)
- * for neither. A native check's result is header-only: the SpamAssassin rules our checks stand
- * for (SPF, DKIM, DMARC, DNSBL, header checks) are header tests. */
-#define RESULT_LEARNER          0x1u
-#define RESULT_NOAUTOLEARN      0x2u
-#define RESULT_AUTOLEARN_FORCE  0x4u
-#define RESULT_HEADER_ONLY      0x8u
-#define RESULT_BODY_ONLY        0x10u
 
 struct dns_set;
 
@@ -205,8 +212,10 @@ const char *txn_header(const struct txn *t, const char *name, size_t n);
 void txn_add_result(struct txn *t, const char *symbol, double score, enum action action,
     const struct reply *reply);
 /* The same for a rule that hit (check_rules.c); a hit of score 0 the policy does not rescore
- * adds nothing (score 0 disables a rule, as in SpamAssassin); learn_flags: RESULT_* above. */
-void txn_add_rule_result(struct txn *t, const char *symbol, double score, unsigned learn_flags);
+ * adds nothing (score 0 disables a rule, as in SpamAssassin); learn: how autolearn counts it
+ * (struct result_learn above). */
+void txn_add_rule_result(struct txn *t, const char *symbol, double score,
+    const struct result_learn *learn);
 /* The score: the sum of every result that is not shadow. */
 double txn_score(const struct txn *t);
 /* Outbound mail: from an internal network or a SASL-authenticated client. */

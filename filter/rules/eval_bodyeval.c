@@ -232,7 +232,23 @@ static unsigned run_blank_line_ratio(struct eval_ctx *ctx, const struct eval_cal
     return (min == 0 && ratio <= max) || (ratio > min && ratio <= max);
 }
 
-/* tvd_vertical_words(min, max): the most spaced-out line of the body. */
+/* The percentage of spaces in one line (newline included), -1 when 5 bytes or shorter. */
+static long spaced_out(const char *l, size_t len)
+{
+    if (len <= 5)
+        return -1;
+    size_t spaces = 0;
+    for (size_t k = 0; k < len; k++)
+        spaces += l[k] == ' ';
+    size_t nonspaces = len - spaces;
+    return (spaces > nonspaces || nonspaces == 0) ? 100 : (long)(100 * spaces / nonspaces);
+}
+
+/* tvd_vertical_words(min, max): the most spaced-out line of the body, over the entries of
+ * SpamAssassin's body array as they are (view->lines: the Subject line first, long lines
+ * split, each but the last with its "\n"; a view without them is split at each "\n", kept):
+ * the newline counts in the length (over 5 bytes) and as a non-space, and lengths are UTF-8
+ * bytes (Message.pm encodes the text to octets). */
 static unsigned run_vertical_words(struct eval_ctx *ctx, const struct eval_call *call)
 {
     double min, max;
@@ -242,25 +258,17 @@ static unsigned run_vertical_words(struct eval_ctx *ctx, const struct eval_call 
         max = 101;
     const struct message_view *view = ctx->msg->view;
     long best = -1;
-    if (view != NULL && view->text != NULL) {
-        const char *t = view->text;
-        size_t n = view->text_len;
-        for (size_t at = 0; at < n;) {
-            const char *nl = memchr(t + at, '\n', n - at);
-            size_t len = nl != NULL ? (size_t)(nl - t - at) : n - at;
-            const char *l = t + at;
-            at += len + (nl != NULL);
-            if (len <= 5)
-                continue;
-            size_t spaces = 0;
-            for (size_t k = 0; k < len; k++)
-                spaces += l[k] == ' ';
-            size_t nonspaces = len - spaces;
-            long pct = (spaces > nonspaces || nonspaces == 0) ? 100
-                : (long)(100 * spaces / nonspaces);
-            if (pct > best)
-                best = pct;
-        }
+    const char *t = view != NULL ? view->text : NULL;
+    for (size_t i = 0; t != NULL && i < view->line_count; i++) {
+        long pct = spaced_out(t + view->lines[i].start, view->lines[i].len);
+        best = pct > best ? pct : best;
+    }
+    for (size_t at = 0; t != NULL && view->line_count == 0 && at < view->text_len;) {
+        const char *nl = memchr(t + at, '\n', view->text_len - at);
+        size_t len = nl != NULL ? (size_t)(nl - t - at) + 1 : view->text_len - at;
+        long pct = spaced_out(t + at, len);
+        best = pct > best ? pct : best;
+        at += len;
     }
     return (double)best >= min && (double)best < max;
 }

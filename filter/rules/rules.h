@@ -186,11 +186,14 @@ struct rules_hit {
     bool learn;
     bool noautolearn;
     bool autolearn_force;
-    /* SpamAssassin's maybe_header_only / maybe_body_only (Conf.pm), which autolearn reads:
-     * header rules (header evals too) are header-only, body and uri rules body-only, a meta
-     * rule without tflags net both; rawbody, full and plugin types neither */
-    bool header_only;
-    bool body_only;
+    /* the points autolearn counts (SpamAssassin 4.0's _get_autolearn_points): the rule's
+     * score in the message's set without the Bayes bit (set & ~RULES_SET_BAYES), and the
+     * shares of them that are header and body points (rules_autolearn.c: header rules 1/0,
+     * body, rawbody and uri rules 0/1, full rules 0/0, a meta split by its dependencies'
+     * types, tflags autolearn_header/autolearn_body all to one side) */
+    double autolearn_score;
+    double autolearn_header_share;
+    double autolearn_body_share;
 };
 
 struct rules_eval_stats {
@@ -211,10 +214,16 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
  * until it is ready every rule runs in PCRE2 (same hits, more CPU). This starts it if needed
  * and waits for it (tests, benchmarks, a batch); true when it is in use. */
 bool ruleset_prefilter_wait(const struct ruleset *rs);
-/* Once ready: the regexes Hyperscan took, those it refused (they run in PCRE2 on every text)
- * and the databases; false (all 0) when there is no prefilter or it is not ready yet. */
-bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
-    size_t *databases);
+/* What the prefilter holds once ready. */
+struct prefilter_stats {
+    size_t taken;              /* regexes Hyperscan took */
+    size_t refused;            /* regexes it refused: they run in PCRE2 on every text */
+    size_t databases;
+    size_t compiled;           /* databases compiled ... */
+    size_t from_cache;         /* ... and read from the cache (rules_prefilter_cache.c) */
+};
+/* Fills out; false (all 0) when there is no prefilter or it is not ready yet. */
+bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *out);
 /* Where the prefilter keeps its compiled databases (rules_prefilter_cache.c): an absolute
  * directory, made if missing; NULL or "": nowhere (compiled at every load). Before the first
  * ruleset_eval(). */
@@ -223,8 +232,6 @@ void ruleset_set_prefilter_cache(struct ruleset *rs, const char *dir);
  * current database and waits for them (exit() tears down OpenSSL and Hyperscan, which a
  * running compile uses); none starts afterwards (PCRE2 alone, same results). */
 void rules_prefilter_stop(void);
-/* Once ready: the databases compiled and those read from the cache; false (0, 0) before. */
-bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache);
 /* One line on the prefilter: waiting, compiling, ready (with its counts) or off, and why. */
 void ruleset_prefilter_describe(const struct ruleset *rs, char *buf, size_t size);
 /* The DNS queries the loaded network rules need for msg (with the answers in msg->dns so

@@ -300,10 +300,24 @@ void capture_collect(struct capture_tags *pending, const pcre2_code *code, const
     }
 }
 
+void capture_tags_put(struct capture_tags *tags, const char *name, const char *const *values,
+    size_t count)
+{
+    struct capture_tag *t = tag_for(tags, name);
+    clear_tag(t);
+    for (size_t i = 0; i < count; i++)
+        add_value(t, values[i], strlen(values[i]));
+}
+
 void capture_tags_commit(struct capture_tags *tags, struct capture_tags *pending)
 {
     for (size_t i = 0; i < pending->count; i++) {
         struct capture_tag *from = &pending->tags[i];
+        if (template_tag_fixed(from->name)) {      /* get_tag_raw reads common_tags first */
+            clear_tag(from);
+            free(from->name);
+            continue;
+        }
         struct capture_tag *to = tag_for(tags, from->name);
         clear_tag(to);
         to->values = from->values;

@@ -298,10 +298,9 @@ static void report_hit(const struct rule *r, unsigned count, unsigned set, rules
         .learn = (r->tflags & TFLAG_LEARN) != 0,
         .noautolearn = (r->tflags & (TFLAG_NOAUTOLEARN | TFLAG_USERCONF)) != 0,
         .autolearn_force = (r->tflags & TFLAG_AUTOLEARN_FORCE) != 0,
-        .header_only = r->type == RULE_HEADER
-            || (r->type == RULE_META && (r->tflags & TFLAG_NET) == 0),
-        .body_only = r->type == RULE_BODY || r->type == RULE_URI
-            || (r->type == RULE_META && (r->tflags & TFLAG_NET) == 0),
+        .autolearn_score = default_score(r, set & ~RULES_SET_BAYES),
+        .autolearn_header_share = r->autolearn_header_share,
+        .autolearn_body_share = r->autolearn_body_share,
     };
     fn(&hit, arg);
 }
@@ -353,6 +352,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     struct rules_message with_sender;
     char *found_sender = rules_envelope_from_find(&st.plugins, &with_sender);
     st.msg = st.plugins.msg;
+    if (rs->reads_template_tags)
+        template_tags_fill(&st.plugins, st.tags);
     struct tri *values = xcalloc(rs->count + 1, sizeof *values);
     init_values(rs, limits, values);
     size_t stack_size = 1;

@@ -138,7 +138,7 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define SKIP_MALFORMED "malformed definitions"
 #define SKIP_REGEX_TOO_LARGE "regex PCRE2 cannot compile: compiled size over its 64 KB"
 #define SKIP_TAGS_TOO_LARGE "ReplaceTags expansions over 256 KB"
-#define SKIP_TEMPLATE_TAG "%{TAG} templates of tags no loaded rule captures"
+#define SKIP_TEMPLATE_TAG "%{TAG} templates of tags no loaded rule captures and mailwarden does not compute"
 
 /* tflags */
 #define TFLAG_MULTIPLE 0x1u
@@ -149,6 +149,8 @@ unsigned regex_count(struct regex_matcher *m, const pcre2_code *code, const char
 #define TFLAG_AUTOLEARN_FORCE 0x20u
 #define TFLAG_NOAUTOLEARN 0x40u
 #define TFLAG_NOSUBJECT 0x80u      /* body rules: not the Subject line */
+#define TFLAG_AUTOLEARN_HEADER 0x100u  /* autolearn counts the points as header points */
+#define TFLAG_AUTOLEARN_BODY 0x200u    /* ... as body points (the first of the two written) */
 
 struct rule {
     char *name;
@@ -187,6 +189,9 @@ struct rule {
     char *description;
     unsigned tflags;
     unsigned maxhits;
+    /* the shares of its points Bayes autolearn counts as header and as body points
+     * (rules_autolearn.c, at finish) */
+    double autolearn_header_share, autolearn_body_share;
 
     const char *skip_reason;   /* NULL = loaded (after finish); a static category */
     char *skip_detail;         /* malloc'd detail: the plugin, the PCRE2 message, ... */
@@ -241,6 +246,7 @@ struct ruleset {
     size_t file_count;
     size_t malformed_lines;
     bool finished;
+    bool reads_template_tags;  /* a loaded rule's %{NAME} is a built-in tag (rules_template_tags.c) */
 
     char **tlds;               /* util_rb_tld: the valid top-level domains (sorted at finish) */
     size_t tld_count;
@@ -314,6 +320,11 @@ bool rules_domain_valid(const struct ruleset *rs, const char *dom);
 /* uri_to_domain: the host and domain of a URI (malloc'd) when it has a valid one or an IP. */
 bool rules_uri_to_domain(const struct ruleset *rs, const char *uri, char **host, char **domain);
 
+/* rules_autolearn.c: each loaded rule's autolearn_header_share and autolearn_body_share, as
+ * SpamAssassin 4.0's _get_autolearn_points reads its type, tflags and (a meta) dependencies.
+ * After the metas are resolved. */
+void rules_autolearn_shares(struct ruleset *rs);
+
 /* rules_tags.c: the same expansion with each tag a subroutine call "(?&mwtN)" and, in
  * *defines, the "(?(DEFINE)(?<mwtN>...)...)" group that holds each tag's regex once: what a
  * rule whose plain expansion is too large for PCRE2 compiles to (same matches, a fraction of
@@ -356,8 +367,20 @@ void capture_tags_free(struct capture_tags *tags);
 /* After a match of code (md made from it): adds what its named groups captured to pending. */
 void capture_collect(struct capture_tags *pending, const pcre2_code *code, const char *subject,
     pcre2_match_data *md);
-/* After a capture rule ran: the tags it captured replace those in tags; pending is emptied. */
+/* After a capture rule ran: the tags it captured replace those in tags (not the fixed
+ * template tags, template_tag_fixed); pending is emptied. */
 void capture_tags_commit(struct capture_tags *tags, struct capture_tags *pending);
+/* Sets tag name to values (empty ones dropped, the capture limits applied). */
+void capture_tags_put(struct capture_tags *tags, const char *name, const char *const *values,
+    size_t count);
+
+/* rules_template_tags.c: SpamAssassin's own template tags a %{NAME} template may read. */
+struct eval_ctx;
+bool template_tag_builtin(const char *name);
+/* One of those SpamAssassin reads before any captured value (its common_tags). */
+bool template_tag_fixed(const char *name);
+/* Puts every built-in tag's values for the message in tags (before the capture rules run). */
+void template_tags_fill(struct eval_ctx *ctx, struct capture_tags *tags);
 /* The regex r runs with on this message: r->regex without templates; with them, one compiled
  * for the message (*owned, for the caller to free) or the any-text form; NULL when a tag it
  * names has no value: the rule does not run. */

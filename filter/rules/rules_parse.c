@@ -381,7 +381,8 @@ static void set_score(struct reader *rd, const char *name, const char *rest)
 }
 
 /* tflags as SpamAssassin reads them: maxhits=N limits the hits of a `multiple` rule (alone it
- * changes nothing); net and learn mark eval rules of network tests and of Bayes. */
+ * changes nothing); net and learn mark eval rules of network tests and of Bayes; the autolearn
+ * ones are read by Bayes autolearn (rules_autolearn.c). */
 static void set_tflags(struct rule *r, const char *rest)
 {
     r->tflags = 0;
@@ -408,6 +409,10 @@ static void set_tflags(struct rule *r, const char *rest)
             if (strcmp(tok, flags[i].name) == 0)
                 r->tflags |= flags[i].flag;
         }
+        /* autolearn_header / autolearn_body: the first written, as SpamAssassin's regex finds */
+        if ((strcmp(tok, "autolearn_header") == 0 || strcmp(tok, "autolearn_body") == 0)
+            && (r->tflags & (TFLAG_AUTOLEARN_HEADER | TFLAG_AUTOLEARN_BODY)) == 0)
+            r->tflags |= tok[10] == 'h' ? TFLAG_AUTOLEARN_HEADER : TFLAG_AUTOLEARN_BODY;
         /* publish, a, range=..., domains_only, ...: no meaning here */
     }
 }

@@ -618,28 +618,18 @@ bool ruleset_prefilter_wait(const struct ruleset *rs)
     return atomic_load(&rs->prefilter->ready);
 }
 
-bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
-    size_t *databases)
+bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *out)
 {
     const struct prefilter *pf = rs->prefilter;
-    *taken = *refused = *databases = 0;
+    *out = (struct prefilter_stats){ 0 };
     if (pf == NULL || !atomic_load(&pf->ready))
         return false;
-    *taken = pf->taken;
-    *refused = pf->refused;
+    out->taken = pf->taken;
+    out->refused = pf->refused;
     for (size_t g = 0; g < pf->group_count; g++)
-        *databases += pf->groups[g].db_count;
-    return true;
-}
-
-bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache)
-{
-    const struct prefilter *pf = rs->prefilter;
-    *compiled = *from_cache = 0;
-    if (pf == NULL || !atomic_load(&pf->ready))
-        return false;
-    *compiled = pf->compiled;
-    *from_cache = pf->from_cache;
+        out->databases += pf->groups[g].db_count;
+    out->compiled = pf->compiled;
+    out->from_cache = pf->from_cache;
     return true;
 }
 
@@ -791,18 +781,10 @@ bool ruleset_prefilter_wait(const struct ruleset *rs)
     return false;
 }
 
-bool ruleset_prefilter_counts(const struct ruleset *rs, size_t *taken, size_t *refused,
-    size_t *databases)
+bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *out)
 {
     (void)rs;
-    *taken = *refused = *databases = 0;
-    return false;
-}
-
-bool ruleset_prefilter_sources(const struct ruleset *rs, size_t *compiled, size_t *from_cache)
-{
-    (void)rs;
-    *compiled = *from_cache = 0;
+    *out = (struct prefilter_stats){ 0 };
     return false;
 }
 

@@ -324,8 +324,9 @@ static void compile_with_shared_tags(struct ruleset *rs, struct rule *r)
     r->tag_defines = NULL;
 }
 
-/* A template rule naming a tag that no loaded rule captures could never run: skipped, with
- * the tag named (SpamAssassin's own template tags, _SCORE_ and the like, are not kept here). */
+/* A template rule naming a tag that no loaded rule captures and that is none of the template
+ * tags we compute (rules_template_tags.c) could never run: skipped, with the tag named
+ * (SpamAssassin's SCORE, TESTS, HEADER(...), plugins' tags ... are not computed). */
 static bool tag_captured(const struct ruleset *rs, const char *name)
 {
     for (size_t i = 0; i < rs->count; i++) {
@@ -345,7 +346,9 @@ static void skip_uncaptured_templates(struct ruleset *rs)
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
         for (size_t k = 0; r->defined && r->skip_reason == NULL && k < r->template_count; k++) {
-            if (!tag_captured(rs, r->templates[k]))
+            if (template_tag_builtin(r->templates[k]))
+                rs->reads_template_tags = true;
+            else if (!tag_captured(rs, r->templates[k]))
                 rule_skip(r, SKIP_TEMPLATE_TAG, r->templates[k]);
         }
     }
@@ -400,6 +403,7 @@ void ruleset_finish(struct ruleset *rs)
             order_meta(rs, i, state, 0);
     }
     free(state);
+    rules_autolearn_shares(rs);
     prefilter_build(rs);
 }
 

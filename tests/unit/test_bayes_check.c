@@ -4,7 +4,9 @@
  * SpamAssassin's scores; below the minimum counts nothing is added; a spam scoring over 12
  * points without Bayes, 3 of them from header and 3 from body tests, is autolearnt, one
  * between the thresholds, one without the header points or one whose points are from
- * noautolearn rules is not (tflags autolearn_force waives the split); per_user classifies with the
+ * noautolearn rules is not (tflags autolearn_force waives the split); the points as SpamAssassin
+ * 4.0 counts them (the set without Bayes, metas split by their dependencies, autolearn_header /
+ * autolearn_body, rawbody as body and full as neither, rounding); per_user classifies with the
  * first recipient's database; SpamAssassin's 23_bayes.cf rules hit through the rules'
  * check_bayes with score set 2 (no resolver), an inline check_bayes rule by its range;
  * disabled, nothing runs. */
@@ -202,6 +204,117 @@ static void test_autolearn_ignores_noautolearn_rules(void **state)
     assert_int_equal(spam_count("global"), 200);
 }
 
+/* SpamAssassin 4.0's _get_autolearn_points, point by point: each case below is learnt or
+ * not as 4.0.1 decides it (PerMsgStatus.pm), and each was decided the other way before. */
+#define AUTOLEARN_40_RULES(more) \
+    "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\"," \
+    " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\"" \
+    more " ] }\n" "actions: { reject = 1000.0 }\n"
+#define LEARN_POLICY(more) \
+    "spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_40_RULES(more)
+
+/* The points are the scores of the message's set without the Bayes bit: scored in set 2 (Bayes
+ * trained, no resolver) MARK_SETS is 13, but autolearn counts its set 0 score, 1: 4 points. */
+static void test_autolearn_counts_the_score_set_without_bayes(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(", \"body MARK_SETS /marker-sets/\", \"score MARK_SETS 1 1 13 13\""));
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2100, "marker-sets\n");
+    assert_true(fixture_has("HDR_MARK"));
+    assert_true(fixture_score_of("MARK_SETS") == 13.0);
+    assert_int_equal(spam_count("global"), 200);
+}
+
+/* A meta rule's points are split by the types of the rules its expression names: 4 body and 1
+ * header dependency make 12 points 9.6 body and 2.4 header (under 3: not learnt); a meta over
+ * body rules only has no header points. Before, a meta counted for neither side. */
+#define META_DEPS ", \"body __B1 /marker-meta/\", \"body __B2 /marker-meta/\"," \
+    " \"body __B3 /marker-meta/\", \"body __B4 /marker-meta/\"," \
+    " \"header __H1 EnvelopeFrom =~ /metahead/\"," \
+    " \"meta META_SPLIT __B1 && __B2 && __B3 && __B4 && __H1\", \"score META_SPLIT 12\"," \
+    " \"body __C1 /marker-body-meta/\", \"body __C2 /marker-body-meta/\"," \
+    " \"meta META_BODY __C1 && __C2\", \"score META_BODY 13\"," \
+    " \"header HDR_MORE EnvelopeFrom =~ /more/\", \"score HDR_MORE 1\""
+static void test_autolearn_splits_a_meta_by_its_dependencies(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(META_DEPS));
+    train("global", 200, 200);
+    run_from("metahead@sender.test", true, 2110, "marker-meta\n");
+    assert_true(fixture_has("META_SPLIT"));
+    assert_int_equal(spam_count("global"), 200);
+    run_from("plain@sender.test", true, 2111, "marker-body-meta\n");
+    assert_true(fixture_has("META_BODY"));
+    assert_int_equal(spam_count("global"), 200);
+    /* 12 meta points as 9.6 body + 2.4 header, with 1 header point more: learnt */
+    run_from("metahead-more@sender.test", true, 2112, "marker-meta\n");
+    assert_true(fixture_has("META_SPLIT"));
+    assert_true(fixture_has("HDR_MORE"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
+/* tflags autolearn_header and autolearn_body put a rule's points on that side (bug 7907). */
+static void test_autolearn_header_and_autolearn_body_tflags(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(", \"body MARK_AH /marker-ah/\", \"score MARK_AH 3\","
+        " \"tflags MARK_AH autolearn_header\", \"header HDR_BIG EnvelopeFrom =~ /bigmark/\","
+        " \"score HDR_BIG 12.5\", \"tflags HDR_BIG autolearn_body\""));
+    train("global", 200, 200);
+    run_from("plain@sender.test", true, 2120, "marker-ah marker-high\n");  /* 3 h, 12.5 b */
+    assert_true(fixture_has("MARK_AH"));
+    assert_int_equal(spam_count("global"), 201);
+    run_from("bigmark-marked@sender.test", true, 2121, NULL);             /* 3 h, 12.5 b */
+    assert_true(fixture_has("HDR_BIG"));
+    assert_true(fixture_has("HDR_MARK"));
+    assert_int_equal(spam_count("global"), 202);
+}
+
+/* rawbody rules are body points; full rules are neither header nor body points (they count in
+ * the total only). Before, both counted as header and body points. */
+static void test_autolearn_rawbody_is_body_and_full_is_neither(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(", \"rawbody RAW_MARK /marker-raw/\", \"score RAW_MARK 12.5\","
+        " \"full FULL_MARK /marker-full/\", \"score FULL_MARK 13\""));
+    train("global", 200, 200);
+    run_from("plain@sender.test", true, 2130, "marker-raw\n");     /* 12.5 body, 0 header */
+    assert_true(fixture_has("RAW_MARK"));
+    assert_int_equal(spam_count("global"), 200);
+    run_from("plain@sender.test", true, 2131, "marker-full\n");    /* 13, neither */
+    assert_true(fixture_has("FULL_MARK"));
+    assert_int_equal(spam_count("global"), 200);
+    run_from("marked@sender.test", true, 2132, "marker-raw\n");    /* 3 header, 12.5 body */
+    assert_true(fixture_has("RAW_MARK"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
+/* noautolearn is read before learn: a learner rule with noautolearn is not the learner's
+ * opinion either, so its -5 does not veto a spam learn. */
+static void test_autolearn_ignores_a_noautolearn_learner(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(", \"body MARK_LRN /marker-lrn/\", \"score MARK_LRN -5\","
+        " \"tflags MARK_LRN learn noautolearn\""));
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2140, "marker-lrn marker-high\n");
+    assert_true(fixture_has("MARK_LRN"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
+/* The total is rounded to thousandths (sprintf "%0.3f"): 3 + 8.9996 = 11.9996 is 12.000. */
+static void test_autolearn_rounds_points_to_thousandths(void **state)
+{
+    (void)state;
+    fixture_policy(LEARN_POLICY(", \"body MARK_ALMOST /marker-almost/\","
+        " \"score MARK_ALMOST 8.9996\""));
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2150, "marker-almost\n");
+    assert_true(fixture_has("MARK_ALMOST"));
+    assert_int_equal(spam_count("global"), 201);
+}
+
 /* The daemon's tokens include SpamAssassin's relay tokens, the first relay from what the MTA
  * knew of the client (203.0.113.5, untrusted and external by default). */
 static void test_relay_tokens_from_the_client(void **state)
@@ -288,6 +401,12 @@ int main(void)
         cmocka_unit_test_setup(test_autolearn_by_threshold, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_spam_needs_header_and_body_points, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_ignores_noautolearn_rules, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_counts_the_score_set_without_bayes, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_splits_a_meta_by_its_dependencies, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_header_and_autolearn_body_tflags, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_rawbody_is_body_and_full_is_neither, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_ignores_a_noautolearn_learner, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_rounds_points_to_thousandths, fixture_fresh),
         cmocka_unit_test_setup(test_relay_tokens_from_the_client, fixture_fresh),
         cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
         cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "message_view.h"
+#include "rules_helpers.h"
 #include "spam_config.h"
 #include "txn.h"
 #include "util.h"
@@ -44,42 +45,25 @@ static int teardown(void **state)
 static void feed_len(const char *msg, size_t len)
 {
     txn_reset(t);
-    const char *end = msg + len;
-    const char *p = msg;
-    while (p < end && *p != '\n') {
-        const char *line_end = memchr(p, '\n', (size_t)(end - p));
-        if (line_end == NULL)
-            line_end = end;
-        /* folded continuation lines belong to this header */
-        while (line_end + 1 < end && (line_end[1] == ' ' || line_end[1] == '\t')) {
-            const char *next = memchr(line_end + 1, '\n', (size_t)(end - line_end - 1));
-            line_end = next ? next : end;
-        }
-        const char *colon = memchr(p, ':', (size_t)(line_end - p));
-        if (colon != NULL) {
-            char *name = xstrndup(p, (size_t)(colon - p));
-            const char *v = colon + 1;
-            while (v < line_end && *v == ' ')
-                v++;
-            char *value = xstrndup(v, (size_t)(line_end - v));
-            txn_add_header(t, name, value);
-            free(name);
-            free(value);
-        }
-        p = line_end < end ? line_end + 1 : end;
+    struct message_text m;
+    message_text_split(&m, msg, len);
+    for (size_t i = 0; i < m.count; i++) {
+        const char *value = m.fields[i].value;
+        while (*value == ' ')
+            value++;
+        txn_add_header(t, m.fields[i].name, value);
     }
-    if (p < end)
-        p++;                                            /* the blank line */
     struct textbuf body;
     textbuf_init(&body);
-    for (const char *c = p; c < end; c++) {
-        if (*c == '\n')
+    for (size_t i = 0; i < m.body_len; i++) {
+        if (m.body[i] == '\n')
             textbuf_append(&body, "\r\n", 2);
         else
-            textbuf_append(&body, c, 1);
+            textbuf_append(&body, m.body + i, 1);
     }
     txn_add_body(t, (const unsigned char *)body.data, body.len);
     textbuf_free(&body);
+    message_text_free(&m);
 }
 
 static const struct message_view *view_of(const char *msg)

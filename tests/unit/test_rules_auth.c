@@ -18,35 +18,7 @@
 #include "header.h"
 #include "message_view.h"
 #include "rules.h"
-
-struct hits {
-    char names[64][64];
-    size_t n;
-};
-
-static void collect(const struct rules_hit *hit, void *arg)
-{
-    struct hits *h = arg;
-    if (h->n < 64)
-        snprintf(h->names[h->n++], sizeof h->names[0], "%s", hit->name);
-}
-
-static bool hit(const struct hits *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->names[i], name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static struct ruleset *load(const char *text)
-{
-    struct ruleset *rs = ruleset_new();
-    ruleset_read_text(rs, "test", text, strlen(text));
-    ruleset_finish(rs);
-    return rs;
-}
+#include "rules_helpers.h"
 
 struct msg {
     struct header_field headers[16];
@@ -81,9 +53,9 @@ static void uri(struct msg *m, const char *url, const char *host, const char *li
     m->view.uris = m->uris;
 }
 
-static struct hits run(const struct ruleset *rs, struct msg *m)
+static struct rules_helper_hits run(const struct ruleset *rs, struct msg *m)
 {
-    struct hits h = { 0 };
+    struct rules_helper_hits h = { 0 };
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct rules_message rm = {
@@ -91,7 +63,7 @@ static struct hits run(const struct ruleset *rs, struct msg *m)
         .body = m->view.rawtext, .body_len = m->view.rawtext_len,
         .envelope_from = m->envelope_from, .envelope = m->with_env ? &m->env : NULL,
     };
-    ruleset_eval(rs, &rm, &limits, collect, &h, NULL);
+    ruleset_eval(rs, &rm, &limits, rules_helper_collect, &h, NULL);
     return h;
 }
 
@@ -159,45 +131,45 @@ static const char *const list_rules =
 static void test_wlbl_lists_as_spamassassin(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(list_rules);
+    struct ruleset *rs = rules_helper_load(list_rules);
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m;
     message_a(&m);
-    struct hits h = run(rs, &m);
+    struct rules_helper_hits h = run(rs, &m);
     /* SA: USER_IN_BLOCKLIST USER_IN_MORE_SPAM_TO USER_IN_WELCOMELIST_TO T_FROM_MYLIST
      * T_MYHOSTS SUBJECT_IN_WELCOMELIST */
-    assert_true(hit(&h, "USER_IN_BLOCKLIST"));
-    assert_true(hit(&h, "USER_IN_WELCOMELIST_TO"));
-    assert_true(hit(&h, "USER_IN_MORE_SPAM_TO"));
-    assert_true(hit(&h, "T_FROM_MYLIST"));
-    assert_true(hit(&h, "T_MYHOSTS"));
-    assert_true(hit(&h, "SUBJECT_IN_WELCOMELIST"));
-    assert_false(hit(&h, "USER_IN_WELCOMELIST"));
-    assert_false(hit(&h, "USER_IN_BLOCKLIST_TO"));
-    assert_false(hit(&h, "USER_IN_ALL_SPAM_TO"));
-    assert_false(hit(&h, "T_FROM_NOLIST"));
-    assert_false(hit(&h, "T_TO_MYLIST"));
-    assert_false(hit(&h, "T_REPLYTO_SCAM"));
-    assert_false(hit(&h, "T_BADHOSTS"));
-    assert_false(hit(&h, "SUBJECT_IN_BLOCKLIST"));
+    assert_true(rules_helper_has(&h, "USER_IN_BLOCKLIST"));
+    assert_true(rules_helper_has(&h, "USER_IN_WELCOMELIST_TO"));
+    assert_true(rules_helper_has(&h, "USER_IN_MORE_SPAM_TO"));
+    assert_true(rules_helper_has(&h, "T_FROM_MYLIST"));
+    assert_true(rules_helper_has(&h, "T_MYHOSTS"));
+    assert_true(rules_helper_has(&h, "SUBJECT_IN_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_BLOCKLIST_TO"));
+    assert_false(rules_helper_has(&h, "USER_IN_ALL_SPAM_TO"));
+    assert_false(rules_helper_has(&h, "T_FROM_NOLIST"));
+    assert_false(rules_helper_has(&h, "T_TO_MYLIST"));
+    assert_false(rules_helper_has(&h, "T_REPLYTO_SCAM"));
+    assert_false(rules_helper_has(&h, "T_BADHOSTS"));
+    assert_false(rules_helper_has(&h, "SUBJECT_IN_BLOCKLIST"));
 
     message_b(&m);
     h = run(rs, &m);
     /* SA: USER_IN_WELCOMELIST_TO T_BADHOSTS (sub.bad.example.com; good. is excepted) */
-    assert_true(hit(&h, "USER_IN_WELCOMELIST_TO"));
-    assert_true(hit(&h, "T_BADHOSTS"));
-    assert_true(hit(&h, "T_REPLYTO_SCAM"));
-    assert_false(hit(&h, "USER_IN_BLOCKLIST"));
-    assert_false(hit(&h, "T_FROM_MYLIST"));
-    assert_false(hit(&h, "T_MYHOSTS"));
-    assert_false(hit(&h, "SUBJECT_IN_WELCOMELIST"));
+    assert_true(rules_helper_has(&h, "USER_IN_WELCOMELIST_TO"));
+    assert_true(rules_helper_has(&h, "T_BADHOSTS"));
+    assert_true(rules_helper_has(&h, "T_REPLYTO_SCAM"));
+    assert_false(rules_helper_has(&h, "USER_IN_BLOCKLIST"));
+    assert_false(rules_helper_has(&h, "T_FROM_MYLIST"));
+    assert_false(rules_helper_has(&h, "T_MYHOSTS"));
+    assert_false(rules_helper_has(&h, "SUBJECT_IN_WELCOMELIST"));
     ruleset_free(rs);
 }
 
 static void test_wlbl_aliases_and_removals(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "whitelist_from *@gmail.com\n"
         "blacklist_from alice@gmail.com\n"
         "unblacklist_from alice@gmail.com\n"
@@ -213,12 +185,12 @@ static void test_wlbl_aliases_and_removals(void **state)
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m;
     message_a(&m);
-    struct hits h = run(rs, &m);
-    assert_true(hit(&h, "USER_IN_WHITELIST"));
-    assert_true(hit(&h, "USER_IN_WHITELIST_TO"));
-    assert_true(hit(&h, "SUBJECT_IN_WHITELIST"));
-    assert_false(hit(&h, "USER_IN_BLACKLIST"));          /* removed again */
-    assert_false(hit(&h, "URI_HOST_IN_BLACKLIST"));      /* delisted */
+    struct rules_helper_hits h = run(rs, &m);
+    assert_true(rules_helper_has(&h, "USER_IN_WHITELIST"));
+    assert_true(rules_helper_has(&h, "USER_IN_WHITELIST_TO"));
+    assert_true(rules_helper_has(&h, "SUBJECT_IN_WHITELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_BLACKLIST"));          /* removed again */
+    assert_false(rules_helper_has(&h, "URI_HOST_IN_BLACKLIST"));      /* delisted */
     ruleset_free(rs);
 }
 
@@ -227,7 +199,7 @@ static void test_welcomelist_from_rcvd_needs_relays(void **state)
     (void)state;
     /* SpamAssassin: an address listed with welcomelist_from_rcvd matches only when the relay
      * named matches; a message without parsed relays never matches and is never "forged" */
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "welcomelist_from_rcvd alice@gmail.com gmail.com\n"
         "header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()\n"
         "header FORGED_IN_WELCOMELIST eval:check_forged_in_welcomelist()\n"
@@ -236,10 +208,10 @@ static void test_welcomelist_from_rcvd_needs_relays(void **state)
     message_a(&m);
     m.header_count = 0;
     header(&m, "From", "alice@gmail.com");
-    struct hits h = run(rs, &m);
-    assert_false(hit(&h, "USER_IN_WELCOMELIST"));
-    assert_false(hit(&h, "FORGED_IN_WELCOMELIST"));
-    assert_false(hit(&h, "USER_IN_DEF_WELCOMELIST"));
+    struct rules_helper_hits h = run(rs, &m);
+    assert_false(rules_helper_has(&h, "USER_IN_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "FORGED_IN_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_DEF_WELCOMELIST"));
     ruleset_free(rs);
 }
 
@@ -259,64 +231,64 @@ static const char *const freemail_rules =
 static void test_freemail_as_spamassassin(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(freemail_rules);
+    struct ruleset *rs = rules_helper_load(freemail_rules);
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m;
     message_a(&m);
-    struct hits h = run(rs, &m);
+    struct rules_helper_hits h = run(rs, &m);
     /* SA: FREEMAIL_FROM FREEMAIL_REPLYTO FREEMAIL_REPLYTO_END_DIGIT T_FM_BODY */
-    assert_true(hit(&h, "FREEMAIL_FROM"));
-    assert_true(hit(&h, "FREEMAIL_REPLYTO"));
-    assert_true(hit(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
-    assert_true(hit(&h, "T_FM_BODY"));
-    assert_false(hit(&h, "FREEMAIL_REPLY"));
-    assert_false(hit(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
-    assert_false(hit(&h, "T_FM_CC"));
+    assert_true(rules_helper_has(&h, "FREEMAIL_FROM"));
+    assert_true(rules_helper_has(&h, "FREEMAIL_REPLYTO"));
+    assert_true(rules_helper_has(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
+    assert_true(rules_helper_has(&h, "T_FM_BODY"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_REPLY"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
+    assert_false(rules_helper_has(&h, "T_FM_CC"));
 
     message_b(&m);
     h = run(rs, &m);
-    assert_false(hit(&h, "FREEMAIL_FROM"));
-    assert_false(hit(&h, "FREEMAIL_REPLYTO"));
-    assert_false(hit(&h, "T_FM_BODY"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_FROM"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_REPLYTO"));
+    assert_false(rules_helper_has(&h, "T_FM_BODY"));
     ruleset_free(rs);
 }
 
 static void test_freemail_exceptions_wildcards_and_limits(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(freemail_rules);
+    struct ruleset *rs = rules_helper_load(freemail_rules);
     struct msg m = { 0 };
     header(&m, "From", "x9@mail.freemail.example");
     header(&m, "Reply-To", "helper@yahoo.com");          /* freemail_welcomelist */
     m.envelope_from = "abc7@gmail.com";
     body(&m, "hello");
-    struct hits h = run(rs, &m);
-    assert_true(hit(&h, "FREEMAIL_FROM"));               /* * within one label */
-    assert_true(hit(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
-    assert_false(hit(&h, "FREEMAIL_REPLYTO"));
-    assert_false(hit(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
+    struct rules_helper_hits h = run(rs, &m);
+    assert_true(rules_helper_has(&h, "FREEMAIL_FROM"));               /* * within one label */
+    assert_true(rules_helper_has(&h, "FREEMAIL_ENVFROM_END_DIGIT"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_REPLYTO"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_REPLYTO_END_DIGIT"));
 
     m = (struct msg){ 0 };
     header(&m, "From", "x@a.b.freemail.example");        /* * does not cross a dot */
     body(&m, "write to a@gmail.com b@gmail.com c@gmail.com");    /* 3 freemails: over */
     h = run(rs, &m);
-    assert_false(hit(&h, "FREEMAIL_FROM"));
-    assert_false(hit(&h, "T_FM_BODY"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_FROM"));
+    assert_false(rules_helper_has(&h, "T_FM_BODY"));
 
     m = (struct msg){ 0 };
     header(&m, "From", "postmaster@gmail.com");          /* the plugin's own exceptions */
     body(&m, "write to a@gmail.com");
     h = run(rs, &m);
-    assert_false(hit(&h, "FREEMAIL_FROM"));
-    assert_true(hit(&h, "T_FM_BODY"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_FROM"));
+    assert_true(rules_helper_has(&h, "T_FM_BODY"));
     ruleset_free(rs);
 
     /* without freemail_domains the plugin is off */
-    rs = load("header FREEMAIL_FROM eval:check_freemail_from()\n");
+    rs = rules_helper_load("header FREEMAIL_FROM eval:check_freemail_from()\n");
     m = (struct msg){ 0 };
     header(&m, "From", "a@gmail.com");
     h = run(rs, &m);
-    assert_false(hit(&h, "FREEMAIL_FROM"));
+    assert_false(rules_helper_has(&h, "FREEMAIL_FROM"));
     ruleset_free(rs);
 }
 
@@ -339,24 +311,24 @@ static const char *const spf_rules =
 static void test_spf_from_our_results(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(spf_rules);
+    struct ruleset *rs = rules_helper_load(spf_rules);
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m = { 0 };
     header(&m, "From", "news@bank.example");
     m.envelope_from = "bounce@bank.example";
-    struct hits h = run(rs, &m);                         /* nothing known: as -L */
+    struct rules_helper_hits h = run(rs, &m);                         /* nothing known: as -L */
     assert_int_equal(h.n, 0);
 
     m.with_env = true;
     m.env.spf_mailfrom = "pass";
     m.env.spf_helo = "none";
     h = run(rs, &m);
-    assert_true(hit(&h, "SPF_PASS"));
-    assert_true(hit(&h, "SPF_HELO_NONE"));
-    assert_true(hit(&h, "USER_IN_DEF_SPF_WL"));
-    assert_false(hit(&h, "USER_IN_SPF_WELCOMELIST"));
-    assert_false(hit(&h, "SPF_FAIL"));
-    assert_false(hit(&h, "SPF_HELO_PASS"));
+    assert_true(rules_helper_has(&h, "SPF_PASS"));
+    assert_true(rules_helper_has(&h, "SPF_HELO_NONE"));
+    assert_true(rules_helper_has(&h, "USER_IN_DEF_SPF_WL"));
+    assert_false(rules_helper_has(&h, "USER_IN_SPF_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "SPF_FAIL"));
+    assert_false(rules_helper_has(&h, "SPF_HELO_PASS"));
 
     const char *results[] = { "fail", "softfail", "neutral", "none", "permerror",
         "temperror" };
@@ -366,17 +338,17 @@ static void test_spf_from_our_results(void **state)
         m.env.spf_mailfrom = results[i];
         m.env.spf_helo = "fail";
         h = run(rs, &m);
-        assert_true(hit(&h, rules[i]));
-        assert_true(hit(&h, "SPF_HELO_FAIL"));
-        assert_false(hit(&h, "SPF_PASS"));
-        assert_false(hit(&h, "USER_IN_DEF_SPF_WL"));     /* needs SPF pass */
+        assert_true(rules_helper_has(&h, rules[i]));
+        assert_true(rules_helper_has(&h, "SPF_HELO_FAIL"));
+        assert_false(rules_helper_has(&h, "SPF_PASS"));
+        assert_false(rules_helper_has(&h, "USER_IN_DEF_SPF_WL"));     /* needs SPF pass */
     }
 
     m.env.spf_mailfrom = "pass";
     m.envelope_from = "someone@friend.example";
     h = run(rs, &m);
-    assert_true(hit(&h, "USER_IN_SPF_WELCOMELIST"));
-    assert_false(hit(&h, "USER_IN_DEF_SPF_WL"));
+    assert_true(rules_helper_has(&h, "USER_IN_SPF_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_DEF_SPF_WL"));
     ruleset_free(rs);
 }
 
@@ -400,7 +372,7 @@ static const char *const dkim_rules =
 static void test_dkim_from_our_results(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(dkim_rules);
+    struct ruleset *rs = rules_helper_load(dkim_rules);
     assert_int_equal(ruleset_skipped(rs), 0);
     struct rules_dkim_sig sigs[2] = {
         { .domain = "bank.example", .identity = "@bank.example", .selector = "s1",
@@ -411,7 +383,7 @@ static void test_dkim_from_our_results(void **state)
     struct msg m = { 0 };
     header(&m, "From", "news@bank.example");
     m.envelope_from = "bounce@bank.example";
-    struct hits h = run(rs, &m);                         /* nothing known: as -L */
+    struct rules_helper_hits h = run(rs, &m);                         /* nothing known: as -L */
     assert_int_equal(h.n, 0);
 
     m.with_env = true;
@@ -420,21 +392,21 @@ static void test_dkim_from_our_results(void **state)
     m.env.dkim_sigs = sigs;
     m.env.dkim_sig_count = 2;
     h = run(rs, &m);
-    assert_true(hit(&h, "DKIM_SIGNED"));
-    assert_true(hit(&h, "DKIM_VALID"));
-    assert_true(hit(&h, "DKIM_VALID_AU"));
-    assert_true(hit(&h, "DKIM_VALID_EF"));
-    assert_true(hit(&h, "__DKIM_DEPENDABLE"));
-    assert_true(hit(&h, "USER_IN_DEF_DKIM_WL"));
-    assert_false(hit(&h, "__RESIGNER2"));                /* googlegroups' did not verify */
-    assert_false(hit(&h, "USER_IN_DKIM_WELCOMELIST"));
+    assert_true(rules_helper_has(&h, "DKIM_SIGNED"));
+    assert_true(rules_helper_has(&h, "DKIM_VALID"));
+    assert_true(rules_helper_has(&h, "DKIM_VALID_AU"));
+    assert_true(rules_helper_has(&h, "DKIM_VALID_EF"));
+    assert_true(rules_helper_has(&h, "__DKIM_DEPENDABLE"));
+    assert_true(rules_helper_has(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_false(rules_helper_has(&h, "__RESIGNER2"));                /* googlegroups' did not verify */
+    assert_false(rules_helper_has(&h, "USER_IN_DKIM_WELCOMELIST"));
 
     sigs[1].pass = true;
     sigs[0].key_bits = 512;                              /* too weak for an author signature */
     h = run(rs, &m);
-    assert_true(hit(&h, "__RESIGNER2"));
-    assert_false(hit(&h, "DKIM_VALID_AU"));
-    assert_false(hit(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_true(rules_helper_has(&h, "__RESIGNER2"));
+    assert_false(rules_helper_has(&h, "DKIM_VALID_AU"));
+    assert_false(rules_helper_has(&h, "USER_IN_DEF_DKIM_WL"));
 
     /* a third party's signature for an author it is listed for */
     m.header_count = 0;
@@ -442,59 +414,59 @@ static void test_dkim_from_our_results(void **state)
     sigs[0] = (struct rules_dkim_sig){ .domain = "esp.example", .identity = "@esp.example",
         .selector = "e", .pass = true, .key_bits = 1024 };
     h = run(rs, &m);
-    assert_true(hit(&h, "USER_IN_DEF_DKIM_WL"));
-    assert_true(hit(&h, "DKIM_VALID"));
-    assert_false(hit(&h, "DKIM_VALID_AU"));
-    assert_false(hit(&h, "DKIM_VALID_EF"));
+    assert_true(rules_helper_has(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_true(rules_helper_has(&h, "DKIM_VALID"));
+    assert_false(rules_helper_has(&h, "DKIM_VALID_AU"));
+    assert_false(rules_helper_has(&h, "DKIM_VALID_EF"));
 
     m.header_count = 0;
     header(&m, "From", "member@club.example");
     sigs[0].domain = "x.lists.example";
     sigs[0].identity = "@x.lists.example";
     h = run(rs, &m);
-    assert_true(hit(&h, "USER_IN_DKIM_WELCOMELIST"));
-    assert_false(hit(&h, "USER_IN_DEF_DKIM_WL"));
+    assert_true(rules_helper_has(&h, "USER_IN_DKIM_WELCOMELIST"));
+    assert_false(rules_helper_has(&h, "USER_IN_DEF_DKIM_WL"));
     ruleset_free(rs);
 }
 
 static void test_dkim_adsp_overrides(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(dkim_rules);
+    struct ruleset *rs = rules_helper_load(dkim_rules);
     struct msg m = { 0 };
     header(&m, "From", "service@paypal.com");
     m.with_env = true;
     m.env.dkim_verified = true;
     m.env.dkim_dependable = true;
-    struct hits h = run(rs, &m);                         /* unsigned, ADSP discardable */
-    assert_true(hit(&h, "DKIM_ADSP_DISCARD"));
-    assert_false(hit(&h, "DKIM_ADSP_ALL"));
-    assert_false(hit(&h, "DKIM_SIGNED"));
+    struct rules_helper_hits h = run(rs, &m);                         /* unsigned, ADSP discardable */
+    assert_true(rules_helper_has(&h, "DKIM_ADSP_DISCARD"));
+    assert_false(rules_helper_has(&h, "DKIM_ADSP_ALL"));
+    assert_false(rules_helper_has(&h, "DKIM_SIGNED"));
 
     struct rules_dkim_sig sig = { .domain = "paypal.com", .identity = "@paypal.com",
         .selector = "p", .pass = true, .key_bits = 2048 };
     m.env.dkim_sigs = &sig;
     m.env.dkim_sig_count = 1;
     h = run(rs, &m);                                     /* a valid author signature */
-    assert_false(hit(&h, "DKIM_ADSP_DISCARD"));
+    assert_false(rules_helper_has(&h, "DKIM_ADSP_DISCARD"));
 
     m.header_count = 0;
     header(&m, "From", "x@shop.ebay.example");
     m.env.dkim_sig_count = 0;
     h = run(rs, &m);
-    assert_true(hit(&h, "DKIM_ADSP_ALL"));
-    assert_false(hit(&h, "DKIM_ADSP_DISCARD"));
+    assert_true(rules_helper_has(&h, "DKIM_ADSP_ALL"));
+    assert_false(rules_helper_has(&h, "DKIM_ADSP_DISCARD"));
 
     m.with_env = false;                                  /* not verified: as -L */
     h = run(rs, &m);
-    assert_false(hit(&h, "DKIM_ADSP_ALL"));
+    assert_false(rules_helper_has(&h, "DKIM_ADSP_ALL"));
     ruleset_free(rs);
 }
 
 static void test_dmarc_from_our_results(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "header DMARC_PASS eval:check_dmarc_pass()\n"
         "header DMARC_REJECT eval:check_dmarc_reject()\n"
         "header DMARC_QUAR eval:check_dmarc_quarantine()\n"
@@ -503,7 +475,7 @@ static void test_dmarc_from_our_results(void **state)
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m = { 0 };
     header(&m, "From", "a@example.com");
-    struct hits h = run(rs, &m);
+    struct rules_helper_hits h = run(rs, &m);
     assert_int_equal(h.n, 0);
     m.with_env = true;
     struct { const char *result, *policy, *rule; } cases[] = {
@@ -516,7 +488,7 @@ static void test_dmarc_from_our_results(void **state)
         m.env.dmarc_policy = cases[i].policy;
         h = run(rs, &m);
         assert_int_equal(h.n, 1);
-        assert_true(hit(&h, cases[i].rule));
+        assert_true(rules_helper_has(&h, cases[i].rule));
     }
     ruleset_free(rs);
 }
@@ -625,7 +597,7 @@ static void net_message(struct msg *m)
 static void test_network_rules_list_their_queries(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(net_rules);
+    struct ruleset *rs = rules_helper_load(net_rules);
     assert_int_equal(ruleset_skipped(rs), 0);
     struct msg m;
     net_message(&m);
@@ -659,45 +631,45 @@ static void test_network_rules_list_their_queries(void **state)
 static void test_network_rules_read_the_answers(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(net_rules);
+    struct ruleset *rs = rules_helper_load(net_rules);
     struct msg m;
     net_message(&m);
-    struct hits h = run(rs, &m);                  /* no resolver: as SpamAssassin -L */
+    struct rules_helper_hits h = run(rs, &m);                  /* no resolver: as SpamAssassin -L */
     assert_int_equal(h.n, 0);
 
-    struct hits got = { 0 };
+    struct rules_helper_hits got = { 0 };
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct rules_message rm = { .headers = m.headers, .header_count = m.header_count,
         .view = &m.view, .envelope_from = m.envelope_from, .dns = &fake_dns };
     fake_lookups = 0;
-    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
+    ruleset_eval(rs, &rm, &limits, rules_helper_collect, &got, NULL);
     assert_true(fake_lookups > 0);
-    assert_true(hit(&got, "T_DBL"));
-    assert_true(hit(&got, "T_PH"));               /* 127.0.0.10 & 8 */
-    assert_true(hit(&got, "T_SBL_A"));
-    assert_true(hit(&got, "T_NEWDOM"));
-    assert_true(hit(&got, "T_SPF_ALL"));
-    assert_true(hit(&got, "T_FROM_RHSBL"));
-    assert_true(hit(&got, "T_BTC"));
-    assert_true(hit(&got, "T_BTC_SHA1"));           /* the value's sha1, lower case */
-    assert_false(hit(&got, "T_MW"));              /* 127.0.0.10 & 16 = 0 */
-    assert_false(hit(&got, "T_NEWDOM28"));
-    assert_false(hit(&got, "T_ENVFROM_RHSBL"));   /* spf.test is not listed */
-    assert_false(hit(&got, "NO_DNS_FOR_FROM"));
+    assert_true(rules_helper_has(&got, "T_DBL"));
+    assert_true(rules_helper_has(&got, "T_PH"));               /* 127.0.0.10 & 8 */
+    assert_true(rules_helper_has(&got, "T_SBL_A"));
+    assert_true(rules_helper_has(&got, "T_NEWDOM"));
+    assert_true(rules_helper_has(&got, "T_SPF_ALL"));
+    assert_true(rules_helper_has(&got, "T_FROM_RHSBL"));
+    assert_true(rules_helper_has(&got, "T_BTC"));
+    assert_true(rules_helper_has(&got, "T_BTC_SHA1"));           /* the value's sha1, lower case */
+    assert_false(rules_helper_has(&got, "T_MW"));              /* 127.0.0.10 & 16 = 0 */
+    assert_false(rules_helper_has(&got, "T_NEWDOM28"));
+    assert_false(rules_helper_has(&got, "T_ENVFROM_RHSBL"));   /* spf.test is not listed */
+    assert_false(rules_helper_has(&got, "NO_DNS_FOR_FROM"));
 
     /* a lookup that failed is read as nothing, as a timeout: never as listed */
     m.view.uri_count = 0;
     uri(&m, "http://unsure.test/", "unsure.test", NULL);
-    got = (struct hits){ 0 };
-    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
-    assert_false(hit(&got, "T_PH"));
-    assert_false(hit(&got, "T_MW"));
+    got = (struct rules_helper_hits){ 0 };
+    ruleset_eval(rs, &rm, &limits, rules_helper_collect, &got, NULL);
+    assert_false(rules_helper_has(&got, "T_PH"));
+    assert_false(rules_helper_has(&got, "T_MW"));
     m.view.text = (char *)"pay 1BoatSLRHtKNngkdXEeobR76b53LETtpyT";    /* not listed */
     m.view.text_len = strlen(m.view.text);
-    got = (struct hits){ 0 };
-    ruleset_eval(rs, &rm, &limits, collect, &got, NULL);
-    assert_false(hit(&got, "T_BTC"));
+    got = (struct rules_helper_hits){ 0 };
+    ruleset_eval(rs, &rm, &limits, rules_helper_collect, &got, NULL);
+    assert_false(rules_helper_has(&got, "T_BTC"));
     ruleset_free(rs);
 }
 

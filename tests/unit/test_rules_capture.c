@@ -4,7 +4,8 @@
  * not run (no hit, even written with !~), capture rules run before the rules that read their
  * tags whatever the file order, `if can(...feature_capture_rules)` is true, and a tag past
  * the limits matches any text (never less than SpamAssassin would hit). Each with and without
- * the Hyperscan prefilter. */
+ * the Hyperscan prefilter. SpamAssassin's own tags known before the rules (SENDERDOMAIN,
+ * AUTHORDOMAIN, the relay tags) fill templates too (rules_template_tags.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +58,18 @@ static void note_long(const struct rules_hit *hit, void *arg)
 {
     if (strcmp(hit->name, "LONG_READER") == 0)
         *(bool *)arg = true;
+}
+
+struct wanted_hit {
+    const char *name;
+    bool hit;
+};
+
+static void note_named(const struct rules_hit *hit, void *arg)
+{
+    struct wanted_hit *want = arg;
+    if (strcmp(hit->name, want->name) == 0)
+        want->hit = true;
 }
 
 static struct ruleset *load(const char *text)
@@ -253,7 +266,8 @@ static void test_limits_never_make_cleaner(void **state)
     ruleset_free(rs);
 }
 
-/* A template of a tag no rule captures (SpamAssassin's own tags are not kept) is reported. */
+/* A template of a tag no rule captures and mailwarden does not compute (SpamAssassin's SCORE,
+ * which depends on the rules that ran before) is reported. */
 static void test_uncaptured_template_skipped(void **state)
 {
     (void)state;
@@ -261,6 +275,56 @@ static void test_uncaptured_template_skipped(void **state)
     const char *why = ruleset_skip_reason(rs, "USES_SCORE");
     assert_non_null(why);
     assert_non_null(strstr(why, "no loaded rule captures"));
+    ruleset_free(rs);
+}
+
+/* SpamAssassin fills a template from any tag (Check.pm's capture_rules_replace: get_tag_raw),
+ * so the tags it knows before its rules run work without a capture rule: SENDERDOMAIN (the
+ * envelope sender's domain), AUTHORDOMAIN (each From domain), the relay tags LASTEXTERNALIP,
+ * LASTEXTERNALRDNS, LASTEXTERNALHELO, FIRSTTRUSTEDIP and RELAYS*; an empty one does not run. */
+static bool hit_named(const struct ruleset *rs, const struct rules_message *msg, const char *name)
+{
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    struct wanted_hit want = { name, false };
+    ruleset_eval(rs, msg, &limits, note_named, &want, NULL);
+    return want.hit;
+}
+
+static void test_builtin_template_tags(void **state)
+{
+    (void)state;
+    struct ruleset *rs = load(
+        "header SENDER_IN_SUBJ Subject =~ /about %{SENDERDOMAIN}\\b/\n"
+        "body   AUTHOR_IN_BODY /visit %{AUTHORDOMAIN}/\n"
+        "header LASTEXT_IN_X X-Origin =~ /^%{LASTEXTERNALIP}$/\n"
+        "header HELO_IN_X X-Origin =~ /^%{LASTEXTERNALHELO}$/\n"
+        "header TRUSTED_IN_X X-Origin =~ /%{FIRSTTRUSTEDIP}/\n"
+        "header RELAYS_IN_X X-Relays !~ /%{RELAYSUNTRUSTED}/\n");
+    assert_true(ruleset_has_rule(rs, "SENDER_IN_SUBJ"));
+    assert_true(ruleset_has_rule(rs, "LASTEXT_IN_X"));
+    struct header_field headers[] = {
+        { .name = (char *)"Received", .value = (char *)"from helo.example.org (mail.example.org"
+            " [192.0.2.10]) by mx.example.net with ESMTP id abc123; Tue, 1 Dec 2026 10:00:00 +0000" },
+        { .name = (char *)"From", .value = (char *)"Shop <shop@Example.NET>" },
+        { .name = (char *)"Subject", .value = (char *)"about sender.example.com today" },
+        { .name = (char *)"X-Origin", .value = (char *)"192.0.2.10" },
+    };
+    const char *body = "Please visit example.net now\n";
+    struct message_view view = { .text = (char *)body, .text_len = strlen(body),
+        .rawtext = (char *)body, .rawtext_len = strlen(body) };
+    struct rules_message msg = { headers, 4, &view, body, strlen(body),
+        "bounce@Sender.Example.COM", NULL, NULL };
+    assert_true(hit_named(rs, &msg, "SENDER_IN_SUBJ"));
+    assert_true(hit_named(rs, &msg, "AUTHOR_IN_BODY"));
+    assert_true(hit_named(rs, &msg, "LASTEXT_IN_X"));
+    assert_true(hit_named(rs, &msg, "RELAYS_IN_X"));       /* no X-Relays field: !~ hits */
+    assert_false(hit_named(rs, &msg, "TRUSTED_IN_X"));     /* no trusted relay: not run */
+    headers[3].value = (char *)"helo.example.org";
+    assert_true(hit_named(rs, &msg, "HELO_IN_X"));
+    assert_false(hit_named(rs, &msg, "LASTEXT_IN_X"));
+    msg.envelope_from = "";                                 /* the null sender: no domain */
+    assert_false(hit_named(rs, &msg, "SENDER_IN_SUBJ"));
     ruleset_free(rs);
 }
 
@@ -275,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_multiple_values),
         cmocka_unit_test(test_limits_never_make_cleaner),
         cmocka_unit_test(test_uncaptured_template_skipped),
+        cmocka_unit_test(test_builtin_template_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "message_view.h"
 #include "rules.h"
 #include "header.h"
+#include "rules_helpers.h"
 
 /* ENV_SEEN hits when EnvelopeFrom is not empty; ENV_x when it is that address. */
 static const char rules_text[] =
@@ -37,40 +38,17 @@ static void add(struct msg *m, const char *name, const char *value)
     m->n++;
 }
 
-struct hits {
-    char names[8][32];
-    size_t n;
-};
-
-static void collect(const struct rules_hit *hit, void *arg)
+static struct rules_helper_hits run(const struct msg *m, const char *envelope_from)
 {
-    struct hits *h = arg;
-    if (h->n < 8)
-        snprintf(h->names[h->n++], sizeof h->names[0], "%s", hit->name);
-}
-
-static bool has(const struct hits *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->names[i], name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static struct hits run(const struct msg *m, const char *envelope_from)
-{
-    struct ruleset *rs = ruleset_new();
-    ruleset_read_text(rs, "test", rules_text, strlen(rules_text));
-    ruleset_finish(rs);
+    struct ruleset *rs = rules_helper_load(rules_text);
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct message_view view = { .text = (char *)"hello\n", .text_len = 6,
         .rawtext = (char *)"hello\n", .rawtext_len = 6 };
     struct rules_message rm = { .headers = m->h, .header_count = m->n, .view = &view,
         .body = "hello\n", .body_len = 6, .envelope_from = envelope_from };
-    struct hits h = { .n = 0 };
-    ruleset_eval(rs, &rm, &limits, collect, &h, NULL);
+    struct rules_helper_hits h = { .n = 0 };
+    ruleset_eval(rs, &rm, &limits, rules_helper_collect, &h, NULL);
     ruleset_free(rs);
     return h;
 }
@@ -86,8 +64,8 @@ static void test_return_path_above_received_is_the_sender(void **state)
     add(&m, "Return-Path", "<bounce@lists.example.com>");
     add(&m, "Received", RECEIVED);
     add(&m, "From", "Alice <alice@example.com>");
-    struct hits h = run(&m, NULL);
-    assert_true(has(&h, "ENV_BOUNCE"));
+    struct rules_helper_hits h = run(&m, NULL);
+    assert_true(rules_helper_has(&h, "ENV_BOUNCE"));
 }
 
 /* Below a Received line it may be an older hop's: SpamAssassin does not trust it. */
@@ -98,8 +76,8 @@ static void test_return_path_below_received_is_not_trusted(void **state)
     add(&m, "Received", RECEIVED);
     add(&m, "Return-Path", "<bounce@lists.example.com>");
     add(&m, "From", "Alice <alice@example.com>");
-    struct hits h = run(&m, NULL);
-    assert_false(has(&h, "ENV_SEEN"));
+    struct rules_helper_hits h = run(&m, NULL);
+    assert_false(rules_helper_has(&h, "ENV_SEEN"));
 }
 
 /* The last untrusted relay's envelope-from comes first. */
@@ -112,9 +90,9 @@ static void test_relay_envelope_from_comes_before_headers(void **state)
         "mx.example.org (8.15.2/8.15.2) with ESMTP id 0B3A0x1C012345 "
         "(envelope-from <relay-sender@example.net>); Thu, 3 Dec 2026 10:00:00 +0000");
     add(&m, "From", "Alice <alice@example.com>");
-    struct hits h = run(&m, NULL);
-    assert_true(has(&h, "ENV_RELAY"));
-    assert_false(has(&h, "ENV_BOUNCE"));
+    struct rules_helper_hits h = run(&m, NULL);
+    assert_true(rules_helper_has(&h, "ENV_RELAY"));
+    assert_false(rules_helper_has(&h, "ENV_BOUNCE"));
 }
 
 /* X-Envelope-From before Return-Path; none at all once a Received line precedes it. */
@@ -125,15 +103,15 @@ static void test_x_envelope_from_first_unless_after_received(void **state)
     add(&m, "X-Envelope-From", "<xenv@example.org>");
     add(&m, "Return-Path", "<bounce@lists.example.com>");
     add(&m, "Received", RECEIVED);
-    struct hits h = run(&m, NULL);
-    assert_true(has(&h, "ENV_XENV"));
+    struct rules_helper_hits h = run(&m, NULL);
+    assert_true(rules_helper_has(&h, "ENV_XENV"));
 
     struct msg late = { .n = 0 };
     add(&late, "Return-Path", "<bounce@lists.example.com>");
     add(&late, "Received", RECEIVED);
     add(&late, "X-Envelope-From", "<xenv@example.org>");
     h = run(&late, NULL);
-    assert_false(has(&h, "ENV_SEEN"));       /* not even the Return-Path */
+    assert_false(rules_helper_has(&h, "ENV_SEEN"));       /* not even the Return-Path */
 }
 
 /* fetchmail re-used a list's X-Sender as the sender: no header can be trusted. */
@@ -145,8 +123,8 @@ static void test_x_sender_with_fetchmail_gives_no_sender(void **state)
     add(&m, "Received", "from pop.example.org [192.0.2.1] by localhost with POP3 "
         "(fetchmail-6.4.37) for <alice@localhost> (single-drop); Thu, 3 Dec 2026 10:00:00");
     add(&m, "X-Sender", "someone@lists.example.com");
-    struct hits h = run(&m, NULL);
-    assert_false(has(&h, "ENV_SEEN"));
+    struct rules_helper_hits h = run(&m, NULL);
+    assert_false(rules_helper_has(&h, "ENV_SEEN"));
 }
 
 /* The daemon knows the sender: the message never replaces it, not even the null sender. */
@@ -156,11 +134,11 @@ static void test_known_sender_is_kept(void **state)
     struct msg m = { .n = 0 };
     add(&m, "Return-Path", "<bounce@lists.example.com>");
     add(&m, "Received", RECEIVED);
-    struct hits h = run(&m, "given@example.com");
-    assert_true(has(&h, "ENV_GIVEN"));
-    assert_false(has(&h, "ENV_BOUNCE"));
+    struct rules_helper_hits h = run(&m, "given@example.com");
+    assert_true(rules_helper_has(&h, "ENV_GIVEN"));
+    assert_false(rules_helper_has(&h, "ENV_BOUNCE"));
     h = run(&m, "");
-    assert_false(has(&h, "ENV_SEEN"));
+    assert_false(rules_helper_has(&h, "ENV_SEEN"));
 }
 
 int main(void)

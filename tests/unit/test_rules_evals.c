@@ -16,89 +16,48 @@
 #include "message_view.h"
 #include "rules.h"
 #include "header.h"
+#include "rules_helpers.h"
 #include "util.h"
 
-/* A message parsed from its text: header fields (values as after "Name:", a leading blank
+/* A message parsed from its text (rules_helpers.h: values as after "Name:", a leading blank
  * dropped, folding kept) and the body; the view built as the daemon builds it. */
 struct parsed {
-    struct header_field fields[64];
-    size_t count;
-    char *copy;
-    const char *body;
+    struct message_text text;
     struct message_view *view;
 };
 
 static void parse(struct parsed *p, const char *text)
 {
-    memset(p, 0, sizeof *p);
-    p->copy = xstrdup(text);
-    char *line = p->copy;
-    while (*line != '\0' && *line != '\n') {
-        char *end = strchr(line, '\n');
-        while (end != NULL && (end[1] == ' ' || end[1] == '\t'))
-            end = strchr(end + 1, '\n');
-        char *next = end != NULL ? end + 1 : line + strlen(line);
-        if (end != NULL)
-            *end = '\0';
-        char *colon = strchr(line, ':');
-        assert_non_null(colon);
-        *colon = '\0';
-        char *value = colon + 1;
-        if (*value == ' ')
-            value++;
-        assert_true(p->count < 64);
-        p->fields[p->count].name = line;
-        p->fields[p->count].value = value;
-        p->count++;
-        line = next;
+    message_text_split(&p->text, text, strlen(text));
+    assert_int_equal(p->text.lines_without_colon, 0);
+    for (size_t i = 0; i < p->text.count; i++) {
+        if (p->text.fields[i].value[0] == ' ')
+            p->text.fields[i].value++;
     }
-    p->body = *line == '\n' ? line + 1 : line;
-    struct message_source src = { .headers = p->fields, .header_count = p->count,
-        .body = p->body, .body_len = strlen(p->body), .max_scan_bytes = 1 << 20 };
+    struct message_source src = { .headers = p->text.fields, .header_count = p->text.count,
+        .body = p->text.body, .body_len = p->text.body_len, .max_scan_bytes = 1 << 20 };
     p->view = message_view_build(&src);
 }
 
 static void parsed_free(struct parsed *p)
 {
     message_view_free(p->view);
-    free(p->copy);
-}
-
-struct hits {
-    char names[64][64];
-    size_t n;
-};
-
-static void collect(const struct rules_hit *hit, void *arg)
-{
-    struct hits *h = arg;
-    if (h->n < 64)
-        snprintf(h->names[h->n++], sizeof h->names[0], "%s", hit->name);
-}
-
-static bool has(const struct hits *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->names[i], name) == 0)
-            return true;
-    }
-    return false;
+    message_text_free(&p->text);
 }
 
 /* The rules (stock lines) run on a message with this envelope sender (NULL: none). */
-static struct hits run_on(const char *rules, const char *message, const char *envelope_from)
+static struct rules_helper_hits run_on(const char *rules, const char *message, const char *envelope_from)
 {
-    struct ruleset *rs = ruleset_new();
-    ruleset_read_text(rs, "test", rules, strlen(rules));
-    ruleset_finish(rs);
+    struct ruleset *rs = rules_helper_load(rules);
     struct parsed p;
     parse(&p, message);
     struct rules_limits limits;
     rules_limits_default(&limits);
-    struct rules_message msg = { .headers = p.fields, .header_count = p.count, .view = p.view,
-        .body = p.body, .body_len = strlen(p.body), .envelope_from = envelope_from };
-    struct hits h = {0};
-    ruleset_eval(rs, &msg, &limits, collect, &h, NULL);
+    struct rules_message msg = { .headers = p.text.fields, .header_count = p.text.count,
+        .view = p.view, .body = p.text.body, .body_len = p.text.body_len,
+        .envelope_from = envelope_from };
+    struct rules_helper_hits h = {0};
+    ruleset_eval(rs, &msg, &limits, rules_helper_collect, &h, NULL);
     parsed_free(&p);
     ruleset_free(rs);
     return h;
@@ -107,9 +66,7 @@ static struct hits run_on(const char *rules, const char *message, const char *en
 /* Every rule given is loaded (none skipped). */
 static void assert_all_loaded(const char *rules, const char *const *names)
 {
-    struct ruleset *rs = ruleset_new();
-    ruleset_read_text(rs, "test", rules, strlen(rules));
-    ruleset_finish(rs);
+    struct ruleset *rs = rules_helper_load(rules);
     for (size_t i = 0; names[i] != NULL; i++) {
         if (!ruleset_has_rule(rs, names[i]))
             fail_msg("%s not loaded: %s", names[i], ruleset_skip_reason(rs, names[i]));
@@ -159,7 +116,7 @@ static void test_headereval_loaded(void **state)
 static void test_headereval_recipients_msgid_subject(void **state)
 {
     (void)state;
-    struct hits h = run_on(header_rules,
+    struct rules_helper_hits h = run_on(header_rules,
         RCVD
         "From: \"Bob\" <bob@sub.example.org>\n"
         "To: aa1@example.net, aa2@example.net, aa3@example.net, aa4@example.net,\n"
@@ -169,16 +126,16 @@ static void test_headereval_recipients_msgid_subject(void **state)
         "Message-ID: <0123456789ab$01234567$89abcdef@example.org>\n"
         "\n"
         "Hello there.\n", "bounce@mailer.other-domain.com");
-    assert_true(has(&h, "SORTED_RECIPS"));
-    assert_true(has(&h, "SUSPICIOUS_RECIPS"));
-    assert_true(has(&h, "LOCALPART_IN_SUBJECT"));
-    assert_true(has(&h, "MSGID_OUTLOOK_INVALID"));
-    assert_true(has(&h, "__SUBJ_ILLEGAL_CHARS"));
-    assert_true(has(&h, "HEADER_FROM_DIFFERENT_DOMAINS"));
-    assert_false(has(&h, "MISSING_HEADERS"));
-    assert_false(has(&h, "SUBJ_ALL_CAPS"));
-    assert_false(has(&h, "__ENV_AND_HDR_FROM_MATCH"));
-    assert_false(has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
+    assert_true(rules_helper_has(&h, "SORTED_RECIPS"));
+    assert_true(rules_helper_has(&h, "SUSPICIOUS_RECIPS"));
+    assert_true(rules_helper_has(&h, "LOCALPART_IN_SUBJECT"));
+    assert_true(rules_helper_has(&h, "MSGID_OUTLOOK_INVALID"));
+    assert_true(rules_helper_has(&h, "__SUBJ_ILLEGAL_CHARS"));
+    assert_true(rules_helper_has(&h, "HEADER_FROM_DIFFERENT_DOMAINS"));
+    assert_false(rules_helper_has(&h, "MISSING_HEADERS"));
+    assert_false(rules_helper_has(&h, "SUBJ_ALL_CAPS"));
+    assert_false(rules_helper_has(&h, "__ENV_AND_HDR_FROM_MATCH"));
+    assert_false(rules_helper_has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
 
     /* the same recipients unsorted and unalike, an Outlook id matching its Date, a plain
      * Subject: none of these */
@@ -192,13 +149,13 @@ static void test_headereval_recipients_msgid_subject(void **state)
         "Message-ID: <000001d382f8$5bc6a580$1353f080@example.org>\n"
         "\n"
         "Hello there.\n", "bob@example.org");
-    assert_false(has(&h, "SORTED_RECIPS"));
-    assert_false(has(&h, "SUSPICIOUS_RECIPS"));
-    assert_false(has(&h, "LOCALPART_IN_SUBJECT"));
-    assert_false(has(&h, "MSGID_OUTLOOK_INVALID"));
-    assert_false(has(&h, "__SUBJ_ILLEGAL_CHARS"));
-    assert_false(has(&h, "__HEAD_ILLEGAL_CHARS"));
-    assert_false(has(&h, "HEADER_FROM_DIFFERENT_DOMAINS"));
+    assert_false(rules_helper_has(&h, "SORTED_RECIPS"));
+    assert_false(rules_helper_has(&h, "SUSPICIOUS_RECIPS"));
+    assert_false(rules_helper_has(&h, "LOCALPART_IN_SUBJECT"));
+    assert_false(rules_helper_has(&h, "MSGID_OUTLOOK_INVALID"));
+    assert_false(rules_helper_has(&h, "__SUBJ_ILLEGAL_CHARS"));
+    assert_false(rules_helper_has(&h, "__HEAD_ILLEGAL_CHARS"));
+    assert_false(rules_helper_has(&h, "HEADER_FROM_DIFFERENT_DOMAINS"));
 }
 
 /* A Subject in capitals, an unresolved %TEMPLATE in a header, 8-bit bytes filling From, an
@@ -206,7 +163,7 @@ static void test_headereval_recipients_msgid_subject(void **state)
 static void test_headereval_caps_template_ratware(void **state)
 {
     (void)state;
-    struct hits h = run_on(header_rules,
+    struct rules_helper_hits h = run_on(header_rules,
         RCVD
         "From: \xe9\xe9\xe9\xe9\xe9\xe9 <j@s.com>\n"
         "To: joe@example.net\n"
@@ -217,12 +174,12 @@ static void test_headereval_caps_template_ratware(void **state)
         "Content-Type: text/html\n"
         "\n"
         "Hello there.\n", "example.net.joe@spammer.example.com");
-    assert_true(has(&h, "SUBJ_ALL_CAPS"));
-    assert_true(has(&h, "UNRESOLVED_TEMPLATE"));
-    assert_true(has(&h, "FROM_ILLEGAL_CHARS"));
-    assert_true(has(&h, "__HEAD_ILLEGAL_CHARS"));
-    assert_true(has(&h, "RATWARE_EFROM"));
-    assert_true(has(&h, "HEADER_COUNT_CTYPE"));
+    assert_true(rules_helper_has(&h, "SUBJ_ALL_CAPS"));
+    assert_true(rules_helper_has(&h, "UNRESOLVED_TEMPLATE"));
+    assert_true(rules_helper_has(&h, "FROM_ILLEGAL_CHARS"));
+    assert_true(rules_helper_has(&h, "__HEAD_ILLEGAL_CHARS"));
+    assert_true(rules_helper_has(&h, "RATWARE_EFROM"));
+    assert_true(rules_helper_has(&h, "HEADER_COUNT_CTYPE"));
 
     /* a one-word capital Subject, a template name in References (exempt), UTF-8 in From */
     h = run_on(header_rules,
@@ -234,27 +191,27 @@ static void test_headereval_caps_template_ratware(void **state)
         "Date: Tue, 1 Dec 2026 10:00:00 +0000\n"
         "\n"
         "Hello there.\n", "j@s.com");
-    assert_false(has(&h, "SUBJ_ALL_CAPS"));
-    assert_false(has(&h, "UNRESOLVED_TEMPLATE"));
-    assert_false(has(&h, "FROM_ILLEGAL_CHARS"));
-    assert_false(has(&h, "RATWARE_EFROM"));
-    assert_false(has(&h, "HEADER_COUNT_CTYPE"));
-    assert_true(has(&h, "__ENV_AND_HDR_FROM_MATCH"));
+    assert_false(rules_helper_has(&h, "SUBJ_ALL_CAPS"));
+    assert_false(rules_helper_has(&h, "UNRESOLVED_TEMPLATE"));
+    assert_false(rules_helper_has(&h, "FROM_ILLEGAL_CHARS"));
+    assert_false(rules_helper_has(&h, "RATWARE_EFROM"));
+    assert_false(rules_helper_has(&h, "HEADER_COUNT_CTYPE"));
+    assert_true(rules_helper_has(&h, "__ENV_AND_HDR_FROM_MATCH"));
 }
 
 /* No To (nor Apparently-To), no Received line at all, a ratware Message-ID naming From. */
 static void test_headereval_missing_headers(void **state)
 {
     (void)state;
-    struct hits h = run_on(header_rules,
+    struct rules_helper_hits h = run_on(header_rules,
         "From: \"Joe Q\" <joe@example.net>\n"
         "Subject: hello\n"
         "Message-ID: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.joe@example.net>\n"
         "\n"
         "Hello there.\n", NULL);
-    assert_true(has(&h, "MISSING_HEADERS"));
-    assert_true(has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
-    assert_true(has(&h, "__RATWARE_NAME_ID"));
+    assert_true(rules_helper_has(&h, "MISSING_HEADERS"));
+    assert_true(rules_helper_has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
+    assert_true(rules_helper_has(&h, "__RATWARE_NAME_ID"));
     h = run_on(header_rules,
         RCVD
         "From: \"Joe Q\" <joe@example.net>\n"
@@ -263,9 +220,9 @@ static void test_headereval_missing_headers(void **state)
         "Message-ID: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.ann@example.net>\n"
         "\n"
         "Hello there.\n", NULL);
-    assert_false(has(&h, "MISSING_HEADERS"));
-    assert_false(has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
-    assert_false(has(&h, "__RATWARE_NAME_ID"));
+    assert_false(rules_helper_has(&h, "MISSING_HEADERS"));
+    assert_false(rules_helper_has(&h, "__GATED_THROUGH_RCVD_REMOVER"));
+    assert_false(rules_helper_has(&h, "__RATWARE_NAME_ID"));
 }
 
 /* CHARSET_FARAWAY_HEADER: only with ok_locales narrower than "all" (the default). */
@@ -279,15 +236,15 @@ static void test_headereval_faraway_charset(void **state)
         "Subject: hello\n"
         "\n"
         "Hello there.\n";
-    struct hits h = run_on(header_rules, message, NULL);
-    assert_false(has(&h, "CHARSET_FARAWAY_HEADER"));
+    struct rules_helper_hits h = run_on(header_rules, message, NULL);
+    assert_false(rules_helper_has(&h, "CHARSET_FARAWAY_HEADER"));
     char *rules = xasprintf("%sok_locales en\n", header_rules);
     h = run_on(rules, message, NULL);
-    assert_true(has(&h, "CHARSET_FARAWAY_HEADER"));
+    assert_true(rules_helper_has(&h, "CHARSET_FARAWAY_HEADER"));
     free(rules);
     rules = xasprintf("%sok_locales en ru\n", header_rules);
     h = run_on(rules, message, NULL);
-    assert_false(has(&h, "CHARSET_FARAWAY_HEADER"));
+    assert_false(rules_helper_has(&h, "CHARSET_FARAWAY_HEADER"));
     free(rules);
 }
 
@@ -344,20 +301,20 @@ static void test_mimeheader_rules(void **state)
         "T_OBFU_PDF_ATTACH", "__PDF_ATTACH_FN2", "__TVD_OUTLOOK_IMG", "__TVD_MIME_ATT_TP",
         "__ZIP_ATTACH_MT", "__CTYPE_NULL", NULL };
     assert_all_loaded(mimeheader_rules, names);
-    struct hits h = run_on(mimeheader_rules, mixed_message, NULL);
-    assert_true(has(&h, "__CTYPE_ONETAB_GIF"));
-    assert_true(has(&h, "TVD_FW_GRAPHIC_NAME_LONG"));
-    assert_true(has(&h, "T_OBFU_PDF_ATTACH"));
-    assert_true(has(&h, "__PDF_ATTACH_FN2"));
-    assert_true(has(&h, "__TVD_OUTLOOK_IMG"));
-    assert_true(has(&h, "__TVD_MIME_ATT_TP"));
-    assert_false(has(&h, "__ZIP_ATTACH_MT"));
-    assert_false(has(&h, "__CTYPE_NULL"));
+    struct rules_helper_hits h = run_on(mimeheader_rules, mixed_message, NULL);
+    assert_true(rules_helper_has(&h, "__CTYPE_ONETAB_GIF"));
+    assert_true(rules_helper_has(&h, "TVD_FW_GRAPHIC_NAME_LONG"));
+    assert_true(rules_helper_has(&h, "T_OBFU_PDF_ATTACH"));
+    assert_true(rules_helper_has(&h, "__PDF_ATTACH_FN2"));
+    assert_true(rules_helper_has(&h, "__TVD_OUTLOOK_IMG"));
+    assert_true(rules_helper_has(&h, "__TVD_MIME_ATT_TP"));
+    assert_false(rules_helper_has(&h, "__ZIP_ATTACH_MT"));
+    assert_false(rules_helper_has(&h, "__CTYPE_NULL"));
     /* a plain message: only its own Content-Type is looked at */
     h = run_on(mimeheader_rules, MIME_HEAD "Content-Type: text/plain\n\nHello.\n", NULL);
-    assert_true(has(&h, "__TVD_MIME_ATT_TP"));
-    assert_false(has(&h, "__CTYPE_ONETAB_GIF"));
-    assert_false(has(&h, "T_OBFU_PDF_ATTACH"));
+    assert_true(rules_helper_has(&h, "__TVD_MIME_ATT_TP"));
+    assert_false(rules_helper_has(&h, "__CTYPE_ONETAB_GIF"));
+    assert_false(rules_helper_has(&h, "T_OBFU_PDF_ATTACH"));
 }
 
 /* --- MIMEEval ------------------------------------------------------------------------------- */
@@ -406,18 +363,18 @@ static void test_mimeeval_alternative(void **state)
         textbuf_printf(&m, "<p>Some html paragraph number %d with words</p>\n", i);
     textbuf_puts(&m, "</body></html>\n--AA\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\n"
         "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=\n--AA--\nepilogue text here\n");
-    struct hits h = run_on(mimeeval_rules, m.data, NULL);
+    struct rules_helper_hits h = run_on(mimeeval_rules, m.data, NULL);
     textbuf_free(&m);
-    assert_true(has(&h, "MIME_HTML_MOSTLY"));
-    assert_true(has(&h, "MIME_QP_LONG_LINE"));
-    assert_true(has(&h, "MULTIPART_ALT_NON_TEXT"));
-    assert_true(has(&h, "PP_MIME_FAKE_ASCII_TEXT"));
-    assert_true(has(&h, "PP_TOO_MUCH_UNICODE05"));
-    assert_true(has(&h, "T_TVD_MIME_EPI"));
-    assert_true(has(&h, "__MIME_BASE64"));
-    assert_true(has(&h, "__MIME_HTML"));
-    assert_false(has(&h, "MIME_HTML_ONLY"));
-    assert_false(has(&h, "__MIME_QP"));        /* "=3D", an escaped "=", is not counted */
+    assert_true(rules_helper_has(&h, "MIME_HTML_MOSTLY"));
+    assert_true(rules_helper_has(&h, "MIME_QP_LONG_LINE"));
+    assert_true(rules_helper_has(&h, "MULTIPART_ALT_NON_TEXT"));
+    assert_true(rules_helper_has(&h, "PP_MIME_FAKE_ASCII_TEXT"));
+    assert_true(rules_helper_has(&h, "PP_TOO_MUCH_UNICODE05"));
+    assert_true(rules_helper_has(&h, "T_TVD_MIME_EPI"));
+    assert_true(rules_helper_has(&h, "__MIME_BASE64"));
+    assert_true(rules_helper_has(&h, "__MIME_HTML"));
+    assert_false(rules_helper_has(&h, "MIME_HTML_ONLY"));
+    assert_false(rules_helper_has(&h, "__MIME_QP"));        /* "=3D", an escaped "=", is not counted */
 }
 
 /* multipart/mixed: base64 text without a charset in 78-byte lines, a part whose header runs
@@ -436,17 +393,17 @@ static void test_mimeeval_mixed(void **state)
     }
     textbuf_puts(&m, "--BB\nContent-Type: text/plain; charset=\"iso-1234-5\"\n\nsome text\n");
     textbuf_puts(&m, "--BB\nno headers here\n--BB--\n");
-    struct hits h = run_on(mimeeval_rules, m.data, NULL);
+    struct rules_helper_hits h = run_on(mimeeval_rules, m.data, NULL);
     textbuf_free(&m);
-    assert_true(has(&h, "MIME_BASE64_TEXT"));
-    assert_true(has(&h, "BASE64_LENGTH_78_79"));
-    assert_true(has(&h, "BASE64_LENGTH_79_INF"));
-    assert_true(has(&h, "MIME_BAD_ISO_CHARSET"));
-    assert_true(has(&h, "T_TVD_MIME_NO_HEADERS"));
-    assert_true(has(&h, "MISSING_MIME_HB_SEP"));     /* "no headers here" */
-    assert_false(has(&h, "MIME_HTML_MOSTLY"));
-    assert_false(has(&h, "T_TVD_MIME_EPI"));
-    assert_false(has(&h, "MULTIPART_ALT_NON_TEXT"));
+    assert_true(rules_helper_has(&h, "MIME_BASE64_TEXT"));
+    assert_true(rules_helper_has(&h, "BASE64_LENGTH_78_79"));
+    assert_true(rules_helper_has(&h, "BASE64_LENGTH_79_INF"));
+    assert_true(rules_helper_has(&h, "MIME_BAD_ISO_CHARSET"));
+    assert_true(rules_helper_has(&h, "T_TVD_MIME_NO_HEADERS"));
+    assert_true(rules_helper_has(&h, "MISSING_MIME_HB_SEP"));     /* "no headers here" */
+    assert_false(rules_helper_has(&h, "MIME_HTML_MOSTLY"));
+    assert_false(rules_helper_has(&h, "T_TVD_MIME_EPI"));
+    assert_false(rules_helper_has(&h, "MULTIPART_ALT_NON_TEXT"));
 
     /* a header running into the text; a body in capitals */
     textbuf_init(&m);
@@ -454,8 +411,8 @@ static void test_mimeeval_mixed(void **state)
         "Content-Type: text/plain\nHELLO THERE\n--CC--\n");
     h = run_on(mimeeval_rules, m.data, NULL);
     textbuf_free(&m);
-    assert_true(has(&h, "MISSING_MIME_HB_SEP"));
-    assert_false(has(&h, "__UPPERCASE_75_100"));           /* under 200 characters */
+    assert_true(rules_helper_has(&h, "MISSING_MIME_HB_SEP"));
+    assert_false(rules_helper_has(&h, "__UPPERCASE_75_100"));           /* under 200 characters */
     textbuf_init(&m);
     textbuf_puts(&m, MIME_HEAD "\n");
     for (int i = 0; i < 8; i++)
@@ -463,9 +420,9 @@ static void test_mimeeval_mixed(void **state)
     textbuf_puts(&m, "\n");
     h = run_on(mimeeval_rules, m.data, NULL);
     textbuf_free(&m);
-    assert_true(has(&h, "__UPPERCASE_75_100"));
-    assert_false(has(&h, "MISSING_MIME_HB_SEP"));
-    assert_false(has(&h, "__MIME_BASE64"));
+    assert_true(rules_helper_has(&h, "__UPPERCASE_75_100"));
+    assert_false(rules_helper_has(&h, "MISSING_MIME_HB_SEP"));
+    assert_false(rules_helper_has(&h, "__MIME_BASE64"));
 }
 
 /* --- BodyEval ------------------------------------------------------------------------------- */
@@ -505,44 +462,84 @@ static void test_multipart_body_gets_a_blank_line_on_top(void **state)
         "\n"
         "send the coins\n"
         "--another-boundary--\n";
-    struct hits h = run_on(rules, msg, "");
-    assert_false(has(&h, "HB_SEP"));
-    assert_true(has(&h, "NONEMPTY"));
+    struct rules_helper_hits h = run_on(rules, msg, "");
+    assert_false(rules_helper_has(&h, "HB_SEP"));
+    assert_true(rules_helper_has(&h, "NONEMPTY"));
 }
 
 static void test_bodyeval_alternative(void **state)
 {
     (void)state;
-    struct hits h = run_on(bodyeval_rules, ALTERNATIVE("Hello world",
+    struct rules_helper_hits h = run_on(bodyeval_rules, ALTERNATIVE("Hello world",
         "<html><body><p>Buy cheap watches now at our store today</p></body></html>"), NULL);
-    assert_true(has(&h, "MPART_ALT_DIFF"));
-    assert_false(has(&h, "MPART_ALT_DIFF_COUNT"));
-    assert_true(has(&h, "__KAM_BODY_LENGTH_LT_1024"));
-    assert_false(has(&h, "__KAM_BODY_LENGTH_LT_128"));
+    assert_true(rules_helper_has(&h, "MPART_ALT_DIFF"));
+    assert_false(rules_helper_has(&h, "MPART_ALT_DIFF_COUNT"));
+    assert_true(rules_helper_has(&h, "__KAM_BODY_LENGTH_LT_1024"));
+    assert_false(rules_helper_has(&h, "__KAM_BODY_LENGTH_LT_128"));
     h = run_on(bodyeval_rules, ALTERNATIVE(
         "one two three four five six seven eight nine ten eleven twelve",
         "<html><body><p>one two</p></body></html>"), NULL);
-    assert_false(has(&h, "MPART_ALT_DIFF"));
-    assert_true(has(&h, "MPART_ALT_DIFF_COUNT"));
+    assert_false(rules_helper_has(&h, "MPART_ALT_DIFF"));
+    assert_true(rules_helper_has(&h, "MPART_ALT_DIFF_COUNT"));
 }
 
 /* Mostly blank lines, a spaced-out line, stock-tip fields; then a line without spaces. */
 static void test_bodyeval_text(void **state)
 {
     (void)state;
-    struct hits h = run_on(bodyeval_rules,
+    struct rules_helper_hits h = run_on(bodyeval_rules,
         MIME_HEAD "\n\n\n\n\n\n\n\n\n\nH e l l o   w o r l d\n\n\n\n\n\n\n\n\n"
         "Symbol: ABCD\nTarget: 5 USD\nSector: mining\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n", NULL);
-    assert_true(has(&h, "BLANK_LINES_80_90"));
-    assert_true(has(&h, "TVD_STOCK1"));
-    assert_true(has(&h, "__KAM_BODY_LENGTH_LT_128"));
-    assert_false(has(&h, "__TVD_SPACE_RATIO"));
+    assert_true(rules_helper_has(&h, "BLANK_LINES_80_90"));
+    assert_true(rules_helper_has(&h, "TVD_STOCK1"));
+    assert_true(rules_helper_has(&h, "__KAM_BODY_LENGTH_LT_128"));
+    assert_false(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
     h = run_on(bodyeval_rules,
         MIME_HEAD "\nAveryveryverylonglinewithoutspacesatall hello\n", NULL);
-    assert_true(has(&h, "__TVD_SPACE_RATIO"));
-    assert_false(has(&h, "BLANK_LINES_80_90"));
-    assert_false(has(&h, "TVD_STOCK1"));
-    assert_false(has(&h, "MPART_ALT_DIFF"));
+    assert_true(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+    assert_false(rules_helper_has(&h, "BLANK_LINES_80_90"));
+    assert_false(rules_helper_has(&h, "TVD_STOCK1"));
+    assert_false(rules_helper_has(&h, "MPART_ALT_DIFF"));
+}
+
+/* tvd_vertical_words measures the lines of SpamAssassin's body array as they are, each with
+ * its "\n" (split(/^/m)): the Subject line "abcde\n" is 6 bytes, over 5, so it counts (value 0,
+ * __TVD_SPACE_RATIO), "abcd\n" is not; "x y z w\n" is 3 spaces to 5 other bytes: 60, not 75.
+ * A raw 8-bit Subject counts in UTF-8 bytes: Latin-1 "\xe9\xe9\xe9\xe9" is 8 bytes as UTF-8.
+ * (The values are spamassassin -D eval's on the same messages.) */
+static void test_tvd_vertical_words_counts_each_line_with_its_newline(void **state)
+{
+    (void)state;
+    const char *rules =
+        "body __TVD_SPACE_RATIO eval:tvd_vertical_words('0','10')\n"
+        "body TVD_55_70 eval:tvd_vertical_words('55','70')\n"
+        "body TVD_70_80 eval:tvd_vertical_words('70','80')\n";
+#define TVD_HEAD RCVD "From: bob@example.org\nTo: joe@example.net\n" \
+    "Message-ID: <1@example.org>\nDate: Tue, 1 Dec 2026 10:00:00 +0000\n"
+    struct rules_helper_hits h = run_on(rules, TVD_HEAD "Subject: abcde\n\nx\n", NULL);
+    assert_true(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: abcd\n\nx\n", NULL);
+    assert_false(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: ab\n\nx y z w\n\nabcdefghijklmnopqrstu\n", NULL);
+    assert_true(rules_helper_has(&h, "TVD_55_70"));
+    assert_false(rules_helper_has(&h, "TVD_70_80"));
+    assert_false(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: \xe9\xe9\xe9\xe9\n\nx\n", NULL);
+    assert_true(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+    h = run_on(rules, TVD_HEAD "Subject: \xc2\xa3" "600\n\ntest\n", NULL);
+    assert_true(rules_helper_has(&h, "__TVD_SPACE_RATIO"));
+#undef TVD_HEAD
+    /* a view made without its line entries is split at each newline, kept */
+    struct ruleset *rs = rules_helper_load(rules);
+    struct message_view view = { .text = (char *)"ab\nx y z w\nend",
+        .text_len = strlen("ab\nx y z w\nend") };
+    struct rules_message msg = { .view = &view, .body = "", .body_len = 0, .envelope_from = "" };
+    struct rules_limits limits;
+    rules_limits_default(&limits);
+    h = (struct rules_helper_hits){ 0 };
+    ruleset_eval(rs, &msg, &limits, rules_helper_collect, &h, NULL);
+    assert_true(rules_helper_has(&h, "TVD_55_70"));
+    ruleset_free(rs);
 }
 
 /* --- ImageInfo ------------------------------------------------------------------------------ */
@@ -572,35 +569,35 @@ static const char imageinfo_rules[] =
 static void test_imageinfo(void **state)
 {
     (void)state;
-    struct hits h = run_on(imageinfo_rules, MIME_HEAD
+    struct rules_helper_hits h = run_on(imageinfo_rules, MIME_HEAD
         "Content-Type: multipart/related; boundary=\"ZZ\"\n\n"
         "--ZZ\nContent-Type: text/html\n\n<html><body><img src=\"cid:a\">Hi</body></html>\n"
         IMAGE("image/gif", "a.gif", GIF_600_400) IMAGE("image/png", "b.png", PNG_500_500)
         IMAGE("image/jpeg", "c.jpg", JPEG_200_100) "--ZZ--\n", NULL);
-    assert_true(has(&h, "__GIF_ATTACH_1"));
-    assert_true(has(&h, "__PNG_ATTACH_1"));
-    assert_true(has(&h, "__JPEG_ATTACH_1"));
-    assert_true(has(&h, "__GIF_AREA_180K"));
-    assert_true(has(&h, "__PNG_AREA_180K"));
-    assert_true(has(&h, "__DC_IMG_HTML_RATIO"));
-    assert_true(has(&h, "__DC_IMG_TEXT_RATIO"));
-    assert_true(has(&h, "GIF_600_400"));
-    assert_true(has(&h, "BIG_PNG"));
-    assert_false(has(&h, "__ONE_IMG"));
-    assert_false(has(&h, "__IMG_LE_300K"));        /* 510000 pixels */
-    assert_false(has(&h, "__GIF_ATTACH_2P"));
+    assert_true(rules_helper_has(&h, "__GIF_ATTACH_1"));
+    assert_true(rules_helper_has(&h, "__PNG_ATTACH_1"));
+    assert_true(rules_helper_has(&h, "__JPEG_ATTACH_1"));
+    assert_true(rules_helper_has(&h, "__GIF_AREA_180K"));
+    assert_true(rules_helper_has(&h, "__PNG_AREA_180K"));
+    assert_true(rules_helper_has(&h, "__DC_IMG_HTML_RATIO"));
+    assert_true(rules_helper_has(&h, "__DC_IMG_TEXT_RATIO"));
+    assert_true(rules_helper_has(&h, "GIF_600_400"));
+    assert_true(rules_helper_has(&h, "BIG_PNG"));
+    assert_false(rules_helper_has(&h, "__ONE_IMG"));
+    assert_false(rules_helper_has(&h, "__IMG_LE_300K"));        /* 510000 pixels */
+    assert_false(rules_helper_has(&h, "__GIF_ATTACH_2P"));
 
     h = run_on(imageinfo_rules, MIME_HEAD "Content-Type: multipart/mixed; boundary=\"ZZ\"\n\n"
         "--ZZ\nContent-Type: text/plain\n\nHi there, the picture\n"
         IMAGE("image/gif", "a.gif", GIF_600_400) "--ZZ--\n", NULL);
-    assert_true(has(&h, "__ONE_IMG"));
-    assert_true(has(&h, "__IMG_LE_300K"));
-    assert_false(has(&h, "__PNG_ATTACH_1"));
-    assert_false(has(&h, "BIG_PNG"));
+    assert_true(rules_helper_has(&h, "__ONE_IMG"));
+    assert_true(rules_helper_has(&h, "__IMG_LE_300K"));
+    assert_false(rules_helper_has(&h, "__PNG_ATTACH_1"));
+    assert_false(rules_helper_has(&h, "BIG_PNG"));
     /* no image at all */
     h = run_on(imageinfo_rules, MIME_HEAD "\nHello.\n", NULL);
-    assert_false(has(&h, "__ONE_IMG"));
-    assert_false(has(&h, "__DC_IMG_TEXT_RATIO"));
+    assert_false(rules_helper_has(&h, "__ONE_IMG"));
+    assert_false(rules_helper_has(&h, "__DC_IMG_TEXT_RATIO"));
 }
 
 /* --- VBounce -------------------------------------------------------------------------------- */
@@ -632,21 +629,21 @@ static const char vbounce_rules[] =
 static void test_vbounce(void **state)
 {
     (void)state;
-    struct hits h = run_on(vbounce_rules, bounce_message, NULL);
-    assert_false(has(&h, "__HAVE_BOUNCE_RELAYS"));
-    assert_false(has(&h, "__MY_SERVERS_FOUND"));
+    struct rules_helper_hits h = run_on(vbounce_rules, bounce_message, NULL);
+    assert_false(rules_helper_has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_false(rules_helper_has(&h, "__MY_SERVERS_FOUND"));
     char *rules = xasprintf("%swelcomelist_bounce_relays relay*.mycompany.example\n",
         vbounce_rules);
     h = run_on(rules, bounce_message, NULL);
     free(rules);
-    assert_true(has(&h, "__HAVE_BOUNCE_RELAYS"));
-    assert_true(has(&h, "__MY_SERVERS_FOUND"));
-    assert_true(has(&h, "OLD_NAME"));
+    assert_true(rules_helper_has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_true(rules_helper_has(&h, "__MY_SERVERS_FOUND"));
+    assert_true(rules_helper_has(&h, "OLD_NAME"));
     rules = xasprintf("%swhitelist_bounce_relays other.example\n", vbounce_rules);
     h = run_on(rules, bounce_message, NULL);
     free(rules);
-    assert_true(has(&h, "__HAVE_BOUNCE_RELAYS"));
-    assert_false(has(&h, "__MY_SERVERS_FOUND"));
+    assert_true(rules_helper_has(&h, "__HAVE_BOUNCE_RELAYS"));
+    assert_false(rules_helper_has(&h, "__MY_SERVERS_FOUND"));
 }
 
 /* --- hostile structure ------------------------------------------------------------------------ */
@@ -668,8 +665,8 @@ static void test_mime_tree_hostile_bounded(void **state)
     textbuf_puts(&m, "--b200\nContent-Type: text/html\n\n<p>deep</p>\n");
     for (int i = 200; i >= 0; i--)
         textbuf_printf(&m, "--b%d--\n", i);
-    struct hits h = run_on(rules, m.data, NULL);
-    assert_false(has(&h, "LIMIT_FLAG"));
+    struct rules_helper_hits h = run_on(rules, m.data, NULL);
+    assert_false(rules_helper_has(&h, "LIMIT_FLAG"));
     textbuf_free(&m);
 
     textbuf_init(&m);
@@ -681,9 +678,9 @@ static void test_mime_tree_hostile_bounded(void **state)
     h = run_on(rules, m.data, NULL);
     textbuf_free(&m);
     free(rules);
-    assert_true(has(&h, "LIMIT_FLAG"));
-    assert_false(has(&h, "LIMIT_MIME"));       /* never set where MIMEEval 4.0.1 looks */
-    assert_true(has(&h, "__MIME_BASE64"));
+    assert_true(rules_helper_has(&h, "LIMIT_FLAG"));
+    assert_false(rules_helper_has(&h, "LIMIT_MIME"));       /* never set where MIMEEval 4.0.1 looks */
+    assert_true(rules_helper_has(&h, "__MIME_BASE64"));
 }
 
 int main(void)
@@ -700,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_multipart_body_gets_a_blank_line_on_top),
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
+        cmocka_unit_test(test_tvd_vertical_words_counts_each_line_with_its_newline),
         cmocka_unit_test(test_imageinfo),
         cmocka_unit_test(test_vbounce),
         cmocka_unit_test(test_mime_tree_hostile_bounded),

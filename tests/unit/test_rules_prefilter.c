@@ -143,11 +143,11 @@ static void test_prefilter_changes_no_hit(void **state)
     bool in_use = ruleset_prefilter_wait(stock);
 #ifdef HAVE_HYPERSCAN
     assert_true(in_use);
-    size_t taken, refused, databases;
-    assert_true(ruleset_prefilter_counts(stock, &taken, &refused, &databases));
-    fprintf(stderr, "prefilter: %zu regexes in Hyperscan, %zu refused, %zu databases\n", taken,
-        refused, databases);
-    assert_true(taken > 1000);
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    fprintf(stderr, "prefilter: %zu regexes in Hyperscan, %zu refused, %zu databases\n",
+        stats.taken, stats.refused, stats.databases);
+    assert_true(stats.taken > 1000);
 #else
     assert_false(in_use);
 #endif

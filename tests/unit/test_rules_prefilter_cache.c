@@ -147,10 +147,10 @@ static char *some_file(void)
 static void expect_sources(const struct ruleset *rs, size_t compiled, size_t from_cache)
 {
     assert_true(ruleset_prefilter_wait(rs));
-    size_t c, f;
-    assert_true(ruleset_prefilter_sources(rs, &c, &f));
-    assert_int_equal(c, compiled);
-    assert_int_equal(f, from_cache);
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(rs, &stats));
+    assert_int_equal(stats.compiled, compiled);
+    assert_int_equal(stats.from_cache, from_cache);
 }
 
 static void test_second_ruleset_reads_every_database_from_the_cache(void **state)

@@ -14,50 +14,7 @@
 #include "message_view.h"
 #include "rules.h"
 #include "header.h"
-
-struct hits {
-    char names[16][64];
-    double scores[16];
-    size_t n;
-};
-
-static void collect(const struct rules_hit *hit, void *arg)
-{
-    struct hits *h = arg;
-    if (h->n < 16) {
-        snprintf(h->names[h->n], sizeof h->names[0], "%s", hit->name);
-        h->scores[h->n] = hit->score;
-        h->n++;
-    }
-}
-
-/* The score of rule `name` in the hits; fails the test when it did not hit. */
-static double score_of(const struct hits *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->names[i], name) == 0)
-            return h->scores[i];
-    }
-    fail_msg("%s did not hit", name);
-    return 0;
-}
-
-static bool has_hit(const struct hits *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        if (strcmp(h->names[i], name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static struct ruleset *load(const char *text)
-{
-    struct ruleset *rs = ruleset_new();
-    ruleset_read_text(rs, "test", text, strlen(text));
-    ruleset_finish(rs);
-    return rs;
-}
+#include "rules_helpers.h"
 
 /* A resolver that knows nothing: every answer unknown (no network rule hits on it). */
 static enum rules_dns_status nothing_known(void *arg, const char *name, int type,
@@ -78,9 +35,9 @@ static struct header_field headers[] = {
 
 /* Evaluates rs on a message whose text is "cheap pills": with DNS answers when net, with
  * Bayes usable (probability 0.999) when bayes. */
-static struct hits run(const struct ruleset *rs, bool net, bool bayes, unsigned *set)
+static struct rules_helper_hits run(const struct ruleset *rs, bool net, bool bayes, unsigned *set)
 {
-    struct hits h = { .n = 0 };
+    struct rules_helper_hits h = { .n = 0 };
     struct rules_limits limits;
     rules_limits_default(&limits);
     struct message_view view = { .text = (char *)"cheap pills\n", .text_len = 12,
@@ -91,7 +48,7 @@ static struct hits run(const struct ruleset *rs, bool net, bool bayes, unsigned 
     struct rules_message msg = { .headers = headers, .header_count = 2, .view = &view,
         .body = "cheap pills\n", .body_len = 12, .envelope = &env, .dns = net ? &dns : NULL };
     struct rules_eval_stats stats;
-    ruleset_eval(rs, &msg, &limits, collect, &h, &stats);
+    ruleset_eval(rs, &msg, &limits, rules_helper_collect, &h, &stats);
     if (set != NULL)
         *set = stats.score_set;
     assert_int_equal(stats.score_set, rules_score_set(&msg));
@@ -105,31 +62,31 @@ static const char four_sets[] =
 static void test_four_scores_one_per_set_chosen_by_network_and_bayes(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(four_sets);
+    struct ruleset *rs = rules_helper_load(four_sets);
     unsigned set;
-    struct hits h = run(rs, false, false, &set);
+    struct rules_helper_hits h = run(rs, false, false, &set);
     assert_int_equal(set, 0);
-    assert_true(score_of(&h, "PILLS") == 0.5);
+    assert_true(rules_helper_score_of(&h, "PILLS") == 0.5);
     h = run(rs, true, false, &set);
     assert_int_equal(set, 1);
-    assert_true(score_of(&h, "PILLS") == 1.5);
+    assert_true(rules_helper_score_of(&h, "PILLS") == 1.5);
     h = run(rs, false, true, &set);
     assert_int_equal(set, 2);
-    assert_true(score_of(&h, "PILLS") == 2.5);
+    assert_true(rules_helper_score_of(&h, "PILLS") == 2.5);
     h = run(rs, true, true, &set);
     assert_int_equal(set, 3);
-    assert_true(score_of(&h, "PILLS") == 3.5);
+    assert_true(rules_helper_score_of(&h, "PILLS") == 3.5);
     ruleset_free(rs);
 }
 
 static void test_one_score_gives_all_four_sets(void **state)
 {
     (void)state;
-    struct ruleset *rs = load("body PILLS /cheap pills/\nscore PILLS 2.25\n");
+    struct ruleset *rs = rules_helper_load("body PILLS /cheap pills/\nscore PILLS 2.25\n");
     for (int net = 0; net <= 1; net++) {
         for (int bayes = 0; bayes <= 1; bayes++) {
-            struct hits h = run(rs, net, bayes, NULL);
-            assert_true(score_of(&h, "PILLS") == 2.25);
+            struct rules_helper_hits h = run(rs, net, bayes, NULL);
+            assert_true(rules_helper_score_of(&h, "PILLS") == 2.25);
         }
     }
     ruleset_free(rs);
@@ -140,14 +97,14 @@ static void test_one_score_gives_all_four_sets(void **state)
 static void test_network_set_scores_what_set_0_zeroes(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "body __PILLS /cheap pills/\n"
         "meta PILLS_META __PILLS\n"
         "score PILLS_META 0 1.246 0 0.8\n");
-    struct hits h = run(rs, true, false, NULL);
-    assert_true(score_of(&h, "PILLS_META") == 1.246);
+    struct rules_helper_hits h = run(rs, true, false, NULL);
+    assert_true(rules_helper_score_of(&h, "PILLS_META") == 1.246);
     h = run(rs, false, false, NULL);
-    assert_true(score_of(&h, "PILLS_META") == 0);
+    assert_true(rules_helper_score_of(&h, "PILLS_META") == 0);
     ruleset_free(rs);
 }
 
@@ -155,16 +112,16 @@ static void test_network_set_scores_what_set_0_zeroes(void **state)
 static void test_bayes_rule_runs_only_in_a_bayes_set(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "body BAYES_99 eval:check_bayes('0.99', '1.00')\n"
         "tflags BAYES_99 learn\n"
         "score BAYES_99 0 0 3.8 3.5\n");
-    struct hits h = run(rs, true, true, NULL);
-    assert_true(score_of(&h, "BAYES_99") == 3.5);
+    struct rules_helper_hits h = run(rs, true, true, NULL);
+    assert_true(rules_helper_score_of(&h, "BAYES_99") == 3.5);
     h = run(rs, false, true, NULL);
-    assert_true(score_of(&h, "BAYES_99") == 3.8);
+    assert_true(rules_helper_score_of(&h, "BAYES_99") == 3.8);
     h = run(rs, true, false, NULL);
-    assert_false(has_hit(&h, "BAYES_99"));
+    assert_false(rules_helper_has(&h, "BAYES_99"));
     ruleset_free(rs);
 }
 
@@ -173,7 +130,7 @@ static void test_bayes_rule_runs_only_in_a_bayes_set(void **state)
 static void test_score_line_counts_and_relative_scores(void **state)
 {
     (void)state;
-    struct ruleset *rs = load(
+    struct ruleset *rs = rules_helper_load(
         "body PILLS /cheap pills/\n"
         "score PILLS 1 2 3 4\n"
         "score PILLS 9 9\n"
@@ -184,12 +141,12 @@ static void test_score_line_counts_and_relative_scores(void **state)
         "score OTHER (0.5) (0.5) (0.5) (1)\n"
         "body NO_BASE /pills/\n"
         "score NO_BASE (2)\n");
-    struct hits h = run(rs, true, false, NULL);
-    assert_true(score_of(&h, "PILLS") == 2);
-    assert_true(score_of(&h, "OTHER") == 2.5);
-    assert_true(score_of(&h, "NO_BASE") == 1.0);      /* refused: SpamAssassin's default */
+    struct rules_helper_hits h = run(rs, true, false, NULL);
+    assert_true(rules_helper_score_of(&h, "PILLS") == 2);
+    assert_true(rules_helper_score_of(&h, "OTHER") == 2.5);
+    assert_true(rules_helper_score_of(&h, "NO_BASE") == 1.0);      /* refused: SpamAssassin's default */
     h = run(rs, true, true, NULL);
-    assert_true(score_of(&h, "OTHER") == 5);
+    assert_true(rules_helper_score_of(&h, "OTHER") == 5);
     ruleset_free(rs);
 }
 

@@ -115,7 +115,8 @@ static void test_check_action_survives_a_rule_of_its_name(void **state)
     struct txn *t = fixture_txn();
     struct reply reply = { .code = 550 };
     txn_add_result(t, "MISSING_DATE", 1.0, ACTION_REJECT, &reply);
-    txn_add_rule_result(t, "MISSING_DATE", 2.7, RESULT_HEADER_ONLY);
+    txn_add_rule_result(t, "MISSING_DATE", 2.7,
+        &(struct result_learn){ .score = 2.7, .header_share = 1 });
     double total;
     assert_int_equal(count_of("MISSING_DATE", &total), 1);
     assert_true(total == 2.7);
