@@ -108,6 +108,9 @@ pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const 
 pcre2_code *regex_compile_perl_source(const char **text, uint32_t extra_options,
     const char *define_block, const char **why, char **detail, char **pattern,
     uint32_t *options);
+/* The pattern of the Perl match operator text starts with (/.../ or m{...}), malloc'd; NULL
+ * when it starts with none. Nothing is compiled. */
+char *regex_perl_pattern(const char *text);
 
 /* Per-call match state: match data, match context with the limits, and a JIT stack. */
 struct regex_matcher {
@@ -169,6 +172,8 @@ struct rule {
 
     pcre2_code *regex;
     char *pattern;             /* the regex as written (tags expanded), for the prefilter */
+    char *prefilter_pattern;   /* a ReplaceTags rule: a superset of pattern for the prefilter,
+                                  each tag's UTF-8 and entity branches widened (rules_tags.c) */
     uint32_t pattern_options;  /* its PCRE2 options */
     char *tag_defines;         /* a too-large ReplaceTags rule: its tags as a DEFINE group */
     /* capture rules (rules_capture.c): the tags its named groups set, and the tags its
@@ -266,6 +271,11 @@ void ruleset_add_directive(struct ruleset *rs, const char *name, const char *val
 void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);
 /* The text with its tags expanded (malloc'd), or NULL when that grows past 256 KB. */
 char *rules_replace_tags(const struct ruleset *rs, const char *text);
+/* The same with each tag replaced by a superset of its regex, short and cheap for Hyperscan:
+ * a branch of only bytes >= 0x80 (a UTF-8 look-alike) becomes [\x80-\xff]+, a numeric
+ * entity branch &#...; becomes &#[0-9a-fx]*;, a class mixing ASCII and such bytes is
+ * split in two; other branches stay. Matches all the exact expansion matches (and more). */
+char *rules_replace_tags_superset(const struct ruleset *rs, const char *text);
 
 /* rules_headers.c: the text header rule r matches (at most cap bytes, kept in cache until the
  * cache is freed); false when no such header exists */

@@ -33,6 +33,10 @@
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
 #define CHUNK_PATTERNS 64           /* patterns per database: bounds a compile and its retries */
+/* Hyperscan refuses longer patterns ("Pattern length exceeds limit"): a ReplaceTags rule
+ * expanded past it is given with its tags widened (rules_replace_tags_superset), which scans
+ * slower than the exact expansion, so only then. */
+#define HS_LONGEST_PATTERN 10000
 /* Compiling the stock rules costs about as much CPU as PCRE2 alone spends on a thousand
  * messages: a ruleset that checks only a handful (a test, a policy reloaded again soon) is
  * never compiled. */
@@ -165,14 +169,15 @@ static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *m
  * nothing X* or X+ does not): Hyperscan's compile time grows with the counts (a rule with
  * [^>]{0,2048} twice takes seconds), its scanning hardly. Options PCRE2 has and Hyperscan's
  * flags do not are written into the pattern. */
-static char *hs_expression_of(const struct rule *r)
+static char *hs_expression_of(const struct rule *r, bool widened)
 {
     struct textbuf out;
     textbuf_init(&out);
     if (r->pattern_options & PCRE2_EXTENDED)
         textbuf_puts(&out, "(?x)");
     bool in_class = false;
-    for (const char *p = r->pattern; *p;) {
+    const char *pattern = widened ? r->prefilter_pattern : r->pattern;
+    for (const char *p = pattern; *p;) {
         if (*p == '\\' && p[1] != '\0') {
             size_t n = 2;
             if (strchr("xopPNgk", p[1]) != NULL && p[2] == '{') {
@@ -199,7 +204,7 @@ static char *hs_expression_of(const struct rule *r)
         }
         unsigned long min, max;
         size_t n = counted_repeat(p, &min, &max);
-        bool after_group = p > r->pattern && p[-1] == ')';
+        bool after_group = p > pattern && p[-1] == ')';
         if (n > 0 && (max > 4 || (after_group && max > 1))) {
             textbuf_puts(&out, min == 0 ? "*" : "+");
             p += n;
@@ -219,7 +224,11 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
     grp->expressions = xrealloc(grp->expressions, grp->member_count * sizeof *grp->expressions);
     grp->flags = xrealloc(grp->flags, grp->member_count * sizeof *grp->flags);
     grp->members[n] = index;
-    grp->expressions[n] = hs_expression_of(r);
+    grp->expressions[n] = hs_expression_of(r, false);
+    if (strlen(grp->expressions[n]) > HS_LONGEST_PATTERN && r->prefilter_pattern != NULL) {
+        free(grp->expressions[n]);
+        grp->expressions[n] = hs_expression_of(r, true);
+    }
     grp->flags[n] = hs_flags_of(r->pattern_options);
 }
 

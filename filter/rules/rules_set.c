@@ -152,7 +152,8 @@ void rule_reset_definition(struct rule *r)
     if (r->regex != NULL)
         pcre2_code_free(r->regex);
     free(r->pattern);
-    r->pattern = NULL;
+    free(r->prefilter_pattern);
+    r->pattern = r->prefilter_pattern = NULL;
     capture_free_rule(r);
     expr_free(&r->meta);
     if (r->eval != NULL && r->eval->free_state != NULL && r->eval_state != NULL)
@@ -294,6 +295,21 @@ static bool order_meta(struct ruleset *rs, size_t idx, unsigned char *state, siz
     return r->skip_reason == NULL;
 }
 
+/* The superset of a ReplaceTags rule with each tag widened (rules_replace_tags_superset), for
+ * the prefilter to use when the expansion is too long for Hyperscan (which then left the rule
+ * to PCRE2 on every line). Not for header rules (their text is not a bare match operator). */
+static void prefilter_superset(const struct ruleset *rs, struct rule *r)
+{
+    free(r->prefilter_pattern);
+    r->prefilter_pattern = NULL;
+    if (r->replace_source == NULL || r->type == RULE_HEADER)
+        return;
+    char *wide = rules_replace_tags_superset(rs, r->replace_source);
+    if (wide != NULL)
+        r->prefilter_pattern = regex_perl_pattern(wide);
+    free(wide);
+}
+
 /* A ReplaceTags rule PCRE2 refuses as too large: compiled again with each tag's regex once, in
  * a DEFINE group, and subroutine calls where the tags were. The plain expansion stays the
  * rule's pattern for the prefilter. */
@@ -362,6 +378,7 @@ void ruleset_finish(struct ruleset *rs)
         if (r->defined && r->skip_reason == NULL && r->replace_tags && r->source != NULL) {
             char *expanded = rules_replace_tags(rs, r->source);
             r->replace_source = r->source;
+            prefilter_superset(rs, r);
             r->source = expanded;
             if (expanded == NULL)
                 rule_skip(r, SKIP_TAGS_TOO_LARGE, NULL);
