@@ -115,6 +115,8 @@ static unsigned run_lines(const struct rule *r, const pcre2_code *re, const char
     struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
+    if (!prefilter_any_line_may_match(pf, r, text, lines, line_count, limit))
+        return 0;                   /* a candidate on no line: none can match */
     for (size_t i = first; i < line_count && hits < most; i++) {
         if (lines[i].start >= limit)
             break;

@@ -352,6 +352,13 @@ void prefilter_state_free(struct prefilter_state *st);
  * once for every rule reading it. */
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
     const char *text, size_t len);
+/* Whether r's regex (a body or rawbody rule) may match any of the lines
+ * (text[start .. start + len) each, up to limit bytes of text): each line is the slot of its
+ * index, scanned as prefilter_may_match scans it (once per call for every rule of the text);
+ * false lets the caller skip the lines one by one. */
+struct view_line;
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit);
 
 /* rules_capture.c: capture rules and %{NAME} templates (SpamAssassin 4.0) */
 struct capture_tags;

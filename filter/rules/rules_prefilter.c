@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message_view.h"
 #include "mw_build.h"
 #include "rules_internal.h"
 #include "util.h"
@@ -102,6 +103,8 @@ struct prefilter_slot {
 struct prefilter_cache {
     struct prefilter_slot *slots;
     size_t slot_count;
+    bool lines_scanned;             /* every line of the text: any_line holds */
+    uint64_t *any_line;             /* the ids reported on at least one line */
 };
 
 static bool prefiltered_type(enum rule_type type)
@@ -702,6 +705,7 @@ void prefilter_state_free(struct prefilter_state *st)
             for (size_t s = 0; s < st->cache[g].slot_count; s++)
                 free(st->cache[g].slots[s].bits);
             free(st->cache[g].slots);
+            free(st->cache[g].any_line);
         }
         return_scratch(st->pf, st->scratch);
     }
@@ -766,6 +770,33 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
     return (s->bits[id / 64] >> (id % 64)) & 1;
 }
 
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit)
+{
+    if (st->pf == NULL)
+        return true;
+    size_t index = (size_t)(r - st->rs->rules);
+    uint32_t g = st->pf->rule_group[index];
+    uint32_t id = st->pf->rule_id[index];
+    if (g == NO_GROUP || id == ALWAYS_RUN)
+        return true;
+    struct prefilter_cache *cache = &st->cache[g];
+    if (!cache->lines_scanned) {
+        size_t words = (st->pf->groups[g].member_count + 63) / 64;
+        cache->any_line = xcalloc(words, sizeof *cache->any_line);
+        for (size_t i = 0; i < line_count && lines[i].start < limit; i++) {
+            size_t len = lines[i].len;
+            if (len > limit - lines[i].start)
+                len = (size_t)(limit - lines[i].start);
+            const struct prefilter_slot *s = scanned_slot(st, g, i, text + lines[i].start, len);
+            for (size_t w = 0; w < words; w++)
+                cache->any_line[w] |= s->bits[w];
+        }
+        cache->lines_scanned = true;
+    }
+    return (cache->any_line[id / 64] >> (id % 64)) & 1;
+}
+
 #else   /* no Hyperscan: every rule is a candidate */
 
 void rules_prefilter_stop(void)
@@ -825,6 +856,18 @@ void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, 
 void prefilter_state_free(struct prefilter_state *st)
 {
     (void)st;
+}
+
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit)
+{
+    (void)st;
+    (void)r;
+    (void)text;
+    (void)lines;
+    (void)line_count;
+    (void)limit;
+    return true;
 }
 
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
