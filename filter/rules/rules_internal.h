@@ -172,6 +172,8 @@ struct rule {
 
     pcre2_code *regex;
     char *pattern;             /* the regex as written (tags expanded), for the prefilter */
+    size_t text_id;            /* header rules: which header text it reads (rules reading the
+                                  same header with the same modifiers share one), < text_count */
     char *prefilter_pattern;   /* a ReplaceTags rule: a superset of pattern for the prefilter,
                                   each tag's UTF-8 and entity branches widened (rules_tags.c) */
     uint32_t pattern_options;  /* its PCRE2 options */
@@ -239,6 +241,7 @@ struct ruleset {
 
     struct replace_tag *tags;
     size_t tag_count;
+    size_t text_count;                /* header texts the header rules read (rule.text_id) */
     struct plugin_directive *directives;  /* plugin directives, in file order */
     size_t directive_count;
     struct directive_count *ignored;  /* directives read but not acted on */

@@ -367,6 +367,35 @@ static void skip_uncaptured_templates(struct ruleset *rs)
     }
 }
 
+/* Each header rule's text gets a number, the same for rules reading the same header with
+ * the same modifiers, so an evaluation finds a text made once by its number. */
+static void number_header_texts(struct ruleset *rs)
+{
+    char **keys = NULL;
+    rs->text_count = 0;
+    for (size_t i = 0; i < rs->count; i++) {
+        struct rule *r = &rs->rules[i];
+        if (!r->defined || r->skip_reason != NULL || r->type != RULE_HEADER)
+            continue;
+        char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
+            r->hsrc == HSRC_NAMED && r->header ? r->header : "");
+        str_lower(key);
+        size_t k = 0;
+        while (k < rs->text_count && strcmp(keys[k], key) != 0)
+            k++;
+        if (k == rs->text_count) {
+            keys = xrealloc(keys, (rs->text_count + 1) * sizeof *keys);
+            keys[rs->text_count++] = key;
+        } else {
+            free(key);
+        }
+        r->text_id = k;
+    }
+    for (size_t k = 0; k < rs->text_count; k++)
+        free(keys[k]);
+    free(keys);
+}
+
 void ruleset_finish(struct ruleset *rs)
 {
     if (rs->finished)
@@ -410,6 +439,7 @@ void ruleset_finish(struct ruleset *rs)
             resolve_meta(rs, r);
     }
     collect_header_names(rs);
+    number_header_texts(rs);
     unsigned char *state = xcalloc(rs->count + 1, 1);
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
