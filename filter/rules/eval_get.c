@@ -204,7 +204,7 @@ static bool charset_ok_for_locale(const char *cs, const char *locale)
 
 bool eval_charset_ok_for_locales(const struct ruleset *rs, const char *charset, size_t len)
 {
-    const char *locales = eval_directive_last(rs, "ok_locales");
+    const char *locales = ruleset_ok_locales(rs);
     if (locales == NULL || strstr(locales, "all") != NULL)
         return true;
     /* upper case, only letters and digits, "3D" of broken quoted-printable off, first of a

@@ -242,6 +242,7 @@ struct ruleset {
     struct replace_tag *tags;
     size_t tag_count;
     size_t text_count;                /* header texts the header rules read (rule.text_id) */
+    const char *ok_locales;           /* the last ok_locales directive, or NULL */
     struct plugin_directive *directives;  /* plugin directives, in file order */
     size_t directive_count;
     struct directive_count *ignored;  /* directives read but not acted on */

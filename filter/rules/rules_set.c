@@ -122,6 +122,11 @@ const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t
     return NULL;
 }
 
+const char *ruleset_ok_locales(const struct ruleset *rs)
+{
+    return rs->ok_locales;
+}
+
 const char *ruleset_directive_next(const struct ruleset *rs, const char *name, size_t *cursor)
 {
     for (size_t k = *cursor; k < rs->directive_count; k++) {
@@ -440,6 +445,9 @@ void ruleset_finish(struct ruleset *rs)
     }
     collect_header_names(rs);
     number_header_texts(rs);
+    size_t cursor = 0;
+    for (const char *v; (v = ruleset_directive_next(rs, "ok_locales", &cursor)) != NULL;)
+        rs->ok_locales = v;
     unsigned char *state = xcalloc(rs->count + 1, 1);
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];

@@ -3,7 +3,10 @@
  * `replace_rules` have each <NAME> replaced by its regex, with the `replace_pre` / `replace_post`
  * regex a rule asks for by <pre X> / <post X> around every tag and its `replace_inter` regex
  * (<inter X>) between two adjacent tags. Tags inside a tag's regex are expanded too, to a
- * bounded depth and size. Only the default tag delimiters < and > are supported. */
+ * bounded depth and size. Only the default tag delimiters < and > are supported. Also two
+ * other forms of an expansion: the shared one (each tag once, in a DEFINE group) for PCRE2
+ * when the plain one is too large, and the widened one (a superset of each tag) for the
+ * Hyperscan prefilter when the plain one is too long for it. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,8 +263,25 @@ static bool split_class(const char *b, size_t n, bool *wide_high, struct textbuf
     return true;
 }
 
-/* The superset of one tag's expanded regex, as "(?:...)". */
+/* The superset of one tag's expanded regex, as "(?:...)"; false (out unchanged) when a class
+ * in it cannot be read. */
+static bool widen(const char *value, struct textbuf *out);
+
 static void superset_of(const char *value, struct textbuf *out)
+{
+    struct textbuf wide;
+    textbuf_init(&wide);
+    if (widen(value, &wide)) {
+        textbuf_append(out, wide.data, wide.len);
+    } else {
+        textbuf_puts(out, "(?:");
+        textbuf_puts(out, value);           /* as it is: the same matches */
+        textbuf_puts(out, ")");
+    }
+    textbuf_free(&wide);
+}
+
+static bool widen(const char *value, struct textbuf *out)
 {
     size_t n = strlen(value);
     const char *inner = value;
@@ -304,11 +324,8 @@ static void superset_of(const char *value, struct textbuf *out)
         }
         if (i < n && inner[i] == '[') {
             const char *end = class_end(inner + i);
-            if (end == NULL || end >= inner + n) {
-                textbuf_append(out, value, strlen(value));   /* cannot read it: as is */
-                textbuf_puts(out, ")");
-                return;
-            }
+            if (end == NULL || end >= inner + n)
+                return false;
             i = (size_t)(end - inner);
             continue;
         }
@@ -341,6 +358,7 @@ static void superset_of(const char *value, struct textbuf *out)
         first = false;
     }
     textbuf_puts(out, ")");
+    return true;
 }
 
 static void expand_superset(const struct ruleset *rs, const char *text, const char *pre,
