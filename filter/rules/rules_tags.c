@@ -250,7 +250,8 @@ static bool split_class(const char *b, size_t n, bool *wide_high, struct textbuf
         textbuf_append(&ascii, member, (size_t)(q - member));   /* a range into 0x80+: kept */
     }
     if (high && ascii.len > 0) {
-        textbuf_puts(out, "[");
+        /* a ^ now first would negate the class */
+        textbuf_puts(out, ascii.data[0] == '^' ? "[\\" : "[");
         textbuf_append(out, ascii.data, ascii.len);
         textbuf_puts(out, *wide_high ? "]" : "]|[\\x80-\\xff]+");
     } else if (high) {

@@ -270,7 +270,8 @@ static void test_widened_tags_match_what_the_tags_match(void **state)
         "replace_tag A (?:[aA\\@\\xc0\\xe4]|[\\xc3][\\x80\\x81\\xa0]|[\\xd0][\\x90\\xb0]|"
         "[\\xe1](?:[\\xb8][\\x80\\x81]|[\\xba][\\xa0-\\xb7])|&\\#(?:1072|x430);)\n"
         "replace_tag Y (?:[yY]|[\\xd1][\\x83]|rn)\n"
-        "replace_tag SP [\\s\\d_\\xa1]\n";
+        "replace_tag SP [\\s\\d_\\xa1]\n"
+        "replace_tag C (?:[\\xc0^c])\n";
     ruleset_read_text(rs, "test", conf, strlen(conf));
     const char *source = "/p<A><Y><SP>me/i";
     char *exact = rules_replace_tags(rs, source);
@@ -306,10 +307,26 @@ static void test_widened_tags_match_what_the_tags_match(void **state)
             fail_msg("the widened form matches \"%s\": %s", other[i], wide);
     }
     assert_true(strlen(wide) < strlen(exact));
-    pcre2_match_data_free(md);
     pcre2_code_free(exact_re);
     pcre2_code_free(wide_re);
     free(exact);
+    free(wide);
+
+    /* a class whose ASCII part starts with ^ once split stays a class of ^, not its negation */
+    source = "/<C>at/";
+    wide = rules_replace_tags_superset(rs, source);
+    p = wide;
+    wide_re = regex_compile_perl(&p, 0, &why, &detail);
+    assert_non_null(wide_re);
+    static const char *c_matching[] = { "cat", "^at", "\xc0" "at" };
+    for (size_t i = 0; i < sizeof c_matching / sizeof c_matching[0]; i++) {
+        if (pcre2_match(wide_re, (PCRE2_SPTR)c_matching[i], strlen(c_matching[i]), 0, 0, md,
+                NULL) < 0)
+            fail_msg("the widened tag does not match \"%s\": %s", c_matching[i], wide);
+    }
+    assert_true(pcre2_match(wide_re, (PCRE2_SPTR)"bat", 3, 0, 0, md, NULL) < 0);
+    pcre2_match_data_free(md);
+    pcre2_code_free(wide_re);
     free(wide);
     ruleset_free(rs);
 }
