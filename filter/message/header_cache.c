@@ -4,6 +4,7 @@
 #include "header_cache.h"
 
 #include <gmime/gmime.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct cached_field {
 
 struct cached_text {
     char *key;
+    uint32_t key_hash;         /* compared first: hundreds of texts, one lookup each */
     char *text;
     size_t len;
     bool present;
@@ -174,13 +176,23 @@ void header_cache_mailbox(struct header_cache *cache, size_t i, size_t cap, cons
     *name = e->name;
 }
 
+/* FNV-1a of a text key. */
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 bool header_cache_text(struct header_cache *cache, const char *key, size_t cap, const char **text,
     size_t *len, bool *present)
 {
     use_cap(cache, cap);
+    uint32_t hash = key_hash(key);
     for (size_t i = 0; i < cache->text_count; i++) {
         const struct cached_text *c = &cache->texts[i];
-        if (strcmp(c->key, key) == 0) {
+        if (c->key_hash == hash && strcmp(c->key, key) == 0) {
             *text = c->text;
             *len = c->len;
             *present = c->present;
@@ -200,6 +212,7 @@ void header_cache_store_text(struct header_cache *cache, const char *key, size_t
     }
     struct cached_text *c = &cache->texts[cache->text_count++];
     c->key = xstrdup(key);
+    c->key_hash = key_hash(key);
     c->text = xmalloc(len + 1);
     memcpy(c->text, text, len);
     c->text[len] = '\0';

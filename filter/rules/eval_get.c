@@ -142,13 +142,11 @@ bool eval_regex_search(struct eval_ctx *ctx, const char *pattern, unsigned optio
 
 const char *eval_directive_last(const struct ruleset *rs, const char *name)
 {
-    const char *last = NULL;
-    for (size_t i = 0;; i++) {
-        const char *v = ruleset_directive(rs, name, i);
-        if (v == NULL)
-            return last;
-        last = v;
-    }
+    const char *last = NULL, *v;
+    size_t cursor = 0;
+    while ((v = ruleset_directive_next(rs, name, &cursor)) != NULL)
+        last = v;                   /* one pass over the directives, not one per value */
+    return last;
 }
 
 char *eval_regex_quote(const char *text, size_t len)
@@ -206,7 +204,7 @@ static bool charset_ok_for_locale(const char *cs, const char *locale)
 
 bool eval_charset_ok_for_locales(const struct ruleset *rs, const char *charset, size_t len)
 {
-    const char *locales = eval_directive_last(rs, "ok_locales");
+    const char *locales = ruleset_ok_locales(rs);
     if (locales == NULL || strstr(locales, "all") != NULL)
         return true;
     /* upper case, only letters and digits, "3D" of broken quoted-printable off, first of a

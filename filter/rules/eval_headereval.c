@@ -39,7 +39,7 @@ static bool has_nonspace(const char *s, size_t len)
 static unsigned run_faraway_charset_in_headers(struct eval_ctx *ctx, const struct eval_call *call)
 {
     (void)call;
-    const char *locales = eval_directive_last(ctx->rs, "ok_locales");
+    const char *locales = ruleset_ok_locales(ctx->rs);
     if (locales == NULL || strstr(locales, "all") != NULL)
         return 0;
     static const char *const names[] = { "From", "Subject" };

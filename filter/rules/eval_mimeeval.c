@@ -407,7 +407,7 @@ static char *charset_of_ct(const char *ct)
 static unsigned run_faraway_charset(struct eval_ctx *ctx, const struct eval_call *call)
 {
     (void)call;
-    const char *locales = eval_directive_last(ctx->rs, "ok_locales");
+    const char *locales = ruleset_ok_locales(ctx->rs);
     if (locales == NULL || strstr(locales, "all") != NULL)
         return 0;
     bool present;

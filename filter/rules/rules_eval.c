@@ -80,21 +80,36 @@ static bool relay_range_text(const struct rule *r, const struct rules_message *m
     }
 }
 
+/* A header text found for one rule, kept for the others reading it (rule.text_id). */
+struct header_text {
+    bool found;
+    bool present;
+    const char *text;
+    size_t len;
+};
+
 static unsigned run_header(const struct rule *r, const pcre2_code *re,
     const struct rules_message *msg, struct header_cache *cache,
     const struct rules_limits *limits, struct regex_matcher *m, struct eval_ctx *ctx,
-    struct prefilter_state *pf)
+    struct prefilter_state *pf, struct header_text *found)
 {
     size_t cap_bytes = limits->header_bytes > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)limits->header_bytes;
     const char *text = relays_text(r, ctx);
     size_t len = text != NULL ? strlen(text) : 0;
     bool present;
-    if (text != NULL)
+    if (text != NULL) {
         present = true;
-    else if (r->hsrc >= HSRC_ALL_TRUSTED && r->hsrc <= HSRC_ALL_EXTERNAL)
-        present = relay_range_text(r, msg, cache, cap_bytes, ctx, &text, &len);
-    else
-        present = rules_header_text(r, msg, cache, cap_bytes, &text, &len);
+    } else if (found->found) {
+        present = found->present;
+        text = found->text;
+        len = found->len;
+    } else {
+        if (r->hsrc >= HSRC_ALL_TRUSTED && r->hsrc <= HSRC_ALL_EXTERNAL)
+            present = relay_range_text(r, msg, cache, cap_bytes, ctx, &text, &len);
+        else
+            present = rules_header_text(r, msg, cache, cap_bytes, &text, &len);
+        *found = (struct header_text){ true, present, text, len };
+    }
     if (r->exists_test)
         return present;
     if (!present && r->if_unset != NULL) {
@@ -115,6 +130,8 @@ static unsigned run_lines(const struct rule *r, const pcre2_code *re, const char
     struct prefilter_state *pf)
 {
     unsigned hits = 0, most = max_hits(r);
+    if (!prefilter_any_line_may_match(pf, r, text, lines, line_count, limit))
+        return 0;                   /* a candidate on no line: none can match */
     for (size_t i = first; i < line_count && hits < most; i++) {
         if (lines[i].start >= limit)
             break;
@@ -187,6 +204,7 @@ struct eval_state {
     struct view_line *own_body_lines, *own_raw_lines;
     struct eval_ctx plugins;       /* what eval: tests and plugin rule types see */
     struct capture_tags *tags;     /* what capture rules captured (rules_capture.c) */
+    struct header_text *header_texts;  /* by rule.text_id, found on first use */
 };
 
 static unsigned run_eval(const struct rule *r, struct eval_state *st)
@@ -211,7 +229,7 @@ static unsigned run_regex(const struct rule *r, const pcre2_code *re, struct eva
     switch (r->type) {
     case RULE_HEADER:
         return run_header(r, re, msg, st->headers, st->limits, &st->matcher, &st->plugins,
-            &st->prefilter);
+            &st->prefilter, &st->header_texts[r->text_id]);
     case RULE_BODY:
         if (view == NULL || view->text == NULL)
             return 0;
@@ -347,6 +365,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
         }
     }
     st.tags = capture_tags_new();
+    st.header_texts = xcalloc(rs->text_count + 1, sizeof *st.header_texts);
     st.plugins = (struct eval_ctx){ .msg = msg, .rs = rs, .limits = limits,
         .headers = st.headers, .matcher = &st.matcher };
     struct rules_message with_sender;
@@ -388,6 +407,7 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     free(values);
     eval_ctx_release(&st.plugins);
     capture_tags_free(st.tags);
+    free(st.header_texts);
     free(found_sender);
     textbuf_free(&st.full);
     free(st.own_body_lines);

@@ -121,6 +121,8 @@ const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t
 /* The values of directive `name` in order, in one pass: *cursor starts at 0; NULL after the
  * last. (ruleset_directive(rs, name, i) for i = 0, 1, ... reads them again from the start.) */
 const char *ruleset_directive_next(const struct ruleset *rs, const char *name, size_t *cursor);
+/* The last ok_locales directive (NULL: none), found once at finish: rules read it per run. */
+const char *ruleset_ok_locales(const struct ruleset *rs);
 
 /* What a run sees: the message, the ruleset, shared caches and per-plugin data. */
 struct eval_ctx {

@@ -108,6 +108,9 @@ pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const 
 pcre2_code *regex_compile_perl_source(const char **text, uint32_t extra_options,
     const char *define_block, const char **why, char **detail, char **pattern,
     uint32_t *options);
+/* The pattern of the Perl match operator text starts with (/.../ or m{...}), malloc'd; NULL
+ * when it starts with none. Nothing is compiled. */
+char *regex_perl_pattern(const char *text);
 
 /* Per-call match state: match data, match context with the limits, and a JIT stack. */
 struct regex_matcher {
@@ -171,6 +174,10 @@ struct rule {
 
     pcre2_code *regex;
     char *pattern;             /* the regex as written (tags expanded), for the prefilter */
+    size_t text_id;            /* header rules: which header text it reads (rules reading the
+                                  same header with the same modifiers share one), < text_count */
+    char *prefilter_pattern;   /* a ReplaceTags rule: a superset of pattern for the prefilter,
+                                  each tag's UTF-8 and entity branches widened (rules_tags.c) */
     uint32_t pattern_options;  /* its PCRE2 options */
     char *tag_defines;         /* a too-large ReplaceTags rule: its tags as a DEFINE group */
     /* capture rules (rules_capture.c): the tags its named groups set, and the tags its
@@ -239,6 +246,8 @@ struct ruleset {
 
     struct replace_tag *tags;
     size_t tag_count;
+    size_t text_count;                /* header texts the header rules read (rule.text_id) */
+    const char *ok_locales;           /* the last ok_locales directive, or NULL */
     struct plugin_directive *directives;  /* plugin directives, in file order */
     size_t directive_count;
     struct directive_count *ignored;  /* directives read but not acted on */
@@ -272,6 +281,11 @@ void ruleset_add_directive(struct ruleset *rs, const char *name, const char *val
 void ruleset_set_tag(struct ruleset *rs, char kind, const char *name, const char *value);
 /* The text with its tags expanded (malloc'd), or NULL when that grows past 256 KB. */
 char *rules_replace_tags(const struct ruleset *rs, const char *text);
+/* The same with each tag replaced by a superset of its regex, short and cheap for Hyperscan:
+ * a branch of only bytes >= 0x80 (a UTF-8 look-alike) becomes [\x80-\xff]+, a numeric
+ * entity branch &#...; becomes &#[0-9a-fx]*;, a class mixing ASCII and such bytes is
+ * split in two; other branches stay. Matches all the exact expansion matches (and more). */
+char *rules_replace_tags_superset(const struct ruleset *rs, const char *text);
 
 /* rules_headers.c: the text header rule r matches (at most cap bytes, kept in cache until the
  * cache is freed); false when no such header exists */
@@ -353,6 +367,13 @@ void prefilter_state_free(struct prefilter_state *st);
  * once for every rule reading it. */
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
     const char *text, size_t len);
+/* Whether r's regex (a body or rawbody rule) may match any of the lines
+ * (text[start .. start + len) each, up to limit bytes of text): each line is the slot of its
+ * index, scanned as prefilter_may_match scans it (once per call for every rule of the text);
+ * false lets the caller skip the lines one by one. */
+struct view_line;
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit);
 
 /* rules_capture.c: capture rules and %{NAME} templates (SpamAssassin 4.0) */
 struct capture_tags;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message_view.h"
 #include "mw_build.h"
 #include "rules_internal.h"
 #include "util.h"
@@ -33,6 +34,10 @@
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
 #define CHUNK_PATTERNS 64           /* patterns per database: bounds a compile and its retries */
+/* Hyperscan refuses longer patterns ("Pattern length exceeds limit"): a ReplaceTags rule
+ * expanded past it is given with its tags widened (rules_replace_tags_superset), which scans
+ * slower than the exact expansion, so only then. */
+#define HS_LONGEST_PATTERN 10000
 /* Compiling the stock rules costs about as much CPU as PCRE2 alone spends on a thousand
  * messages: a ruleset that checks only a handful (a test, a policy reloaded again soon) is
  * never compiled. */
@@ -98,6 +103,8 @@ struct prefilter_slot {
 struct prefilter_cache {
     struct prefilter_slot *slots;
     size_t slot_count;
+    bool lines_scanned;             /* every line of the text: any_line holds */
+    uint64_t *any_line;             /* the ids reported on at least one line */
 };
 
 static bool prefiltered_type(enum rule_type type)
@@ -165,14 +172,15 @@ static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *m
  * nothing X* or X+ does not): Hyperscan's compile time grows with the counts (a rule with
  * [^>]{0,2048} twice takes seconds), its scanning hardly. Options PCRE2 has and Hyperscan's
  * flags do not are written into the pattern. */
-static char *hs_expression_of(const struct rule *r)
+static char *hs_expression_of(const struct rule *r, bool widened)
 {
     struct textbuf out;
     textbuf_init(&out);
     if (r->pattern_options & PCRE2_EXTENDED)
         textbuf_puts(&out, "(?x)");
     bool in_class = false;
-    for (const char *p = r->pattern; *p;) {
+    const char *pattern = widened ? r->prefilter_pattern : r->pattern;
+    for (const char *p = pattern; *p;) {
         if (*p == '\\' && p[1] != '\0') {
             size_t n = 2;
             if (strchr("xopPNgk", p[1]) != NULL && p[2] == '{') {
@@ -199,7 +207,7 @@ static char *hs_expression_of(const struct rule *r)
         }
         unsigned long min, max;
         size_t n = counted_repeat(p, &min, &max);
-        bool after_group = p > r->pattern && p[-1] == ')';
+        bool after_group = p > pattern && p[-1] == ')';
         if (n > 0 && (max > 4 || (after_group && max > 1))) {
             textbuf_puts(&out, min == 0 ? "*" : "+");
             p += n;
@@ -219,7 +227,11 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
     grp->expressions = xrealloc(grp->expressions, grp->member_count * sizeof *grp->expressions);
     grp->flags = xrealloc(grp->flags, grp->member_count * sizeof *grp->flags);
     grp->members[n] = index;
-    grp->expressions[n] = hs_expression_of(r);
+    grp->expressions[n] = hs_expression_of(r, false);
+    if (strlen(grp->expressions[n]) > HS_LONGEST_PATTERN && r->prefilter_pattern != NULL) {
+        free(grp->expressions[n]);
+        grp->expressions[n] = hs_expression_of(r, true);
+    }
     grp->flags[n] = hs_flags_of(r->pattern_options);
 }
 
@@ -683,6 +695,7 @@ void prefilter_state_free(struct prefilter_state *st)
             for (size_t s = 0; s < st->cache[g].slot_count; s++)
                 free(st->cache[g].slots[s].bits);
             free(st->cache[g].slots);
+            free(st->cache[g].any_line);
         }
         return_scratch(st->pf, st->scratch);
     }
@@ -747,6 +760,33 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
     return (s->bits[id / 64] >> (id % 64)) & 1;
 }
 
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit)
+{
+    if (st->pf == NULL)
+        return true;
+    size_t index = (size_t)(r - st->rs->rules);
+    uint32_t g = st->pf->rule_group[index];
+    uint32_t id = st->pf->rule_id[index];
+    if (g == NO_GROUP || id == ALWAYS_RUN)
+        return true;
+    struct prefilter_cache *cache = &st->cache[g];
+    if (!cache->lines_scanned) {
+        size_t words = (st->pf->groups[g].member_count + 63) / 64;
+        cache->any_line = xcalloc(words, sizeof *cache->any_line);
+        for (size_t i = 0; i < line_count && lines[i].start < limit; i++) {
+            size_t len = lines[i].len;
+            if (len > limit - lines[i].start)
+                len = (size_t)(limit - lines[i].start);
+            const struct prefilter_slot *s = scanned_slot(st, g, i, text + lines[i].start, len);
+            for (size_t w = 0; w < words; w++)
+                cache->any_line[w] |= s->bits[w];
+        }
+        cache->lines_scanned = true;
+    }
+    return (cache->any_line[id / 64] >> (id % 64)) & 1;
+}
+
 #else   /* no Hyperscan: every rule is a candidate */
 
 void rules_prefilter_stop(void)
@@ -798,6 +838,18 @@ void prefilter_state_init(struct prefilter_state *st, const struct ruleset *rs, 
 void prefilter_state_free(struct prefilter_state *st)
 {
     (void)st;
+}
+
+bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
+    const char *text, const struct view_line *lines, size_t line_count, uint64_t limit)
+{
+    (void)st;
+    (void)r;
+    (void)text;
+    (void)lines;
+    (void)line_count;
+    (void)limit;
+    return true;
 }
 
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,

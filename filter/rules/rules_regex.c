@@ -64,6 +64,23 @@ static bool apply_flags(const char *flags, size_t len, uint32_t *options)
     return true;
 }
 
+char *regex_perl_pattern(const char *text)
+{
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    char open;
+    if (*p == '/')
+        open = '/';
+    else if (*p == 'm' && p[1] != '\0' && !isalnum((unsigned char)p[1])
+            && !isspace((unsigned char)p[1]) && p[1] != '_')
+        open = *++p;
+    else
+        return NULL;
+    const char *end = pattern_end(p + 1, open, closing_delimiter(open));
+    return end != NULL ? xstrndup(p + 1, (size_t)(end - p - 1)) : NULL;
+}
+
 pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const char **why,
     char **detail)
 {

@@ -122,6 +122,11 @@ const char *ruleset_directive(const struct ruleset *rs, const char *name, size_t
     return NULL;
 }
 
+const char *ruleset_ok_locales(const struct ruleset *rs)
+{
+    return rs->ok_locales;
+}
+
 const char *ruleset_directive_next(const struct ruleset *rs, const char *name, size_t *cursor)
 {
     for (size_t k = *cursor; k < rs->directive_count; k++) {
@@ -152,7 +157,8 @@ void rule_reset_definition(struct rule *r)
     if (r->regex != NULL)
         pcre2_code_free(r->regex);
     free(r->pattern);
-    r->pattern = NULL;
+    free(r->prefilter_pattern);
+    r->pattern = r->prefilter_pattern = NULL;
     capture_free_rule(r);
     expr_free(&r->meta);
     if (r->eval != NULL && r->eval->free_state != NULL && r->eval_state != NULL)
@@ -294,6 +300,21 @@ static bool order_meta(struct ruleset *rs, size_t idx, unsigned char *state, siz
     return r->skip_reason == NULL;
 }
 
+/* The superset of a ReplaceTags rule with each tag widened (rules_replace_tags_superset), for
+ * the prefilter to use when the expansion is too long for Hyperscan (which then left the rule
+ * to PCRE2 on every line). Not for header rules (their text is not a bare match operator). */
+static void prefilter_superset(const struct ruleset *rs, struct rule *r)
+{
+    free(r->prefilter_pattern);
+    r->prefilter_pattern = NULL;
+    if (r->replace_source == NULL || r->type == RULE_HEADER)
+        return;
+    char *wide = rules_replace_tags_superset(rs, r->replace_source);
+    if (wide != NULL)
+        r->prefilter_pattern = regex_perl_pattern(wide);
+    free(wide);
+}
+
 /* A ReplaceTags rule PCRE2 refuses as too large: compiled again with each tag's regex once, in
  * a DEFINE group, and subroutine calls where the tags were. The plain expansion stays the
  * rule's pattern for the prefilter. */
@@ -354,6 +375,35 @@ static void skip_uncaptured_templates(struct ruleset *rs)
     }
 }
 
+/* Each header rule's text gets a number, the same for rules reading the same header with
+ * the same modifiers, so an evaluation finds a text made once by its number. */
+static void number_header_texts(struct ruleset *rs)
+{
+    char **keys = NULL;
+    rs->text_count = 0;
+    for (size_t i = 0; i < rs->count; i++) {
+        struct rule *r = &rs->rules[i];
+        if (!r->defined || r->skip_reason != NULL || r->type != RULE_HEADER)
+            continue;
+        char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
+            r->hsrc == HSRC_NAMED && r->header ? r->header : "");
+        str_lower(key);
+        size_t k = 0;
+        while (k < rs->text_count && strcmp(keys[k], key) != 0)
+            k++;
+        if (k == rs->text_count) {
+            keys = xrealloc(keys, (rs->text_count + 1) * sizeof *keys);
+            keys[rs->text_count++] = key;
+        } else {
+            free(key);
+        }
+        r->text_id = k;
+    }
+    for (size_t k = 0; k < rs->text_count; k++)
+        free(keys[k]);
+    free(keys);
+}
+
 void ruleset_finish(struct ruleset *rs)
 {
     if (rs->finished)
@@ -365,6 +415,7 @@ void ruleset_finish(struct ruleset *rs)
         if (r->defined && r->skip_reason == NULL && r->replace_tags && r->source != NULL) {
             char *expanded = rules_replace_tags(rs, r->source);
             r->replace_source = r->source;
+            prefilter_superset(rs, r);
             r->source = expanded;
             if (expanded == NULL)
                 rule_skip(r, SKIP_TAGS_TOO_LARGE, NULL);
@@ -396,6 +447,10 @@ void ruleset_finish(struct ruleset *rs)
             resolve_meta(rs, r);
     }
     collect_header_names(rs);
+    number_header_texts(rs);
+    size_t cursor = 0;
+    for (const char *v; (v = ruleset_directive_next(rs, "ok_locales", &cursor)) != NULL;)
+        rs->ok_locales = v;
     unsigned char *state = xcalloc(rs->count + 1, 1);
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];

@@ -3,7 +3,10 @@
  * `replace_rules` have each <NAME> replaced by its regex, with the `replace_pre` / `replace_post`
  * regex a rule asks for by <pre X> / <post X> around every tag and its `replace_inter` regex
  * (<inter X>) between two adjacent tags. Tags inside a tag's regex are expanded too, to a
- * bounded depth and size. Only the default tag delimiters < and > are supported. */
+ * bounded depth and size. Only the default tag delimiters < and > are supported. Also two
+ * other forms of an expansion: the shared one (each tag once, in a DEFINE group) for PCRE2
+ * when the plain one is too large, and the widened one (a superset of each tag) for the
+ * Hyperscan prefilter when the plain one is too long for it. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +110,292 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text)
     struct textbuf out;
     textbuf_init(&out);
     expand(rs, bare, pre, post, inter, 0, &out);
+    free(bare);
+    if (out.len >= MAX_EXPANDED_BYTES) {
+        textbuf_free(&out);
+        return NULL;
+    }
+    return out.data ? out.data : xstrdup("");
+}
+
+/* ---- the superset form, for the prefilter ---- */
+
+/* The byte value of the class member or escape at p (\xHH or a plain character), its length
+ * in *len; -1 for anything else (\s, \d, other escapes). */
+static int byte_at(const char *p, size_t *len)
+{
+    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2])
+            && isxdigit((unsigned char)p[3])) {
+        *len = 4;
+        char hex[3] = { p[2], p[3], '\0' };
+        return (int)strtol(hex, NULL, 16);
+    }
+    if (p[0] == '\\') {
+        *len = p[1] != '\0' ? 2 : 1;
+        return -1;
+    }
+    *len = 1;
+    return (unsigned char)p[0];
+}
+
+/* The end of the class opening at p ([...]), or NULL. */
+static const char *class_end(const char *p)
+{
+    const char *q = p + 1;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    while (*q && *q != ']')
+        q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
+    return *q == ']' ? q : NULL;
+}
+
+/* Whether every member of the class [p .. end] is a byte >= 0x80 (ranges included), and
+ * how many members are below (ascii). */
+static bool class_high_only(const char *p, const char *end)
+{
+    if (p[1] == '^')
+        return false;
+    for (const char *q = p + 1; q < end;) {
+        size_t len;
+        int b = byte_at(q, &len);
+        if (b < 0x80)
+            return false;
+        q += len;
+        if (*q == '-' && q + 1 < end) {
+            q++;
+            if (byte_at(q, &len) < 0x80)
+                return false;
+            q += len;
+        }
+    }
+    return end > p + 1;
+}
+
+/* A branch that matches only non-empty strings of bytes >= 0x80: classes of such bytes and
+ * \xHH escapes, in groups and alternations with no empty alternative, no quantifier. */
+static bool branch_high_only(const char *b, size_t n)
+{
+    bool item = false, expect_item = true;
+    for (size_t i = 0; i < n;) {
+        const char *p = b + i;
+        size_t len;
+        if (*p == '[') {
+            const char *end = class_end(p);
+            if (end == NULL || end >= b + n || !class_high_only(p, end))
+                return false;
+            i = (size_t)(end - b) + 1;
+            item = true;
+            expect_item = false;
+        } else if (*p == '\\') {
+            if (byte_at(p, &len) < 0x80)
+                return false;
+            i += len;
+            item = true;
+            expect_item = false;
+        } else if (*p == '(') {
+            i += strncmp(p, "(?:", 3) == 0 ? 3 : 1;
+            expect_item = true;
+        } else if (*p == '|' || *p == ')') {
+            if (expect_item)
+                return false;           /* an empty alternative */
+            i++;
+            expect_item = *p == '|';
+        } else {
+            return false;
+        }
+    }
+    return item && !expect_item;
+}
+
+/* A numeric entity branch &\#...; whose middle is digits, x, hex letters and regex syntax. */
+static bool branch_entity(const char *b, size_t n)
+{
+    size_t skip = strncmp(b, "&\\#", 3) == 0 ? 3 : strncmp(b, "&#", 2) == 0 ? 2 : 0;
+    if (skip == 0 || n < skip + 2 || b[n - 1] != ';')
+        return false;
+    for (size_t i = skip; i < n - 1; i++) {
+        if (strchr("0123456789abcdefx()?:|[]-", b[i]) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* A class [..] mixing ASCII and bytes >= 0x80, split: its ASCII members as a class, then
+ * "|[\x80-\xff]+" unless *wide_high says that branch is written already (then set). false
+ * when the branch is not one such class. */
+static bool split_class(const char *b, size_t n, bool *wide_high, struct textbuf *out)
+{
+    const char *end = b[0] == '[' && b[1] != '^' ? class_end(b) : NULL;
+    if (end == NULL || end != b + n - 1)
+        return false;
+    struct textbuf ascii;
+    textbuf_init(&ascii);
+    bool high = false;
+    for (const char *q = b + 1; q < end;) {
+        size_t len;
+        const char *member = q;
+        int lo = byte_at(q, &len), hi = lo;
+        q += len;
+        if (*q == '-' && q + 1 < end) {
+            hi = byte_at(q + 1, &len);
+            q += 1 + len;
+        }
+        if (lo >= 0x80) {
+            high = true;
+            continue;
+        }
+        high = high || hi >= 0x80;
+        textbuf_append(&ascii, member, (size_t)(q - member));   /* a range into 0x80+: kept */
+    }
+    if (high && ascii.len > 0) {
+        /* a ^ now first would negate the class */
+        textbuf_puts(out, ascii.data[0] == '^' ? "[\\" : "[");
+        textbuf_append(out, ascii.data, ascii.len);
+        textbuf_puts(out, *wide_high ? "]" : "]|[\\x80-\\xff]+");
+    } else if (high) {
+        textbuf_puts(out, *wide_high ? "[\\x80-\\xff]" : "[\\x80-\\xff]+");
+    } else {
+        textbuf_append(out, b, n);
+    }
+    *wide_high = *wide_high || high;
+    textbuf_free(&ascii);
+    return true;
+}
+
+/* The superset of one tag's expanded regex, as "(?:...)"; false (out unchanged) when a class
+ * in it cannot be read. */
+static bool widen(const char *value, struct textbuf *out);
+
+static void superset_of(const char *value, struct textbuf *out)
+{
+    struct textbuf wide;
+    textbuf_init(&wide);
+    if (widen(value, &wide)) {
+        textbuf_append(out, wide.data, wide.len);
+    } else {
+        textbuf_puts(out, "(?:");
+        textbuf_puts(out, value);           /* as it is: the same matches */
+        textbuf_puts(out, ")");
+    }
+    textbuf_free(&wide);
+}
+
+static bool widen(const char *value, struct textbuf *out)
+{
+    size_t n = strlen(value);
+    const char *inner = value;
+    if (strncmp(value, "(?:", 3) == 0 && n > 4 && value[n - 1] == ')') {
+        /* its outer group, when that group spans the whole value */
+        int depth = 0;
+        size_t close = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (value[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (value[i] == '[') {
+                const char *end = class_end(value + i);
+                if (end == NULL)
+                    break;
+                i = (size_t)(end - value);
+                continue;
+            }
+            depth += value[i] == '(';
+            depth -= value[i] == ')';
+            if (depth == 0) {
+                close = i;
+                break;
+            }
+        }
+        if (close == n - 1) {
+            inner = value + 3;
+            n -= 4;
+        }
+    }
+    textbuf_puts(out, "(?:");
+    bool wide_high = false, wide_entity = false, first = true;
+    size_t start = 0;
+    int depth = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && inner[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (i < n && inner[i] == '[') {
+            const char *end = class_end(inner + i);
+            if (end == NULL || end >= inner + n)
+                return false;
+            i = (size_t)(end - inner);
+            continue;
+        }
+        if (i < n && inner[i] == '(')
+            depth++;
+        if (i < n && inner[i] == ')')
+            depth--;
+        if (i < n && (inner[i] != '|' || depth != 0))
+            continue;
+        const char *b = inner + start;
+        size_t len = i - start;
+        start = i + 1;
+        if (branch_high_only(b, len)) {
+            if (wide_high)
+                continue;
+            wide_high = true;
+            textbuf_puts(out, first ? "" : "|");
+            textbuf_puts(out, "[\\x80-\\xff]+");
+        } else if (branch_entity(b, len)) {
+            if (wide_entity)
+                continue;
+            wide_entity = true;
+            textbuf_puts(out, first ? "" : "|");
+            textbuf_puts(out, "&#[0-9a-fx]*;");
+        } else {
+            textbuf_puts(out, first ? "" : "|");
+            if (!split_class(b, len, &wide_high, out))
+                textbuf_append(out, b, len);
+        }
+        first = false;
+    }
+    textbuf_puts(out, ")");
+    return true;
+}
+
+static void expand_superset(const struct ruleset *rs, const char *text, const char *pre,
+    const char *post, const char *inter, int depth, struct textbuf *out)
+{
+    const char *last_tag_end = NULL;
+    for (const char *p = text; *p && out->len < MAX_EXPANDED_BYTES;) {
+        if (*p == '<' && depth < MAX_TAG_DEPTH) {
+            size_t nl = name_length(p + 1);
+            const char *value = nl && p[1 + nl] == '>' ? tag_value(rs, 't', p + 1, nl) : NULL;
+            if (value != NULL) {
+                if (inter != NULL && last_tag_end == p)
+                    textbuf_puts(out, inter);
+                textbuf_puts(out, pre ? pre : "");
+                struct textbuf exact;
+                textbuf_init(&exact);
+                expand(rs, value, NULL, NULL, NULL, depth + 1, &exact);
+                superset_of(exact.data ? exact.data : "", out);
+                textbuf_free(&exact);
+                textbuf_puts(out, post ? post : "");
+                p += nl + 2;
+                last_tag_end = p;
+                continue;
+            }
+        }
+        textbuf_append(out, p++, 1);
+    }
+}
+
+char *rules_replace_tags_superset(const struct ruleset *rs, const char *text)
+{
+    const char *pre = NULL, *post = NULL, *inter = NULL;
+    char *bare = take_modifiers(rs, text, &pre, &post, &inter);
+    struct textbuf out;
+    textbuf_init(&out);
+    expand_superset(rs, bare, pre, post, inter, 0, &out);
     free(bare);
     if (out.len >= MAX_EXPANDED_BYTES) {
         textbuf_free(&out);

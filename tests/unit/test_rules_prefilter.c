@@ -17,6 +17,7 @@
 #include "message_view.h"
 #include "rules.h"
 #include "rules_fixture.h"
+#include "rules_internal.h"
 #include "header.h"
 #include "util.h"
 
@@ -161,8 +162,9 @@ static void test_prefilter_changes_no_hit(void **state)
     assert_true(hits > 10 * files);       /* the comparison saw real hits */
 }
 
-/* A message whose body is `text` (rules see it as the body and rawbody). */
-static bool body_hits(const char *rule, const char *text)
+/* A message whose body is `text` (rules see it as the body and rawbody), with or without the
+ * prefilter. */
+static bool body_hits_with(const char *rule, const char *text, bool prefilter)
 {
     struct header_field headers[] = {
         { .name = (char *)"Subject", .value = (char *)"hello" },
@@ -175,6 +177,7 @@ static bool body_hits(const char *rule, const char *text)
         .body = text, .body_len = strlen(text) };
     struct rules_limits limits;
     rules_limits_default(&limits);
+    limits.prefilter = prefilter;
     struct textbuf out;
     textbuf_init(&out);
     ruleset_eval(rules_fixture_stock(), &msg, &limits, note, &out, NULL);
@@ -184,6 +187,11 @@ static bool body_hits(const char *rule, const char *text)
         || strstr(out.data, needle) != NULL);
     textbuf_free(&out);
     return hit;
+}
+
+static bool body_hits(const char *rule, const char *text)
+{
+    return body_hits_with(rule, text, true);
 }
 
 static void test_too_large_regexes_load_and_match(void **state)
@@ -205,11 +213,131 @@ static void test_too_large_regexes_load_and_match(void **state)
     assert_false(body_hits("__HOURS_DEADLINE", "the shop opens at 9 on weekdays"));
 }
 
+/* The ReplaceTags rules whose expansion is too long for Hyperscan (it refused 7 of the stock
+ * ones, which then ran in PCRE2 on every line) are given to it with their tags widened
+ * (rules_replace_tags_superset): only the 7 regexes with anchors inside (6 full and header
+ * rules, T_FUZZY_OPTOUT's $) are left to PCRE2 alone, and the widened rules still hit what
+ * they hit without the prefilter, obfuscated forms included. */
+static void test_long_replace_tags_rules_are_prefiltered(void **state)
+{
+    (void)state;
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    size_t taken, refused, databases;
+    assert_true(ruleset_prefilter_counts(stock, &taken, &refused, &databases));
+    assert_true(refused <= 7);
+#else
+    (void)stock;
+#endif
+    static const struct { const char *rule, *text; } cases[] = {
+        { "__PAY_ME", "so please pay me today" },
+        { "__PAY_ME", "so please p\xc3\xa0y me today" },
+        { "__PAY_ME", "so please p&#1072;y me today" },
+        { "__PAY_ME", "so please pray meanwhile" },
+        { "__MY_MALWARE", "I have installed a trojan on your device" },
+        { "__MY_MALWARE", "I have installed a tr\xd0\xbe" "jan on your device" },
+        { "__MY_MALWARE", "my installer is ready" },
+        { "__YOUR_WEBCAM", "I recorded you from your webcamera" },
+        { "__YOUR_WEBCAM", "I recorded you from y\xd0\xbe" "ur w\xd0\xb5" "b camera" },
+        { "__YOUR_ONAN", "your masturbation video" },
+        { "__YOUR_PERSONAL", "your personal data" },
+        { "__YOUR_PASSWORD", "your password is known" },
+        { "__HOURS_DEADLINE", "You have 48 hours to pay" },
+        { "__HOURS_DEADLINE", "Y\xd0\xbe" "u have 48 h\xd0\xbe" "urs to pay" },
+        { "__HOURS_DEADLINE", "the shop opens at 9 on weekdays" },
+    };
+    size_t hits = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
+        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
+        if (alone != with)
+            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter", cases[i].rule,
+                cases[i].text, alone, with);
+        hits += with;
+    }
+    assert_true(hits >= 10);       /* the texts are what the rules look for */
+}
+
+/* The widened form of a tag matches everything the tag matches: UTF-8 look-alikes, numeric
+ * entities, the ASCII letters of a mixed class; and it still needs the letters (a prefilter
+ * that matched everything would run every line in PCRE2). */
+static void test_widened_tags_match_what_the_tags_match(void **state)
+{
+    (void)state;
+    struct ruleset *rs = ruleset_new();
+    const char *conf =
+        "replace_tag A (?:[aA\\@\\xc0\\xe4]|[\\xc3][\\x80\\x81\\xa0]|[\\xd0][\\x90\\xb0]|"
+        "[\\xe1](?:[\\xb8][\\x80\\x81]|[\\xba][\\xa0-\\xb7])|&\\#(?:1072|x430);)\n"
+        "replace_tag Y (?:[yY]|[\\xd1][\\x83]|rn)\n"
+        "replace_tag SP [\\s\\d_\\xa1]\n"
+        "replace_tag C (?:[\\xc0^c])\n";
+    ruleset_read_text(rs, "test", conf, strlen(conf));
+    const char *source = "/p<A><Y><SP>me/i";
+    char *exact = rules_replace_tags(rs, source);
+    char *wide = rules_replace_tags_superset(rs, source);
+    assert_non_null(exact);
+    assert_non_null(wide);
+    const char *why;
+    char *detail;
+    const char *p = exact;
+    pcre2_code *exact_re = regex_compile_perl(&p, 0, &why, &detail);
+    p = wide;
+    pcre2_code *wide_re = regex_compile_perl(&p, 0, &why, &detail);
+    assert_non_null(exact_re);
+    assert_non_null(wide_re);
+    static const char *matching[] = { "pay me", "PAY ME", "p@y1me", "p\xc0" "y_me", "p\xe4" "y me",
+        "p\xc3\xa0y me", "p\xd0\xb0\xd1\x83 me", "p\xe1\xba\xa7" "y me", "p&#1072;y me",
+        "p&#x430;y me", "parn me", "pay\xa1" "me" };
+    static const char *other[] = { "pray me", "pey me", "pa me", "pay-me", "p&#99;y me" };
+    pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+    for (size_t i = 0; i < sizeof matching / sizeof matching[0]; i++) {
+        PCRE2_SPTR text = (PCRE2_SPTR)matching[i];
+        size_t len = strlen(matching[i]);
+        if (pcre2_match(exact_re, text, len, 0, 0, md, NULL) < 0)
+            fail_msg("the tag does not match \"%s\": %s", matching[i], exact);
+        if (pcre2_match(wide_re, text, len, 0, 0, md, NULL) < 0)
+            fail_msg("the widened tag does not match \"%s\": %s", matching[i], wide);
+    }
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        size_t len = strlen(other[i]);
+        assert_true(pcre2_match(exact_re, (PCRE2_SPTR)other[i], len, 0, 0, md, NULL) < 0);
+        if (strcmp(other[i], "p&#99;y me") != 0 && pcre2_match(wide_re, (PCRE2_SPTR)other[i],
+                len, 0, 0, md, NULL) >= 0)
+            fail_msg("the widened form matches \"%s\": %s", other[i], wide);
+    }
+    assert_true(strlen(wide) < strlen(exact));
+    pcre2_code_free(exact_re);
+    pcre2_code_free(wide_re);
+    free(exact);
+    free(wide);
+
+    /* a class whose ASCII part starts with ^ once split stays a class of ^, not its negation */
+    source = "/<C>at/";
+    wide = rules_replace_tags_superset(rs, source);
+    p = wide;
+    wide_re = regex_compile_perl(&p, 0, &why, &detail);
+    assert_non_null(wide_re);
+    static const char *c_matching[] = { "cat", "^at", "\xc0" "at" };
+    for (size_t i = 0; i < sizeof c_matching / sizeof c_matching[0]; i++) {
+        if (pcre2_match(wide_re, (PCRE2_SPTR)c_matching[i], strlen(c_matching[i]), 0, 0, md,
+                NULL) < 0)
+            fail_msg("the widened tag does not match \"%s\": %s", c_matching[i], wide);
+    }
+    assert_true(pcre2_match(wide_re, (PCRE2_SPTR)"bat", 3, 0, 0, md, NULL) < 0);
+    pcre2_match_data_free(md);
+    pcre2_code_free(wide_re);
+    free(wide);
+    ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_widened_tags_match_what_the_tags_match),
         cmocka_unit_test(test_prefilter_changes_no_hit),
         cmocka_unit_test(test_too_large_regexes_load_and_match),
+        cmocka_unit_test(test_long_replace_tags_rules_are_prefiltered),
     };
     return cmocka_run_group_tests(tests, rules_fixture_load_stock, rules_fixture_free_stock);
 }
