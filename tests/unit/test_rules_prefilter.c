@@ -224,9 +224,9 @@ static void test_long_replace_tags_rules_are_prefiltered(void **state)
     struct ruleset *stock = rules_fixture_need_stock();
 #ifdef HAVE_HYPERSCAN
     assert_true(ruleset_prefilter_wait(stock));
-    size_t taken, refused, databases;
-    assert_true(ruleset_prefilter_counts(stock, &taken, &refused, &databases));
-    assert_true(refused <= 7);
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    assert_true(stats.refused <= 7);
 #else
     (void)stock;
 #endif
