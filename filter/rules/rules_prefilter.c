@@ -746,15 +746,24 @@ static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t 
     return s;
 }
 
+/* The rule's database and member id; false when the prefilter cannot tell about it (none
+ * ready, or a rule Hyperscan refused or that is not in one): it runs. */
+static bool member_of(const struct prefilter_state *st, const struct rule *r, uint32_t *g,
+    uint32_t *id)
+{
+    if (st->pf == NULL)
+        return false;
+    size_t index = (size_t)(r - st->rs->rules);
+    *g = st->pf->rule_group[index];
+    *id = st->pf->rule_id[index];
+    return *g != NO_GROUP && *id != ALWAYS_RUN;
+}
+
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
     const char *text, size_t len)
 {
-    if (st->pf == NULL)
-        return true;
-    size_t index = (size_t)(r - st->rs->rules);
-    uint32_t g = st->pf->rule_group[index];
-    uint32_t id = st->pf->rule_id[index];
-    if (g == NO_GROUP || id == ALWAYS_RUN)
+    uint32_t g, id;
+    if (!member_of(st, r, &g, &id))
         return true;
     const struct prefilter_slot *s = scanned_slot(st, g, slot, text, len);
     return (s->bits[id / 64] >> (id % 64)) & 1;
@@ -763,12 +772,8 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
 bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,
     const char *text, const struct view_line *lines, size_t line_count, uint64_t limit)
 {
-    if (st->pf == NULL)
-        return true;
-    size_t index = (size_t)(r - st->rs->rules);
-    uint32_t g = st->pf->rule_group[index];
-    uint32_t id = st->pf->rule_id[index];
-    if (g == NO_GROUP || id == ALWAYS_RUN)
+    uint32_t g, id;
+    if (!member_of(st, r, &g, &id))
         return true;
     struct prefilter_cache *cache = &st->cache[g];
     if (!cache->lines_scanned) {

@@ -80,8 +80,12 @@ static char *take_modifiers(const struct ruleset *rs, const char *text, const ch
     return out.data ? out.data : xstrdup("");
 }
 
+static void superset_of(const char *value, struct textbuf *out);
+
+/* Expands the tags of text into out; with superset, each top-level tag's regex is given as its
+ * superset (superset_of: the prefilter's form of the rules too long for Hyperscan). */
 static void expand(const struct ruleset *rs, const char *text, const char *pre, const char *post,
-    const char *inter, int depth, struct textbuf *out)
+    const char *inter, int depth, bool superset, struct textbuf *out)
 {
     const char *last_tag_end = NULL;
     for (const char *p = text; *p && out->len < MAX_EXPANDED_BYTES;) {
@@ -92,7 +96,15 @@ static void expand(const struct ruleset *rs, const char *text, const char *pre, 
                 if (inter != NULL && last_tag_end == p)
                     textbuf_puts(out, inter);
                 textbuf_puts(out, pre ? pre : "");
-                expand(rs, value, NULL, NULL, NULL, depth + 1, out);
+                if (superset) {
+                    struct textbuf exact;
+                    textbuf_init(&exact);
+                    expand(rs, value, NULL, NULL, NULL, depth + 1, false, &exact);
+                    superset_of(exact.data ? exact.data : "", out);
+                    textbuf_free(&exact);
+                } else {
+                    expand(rs, value, NULL, NULL, NULL, depth + 1, false, out);
+                }
                 textbuf_puts(out, post ? post : "");
                 p += nl + 2;
                 last_tag_end = p;
@@ -103,19 +115,24 @@ static void expand(const struct ruleset *rs, const char *text, const char *pre, 
     }
 }
 
-char *rules_replace_tags(const struct ruleset *rs, const char *text)
+static char *replace_tags(const struct ruleset *rs, const char *text, bool superset)
 {
     const char *pre = NULL, *post = NULL, *inter = NULL;
     char *bare = take_modifiers(rs, text, &pre, &post, &inter);
     struct textbuf out;
     textbuf_init(&out);
-    expand(rs, bare, pre, post, inter, 0, &out);
+    expand(rs, bare, pre, post, inter, 0, superset, &out);
     free(bare);
     if (out.len >= MAX_EXPANDED_BYTES) {
         textbuf_free(&out);
         return NULL;
     }
     return out.data ? out.data : xstrdup("");
+}
+
+char *rules_replace_tags(const struct ruleset *rs, const char *text)
+{
+    return replace_tags(rs, text, false);
 }
 
 /* ---- the superset form, for the prefilter ---- */
@@ -362,46 +379,9 @@ static bool widen(const char *value, struct textbuf *out)
     return true;
 }
 
-static void expand_superset(const struct ruleset *rs, const char *text, const char *pre,
-    const char *post, const char *inter, int depth, struct textbuf *out)
-{
-    const char *last_tag_end = NULL;
-    for (const char *p = text; *p && out->len < MAX_EXPANDED_BYTES;) {
-        if (*p == '<' && depth < MAX_TAG_DEPTH) {
-            size_t nl = name_length(p + 1);
-            const char *value = nl && p[1 + nl] == '>' ? tag_value(rs, 't', p + 1, nl) : NULL;
-            if (value != NULL) {
-                if (inter != NULL && last_tag_end == p)
-                    textbuf_puts(out, inter);
-                textbuf_puts(out, pre ? pre : "");
-                struct textbuf exact;
-                textbuf_init(&exact);
-                expand(rs, value, NULL, NULL, NULL, depth + 1, &exact);
-                superset_of(exact.data ? exact.data : "", out);
-                textbuf_free(&exact);
-                textbuf_puts(out, post ? post : "");
-                p += nl + 2;
-                last_tag_end = p;
-                continue;
-            }
-        }
-        textbuf_append(out, p++, 1);
-    }
-}
-
 char *rules_replace_tags_superset(const struct ruleset *rs, const char *text)
 {
-    const char *pre = NULL, *post = NULL, *inter = NULL;
-    char *bare = take_modifiers(rs, text, &pre, &post, &inter);
-    struct textbuf out;
-    textbuf_init(&out);
-    expand_superset(rs, bare, pre, post, inter, 0, &out);
-    free(bare);
-    if (out.len >= MAX_EXPANDED_BYTES) {
-        textbuf_free(&out);
-        return NULL;
-    }
-    return out.data ? out.data : xstrdup("");
+    return replace_tags(rs, text, true);
 }
 
 /* ---- the shared form: each tag's regex once, in a DEFINE group ---- */
@@ -473,7 +453,7 @@ char *rules_replace_tags_shared(const struct ruleset *rs, const char *text, char
     for (size_t i = 0; ok && i < used.count; i++) {
         textbuf_printf(&groups, "(?<mwt%zu>", i);
         expand(rs, tag_value(rs, 't', used.names[i], strlen(used.names[i])), NULL, NULL, NULL,
-            1, &groups);
+            1, false, &groups);
         textbuf_puts(&groups, ")");
         ok = groups.len < MAX_EXPANDED_BYTES;
     }
