@@ -40,13 +40,34 @@ for d in "$src"/filter/*/; do includes="$includes -I${d%/}"; done   # every fold
 packages="libconfig libunbound gmime-3.0 libxml-2.0 libpsl libpcre2-8 hiredis openssl zlib lmdb"
 pkgs=""
 for p in $packages; do pkg-config --exists "$p" && pkgs="$pkgs $p"; done
-flags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -g -O1 $includes $(pkg-config --cflags $pkgs)
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+cflags="-std=c11 -D_GNU_SOURCE -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -g -O1 $includes $(pkg-config --cflags $pkgs)
+    -fno-sanitize-recover=undefined"
+flags="$cflags -fsanitize=fuzzer,address,undefined"
 libs="$(pkg-config --libs $pkgs) -lunbound -pthread"   # Debian's libunbound.pc is broken
+
+# The engine is compiled once for every target (instrumented, no libFuzzer main), as many files
+# at a time as there are CPUs; each target is then its own file linked with those objects.
+objdir=$work/engine-obj
+rm -rf "$objdir"
+mkdir -p "$objdir"
+: >"$objdir/failed"
+for f in $sources; do
+    o=$objdir/$(echo "${f#"$src"/}" | tr / _).o
+    { clang $cflags -fsanitize=fuzzer-no-link,address,undefined -c "$f" -o "$o" \
+        >"$o.log" 2>&1 || echo "$f" >>"$objdir/failed"; } &
+    while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
+done
+wait
+objects=$(ls "$objdir"/*.o 2>/dev/null)
 for target in $targets; do
     corpus=$src/tests/fuzz/corpus/${target#fuzz_}
+    if [ -s "$objdir/failed" ]; then
+        echo "not ok - $target: the engine does not build: $(head -n 1 "$objdir/failed"): $(cat "$objdir"/*.log | head -c 800)"
+        failed=$((failed + 1))
+        continue
+    fi
     if ! clang $flags -o "$work/$target" "$src/tests/fuzz/$target.c" "$src/tests/fuzz/fuzz_mail.c" \
-            $sources $libs \
+            $objects $libs \
             >"$work/$target.build.log" 2>&1; then
         echo "not ok - $target: does not build: $(head -c 800 "$work/$target.build.log")"
         failed=$((failed + 1))
