@@ -45,6 +45,12 @@ Special lines, which apply to the exact name and every query type:
     name TIMEOUT        never answer (UDP or TCP): for testing timeouts.
     name SERVFAIL       answer SERVFAIL.
     name DELAY ms       answer normally, but only after ms milliseconds.
+    name HOLD n         answer normally, but only once queries for n different HOLD names
+                        are waiting at the same time (then every waiting one is answered, and
+                        later queries for those names at once); a query still held after
+                        HOLD_SECONDS is dropped. Shows without a clock that a client asked for
+                        n names together: one that waits for each answer before the next
+                        question never gets the first.
 
 Answers: a name with records of the asked type gets them (AA and RA set); a name that exists
 without that type, or that only exists because names below it do (an "empty non-terminal"),
@@ -81,12 +87,13 @@ DEFAULT_MAX_UDP = 1232      # the DNS flag day 2020 size; unbound advertises the
 PLAIN_UDP_LIMIT = 512       # RFC 1035, for queries without EDNS
 MAX_CNAME_HOPS = 8
 TCP_IDLE_SECONDS = 30
+HOLD_SECONDS = 10
 
 RECORD_TYPES = {
     "A": QTYPE.A, "AAAA": QTYPE.AAAA, "MX": QTYPE.MX, "TXT": QTYPE.TXT, "SPF": 99,
     "PTR": QTYPE.PTR, "CNAME": QTYPE.CNAME, "NS": QTYPE.NS, "SRV": QTYPE.SRV,
 }
-SPECIAL_TYPES = ("TIMEOUT", "SERVFAIL", "DELAY")
+SPECIAL_TYPES = ("TIMEOUT", "SERVFAIL", "DELAY", "HOLD")
 TTL_OPTION = re.compile(r"^ttl=(\d+)$")
 
 
@@ -212,13 +219,14 @@ class Record:
 
 
 class Zone:
-    """Records by name, plus the special behaviours (TIMEOUT, SERVFAIL, DELAY)."""
+    """Records by name, plus the special behaviours (TIMEOUT, SERVFAIL, DELAY, HOLD)."""
 
     def __init__(self, default_ttl=DEFAULT_TTL):
         self.default_ttl = default_ttl
         self.records = {}      # key -> [Record]
         self.special = {}      # key -> "TIMEOUT" | "SERVFAIL"
         self.delay_ms = {}     # key -> milliseconds
+        self.hold = {}         # key -> how many HOLD names must be waiting together
         self.existing = set()  # every name and every ancestor of one
 
     def _touch(self, key):
@@ -242,7 +250,7 @@ class Zone:
         self._touch(key)
 
     def add_special(self, name, kind, value=None):
-        """Adds TIMEOUT, SERVFAIL or DELAY (value = milliseconds) for a name."""
+        """Adds TIMEOUT, SERVFAIL, DELAY (value = milliseconds) or HOLD (value = names)."""
         kind = kind.upper()
         name_label(name)
         key = name_key(name)
@@ -250,6 +258,10 @@ class Zone:
             if value is None or int(value) < 0:
                 raise ZoneError("DELAY needs a number of milliseconds")
             self.delay_ms[key] = int(value)
+        elif kind == "HOLD":
+            if value is None or int(value) < 1:
+                raise ZoneError("HOLD needs a number of names")
+            self.hold[key] = int(value)
         elif kind in ("TIMEOUT", "SERVFAIL"):
             self.special[key] = kind
         else:
@@ -320,9 +332,9 @@ def parse_zone_line(zone, line):
     name, rtype = parts[0], parts[1].upper()
     rest = parts[2] if len(parts) > 2 else ""
     if rtype in SPECIAL_TYPES:
-        if rtype == "DELAY":
+        if rtype in ("DELAY", "HOLD"):
             if not rest.strip().isdigit():
-                raise ZoneError("expected: name DELAY milliseconds")
+                raise ZoneError("expected: name %s %s" % (rtype, "milliseconds" if rtype == "DELAY" else "count"))
             zone.add_special(name, rtype, int(rest))
         elif rest.strip():
             raise ZoneError("%s takes no data" % rtype)
@@ -359,12 +371,15 @@ def load_zone(path, default_ttl=DEFAULT_TTL):
 # --- answering ----------------------------------------------------------------------------
 
 class Decision:
-    """What to do with one query: drop it, or send reply after delay_s seconds."""
+    """What to do with one query: drop it, or send reply after delay_s seconds; with hold_key,
+    only once the name is released (ZoneServer.wait_for_hold)."""
 
     def __init__(self, reply=None, delay_s=0.0, note=""):
         self.reply = reply
         self.delay_s = delay_s
         self.note = note
+        self.hold_key = None
+        self.hold_count = 0
 
 
 def answer(zone, request):
@@ -380,6 +395,15 @@ def answer(zone, request):
         return Decision(reply, note="REFUSED")
     owner = question.qname
     key = name_key(owner)
+    decision = answer_name(zone, reply, question, owner, key)
+    if key in zone.hold and decision.reply is not None:
+        decision.hold_key = key
+        decision.hold_count = zone.hold[key]
+    return decision
+
+
+def answer_name(zone, reply, question, owner, key):
+    """The answer for one name of the zone, following CNAMEs inside it."""
     delay_s = zone.delay_ms.get(key, 0) / 1000.0
     for _ in range(MAX_CNAME_HOPS):
         special = zone.special.get(key)
@@ -453,6 +477,9 @@ class UDPHandler(socketserver.BaseRequestHandler):
             packet = truncated(request, decision.reply).pack()
         if decision.delay_s > 0:
             time.sleep(decision.delay_s)
+        if not owner.wait_for_hold(decision):
+            owner.log_query("udp", request, "HOLD-EXPIRED")
+            return
         sock.sendto(packet, self.client_address)
 
 
@@ -493,6 +520,9 @@ class TCPHandler(socketserver.BaseRequestHandler):
             packet = decision.reply.pack()
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)
+            if not owner.wait_for_hold(decision):
+                owner.log_query("tcp", request, "HOLD-EXPIRED")
+                continue
             try:
                 self.request.sendall(struct.pack("!H", len(packet)) + packet)
             except OSError:
@@ -518,6 +548,9 @@ class ZoneServer:
         self.max_udp = max_udp
         self.log_file = log_file
         self.log_lock = threading.Lock()
+        self.hold_changed = threading.Condition()
+        self.held = {}                  # HOLD name -> queries waiting for it
+        self.released = set()          # HOLD names answered at once from now on
         self.threads = []
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         ThreadingUDPServer.address_family = family
@@ -540,6 +573,35 @@ class ZoneServer:
                 if port != 0:
                     raise
         raise OSError("no port free for both UDP and TCP")
+
+    def wait_for_hold(self, decision):
+        """True when the decision's answer may go now: it is not held, or queries for
+        hold_count different HOLD names are waiting together (they are all released), or its
+        name was released before. False when it waited HOLD_SECONDS in vain."""
+        key = decision.hold_key
+        if key is None:
+            return True
+        deadline = time.monotonic() + HOLD_SECONDS
+        with self.hold_changed:
+            if key in self.released:
+                return True
+            self.held[key] = self.held.get(key, 0) + 1
+            if len(self.held) >= decision.hold_count:
+                self.released.update(self.held)
+                self.held.clear()
+                self.hold_changed.notify_all()
+                return True
+            while key not in self.released:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.hold_changed.wait(left)
+            if key in self.released:
+                return True
+            self.held[key] -= 1
+            if self.held[key] == 0:
+                del self.held[key]
+            return False
 
     def log(self, transport, name, qtype, note):
         if self.log_file is None:

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config_errors.h"
 #include "dmarc_result.h"
@@ -40,11 +39,11 @@ static const char zone[] =
     "_dmarc.pass.test TXT v=DMARC1; p=reject\n"
     "_dmarc.org.test TXT v=DMARC1; p=reject; sp=quarantine\n"
     "mail.org.test A 192.0.2.7\n"
-    /* a tree walk whose every answer takes 800 ms */
-    "_dmarc.a.b.delay.example DELAY 800\n"
-    "_dmarc.b.delay.example DELAY 800\n"
-    "_dmarc.delay.example DELAY 800\n"
-    "_dmarc.example DELAY 800\n";
+    /* a tree walk whose names the server answers only once all four are asked together */
+    "_dmarc.a.b.delay.example HOLD 4\n"
+    "_dmarc.b.delay.example HOLD 4\n"
+    "_dmarc.delay.example HOLD 4\n"
+    "_dmarc.example HOLD 4\n";
 
 static int group_setup(void **state)
 {
@@ -331,26 +330,18 @@ static void test_symbols_and_shadow_change_the_disposition(void **state)
     assert_string_equal(outcome()->skipped, "disabled");
 }
 
-static double seconds_since(const struct timespec *start)
-{
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    return (double)(end.tv_sec - start->tv_sec) + (double)(end.tv_nsec - start->tv_nsec) / 1e9;
-}
-
-/* The walk's four names each answer after 800 ms: asked one after the other they would take
- * 3.2 s; started together at the end of the message they take about one answer's time. */
+/* The server holds each of the walk's four names until all four are being asked
+ * (dnsserver.py, HOLD): asked one after the other, the first would never be answered within
+ * the resolver's 3 s timeout and the walk would end in a temporary error; started together at
+ * the end of the message they are all answered, and the walk finds no record. No clock is
+ * read: a busy machine cannot make it pass or fail. */
 static void test_walk_queries_go_out_together(void **state)
 {
     (void)state;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     assert_int_equal(run("alice@pass.test", "From: alice@a.b.delay.example\n"), ACTION_ACCEPT);
-    double seconds = seconds_since(&start);
     assert_true(fixture_has("DMARC_NONE"));
+    assert_false(fixture_has("DMARC_TEMPERROR"));
     assert_int_equal(outcome()->query_count, 4);
-    assert_true(seconds >= 0.7);
-    assert_true(seconds < 2.9);
 }
 
 /* Asserts an error at this line and option whose reason says `fix`. */
