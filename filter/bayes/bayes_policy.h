@@ -20,6 +20,8 @@ struct bayes_policy {
     bool autolearn;                 /* bayes_auto_learn (on) */
     double autolearn_spam;          /* bayes_auto_learn_threshold_spam (12.0) */
     double autolearn_ham;           /* bayes_auto_learn_threshold_nonspam (0.1) */
+    bool autolearn_on_error;        /* bayes_auto_learn_on_error (off): not what Bayes
+                                     * already said with BAYES_99 / BAYES_00 */
     uint64_t token_ttl_ms;          /* bayes_token_ttl (21 days); 0 = never by age */
     uint64_t seen_ttl_ms;           /* bayes_seen_ttl (8 days) */
     uint64_t max_tokens;            /* bayes_expiry_max_db_size (150000); 0 = no bound */

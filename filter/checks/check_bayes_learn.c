@@ -10,9 +10,13 @@
  * (the learner's points, in the message's own set, below -1); one below
  * bayes.autolearn_threshold_ham is learnt as ham unless Bayes said spam (above +1). The
  * tokens are the ones check_bayes classified (bayes_result.h); they go into the same database
- * (per_user: every recipient's). Not done: SpamAssassin's is_spam() test against its
- * required_score (mailwarden has per-domain action thresholds instead, none of which is
- * "spam"). */
+ * (per_user: every recipient's). SpamAssassin's is_spam() (the whole score at or above its
+ * required_score) is mailwarden's "acted on as spam": the message's score at or above the
+ * lowest score threshold in force for its recipients (actions or actions.domains: add_header,
+ * quarantine, tempfail, reject; 5 to add headers in the shipped policy, SpamAssassin's
+ * required_score); a spam is learnt only when it is, a ham only when it is not. With
+ * bayes.autolearn_on_error (bayes_auto_learn_on_error) a spam that already got BAYES_99 and a
+ * ham that already got BAYES_00 are not learnt again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include "bayes_policy.h"
 #include "bayes_result.h"
 #include "check.h"
+#include "config.h"
 #include "log.h"
 
 /* SpamAssassin's minimum header and body points for a spam autolearn (AutoLearnThreshold.pm) */
@@ -86,17 +91,52 @@ static void autolearn_points(const struct txn *t, struct autolearn_points *out)
     out->points = thousandths(out->points);
 }
 
-/* AutoLearnThreshold's decision: 1 spam, 0 ham, -1 nothing to learn. */
-static int autolearn_decision(const struct bayes_policy *p, const struct autolearn_points *a)
+/* SpamAssassin's is_spam(): the message's whole score (Bayes included) reaches the lowest
+ * score threshold in force for it; with none set nothing is spam. */
+static bool scored_as_spam(const struct txn *t)
 {
-    if (a->points < p->autolearn_ham)
-        return a->learned_points > LEARNER_SAID_SPAM_POINTS ? -1 : 0;
-    if (a->points < p->autolearn_spam)
+    struct score_thresholds th;
+    config_thresholds(t->cfg, t->rcpts, t->rcpt_count, &th);
+    const double each[] = {th.add_header, th.quarantine, th.tempfail, th.reject};
+    double lowest = 0;
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        if (each[i] > 0 && (lowest == 0 || each[i] < lowest))
+            lowest = each[i];
+    }
+    return lowest > 0 && txn_score(t) >= lowest;
+}
+
+static bool has_result(const struct txn *t, const char *symbol)
+{
+    for (size_t i = 0; i < t->result_count; i++) {
+        if (strcmp(t->results[i].symbol, symbol) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* AutoLearnThreshold's decision: 1 spam, 0 ham, -1 nothing to learn. */
+static int autolearn_decision(const struct bayes_policy *p, const struct autolearn_points *a,
+    const struct txn *t)
+{
+    bool spam;
+    if (a->points < p->autolearn_ham) {
+        if (a->learned_points > LEARNER_SAID_SPAM_POINTS || scored_as_spam(t))
+            return -1;
+        spam = false;
+    } else if (a->points >= p->autolearn_spam) {
+        if (!a->forced && (a->body_points < AUTOLEARN_MIN_BODY_POINTS
+                || a->header_points < AUTOLEARN_MIN_HEADER_POINTS))
+            return -1;
+        if (a->learned_points < LEARNER_SAID_HAM_POINTS || !scored_as_spam(t))
+            return -1;
+        spam = true;
+    } else {
         return -1;
-    if (!a->forced && (a->body_points < AUTOLEARN_MIN_BODY_POINTS
-            || a->header_points < AUTOLEARN_MIN_HEADER_POINTS))
+    }
+    if (p->autolearn_on_error && has_result(t, spam ? "BAYES_99" : "BAYES_00"))
         return -1;
-    return a->learned_points < LEARNER_SAID_HAM_POINTS ? -1 : 1;
+    return spam ? 1 : 0;
 }
 
 static void learn_into(struct txn *t, const struct bayes_policy *p, const char *name,
@@ -141,7 +181,7 @@ static void bayes_learn_run(struct txn *t, enum stage stage)
         return;
     struct autolearn_points a;
     autolearn_points(t, &a);
-    int decision = autolearn_decision(p, &a);
+    int decision = autolearn_decision(p, &a, t);
     if (decision < 0)
         return;
     bool spam = decision == 1;

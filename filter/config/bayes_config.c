@@ -15,7 +15,7 @@
 #include "util.h"
 
 struct bayes_raw {
-    bool enabled, autolearn;
+    bool enabled, autolearn, autolearn_on_error;
     char *database;
     unsigned min_spam, min_ham;
     double autolearn_spam, autolearn_ham;
@@ -32,6 +32,7 @@ static const struct option_spec bayes_specs[] = {
     {"autolearn", OPT_BOOL, BOPT(autolearn), 0, 0},
     {"autolearn_threshold_spam", OPT_DOUBLE, BOPT(autolearn_spam), -1000, 1000},
     {"autolearn_threshold_ham", OPT_DOUBLE, BOPT(autolearn_ham), -1000, 1000},
+    {"autolearn_on_error", OPT_BOOL, BOPT(autolearn_on_error), 0, 0},
     {"token_ttl", OPT_DURATION_MS, BOPT(token_ttl_ms), 0, 3650 * 86400000.0},
     {"seen_ttl", OPT_DURATION_MS, BOPT(seen_ttl_ms), 0, 3650 * 86400000.0},
     {"max_tokens", OPT_UINT, BOPT(max_tokens), 0, 100000000},
@@ -75,6 +76,7 @@ static void bayes_apply(struct cfg_reader *r, const config_setting_t *section)
     }
     struct bayes_raw raw = {
         .enabled = p->enabled, .autolearn = p->autolearn,
+        .autolearn_on_error = p->autolearn_on_error,
         .min_spam = (unsigned)p->min_spam, .min_ham = (unsigned)p->min_ham,
         .autolearn_spam = p->autolearn_spam, .autolearn_ham = p->autolearn_ham,
         .token_ttl_ms = p->token_ttl_ms, .seen_ttl_ms = p->seen_ttl_ms,
@@ -83,6 +85,7 @@ static void bayes_apply(struct cfg_reader *r, const config_setting_t *section)
     cfg_apply_options(r, section, "bayes", bayes_specs, &raw);
     p->enabled = raw.enabled;
     p->autolearn = raw.autolearn;
+    p->autolearn_on_error = raw.autolearn_on_error;
     p->min_spam = raw.min_spam;
     p->min_ham = raw.min_ham;
     p->autolearn_spam = raw.autolearn_spam;

@@ -83,6 +83,14 @@ static int64_t spam_count(const char *name)
     return ns;
 }
 
+static int64_t ham_count(const char *name)
+{
+    struct bayes_db db = db_of(name);
+    int64_t ns, nh;
+    assert_int_equal(bayes_db_message_counts(&db, &ns, &nh), STORE_OK);
+    return nh;
+}
+
 static enum action run(bool spam, unsigned seed, const char *extra, const char *rcpt)
 {
     struct smtp_session s = { .message = message_text(spam, seed, extra) };
@@ -202,6 +210,75 @@ static void test_autolearn_ignores_noautolearn_rules(void **state)
     assert_true(fixture_has("MARK_NOAL"));
     assert_true(fixture_has("HDR_MARK"));
     assert_int_equal(spam_count("global"), 200);
+}
+
+/* SpamAssassin learns a spam only when it also scored as spam (is_spam(): its whole score at
+ * or above required_score), a ham only when it did not. mailwarden's equivalent is the lowest
+ * score threshold in force: 15.5 points are learnt with add_header at 5 but not when the only
+ * threshold is a reject at 20; a ham with no autolearn points but 9.5 points of a noautolearn
+ * rule (over add_header's 5) is not learnt as ham, a plain one is. */
+static void test_autolearn_needs_the_message_scored_as_spam(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
+        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
+        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
+        "actions: { add_header = 0.0; reject = 20.0 }\n");
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2200, "marker-high\n");
+    assert_true(fixture_has("MARK_HIGH"));
+    assert_true(fixture_has("HDR_MARK"));
+    assert_int_equal(spam_count("global"), 200);        /* under every threshold: not spam */
+
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
+        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
+        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\","
+        " \"body MARK_NOAL /marker-noal/\", \"score MARK_NOAL 9.5\","
+        " \"tflags MARK_NOAL noautolearn\" ] }\n"
+        "actions: { add_header = 5.0; reject = 1000.0 }\n");
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2201, "marker-high\n");
+    assert_int_equal(spam_count("global"), 201);
+
+    int64_t hams = ham_count("global");
+    run_from("plain@sender.test", false, 2202, "marker-noal\n");
+    assert_true(fixture_has("MARK_NOAL"));
+    assert_int_equal(ham_count("global"), hams);         /* scored as spam: not learnt as ham */
+    run_from("plain@sender.test", false, 2203, NULL);
+    assert_int_equal(ham_count("global"), hams + 1);
+}
+
+/* bayes.autolearn_on_error (bayes_auto_learn_on_error): what Bayes already called BAYES_99 or
+ * BAYES_00 is not learnt again; off (the default), it is. */
+static void test_autolearn_on_error_skips_what_bayes_already_knew(void **state)
+{
+    (void)state;
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn_on_error = true }\n"
+        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
+        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
+        "actions: { reject = 1000.0 }\n");
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2300, "marker-high\n");
+    assert_true(fixture_has("MARK_HIGH"));
+    assert_true(fixture_has("BAYES_99"));
+    assert_int_equal(spam_count("global"), 200);
+    int64_t hams = ham_count("global");
+    run_from("plain@sender.test", false, 2301, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_int_equal(ham_count("global"), hams);
+
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
+        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
+        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
+        "actions: { reject = 1000.0 }\n");
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, 2302, "marker-high\n");
+    assert_true(fixture_has("BAYES_99"));
+    assert_int_equal(spam_count("global"), 201);
+    hams = ham_count("global");
+    run_from("plain@sender.test", false, 2303, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_int_equal(ham_count("global"), hams + 1);
 }
 
 /* SpamAssassin 4.0's _get_autolearn_points, point by point: each case below is learnt or
@@ -407,6 +484,8 @@ int main(void)
         cmocka_unit_test_setup(test_autolearn_rawbody_is_body_and_full_is_neither, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_ignores_a_noautolearn_learner, fixture_fresh),
         cmocka_unit_test_setup(test_autolearn_rounds_points_to_thousandths, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_needs_the_message_scored_as_spam, fixture_fresh),
+        cmocka_unit_test_setup(test_autolearn_on_error_skips_what_bayes_already_knew, fixture_fresh),
         cmocka_unit_test_setup(test_relay_tokens_from_the_client, fixture_fresh),
         cmocka_unit_test_setup(test_per_user_uses_first_recipient, fixture_fresh),
         cmocka_unit_test_setup(test_stock_rules_hit_through_check_bayes, fixture_fresh),
