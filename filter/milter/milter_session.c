@@ -45,9 +45,11 @@ struct milter_session {
     bool counted;
     bool connection_counted;
     enum action eoh_action;
-    struct milter_out early;      /* the answer to a connect or HELO being handled */
-    struct milter_out held;       /* one the MTA did not wait for (SMFIP_NR_CONN, _NR_HELO) and
-                                     that was not "continue": given at every MAIL */
+    struct milter_out answer;     /* the answer of a command the MTA may not wait for, before
+                                     pass_on decides what to do with it */
+    struct milter_out held;       /* one to connect or HELO the MTA did not wait for
+                                     (SMFIP_NR_CONN, _NR_HELO) and that was not "continue":
+                                     given at every MAIL */
     bool in_data;
     unsigned long fields_seen;
     struct macro_set macros[MILTER_STAGE_COUNT];
@@ -285,13 +287,6 @@ static void put_on_error(struct milter_out *out)
     milter_put_simple(out, action == ACTION_ACCEPT ? MILTER_REPLY_ACCEPT : MILTER_REPLY_TEMPFAIL);
 }
 
-/* "continue", or nothing where the MTA agreed to expect no reply. */
-static void put_go_on(const struct milter_session *s, struct milter_out *out, uint32_t noreply)
-{
-    if (!(s->noreply_steps & noreply))
-        milter_put_simple(out, MILTER_REPLY_CONTINUE);
-}
-
 /* --- commands ---------------------------------------------------------------------------- */
 
 /* The queue id appears at MAIL (Sendmail, Postfix non-SMTP) or only from DATA (Postfix). */
@@ -332,7 +327,7 @@ static bool on_optneg(struct milter_session *s, const struct milter_packet *pkt,
      * (milter_loop.c) sends at once. Connect and HELO get no reply either while the policy in
      * force cannot refuse there (engine_may_refuse_at): two round trips fewer per connection.
      * What a reload, a shutdown or the connection limit still decides there is held and
-     * answered at MAIL (give_or_hold). */
+     * answered at MAIL (pass_on). */
     uint32_t early = 0;
     struct config *cfg = config_current();
     if (cfg != NULL) {
@@ -530,8 +525,7 @@ static bool on_header(struct milter_session *s, const struct milter_packet *pkt,
     }
     struct txn *t = s->t;
     if (t == NULL) {
-        if (!(s->noreply_steps & MILTER_STEP_NR_HDR))
-            put_on_error(out);
+        put_on_error(out);
         return true;
     }
     s->in_data = true;
@@ -549,21 +543,22 @@ static bool on_header(struct milter_session *s, const struct milter_packet *pkt,
         log_info("%s: header field %s not kept: %s passed; the fields checks read are still "
                  "kept, and the message gets %s", engine_queue_id(t), name, limit, symbol);
     }
-    put_go_on(s, out, MILTER_STEP_NR_HDR);
+    milter_put_simple(out, MILTER_REPLY_CONTINUE);
     return true;
 }
 
+/* The one handler that reads whether the MTA waits for its answer: without a reply (SMFIP_NR_EOH)
+ * a decision at the end of headers is kept and answered at the end of the message. */
 static void on_eoh(struct milter_session *s, struct milter_out *out)
 {
     struct txn *t = s->t;
     if (t == NULL) {
-        if (!(s->noreply_steps & MILTER_STEP_NR_EOH))
-            put_on_error(out);    /* with no reply agreed, the end of message answers */
+        put_on_error(out);    /* with no reply agreed, the end of message answers */
         return;
     }
     pick_up_queue_id(s, t);
     enum action action = engine_eoh(t);
-    if (!(s->noreply_steps & MILTER_STEP_NR_EOH)) {
+    if (milter_session_answers(s, MILTER_CMD_EOH)) {
         if (action != ACTION_NONE)
             s->in_data = false;    /* decided: the MTA ends the message (an abort may follow) */
         put_answer(out, t, action);
@@ -584,12 +579,11 @@ static void on_body(struct milter_session *s, const struct milter_packet *pkt,
     struct milter_out *out)
 {
     if (s->t == NULL) {
-        if (!(s->noreply_steps & MILTER_STEP_NR_BODY))
-            put_on_error(out);
+        put_on_error(out);
         return;
     }
     body_chunk(s, pkt);
-    put_go_on(s, out, MILTER_STEP_NR_BODY);
+    milter_put_simple(out, MILTER_REPLY_CONTINUE);
 }
 
 /* With SMFIP_HDR_LEADSPC the MTA also takes the values we add as they are: give them the space
@@ -711,19 +705,56 @@ bool milter_session_in_transaction(const struct milter_session *s)
     return s->counted;
 }
 
-/* The answer to a connect or HELO (in s->early): sent, where the MTA waits for it; otherwise
- * "continue" is dropped and anything else held for MAIL (the first one held wins: a refusal at
- * connect stands for the whole connection). */
-static void give_or_hold(struct milter_session *s, struct milter_out *out, uint32_t noreply)
+/* The answer of a command that may be sent without a reply (in s->answer): sent where the MTA
+ * waits for it (milter_session_answers). Where it does not, "continue" is dropped; any other
+ * answer to connect or HELO (a reload, a shutdown, the connection limit) is held and given at
+ * every MAIL (the first one held wins: a refusal at connect stands for the whole connection);
+ * one to DATA, a header field or a body chunk (no transaction state) is dropped, as the end of
+ * the message answers for the message. */
+static void pass_on(struct milter_session *s, char command, struct milter_out *out)
 {
-    if (!(s->noreply_steps & noreply)) {
-        milter_out_append(out, &s->early);
+    if (milter_session_answers(s, command)) {
+        milter_out_append(out, &s->answer);
         return;
     }
-    bool go_on = s->early.len == 0
-        || (s->early.len == 5 && s->early.data[4] == MILTER_REPLY_CONTINUE);
-    if (!go_on && s->held.len == 0)
-        milter_out_append(&s->held, &s->early);
+    bool go_on = s->answer.len == 0
+        || (s->answer.len == 5 && s->answer.data[4] == MILTER_REPLY_CONTINUE);
+    bool early = command == MILTER_CMD_CONNECT || command == MILTER_CMD_HELO;
+    if (!go_on && early && s->held.len == 0)
+        milter_out_append(&s->held, &s->answer);
+}
+
+/* The commands the MTA may send without waiting for a reply: their handlers write their answer
+ * into s->answer, and pass_on decides whether it goes out. */
+static bool handle_maybe_unanswered(struct milter_session *s, struct milter_packet *pkt,
+    struct milter_out *out)
+{
+    milter_out_clear(&s->answer);
+    bool open = true;
+    switch (pkt->command) {
+    case MILTER_CMD_CONNECT:
+        macros_forget_from(s, MILTER_STAGE_HELO);
+        open = on_connect(s, pkt, &s->answer);
+        break;
+    case MILTER_CMD_HELO:
+        open = on_helo(s, pkt, &s->answer);
+        break;
+    case MILTER_CMD_DATA:
+        milter_put_simple(&s->answer, MILTER_REPLY_CONTINUE);
+        break;
+    case MILTER_CMD_HEADER:
+        open = on_header(s, pkt, &s->answer);
+        break;
+    case MILTER_CMD_EOH:
+        on_eoh(s, &s->answer);
+        break;
+    case MILTER_CMD_BODY:
+        on_body(s, pkt, &s->answer);
+        break;
+    }
+    if (open)
+        pass_on(s, pkt->command, out);
+    return open;
 }
 
 bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
@@ -741,37 +772,19 @@ bool milter_session_handle(struct milter_session *s, struct milter_packet *pkt,
         }
         macros_store(s, &m);
         return true;
-    case MILTER_CMD_CONNECT: {
-        macros_forget_from(s, MILTER_STAGE_HELO);
-        milter_out_clear(&s->early);
-        bool open = on_connect(s, pkt, &s->early);
-        give_or_hold(s, out, MILTER_STEP_NR_CONN);
-        return open;
-    }
-    case MILTER_CMD_HELO: {
-        milter_out_clear(&s->early);
-        bool open = on_helo(s, pkt, &s->early);
-        give_or_hold(s, out, MILTER_STEP_NR_HELO);
-        return open;
-    }
+    case MILTER_CMD_CONNECT:
+    case MILTER_CMD_HELO:
+    case MILTER_CMD_DATA:
+    case MILTER_CMD_HEADER:
+    case MILTER_CMD_EOH:
+    case MILTER_CMD_BODY:
+        return handle_maybe_unanswered(s, pkt, out);
     case MILTER_CMD_MAIL:
         return on_mail(s, pkt, out);
     case MILTER_CMD_RCPT:
         return on_rcpt(s, pkt, out);
-    case MILTER_CMD_DATA:
-        if (!(s->noreply_steps & MILTER_STEP_NR_DATA))
-            milter_put_simple(out, MILTER_REPLY_CONTINUE);
-        return true;
     case MILTER_CMD_UNKNOWN:
         milter_put_simple(out, MILTER_REPLY_CONTINUE);
-        return true;
-    case MILTER_CMD_HEADER:
-        return on_header(s, pkt, out);
-    case MILTER_CMD_EOH:
-        on_eoh(s, out);
-        return true;
-    case MILTER_CMD_BODY:
-        on_body(s, pkt, out);
         return true;
     case MILTER_CMD_BODYEOB:
         on_eom(s, pkt, out);
@@ -822,7 +835,7 @@ void milter_session_end(struct milter_session *s)
         log_unfinished(s);
     end_connection(s);
     macros_forget_from(s, MILTER_STAGE_CONNECT);
-    milter_out_free(&s->early);
+    milter_out_free(&s->answer);
     milter_out_free(&s->held);
     free(s);
 }
