@@ -158,15 +158,15 @@ static enum action run_from(const char *sender, bool spam, unsigned seed, const 
 
 /* The rules of the autolearn tests: a header rule that hits on the envelope sender
  * marked@..., body rules on markers in the text. */
-#define AUTOLEARN_RULES \
+#define AUTOLEARN_RULE_LIST \
     "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\"," \
     " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\"," \
     " \"body MARK_MID /marker-mid/\", \"score MARK_MID 6.0\"," \
     " \"body MARK_FORCE /marker-force/\", \"score MARK_FORCE 12.5\"," \
     " \"tflags MARK_FORCE autolearn_force\"," \
     " \"body MARK_NOAL /marker-noal/\", \"score MARK_NOAL 9.5\"," \
-    " \"tflags MARK_NOAL noautolearn\" ] }\n" \
-    "actions: { reject = 1000.0 }\n"
+    " \"tflags MARK_NOAL noautolearn\" ] }\n"
+#define AUTOLEARN_RULES AUTOLEARN_RULE_LIST "actions: { reject = 1000.0 }\n"
 
 static void test_autolearn_by_threshold(void **state)
 {
@@ -220,9 +220,7 @@ static void test_autolearn_ignores_noautolearn_rules(void **state)
 static void test_autolearn_needs_the_message_scored_as_spam(void **state)
 {
     (void)state;
-    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
-        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
-        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_RULE_LIST
         "actions: { add_header = 0.0; reject = 20.0 }\n");
     train("global", 200, 200);
     run_from("marked@sender.test", true, 2200, "marker-high\n");
@@ -230,11 +228,7 @@ static void test_autolearn_needs_the_message_scored_as_spam(void **state)
     assert_true(fixture_has("HDR_MARK"));
     assert_int_equal(spam_count("global"), 200);        /* under every threshold: not spam */
 
-    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
-        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
-        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\","
-        " \"body MARK_NOAL /marker-noal/\", \"score MARK_NOAL 9.5\","
-        " \"tflags MARK_NOAL noautolearn\" ] }\n"
+    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n" AUTOLEARN_RULE_LIST
         "actions: { add_header = 5.0; reject = 1000.0 }\n");
     train("global", 200, 200);
     run_from("marked@sender.test", true, 2201, "marker-high\n");
@@ -248,37 +242,31 @@ static void test_autolearn_needs_the_message_scored_as_spam(void **state)
     assert_int_equal(ham_count("global"), hams + 1);
 }
 
+/* A spam Bayes calls BAYES_99 and a ham it calls BAYES_00, each learnt or not. */
+static void autolearn_what_bayes_knew(const char *bayes_section, unsigned seed, int learnt)
+{
+    char policy[2048];
+    snprintf(policy, sizeof policy, "spam: { enabled = false }\n%s\n" AUTOLEARN_RULES,
+        bayes_section);
+    fixture_policy(policy);
+    train("global", 200, 200);
+    run_from("marked@sender.test", true, seed, "marker-high\n");
+    assert_true(fixture_has("MARK_HIGH"));
+    assert_true(fixture_has("BAYES_99"));
+    assert_int_equal(spam_count("global"), 200 + learnt);
+    int64_t hams = ham_count("global");
+    run_from("plain@sender.test", false, seed + 1, NULL);
+    assert_true(fixture_has("BAYES_00"));
+    assert_int_equal(ham_count("global"), hams + learnt);
+}
+
 /* bayes.autolearn_on_error (bayes_auto_learn_on_error): what Bayes already called BAYES_99 or
  * BAYES_00 is not learnt again; off (the default), it is. */
 static void test_autolearn_on_error_skips_what_bayes_already_knew(void **state)
 {
     (void)state;
-    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true; autolearn_on_error = true }\n"
-        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
-        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
-        "actions: { reject = 1000.0 }\n");
-    train("global", 200, 200);
-    run_from("marked@sender.test", true, 2300, "marker-high\n");
-    assert_true(fixture_has("MARK_HIGH"));
-    assert_true(fixture_has("BAYES_99"));
-    assert_int_equal(spam_count("global"), 200);
-    int64_t hams = ham_count("global");
-    run_from("plain@sender.test", false, 2301, NULL);
-    assert_true(fixture_has("BAYES_00"));
-    assert_int_equal(ham_count("global"), hams);
-
-    fixture_policy("spam: { enabled = false }\nbayes: { enabled = true }\n"
-        "rules: { files = [ ]; inline = [ \"header HDR_MARK EnvelopeFrom =~ /marked@/\","
-        " \"score HDR_MARK 3.0\", \"body MARK_HIGH /marker-high/\", \"score MARK_HIGH 12.5\" ] }\n"
-        "actions: { reject = 1000.0 }\n");
-    train("global", 200, 200);
-    run_from("marked@sender.test", true, 2302, "marker-high\n");
-    assert_true(fixture_has("BAYES_99"));
-    assert_int_equal(spam_count("global"), 201);
-    hams = ham_count("global");
-    run_from("plain@sender.test", false, 2303, NULL);
-    assert_true(fixture_has("BAYES_00"));
-    assert_int_equal(ham_count("global"), hams + 1);
+    autolearn_what_bayes_knew("bayes: { enabled = true; autolearn_on_error = true }", 2300, 0);
+    autolearn_what_bayes_knew("bayes: { enabled = true }", 2302, 1);
 }
 
 /* SpamAssassin 4.0's _get_autolearn_points, point by point: each case below is learnt or
