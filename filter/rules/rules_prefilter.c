@@ -31,6 +31,7 @@
 #include "log.h"
 #include "rules_prefilter_cache.h"
 #include "rules_prefilter_chain.h"
+#include "rules_prefilter_ascii.h"
 
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
@@ -55,8 +56,11 @@ struct prefilter_group {
     size_t member_count;            /* ids 0 .. member_count-1: the group's rules, in order */
     size_t *members;                /* id -> rule index */
     char **expressions;             /* id -> what Hyperscan is given */
+    char **ascii_expressions;       /* id -> its ASCII form (body, rawbody), or NULL: the same */
     unsigned *flags;
     hs_database_t **dbs;            /* filled by the compiling thread */
+    hs_database_t **ascii_dbs;      /* per database: the same ids in their ASCII forms, for a
+                                     * text with no byte >= 0x80; NULL: dbs[d] for every text */
     size_t db_count;
 };
 
@@ -77,6 +81,7 @@ struct prefilter {
     size_t chain_count;
     uint32_t *rule_chain;           /* rule index -> its chain, or NO_GROUP */
     size_t chains_ready;            /* chains with a database */
+    size_t ascii_ready;             /* ASCII-form databases */
     uint32_t *rule_group;           /* rule index -> its group, or NO_GROUP */
     uint32_t *rule_id;              /* rule index -> its id in the group, or ALWAYS_RUN */
     size_t taken, refused;
@@ -277,6 +282,10 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
         grp->expressions[n] = hs_expression_of(r, true);
     }
     grp->flags[n] = hs_flags_of(r->pattern_options);
+    grp->ascii_expressions = xrealloc(grp->ascii_expressions,
+        grp->member_count * sizeof *grp->ascii_expressions);
+    grp->ascii_expressions[n] = grp->type == RULE_BODY || grp->type == RULE_RAWBODY
+        ? prefilter_ascii_form(grp->expressions[n]) : NULL;
 }
 
 /* Whether Hyperscan takes the pattern on its own (its parser and prefilter rewriting). */
@@ -355,8 +364,9 @@ static void chunk_key(const struct prefilter_group *grp, const unsigned *chunk, 
 
 /* The chunk's database from the cache, its ids taken; NULL when it must be compiled. */
 static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group *grp,
-    const unsigned char key[PREFILTER_CACHE_KEY_LEN], const unsigned *chunk, size_t count)
+    const unsigned char key[PREFILTER_CACHE_KEY_LEN], unsigned *chunk, size_t *count_io)
 {
+    size_t count = *count_io;
     if (pf->cache_dir == NULL)
         return NULL;
     unsigned *ids = xcalloc(count, sizeof *ids);
@@ -375,6 +385,8 @@ static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group 
     if (db != NULL) {
         take_ids(pf, grp, ids, held);
         pf->from_cache++;
+        memcpy(chunk, ids, held * sizeof *ids);       /* the ids the database holds */
+        *count_io = held;
     }
     free(ids);
     return db;
@@ -382,14 +394,15 @@ static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group 
 
 /* One database from up to CHUNK_PATTERNS consecutive members: read back from the cache when it
  * is there (named by the chunk as given, so nothing is parsed first), else compiled from the
- * patterns Hyperscan accepts. NULL when none is. */
+ * patterns Hyperscan accepts. NULL when none is; else chunk holds the *count ids it has. */
 static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_group *grp,
-    unsigned *chunk, size_t count)
+    unsigned *chunk, size_t *count_io)
 {
+    size_t count = *count_io;
     unsigned char key[PREFILTER_CACHE_KEY_LEN];
     if (pf->cache_dir != NULL)
         chunk_key(grp, chunk, count, key);
-    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
+    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count_io);
     if (db != NULL)
         return db;
     size_t accepted = 0;
@@ -403,6 +416,61 @@ static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_grou
     pf->compiled += db != NULL;
     if (db != NULL && pf->cache_dir != NULL)
         prefilter_cache_store(pf->cache_dir, key, db, chunk, accepted);
+    *count_io = accepted;
+    return db;
+}
+
+/* The ASCII-form database of the ids of one database (chunk, count of them): each id's ASCII
+ * form, or its expression when it has none. It must hold exactly these ids (a missing one
+ * would be a rule never reported): NULL when one has no ASCII form Hyperscan takes, or no id
+ * has an ASCII form at all. */
+static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilter_group *grp,
+    const unsigned *chunk, size_t count)
+{
+    const char **expressions = xcalloc(count + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(count + 1, sizeof *flags);
+    bool any = false;
+    for (size_t i = 0; i < count; i++) {
+        const char *ascii = grp->ascii_expressions[chunk[i]];
+        any = any || ascii != NULL;
+        expressions[i] = ascii != NULL ? ascii : grp->expressions[chunk[i]];
+        flags[i] = grp->flags[chunk[i]];
+    }
+    hs_database_t *db = NULL;
+    unsigned char key[PREFILTER_CACHE_KEY_LEN];
+    if (any && pf->cache_dir != NULL) {
+        prefilter_cache_key(expressions, flags, chunk, count, key);
+        unsigned *ids = xcalloc(count, sizeof *ids);
+        size_t held = count;
+        db = prefilter_cache_load(pf->cache_dir, key, ids, &held);
+        bool same = db != NULL && held == count;
+        for (size_t i = 0; same && i < held; i++) {
+            bool known = false;
+            for (size_t j = 0; j < count && !known; j++)
+                known = ids[i] == chunk[j];
+            same = known;
+        }
+        if (db != NULL && !same) {
+            hs_free_database(db);
+            db = NULL;
+        }
+        pf->from_cache += db != NULL;
+        free(ids);
+    }
+    if (any && db == NULL && !told_to_stop(pf)) {
+        hs_compile_error_t *error = NULL;
+        if (hs_compile_multi(expressions, flags, chunk, (unsigned)count, HS_MODE_BLOCK, NULL,
+                &db, &error) != HS_SUCCESS) {
+            db = NULL;                  /* all or nothing: the full forms serve every text */
+            hs_free_compile_error(error);
+        } else {
+            pf->compiled++;
+            if (pf->cache_dir != NULL)
+                prefilter_cache_store(pf->cache_dir, key, db, chunk, count);
+        }
+    }
+    free(expressions);
+    free(flags);
     return db;
 }
 
@@ -416,9 +484,17 @@ static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
             count = CHUNK_PATTERNS;
         for (size_t i = 0; i < count; i++)
             chunk[i] = (unsigned)(first + i);
-        hs_database_t *db = chunk_database(pf, grp, chunk, count);
+        hs_database_t *db = chunk_database(pf, grp, chunk, &count);
         if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
+            hs_database_t *ascii = ascii_chunk_database(pf, grp, chunk, count);
+            if (ascii != NULL && hs_alloc_scratch(ascii, &pf->prototype) != HS_SUCCESS) {
+                hs_free_database(ascii);
+                ascii = NULL;
+            }
+            pf->ascii_ready += ascii != NULL;
             grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
+            grp->ascii_dbs = xrealloc(grp->ascii_dbs, (grp->db_count + 1) * sizeof *grp->ascii_dbs);
+            grp->ascii_dbs[grp->db_count] = ascii;
             grp->dbs[grp->db_count++] = db;
         } else if (db != NULL) {
             hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
@@ -482,7 +558,7 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
     bool started = pf->started, finished = pf->finished;
     pthread_mutex_unlock(&pf->lock);
     if (atomic_load(&pf->ready)) {
-        size_t databases = pf->chains_ready;
+        size_t databases = pf->chains_ready + pf->ascii_ready;
         for (size_t g = 0; g < pf->group_count; g++)
             databases += pf->groups[g].db_count;
         char source[300];
@@ -492,9 +568,10 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
         else
             snprintf(source, sizeof source, "no cache");
         snprintf(buf, size, "Hyperscan prefilter ready: %zu regexes in %zu databases (%zu "
-            "compiled in %.1f s of CPU, %s; %zu of them counted checks of repeated groups); "
-            "%zu refused run in PCRE2 alone", pf->taken, databases, pf->compiled,
-            pf->compile_cpu_s, source, pf->chains_ready, pf->refused);
+            "compiled in %.1f s of CPU, %s; %zu of them ASCII forms, %zu counted checks of "
+            "repeated groups); %zu refused run in PCRE2 alone", pf->taken, databases,
+            pf->compiled, pf->compile_cpu_s, source, pf->ascii_ready, pf->chains_ready,
+            pf->refused);
     } else if (finished) {
         snprintf(buf, size, "Hyperscan prefilter off: %s (PCRE2 alone, same results)",
             atomic_load(&process_stopping) ? "the process is stopping"
@@ -695,12 +772,18 @@ static void free_all(struct prefilter *pf)
 {
     for (size_t g = 0; g < pf->group_count; g++) {
         struct prefilter_group *grp = &pf->groups[g];
-        for (size_t d = 0; d < grp->db_count; d++)
+        for (size_t d = 0; d < grp->db_count; d++) {
             hs_free_database(grp->dbs[d]);
-        for (size_t i = 0; i < grp->member_count; i++)
+            hs_free_database(grp->ascii_dbs[d]);
+        }
+        for (size_t i = 0; i < grp->member_count; i++) {
             free(grp->expressions[i]);
+            free(grp->ascii_expressions[i]);
+        }
         free(grp->dbs);
+        free(grp->ascii_dbs);
         free(grp->expressions);
+        free(grp->ascii_expressions);
         free(grp->flags);
         free(grp->members);
         free(grp->header_key);
@@ -741,8 +824,9 @@ bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *o
     out->refused = pf->refused;
     for (size_t g = 0; g < pf->group_count; g++)
         out->databases += pf->groups[g].db_count;
-    out->databases += pf->chains_ready;
+    out->databases += pf->chains_ready + pf->ascii_ready;
     out->counted_checks = pf->chains_ready;
+    out->ascii_forms = pf->ascii_ready;
     out->compiled = pf->compiled;
     out->from_cache = pf->from_cache;
     return true;
@@ -838,8 +922,11 @@ static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t 
         s->bits = xcalloc(words, sizeof *s->bits);
     else
         memset(s->bits, 0, words * sizeof *s->bits);
+    bool ascii = text != NULL && prefilter_text_is_ascii(text, len);
     for (size_t d = 0; d < grp->db_count; d++) {
-        if (len > UINT32_MAX || hs_scan(grp->dbs[d], text ? text : "", (unsigned)len, 0,
+        const hs_database_t *db = ascii && grp->ascii_dbs[d] != NULL ? grp->ascii_dbs[d]
+            : grp->dbs[d];
+        if (len > UINT32_MAX || hs_scan(db, text ? text : "", (unsigned)len, 0,
                 st->scratch, on_match, s->bits) != HS_SUCCESS) {
             memset(s->bits, 0xff, words * sizeof *s->bits);   /* cannot tell: all run */
             break;

@@ -304,6 +304,40 @@ static void test_repeated_group_rules_are_counted(void **state)
     }
 }
 
+/* A body line with no byte >= 0x80 is scanned with the ASCII forms of the databases
+ * (rules_prefilter_ascii.c: the UTF-8 look-alike branches of the ReplaceTags classes removed);
+ * the obfuscated words the FUZZY_* rules look for still hit in ASCII (digits, symbols,
+ * entities) and in UTF-8, with and without the prefilter. */
+static void test_ascii_lines_keep_their_hits(void **state)
+{
+    (void)state;
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    assert_true(stats.ascii_forms >= 3);       /* the databases of the FUZZY_* rules at least */
+#else
+    (void)stock;
+#endif
+    static const struct { const char *rule, *text; bool hit; } cases[] = {
+        { "FUZZY_MILLION", "you won one m1ll1on dollars today\n", true },
+        { "FUZZY_MILLION", "you won one mi11ion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one m&#1110;llion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one m\xd1\x96llion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one million dollars today\n", false },
+        { "FUZZY_PHENT", "cheap ph3nt3rm1ne here\n", true },
+        { "FUZZY_PHENT", "cheap phentermine here\n", false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
+        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
+        if (alone != cases[i].hit || with != cases[i].hit)
+            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
+                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
+    }
+}
+
 /* The widened form of a tag matches everything the tag matches: UTF-8 look-alikes, numeric
  * entities, the ASCII letters of a mixed class; and it still needs the letters (a prefilter
  * that matched everything would run every line in PCRE2). */
@@ -384,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_too_large_regexes_load_and_match),
         cmocka_unit_test(test_long_replace_tags_rules_are_prefiltered),
         cmocka_unit_test(test_repeated_group_rules_are_counted),
+        cmocka_unit_test(test_ascii_lines_keep_their_hits),
     };
     return cmocka_run_group_tests(tests, rules_fixture_load_stock, rules_fixture_free_stock);
 }
