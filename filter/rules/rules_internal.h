@@ -356,6 +356,8 @@ struct prefilter_state {
     const struct ruleset *rs;
     void *scratch;                 /* hs_scratch_t, borrowed from the prefilter's pool */
     struct prefilter_cache *cache; /* per group: the candidate sets of the texts scanned */
+    unsigned long long *chain_ends;  /* the counted checks' match ends, reused */
+    size_t chain_cap;
 };
 void prefilter_build(struct ruleset *rs);
 void prefilter_free(struct prefilter *pf);

@@ -30,6 +30,8 @@
 
 #include "log.h"
 #include "rules_prefilter_cache.h"
+#include "rules_prefilter_chain.h"
+#include "rules_prefilter_ascii.h"
 
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
@@ -42,6 +44,10 @@
  * messages: a ruleset that checks only a handful (a test, a policy reloaded again soon) is
  * never compiled. */
 #define START_AFTER_MESSAGES 50
+/* A rule that is one group repeated gets the counted check (rules_prefilter_chain.c) when its
+ * pattern is at least this long: PCRE2's cost on a candidate line grows with the pattern, and
+ * a short one costs less than the check's own scan. */
+#define CHAIN_MIN_PATTERN 1000
 
 /* Rules that read the same text, and the databases of their patterns. */
 struct prefilter_group {
@@ -50,14 +56,32 @@ struct prefilter_group {
     size_t member_count;            /* ids 0 .. member_count-1: the group's rules, in order */
     size_t *members;                /* id -> rule index */
     char **expressions;             /* id -> what Hyperscan is given */
+    char **ascii_expressions;       /* id -> its ASCII form (body, rawbody), or NULL: the same */
     unsigned *flags;
     hs_database_t **dbs;            /* filled by the compiling thread */
+    hs_database_t **ascii_dbs;      /* per database: the same ids in their ASCII forms, for a
+                                     * text with no byte >= 0x80; NULL: dbs[d] for every text */
     size_t db_count;
+};
+
+/* The counted check of one rule "(?:G){n}": G's loosened form compiled exactly (neither
+ * prefilter mode nor single match), so that every end of a G match is reported. */
+struct prefilter_chain {
+    char *expression;
+    unsigned flags;
+    unsigned long count;            /* n */
+    unsigned min_width;             /* G's shortest match; 0 = no check */
+    hs_database_t *db;              /* filled by the compiling thread; NULL = no check */
 };
 
 struct prefilter {
     struct prefilter_group *groups;
     size_t group_count;
+    struct prefilter_chain *chains;
+    size_t chain_count;
+    uint32_t *rule_chain;           /* rule index -> its chain, or NO_GROUP */
+    size_t chains_ready;            /* chains with a database */
+    size_t ascii_ready;             /* ASCII-form databases */
     uint32_t *rule_group;           /* rule index -> its group, or NO_GROUP */
     uint32_t *rule_id;              /* rule index -> its id in the group, or ALWAYS_RUN */
     size_t taken, refused;
@@ -172,14 +196,13 @@ static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *m
  * nothing X* or X+ does not): Hyperscan's compile time grows with the counts (a rule with
  * [^>]{0,2048} twice takes seconds), its scanning hardly. Options PCRE2 has and Hyperscan's
  * flags do not are written into the pattern. */
-static char *hs_expression_of(const struct rule *r, bool widened)
+static char *hs_expression_from(const char *pattern, uint32_t options)
 {
     struct textbuf out;
     textbuf_init(&out);
-    if (r->pattern_options & PCRE2_EXTENDED)
+    if (options & PCRE2_EXTENDED)
         textbuf_puts(&out, "(?x)");
     bool in_class = false;
-    const char *pattern = widened ? r->prefilter_pattern : r->pattern;
     for (const char *p = pattern; *p;) {
         if (*p == '\\' && p[1] != '\0') {
             size_t n = 2;
@@ -220,6 +243,32 @@ static char *hs_expression_of(const struct rule *r, bool widened)
     return out.data ? out.data : xstrdup("");
 }
 
+static char *hs_expression_of(const struct rule *r, bool widened)
+{
+    return hs_expression_from(widened ? r->prefilter_pattern : r->pattern, r->pattern_options);
+}
+
+/* A rule "(?:G){n}" with a long pattern gets a counted check: G loosened as hs_expression_of
+ * loosens, compiled by the thread. */
+static void add_chain(struct prefilter *pf, const struct rule *r, size_t index)
+{
+    unsigned long count;
+    if (strlen(r->pattern) < CHAIN_MIN_PATTERN || (r->pattern_options & PCRE2_EXTENDED))
+        return;
+    char *group = prefilter_chain_group(r->pattern, &count);
+    if (group == NULL)
+        return;
+    pf->chains = xrealloc(pf->chains, (pf->chain_count + 1) * sizeof *pf->chains);
+    pf->chains[pf->chain_count] = (struct prefilter_chain){
+        .expression = hs_expression_from(group, r->pattern_options),
+        .flags = hs_flags_of(r->pattern_options) & ~(unsigned)(HS_FLAG_PREFILTER
+            | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY),
+        .count = count,
+    };
+    free(group);
+    pf->rule_chain[index] = (uint32_t)pf->chain_count++;
+}
+
 static void add_member(struct prefilter_group *grp, const struct rule *r, size_t index)
 {
     size_t n = grp->member_count++;
@@ -233,6 +282,10 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
         grp->expressions[n] = hs_expression_of(r, true);
     }
     grp->flags[n] = hs_flags_of(r->pattern_options);
+    grp->ascii_expressions = xrealloc(grp->ascii_expressions,
+        grp->member_count * sizeof *grp->ascii_expressions);
+    grp->ascii_expressions[n] = grp->type == RULE_BODY || grp->type == RULE_RAWBODY
+        ? prefilter_ascii_form(grp->expressions[n]) : NULL;
 }
 
 /* Whether Hyperscan takes the pattern on its own (its parser and prefilter rewriting). */
@@ -311,8 +364,9 @@ static void chunk_key(const struct prefilter_group *grp, const unsigned *chunk, 
 
 /* The chunk's database from the cache, its ids taken; NULL when it must be compiled. */
 static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group *grp,
-    const unsigned char key[PREFILTER_CACHE_KEY_LEN], const unsigned *chunk, size_t count)
+    const unsigned char key[PREFILTER_CACHE_KEY_LEN], unsigned *chunk, size_t *count_io)
 {
+    size_t count = *count_io;
     if (pf->cache_dir == NULL)
         return NULL;
     unsigned *ids = xcalloc(count, sizeof *ids);
@@ -331,6 +385,8 @@ static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group 
     if (db != NULL) {
         take_ids(pf, grp, ids, held);
         pf->from_cache++;
+        memcpy(chunk, ids, held * sizeof *ids);       /* the ids the database holds */
+        *count_io = held;
     }
     free(ids);
     return db;
@@ -338,14 +394,15 @@ static hs_database_t *cached_chunk(struct prefilter *pf, struct prefilter_group 
 
 /* One database from up to CHUNK_PATTERNS consecutive members: read back from the cache when it
  * is there (named by the chunk as given, so nothing is parsed first), else compiled from the
- * patterns Hyperscan accepts. NULL when none is. */
+ * patterns Hyperscan accepts. NULL when none is; else chunk holds the *count ids it has. */
 static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_group *grp,
-    unsigned *chunk, size_t count)
+    unsigned *chunk, size_t *count_io)
 {
+    size_t count = *count_io;
     unsigned char key[PREFILTER_CACHE_KEY_LEN];
     if (pf->cache_dir != NULL)
         chunk_key(grp, chunk, count, key);
-    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count);
+    hs_database_t *db = cached_chunk(pf, grp, key, chunk, count_io);
     if (db != NULL)
         return db;
     size_t accepted = 0;
@@ -359,6 +416,61 @@ static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_grou
     pf->compiled += db != NULL;
     if (db != NULL && pf->cache_dir != NULL)
         prefilter_cache_store(pf->cache_dir, key, db, chunk, accepted);
+    *count_io = accepted;
+    return db;
+}
+
+/* The ASCII-form database of the ids of one database (chunk, count of them): each id's ASCII
+ * form, or its expression when it has none. It must hold exactly these ids (a missing one
+ * would be a rule never reported): NULL when one has no ASCII form Hyperscan takes, or no id
+ * has an ASCII form at all. */
+static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilter_group *grp,
+    const unsigned *chunk, size_t count)
+{
+    const char **expressions = xcalloc(count + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(count + 1, sizeof *flags);
+    bool any = false;
+    for (size_t i = 0; i < count; i++) {
+        const char *ascii = grp->ascii_expressions[chunk[i]];
+        any = any || ascii != NULL;
+        expressions[i] = ascii != NULL ? ascii : grp->expressions[chunk[i]];
+        flags[i] = grp->flags[chunk[i]];
+    }
+    hs_database_t *db = NULL;
+    unsigned char key[PREFILTER_CACHE_KEY_LEN];
+    if (any && pf->cache_dir != NULL) {
+        prefilter_cache_key(expressions, flags, chunk, count, key);
+        unsigned *ids = xcalloc(count, sizeof *ids);
+        size_t held = count;
+        db = prefilter_cache_load(pf->cache_dir, key, ids, &held);
+        bool same = db != NULL && held == count;
+        for (size_t i = 0; same && i < held; i++) {
+            bool known = false;
+            for (size_t j = 0; j < count && !known; j++)
+                known = ids[i] == chunk[j];
+            same = known;
+        }
+        if (db != NULL && !same) {
+            hs_free_database(db);
+            db = NULL;
+        }
+        pf->from_cache += db != NULL;
+        free(ids);
+    }
+    if (any && db == NULL && !told_to_stop(pf)) {
+        hs_compile_error_t *error = NULL;
+        if (hs_compile_multi(expressions, flags, chunk, (unsigned)count, HS_MODE_BLOCK, NULL,
+                &db, &error) != HS_SUCCESS) {
+            db = NULL;                  /* all or nothing: the full forms serve every text */
+            hs_free_compile_error(error);
+        } else {
+            pf->compiled++;
+            if (pf->cache_dir != NULL)
+                prefilter_cache_store(pf->cache_dir, key, db, chunk, count);
+        }
+    }
+    free(expressions);
+    free(flags);
     return db;
 }
 
@@ -372,15 +484,69 @@ static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
             count = CHUNK_PATTERNS;
         for (size_t i = 0; i < count; i++)
             chunk[i] = (unsigned)(first + i);
-        hs_database_t *db = chunk_database(pf, grp, chunk, count);
+        hs_database_t *db = chunk_database(pf, grp, chunk, &count);
         if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
+            hs_database_t *ascii = ascii_chunk_database(pf, grp, chunk, count);
+            if (ascii != NULL && hs_alloc_scratch(ascii, &pf->prototype) != HS_SUCCESS) {
+                hs_free_database(ascii);
+                ascii = NULL;
+            }
+            pf->ascii_ready += ascii != NULL;
             grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
+            grp->ascii_dbs = xrealloc(grp->ascii_dbs, (grp->db_count + 1) * sizeof *grp->ascii_dbs);
+            grp->ascii_dbs[grp->db_count] = ascii;
             grp->dbs[grp->db_count++] = db;
         } else if (db != NULL) {
             hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
         }
     }
     free(chunk);
+}
+
+/* The chain's database, read back from the cache or compiled; none when Hyperscan refuses G
+ * exact (too large, or a construct it has only in prefilter mode) or G may match empty. */
+static void compile_chain(struct prefilter *pf, struct prefilter_chain *c)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *error = NULL;
+    if (hs_expression_info(c->expression, c->flags, &info, &error) != HS_SUCCESS) {
+        hs_free_compile_error(error);
+        return;
+    }
+    c->min_width = info->min_width;
+    free(info);
+    if (c->min_width == 0)
+        return;
+    unsigned char key[PREFILTER_CACHE_KEY_LEN];
+    const char *expressions[1] = { c->expression };
+    unsigned id = 0, read_id = 1;
+    size_t count = 1;
+    hs_database_t *db = NULL;
+    if (pf->cache_dir != NULL) {
+        prefilter_cache_key(expressions, &c->flags, &id, 1, key);
+        db = prefilter_cache_load(pf->cache_dir, key, &read_id, &count);
+        if (db != NULL && (count != 1 || read_id != id)) {
+            hs_free_database(db);
+            db = NULL;
+        }
+        pf->from_cache += db != NULL;
+    }
+    if (db == NULL) {
+        if (hs_compile(c->expression, c->flags, HS_MODE_BLOCK, NULL, &db, &error)
+                != HS_SUCCESS) {
+            hs_free_compile_error(error);
+            return;
+        }
+        pf->compiled++;
+        if (pf->cache_dir != NULL)
+            prefilter_cache_store(pf->cache_dir, key, db, &id, 1);
+    }
+    if (hs_alloc_scratch(db, &pf->prototype) != HS_SUCCESS) {
+        hs_free_database(db);
+        return;
+    }
+    c->db = db;
+    pf->chains_ready++;
 }
 
 static void free_all(struct prefilter *pf);
@@ -392,7 +558,7 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
     bool started = pf->started, finished = pf->finished;
     pthread_mutex_unlock(&pf->lock);
     if (atomic_load(&pf->ready)) {
-        size_t databases = 0;
+        size_t databases = pf->chains_ready + pf->ascii_ready;
         for (size_t g = 0; g < pf->group_count; g++)
             databases += pf->groups[g].db_count;
         char source[300];
@@ -402,8 +568,10 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
         else
             snprintf(source, sizeof source, "no cache");
         snprintf(buf, size, "Hyperscan prefilter ready: %zu regexes in %zu databases (%zu "
-            "compiled in %.1f s of CPU, %s); %zu refused run in PCRE2 alone", pf->taken,
-            databases, pf->compiled, pf->compile_cpu_s, source, pf->refused);
+            "compiled in %.1f s of CPU, %s; %zu of them ASCII forms, %zu counted checks of "
+            "repeated groups); %zu refused run in PCRE2 alone", pf->taken, databases,
+            pf->compiled, pf->compile_cpu_s, source, pf->ascii_ready, pf->chains_ready,
+            pf->refused);
     } else if (finished) {
         snprintf(buf, size, "Hyperscan prefilter off: %s (PCRE2 alone, same results)",
             atomic_load(&process_stopping) ? "the process is stopping"
@@ -469,6 +637,8 @@ static void *compile_all(void *arg)
     open_cache(pf);
     for (size_t g = 0; g < pf->group_count && !told_to_stop(pf); g++)
         compile_group(pf, &pf->groups[g]);
+    for (size_t c = 0; c < pf->chain_count && !told_to_stop(pf); c++)
+        compile_chain(pf, &pf->chains[c]);
     size_t members = 0;
     for (size_t g = 0; g < pf->group_count; g++)
         members += pf->groups[g].member_count;
@@ -532,8 +702,9 @@ void prefilter_build(struct ruleset *rs)
     struct prefilter *pf = xcalloc(1, sizeof *pf);
     pf->rule_group = xcalloc(rs->count + 1, sizeof *pf->rule_group);
     pf->rule_id = xcalloc(rs->count + 1, sizeof *pf->rule_id);
+    pf->rule_chain = xcalloc(rs->count + 1, sizeof *pf->rule_chain);
     for (size_t i = 0; i <= rs->count; i++)
-        pf->rule_group[i] = pf->rule_id[i] = NO_GROUP;
+        pf->rule_group[i] = pf->rule_id[i] = pf->rule_chain[i] = NO_GROUP;
     for (size_t i = 0; i < rs->plain_count; i++) {
         size_t index = rs->plain[i];
         const struct rule *r = &rs->rules[index];
@@ -543,6 +714,7 @@ void prefilter_build(struct ruleset *rs)
         uint32_t g = find_group(pf, r);
         pf->rule_group[index] = g;
         add_member(&pf->groups[g], r, index);
+        add_chain(pf, r, index);
     }
     pthread_mutex_init(&pf->lock, NULL);
     atomic_init(&pf->ready, false);
@@ -600,16 +772,28 @@ static void free_all(struct prefilter *pf)
 {
     for (size_t g = 0; g < pf->group_count; g++) {
         struct prefilter_group *grp = &pf->groups[g];
-        for (size_t d = 0; d < grp->db_count; d++)
+        for (size_t d = 0; d < grp->db_count; d++) {
             hs_free_database(grp->dbs[d]);
-        for (size_t i = 0; i < grp->member_count; i++)
+            hs_free_database(grp->ascii_dbs[d]);
+        }
+        for (size_t i = 0; i < grp->member_count; i++) {
             free(grp->expressions[i]);
+            free(grp->ascii_expressions[i]);
+        }
         free(grp->dbs);
+        free(grp->ascii_dbs);
         free(grp->expressions);
+        free(grp->ascii_expressions);
         free(grp->flags);
         free(grp->members);
         free(grp->header_key);
     }
+    for (size_t c = 0; c < pf->chain_count; c++) {
+        hs_free_database(pf->chains[c].db);
+        free(pf->chains[c].expression);
+    }
+    free(pf->chains);
+    free(pf->rule_chain);
     for (size_t i = 0; i < pf->pool_count; i++)
         hs_free_scratch(pf->pool[i]);
     hs_free_scratch(pf->prototype);
@@ -640,6 +824,9 @@ bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *o
     out->refused = pf->refused;
     for (size_t g = 0; g < pf->group_count; g++)
         out->databases += pf->groups[g].db_count;
+    out->databases += pf->chains_ready + pf->ascii_ready;
+    out->counted_checks = pf->chains_ready;
+    out->ascii_forms = pf->ascii_ready;
     out->compiled = pf->compiled;
     out->from_cache = pf->from_cache;
     return true;
@@ -700,6 +887,7 @@ void prefilter_state_free(struct prefilter_state *st)
         return_scratch(st->pf, st->scratch);
     }
     free(st->cache);
+    free(st->chain_ends);
     memset(st, 0, sizeof *st);
 }
 
@@ -734,8 +922,11 @@ static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t 
         s->bits = xcalloc(words, sizeof *s->bits);
     else
         memset(s->bits, 0, words * sizeof *s->bits);
+    bool ascii = text != NULL && prefilter_text_is_ascii(text, len);
     for (size_t d = 0; d < grp->db_count; d++) {
-        if (len > UINT32_MAX || hs_scan(grp->dbs[d], text ? text : "", (unsigned)len, 0,
+        const hs_database_t *db = ascii && grp->ascii_dbs[d] != NULL ? grp->ascii_dbs[d]
+            : grp->dbs[d];
+        if (len > UINT32_MAX || hs_scan(db, text ? text : "", (unsigned)len, 0,
                 st->scratch, on_match, s->bits) != HS_SUCCESS) {
             memset(s->bits, 0xff, words * sizeof *s->bits);   /* cannot tell: all run */
             break;
@@ -759,6 +950,46 @@ static bool member_of(const struct prefilter_state *st, const struct rule *r, ui
     return *g != NO_GROUP && *id != ALWAYS_RUN;
 }
 
+/* Every end of a match of the chain's G in the text: ends grow as needed. */
+struct chain_ends {
+    unsigned long long *ends;
+    size_t count, cap;
+};
+
+static int on_chain_match(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *arg)
+{
+    (void)id;
+    (void)from;
+    (void)flags;
+    struct chain_ends *e = arg;
+    if (e->count == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 64;
+        e->ends = xrealloc(e->ends, e->cap * sizeof *e->ends);
+    }
+    e->ends[e->count++] = to;
+    return 0;
+}
+
+/* The counted check of a rule "(?:G){n}" the prefilter reports on text: false when no n ends
+ * of G matches follow each other far enough apart, so the rule cannot match. */
+static bool chain_may_match(struct prefilter_state *st, const struct rule *r, const char *text,
+    size_t len)
+{
+    uint32_t c = st->pf->rule_chain[(size_t)(r - st->rs->rules)];
+    if (c == NO_GROUP || st->pf->chains[c].db == NULL || len > UINT32_MAX)
+        return true;
+    const struct prefilter_chain *chain = &st->pf->chains[c];
+    struct chain_ends e = { st->chain_ends, 0, st->chain_cap };
+    hs_error_t rc = hs_scan(chain->db, text ? text : "", (unsigned)len, 0, st->scratch,
+        on_chain_match, &e);
+    st->chain_ends = e.ends;
+    st->chain_cap = e.cap;
+    if (rc != HS_SUCCESS)
+        return true;                            /* cannot tell: it runs */
+    return prefilter_chain_possible(e.ends, e.count, chain->count, chain->min_width);
+}
+
 bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_t slot,
     const char *text, size_t len)
 {
@@ -766,7 +997,9 @@ bool prefilter_may_match(struct prefilter_state *st, const struct rule *r, size_
     if (!member_of(st, r, &g, &id))
         return true;
     const struct prefilter_slot *s = scanned_slot(st, g, slot, text, len);
-    return (s->bits[id / 64] >> (id % 64)) & 1;
+    if (!((s->bits[id / 64] >> (id % 64)) & 1))
+        return false;
+    return chain_may_match(st, r, text, len);
 }
 
 bool prefilter_any_line_may_match(struct prefilter_state *st, const struct rule *r,

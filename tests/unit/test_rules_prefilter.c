@@ -259,6 +259,85 @@ static void test_long_replace_tags_rules_are_prefiltered(void **state)
     assert_true(hits >= 10);       /* the texts are what the rules look for */
 }
 
+/* The stock __FILL_THIS_FORM_* rules are one group repeated ("(?:...){5}", "{3}"), which the
+ * prefilter's own pattern loosens to "+", so a line with one form field was a candidate; the
+ * counted check (rules_prefilter_chain.c) runs PCRE2 only where enough of the group's matches
+ * follow each other. A filled-in form still hits, with and without the prefilter, and a line
+ * with fewer fields does not. */
+static void test_repeated_group_rules_are_counted(void **state)
+{
+    (void)state;
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    /* LONG2, SHORT1 and SHORT2 (LONG1's group is too large for Hyperscan without prefilter
+     * mode: it stays a candidate wherever one group matches) */
+    assert_true(stats.counted_checks >= 3);
+#else
+    (void)stock;
+#endif
+    static const char five[] = "Your full name: ______ Your address: ______ Your phone "
+        "number: ______ Your age: ______ Your occupation: ______\n";
+    static const char three[] = "Your full name: ______ Your address: ______ Your phone "
+        "number: ______ and nothing more here\n";
+    static const char two[] = "Your full name: ______ and your address: ______ thank you\n";
+    static const char numbered[] = "1. Your full name: ______ 2. Your address: ______ "
+        "3. Your phone number: ______ 4. Your age: ______ 5. Your occupation: ______\n";
+    static const struct { const char *rule, *text; bool hit; } cases[] = {
+        { "__FILL_THIS_FORM_LONG2", five, true },
+        { "__FILL_THIS_FORM_SHORT2", five, true },
+        { "__FILL_THIS_FORM_LONG2", three, false },
+        { "__FILL_THIS_FORM_SHORT2", three, true },
+        { "__FILL_THIS_FORM_SHORT2", two, false },
+        { "__FILL_THIS_FORM_LONG1", numbered, true },
+        { "__FILL_THIS_FORM_SHORT1", numbered, true },
+        { "__FILL_THIS_FORM_LONG1", five, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
+        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
+        if (alone != cases[i].hit || with != cases[i].hit)
+            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
+                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
+    }
+}
+
+/* A body line with no byte >= 0x80 is scanned with the ASCII forms of the databases
+ * (rules_prefilter_ascii.c: the UTF-8 look-alike branches of the ReplaceTags classes removed);
+ * the obfuscated words the FUZZY_* rules look for still hit in ASCII (digits, symbols,
+ * entities) and in UTF-8, with and without the prefilter. */
+static void test_ascii_lines_keep_their_hits(void **state)
+{
+    (void)state;
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    assert_true(stats.ascii_forms >= 3);       /* the databases of the FUZZY_* rules at least */
+#else
+    (void)stock;
+#endif
+    static const struct { const char *rule, *text; bool hit; } cases[] = {
+        { "FUZZY_MILLION", "you won one m1ll1on dollars today\n", true },
+        { "FUZZY_MILLION", "you won one mi11ion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one m&#1110;llion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one m\xd1\x96llion dollars today\n", true },
+        { "FUZZY_MILLION", "you won one million dollars today\n", false },
+        { "FUZZY_PHENT", "cheap ph3nt3rm1ne here\n", true },
+        { "FUZZY_PHENT", "cheap phentermine here\n", false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
+        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
+        if (alone != cases[i].hit || with != cases[i].hit)
+            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
+                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
+    }
+}
+
 /* The widened form of a tag matches everything the tag matches: UTF-8 look-alikes, numeric
  * entities, the ASCII letters of a mixed class; and it still needs the letters (a prefilter
  * that matched everything would run every line in PCRE2). */
@@ -338,6 +417,8 @@ int main(void)
         cmocka_unit_test(test_prefilter_changes_no_hit),
         cmocka_unit_test(test_too_large_regexes_load_and_match),
         cmocka_unit_test(test_long_replace_tags_rules_are_prefiltered),
+        cmocka_unit_test(test_repeated_group_rules_are_counted),
+        cmocka_unit_test(test_ascii_lines_keep_their_hits),
     };
     return cmocka_run_group_tests(tests, rules_fixture_load_stock, rules_fixture_free_stock);
 }

@@ -184,6 +184,54 @@ static void test_second_ruleset_reads_every_database_from_the_cache(void **state
     free(changed);
 }
 
+/* The second checks are databases too, kept and read back like the others: a body rule with a
+ * UTF-8 look-alike branch (its database has an ASCII form) and a long repeated group (its
+ * counted check). */
+static void test_ascii_forms_and_counted_checks_are_kept(void **state)
+{
+    (void)state;
+#ifndef HAVE_HYPERSCAN
+    skip();
+#endif
+    new_cache();
+    struct textbuf text;
+    textbuf_init(&text);
+    textbuf_puts(&text, "body LOOKALIKE /p(?:[aA]|[\\xc3][\\xa0\\xa1])y\\s+me/i\n");
+    textbuf_puts(&text, "body FORM3 /(?:(?:");
+    for (int i = 0; i < 150; i++)
+        textbuf_printf(&text, "%sfield%03d", i > 0 ? "|" : "", i);
+    textbuf_puts(&text, "):\\s?){3}/\n");
+    /* one body database and its ASCII form, the counted check of FORM3 */
+    struct ruleset *first = load(text.data, cache);
+    assert_true(ruleset_prefilter_wait(first));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(first, &stats));
+    assert_int_equal(stats.ascii_forms, 1);
+    assert_int_equal(stats.counted_checks, 1);
+    expect_sources(first, 3, 0);
+    struct ruleset *second = load(text.data, cache);
+    expect_sources(second, 0, 3);
+    static const char *const bodies[] = {
+        "please pay me now\n", "please p\xc3\xa0y me now\n", "please pray me now\n",
+        "field001: field002: field003:\n", "field001: field002: and more\n",
+        "field001: field002: p\xc3\xa1y me field003:\n",
+    };
+    static const char *const expected[] = {
+        "LOOKALIKE*1\n", "LOOKALIKE*1\n", "", "FORM3*1\n", "", "LOOKALIKE*1\n",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        char *with = hits_of(second, "hello", bodies[i], true);
+        char *without = hits_of(second, "hello", bodies[i], false);
+        assert_string_equal(with, expected[i]);
+        assert_string_equal(without, expected[i]);
+        free(with);
+        free(without);
+    }
+    ruleset_free(first);
+    ruleset_free(second);
+    textbuf_free(&text);
+}
+
 static void test_damaged_file_is_compiled_again_and_replaced(void **state)
 {
     (void)state;
@@ -321,6 +369,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_ruleset_reads_every_database_from_the_cache),
+        cmocka_unit_test(test_ascii_forms_and_counted_checks_are_kept),
         cmocka_unit_test(test_damaged_file_is_compiled_again_and_replaced),
         cmocka_unit_test(test_directory_others_may_write_is_not_used),
         cmocka_unit_test(test_files_unused_for_30_days_are_removed),

@@ -1,0 +1,248 @@
+/* rules_prefilter_ascii.c - the ASCII form of a prefilter pattern: every alternative that can
+ * only match bytes >= 0x80 removed (the UTF-8 look-alike branches of the ReplaceTags
+ * obfuscation classes: "[\xc3][\x80\x81]", "[\x80-\xff]+" alone in a branch, ...). On a text
+ * with no byte >= 0x80 such a branch never matches, so the ASCII form matches exactly where the
+ * pattern does; rules_prefilter.c scans such texts (most body lines of most mail) with
+ * databases of these forms, which Hyperscan scans up to twice as fast for the FUZZY_* rules.
+ * A branch is removed only when it is made of classes holding no byte below 0x80 and \xHH
+ * escapes of such bytes, in non-capturing groups, with no quantifier but "+" (it then matches
+ * only a non-empty string of high bytes); a group left with no branch, or a pattern that cannot be
+ * read, gives no ASCII form. Pure string functions. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_prefilter_ascii.h"
+#include "util.h"
+
+/* The end of the class opening at p ("[...]"): the "]" closing it, or NULL. */
+static const char *class_close(const char *p)
+{
+    const char *q = p + 1;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    while (*q != '\0' && *q != ']')
+        q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
+    return *q == ']' ? q : NULL;
+}
+
+/* The byte of a class member or escape at p: "\xHH" or a plain character (length in *len);
+ * -1 for any other escape (\s, \d, \x{...}, ...). */
+static int member_byte(const char *p, size_t *len)
+{
+    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2])
+            && isxdigit((unsigned char)p[3])) {
+        char hex[3] = { p[2], p[3], '\0' };
+        *len = 4;
+        return (int)strtol(hex, NULL, 16);
+    }
+    if (p[0] == '\\') {
+        *len = p[1] != '\0' ? 2 : 1;
+        return -1;
+    }
+    *len = 1;
+    return (unsigned char)p[0];
+}
+
+/* Whether the class [p .. close] holds only bytes >= 0x80 (and at least one). */
+static bool class_high_only(const char *p, const char *close)
+{
+    if (p[1] == '^' || close == p + 1)
+        return false;
+    for (const char *q = p + 1; q < close;) {
+        size_t len;
+        if (member_byte(q, &len) < 0x80)
+            return false;
+        q += len;
+        if (*q == '-' && q + 1 < close) {
+            if (member_byte(q + 1, &len) < 0x80)
+                return false;
+            q += 1 + len;
+        }
+    }
+    return true;
+}
+
+/* Whether the branch b[0 .. n) matches only non-empty strings of bytes >= 0x80. */
+static bool branch_high_only(const char *b, size_t n)
+{
+    bool item = false, expect_item = true, plus = false;
+    size_t depth = 0;
+    for (size_t i = 0; i < n;) {
+        const char *p = b + i;
+        size_t len;
+        plus = plus && *p == '+';
+        if (*p == '[') {
+            const char *close = class_close(p);
+            if (close == NULL || close >= b + n || !class_high_only(p, close))
+                return false;
+            i = (size_t)(close - b) + 1;
+            item = true;
+            expect_item = false;
+        } else if (*p == '\\') {
+            if (member_byte(p, &len) < 0x80)
+                return false;
+            i += len;
+            item = true;
+            expect_item = false;
+        } else if (strncmp(p, "(?:", 3) == 0 && i + 3 <= n) {
+            i += 3;
+            depth++;
+            expect_item = true;
+        } else if (*p == '+' && !expect_item && !plus) {
+            i++;                            /* once or more: still high bytes only */
+            plus = true;
+            continue;
+        } else if (*p == '|' || *p == ')') {
+            if (expect_item || (*p == ')' && depth == 0))
+                return false;               /* an empty alternative, or unbalanced */
+            depth -= *p == ')';
+            i++;
+            expect_item = *p == '|';
+        } else {
+            return false;                   /* a quantifier, a letter, a capture, ... */
+        }
+    }
+    return item && !expect_item && depth == 0;
+}
+
+/* The index of the ")" closing the group opening at s[start], or 0. */
+static size_t closing_paren(const char *s, size_t start)
+{
+    size_t depth = 0;
+    for (size_t i = start; s[i] != '\0'; i++) {
+        if (s[i] == '\\') {
+            if (s[i + 1] == '\0')
+                return 0;
+            i++;
+            continue;
+        }
+        if (s[i] == '[') {
+            const char *close = class_close(s + i);
+            if (close == NULL)
+                return 0;
+            i = (size_t)(close - s);
+            continue;
+        }
+        if (s[i] == '(')
+            depth++;
+        if (s[i] == ')' && --depth == 0)
+            return i;
+    }
+    return 0;
+}
+
+static bool reduce(const char *s, size_t n, struct textbuf *out, bool *changed);
+
+/* The branches of s[0 .. n) (one alternation level) without those of high bytes only, each
+ * reduced in turn; false when none is left. */
+static bool reduce_alternation(const char *s, size_t n, struct textbuf *out, bool *changed)
+{
+    size_t start = 0, depth = 0, kept = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (i < n && s[i] == '[') {
+            const char *close = class_close(s + i);
+            if (close == NULL || close >= s + n)
+                return false;
+            i = (size_t)(close - s);
+            continue;
+        }
+        if (i < n && s[i] == '(')
+            depth++;
+        if (i < n && s[i] == ')')
+            depth--;
+        if (i < n && (s[i] != '|' || depth != 0))
+            continue;
+        if (branch_high_only(s + start, i - start)) {
+            *changed = true;
+        } else {
+            if (kept++ > 0)
+                textbuf_puts(out, "|");
+            if (!reduce(s + start, i - start, out, changed))
+                return false;
+        }
+        start = i + 1;
+    }
+    return kept > 0;
+}
+
+/* One branch (a sequence): copied, each group's alternation reduced. */
+static bool reduce(const char *s, size_t n, struct textbuf *out, bool *changed)
+{
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\\') {
+            size_t len = i + 1 < n ? 2 : 1;
+            textbuf_append(out, s + i, len);
+            i += len;
+            continue;
+        }
+        if (s[i] == '[') {
+            const char *close = class_close(s + i);
+            if (close == NULL || close >= s + n)
+                return false;
+            textbuf_append(out, s + i, (size_t)(close - (s + i)) + 1);
+            i = (size_t)(close - s) + 1;
+            continue;
+        }
+        if (s[i] != '(') {
+            textbuf_append(out, s + i, 1);
+            i++;
+            continue;
+        }
+        size_t close = closing_paren(s, i);
+        if (close == 0 || close >= n)
+            return false;
+        /* the group's opening: "(", "(?:", "(?=", "(?!", "(?<=", "(?<!"; any other ((?i),
+         * (?x), (?<name>, ...) is left to the caller: no ASCII form */
+        static const char *const openings[] = { "(?:", "(?=", "(?!", "(?<=", "(?<!" };
+        size_t open = s[i + 1] == '?' ? 0 : 1;
+        for (size_t k = 0; k < sizeof openings / sizeof openings[0] && open == 0; k++) {
+            if (strncmp(s + i, openings[k], strlen(openings[k])) == 0)
+                open = strlen(openings[k]);
+        }
+        if (open == 0 || i + open > close)
+            return false;
+        textbuf_append(out, s + i, open);
+        if (!reduce_alternation(s + i + open, close - i - open, out, changed))
+            return false;
+        textbuf_puts(out, ")");
+        i = close + 1;
+    }
+    return true;
+}
+
+char *prefilter_ascii_form(const char *expression)
+{
+    bool changed = false;
+    struct textbuf out;
+    textbuf_init(&out);
+    bool ok = reduce_alternation(expression, strlen(expression), &out, &changed);
+    if (!ok || !changed) {
+        textbuf_free(&out);
+        return NULL;
+    }
+    return out.data ? out.data : xstrdup("");
+}
+
+bool prefilter_text_is_ascii(const char *text, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, sizeof word);
+        if (word & 0x8080808080808080ULL)
+            return false;
+    }
+    for (; i < len; i++) {
+        if ((unsigned char)text[i] >= 0x80)
+            return false;
+    }
+    return true;
+}
