@@ -8,63 +8,13 @@
  * escapes of such bytes, in non-capturing groups, with no quantifier but "+" (it then matches
  * only a non-empty string of high bytes); a group left with no branch, or a pattern that cannot be
  * read, gives no ASCII form. Pure string functions. */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rules_prefilter_ascii.h"
+#include "rules_regex_class.h"
 #include "util.h"
-
-/* The end of the class opening at p ("[...]"): the "]" closing it, or NULL. */
-static const char *class_close(const char *p)
-{
-    const char *q = p + 1;
-    if (*q == '^')
-        q++;
-    if (*q == ']')
-        q++;
-    while (*q != '\0' && *q != ']')
-        q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
-    return *q == ']' ? q : NULL;
-}
-
-/* The byte of a class member or escape at p: "\xHH" or a plain character (length in *len);
- * -1 for any other escape (\s, \d, \x{...}, ...). */
-static int member_byte(const char *p, size_t *len)
-{
-    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2])
-            && isxdigit((unsigned char)p[3])) {
-        char hex[3] = { p[2], p[3], '\0' };
-        *len = 4;
-        return (int)strtol(hex, NULL, 16);
-    }
-    if (p[0] == '\\') {
-        *len = p[1] != '\0' ? 2 : 1;
-        return -1;
-    }
-    *len = 1;
-    return (unsigned char)p[0];
-}
-
-/* Whether the class [p .. close] holds only bytes >= 0x80 (and at least one). */
-static bool class_high_only(const char *p, const char *close)
-{
-    if (p[1] == '^' || close == p + 1)
-        return false;
-    for (const char *q = p + 1; q < close;) {
-        size_t len;
-        if (member_byte(q, &len) < 0x80)
-            return false;
-        q += len;
-        if (*q == '-' && q + 1 < close) {
-            if (member_byte(q + 1, &len) < 0x80)
-                return false;
-            q += 1 + len;
-        }
-    }
-    return true;
-}
 
 /* Whether the branch b[0 .. n) matches only non-empty strings of bytes >= 0x80. */
 static bool branch_high_only(const char *b, size_t n)
@@ -76,14 +26,14 @@ static bool branch_high_only(const char *b, size_t n)
         size_t len;
         plus = plus && *p == '+';
         if (*p == '[') {
-            const char *close = class_close(p);
-            if (close == NULL || close >= b + n || !class_high_only(p, close))
+            const char *close = regex_class_end(p);
+            if (close == NULL || close >= b + n || !regex_class_high_only(p, close))
                 return false;
             i = (size_t)(close - b) + 1;
             item = true;
             expect_item = false;
         } else if (*p == '\\') {
-            if (member_byte(p, &len) < 0x80)
+            if (regex_member_byte(p, &len) < 0x80)
                 return false;
             i += len;
             item = true;
@@ -121,7 +71,7 @@ static size_t closing_paren(const char *s, size_t start)
             continue;
         }
         if (s[i] == '[') {
-            const char *close = class_close(s + i);
+            const char *close = regex_class_end(s + i);
             if (close == NULL)
                 return 0;
             i = (size_t)(close - s);
@@ -148,7 +98,7 @@ static bool reduce_alternation(const char *s, size_t n, struct textbuf *out, boo
             continue;
         }
         if (i < n && s[i] == '[') {
-            const char *close = class_close(s + i);
+            const char *close = regex_class_end(s + i);
             if (close == NULL || close >= s + n)
                 return false;
             i = (size_t)(close - s);
@@ -184,7 +134,7 @@ static bool reduce(const char *s, size_t n, struct textbuf *out, bool *changed)
             continue;
         }
         if (s[i] == '[') {
-            const char *close = class_close(s + i);
+            const char *close = regex_class_end(s + i);
             if (close == NULL || close >= s + n)
                 return false;
             textbuf_append(out, s + i, (size_t)(close - (s + i)) + 1);

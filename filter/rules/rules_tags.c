@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rules_internal.h"
+#include "rules_regex_class.h"
 #include "util.h"
 
 #define MAX_TAG_DEPTH 5
@@ -137,59 +138,6 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text)
 
 /* ---- the superset form, for the prefilter ---- */
 
-/* The byte value of the class member or escape at p (\xHH or a plain character), its length
- * in *len; -1 for anything else (\s, \d, other escapes). */
-static int byte_at(const char *p, size_t *len)
-{
-    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2])
-            && isxdigit((unsigned char)p[3])) {
-        *len = 4;
-        char hex[3] = { p[2], p[3], '\0' };
-        return (int)strtol(hex, NULL, 16);
-    }
-    if (p[0] == '\\') {
-        *len = p[1] != '\0' ? 2 : 1;
-        return -1;
-    }
-    *len = 1;
-    return (unsigned char)p[0];
-}
-
-/* The end of the class opening at p ([...]), or NULL. */
-static const char *class_end(const char *p)
-{
-    const char *q = p + 1;
-    if (*q == '^')
-        q++;
-    if (*q == ']')
-        q++;
-    while (*q && *q != ']')
-        q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
-    return *q == ']' ? q : NULL;
-}
-
-/* Whether every member of the class [p .. end] is a byte >= 0x80 (ranges included), and
- * how many members are below (ascii). */
-static bool class_high_only(const char *p, const char *end)
-{
-    if (p[1] == '^')
-        return false;
-    for (const char *q = p + 1; q < end;) {
-        size_t len;
-        int b = byte_at(q, &len);
-        if (b < 0x80)
-            return false;
-        q += len;
-        if (*q == '-' && q + 1 < end) {
-            q++;
-            if (byte_at(q, &len) < 0x80)
-                return false;
-            q += len;
-        }
-    }
-    return end > p + 1;
-}
-
 /* A branch that matches only non-empty strings of bytes >= 0x80: classes of such bytes and
  * \xHH escapes, in groups and alternations with no empty alternative, no quantifier. */
 static bool branch_high_only(const char *b, size_t n)
@@ -199,14 +147,14 @@ static bool branch_high_only(const char *b, size_t n)
         const char *p = b + i;
         size_t len;
         if (*p == '[') {
-            const char *end = class_end(p);
-            if (end == NULL || end >= b + n || !class_high_only(p, end))
+            const char *end = regex_class_end(p);
+            if (end == NULL || end >= b + n || !regex_class_high_only(p, end))
                 return false;
             i = (size_t)(end - b) + 1;
             item = true;
             expect_item = false;
         } else if (*p == '\\') {
-            if (byte_at(p, &len) < 0x80)
+            if (regex_member_byte(p, &len) < 0x80)
                 return false;
             i += len;
             item = true;
@@ -244,7 +192,7 @@ static bool branch_entity(const char *b, size_t n)
  * when the branch is not one such class. */
 static bool split_class(const char *b, size_t n, bool *wide_high, struct textbuf *out)
 {
-    const char *end = b[0] == '[' && b[1] != '^' ? class_end(b) : NULL;
+    const char *end = b[0] == '[' && b[1] != '^' ? regex_class_end(b) : NULL;
     if (end == NULL || end != b + n - 1)
         return false;
     struct textbuf ascii;
@@ -253,10 +201,10 @@ static bool split_class(const char *b, size_t n, bool *wide_high, struct textbuf
     for (const char *q = b + 1; q < end;) {
         size_t len;
         const char *member = q;
-        int lo = byte_at(q, &len), hi = lo;
+        int lo = regex_member_byte(q, &len), hi = lo;
         q += len;
         if (*q == '-' && q + 1 < end) {
-            hi = byte_at(q + 1, &len);
+            hi = regex_member_byte(q + 1, &len);
             q += 1 + len;
         }
         if (lo >= 0x80) {
@@ -313,7 +261,7 @@ static bool widen(const char *value, struct textbuf *out)
                 continue;
             }
             if (value[i] == '[') {
-                const char *end = class_end(value + i);
+                const char *end = regex_class_end(value + i);
                 if (end == NULL)
                     break;
                 i = (size_t)(end - value);
@@ -341,7 +289,7 @@ static bool widen(const char *value, struct textbuf *out)
             continue;
         }
         if (i < n && inner[i] == '[') {
-            const char *end = class_end(inner + i);
+            const char *end = regex_class_end(inner + i);
             if (end == NULL || end >= inner + n)
                 return false;
             i = (size_t)(end - inner);

@@ -1,0 +1,21 @@
+/* rules_regex_class.h - reading bracket classes and byte escapes in a rule's regex text, for the
+ * code that rewrites patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c). Pure
+ * string functions; they never read past the terminating NUL. */
+#ifndef MW_RULES_REGEX_CLASS_H
+#define MW_RULES_REGEX_CLASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The "]" closing the class opening at p ("[...]", "[^...]", "[]...]"), or NULL. */
+const char *regex_class_end(const char *p);
+
+/* The byte of the class member or escape at p: "\xHH" or a plain character, its length in
+ * *len; -1 for any other escape (\s, \d, \x{...}, ...). */
+int regex_member_byte(const char *p, size_t *len);
+
+/* Whether the class [p .. end] holds at least one member and only bytes >= 0x80 (ranges
+ * included); a negated class never does. */
+bool regex_class_high_only(const char *p, const char *end);
+
+#endif
