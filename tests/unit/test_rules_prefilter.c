@@ -189,6 +189,25 @@ static bool body_hits_with(const char *rule, const char *text, bool prefilter)
     return hit;
 }
 
+/* A body rule on one line of text: whether it hits, expected the same with PCRE2 alone and
+ * with the prefilter. */
+struct body_case {
+    const char *rule, *text;
+    bool hit;
+};
+
+static void assert_body_cases(const struct body_case *cases, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
+        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
+        if (alone != cases[i].hit || with != cases[i].hit)
+            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
+                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
+    }
+}
+
+
 static bool body_hits(const char *rule, const char *text)
 {
     return body_hits_with(rule, text, true);
@@ -285,7 +304,7 @@ static void test_repeated_group_rules_are_counted(void **state)
     static const char two[] = "Your full name: ______ and your address: ______ thank you\n";
     static const char numbered[] = "1. Your full name: ______ 2. Your address: ______ "
         "3. Your phone number: ______ 4. Your age: ______ 5. Your occupation: ______\n";
-    static const struct { const char *rule, *text; bool hit; } cases[] = {
+    static const struct body_case cases[] = {
         { "__FILL_THIS_FORM_LONG2", five, true },
         { "__FILL_THIS_FORM_SHORT2", five, true },
         { "__FILL_THIS_FORM_LONG2", three, false },
@@ -295,13 +314,7 @@ static void test_repeated_group_rules_are_counted(void **state)
         { "__FILL_THIS_FORM_SHORT1", numbered, true },
         { "__FILL_THIS_FORM_LONG1", five, false },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
-        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
-        if (alone != cases[i].hit || with != cases[i].hit)
-            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
-                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
-    }
+    assert_body_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* A body line with no byte >= 0x80 is scanned with the ASCII forms of the databases
@@ -320,7 +333,7 @@ static void test_ascii_lines_keep_their_hits(void **state)
 #else
     (void)stock;
 #endif
-    static const struct { const char *rule, *text; bool hit; } cases[] = {
+    static const struct body_case cases[] = {
         { "FUZZY_MILLION", "you won one m1ll1on dollars today\n", true },
         { "FUZZY_MILLION", "you won one mi11ion dollars today\n", true },
         { "FUZZY_MILLION", "you won one m&#1110;llion dollars today\n", true },
@@ -329,13 +342,7 @@ static void test_ascii_lines_keep_their_hits(void **state)
         { "FUZZY_PHENT", "cheap ph3nt3rm1ne here\n", true },
         { "FUZZY_PHENT", "cheap phentermine here\n", false },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bool alone = body_hits_with(cases[i].rule, cases[i].text, false);
-        bool with = body_hits_with(cases[i].rule, cases[i].text, true);
-        if (alone != cases[i].hit || with != cases[i].hit)
-            fail_msg("%s on \"%s\": %d with PCRE2 alone, %d with the prefilter, %d expected",
-                cases[i].rule, cases[i].text, alone, with, cases[i].hit);
-    }
+    assert_body_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* The widened form of a tag matches everything the tag matches: UTF-8 look-alikes, numeric
