@@ -43,7 +43,7 @@ static const char *const quoted_addr_re = "<?(?<!mailto:)" EMAIL_RE
     "(?:>|\\s{1,10}(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))[a-z]{2,11}:)";
 
 struct freemail_conf {
-    char **domains;            /* exact, lower case */
+    char **domains;            /* exact, lower case, sorted by strcmp */
     size_t domain_count;
     char **wild;               /* with * or ?, lower case */
     size_t wild_count;
@@ -163,9 +163,16 @@ static double setting(const struct ruleset *rs, const char *name, const char *al
     return value;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void build_conf(const struct ruleset *rs, struct freemail_conf *c)
 {
     read_words(rs, "freemail_domains", NULL, take_domain, c);
+    if (c->domain_count > 1)   /* sorted, for bsearch: the stock list has hundreds */
+        qsort(c->domains, c->domain_count, sizeof *c->domains, by_name);
     read_words(rs, "freemail_welcomelist", "freemail_whitelist", take_welcome, c);
     if (setting(rs, "freemail_import_welcomelist_auth", "freemail_import_whitelist_auth", 0))
         list_build(rs, "welcomelist_auth", &c->import[0]);
@@ -263,10 +270,9 @@ static bool is_freemail(struct eval_ctx *ctx, const struct freemail_conf *c, con
         if (list_match(&c->import[k], email) != NULL)
             return false;
     }
-    for (size_t i = 0; i < c->domain_count; i++) {
-        if (strcmp(c->domains[i], domain) == 0)
-            return true;
-    }
+    if (c->domain_count > 0
+        && bsearch(&domain, c->domains, c->domain_count, sizeof *c->domains, by_name) != NULL)
+        return true;
     for (size_t i = 0; at != NULL && i < c->wild_count; i++) {
         if (wild_domain_match(c->wild[i], domain))
             return true;
