@@ -14,20 +14,47 @@
 static const char *const directive_names[] = { "welcomelist_bounce_relays",
     "whitelist_bounce_relays", NULL };
 
-static bool have_relays(const struct ruleset *rs)
+/* The relay globs of every welcomelist_bounce_relays line, read once per ruleset. */
+struct relays {
+    char **globs;
+    size_t count;
+};
+
+static void free_relays(void *state)
 {
+    struct relays *st = state;
+    for (size_t i = 0; i < st->count; i++)
+        free(st->globs[i]);
+    free(st->globs);
+    free(st);
+}
+
+static bool prepare(const struct ruleset *rs, struct rule *r, char *const *args, size_t argc,
+    void **state, const char **why)
+{
+    (void)r;
+    (void)args;
+    (void)argc;
+    (void)why;
+    struct relays *st = xcalloc(1, sizeof *st);
     for (size_t d = 0; directive_names[d] != NULL; d++) {
-        for (size_t i = 0;; i++) {
-            const char *v = ruleset_directive(rs, directive_names[d], i);
-            if (v == NULL)
-                break;
-            for (const char *p = v; *p != '\0'; p++) {
-                if (!isspace((unsigned char)*p))
-                    return true;
+        const char *v;
+        for (size_t i = 0; (v = ruleset_directive(rs, directive_names[d], i)) != NULL; i++) {
+            const char *p = v;
+            while (*p != '\0') {
+                while (isspace((unsigned char)*p))
+                    p++;
+                size_t w = strcspn(p, " \t\r\n");
+                if (w > 0) {
+                    st->globs = xrealloc(st->globs, (st->count + 1) * sizeof *st->globs);
+                    st->globs[st->count++] = xstrndup(p, w);
+                }
+                p += w;
             }
         }
     }
-    return false;
+    *state = st;
+    return true;
 }
 
 /* A glob of the list (lower case; '*' any run, '?' one character) against the whole name. */
@@ -54,30 +81,19 @@ static bool glob_match(const char *glob, size_t glen, const char *name, size_t n
     return g == glen;
 }
 
-static bool relay_listed(const struct ruleset *rs, const char *relay, size_t len)
+static bool relay_listed(const struct relays *st, const char *relay, size_t len)
 {
-    for (size_t d = 0; directive_names[d] != NULL; d++) {
-        for (size_t i = 0;; i++) {
-            const char *v = ruleset_directive(rs, directive_names[d], i);
-            if (v == NULL)
-                break;
-            const char *p = v;
-            while (*p != '\0') {
-                while (isspace((unsigned char)*p))
-                    p++;
-                size_t w = strcspn(p, " \t\r\n");
-                if (w > 0 && glob_match(p, w, relay, len))
-                    return true;
-                p += w;
-            }
-        }
+    for (size_t i = 0; i < st->count; i++) {
+        if (glob_match(st->globs[i], strlen(st->globs[i]), relay, len))
+            return true;
     }
     return false;
 }
 
 /* / (\S+\.\S+) /g over s, as Perl walks it: a token between two blanks holding an inner dot;
  * blanks are spaces, or any whitespace when any_space. */
-static bool names_listed_relay(const struct ruleset *rs, const char *s, size_t len, bool any_space)
+static bool names_listed_relay(const struct relays *st, const char *s, size_t len,
+    bool any_space)
 {
     size_t i = 0;
     while (i < len) {
@@ -94,7 +110,7 @@ static bool names_listed_relay(const struct ruleset *rs, const char *s, size_t l
         for (size_t k = start + 1; k + 1 < end; k++)
             dot = dot || s[k] == '.';
         if (end > start && dot && trail) {
-            if (relay_listed(rs, s + start, end - start))
+            if (relay_listed(st, s + start, end - start))
                 return true;
             i = end + 1;        /* the trailing blank was consumed */
             continue;
@@ -115,14 +131,15 @@ static bool received_line(const char *s, size_t len)
 
 static unsigned run_have_any_bounce_relays(struct eval_ctx *ctx, const struct eval_call *call)
 {
-    (void)call;
-    return have_relays(ctx->rs);
+    (void)ctx;
+    const struct relays *st = call->state;
+    return st->count > 0;
 }
 
 static unsigned run_welcomelist_bounce_relays(struct eval_ctx *ctx, const struct eval_call *call)
 {
-    (void)call;
-    if (!have_relays(ctx->rs))
+    const struct relays *st = call->state;
+    if (st->count == 0)
         return 0;
     const struct message_view *view = ctx->msg->view;
     if (view != NULL && view->text != NULL) {
@@ -131,7 +148,7 @@ static unsigned run_welcomelist_bounce_relays(struct eval_ctx *ctx, const struct
         for (size_t at = 0; at < n;) {
             const char *nl = memchr(t + at, '\n', n - at);
             size_t len = nl != NULL ? (size_t)(nl - t - at) : n - at;
-            if (received_line(t + at, len) && names_listed_relay(ctx->rs, t + at, len, false))
+            if (received_line(t + at, len) && names_listed_relay(st, t + at, len, false))
                 return 1;
             at += len + (nl != NULL);
         }
@@ -159,16 +176,16 @@ static unsigned run_welcomelist_bounce_relays(struct eval_ctx *ctx, const struct
             textbuf_append(&full, line, len);
         }
         if (full.data != NULL && received_line(full.data, full.len))
-            hit = names_listed_relay(ctx->rs, full.data, full.len, true);
+            hit = names_listed_relay(st, full.data, full.len, true);
     }
     textbuf_free(&full);
     return hit;
 }
 
 static const struct eval_function functions[] = {
-    { "have_any_bounce_relays", NULL, NULL, run_have_any_bounce_relays },
-    { "check_welcomelist_bounce_relays", NULL, NULL, run_welcomelist_bounce_relays },
-    { "check_whitelist_bounce_relays", NULL, NULL, run_welcomelist_bounce_relays },
+    { "have_any_bounce_relays", prepare, free_relays, run_have_any_bounce_relays },
+    { "check_welcomelist_bounce_relays", prepare, free_relays, run_welcomelist_bounce_relays },
+    { "check_whitelist_bounce_relays", prepare, free_relays, run_welcomelist_bounce_relays },
     { NULL, NULL, NULL, NULL },
 };
 
