@@ -28,7 +28,7 @@ struct word_count {
 
 struct words {
     struct word_count *v;
-    size_t n;
+    size_t n, cap;
 };
 
 static int by_word(const void *a, const void *b)
@@ -52,7 +52,10 @@ static void count_words(const char *text, size_t len, struct words *w)
         }
         if (i == start || !word)
             continue;
-        w->v = xrealloc(w->v, (w->n + 1) * sizeof *w->v);
+        if (w->n == w->cap) {
+            w->cap = w->cap ? w->cap * 2 : 256;
+            w->v = xrealloc(w->v, w->cap * sizeof *w->v);
+        }
         w->v[w->n++] = (struct word_count){ xstrndup(text + start, i - start), 1 };
     }
 }
@@ -80,7 +83,7 @@ static void free_words(struct words *w)
         free(w->v[i].word);
     free(w->v);
     w->v = NULL;
-    w->n = 0;
+    w->n = w->cap = 0;
 }
 
 static const struct word_count *find_word(const struct words *w, const char *word)
@@ -275,11 +278,60 @@ static unsigned run_vertical_words(struct eval_ctx *ctx, const struct eval_call 
 
 /* check_stock_info(min): stock-tip field names ("Symbol:", "Target:") in the first
  * text/plain part. */
+/* check_stock_info(min): the two regexes, compiled once per ruleset. */
+struct stock_info {
+    pcre2_code *field;     /* a "Name: value" line of the text part */
+    pcre2_code *name;      /* the name, lower case letters only, is a stock-tip field */
+};
+
+static void free_stock_info(void *state)
+{
+    struct stock_info *st = state;
+    pcre2_code_free(st->field);
+    pcre2_code_free(st->name);
+    free(st);
+}
+
+static pcre2_code *compile_jit(const char *re, uint32_t options)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, options, &err, &off,
+        NULL);
+    if (code != NULL)
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* faster when it can */
+    return code;
+}
+
+static bool prepare_stock_info(const struct ruleset *rs, struct rule *r, char *const *args,
+    size_t argc, void **state, const char **why)
+{
+    (void)rs;
+    (void)r;
+    (void)args;
+    (void)argc;
+    struct stock_info *st = xcalloc(1, sizeof *st);
+    st->field = compile_jit("^\\s*([^:\\s][^:\\n]{2,29})\\s*:\\s*\\S", PCRE2_MULTILINE);
+    st->name = compile_jit("^(trad(?:e|ing)date|company(?:name)?"
+        "|s\\w?(?:t\\w?o\\w?c\\w?k|y\\w?m(?:\\w?b\\w?o\\w?l)?)|t(?:arget|icker)"
+        "|(?:opening|current)p(?:rice)?|p(?:rojected|osition)|expectations|weeks?high"
+        "|marketperformance|(?:year|week|month|day|price)(?:target|estimates?)|sector"
+        "|r(?:ecommendation|ating))$", 0);
+    if (st->field == NULL || st->name == NULL) {
+        free_stock_info(st);
+        *why = "check_stock_info: its regexes do not compile";
+        return false;
+    }
+    *state = st;
+    return true;
+}
+
 static unsigned run_stock_info(struct eval_ctx *ctx, const struct eval_call *call)
 {
     double min;
     if (!eval_arg_number(arg(call, 0), &min))
         return 0;
+    const struct stock_info *st = call->state;
     const struct sa_mime *m = eval_mime(ctx);
     const struct sa_mime_part *part = NULL;
     for (size_t i = 0; i < m->count && part == NULL; i++) {
@@ -290,21 +342,13 @@ static unsigned run_stock_info(struct eval_ctx *ctx, const struct eval_call *cal
     if (part != NULL) {
         size_t len;
         char *text = rendered(part, false, &len);
-        int err;
-        PCRE2_SIZE erroff;
-        pcre2_code *field = pcre2_compile((PCRE2_SPTR)"^\\s*([^:\\s][^:\\n]{2,29})\\s*:\\s*\\S",
-            PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &err, &erroff, NULL);
-        pcre2_code *name = pcre2_compile((PCRE2_SPTR)"^(trad(?:e|ing)date|company(?:name)?"
-            "|s\\w?(?:t\\w?o\\w?c\\w?k|y\\w?m(?:\\w?b\\w?o\\w?l)?)|t(?:arget|icker)"
-            "|(?:opening|current)p(?:rice)?|p(?:rojected|osition)|expectations|weeks?high"
-            "|marketperformance|(?:year|week|month|day|price)(?:target|estimates?)|sector"
-            "|r(?:ecommendation|ating))$", PCRE2_ZERO_TERMINATED, 0, &err, &erroff, NULL);
         pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+        pcre2_match_data *md2 = pcre2_match_data_create(2, NULL);
         char *seen[16];
         size_t seen_n = 0;
         PCRE2_SIZE off = 0;
-        while (field != NULL && name != NULL && off <= len
-            && pcre2_match(field, (PCRE2_SPTR)text, len, off, 0, md, ctx->matcher->mctx) >= 0) {
+        while (off <= len
+            && pcre2_match(st->field, (PCRE2_SPTR)text, len, off, 0, md, ctx->matcher->mctx) >= 0) {
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             /* lc, letters only */
             char key[40];
@@ -315,23 +359,20 @@ static unsigned run_stock_info(struct eval_ctx *ctx, const struct eval_call *cal
                     key[k++] = (char)ch;
             }
             key[k] = '\0';
-            pcre2_match_data *md2 = pcre2_match_data_create(2, NULL);
-            if (pcre2_match(name, (PCRE2_SPTR)key, k, 0, 0, md2, NULL) >= 0) {
+            if (pcre2_match(st->name, (PCRE2_SPTR)key, k, 0, 0, md2, ctx->matcher->mctx) >= 0) {
                 bool dup = false;
                 for (size_t s = 0; s < seen_n && !dup; s++)
                     dup = strcmp(seen[s], key) == 0;
                 if (!dup && seen_n < 16)
                     seen[seen_n++] = xstrdup(key);
             }
-            pcre2_match_data_free(md2);
             off = ov[1] > off ? ov[1] : off + 1;
         }
         found = (unsigned)seen_n;
         for (size_t s = 0; s < seen_n; s++)
             free(seen[s]);
+        pcre2_match_data_free(md2);
         pcre2_match_data_free(md);
-        pcre2_code_free(field);
-        pcre2_code_free(name);
         free(text);
     }
     return min == 0 || (double)found >= min;
@@ -344,9 +385,12 @@ static unsigned run_body_length(struct eval_ctx *ctx, const struct eval_call *ca
     if (!eval_arg_number(arg(call, 0), &max))
         return 0;
     const char *b = ctx->msg->body;
-    size_t n = b != NULL ? ctx->msg->body_len : 0, len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += !(b[i] == '\r' && i + 1 < n && b[i + 1] == '\n');
+    size_t n = b != NULL ? ctx->msg->body_len : 0, len = n;
+    for (const char *cr = n > 0 ? memchr(b, '\r', n) : NULL; cr != NULL;
+            cr = memchr(cr + 1, '\r', (size_t)(b + n - cr - 1))) {
+        if (cr + 1 < b + n && cr[1] == '\n')
+            len--;
+    }
     return (double)len <= max;
 }
 
@@ -355,7 +399,7 @@ static const struct eval_function functions[] = {
     { "multipart_alternative_difference_count", NULL, NULL, run_madiff_count },
     { "check_blank_line_ratio", NULL, NULL, run_blank_line_ratio },
     { "tvd_vertical_words", NULL, NULL, run_vertical_words },
-    { "check_stock_info", NULL, NULL, run_stock_info },
+    { "check_stock_info", prepare_stock_info, free_stock_info, run_stock_info },
     { "check_body_length", NULL, NULL, run_body_length },
     { NULL, NULL, NULL, NULL },
 };

@@ -502,6 +502,22 @@ static void test_bodyeval_text(void **state)
     assert_false(rules_helper_has(&h, "MPART_ALT_DIFF"));
 }
 
+/* check_body_length counts the body as sent with each CRLF as LF: 12 lines of "abcdefghi\r\n"
+ * are 132 bytes sent, 120 counted; a CR alone is counted. */
+static void test_bodyeval_body_length_counts_crlf_as_lf(void **state)
+{
+    (void)state;
+    struct rules_helper_hits h = run_on(bodyeval_rules, MIME_HEAD "\n"
+        "abcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\n"
+        "abcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\n", NULL);
+    assert_true(rules_helper_has(&h, "__KAM_BODY_LENGTH_LT_128"));
+    h = run_on(bodyeval_rules, MIME_HEAD "\n"
+        "abcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\n"
+        "abcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\nabcdefghi\r\n"
+        "\r\r\r\r\r\r\r\r\r", NULL);
+    assert_false(rules_helper_has(&h, "__KAM_BODY_LENGTH_LT_128"));
+}
+
 /* tvd_vertical_words measures the lines of SpamAssassin's body array as they are, each with
  * its "\n" (split(/^/m)): the Subject line "abcde\n" is 6 bytes, over 5, so it counts (value 0,
  * __TVD_SPACE_RATIO), "abcd\n" is not; "x y z w\n" is 3 spaces to 5 other bytes: 60, not 75.
@@ -697,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_multipart_body_gets_a_blank_line_on_top),
         cmocka_unit_test(test_bodyeval_alternative),
         cmocka_unit_test(test_bodyeval_text),
+        cmocka_unit_test(test_bodyeval_body_length_counts_crlf_as_lf),
         cmocka_unit_test(test_tvd_vertical_words_counts_each_line_with_its_newline),
         cmocka_unit_test(test_imageinfo),
         cmocka_unit_test(test_vbounce),
