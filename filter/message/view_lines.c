@@ -64,6 +64,13 @@ static void add_line(struct view_line **lines, size_t *count, size_t *alloc, siz
     (*lines)[(*count)++] = (struct view_line){ .start = start, .len = len };
 }
 
+/* Whether a whitespace character may start at byte c: the first byte of every one
+ * view_space_len knows (a cheap test before the full one, for the scan over words). */
+static bool may_start_space(unsigned char c)
+{
+    return c <= ' ' || c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3;
+}
+
 /* Joins paragraphs of in[0..len) into out: a whitespace run with two or more "\n" becomes
  * "\n" (a space kept on each side where the run had whitespace there), any other run " ". */
 static void join_paragraphs(const char *in, size_t len, struct textbuf *out)
@@ -73,7 +80,8 @@ static void join_paragraphs(const char *in, size_t len, struct textbuf *out)
         size_t n = view_space_len(in + i, len - i);
         if (n == 0) {
             size_t run = i + 1;
-            while (run < len && view_space_len(in + run, len - run) == 0)
+            while (run < len && (!may_start_space((unsigned char)in[run])
+                       || view_space_len(in + run, len - run) == 0))
                 run++;
             textbuf_append(out, in + i, run - i);
             i = run;
@@ -89,14 +97,14 @@ static void join_paragraphs(const char *in, size_t len, struct textbuf *out)
             i += n;
         }
         if (first_nl == SIZE_MAX || first_nl == last_nl) {
-            textbuf_puts(out, " ");
+            textbuf_append(out, " ", 1);
             continue;
         }
         if (first_nl > start)
-            textbuf_puts(out, " ");
-        textbuf_puts(out, "\n");
+            textbuf_append(out, " ", 1);
+        textbuf_append(out, "\n", 1);
         if (last_nl + 1 < i)
-            textbuf_puts(out, " ");
+            textbuf_append(out, " ", 1);
     }
 }
 
