@@ -193,6 +193,8 @@ struct rule {
      * picks one per message (rules_score_set); has_score false: SpamAssassin's default. */
     bool has_score;
     double scores[RULES_SCORE_SETS];
+    /* the policy scores it (symbols {}): it runs even in a set where its score is 0 */
+    bool scored_by_policy;
     char *description;
     unsigned tflags;
     unsigned maxhits;

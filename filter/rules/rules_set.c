@@ -493,6 +493,13 @@ const char *ruleset_skip_reason(const struct ruleset *rs, const char *name)
     return r != NULL && r->defined ? r->skip_reason : NULL;
 }
 
+void ruleset_mark_scored_by_policy(struct ruleset *rs, const char *name)
+{
+    struct rule *r = ruleset_rule(rs, name, false);
+    if (r != NULL)
+        r->scored_by_policy = true;
+}
+
 bool ruleset_has_rule(const struct ruleset *rs, const char *name)
 {
     const struct rule *r = ruleset_rule_const(rs, name);
