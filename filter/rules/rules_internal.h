@@ -271,6 +271,9 @@ struct ruleset {
 
 /* rules_set.c */
 struct rule *ruleset_rule(struct ruleset *rs, const char *name, bool create);
+/* Scored 0 in every score set and not scored by the policy: it never runs (rules_eval.c), so
+ * the prefilter leaves it out. */
+bool rule_never_runs(const struct rule *r);
 const struct rule *ruleset_rule_const(const struct ruleset *rs, const char *name);
 size_t ruleset_index(const struct ruleset *rs, const struct rule *r);
 void ruleset_note_ignored(struct ruleset *rs, const char *directive);

@@ -493,6 +493,17 @@ const char *ruleset_skip_reason(const struct ruleset *rs, const char *name)
     return r != NULL && r->defined ? r->skip_reason : NULL;
 }
 
+bool rule_never_runs(const struct rule *r)
+{
+    if (!r->has_score || r->scored_by_policy)
+        return false;
+    for (size_t i = 0; i < RULES_SCORE_SETS; i++) {
+        if (r->scores[i] != 0)
+            return false;
+    }
+    return true;
+}
+
 void ruleset_mark_scored_by_policy(struct ruleset *rs, const char *name)
 {
     struct rule *r = ruleset_rule(rs, name, false);
