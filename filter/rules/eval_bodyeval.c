@@ -292,17 +292,6 @@ static void free_stock_info(void *state)
     free(st);
 }
 
-static pcre2_code *compile_jit(const char *re, uint32_t options)
-{
-    int err;
-    PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, options, &err, &off,
-        NULL);
-    if (code != NULL)
-        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* faster when it can */
-    return code;
-}
-
 static bool prepare_stock_info(const struct ruleset *rs, struct rule *r, char *const *args,
     size_t argc, void **state, const char **why)
 {
@@ -311,8 +300,8 @@ static bool prepare_stock_info(const struct ruleset *rs, struct rule *r, char *c
     (void)args;
     (void)argc;
     struct stock_info *st = xcalloc(1, sizeof *st);
-    st->field = compile_jit("^\\s*([^:\\s][^:\\n]{2,29})\\s*:\\s*\\S", PCRE2_MULTILINE);
-    st->name = compile_jit("^(trad(?:e|ing)date|company(?:name)?"
+    st->field = regex_compile_jit("^\\s*([^:\\s][^:\\n]{2,29})\\s*:\\s*\\S", PCRE2_MULTILINE);
+    st->name = regex_compile_jit("^(trad(?:e|ing)date|company(?:name)?"
         "|s\\w?(?:t\\w?o\\w?c\\w?k|y\\w?m(?:\\w?b\\w?o\\w?l)?)|t(?:arget|icker)"
         "|(?:opening|current)p(?:rice)?|p(?:rojected|osition)|expectations|weeks?high"
         "|marketperformance|(?:year|week|month|day|price)(?:target|estimates?)|sector"

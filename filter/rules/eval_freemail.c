@@ -91,13 +91,7 @@ static void free_state(void *p)
 
 static pcre2_code *compile(const char *re, uint32_t options)
 {
-    int err;
-    PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-        options | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
-    if (code != NULL)
-        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-    return code;
+    return regex_compile_jit(re, options | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF);
 }
 
 static void push(char ***list, size_t *count, const char *word)

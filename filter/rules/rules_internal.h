@@ -108,6 +108,9 @@ pcre2_code *regex_compile_perl(const char **text, uint32_t extra_options, const 
 pcre2_code *regex_compile_perl_source(const char **text, uint32_t extra_options,
     const char *define_block, const char **why, char **detail, char **pattern,
     uint32_t *options);
+/* A plain PCRE2 pattern (not a Perl operator) compiled with options, and with JIT when it can;
+ * NULL when PCRE2 refuses it. For the fixed regexes the eval plugins compile once. */
+pcre2_code *regex_compile_jit(const char *pattern, uint32_t options);
 /* The pattern of the Perl match operator text starts with (/.../ or m{...}), malloc'd; NULL
  * when it starts with none. Nothing is compiled. */
 char *regex_perl_pattern(const char *text);

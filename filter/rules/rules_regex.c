@@ -193,6 +193,17 @@ static void give_back_jit_stack(pcre2_jit_stack *stack)
     pcre2_jit_stack_free(stack);
 }
 
+pcre2_code *regex_compile_jit(const char *pattern, uint32_t options)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &err,
+        &off, NULL);
+    if (code != NULL)
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* faster when it can */
+    return code;
+}
+
 void regex_matcher_init(struct regex_matcher *m, unsigned match_limit, unsigned depth_limit)
 {
     m->md = pcre2_match_data_create(1, NULL);
