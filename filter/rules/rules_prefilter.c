@@ -7,8 +7,11 @@
  * A pattern Hyperscan refuses is a candidate on every text, so results are PCRE2's alone,
  * with or without Hyperscan. Built without Hyperscan, or on a CPU it does not support, every
  * rule is a candidate. A rule with %{TAG} templates (rules_capture.c) is never in a database:
- * its regex is compiled per message, and it is a candidate on every text. Scratch space comes from a pool of the prefilter's, one per call, so
- * threads share the ruleset freely. */
+ * its regex is compiled per message, and it is a candidate on every text. A body or rawbody
+ * line with no byte >= 0x80 is scanned with the squeezed forms of most patterns over the line
+ * squeezed (rules_prefilter_squeeze.c) and the ASCII forms of the others (rules_prefilter_ascii.c).
+ * Scratch space comes from a pool of the prefilter's, one per call, so threads share the
+ * ruleset freely. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,8 +54,12 @@
 #define CHAIN_MIN_PATTERN 1000
 /* A body or rawbody pattern is scanned in its squeezed form (rules_prefilter_squeeze.c) when
  * that form's shortest match is at least this long: a shorter one matches too many squeezed
- * lines, and each is then a PCRE2 run. */
-#define SQUEEZE_MIN_LENGTH 6
+ * lines, and each is then a PCRE2 run (with the stock rules, 4 adds a tenth more candidate
+ * lines, 5 and 6 about none; 5 puts the costly FUZZY_MILLION, FUZZY_VLIUM, ... in squeezed
+ * databases too). The squeezed databases take twice as many patterns each: they scan fast, and
+ * each database costs a scan call per line. */
+#define SQUEEZE_MIN_LENGTH 5
+#define SQUEEZE_CHUNK_PATTERNS 128
 
 /* Rules that read the same text, and the databases of their patterns. */
 struct prefilter_group {
@@ -523,19 +530,21 @@ static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilte
     return db;
 }
 
-/* Databases of up to CHUNK_PATTERNS of the ids each, appended to *dbs (*db_count of them);
- * with squeezed, ids Hyperscan refuses in their squeezed form are moved to refused
- * (*refused_count of them). false when a set cannot be compiled. */
+/* Databases of up to SQUEEZE_CHUNK_PATTERNS (squeezed) or CHUNK_PATTERNS of the ids each,
+ * appended to *dbs (*db_count of them); with squeezed, ids Hyperscan refuses in their
+ * squeezed form are moved to refused (*refused_count of them). false when a set cannot be
+ * compiled. */
 static bool line_databases(struct prefilter *pf, const struct prefilter_group *grp,
     const unsigned *ids, size_t count, bool squeezed, hs_database_t ***dbs, size_t *db_count,
     unsigned *refused, size_t *refused_count)
 {
-    const char **expressions = xcalloc(CHUNK_PATTERNS + 1, sizeof *expressions);
-    unsigned *flags = xcalloc(CHUNK_PATTERNS + 1, sizeof *flags);
-    unsigned *chunk = xcalloc(CHUNK_PATTERNS + 1, sizeof *chunk);
+    size_t per_db = squeezed ? SQUEEZE_CHUNK_PATTERNS : CHUNK_PATTERNS;
+    const char **expressions = xcalloc(per_db + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(per_db + 1, sizeof *flags);
+    unsigned *chunk = xcalloc(per_db + 1, sizeof *chunk);
     bool ok = true;
-    for (size_t first = 0; first < count && ok; first += CHUNK_PATTERNS) {
-        size_t n = count - first < CHUNK_PATTERNS ? count - first : CHUNK_PATTERNS;
+    for (size_t first = 0; first < count && ok; first += per_db) {
+        size_t n = count - first < per_db ? count - first : per_db;
         memcpy(chunk, ids + first, n * sizeof *chunk);
         line_expressions(grp, chunk, n, squeezed, expressions, flags);
         hs_database_t *db = exact_database(pf, expressions, flags, chunk, n);

@@ -389,7 +389,8 @@ static void read_group(struct reader *r, struct piece *pc)
         r->p = close != NULL ? close + 1 : p;
         piece_init(pc, PIECE_EMPTY);
         return;
-    } else if ((p[2] == '<' || (p[2] == 'P' && p[3] == '<')) && isalpha_ascii(p[p[2] == 'P' ? 4 : 3])) {
+    } else if ((p[2] == '<' || (p[2] == 'P' && p[3] == '<'))
+            && isalpha_ascii(p[p[2] == 'P' ? 4 : 3])) {
         const char *close = strchr(p, '>');
         r->fail = close == NULL;
         r->p = close != NULL ? close + 1 : p;

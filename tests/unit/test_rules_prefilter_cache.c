@@ -198,7 +198,7 @@ static void test_ascii_forms_and_counted_checks_are_kept(void **state)
     new_cache();
     struct textbuf text;
     textbuf_init(&text);
-    textbuf_puts(&text, "body LOOKALIKE /p(?:[aA]|[\\xc3][\\xa0\\xa1])y\\s+me/i\n");
+    textbuf_puts(&text, "body LOOKALIKE /p(?:[aA]|[\\xc3][\\xa0\\xa1])y\\s+m/i\n");
     /* alone: its database and that database's ASCII form */
     struct ruleset *alone = load(text.data, cache);
     assert_true(ruleset_prefilter_wait(alone));

@@ -86,8 +86,8 @@ static void test_stock_like_forms(void **state)
     expect_form("(?<name>ab)(cd)", "(?:ab)(?:cd)", 4);           /* captures: plain groups */
     expect_form("a{2,5}?b{3}+", "a{2,5}b{3}", 5);                /* lazy, possessive: plain */
     expect_form("a\\d{20}", "a[0-9]+", 2);                       /* a large count loosened */
-    expect_form("[^a-z]x", "[\\x21\\x23\\x24\\x26\\x28\\x29\\x2f0-9\\x3b\\x3c\\x3e\\x40A-Z\\x5c\\x7c]?x",
-        1);
+    expect_form("[^a-z]x",
+        "[\\x21\\x23\\x24\\x26\\x28\\x29\\x2f0-9\\x3b\\x3c\\x3e\\x40A-Z\\x5c\\x7c]?x", 1);
     expect_form("(?:\\s|_)+word", "word", 4);                    /* only dropped bytes: empty */
     expect_form("\\x41\\x{42}\\.c\\n", "ABc", 3);
     expect_form("[\\w-]{2}z", "[0-9A-Za-z]{0,2}z", 1);
