@@ -1,7 +1,6 @@
 /* rules_regex_class.h - reading bracket classes and byte escapes in a rule's regex text, for the
  * code that rewrites patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c,
- * rules_prefilter_squeeze.c). Pure
- * string functions; they never read past the terminating NUL. */
+ * rules_prefilter_squeeze.c). Pure string functions; they never read past the terminating NUL. */
 #ifndef MW_RULES_REGEX_CLASS_H
 #define MW_RULES_REGEX_CLASS_H
 
