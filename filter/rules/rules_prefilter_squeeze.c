@@ -16,6 +16,7 @@
  * bytes >= 0x80 only make their alternative impossible (dropped), since such lines have none.
  * Anything this reader does not know gives no squeezed form: the pattern stays in an ordinary
  * database. Pure string functions. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,13 @@ static void piece_init(struct piece *pc, enum piece_kind kind)
     textbuf_init(&pc->text);
 }
 
+/* pc, already initialized, made anew */
+static void piece_reset(struct piece *pc, enum piece_kind kind)
+{
+    textbuf_free(&pc->text);
+    piece_init(pc, kind);
+}
+
 static void add_range(struct byteset *s, int lo, int hi)
 {
     for (int c = lo; c <= hi; c++) {
@@ -123,7 +131,7 @@ static void put_byte(struct textbuf *out, int c)
     }
 }
 
-/* The piece of one byte set (a literal, a class, \w, .): its members in the alphabet, optional
+/* The piece (pc, initialized) of one byte set (a literal, a class, \w, .): its members in the alphabet, optional
  * when it has others below 0x80; empty when it has only those; impossible when it has none. */
 static void set_piece(const struct byteset *s, struct piece *pc)
 {
@@ -134,7 +142,7 @@ static void set_piece(const struct byteset *s, struct piece *pc)
         other += s->in[c] && !k;
         last = k ? c : last;
     }
-    piece_init(pc, kept > 0 ? PIECE_TEXT : other > 0 ? PIECE_EMPTY : PIECE_IMPOSSIBLE);
+    piece_reset(pc, kept > 0 ? PIECE_TEXT : other > 0 ? PIECE_EMPTY : PIECE_IMPOSSIBLE);
     if (kept == 0)
         return;
     pc->min = 1;
@@ -203,8 +211,8 @@ static int escape_byte(const char *p, size_t *len)
     int c = regex_member_byte(p, len);
     if (c >= 0)
         return c;
-    *len = 2;
-    if (p[1] == 'x' && p[2] == '{') {
+    *len = p[1] != '\0' ? 2 : 1;
+    if (p[1] == 'x' && p[2] == '{' && isxdigit((unsigned char)p[3])) {
         char *end;
         unsigned long v = strtoul(p + 3, &end, 16);
         if (*end != '}' || end == p + 3 || v > 0xff)
@@ -223,7 +231,7 @@ static int escape_byte(const char *p, size_t *len)
     return -1;
 }
 
-/* A bracket class at r->p into its piece. */
+/* A bracket class at r->p into its piece pc (initialized, empty). */
 static void read_class(struct reader *r, struct piece *pc)
 {
     const char *end = regex_class_end(r->p);
@@ -334,8 +342,7 @@ static bool read_quantifier(struct reader *r, unsigned long *lo, unsigned long *
 static void repeat_piece(struct piece *pc, unsigned long lo, unsigned long hi)
 {
     if (hi == 0 || pc->kind == PIECE_EMPTY || (pc->kind == PIECE_IMPOSSIBLE && lo == 0)) {
-        textbuf_free(&pc->text);
-        piece_init(pc, PIECE_EMPTY);
+        piece_reset(pc, PIECE_EMPTY);
         return;
     }
     if (pc->kind == PIECE_IMPOSSIBLE)
@@ -366,7 +373,8 @@ static void repeat_piece(struct piece *pc, unsigned long lo, unsigned long hi)
     pc->atom = false;
 }
 
-/* A group at r->p ("(" seen): its opening decides what it becomes. */
+/* A group at r->p ("(" seen) into pc (initialized, empty): its opening decides what it
+ * becomes. */
 static void read_group(struct reader *r, struct piece *pc)
 {
     const char *p = r->p;
@@ -387,7 +395,6 @@ static void read_group(struct reader *r, struct piece *pc)
         const char *close = strchr(p, ')');
         r->fail = close == NULL;
         r->p = close != NULL ? close + 1 : p;
-        piece_init(pc, PIECE_EMPTY);
         return;
     } else if ((p[2] == '<' || (p[2] == 'P' && p[3] == '<'))
             && isalpha_ascii(p[p[2] == 'P' ? 4 : 3])) {
@@ -410,7 +417,6 @@ static void read_group(struct reader *r, struct piece *pc)
         if (*q == ')' && p == r->start) {
             r->p = q + 1;
             memcpy(r->lead, flags, sizeof r->lead);  /* for the whole pattern, put first */
-            piece_init(pc, PIECE_EMPTY);
             return;
         }
         r->fail = *q != ':';
@@ -428,10 +434,10 @@ static void read_group(struct reader *r, struct piece *pc)
     r->p++;
     if (zero_width || inner.kind != PIECE_TEXT) {
         textbuf_free(&inner.text);
-        piece_init(pc, zero_width ? PIECE_EMPTY : inner.kind);
+        piece_reset(pc, zero_width ? PIECE_EMPTY : inner.kind);
         return;
     }
-    piece_init(pc, PIECE_TEXT);
+    piece_reset(pc, PIECE_TEXT);
     if (flags[0] != '\0')
         textbuf_printf(&pc->text, "(?%s:", flags);
     else
@@ -462,8 +468,8 @@ static void read_item(struct reader *r, struct piece *pc)
         s.in['\n'] = false;
         set_piece(&s, pc);
         r->p++;
-    } else if (*p == '*' || *p == '+' || *p == '?') {
-        r->fail = true;
+    } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+        r->fail = true;         /* a "{" that is not a count: {,n} is one in newer PCRE2 */
     } else if (*p == '\\' && p[1] != '\0' && strchr("bBAzZGK", p[1]) != NULL) {
         r->p += 2;              /* zero width */
     } else if (*p == '\\' && escape_set(p[1], &s)) {
@@ -502,10 +508,8 @@ static void read_sequence(struct reader *r, struct piece *out)
         }
         textbuf_free(&item.text);
     }
-    if (impossible) {
-        textbuf_free(&out->text);
-        piece_init(out, PIECE_IMPOSSIBLE);
-    }
+    if (impossible)
+        piece_reset(out, PIECE_IMPOSSIBLE);
 }
 
 /* Alternatives up to ")" or the end: the impossible ones dropped, the empty ones making the

@@ -109,6 +109,9 @@ static void test_no_form_when_unsure(void **state)
     expect_none("ab)");
     expect_none("[ab");
     expect_none("*a");
+    expect_none("abcdef\\");               /* a lone backslash at the end */
+    expect_none("abcdef{,5}");               /* a count in newer PCRE2, a literal in older */
+    expect_none("abcdef\\x{ 41}");
     expect_none("[\\x80-\\xff]+");           /* matches no ASCII text */
     expect_none("a[\\xc3]b|\\xe9");
     expect_none("\\s+");                     /* nothing kept at all */
