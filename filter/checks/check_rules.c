@@ -1,7 +1,8 @@
 /* check_rules.c - runs the admin's rules (rules.h; SpamAssassin syntax) at the end of the
  * message on inbound mail: every rule that hits adds its name as a symbol with the rule file's
  * score in the message's score set (rules.h), which `symbols { NAME: { score = ... } }` overrides as for any check. __subrules and
- * rules scored 0 are not reported (they still feed meta rules). A rule named like a native
+ * rules scored 0 in the message's score set do not run at all, as in SpamAssassin (meta rules read
+ * them as 0), unless `symbols {}` gives them a score. A rule named like a native
  * check's symbol (MISSING_DATE) replaces it: the name is scored once (txn.h). Outbound and locally
  * submitted (non-SMTP) mail is not checked. */
 #include <fnmatch.h>

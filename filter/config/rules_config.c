@@ -238,6 +238,11 @@ static void rules_finish(struct config *cfg, struct config_errors *errs)
     for (size_t i = 0; i < p->inline_count; i++)
         ruleset_read_text(p->set, p->inline_origin[i], p->inline_rules[i],
             strlen(p->inline_rules[i]));
+    for (size_t i = 0; i < cfg->symbol_count; i++) {       /* before finish: the prefilter */
+        const struct symbol_override *o = &cfg->symbols[i];
+        if (o->has_score && o->score != 0)
+            ruleset_mark_scored_by_policy(p->set, o->symbol);
+    }
     ruleset_finish(p->set);
     ruleset_set_prefilter_cache(p->set, p->prefilter_cache);
     if (ruleset_loaded(p->set) == 0 && ruleset_skipped(p->set) == 0) {

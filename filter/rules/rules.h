@@ -64,6 +64,11 @@ size_t ruleset_skipped(const struct ruleset *rs);
 /* Why a rule was skipped ("eval: test ..."), NULL when it loaded or is unknown. */
 const char *ruleset_skip_reason(const struct ruleset *rs, const char *name);
 bool ruleset_has_rule(const struct ruleset *rs, const char *name);
+/* A rule scored 0 in the message's score set does not run, as in SpamAssassin (Check.pm): it
+ * never hits, and meta rules read it as 0; a meta rule scored 0 is not evaluated either. A
+ * rule the policy gives a score of its own (symbols {}) is marked here, before
+ * ruleset_finish(), and always runs. */
+void ruleset_mark_scored_by_policy(struct ruleset *rs, const char *name);
 /* "file:line" of a loaded rule's definition; NULL when no such rule loaded. */
 const char *ruleset_rule_origin(const struct ruleset *rs, const char *name);
 /* Whether a loaded header rule reads the field `name` (case-insensitive); after finish. */

@@ -304,6 +304,14 @@ static double default_score(const struct rule *r, unsigned set)
     return (r->tflags & TFLAG_NICE) ? -1.0 : 1.0;
 }
 
+/* SpamAssassin runs no rule whose score in the message's set is 0 (Check.pm: "if
+ * ($scoresptr->{RULE})", "next if !$scoresref->{$rulename}", meta_pending only when scored);
+ * rules without a score line have SpamAssassin's default, never 0. */
+static bool scored_zero(const struct rule *r, unsigned set)
+{
+    return r->has_score && r->scores[set] == 0 && !r->scored_by_policy;
+}
+
 static void report_hit(const struct rule *r, unsigned count, unsigned set, rules_hit_fn fn,
     void *arg)
 {
@@ -385,6 +393,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
 
     for (size_t i = 0; i < rs->plain_count; i++) {
         const struct rule *r = &rs->rules[rs->plain[i]];
+        if (scored_zero(r, set))
+            continue;                       /* its value stays a known 0 */
         unsigned count = run_plain(r, &st);
         values[rs->plain[i]].value = count;
         if (count > 0)
@@ -392,6 +402,8 @@ void ruleset_eval(const struct ruleset *rs, const struct rules_message *msg,
     }
     for (size_t i = 0; i < rs->meta_order_count; i++) {
         const struct rule *r = &rs->rules[rs->meta_order[i]];
+        if (scored_zero(r, set))
+            continue;
         struct tri v = expr_eval(&r->meta, values, stack);
         bool hit = v.known && v.value != 0;
         values[rs->meta_order[i]] = v;      /* metas of metas see the value, as in Perl */

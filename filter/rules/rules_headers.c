@@ -169,8 +169,7 @@ static size_t build_text(const struct rule *r, const struct rules_message *msg,
     return found;
 }
 
-/* What makes two rules read the same text: source, part and (lower-cased) header name. */
-static char *text_key(const struct rule *r)
+char *rules_header_text_key(const struct rule *r)
 {
     char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
         r->hsrc == HSRC_NAMED && r->header ? r->header : "");
@@ -181,7 +180,8 @@ static char *text_key(const struct rule *r)
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, size_t cap, const char **text, size_t *len)
 {
-    char *key = text_key(r);
+    char *made = r->text_key == NULL ? rules_header_text_key(r) : NULL;
+    const char *key = made != NULL ? made : r->text_key;
     bool present;
     if (!header_cache_text(cache, key, cap, text, len, &present)) {
         struct textbuf out;
@@ -191,7 +191,7 @@ bool rules_header_text(const struct rule *r, const struct rules_message *msg,
         textbuf_free(&out);
         header_cache_text(cache, key, cap, text, len, &present);
     }
-    free(key);
+    free(made);
     return present;
 }
 
@@ -221,7 +221,8 @@ bool rules_header_range_text(const struct rule *r, const struct rules_message *m
     struct header_cache *cache, size_t cap, long from, long upto, const char **text,
     size_t *len)
 {
-    char *key = text_key(r);
+    char *made = r->text_key == NULL ? rules_header_text_key(r) : NULL;
+    const char *key = made != NULL ? made : r->text_key;
     bool present;
     if (!header_cache_text(cache, key, cap, text, len, &present)) {
         struct textbuf out;
@@ -232,6 +233,6 @@ bool rules_header_range_text(const struct rule *r, const struct rules_message *m
         textbuf_free(&out);
         header_cache_text(cache, key, cap, text, len, &present);
     }
-    free(key);
+    free(made);
     return present;
 }

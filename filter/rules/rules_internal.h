@@ -176,6 +176,8 @@ struct rule {
     char *pattern;             /* the regex as written (tags expanded), for the prefilter */
     size_t text_id;            /* header rules: which header text it reads (rules reading the
                                   same header with the same modifiers share one), < text_count */
+    const char *text_key;      /* ... and its key in the header cache (the ruleset's
+                                  text_keys[text_id]); NULL in a rule made for one query */
     char *prefilter_pattern;   /* a ReplaceTags rule: a superset of pattern for the prefilter,
                                   each tag's UTF-8 and entity branches widened (rules_tags.c) */
     uint32_t pattern_options;  /* its PCRE2 options */
@@ -193,6 +195,8 @@ struct rule {
      * picks one per message (rules_score_set); has_score false: SpamAssassin's default. */
     bool has_score;
     double scores[RULES_SCORE_SETS];
+    /* the policy scores it (symbols {}): it runs even in a set where its score is 0 */
+    bool scored_by_policy;
     char *description;
     unsigned tflags;
     unsigned maxhits;
@@ -247,6 +251,7 @@ struct ruleset {
     struct replace_tag *tags;
     size_t tag_count;
     size_t text_count;                /* header texts the header rules read (rule.text_id) */
+    char **text_keys;                 /* their header cache keys (rules_header_text_key) */
     const char *ok_locales;           /* the last ok_locales directive, or NULL */
     struct plugin_directive *directives;  /* plugin directives, in file order */
     size_t directive_count;
@@ -269,6 +274,9 @@ struct ruleset {
 
 /* rules_set.c */
 struct rule *ruleset_rule(struct ruleset *rs, const char *name, bool create);
+/* Scored 0 in every score set and not scored by the policy: it never runs (rules_eval.c), so
+ * the prefilter leaves it out. */
+bool rule_never_runs(const struct rule *r);
 const struct rule *ruleset_rule_const(const struct ruleset *rs, const char *name);
 size_t ruleset_index(const struct ruleset *rs, const struct rule *r);
 void ruleset_note_ignored(struct ruleset *rs, const char *directive);
@@ -290,6 +298,9 @@ char *rules_replace_tags_superset(const struct ruleset *rs, const char *text);
 /* rules_headers.c: the text header rule r matches (at most cap bytes, kept in cache until the
  * cache is freed); false when no such header exists */
 struct header_cache;
+/* What makes two header rules read the same text: source, part and (lower-cased) header name,
+ * as a new string (the header cache's key). */
+char *rules_header_text_key(const struct rule *r);
 bool rules_header_text(const struct rule *r, const struct rules_message *msg,
     struct header_cache *cache, size_t cap, const char **text, size_t *len);
 /* The ALL-TRUSTED/-INTERNAL/-UNTRUSTED/-EXTERNAL text (r->hsrc): "Name: value\n" of the fields

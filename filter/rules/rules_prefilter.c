@@ -860,7 +860,7 @@ void prefilter_build(struct ruleset *rs)
         size_t index = rs->plain[i];
         const struct rule *r = &rs->rules[index];
         if (!prefiltered_type(r->type) || r->regex == NULL || r->pattern == NULL || r->exists_test
-            || r->template_count > 0)
+            || r->template_count > 0 || rule_never_runs(r))
             continue;
         uint32_t g = find_group(pf, r);
         pf->rule_group[index] = g;

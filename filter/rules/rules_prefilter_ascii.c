@@ -16,49 +16,6 @@
 #include "rules_regex_class.h"
 #include "util.h"
 
-/* Whether the branch b[0 .. n) matches only non-empty strings of bytes >= 0x80. */
-static bool branch_high_only(const char *b, size_t n)
-{
-    bool item = false, expect_item = true, plus = false;
-    size_t depth = 0;
-    for (size_t i = 0; i < n;) {
-        const char *p = b + i;
-        size_t len;
-        plus = plus && *p == '+';
-        if (*p == '[') {
-            const char *close = regex_class_end(p);
-            if (close == NULL || close >= b + n || !regex_class_high_only(p, close))
-                return false;
-            i = (size_t)(close - b) + 1;
-            item = true;
-            expect_item = false;
-        } else if (*p == '\\') {
-            if (regex_member_byte(p, &len) < 0x80)
-                return false;
-            i += len;
-            item = true;
-            expect_item = false;
-        } else if (strncmp(p, "(?:", 3) == 0 && i + 3 <= n) {
-            i += 3;
-            depth++;
-            expect_item = true;
-        } else if (*p == '+' && !expect_item && !plus) {
-            i++;                            /* once or more: still high bytes only */
-            plus = true;
-            continue;
-        } else if (*p == '|' || *p == ')') {
-            if (expect_item || (*p == ')' && depth == 0))
-                return false;               /* an empty alternative, or unbalanced */
-            depth -= *p == ')';
-            i++;
-            expect_item = *p == '|';
-        } else {
-            return false;                   /* a quantifier, a letter, a capture, ... */
-        }
-    }
-    return item && !expect_item && depth == 0;
-}
-
 /* The index of the ")" closing the group opening at s[start], or 0. */
 static size_t closing_paren(const char *s, size_t start)
 {
@@ -91,34 +48,22 @@ static bool reduce(const char *s, size_t n, struct textbuf *out, bool *changed);
  * reduced in turn; false when none is left. */
 static bool reduce_alternation(const char *s, size_t n, struct textbuf *out, bool *changed)
 {
-    size_t start = 0, depth = 0, kept = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && s[i] == '\\') {
-            i++;
-            continue;
-        }
-        if (i < n && s[i] == '[') {
-            const char *close = regex_class_end(s + i);
-            if (close == NULL || close >= s + n)
-                return false;
-            i = (size_t)(close - s);
-            continue;
-        }
-        if (i < n && s[i] == '(')
-            depth++;
-        if (i < n && s[i] == ')')
-            depth--;
-        if (i < n && (s[i] != '|' || depth != 0))
-            continue;
-        if (branch_high_only(s + start, i - start)) {
+    size_t kept = 0;
+    for (size_t start = 0;;) {
+        size_t end;
+        if (!regex_branch_end(s, n, start, &end))
+            return false;
+        if (regex_branch_high_only(s + start, end - start, true)) {
             *changed = true;
         } else {
             if (kept++ > 0)
                 textbuf_puts(out, "|");
-            if (!reduce(s + start, i - start, out, changed))
+            if (!reduce(s + start, end - start, out, changed))
                 return false;
         }
-        start = i + 1;
+        if (end == n)
+            break;
+        start = end + 1;
     }
     return kept > 0;
 }

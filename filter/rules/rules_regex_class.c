@@ -1,9 +1,11 @@
-/* rules_regex_class.c - bracket classes and byte escapes of a rule's regex text (see
- * rules_regex_class.h): the one reader of them for the prefilter's pattern rewrites. */
+/* rules_regex_class.c - bracket classes, byte escapes, alternation branches and branches of high
+ * bytes only of a rule's regex text (see rules_regex_class.h): the one reader of them for the
+ * prefilter's pattern rewrites. */
 #include "rules_regex_class.h"
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *regex_class_end(const char *p)
 {
@@ -49,4 +51,74 @@ bool regex_class_high_only(const char *p, const char *end)
         }
     }
     return true;
+}
+
+bool regex_branch_end(const char *s, size_t n, size_t start, size_t *end)
+{
+    size_t depth = 0;
+    for (size_t i = start; i < n; i++) {
+        if (s[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (s[i] == '[') {
+            const char *close = regex_class_end(s + i);
+            if (close == NULL || close >= s + n)
+                return false;
+            i = (size_t)(close - s);
+            continue;
+        }
+        if (s[i] == '(')
+            depth++;
+        if (s[i] == ')')
+            depth--;
+        if (s[i] == '|' && depth == 0) {
+            *end = i;
+            return true;
+        }
+    }
+    *end = n;
+    return true;
+}
+
+bool regex_branch_high_only(const char *b, size_t n, bool plus)
+{
+    bool item = false, expect_item = true, after_plus = false;
+    size_t depth = 0;
+    for (size_t i = 0; i < n;) {
+        const char *p = b + i;
+        size_t len;
+        after_plus = after_plus && *p == '+';
+        if (*p == '[') {
+            const char *close = regex_class_end(p);
+            if (close == NULL || close >= b + n || !regex_class_high_only(p, close))
+                return false;
+            i = (size_t)(close - b) + 1;
+            item = true;
+            expect_item = false;
+        } else if (*p == '\\') {
+            if (regex_member_byte(p, &len) < 0x80)
+                return false;
+            i += len;
+            item = true;
+            expect_item = false;
+        } else if (strncmp(p, "(?:", 3) == 0 && i + 3 <= n) {
+            i += 3;
+            depth++;
+            expect_item = true;
+        } else if (plus && *p == '+' && !expect_item && !after_plus) {
+            i++;                            /* once or more: still high bytes only */
+            after_plus = true;
+            continue;
+        } else if (*p == '|' || *p == ')') {
+            if (expect_item || (*p == ')' && depth == 0))
+                return false;               /* an empty alternative, or unbalanced */
+            depth -= *p == ')';
+            i++;
+            expect_item = *p == '|';
+        } else {
+            return false;                   /* a quantifier, a letter, a capture, ... */
+        }
+    }
+    return item && !expect_item && depth == 0;
 }

@@ -1,6 +1,7 @@
-/* rules_regex_class.h - reading bracket classes and byte escapes in a rule's regex text, for the
- * code that rewrites patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c,
- * rules_prefilter_squeeze.c). Pure string functions; they never read past the terminating NUL. */
+/* rules_regex_class.h - reading bracket classes, byte escapes, the branches of one alternation
+ * level and branches of high bytes only in a rule's regex text, for the code that rewrites
+ * patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c, rules_prefilter_squeeze.c).
+ * Pure string functions; they never read past the terminating NUL. */
 #ifndef MW_RULES_REGEX_CLASS_H
 #define MW_RULES_REGEX_CLASS_H
 
@@ -17,5 +18,14 @@ int regex_member_byte(const char *p, size_t *len);
 /* Whether the class [p .. end] holds at least one member and only bytes >= 0x80 (ranges
  * included); a negated class never does. */
 bool regex_class_high_only(const char *p, const char *end);
+
+/* The end of the branch of s[0 .. n) (one alternation level) that starts at start: the index of
+ * the next "|" outside groups and classes, or n. false when a class in it cannot be read. */
+bool regex_branch_end(const char *s, size_t n, size_t start, size_t *end);
+
+/* Whether the branch b[0 .. n) matches only non-empty strings of bytes >= 0x80: classes of
+ * such bytes and \xHH escapes, in non-capturing groups, with no empty alternative; with plus,
+ * an item may also be followed by one "+" (still high bytes only). */
+bool regex_branch_high_only(const char *b, size_t n, bool plus);
 
 #endif

@@ -200,6 +200,9 @@ void ruleset_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->header_name_count; i++)
         free(rs->header_names[i]);
     free(rs->header_names);
+    for (size_t i = 0; i < rs->text_count; i++)
+        free(rs->text_keys[i]);
+    free(rs->text_keys);
     for (size_t i = 0; i < rs->directive_count; i++) {
         free(rs->directives[i].name);
         free(rs->directives[i].value);
@@ -379,29 +382,28 @@ static void skip_uncaptured_templates(struct ruleset *rs)
  * the same modifiers, so an evaluation finds a text made once by its number. */
 static void number_header_texts(struct ruleset *rs)
 {
-    char **keys = NULL;
     rs->text_count = 0;
     for (size_t i = 0; i < rs->count; i++) {
         struct rule *r = &rs->rules[i];
         if (!r->defined || r->skip_reason != NULL || r->type != RULE_HEADER)
             continue;
-        char *key = xasprintf("%d %d %s", (int)r->hsrc, (int)r->hpart,
-            r->hsrc == HSRC_NAMED && r->header ? r->header : "");
-        str_lower(key);
+        char *key = rules_header_text_key(r);
         size_t k = 0;
-        while (k < rs->text_count && strcmp(keys[k], key) != 0)
+        while (k < rs->text_count && strcmp(rs->text_keys[k], key) != 0)
             k++;
         if (k == rs->text_count) {
-            keys = xrealloc(keys, (rs->text_count + 1) * sizeof *keys);
-            keys[rs->text_count++] = key;
+            rs->text_keys = xrealloc(rs->text_keys, (rs->text_count + 1) * sizeof *rs->text_keys);
+            rs->text_keys[rs->text_count++] = key;
         } else {
             free(key);
         }
         r->text_id = k;
     }
-    for (size_t k = 0; k < rs->text_count; k++)
-        free(keys[k]);
-    free(keys);
+    for (size_t i = 0; i < rs->count; i++) {   /* after: the array may have moved */
+        struct rule *r = &rs->rules[i];
+        if (r->defined && r->skip_reason == NULL && r->type == RULE_HEADER)
+            r->text_key = rs->text_keys[r->text_id];
+    }
 }
 
 void ruleset_finish(struct ruleset *rs)
@@ -491,6 +493,24 @@ const char *ruleset_skip_reason(const struct ruleset *rs, const char *name)
 {
     const struct rule *r = ruleset_rule_const(rs, name);
     return r != NULL && r->defined ? r->skip_reason : NULL;
+}
+
+bool rule_never_runs(const struct rule *r)
+{
+    if (!r->has_score || r->scored_by_policy)
+        return false;
+    for (size_t i = 0; i < RULES_SCORE_SETS; i++) {
+        if (r->scores[i] != 0)
+            return false;
+    }
+    return true;
+}
+
+void ruleset_mark_scored_by_policy(struct ruleset *rs, const char *name)
+{
+    struct rule *r = ruleset_rule(rs, name, false);
+    if (r != NULL)
+        r->scored_by_policy = true;
 }
 
 bool ruleset_has_rule(const struct ruleset *rs, const char *name)

@@ -138,42 +138,6 @@ char *rules_replace_tags(const struct ruleset *rs, const char *text)
 
 /* ---- the superset form, for the prefilter ---- */
 
-/* A branch that matches only non-empty strings of bytes >= 0x80: classes of such bytes and
- * \xHH escapes, in groups and alternations with no empty alternative, no quantifier. */
-static bool branch_high_only(const char *b, size_t n)
-{
-    bool item = false, expect_item = true;
-    for (size_t i = 0; i < n;) {
-        const char *p = b + i;
-        size_t len;
-        if (*p == '[') {
-            const char *end = regex_class_end(p);
-            if (end == NULL || end >= b + n || !regex_class_high_only(p, end))
-                return false;
-            i = (size_t)(end - b) + 1;
-            item = true;
-            expect_item = false;
-        } else if (*p == '\\') {
-            if (regex_member_byte(p, &len) < 0x80)
-                return false;
-            i += len;
-            item = true;
-            expect_item = false;
-        } else if (*p == '(') {
-            i += strncmp(p, "(?:", 3) == 0 ? 3 : 1;
-            expect_item = true;
-        } else if (*p == '|' || *p == ')') {
-            if (expect_item)
-                return false;           /* an empty alternative */
-            i++;
-            expect_item = *p == '|';
-        } else {
-            return false;
-        }
-    }
-    return item && !expect_item;
-}
-
 /* A numeric entity branch &\#...; whose middle is digits, x, hex letters and regex syntax. */
 static bool branch_entity(const char *b, size_t n)
 {
@@ -281,47 +245,33 @@ static bool widen(const char *value, struct textbuf *out)
     }
     textbuf_puts(out, "(?:");
     bool wide_high = false, wide_entity = false, first = true;
-    size_t start = 0;
-    int depth = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && inner[i] == '\\') {
-            i++;
-            continue;
-        }
-        if (i < n && inner[i] == '[') {
-            const char *end = regex_class_end(inner + i);
-            if (end == NULL || end >= inner + n)
-                return false;
-            i = (size_t)(end - inner);
-            continue;
-        }
-        if (i < n && inner[i] == '(')
-            depth++;
-        if (i < n && inner[i] == ')')
-            depth--;
-        if (i < n && (inner[i] != '|' || depth != 0))
-            continue;
+    for (size_t start = 0;;) {
+        size_t end;
+        if (!regex_branch_end(inner, n, start, &end))
+            return false;
         const char *b = inner + start;
-        size_t len = i - start;
-        start = i + 1;
-        if (branch_high_only(b, len)) {
-            if (wide_high)
-                continue;
-            wide_high = true;
-            textbuf_puts(out, first ? "" : "|");
-            textbuf_puts(out, "[\\x80-\\xff]+");
+        size_t len = end - start;
+        if (regex_branch_high_only(b, len, false)) {
+            if (!wide_high) {
+                wide_high = true;
+                textbuf_puts(out, first ? "" : "|");
+                textbuf_puts(out, "[\\x80-\\xff]+");
+            }
         } else if (branch_entity(b, len)) {
-            if (wide_entity)
-                continue;
-            wide_entity = true;
-            textbuf_puts(out, first ? "" : "|");
-            textbuf_puts(out, "&#[0-9a-fx]*;");
+            if (!wide_entity) {
+                wide_entity = true;
+                textbuf_puts(out, first ? "" : "|");
+                textbuf_puts(out, "&#[0-9a-fx]*;");
+            }
         } else {
             textbuf_puts(out, first ? "" : "|");
             if (!split_class(b, len, &wide_high, out))
                 textbuf_append(out, b, len);
         }
         first = false;
+        if (end == n)
+            break;
+        start = end + 1;
     }
     textbuf_puts(out, ")");
     return true;

@@ -240,6 +240,11 @@ static void test_meta_and_scores(void **state)
         "tflags NICE_ONE nice\n"
         "body ZERO /alpha/\n"
         "score ZERO 0\n"
+        "meta READS_ZERO ZERO\n"
+        "meta NOT_ZERO !ZERO && __A\n"
+        "meta ZERO_META __A\n"
+        "score ZERO_META 0\n"
+        "meta READS_ZERO_META ZERO_META || __NEVER_DEFINED\n"
         "describe TWO_OF_THREE Two of three words\n");
     assert_int_equal(ruleset_skipped(rs), 2);
     assert_non_null(ruleset_skip_reason(rs, "LOOP1"));
@@ -257,8 +262,12 @@ static void test_meta_and_scores(void **state)
     assert_true(i >= 0 && h.scores[i] == 0.01);
     i = hit_index(&h, "NICE_ONE");
     assert_true(i >= 0 && h.scores[i] == -1.0);
-    i = hit_index(&h, "ZERO");
-    assert_true(i >= 0 && h.scores[i] == 0);
+    /* scored 0: not run, as in SpamAssassin; metas read 0; a meta scored 0 is not run */
+    assert_false(hit(&h, "ZERO"));
+    assert_false(hit(&h, "READS_ZERO"));
+    assert_true(hit(&h, "NOT_ZERO"));
+    assert_false(hit(&h, "ZERO_META"));
+    assert_false(hit(&h, "READS_ZERO_META"));
     assert_true(hit(&h, "__A"));               /* reported to the caller, flagged subrule */
 
     struct test_message m2 = {0};

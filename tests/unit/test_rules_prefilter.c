@@ -383,6 +383,27 @@ static void test_squeezed_lines_keep_their_hits(void **state)
 /* The widened form of a tag matches everything the tag matches: UTF-8 look-alikes, numeric
  * entities, the ASCII letters of a mixed class; and it still needs the letters (a prefilter
  * that matched everything would run every line in PCRE2). */
+/* A rule scored 0 in every score set never runs (SpamAssassin's Check.pm), so the prefilter
+ * leaves it out; one scored in some set, or one the policy scores (marked before finish), is
+ * kept. */
+static void test_rules_that_never_run_are_left_out(void **state)
+{
+    (void)state;
+    struct ruleset *rs = ruleset_new();
+    const char *conf = "body KEEP /alpha/\n"
+        "body ZERO /beta/\nscore ZERO 0\n"
+        "body ZERO_IN_SET_0 /gamma/\nscore ZERO_IN_SET_0 0 1 0 1\n"
+        "body ZERO_SCORED /delta/\nscore ZERO_SCORED 0\n";
+    ruleset_read_text(rs, "test", conf, strlen(conf));
+    ruleset_mark_scored_by_policy(rs, "ZERO_SCORED");
+    ruleset_finish(rs);
+    assert_true(ruleset_prefilter_wait(rs));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(rs, &stats));
+    assert_int_equal(stats.taken, 3);
+    ruleset_free(rs);
+}
+
 static void test_widened_tags_match_what_the_tags_match(void **state)
 {
     (void)state;
@@ -456,6 +477,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_widened_tags_match_what_the_tags_match),
+        cmocka_unit_test(test_rules_that_never_run_are_left_out),
         cmocka_unit_test(test_prefilter_changes_no_hit),
         cmocka_unit_test(test_too_large_regexes_load_and_match),
         cmocka_unit_test(test_long_replace_tags_rules_are_prefiltered),

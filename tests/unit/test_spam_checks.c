@@ -474,6 +474,34 @@ static void test_symbol_scores_overridable(void **state)
     assert_non_null(fixture_header_edit("X-Spam-Flag"));
 }
 
+/* A rule scored 0 in its file does not run (SpamAssassin's Check.pm), so a meta reading it
+ * sees 0; the policy's own score for it (symbols {}) makes it run, and metas then read it. */
+static void test_rule_scored_zero_runs_only_when_the_policy_scores_it(void **state)
+{
+    (void)state;
+    const char *rules = "rules: { files = [ ]; inline = [ \"body ZERO_SCORED /zero-marker/\","
+        " \"score ZERO_SCORED 0\", \"body ZERO_PLAIN /zero-marker/\", \"score ZERO_PLAIN 0\","
+        " \"meta READS_SCORED ZERO_SCORED\", \"score READS_SCORED 1.5\","
+        " \"meta READS_PLAIN ZERO_PLAIN\", \"score READS_PLAIN 1.5\" ] }\n";
+    struct smtp_session s = {.message = "From: a@sender.test\nSubject: hi\n\nzero-marker here\n"};
+    char *policy = xasprintf("%s%s", POLICY, rules);
+    fixture_policy(policy);
+    free(policy);
+    fixture_run(&s);
+    assert_false(fixture_has("ZERO_SCORED"));
+    assert_false(fixture_has("READS_SCORED"));
+    assert_false(fixture_has("READS_PLAIN"));
+
+    policy = xasprintf("%s%ssymbols: { ZERO_SCORED: { score = 2.5 } }\n", POLICY, rules);
+    fixture_policy(policy);
+    free(policy);
+    fixture_run(&s);
+    assert_true(fixture_score_of("ZERO_SCORED") == 2.5);
+    assert_true(fixture_score_of("READS_SCORED") == 1.5);
+    assert_false(fixture_has("ZERO_PLAIN"));
+    assert_false(fixture_has("READS_PLAIN"));
+}
+
 /* --- hostile input through the whole engine ------------------------------------------------- */
 
 static void test_hostile_messages_finish(void **state)
@@ -561,6 +589,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_encodings_and_malformed_mime, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_and_disabled_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbol_scores_overridable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_scored_zero_runs_only_when_the_policy_scores_it,
+            setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_messages_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_rules_decode_each_header_once, setup, teardown),
     };
