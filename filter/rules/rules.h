@@ -225,7 +225,8 @@ struct prefilter_stats {
     size_t refused;            /* regexes it refused: they run in PCRE2 on every text */
     size_t databases;
     size_t counted_checks;     /* of them, the counted checks of rules "(?:G){n}" ... */
-    size_t ascii_forms;        /* ... and the ASCII forms of body and rawbody databases */
+    size_t ascii_forms;        /* ... the ASCII forms of body and rawbody databases ... */
+    size_t squeezed_forms;     /* ... and their squeezed forms (rules_prefilter_squeeze.c) */
     size_t compiled;           /* databases compiled ... */
     size_t from_cache;         /* ... and read from the cache (rules_prefilter_cache.c) */
 };

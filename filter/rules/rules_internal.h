@@ -372,6 +372,8 @@ struct prefilter_state {
     struct prefilter_cache *cache; /* per group: the candidate sets of the texts scanned */
     unsigned long long *chain_ends;  /* the counted checks' match ends, reused */
     size_t chain_cap;
+    char *squeezed;                /* a line's squeezed text (rules_prefilter_squeeze.c), reused */
+    size_t squeezed_cap;
 };
 void prefilter_build(struct ruleset *rs);
 void prefilter_free(struct prefilter *pf);

@@ -7,8 +7,11 @@
  * A pattern Hyperscan refuses is a candidate on every text, so results are PCRE2's alone,
  * with or without Hyperscan. Built without Hyperscan, or on a CPU it does not support, every
  * rule is a candidate. A rule with %{TAG} templates (rules_capture.c) is never in a database:
- * its regex is compiled per message, and it is a candidate on every text. Scratch space comes from a pool of the prefilter's, one per call, so
- * threads share the ruleset freely. */
+ * its regex is compiled per message, and it is a candidate on every text. A body or rawbody
+ * line with no byte >= 0x80 is scanned with the squeezed forms of most patterns over the line
+ * squeezed (rules_prefilter_squeeze.c) and the ASCII forms of the others (rules_prefilter_ascii.c).
+ * Scratch space comes from a pool of the prefilter's, one per call, so threads share the
+ * ruleset freely. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@
 #include "rules_prefilter_cache.h"
 #include "rules_prefilter_chain.h"
 #include "rules_prefilter_ascii.h"
+#include "rules_prefilter_squeeze.h"
 
 #define NO_GROUP UINT32_MAX
 #define ALWAYS_RUN UINT32_MAX       /* the rule's pattern is in none of its group's databases */
@@ -48,6 +52,14 @@
  * pattern is at least this long: PCRE2's cost on a candidate line grows with the pattern, and
  * a short one costs less than the check's own scan. */
 #define CHAIN_MIN_PATTERN 1000
+/* A body or rawbody pattern is scanned in its squeezed form (rules_prefilter_squeeze.c) when
+ * that form's shortest match is at least this long: a shorter one matches too many squeezed
+ * lines, and each is then a PCRE2 run (with the stock rules, 4 adds a tenth more candidate
+ * lines, 5 and 6 about none; 5 puts the costly FUZZY_MILLION, FUZZY_VLIUM, ... in squeezed
+ * databases too). The squeezed databases take twice as many patterns each: they scan fast, and
+ * each database costs a scan call per line. */
+#define SQUEEZE_MIN_LENGTH 5
+#define SQUEEZE_CHUNK_PATTERNS 128
 
 /* Rules that read the same text, and the databases of their patterns. */
 struct prefilter_group {
@@ -57,11 +69,19 @@ struct prefilter_group {
     size_t *members;                /* id -> rule index */
     char **expressions;             /* id -> what Hyperscan is given */
     char **ascii_expressions;       /* id -> its ASCII form (body, rawbody), or NULL: the same */
+    char **squeezed;                /* id -> its squeezed form (body, rawbody), or NULL: none */
     unsigned *flags;
     hs_database_t **dbs;            /* filled by the compiling thread */
     hs_database_t **ascii_dbs;      /* per database: the same ids in their ASCII forms, for a
                                      * text with no byte >= 0x80; NULL: dbs[d] for every text */
     size_t db_count;
+    /* When squeeze_count > 0, a text with no byte >= 0x80 is scanned with these instead of
+     * dbs and ascii_dbs: squeeze_dbs (the ids with a squeezed form, in it) on its squeezed
+     * text, rest_dbs (every other id the dbs hold, in its ASCII form) on the text. */
+    hs_database_t **squeeze_dbs;
+    size_t squeeze_count;
+    hs_database_t **rest_dbs;
+    size_t rest_count;
 };
 
 /* The counted check of one rule "(?:G){n}": G's loosened form compiled exactly (neither
@@ -81,7 +101,8 @@ struct prefilter {
     size_t chain_count;
     uint32_t *rule_chain;           /* rule index -> its chain, or NO_GROUP */
     size_t chains_ready;            /* chains with a database */
-    size_t ascii_ready;             /* ASCII-form databases */
+    size_t ascii_ready;             /* ASCII-form databases (rest_dbs included) */
+    size_t squeeze_ready;           /* squeezed-form databases */
     uint32_t *rule_group;           /* rule index -> its group, or NO_GROUP */
     uint32_t *rule_id;              /* rule index -> its id in the group, or ALWAYS_RUN */
     size_t taken, refused;
@@ -286,6 +307,16 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
         grp->member_count * sizeof *grp->ascii_expressions);
     grp->ascii_expressions[n] = grp->type == RULE_BODY || grp->type == RULE_RAWBODY
         ? prefilter_ascii_form(grp->expressions[n]) : NULL;
+    grp->squeezed = xrealloc(grp->squeezed, grp->member_count * sizeof *grp->squeezed);
+    grp->squeezed[n] = NULL;
+    if (grp->type != RULE_BODY && grp->type != RULE_RAWBODY)
+        return;
+    size_t min_len;
+    grp->squeezed[n] = prefilter_squeeze_form(grp->expressions[n], &min_len);
+    if (grp->squeezed[n] != NULL && min_len < SQUEEZE_MIN_LENGTH) {
+        free(grp->squeezed[n]);
+        grp->squeezed[n] = NULL;
+    }
 }
 
 /* Whether Hyperscan takes the pattern on its own (its parser and prefilter rewriting). */
@@ -420,34 +451,24 @@ static hs_database_t *chunk_database(struct prefilter *pf, struct prefilter_grou
     return db;
 }
 
-/* The ASCII-form database of the ids of one database (chunk, count of them): each id's ASCII
- * form, or its expression when it has none. It must hold exactly these ids (a missing one
- * would be a rule never reported): NULL when one has no ASCII form Hyperscan takes, or no id
- * has an ASCII form at all. */
-static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilter_group *grp,
-    const unsigned *chunk, size_t count)
+/* The database of exactly these ids in these expressions: read back from the cache (only if it
+ * holds all of them) or compiled whole; NULL when Hyperscan refuses the set (all or nothing: a
+ * missing id would be a rule never reported). */
+static hs_database_t *exact_database(struct prefilter *pf, const char *const *expressions,
+    const unsigned *flags, const unsigned *ids, size_t count)
 {
-    const char **expressions = xcalloc(count + 1, sizeof *expressions);
-    unsigned *flags = xcalloc(count + 1, sizeof *flags);
-    bool any = false;
-    for (size_t i = 0; i < count; i++) {
-        const char *ascii = grp->ascii_expressions[chunk[i]];
-        any = any || ascii != NULL;
-        expressions[i] = ascii != NULL ? ascii : grp->expressions[chunk[i]];
-        flags[i] = grp->flags[chunk[i]];
-    }
     hs_database_t *db = NULL;
     unsigned char key[PREFILTER_CACHE_KEY_LEN];
-    if (any && pf->cache_dir != NULL) {
-        prefilter_cache_key(expressions, flags, chunk, count, key);
-        unsigned *ids = xcalloc(count, sizeof *ids);
+    if (pf->cache_dir != NULL) {
+        prefilter_cache_key(expressions, flags, ids, count, key);
+        unsigned *held_ids = xcalloc(count, sizeof *held_ids);
         size_t held = count;
-        db = prefilter_cache_load(pf->cache_dir, key, ids, &held);
+        db = prefilter_cache_load(pf->cache_dir, key, held_ids, &held);
         bool same = db != NULL && held == count;
         for (size_t i = 0; same && i < held; i++) {
             bool known = false;
             for (size_t j = 0; j < count && !known; j++)
-                known = ids[i] == chunk[j];
+                known = held_ids[i] == ids[j];
             same = known;
         }
         if (db != NULL && !same) {
@@ -455,28 +476,152 @@ static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilte
             db = NULL;
         }
         pf->from_cache += db != NULL;
-        free(ids);
+        free(held_ids);
     }
-    if (any && db == NULL && !told_to_stop(pf)) {
+    if (db == NULL && !told_to_stop(pf)) {
         hs_compile_error_t *error = NULL;
-        if (hs_compile_multi(expressions, flags, chunk, (unsigned)count, HS_MODE_BLOCK, NULL,
+        if (hs_compile_multi(expressions, flags, ids, (unsigned)count, HS_MODE_BLOCK, NULL,
                 &db, &error) != HS_SUCCESS) {
-            db = NULL;                  /* all or nothing: the full forms serve every text */
+            db = NULL;
             hs_free_compile_error(error);
         } else {
             pf->compiled++;
             if (pf->cache_dir != NULL)
-                prefilter_cache_store(pf->cache_dir, key, db, chunk, count);
+                prefilter_cache_store(pf->cache_dir, key, db, ids, count);
         }
     }
+    if (db != NULL && hs_alloc_scratch(db, &pf->prototype) != HS_SUCCESS) {
+        hs_free_database(db);
+        db = NULL;
+    }
+    return db;
+}
+
+/* The expressions (and flags) of the ids: each id's squeezed form when squeezed, else its
+ * ASCII form, or its expression when it has neither. */
+static void line_expressions(const struct prefilter_group *grp, const unsigned *ids, size_t count,
+    bool squeezed, const char **expressions, unsigned *flags)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *ascii = grp->ascii_expressions[ids[i]];
+        expressions[i] = squeezed ? grp->squeezed[ids[i]]
+            : ascii != NULL ? ascii : grp->expressions[ids[i]];
+        flags[i] = grp->flags[ids[i]];
+    }
+}
+
+/* The ASCII-form database of the ids of one database (chunk, count of them): each id's ASCII
+ * form, or its expression when it has none. It must hold exactly these ids: NULL when one has
+ * no ASCII form Hyperscan takes, or no id has an ASCII form at all. */
+static hs_database_t *ascii_chunk_database(struct prefilter *pf, struct prefilter_group *grp,
+    const unsigned *chunk, size_t count)
+{
+    bool any = false;
+    for (size_t i = 0; i < count; i++)
+        any = any || grp->ascii_expressions[chunk[i]] != NULL;
+    if (!any)
+        return NULL;
+    const char **expressions = xcalloc(count + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(count + 1, sizeof *flags);
+    line_expressions(grp, chunk, count, false, expressions, flags);
+    hs_database_t *db = exact_database(pf, expressions, flags, chunk, count);
     free(expressions);
     free(flags);
     return db;
 }
 
+/* Databases of up to SQUEEZE_CHUNK_PATTERNS (squeezed) or CHUNK_PATTERNS of the ids each,
+ * appended to *dbs (*db_count of them); with squeezed, ids Hyperscan refuses in their
+ * squeezed form are moved to refused (*refused_count of them). false when a set cannot be
+ * compiled. */
+static bool line_databases(struct prefilter *pf, const struct prefilter_group *grp,
+    const unsigned *ids, size_t count, bool squeezed, hs_database_t ***dbs, size_t *db_count,
+    unsigned *refused, size_t *refused_count)
+{
+    size_t per_db = squeezed ? SQUEEZE_CHUNK_PATTERNS : CHUNK_PATTERNS;
+    const char **expressions = xcalloc(per_db + 1, sizeof *expressions);
+    unsigned *flags = xcalloc(per_db + 1, sizeof *flags);
+    unsigned *chunk = xcalloc(per_db + 1, sizeof *chunk);
+    bool ok = true;
+    for (size_t first = 0; first < count && ok; first += per_db) {
+        size_t n = count - first < per_db ? count - first : per_db;
+        memcpy(chunk, ids + first, n * sizeof *chunk);
+        line_expressions(grp, chunk, n, squeezed, expressions, flags);
+        hs_database_t *db = exact_database(pf, expressions, flags, chunk, n);
+        if (db == NULL && squeezed) {
+            size_t kept = 0;            /* the ones Hyperscan takes, the others to refused */
+            for (size_t i = 0; i < n; i++) {
+                if (hs_accepts(expressions[i], flags[i]))
+                    chunk[kept++] = chunk[i];
+                else
+                    refused[(*refused_count)++] = chunk[i];
+            }
+            line_expressions(grp, chunk, kept, squeezed, expressions, flags);
+            db = kept > 0 ? exact_database(pf, expressions, flags, chunk, kept) : NULL;
+            ok = kept == 0 || db != NULL;
+        } else {
+            ok = db != NULL;
+        }
+        if (db != NULL) {
+            *dbs = xrealloc(*dbs, (*db_count + 1) * sizeof **dbs);
+            (*dbs)[(*db_count)++] = db;
+        }
+    }
+    free(expressions);
+    free(flags);
+    free(chunk);
+    return ok;
+}
+
+static void free_databases(hs_database_t **dbs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        hs_free_database(dbs[i]);
+    free(dbs);
+}
+
+/* The squeezed-form and rest databases of the ids the group's databases hold (taken, count of
+ * them); false (none kept) when no id has a squeezed form or a set cannot be compiled. */
+static bool compile_squeezed(struct prefilter *pf, struct prefilter_group *grp,
+    const unsigned *taken, size_t count)
+{
+    unsigned *squeezed = xcalloc(count + 1, sizeof *squeezed);
+    unsigned *rest = xcalloc(count + 1, sizeof *rest);
+    size_t squeezed_count = 0, rest_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (grp->squeezed[taken[i]] != NULL)
+            squeezed[squeezed_count++] = taken[i];
+        else
+            rest[rest_count++] = taken[i];
+    }
+    bool ok = squeezed_count > 0
+        && line_databases(pf, grp, squeezed, squeezed_count, true, &grp->squeeze_dbs,
+            &grp->squeeze_count, rest, &rest_count)
+        && line_databases(pf, grp, rest, rest_count, false, &grp->rest_dbs, &grp->rest_count,
+            NULL, NULL);
+    if (!ok || grp->squeeze_count == 0) {
+        free_databases(grp->squeeze_dbs, grp->squeeze_count);
+        free_databases(grp->rest_dbs, grp->rest_count);
+        grp->squeeze_dbs = grp->rest_dbs = NULL;
+        grp->squeeze_count = grp->rest_count = 0;
+        ok = false;
+    }
+    pf->squeeze_ready += grp->squeeze_count;
+    pf->ascii_ready += grp->rest_count;
+    free(squeezed);
+    free(rest);
+    return ok;
+}
+
+/* The group's databases of up to CHUNK_PATTERNS consecutive members, then for a text with no
+ * byte >= 0x80 either its squeezed-form and rest databases or, failing those, the ASCII form
+ * of each database. */
 static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
 {
     unsigned *chunk = xcalloc(CHUNK_PATTERNS, sizeof *chunk);
+    unsigned *taken = xcalloc(grp->member_count + 1, sizeof *taken);
+    size_t *chunk_first = xcalloc(grp->member_count / CHUNK_PATTERNS + 2, sizeof *chunk_first);
+    size_t taken_count = 0;
     for (size_t first = 0; first < grp->member_count && !told_to_stop(pf);
             first += CHUNK_PATTERNS) {
         size_t count = grp->member_count - first;
@@ -486,21 +631,27 @@ static void compile_group(struct prefilter *pf, struct prefilter_group *grp)
             chunk[i] = (unsigned)(first + i);
         hs_database_t *db = chunk_database(pf, grp, chunk, &count);
         if (db != NULL && hs_alloc_scratch(db, &pf->prototype) == HS_SUCCESS) {
-            hs_database_t *ascii = ascii_chunk_database(pf, grp, chunk, count);
-            if (ascii != NULL && hs_alloc_scratch(ascii, &pf->prototype) != HS_SUCCESS) {
-                hs_free_database(ascii);
-                ascii = NULL;
-            }
-            pf->ascii_ready += ascii != NULL;
+            chunk_first[grp->db_count] = taken_count;
+            memcpy(taken + taken_count, chunk, count * sizeof *chunk);
+            taken_count += count;
             grp->dbs = xrealloc(grp->dbs, (grp->db_count + 1) * sizeof *grp->dbs);
-            grp->ascii_dbs = xrealloc(grp->ascii_dbs, (grp->db_count + 1) * sizeof *grp->ascii_dbs);
-            grp->ascii_dbs[grp->db_count] = ascii;
             grp->dbs[grp->db_count++] = db;
         } else if (db != NULL) {
             hs_free_database(db);        /* out of memory: these rules run in PCRE2 */
         }
     }
+    chunk_first[grp->db_count] = taken_count;
+    grp->ascii_dbs = xcalloc(grp->db_count + 1, sizeof *grp->ascii_dbs);
+    bool squeezed = grp->db_count > 0 && !told_to_stop(pf)
+        && compile_squeezed(pf, grp, taken, taken_count);
+    for (size_t d = 0; d < grp->db_count && !squeezed && !told_to_stop(pf); d++) {
+        grp->ascii_dbs[d] = ascii_chunk_database(pf, grp, taken + chunk_first[d],
+            chunk_first[d + 1] - chunk_first[d]);
+        pf->ascii_ready += grp->ascii_dbs[d] != NULL;
+    }
     free(chunk);
+    free(taken);
+    free(chunk_first);
 }
 
 /* The chain's database, read back from the cache or compiled; none when Hyperscan refuses G
@@ -558,7 +709,7 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
     bool started = pf->started, finished = pf->finished;
     pthread_mutex_unlock(&pf->lock);
     if (atomic_load(&pf->ready)) {
-        size_t databases = pf->chains_ready + pf->ascii_ready;
+        size_t databases = pf->chains_ready + pf->ascii_ready + pf->squeeze_ready;
         for (size_t g = 0; g < pf->group_count; g++)
             databases += pf->groups[g].db_count;
         char source[300];
@@ -568,10 +719,10 @@ static void prefilter_describe(struct prefilter *pf, char *buf, size_t size)
         else
             snprintf(source, sizeof source, "no cache");
         snprintf(buf, size, "Hyperscan prefilter ready: %zu regexes in %zu databases (%zu "
-            "compiled in %.1f s of CPU, %s; %zu of them ASCII forms, %zu counted checks of "
-            "repeated groups); %zu refused run in PCRE2 alone", pf->taken, databases,
-            pf->compiled, pf->compile_cpu_s, source, pf->ascii_ready, pf->chains_ready,
-            pf->refused);
+            "compiled in %.1f s of CPU, %s; %zu of them ASCII forms, %zu squeezed forms, %zu "
+            "counted checks of repeated groups); %zu refused run in PCRE2 alone", pf->taken,
+            databases, pf->compiled, pf->compile_cpu_s, source, pf->ascii_ready,
+            pf->squeeze_ready, pf->chains_ready, pf->refused);
     } else if (finished) {
         snprintf(buf, size, "Hyperscan prefilter off: %s (PCRE2 alone, same results)",
             atomic_load(&process_stopping) ? "the process is stopping"
@@ -776,10 +927,14 @@ static void free_all(struct prefilter *pf)
             hs_free_database(grp->dbs[d]);
             hs_free_database(grp->ascii_dbs[d]);
         }
+        free_databases(grp->squeeze_dbs, grp->squeeze_count);
+        free_databases(grp->rest_dbs, grp->rest_count);
         for (size_t i = 0; i < grp->member_count; i++) {
             free(grp->expressions[i]);
             free(grp->ascii_expressions[i]);
+            free(grp->squeezed[i]);
         }
+        free(grp->squeezed);
         free(grp->dbs);
         free(grp->ascii_dbs);
         free(grp->expressions);
@@ -824,9 +979,10 @@ bool ruleset_prefilter_stats(const struct ruleset *rs, struct prefilter_stats *o
     out->refused = pf->refused;
     for (size_t g = 0; g < pf->group_count; g++)
         out->databases += pf->groups[g].db_count;
-    out->databases += pf->chains_ready + pf->ascii_ready;
+    out->databases += pf->chains_ready + pf->ascii_ready + pf->squeeze_ready;
     out->counted_checks = pf->chains_ready;
     out->ascii_forms = pf->ascii_ready;
+    out->squeezed_forms = pf->squeeze_ready;
     out->compiled = pf->compiled;
     out->from_cache = pf->from_cache;
     return true;
@@ -888,6 +1044,7 @@ void prefilter_state_free(struct prefilter_state *st)
     }
     free(st->cache);
     free(st->chain_ends);
+    free(st->squeezed);
     memset(st, 0, sizeof *st);
 }
 
@@ -900,6 +1057,26 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     uint64_t *bits = arg;
     bits[id / 64] |= (uint64_t)1 << (id % 64);
     return 0;
+}
+
+/* A text with no byte >= 0x80 (len at most UINT32_MAX) scanned with the group's squeezed-form
+ * databases on its squeezed text and its rest databases on the text; false when a scan fails. */
+static bool scan_squeezed(struct prefilter_state *st, const struct prefilter_group *grp,
+    const char *text, size_t len, uint64_t *bits)
+{
+    if (len + 1 > st->squeezed_cap) {
+        st->squeezed_cap = len + 1 > 2 * st->squeezed_cap ? len + 1 : 2 * st->squeezed_cap;
+        st->squeezed = xrealloc(st->squeezed, st->squeezed_cap);
+    }
+    size_t n = prefilter_squeeze_text(text, len, st->squeezed);
+    bool ok = true;
+    for (size_t d = 0; d < grp->squeeze_count && ok; d++)
+        ok = hs_scan(grp->squeeze_dbs[d], st->squeezed, (unsigned)n, 0, st->scratch, on_match,
+            bits) == HS_SUCCESS;
+    for (size_t d = 0; d < grp->rest_count && ok; d++)
+        ok = hs_scan(grp->rest_dbs[d], text, (unsigned)len, 0, st->scratch, on_match, bits)
+            == HS_SUCCESS;
+    return ok;
 }
 
 static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t g, size_t slot,
@@ -923,15 +1100,19 @@ static struct prefilter_slot *scanned_slot(struct prefilter_state *st, uint32_t 
     else
         memset(s->bits, 0, words * sizeof *s->bits);
     bool ascii = text != NULL && prefilter_text_is_ascii(text, len);
-    for (size_t d = 0; d < grp->db_count; d++) {
-        const hs_database_t *db = ascii && grp->ascii_dbs[d] != NULL ? grp->ascii_dbs[d]
-            : grp->dbs[d];
-        if (len > UINT32_MAX || hs_scan(db, text ? text : "", (unsigned)len, 0,
-                st->scratch, on_match, s->bits) != HS_SUCCESS) {
-            memset(s->bits, 0xff, words * sizeof *s->bits);   /* cannot tell: all run */
-            break;
+    bool scanned = len <= UINT32_MAX;
+    if (ascii && grp->squeeze_count > 0) {
+        scanned = scanned && scan_squeezed(st, grp, text, len, s->bits);
+    } else {
+        for (size_t d = 0; d < grp->db_count && scanned; d++) {
+            const hs_database_t *db = ascii && grp->ascii_dbs[d] != NULL ? grp->ascii_dbs[d]
+                : grp->dbs[d];
+            scanned = hs_scan(db, text ? text : "", (unsigned)len, 0, st->scratch, on_match,
+                s->bits) == HS_SUCCESS;
         }
     }
+    if (!scanned)
+        memset(s->bits, 0xff, words * sizeof *s->bits);   /* cannot tell: all run */
     s->scanned = true;
     s->len = len;
     return s;

@@ -1,7 +1,7 @@
 /* rules_regex_class.h - reading bracket classes, byte escapes, the branches of one alternation
  * level and branches of high bytes only in a rule's regex text, for the code that rewrites
- * patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c). Pure string functions;
- * they never read past the terminating NUL. */
+ * patterns for the prefilter (rules_tags.c, rules_prefilter_ascii.c, rules_prefilter_squeeze.c).
+ * Pure string functions; they never read past the terminating NUL. */
 #ifndef MW_RULES_REGEX_CLASS_H
 #define MW_RULES_REGEX_CLASS_H
 

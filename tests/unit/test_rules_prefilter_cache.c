@@ -23,14 +23,15 @@
 #include "header.h"
 #include "util.h"
 
-/* Four texts: four databases (body, rawbody, the Subject header, the URIs). */
+/* Four texts: six databases (body, rawbody, the Subject header, the URIs, and the squeezed
+ * forms of the body and rawbody patterns, rules_prefilter_squeeze.c). */
 static const char RULES[] =
     "body BODY_PILLS /cheap\\s+pills/i\n"
     "body BODY_WATCH /replica\\s+watch(?:es)?/i\n"
     "rawbody RAW_CLICK /click\\s+here/i\n"
     "header SUBJ_MONEY Subject =~ /free money/i\n"
     "uri URI_EXAMPLE /example\\.com/\n";
-#define DATABASES 4
+#define DATABASES 6
 
 static char dir[64];
 static char cache[128];        /* each test's own directory in dir */
@@ -173,20 +174,21 @@ static void test_second_ruleset_reads_every_database_from_the_cache(void **state
     char line[512];
     ruleset_prefilter_describe(second, line, sizeof line);
     assert_non_null(strstr(line, "0 compiled"));
-    assert_non_null(strstr(line, "4 read from the cache"));
+    assert_non_null(strstr(line, "6 read from the cache"));
     ruleset_free(first);
     ruleset_free(second);
-    /* one rule changed: only its database is compiled again */
+    /* one rule added: only its databases (body, and its squeezed form) are compiled again */
     char *changed = xasprintf("%sbody BODY_NEW /lottery\\s+winner/i\n", RULES);
     struct ruleset *third = load(changed, cache);
-    expect_sources(third, 1, DATABASES - 1);
+    expect_sources(third, 2, DATABASES - 2);
     ruleset_free(third);
     free(changed);
 }
 
 /* The second checks are databases too, kept and read back like the others: a body rule with a
- * UTF-8 look-alike branch (its database has an ASCII form) and a long repeated group (its
- * counted check). */
+ * UTF-8 look-alike branch and a short squeezed form (its database has an ASCII form; with a
+ * squeezed rule next to it, it is in the rest database, in its ASCII form) and a long repeated
+ * group (its counted check, and its squeezed form). */
 static void test_ascii_forms_and_counted_checks_are_kept(void **state)
 {
     (void)state;
@@ -196,21 +198,31 @@ static void test_ascii_forms_and_counted_checks_are_kept(void **state)
     new_cache();
     struct textbuf text;
     textbuf_init(&text);
-    textbuf_puts(&text, "body LOOKALIKE /p(?:[aA]|[\\xc3][\\xa0\\xa1])y\\s+me/i\n");
+    textbuf_puts(&text, "body LOOKALIKE /p(?:[aA]|[\\xc3][\\xa0\\xa1])y\\s+m/i\n");
+    /* alone: its database and that database's ASCII form */
+    struct ruleset *alone = load(text.data, cache);
+    assert_true(ruleset_prefilter_wait(alone));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(alone, &stats));
+    assert_int_equal(stats.ascii_forms, 1);
+    assert_int_equal(stats.squeezed_forms, 0);
+    expect_sources(alone, 2, 0);
+    ruleset_free(alone);
     textbuf_puts(&text, "body FORM3 /(?:(?:");
     for (int i = 0; i < 150; i++)
         textbuf_printf(&text, "%sfield%03d", i > 0 ? "|" : "", i);
     textbuf_puts(&text, "):\\s?){3}/\n");
-    /* one body database and its ASCII form, the counted check of FORM3 */
+    /* one body database, FORM3's squeezed form, LOOKALIKE's ASCII form (the rest database),
+     * the counted check of FORM3 */
     struct ruleset *first = load(text.data, cache);
     assert_true(ruleset_prefilter_wait(first));
-    struct prefilter_stats stats;
     assert_true(ruleset_prefilter_stats(first, &stats));
     assert_int_equal(stats.ascii_forms, 1);
+    assert_int_equal(stats.squeezed_forms, 1);
     assert_int_equal(stats.counted_checks, 1);
-    expect_sources(first, 3, 0);
+    expect_sources(first, 3, 1);       /* LOOKALIKE's ASCII form: the same database as alone */
     struct ruleset *second = load(text.data, cache);
-    expect_sources(second, 0, 3);
+    expect_sources(second, 0, 4);
     static const char *const bodies[] = {
         "please pay me now\n", "please p\xc3\xa0y me now\n", "please pray me now\n",
         "field001: field002: field003:\n", "field001: field002: and more\n",
@@ -257,7 +269,7 @@ static void test_damaged_file_is_compiled_again_and_replaced(void **state)
     expect_sources(rs, 1, DATABASES - 1);
     same_hits(rs);
     ruleset_free(rs);
-    /* the damaged file was replaced: all four read back now */
+    /* the damaged file was replaced: all six read back now */
     rs = load(RULES, cache);
     expect_sources(rs, 0, DATABASES);
     ruleset_free(rs);
