@@ -35,6 +35,7 @@
 #include "rules_prefilter_cache.h"
 #include "rules_prefilter_chain.h"
 #include "rules_prefilter_ascii.h"
+#include "rules_prefilter_expr.h"
 #include "rules_prefilter_squeeze.h"
 
 #define NO_GROUP UINT32_MAX
@@ -193,84 +194,14 @@ static unsigned hs_flags_of(uint32_t options)
     return flags;
 }
 
-/* A counted repeat {m}, {m,} or {m,n} at p: its length (0 when p is not one) and bounds. */
-static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *max)
-{
-    const char *q = p + 1;
-    if (*p != '{' || *q < '0' || *q > '9')
-        return 0;
-    *min = strtoul(q, (char **)&q, 10);
-    *max = *min;
-    if (*q == ',') {
-        q++;
-        *max = ULONG_MAX;
-        if (*q >= '0' && *q <= '9')
-            *max = strtoul(q, (char **)&q, 10);
-    }
-    if (*q != '}')
-        return 0;
-    return (size_t)(q + 1 - p);
-}
-
-/* The pattern Hyperscan gets: a superset of the rule's, which is all a prefilter needs. A
- * counted repeat of a group, or of more than a few times, becomes * or + (X{m,n} matches
- * nothing X* or X+ does not): Hyperscan's compile time grows with the counts (a rule with
- * [^>]{0,2048} twice takes seconds), its scanning hardly. Options PCRE2 has and Hyperscan's
- * flags do not are written into the pattern. */
-static char *hs_expression_from(const char *pattern, uint32_t options)
-{
-    struct textbuf out;
-    textbuf_init(&out);
-    if (options & PCRE2_EXTENDED)
-        textbuf_puts(&out, "(?x)");
-    bool in_class = false;
-    for (const char *p = pattern; *p;) {
-        if (*p == '\\' && p[1] != '\0') {
-            size_t n = 2;
-            if (strchr("xopPNgk", p[1]) != NULL && p[2] == '{') {
-                const char *close = strchr(p + 2, '}');
-                n = close != NULL ? (size_t)(close + 1 - p) : 2;   /* \x{..}: not a repeat */
-            }
-            textbuf_append(&out, p, n);
-            p += n;
-            continue;
-        }
-        if (in_class) {
-            in_class = *p != ']';
-            textbuf_append(&out, p++, 1);
-            continue;
-        }
-        if (*p == '[') {
-            in_class = true;
-            textbuf_append(&out, p++, 1);
-            if (*p == '^')
-                textbuf_append(&out, p++, 1);
-            if (*p == ']')
-                textbuf_append(&out, p++, 1);     /* a literal ] first in a class */
-            continue;
-        }
-        unsigned long min, max;
-        size_t n = counted_repeat(p, &min, &max);
-        bool after_group = p > pattern && p[-1] == ')';
-        if (n > 0 && (max > 4 || (after_group && max > 1))) {
-            textbuf_puts(&out, min == 0 ? "*" : "+");
-            p += n;
-            if (*p == '?' || *p == '+')
-                p++;                                /* lazy or possessive: a subset anyway */
-            continue;
-        }
-        textbuf_append(&out, p++, 1);
-    }
-    return out.data ? out.data : xstrdup("");
-}
-
 static char *hs_expression_of(const struct rule *r, bool widened)
 {
-    return hs_expression_from(widened ? r->prefilter_pattern : r->pattern, r->pattern_options);
+    return prefilter_expression(widened ? r->prefilter_pattern : r->pattern,
+        (r->pattern_options & PCRE2_EXTENDED) != 0, true);
 }
 
-/* A rule "(?:G){n}" with a long pattern gets a counted check: G loosened as hs_expression_of
- * loosens, compiled by the thread. */
+/* A rule "(?:G){n}" with a long pattern gets a counted check: G with every count loosened,
+ * compiled by the thread. */
 static void add_chain(struct prefilter *pf, const struct rule *r, size_t index)
 {
     unsigned long count;
@@ -281,13 +212,29 @@ static void add_chain(struct prefilter *pf, const struct rule *r, size_t index)
         return;
     pf->chains = xrealloc(pf->chains, (pf->chain_count + 1) * sizeof *pf->chains);
     pf->chains[pf->chain_count] = (struct prefilter_chain){
-        .expression = hs_expression_from(group, r->pattern_options),
+        .expression = prefilter_expression(group, false, false),
         .flags = hs_flags_of(r->pattern_options) & ~(unsigned)(HS_FLAG_PREFILTER
             | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY),
         .count = count,
     };
     free(group);
     pf->rule_chain[index] = (uint32_t)pf->chain_count++;
+}
+
+/* The ASCII and squeezed forms of member n's expression (body and rawbody groups only). */
+static void set_line_forms(struct prefilter_group *grp, size_t n)
+{
+    grp->ascii_expressions[n] = NULL;
+    grp->squeezed[n] = NULL;
+    if (grp->type != RULE_BODY && grp->type != RULE_RAWBODY)
+        return;
+    grp->ascii_expressions[n] = prefilter_ascii_form(grp->expressions[n]);
+    size_t min_len;
+    grp->squeezed[n] = prefilter_squeeze_form(grp->expressions[n], &min_len);
+    if (grp->squeezed[n] != NULL && min_len < SQUEEZE_MIN_LENGTH) {
+        free(grp->squeezed[n]);
+        grp->squeezed[n] = NULL;
+    }
 }
 
 static void add_member(struct prefilter_group *grp, const struct rule *r, size_t index)
@@ -305,18 +252,8 @@ static void add_member(struct prefilter_group *grp, const struct rule *r, size_t
     grp->flags[n] = hs_flags_of(r->pattern_options);
     grp->ascii_expressions = xrealloc(grp->ascii_expressions,
         grp->member_count * sizeof *grp->ascii_expressions);
-    grp->ascii_expressions[n] = grp->type == RULE_BODY || grp->type == RULE_RAWBODY
-        ? prefilter_ascii_form(grp->expressions[n]) : NULL;
     grp->squeezed = xrealloc(grp->squeezed, grp->member_count * sizeof *grp->squeezed);
-    grp->squeezed[n] = NULL;
-    if (grp->type != RULE_BODY && grp->type != RULE_RAWBODY)
-        return;
-    size_t min_len;
-    grp->squeezed[n] = prefilter_squeeze_form(grp->expressions[n], &min_len);
-    if (grp->squeezed[n] != NULL && min_len < SQUEEZE_MIN_LENGTH) {
-        free(grp->squeezed[n]);
-        grp->squeezed[n] = NULL;
-    }
+    set_line_forms(grp, n);
 }
 
 /* Whether Hyperscan takes the pattern on its own (its parser and prefilter rewriting). */
@@ -329,6 +266,30 @@ static bool hs_accepts(const char *expression, unsigned flags)
     if (error != NULL)
         hs_free_compile_error(error);
     return rc == HS_SUCCESS;
+}
+
+/* Hyperscan refuses some anchors where PCRE2 takes them ("(?:$|\W)" at a pattern's start,
+ * "^" after text without multiline): such a member gets its expression without anchors, a
+ * superset Hyperscan takes, instead of running on every text. Run by the thread before any
+ * database is keyed or compiled, so the cache sees the same expressions at every start. */
+static void use_anchor_free_forms(struct prefilter *pf)
+{
+    for (size_t g = 0; g < pf->group_count && !told_to_stop(pf); g++) {
+        struct prefilter_group *grp = &pf->groups[g];
+        for (size_t i = 0; i < grp->member_count; i++) {
+            char *anchor_free = prefilter_anchor_free(grp->expressions[i]);
+            if (anchor_free == NULL || hs_accepts(grp->expressions[i], grp->flags[i])
+                    || !hs_accepts(anchor_free, grp->flags[i])) {
+                free(anchor_free);
+                continue;
+            }
+            free(grp->expressions[i]);
+            free(grp->ascii_expressions[i]);
+            free(grp->squeezed[i]);
+            grp->expressions[i] = anchor_free;
+            set_line_forms(grp, i);
+        }
+    }
 }
 
 /* The ids of one database: Hyperscan reports them, PCRE2 decides. */
@@ -785,6 +746,7 @@ static void *compile_all(void *arg)
 {
     struct prefilter *pf = arg;
     double start = thread_cpu_s();
+    use_anchor_free_forms(pf);
     open_cache(pf);
     for (size_t g = 0; g < pf->group_count && !told_to_stop(pf); g++)
         compile_group(pf, &pf->groups[g]);

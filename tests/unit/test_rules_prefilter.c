@@ -234,9 +234,8 @@ static void test_too_large_regexes_load_and_match(void **state)
 
 /* The ReplaceTags rules whose expansion is too long for Hyperscan (it refused 7 of the stock
  * ones, which then ran in PCRE2 on every line) are given to it with their tags widened
- * (rules_replace_tags_superset): only the 7 regexes with anchors inside (6 full and header
- * rules, T_FUZZY_OPTOUT's $) are left to PCRE2 alone, and the widened rules still hit what
- * they hit without the prefilter, obfuscated forms included. */
+ * (rules_replace_tags_superset), and the widened rules still hit what they hit without the
+ * prefilter, obfuscated forms included. */
 static void test_long_replace_tags_rules_are_prefiltered(void **state)
 {
     (void)state;
@@ -276,6 +275,39 @@ static void test_long_replace_tags_rules_are_prefiltered(void **state)
         hits += with;
     }
     assert_true(hits >= 10);       /* the texts are what the rules look for */
+}
+
+/* The prefilter's own patterns keep a lower bound of counted repeats (rules_prefilter_expr.c:
+ * "[a-z0-9]{6}\s{8}" is given as "[a-z0-9]{6,}\s{8,}", not "+"), so a line of short words is
+ * no candidate for the rules that look for long runs; and T_FUZZY_OPTOUT, which Hyperscan
+ * refused for its "(?:$|\W)" at the start, is given without anchors instead of running on
+ * every line. Hits are the same with and without the prefilter. */
+static void test_counted_repeats_and_anchors(void **state)
+{
+    (void)state;
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    struct prefilter_stats stats;
+    assert_true(ruleset_prefilter_stats(stock, &stats));
+    assert_true(stats.refused <= 3);   /* backreferences in full and header rules */
+#else
+    (void)stock;
+#endif
+    static const struct body_case cases[] = {
+        { "__LONGWORDS_A", "absolutely wonderful beautiful gorgeous stunning marvelous fabulous", true },
+        { "__LONGWORDS_A", "absolutely wonderful beautiful gorgeous stunning", false },
+        { "__LONGWORDS_A", "a few short words on a line", false },
+        { "__HEXHASHWORD_S2EU", "see the 0a1b2c3d4e5f6a7b word here", true },
+        { "__HEXHASHWORD_S2EU", "see the 0a1b2c word here", false },
+        { "__UC_GIBB_OBFU", "Dear ABCDEFGHIJKLMNOPQR friend", true },
+        { "__UC_GIBB_OBFU", "Dear ABCDEFGH friend", false },
+        { "T_FUZZY_OPTOUT", "to 0pt-0ut click here", true },
+        { "T_FUZZY_OPTOUT", "to 0pt0ut", true },
+        { "T_FUZZY_OPTOUT", "to opt out click here", false },
+        { "T_FUZZY_OPTOUT", "Love, Anna Hi Tom,", false },
+    };
+    assert_body_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* The stock __FILL_THIS_FORM_* rules are one group repeated ("(?:...){5}", "{3}"), which the
@@ -482,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_too_large_regexes_load_and_match),
         cmocka_unit_test(test_long_replace_tags_rules_are_prefiltered),
         cmocka_unit_test(test_repeated_group_rules_are_counted),
+        cmocka_unit_test(test_counted_repeats_and_anchors),
         cmocka_unit_test(test_ascii_lines_keep_their_hits),
         cmocka_unit_test(test_squeezed_lines_keep_their_hits),
     };
