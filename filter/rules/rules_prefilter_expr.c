@@ -51,6 +51,30 @@ static size_t escape_length(const char *p)
     return 2;
 }
 
+/* What neither rewrite touches, copied to out: an escape, a byte inside a bracket class, or
+ * a class's opening ("[", "[^", with a literal "]" first). Returns the bytes copied, 0 when p is
+ * at none of them; *in_class follows the classes. */
+static size_t copied_as_is(const char *p, bool *in_class, struct textbuf *out)
+{
+    const char *start = p;
+    if (*p == '\\') {
+        p += escape_length(p);
+    } else if (*in_class) {
+        *in_class = *p != ']';
+        p++;
+    } else if (*p == '[') {
+        *in_class = true;
+        p++;
+        if (*p == '^')
+            p++;
+        if (*p == ']')
+            p++;                                  /* a literal ] first in a class */
+    }
+    if (p > start)
+        textbuf_append(out, start, (size_t)(p - start));
+    return (size_t)(p - start);
+}
+
 /* The lower bound written for a loosened repeat of min. */
 static unsigned long kept_min(unsigned long min, bool after_group, size_t group_len,
     bool keep_counts)
@@ -72,24 +96,9 @@ char *prefilter_expression(const char *pattern, bool extended, bool keep_counts)
     bool in_class = false;
     size_t opened[PREFILTER_MAX_DEPTH], depth = 0, group_len = SIZE_MAX;
     for (const char *p = pattern; *p;) {
-        if (*p == '\\') {
-            size_t n = escape_length(p);
-            textbuf_append(&out, p, n);
-            p += n;
-            continue;
-        }
-        if (in_class) {
-            in_class = *p != ']';
-            textbuf_append(&out, p++, 1);
-            continue;
-        }
-        if (*p == '[') {
-            in_class = true;
-            textbuf_append(&out, p++, 1);
-            if (*p == '^')
-                textbuf_append(&out, p++, 1);
-            if (*p == ']')
-                textbuf_append(&out, p++, 1);     /* a literal ] first in a class */
+        size_t same = copied_as_is(p, &in_class, &out);
+        if (same > 0) {
+            p += same;
             continue;
         }
         if (*p == '(') {
@@ -125,27 +134,16 @@ char *prefilter_anchor_free(const char *expression)
     textbuf_init(&out);
     bool in_class = false, removed = false;
     for (const char *p = expression; *p;) {
-        if (*p == '\\') {
-            size_t n = escape_length(p);
-            bool anchor = !in_class && n == 2 && strchr("AZzG", p[1]) != NULL;
-            if (!anchor)
-                textbuf_append(&out, p, n);
-            removed = removed || anchor;
-            p += n;
+        bool escaped_anchor = !in_class && p[0] == '\\' && p[1] != '\0'
+            && strchr("AZzG", p[1]) != NULL;
+        size_t same = escaped_anchor ? 0 : copied_as_is(p, &in_class, &out);
+        if (same > 0) {
+            p += same;
             continue;
         }
-        if (in_class) {
-            in_class = *p != ']';
-            textbuf_append(&out, p++, 1);
-            continue;
-        }
-        if (*p == '[') {
-            in_class = true;
-            textbuf_append(&out, p++, 1);
-            if (*p == '^')
-                textbuf_append(&out, p++, 1);
-            if (*p == ']')
-                textbuf_append(&out, p++, 1);
+        if (escaped_anchor) {
+            removed = true;
+            p += 2;
             continue;
         }
         if (*p == '^' || *p == '$') {

@@ -189,6 +189,21 @@ static bool body_hits_with(const char *rule, const char *text, bool prefilter)
     return hit;
 }
 
+/* The stock rules' prefilter counts, once it is ready; false when built without Hyperscan. */
+static bool stock_prefilter_stats(struct prefilter_stats *stats)
+{
+    struct ruleset *stock = rules_fixture_need_stock();
+#ifdef HAVE_HYPERSCAN
+    assert_true(ruleset_prefilter_wait(stock));
+    assert_true(ruleset_prefilter_stats(stock, stats));
+    return true;
+#else
+    (void)stock;
+    (void)stats;
+    return false;
+#endif
+}
+
 /* A body rule on one line of text: whether it hits, expected the same with PCRE2 alone and
  * with the prefilter. */
 struct body_case {
@@ -239,15 +254,9 @@ static void test_too_large_regexes_load_and_match(void **state)
 static void test_long_replace_tags_rules_are_prefiltered(void **state)
 {
     (void)state;
-    struct ruleset *stock = rules_fixture_need_stock();
-#ifdef HAVE_HYPERSCAN
-    assert_true(ruleset_prefilter_wait(stock));
     struct prefilter_stats stats;
-    assert_true(ruleset_prefilter_stats(stock, &stats));
-    assert_true(stats.refused <= 7);
-#else
-    (void)stock;
-#endif
+    if (stock_prefilter_stats(&stats))
+        assert_true(stats.refused <= 7);
     static const struct { const char *rule, *text; } cases[] = {
         { "__PAY_ME", "so please pay me today" },
         { "__PAY_ME", "so please p\xc3\xa0y me today" },
@@ -285,15 +294,9 @@ static void test_long_replace_tags_rules_are_prefiltered(void **state)
 static void test_counted_repeats_and_anchors(void **state)
 {
     (void)state;
-    struct ruleset *stock = rules_fixture_need_stock();
-#ifdef HAVE_HYPERSCAN
-    assert_true(ruleset_prefilter_wait(stock));
     struct prefilter_stats stats;
-    assert_true(ruleset_prefilter_stats(stock, &stats));
-    assert_true(stats.refused <= 3);   /* backreferences in full and header rules */
-#else
-    (void)stock;
-#endif
+    if (stock_prefilter_stats(&stats))
+        assert_int_equal(stats.refused, 0);
     static const struct body_case cases[] = {
         { "__LONGWORDS_A", "absolutely wonderful beautiful gorgeous stunning marvelous fabulous", true },
         { "__LONGWORDS_A", "absolutely wonderful beautiful gorgeous stunning", false },
@@ -318,17 +321,12 @@ static void test_counted_repeats_and_anchors(void **state)
 static void test_repeated_group_rules_are_counted(void **state)
 {
     (void)state;
-    struct ruleset *stock = rules_fixture_need_stock();
-#ifdef HAVE_HYPERSCAN
-    assert_true(ruleset_prefilter_wait(stock));
     struct prefilter_stats stats;
-    assert_true(ruleset_prefilter_stats(stock, &stats));
-    /* LONG2, SHORT1 and SHORT2 (LONG1's group is too large for Hyperscan without prefilter
-     * mode: it stays a candidate wherever one group matches) */
-    assert_true(stats.counted_checks >= 3);
-#else
-    (void)stock;
-#endif
+    if (stock_prefilter_stats(&stats)) {
+        /* LONG2, SHORT1 and SHORT2 (LONG1's group is too large for Hyperscan without prefilter
+         * mode: it stays a candidate wherever one group matches) */
+        assert_true(stats.counted_checks >= 3);
+    }
     static const char five[] = "Your full name: ______ Your address: ______ Your phone "
         "number: ______ Your age: ______ Your occupation: ______\n";
     static const char three[] = "Your full name: ______ Your address: ______ Your phone "
@@ -357,15 +355,9 @@ static void test_repeated_group_rules_are_counted(void **state)
 static void test_ascii_lines_keep_their_hits(void **state)
 {
     (void)state;
-    struct ruleset *stock = rules_fixture_need_stock();
-#ifdef HAVE_HYPERSCAN
-    assert_true(ruleset_prefilter_wait(stock));
     struct prefilter_stats stats;
-    assert_true(ruleset_prefilter_stats(stock, &stats));
-    assert_true(stats.ascii_forms >= 2);       /* the rest databases of body and rawbody */
-#else
-    (void)stock;
-#endif
+    if (stock_prefilter_stats(&stats))
+        assert_true(stats.ascii_forms >= 2);       /* the rest databases of body and rawbody */
     static const struct body_case cases[] = {
         { "FUZZY_MILLION", "you won one m1ll1on dollars today\n", true },
         { "FUZZY_MILLION", "you won one mi11ion dollars today\n", true },
@@ -385,15 +377,9 @@ static void test_ascii_lines_keep_their_hits(void **state)
 static void test_squeezed_lines_keep_their_hits(void **state)
 {
     (void)state;
-    struct ruleset *stock = rules_fixture_need_stock();
-#ifdef HAVE_HYPERSCAN
-    assert_true(ruleset_prefilter_wait(stock));
     struct prefilter_stats stats;
-    assert_true(ruleset_prefilter_stats(stock, &stats));
-    assert_true(stats.squeezed_forms >= 4);    /* most of the ~600 body patterns */
-#else
-    (void)stock;
-#endif
+    if (stock_prefilter_stats(&stats))
+        assert_true(stats.squeezed_forms >= 4);    /* most of the ~600 body patterns */
     static const struct body_case cases[] = {
         { "__DRUGS_DIET1", "buy p-h.e n_t e r m i n e now\n", true },
         { "__DRUGS_DIET1", "buy p_h_3_n_t_3_r_m_1_n_3 now\n", true },
