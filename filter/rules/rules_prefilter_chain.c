@@ -12,24 +12,8 @@
 #include <string.h>
 
 #include "rules_prefilter_chain.h"
+#include "rules_regex_class.h"
 #include "util.h"
-
-/* The length of the counted repeat {m}, {m,} or {m,n} at p (0 when p is not one), and m. */
-static size_t repeat_at(const char *p, unsigned long *min)
-{
-    if (p[0] != '{' || p[1] < '0' || p[1] > '9')
-        return 0;
-    char *q;
-    *min = strtoul(p + 1, &q, 10);
-    if (*q == ',') {
-        q++;
-        while (*q >= '0' && *q <= '9')
-            q++;
-    }
-    if (*q != '}')
-        return 0;
-    return (size_t)(q + 1 - p);
-}
 
 /* The index of the ")" closing the group opened at pattern[0], or 0 when there is none. */
 static size_t group_end(const char *pattern)
@@ -71,9 +55,9 @@ char *prefilter_chain_group(const char *pattern, unsigned long *count)
     size_t close = group_end(pattern);
     if (close == 0)
         return NULL;
-    unsigned long min;
+    unsigned long min, max;
     const char *rest = pattern + close + 1;
-    size_t n = repeat_at(rest, &min);
+    size_t n = regex_counted_repeat(rest, &min, &max);
     if (n == 0 || min < 2)
         return NULL;
     rest += n;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rules_prefilter_expr.h"
+#include "rules_regex_class.h"
 #include "util.h"
 
 /* The largest lower bound kept on one item (X{998} stays X{998,}: Hyperscan then reports only
@@ -19,25 +20,6 @@
 #define PREFILTER_KEEP_GROUP_MIN 6
 #define PREFILTER_SHORT_GROUP 64
 #define PREFILTER_MAX_DEPTH 64
-
-/* A counted repeat {m}, {m,} or {m,n} at p: its length (0 when p is not one) and bounds. */
-static size_t counted_repeat(const char *p, unsigned long *min, unsigned long *max)
-{
-    const char *q = p + 1;
-    if (*p != '{' || *q < '0' || *q > '9')
-        return 0;
-    *min = strtoul(q, (char **)&q, 10);
-    *max = *min;
-    if (*q == ',') {
-        q++;
-        *max = ULONG_MAX;
-        if (*q >= '0' && *q <= '9')
-            *max = strtoul(q, (char **)&q, 10);
-    }
-    if (*q != '}')
-        return 0;
-    return (size_t)(q + 1 - p);
-}
 
 /* How many bytes of an escape start at p (a backslash): \x{..}, \o{..}, \p{..}, ... whole. */
 static size_t escape_length(const char *p)
@@ -51,28 +33,21 @@ static size_t escape_length(const char *p)
     return 2;
 }
 
-/* What neither rewrite touches, copied to out: an escape, a byte inside a bracket class, or
- * a class's opening ("[", "[^", with a literal "]" first). Returns the bytes copied, 0 when p is
- * at none of them; *in_class follows the classes. */
-static size_t copied_as_is(const char *p, bool *in_class, struct textbuf *out)
+/* What neither rewrite touches, copied to out: an escape, or a bracket class whole (the rest of
+ * the expression when the class is not closed). Returns the bytes copied, 0 when p is at
+ * neither. */
+static size_t copied_as_is(const char *p, struct textbuf *out)
 {
-    const char *start = p;
+    size_t n = 0;
     if (*p == '\\') {
-        p += escape_length(p);
-    } else if (*in_class) {
-        *in_class = *p != ']';
-        p++;
+        n = escape_length(p);
     } else if (*p == '[') {
-        *in_class = true;
-        p++;
-        if (*p == '^')
-            p++;
-        if (*p == ']')
-            p++;                                  /* a literal ] first in a class */
+        const char *end = regex_class_end(p);
+        n = end != NULL ? (size_t)(end + 1 - p) : strlen(p);
     }
-    if (p > start)
-        textbuf_append(out, start, (size_t)(p - start));
-    return (size_t)(p - start);
+    if (n > 0)
+        textbuf_append(out, p, n);
+    return n;
 }
 
 /* The lower bound written for a loosened repeat of min. */
@@ -93,10 +68,9 @@ char *prefilter_expression(const char *pattern, bool extended, bool keep_counts)
     textbuf_init(&out);
     if (extended)
         textbuf_puts(&out, "(?x)");
-    bool in_class = false;
     size_t opened[PREFILTER_MAX_DEPTH], depth = 0, group_len = SIZE_MAX;
     for (const char *p = pattern; *p;) {
-        size_t same = copied_as_is(p, &in_class, &out);
+        size_t same = copied_as_is(p, &out);
         if (same > 0) {
             p += same;
             continue;
@@ -110,7 +84,7 @@ char *prefilter_expression(const char *pattern, bool extended, bool keep_counts)
             group_len = depth < PREFILTER_MAX_DEPTH ? out.len + 1 - opened[depth] : SIZE_MAX;
         }
         unsigned long min, max;
-        size_t n = counted_repeat(p, &min, &max);
+        size_t n = regex_counted_repeat(p, &min, &max);
         bool after_group = p > pattern && p[-1] == ')';
         if (n > 0 && (max > 4 || (after_group && max > 1))) {
             min = kept_min(min, after_group, group_len, keep_counts);
@@ -132,18 +106,16 @@ char *prefilter_anchor_free(const char *expression)
 {
     struct textbuf out;
     textbuf_init(&out);
-    bool in_class = false, removed = false;
+    bool removed = false;
     for (const char *p = expression; *p;) {
-        bool escaped_anchor = !in_class && p[0] == '\\' && p[1] != '\0'
-            && strchr("AZzG", p[1]) != NULL;
-        size_t same = escaped_anchor ? 0 : copied_as_is(p, &in_class, &out);
-        if (same > 0) {
-            p += same;
+        if (p[0] == '\\' && p[1] != '\0' && strchr("AZzG", p[1]) != NULL) {
+            removed = true;                       /* \A, \Z, \z, \G */
+            p += 2;
             continue;
         }
-        if (escaped_anchor) {
-            removed = true;
-            p += 2;
+        size_t same = copied_as_is(p, &out);
+        if (same > 0) {
+            p += same;
             continue;
         }
         if (*p == '^' || *p == '$') {

@@ -17,6 +17,7 @@
  * Anything this reader does not know gives no squeezed form: the pattern stays in an ordinary
  * database. Pure string functions. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #include "rules_regex_class.h"
 #include "util.h"
 
-#define INF_REPEAT ((unsigned long)-1)
+#define INF_REPEAT ULONG_MAX      /* what regex_counted_repeat gives for no upper bound */
 
 /* The kept alphabet: letters, digits, @!|$&#;\/()<> (rows of 16 bytes, 0x00 to 0xff). */
 static const unsigned char keep_byte[256] = {
@@ -297,21 +298,11 @@ static void put_piece(struct textbuf *out, const struct piece *pc)
 
 static void read_alternation(struct reader *r, struct piece *out);
 
-/* A counted repeat "{m}", "{m,}", "{m,n}" at p: its length, or 0 when p is not one. */
+/* A counted repeat "{m}", "{m,}", "{m,n}" at p with m <= n: its length, or 0 when p is not one. */
 static size_t read_count(const char *p, unsigned long *lo, unsigned long *hi)
 {
-    char *q;
-    if (p[0] != '{' || p[1] < '0' || p[1] > '9')
-        return 0;
-    *lo = strtoul(p + 1, &q, 10);
-    *hi = *lo;
-    if (*q == ',') {
-        q++;
-        *hi = INF_REPEAT;
-        if (*q >= '0' && *q <= '9')
-            *hi = strtoul(q, &q, 10);
-    }
-    return *q == '}' && *hi >= *lo ? (size_t)(q + 1 - p) : 0;
+    size_t n = regex_counted_repeat(p, lo, hi);
+    return n > 0 && *hi >= *lo ? n : 0;
 }
 
 /* The quantifier after an item, if any: r->p moves past it (and a lazy or possessive mark). */

@@ -1,9 +1,10 @@
-/* rules_regex_class.c - bracket classes, byte escapes, alternation branches and branches of high
- * bytes only of a rule's regex text (see rules_regex_class.h): the one reader of them for the
- * prefilter's pattern rewrites. */
+/* rules_regex_class.c - bracket classes, byte escapes, counted repeats, alternation branches and
+ * branches of high bytes only of a rule's regex text (see rules_regex_class.h): the one reader of
+ * them for the prefilter's pattern rewrites. */
 #include "rules_regex_class.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,22 @@ const char *regex_class_end(const char *p)
     while (*q != '\0' && *q != ']')
         q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
     return *q == ']' ? q : NULL;
+}
+
+size_t regex_counted_repeat(const char *p, unsigned long *min, unsigned long *max)
+{
+    if (p[0] != '{' || p[1] < '0' || p[1] > '9')
+        return 0;
+    char *q;
+    *min = strtoul(p + 1, &q, 10);
+    *max = *min;
+    if (*q == ',') {
+        q++;
+        *max = ULONG_MAX;
+        if (*q >= '0' && *q <= '9')
+            *max = strtoul(q, &q, 10);
+    }
+    return *q == '}' ? (size_t)(q + 1 - p) : 0;
 }
 
 int regex_member_byte(const char *p, size_t *len)

@@ -1,7 +1,7 @@
 /* test_rules_regex_class.c - the readers of a rule's regex text that the prefilter's rewrites
  * share (rules_regex_class.c): class ends, member bytes, classes of high bytes only, the
  * branches of one alternation level (not split inside groups, classes or after a backslash),
- * and branches of high bytes only, with and without a "+". */
+ * branches of high bytes only, with and without a "+", and counted repeats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <limits.h>
 
 #include "rules_regex_class.h"
 
@@ -50,6 +51,26 @@ static char *branches(const char *s)
     return out;
 }
 
+static void test_counted_repeats(void **state)
+{
+    (void)state;
+    unsigned long min = 7, max = 7;
+    assert_int_equal(regex_counted_repeat("{5}x", &min, &max), 3);
+    assert_int_equal(min, 5);
+    assert_int_equal(max, 5);
+    assert_int_equal(regex_counted_repeat("{2,}", &min, &max), 4);
+    assert_int_equal(min, 2);
+    assert_true(max == ULONG_MAX);
+    assert_int_equal(regex_counted_repeat("{10,64}?", &min, &max), 7);
+    assert_int_equal(min, 10);
+    assert_int_equal(max, 64);
+    assert_int_equal(regex_counted_repeat("{,5}", &min, &max), 0);
+    assert_int_equal(regex_counted_repeat("{x}", &min, &max), 0);
+    assert_int_equal(regex_counted_repeat("{5", &min, &max), 0);
+    assert_int_equal(regex_counted_repeat("{5, 6}", &min, &max), 0);
+    assert_int_equal(regex_counted_repeat("a{5}", &min, &max), 0);
+}
+
 static void test_branches_of_one_level(void **state)
 {
     (void)state;
@@ -87,6 +108,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_class_end_and_members),
+        cmocka_unit_test(test_counted_repeats),
         cmocka_unit_test(test_branches_of_one_level),
         cmocka_unit_test(test_branches_of_high_bytes_only),
     };
