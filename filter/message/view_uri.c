@@ -364,10 +364,10 @@ static bool text_mailto_ok(char **uri)
     return mail_domain_valid(at + 1, host_len);
 }
 
-static void scan_line(struct view_builder *b, const char *s, size_t len, pcre2_match_data *md,
-    GHashTable *seen)
+/* The URIs of s[start, len) (the text before start seen by the lookbehinds only). */
+static void scan_word(struct view_builder *b, const char *s, size_t len, PCRE2_SIZE start,
+    pcre2_match_data *md, GHashTable *seen)
 {
-    PCRE2_SIZE start = 0;
     while (start <= len) {
         int rc = pcre2_match(tbird_re, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK, md, NULL);
         if (rc < 0)
@@ -428,6 +428,46 @@ static void scan_line(struct view_builder *b, const char *s, size_t len, pcre2_m
     }
 }
 
+/* The ASCII bytes of TB_END: every branch of the pattern stops before one, so no match spans
+ * one, and the end of the text in its place reads the same to the pattern (its lookaheads take
+ * either, and neither is a word character). */
+static bool ends_words(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0x1b
+        || c == '>' || c == '<' || c == '"' || c == '`' || c == '}' || c == ']' || c == '{'
+        || c == '[' || c == '|';
+}
+
+/* Whether a word (the bytes between two of those) can hold a match: each branch needs an '@'
+ * (an address), a ':' (a scheme, mailto:) or a '.' with more of the word after it (www.,
+ * ftp., a host name and its top-level domain). Most words of a text have none of them. */
+static bool may_hold_uri(const char *word, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (word[i] == '@' || word[i] == ':' || (word[i] == '.' && i + 1 < len))
+            return true;
+    }
+    return false;
+}
+
+/* The pattern is run only over the words that may hold a match, each word as the end of the
+ * text (the line before it stays visible to the lookbehinds): the URIs found are those of one
+ * run over the whole line, at a fraction of the cost on text with few URIs. */
+static void scan_line(struct view_builder *b, const char *s, size_t len, pcre2_match_data *md,
+    GHashTable *seen)
+{
+    size_t word = 0;
+    while (word < len) {
+        while (word < len && ends_words((unsigned char)s[word]))
+            word++;
+        size_t end = word;
+        while (end < len && !ends_words((unsigned char)s[end]))
+            end++;
+        if (end > word && may_hold_uri(s + word, end - word))
+            scan_word(b, s, end, word, md, seen);
+        word = end;
+    }
+}
 /* Finds the URIs of the body lines as SpamAssassin does (after view_body_finish). */
 void view_scan_body_uris(struct view_builder *b)
 {

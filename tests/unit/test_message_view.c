@@ -237,6 +237,31 @@ static void test_bare_urls(void **state)
     assert_int_equal(v->uri_count, 5);
 }
 
+/* The pattern runs only over the words that may hold a URI (view_uri.c): URIs next to an
+ * escape sequence, two addresses in one word, a URI between two Unicode spaces (not a word
+ * end to the word split, a \s to the pattern), after '<' and '|', with a port, and words with
+ * dots that are no host name must come out as one run over the whole line gives them. */
+static void test_bare_urls_at_word_edges(void **state)
+{
+    (void)state;
+    const struct message_view *v = view_of(
+        "From: a@example.com\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Words\x1b(Bwww.esc.example and a@one.example,b@two.example"
+        "\xe3\x80\x80http://ideo.example/p\xe3\x80\x80next.\n"
+        "plain words only, ending in a dot. Then <host.example> and |pipe.example|x\n"
+        "last\tftp.files.example:21/get end. e.g. 3.5 kg\n");
+    assert_non_null(find_uri(v, "http://Bwww.esc.example"));
+    assert_non_null(find_uri(v, "mailto:a@one.example"));
+    assert_non_null(find_uri(v, "mailto:b@two.example"));
+    assert_non_null(find_uri(v, "http://ideo.example/p"));
+    assert_non_null(find_uri(v, "http://host.example"));
+    assert_non_null(find_uri(v, "http://pipe.example"));
+    const struct message_uri *u = find_uri(v, "ftp://ftp.files.example:21/get");
+    assert_non_null(u);
+    assert_string_equal(u->host, "ftp.files.example");
+    assert_int_equal(v->uri_count, 7);
+}
+
 static void test_multipart_parts_and_attachments(void **state)
 {
     (void)state;
@@ -444,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_qp_latin1_and_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_rendered_with_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_urls_at_word_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart_parts_and_attachments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_base64_and_bad_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_windows_1252_converted, setup, teardown),
