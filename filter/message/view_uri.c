@@ -428,46 +428,54 @@ static void scan_word(struct view_builder *b, const char *s, size_t len, PCRE2_S
     }
 }
 
-/* The ASCII bytes of TB_END: every branch of the pattern stops before one, so no match spans
- * one, and the end of the text in its place reads the same to the pattern (its lookaheads take
- * either, and neither is a word character). */
-static bool ends_words(unsigned char c)
+/* What a byte is to the word split below: the ASCII bytes of TB_END end words (every branch
+ * of the pattern stops before one, so no match spans one, and the end of the text in its
+ * place reads the same to the pattern: its lookaheads take either, and neither is a word
+ * character); '@', ':' and '.' are what a match needs (below). */
+enum uri_byte { URI_BYTE_OTHER, URI_BYTE_ENDS_WORD, URI_BYTE_NEEDED };
+
+static const unsigned char uri_byte_class[256] = {
+    [' '] = URI_BYTE_ENDS_WORD, ['\t'] = URI_BYTE_ENDS_WORD, ['\n'] = URI_BYTE_ENDS_WORD,
+    ['\r'] = URI_BYTE_ENDS_WORD, ['\f'] = URI_BYTE_ENDS_WORD, ['\v'] = URI_BYTE_ENDS_WORD,
+    [0x1b] = URI_BYTE_ENDS_WORD, ['>'] = URI_BYTE_ENDS_WORD, ['<'] = URI_BYTE_ENDS_WORD,
+    ['"'] = URI_BYTE_ENDS_WORD, ['`'] = URI_BYTE_ENDS_WORD, ['}'] = URI_BYTE_ENDS_WORD,
+    [']'] = URI_BYTE_ENDS_WORD, ['{'] = URI_BYTE_ENDS_WORD, ['['] = URI_BYTE_ENDS_WORD,
+    ['|'] = URI_BYTE_ENDS_WORD,
+    ['@'] = URI_BYTE_NEEDED, [':'] = URI_BYTE_NEEDED, ['.'] = URI_BYTE_NEEDED,
+};
+
+static enum uri_byte uri_byte(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0x1b
-        || c == '>' || c == '<' || c == '"' || c == '`' || c == '}' || c == ']' || c == '{'
-        || c == '[' || c == '|';
+    return (enum uri_byte)uri_byte_class[(unsigned char)c];
 }
 
-/* Whether a word (the bytes between two of those) can hold a match: each branch needs an '@'
- * (an address), a ':' (a scheme, mailto:) or a '.' with more of the word after it (www.,
- * ftp., a host name and its top-level domain). Most words of a text have none of them. */
-static bool may_hold_uri(const char *word, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (word[i] == '@' || word[i] == ':' || (word[i] == '.' && i + 1 < len))
-            return true;
-    }
-    return false;
-}
-
-/* The pattern is run only over the words that may hold a match, each word as the end of the
- * text (the line before it stays visible to the lookbehinds): the URIs found are those of one
- * run over the whole line, at a fraction of the cost on text with few URIs. */
+/* The pattern is run only over the words (bytes between two that end words) that may hold a
+ * match: each branch needs an '@' (an address), a ':' (a scheme, mailto:) or a '.' with more
+ * of the word after it (www., ftp., a host name and its top-level domain), and most words of
+ * a text have none. Each word is given as the end of the text, the line before it visible to
+ * the lookbehinds: the URIs found are those of one run over the whole line. */
 static void scan_line(struct view_builder *b, const char *s, size_t len, pcre2_match_data *md,
     GHashTable *seen)
 {
-    size_t word = 0;
-    while (word < len) {
-        while (word < len && ends_words((unsigned char)s[word]))
-            word++;
-        size_t end = word;
-        while (end < len && !ends_words((unsigned char)s[end]))
+    size_t word = 0;                        /* where the current word starts */
+    for (size_t i = 0; i < len; i++) {
+        enum uri_byte c = uri_byte(s[i]);
+        if (c == URI_BYTE_ENDS_WORD) {
+            word = i + 1;
+            continue;
+        }
+        if (c != URI_BYTE_NEEDED
+            || (s[i] == '.' && (i + 1 == len || uri_byte(s[i + 1]) == URI_BYTE_ENDS_WORD)))
+            continue;
+        size_t end = i + 1;
+        while (end < len && uri_byte(s[end]) != URI_BYTE_ENDS_WORD)
             end++;
-        if (end > word && may_hold_uri(s + word, end - word))
-            scan_word(b, s, end, word, md, seen);
-        word = end;
+        scan_word(b, s, end, word, md, seen);
+        i = end;                            /* s[end] ends the word, or end == len */
+        word = end + 1;
     }
 }
+
 /* Finds the URIs of the body lines as SpamAssassin does (after view_body_finish). */
 void view_scan_body_uris(struct view_builder *b)
 {
