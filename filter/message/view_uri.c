@@ -192,7 +192,8 @@ char *view_url_decode(const char *s)
 /* SpamAssassin's "tbird" URI pattern (PerMsgStatus.pm _tbirdurire): a known scheme or www./ftp.
  * prefix (group 1), a mail address or mailto: (group 2), or a schemeless host name ending in a
  * top-level domain (group 3, host in group 4). We cannot know the admin's util_rb_tld list
- * here, so a TLD is any 2-63 letters or an xn-- label. */
+ * here, so a TLD is any 2-63 letters or an xn-- label. uri_byte_class (below) lists the ASCII
+ * bytes of TB_END to split lines into words: a change to one is a change to both. */
 #define TB_END "><\"`}\\]{[|\\s\\x1b\\xa0"
 #define TB_END_EMAIL TB_END ",('\\x80-\\xff"
 static const char tbird_pattern[] =
