@@ -12,14 +12,21 @@
 #   mw-inbound   mailwarden with the default inbound policy (SPF, reverse DNS, header and MIME
 #                heuristics, DKIM verification), DNS answered by the loopback stub server
 #   opendkim     Debian's OpenDKIM signing with the same key (when installed)
+#   null, null-edit
+#                tests/bench/null-milter: a milter that does nothing as cheaply as it can (one
+#                thread, no check), negotiating what mailwarden does, so Postfix still sends it
+#                the whole message; null-edit also adds one header field at the end of the
+#                message, as a signer does. What Postfix itself spends on any milter: the floor
+#                under mw-pass and mw-sign (when asked for)
 #   base-sign, base-inbound
 #                mw-sign and mw-inbound run by another build (--baseline BUILDDIR, for
 #                example the commit before a change): before and after in the same rounds
 #
 # each milter once over TCP (inet:127.0.0.1:PORT) and once over a unix socket. Rounds run
 # the setups one after the other at each session count, so a machine that gets busier slows
-# them alike; the ratio to Postfix alone is taken within a round, and the table shows the
-# median of the rounds. Between two runs the queue is left to drain (not timed).
+# them alike, and each round starts one setup later than the one before, so that none is always
+# first; the ratio to Postfix alone is taken within a round, and the table shows the median of
+# the rounds. Between two runs the queue is left to drain (not timed).
 #
 # This is a benchmark, not a test: nothing is compared with a threshold. Each setup is
 # checked once, before it is timed, for doing its work (DKIM-Signature on a delivered message,
@@ -32,7 +39,7 @@
 #   --rounds N       rounds (default 3)
 #   --sessions "1 8 64"
 #   --sockets "inet unix"
-#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass when asked for)
+#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass, null, null-edit when asked for)
 #   --size BYTES     message length for smtp-source -l (default 2048)
 #   --out FILE       also write the Markdown table to FILE
 #   --baseline DIR   a build directory for the base-* setups (added to --setups when given)
@@ -123,6 +130,24 @@ start_mailwarden() { # SETUP SOCKET
     fi
 }
 
+start_null() { # SETUP SOCKET
+    local spec flag=""
+    [ "$1" = null-edit ] && flag=-a
+    case $2 in
+        inet) spec="inet:$MW_PORT@127.0.0.1" ;;
+        unix) spec="unix:$MW_WORK/$1.sock" ;;
+    esac
+    [ -x "$MW_BUILDDIR/tests/bench/null-milter" ] || die "no $MW_BUILDDIR/tests/bench/null-milter: make tests/bench/null-milter"
+    "$MW_BUILDDIR/tests/bench/null-milter" $flag "$spec" >>"$MW_WORK/$1-$2.log" 2>&1 &
+    MILTER_PID=$!
+    mw_on_exit "mw_kill_wait $MILTER_PID 20"
+    if [ "$2" = unix ]; then
+        mw_wait_until 20 test -S "$MW_WORK/$1.sock" || die "null-milter (unix) did not start: $(tail -n 3 "$MW_WORK/$1-$2.log")"
+    else
+        mw_wait_listen "$MW_PORT" 20 || die "null-milter (inet) did not start: $(tail -n 3 "$MW_WORK/$1-$2.log")"
+    fi
+}
+
 start_opendkim() { # SOCKET
     local spec pid
     case $1 in
@@ -177,6 +202,7 @@ for setup in $setups; do
         case $setup in
             mw-*|base-*) start_mailwarden "$setup" "$sock" ;;
             opendkim) start_opendkim "$sock" ;;
+            null|null-edit) start_null "$setup" "$sock" ;;
             *) die "unknown setup $setup" ;;
         esac
         add_listener "$setup" "$sock" "$(milter_addr "$setup" "$sock")" "$MILTER_PID"
@@ -218,6 +244,7 @@ while read -r setup sock port pid; do
     # outbound mail with nothing to state gets no Authentication-Results (ARCHITECTURE.md)
     case $setup in
         mw-inbound|base-inbound) grep -q '^Authentication-Results: mw.test' "$f" || die "$setup ($sock): no Authentication-Results from mailwarden" ;;
+        null-edit) grep -q '^X-Null-Milter: passed' "$f" || die "$setup ($sock): no X-Null-Milter field" ;;
     esac
 done <"$MW_WORK/listeners"
 rm -f "$SINK_DIR"/*
@@ -226,16 +253,20 @@ rm -f "$SINK_DIR"/*
 results=$MW_WORK/results
 : >"$results"
 note "$(nproc) CPUs, load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $messages messages of $size bytes per run, $rounds rounds"
+mapfile -t listeners <"$MW_WORK/listeners"
 for ((r = 1; r <= rounds; r++)); do
     for s in $sessions; do
-        while read -r setup sock port pid; do
+        # each round starts one listener later: a machine that slows down or speeds up within
+        # a round does not favour the setups that come first
+        for ((k = 0; k < ${#listeners[@]}; k++)); do
+            read -r setup sock port pid <<<"${listeners[(k + r - 1) % ${#listeners[@]}]}"
             c0=$(cpu_s "$pid")
             rate=$(source_run "$port" "$s" "$messages") || rate=ERR
             cpu=$(awk -v a="$c0" -v b="$(cpu_s "$pid")" -v n="$messages" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }')
             [ "$pid" = - ] && cpu=-
             echo "$r $s $setup $sock $rate $cpu" >>"$results"
             note "round $r, $s session(s): $setup $sock: $rate msg/s, milter CPU $cpu ms/msg (load $(cut -d' ' -f1 /proc/loadavg))"
-        done <"$MW_WORK/listeners"
+        done
         find "$SINK_DIR" -type f -delete
     done
 done
@@ -243,8 +274,8 @@ cp "$results" "$MW_LOGDIR/results"
 
 # --- the table: medians of the rounds, ratio to Postfix alone within each round ---
 table() {
-    echo "| setup | socket | sessions | msg/s (median) | msg/s per round | ratio to Postfix alone (median) | milter CPU ms/msg (median) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| setup | socket | sessions | msg/s (median) | msg/s per round | ratio to Postfix alone (median) | ratio per round | milter CPU ms/msg (median) |"
+    echo "|---|---|---|---|---|---|---|---|"
     while read -r setup sock port pid; do
         for s in $sessions; do
             awk -v s="$s" -v setup="$setup" -v sock="$sock" '
@@ -255,15 +286,19 @@ table() {
                     return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
                 }
                 END {
-                    list = ""; m = 0; q = 0
+                    list = ""; rlist = ""; m = 0; q = 0
                     for (i = 1; i <= n; i++) {
                         r = rounds[i]; list = list (i > 1 ? " " : "") rate[r]
                         if (rate[r] != "ERR") v[++m] = rate[r]
-                        if (rate[r] != "ERR" && alone[r] > 0 && alone[r] != "ERR") ratio[++q] = rate[r] / alone[r]
+                        if (rate[r] != "ERR" && alone[r] > 0 && alone[r] != "ERR") {
+                            ratio[++q] = rate[r] / alone[r]
+                            rlist = rlist (q > 1 ? " " : "") sprintf("%.2f", ratio[q])
+                        }
                     }
-                    printf "| %s | %s | %s | %s | %s | %s | %s |\n", setup, sock, s,
+                    printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", setup, sock, s,
                         m ? sprintf("%.1f", median(v, m)) : "-", list,
                         setup == "alone" ? "1" : (q ? sprintf("%.2f", median(ratio, q)) : "-"),
+                        setup == "alone" ? "-" : rlist,
                         c ? sprintf("%.2f", median(cpu, c)) : "-"
                 }' "$results"
         done
