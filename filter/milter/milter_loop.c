@@ -258,7 +258,7 @@ static bool write_all(struct conn *c, const char *data, size_t len)
 }
 
 /* Whether the bytes read end with a whole packet the MTA waits for a reply to: then our reply
- * carries the ACK of what we read. Otherwise (a command without a reply, such as the DATA macros
+ * carries the ACK of what we read (or with QUIT: nothing follows, our FIN carries it). Otherwise (a command without a reply, such as the DATA macros
  * or header fields under the no-reply steps, or part of a packet) the MTA may be holding its
  * next small write for that ACK (Nagle's algorithm on its side), and the kernel would delay it
  * by up to 40 ms: TCP_QUICKACK sends it now. */
@@ -274,7 +274,7 @@ static bool ends_with_answered_packet(struct conn *c)
             milter_sessions_max_data(), &pkt, &used, &why);
         if (r != MILTER_READ_PACKET)
             return r == MILTER_READ_MORE && at == c->in_len && last != 0
-                && milter_session_answers(c->session, last);
+                && (last == MILTER_CMD_QUIT || milter_session_answers(c->session, last));
         last = pkt.command;
         at += used;
     }
