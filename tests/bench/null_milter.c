@@ -6,10 +6,12 @@
  * without a reply, as far as the MTA offers them), so that the MTA does the same work for it:
  * it still sends the whole message. Every command the MTA waits on gets "continue"; with -a the
  * end of the message also adds one header field, as a signer would (the MTA then rewrites the
- * queue file as it does for a DKIM-Signature). Promises nothing else: it checks nothing and
+ * queue file as it does for a DKIM-Signature); with -r MAIL and RCPT get no reply either (a
+milter that decides only at the end of the message: one round trip for the message instead of
+three). Promises nothing else: it checks nothing and
  * keeps no state but the bytes of a packet not yet whole.
  *
- * usage: null-milter [-a] inet:PORT@127.0.0.1 | unix:/path */
+ * usage: null-milter [-a] [-r] inet:PORT@127.0.0.1 | unix:/path */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -36,6 +38,7 @@ struct conn {
 };
 
 static bool add_header;
+static uint32_t envelope_noreply;     /* -r: MAIL and RCPT without a reply */
 
 static int listen_on(const char *spec)
 {
@@ -81,7 +84,7 @@ static bool answer(struct conn *c, const struct milter_packet *pkt, struct milte
         if (!milter_decode_optneg(pkt, &o, &why))
             return false;
         c->noreply = o.steps & (MILTER_STEP_NR_CONN | MILTER_STEP_NR_HELO | MILTER_STEP_NR_DATA
-            | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH | MILTER_STEP_NR_BODY);
+            | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH | MILTER_STEP_NR_BODY | envelope_noreply);
         milter_put_optneg(out, 6, MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS,
             c->noreply | (o.steps & MILTER_STEP_NOUNKNOWN), (const char *[MILTER_STAGE_COUNT]){0});
         return true;
@@ -91,6 +94,8 @@ static bool answer(struct conn *c, const struct milter_packet *pkt, struct milte
         return false;
     case 'C': nr = MILTER_STEP_NR_CONN; break;
     case 'H': nr = MILTER_STEP_NR_HELO; break;
+    case 'M': nr = MILTER_STEP_NR_MAIL; break;
+    case 'R': nr = MILTER_STEP_NR_RCPT; break;
     case 'T': nr = MILTER_STEP_NR_DATA; break;
     case 'L': nr = MILTER_STEP_NR_HDR; break;
     case 'N': nr = MILTER_STEP_NR_EOH; break;
@@ -155,15 +160,18 @@ static bool serve(struct conn *c, struct milter_out *out)
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "a")) != -1) {
-        if (opt != 'a') {
-            fprintf(stderr, "usage: null-milter [-a] inet:PORT@127.0.0.1|unix:/path\n");
+    while ((opt = getopt(argc, argv, "ar")) != -1) {
+        if (opt == 'a') {
+            add_header = true;
+        } else if (opt == 'r') {
+            envelope_noreply = MILTER_STEP_NR_MAIL | MILTER_STEP_NR_RCPT;
+        } else {
+            fprintf(stderr, "usage: null-milter [-a] [-r] inet:PORT@127.0.0.1|unix:/path\n");
             return 2;
         }
-        add_header = true;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: null-milter [-a] inet:PORT@127.0.0.1|unix:/path\n");
+        fprintf(stderr, "usage: null-milter [-a] [-r] inet:PORT@127.0.0.1|unix:/path\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -12,12 +12,13 @@
 #   mw-inbound   mailwarden with the default inbound policy (SPF, reverse DNS, header and MIME
 #                heuristics, DKIM verification), DNS answered by the loopback stub server
 #   opendkim     Debian's OpenDKIM signing with the same key (when installed)
-#   null, null-edit
+#   null, null-edit, null-late
 #                tests/bench/null-milter: a milter that does nothing as cheaply as it can (one
 #                thread, no check), negotiating what mailwarden does, so Postfix still sends it
 #                the whole message; null-edit also adds one header field at the end of the
 #                message, as a signer does. What Postfix itself spends on any milter: the floor
-#                under mw-pass and mw-sign (when asked for)
+#                under mw-pass and mw-sign (when asked for). null-late is null-edit with MAIL
+#                and RCPT unanswered too (a milter that decides only at the end of the message)
 #   base-sign, base-inbound
 #                mw-sign and mw-inbound run by another build (--baseline BUILDDIR, for
 #                example the commit before a change): before and after in the same rounds
@@ -39,7 +40,7 @@
 #   --rounds N       rounds (default 3)
 #   --sessions "1 8 64"
 #   --sockets "inet unix"
-#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass, null, null-edit when asked for)
+#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass, null, null-edit, null-late when asked for)
 #   --size BYTES     message length for smtp-source -l (default 2048)
 #   --out FILE       also write the Markdown table to FILE
 #   --baseline DIR   a build directory for the base-* setups (added to --setups when given)
@@ -133,6 +134,7 @@ start_mailwarden() { # SETUP SOCKET
 start_null() { # SETUP SOCKET
     local spec flag=""
     [ "$1" = null-edit ] && flag=-a
+    [ "$1" = null-late ] && flag="-a -r"
     case $2 in
         inet) spec="inet:$MW_PORT@127.0.0.1" ;;
         unix) spec="unix:$MW_WORK/$1.sock" ;;
@@ -202,7 +204,7 @@ for setup in $setups; do
         case $setup in
             mw-*|base-*) start_mailwarden "$setup" "$sock" ;;
             opendkim) start_opendkim "$sock" ;;
-            null|null-edit) start_null "$setup" "$sock" ;;
+            null|null-edit|null-late) start_null "$setup" "$sock" ;;
             *) die "unknown setup $setup" ;;
         esac
         add_listener "$setup" "$sock" "$(milter_addr "$setup" "$sock")" "$MILTER_PID"
@@ -244,7 +246,7 @@ while read -r setup sock port pid; do
     # outbound mail with nothing to state gets no Authentication-Results (ARCHITECTURE.md)
     case $setup in
         mw-inbound|base-inbound) grep -q '^Authentication-Results: mw.test' "$f" || die "$setup ($sock): no Authentication-Results from mailwarden" ;;
-        null-edit) grep -q '^X-Null-Milter: passed' "$f" || die "$setup ($sock): no X-Null-Milter field" ;;
+        null-edit|null-late) grep -q '^X-Null-Milter: passed' "$f" || die "$setup ($sock): no X-Null-Milter field" ;;
     esac
 done <"$MW_WORK/listeners"
 rm -f "$SINK_DIR"/*
