@@ -39,6 +39,7 @@ struct conn {
 
 static bool add_header;
 static uint32_t envelope_noreply;     /* -r: MAIL and RCPT without a reply */
+static bool like_mailwarden;          /* -m: mailwarden's actions, steps and macro lists too */
 
 static int listen_on(const char *spec)
 {
@@ -85,6 +86,18 @@ static bool answer(struct conn *c, const struct milter_packet *pkt, struct milte
             return false;
         c->noreply = o.steps & (MILTER_STEP_NR_CONN | MILTER_STEP_NR_HELO | MILTER_STEP_NR_DATA
             | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH | MILTER_STEP_NR_BODY | envelope_noreply);
+        if (like_mailwarden) {
+            const char *lists[MILTER_STAGE_COUNT] = {0};
+            lists[MILTER_STAGE_CONNECT] = "j {daemon_name} {client_addr} {client_name} _";
+            lists[MILTER_STAGE_MAIL] = "i {auth_type} {auth_authen} {mail_addr}";
+            lists[MILTER_STAGE_RCPT] = "i {rcpt_addr}";
+            lists[MILTER_STAGE_EOH] = "i";
+            lists[MILTER_STAGE_EOM] = "i";
+            milter_put_optneg(out, 6, MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS
+                | (o.actions & (MILTER_ACT_QUARANTINE | MILTER_ACT_SETSYMLIST)),
+                c->noreply | (o.steps & (MILTER_STEP_NOUNKNOWN | MILTER_STEP_HDR_LEADSPC)), lists);
+            return true;
+        }
         milter_put_optneg(out, 6, MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS,
             c->noreply | (o.steps & MILTER_STEP_NOUNKNOWN), (const char *[MILTER_STAGE_COUNT]){0});
         return true;
@@ -102,7 +115,7 @@ static bool answer(struct conn *c, const struct milter_packet *pkt, struct milte
     case 'B': nr = MILTER_STEP_NR_BODY; break;
     case 'E':
         if (add_header)
-            milter_put_addheader(out, "X-Null-Milter", "passed");
+            milter_put_addheader(out, "X-Null-Milter", like_mailwarden ? " passed" : "passed");
         break;
     default:
         break;
@@ -160,8 +173,10 @@ static bool serve(struct conn *c, struct milter_out *out)
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "ar")) != -1) {
-        if (opt == 'a') {
+    while ((opt = getopt(argc, argv, "amr")) != -1) {
+        if (opt == 'm') {
+            like_mailwarden = true;
+        } else if (opt == 'a') {
             add_header = true;
         } else if (opt == 'r') {
             envelope_noreply = MILTER_STEP_NR_MAIL | MILTER_STEP_NR_RCPT;

@@ -135,6 +135,7 @@ start_null() { # SETUP SOCKET
     local spec flag=""
     [ "$1" = null-edit ] && flag=-a
     [ "$1" = null-late ] && flag="-a -r"
+    [ "$1" = null-like ] && flag="-a -m"
     case $2 in
         inet) spec="inet:$MW_PORT@127.0.0.1" ;;
         unix) spec="unix:$MW_WORK/$1.sock" ;;
@@ -204,7 +205,7 @@ for setup in $setups; do
         case $setup in
             mw-*|base-*) start_mailwarden "$setup" "$sock" ;;
             opendkim) start_opendkim "$sock" ;;
-            null|null-edit|null-late) start_null "$setup" "$sock" ;;
+            null|null-edit|null-late|null-like) start_null "$setup" "$sock" ;;
             *) die "unknown setup $setup" ;;
         esac
         add_listener "$setup" "$sock" "$(milter_addr "$setup" "$sock")" "$MILTER_PID"
@@ -246,7 +247,7 @@ while read -r setup sock port pid; do
     # outbound mail with nothing to state gets no Authentication-Results (ARCHITECTURE.md)
     case $setup in
         mw-inbound|base-inbound) grep -q '^Authentication-Results: mw.test' "$f" || die "$setup ($sock): no Authentication-Results from mailwarden" ;;
-        null-edit|null-late) grep -q '^X-Null-Milter: passed' "$f" || die "$setup ($sock): no X-Null-Milter field" ;;
+        null-edit|null-late|null-like) grep -q '^X-Null-Milter: passed' "$f" || die "$setup ($sock): no X-Null-Milter field" ;;
     esac
 done <"$MW_WORK/listeners"
 rm -f "$SINK_DIR"/*
