@@ -258,10 +258,11 @@ static bool write_all(struct conn *c, const char *data, size_t len)
 }
 
 /* Whether the bytes read end with a whole packet the MTA waits for a reply to: then our reply
- * carries the ACK of what we read (or with QUIT: nothing follows, our FIN carries it). Otherwise (a command without a reply, such as the DATA macros
- * or header fields under the no-reply steps, or part of a packet) the MTA may be holding its
- * next small write for that ACK (Nagle's algorithm on its side), and the kernel would delay it
- * by up to 40 ms: TCP_QUICKACK sends it now. */
+ * carries the ACK of what we read (after QUIT nothing follows, and our FIN carries it).
+ * Otherwise (a command without a reply, such as the DATA macros or header fields under the
+ * no-reply steps, or part of a packet) the MTA may be holding its next small write for that
+ * ACK (Nagle's algorithm on its side), and the kernel would delay it by up to 40 ms:
+ * TCP_QUICKACK sends it now. */
 static bool ends_with_answered_packet(struct conn *c)
 {
     size_t at = 0;

@@ -1,17 +1,19 @@
 /* null_milter.c - a milter that does nothing, as cheaply as it can: the floor of what any
- * milter costs an MTA (tests/bench/postfix-e2e.sh, setup "null"). One thread, one epoll loop,
- * non-blocking sockets; it speaks milter protocol version 6 with the codec of the daemon
- * (filter/milter/milter_proto.c) and negotiates what mailwarden negotiates under the default
- * policy (header changes; connect, HELO, DATA, header fields, end of headers and body chunks
- * without a reply, as far as the MTA offers them), so that the MTA does the same work for it:
- * it still sends the whole message. Every command the MTA waits on gets "continue"; with -a the
- * end of the message also adds one header field, as a signer would (the MTA then rewrites the
- * queue file as it does for a DKIM-Signature); with -r MAIL and RCPT get no reply either (a
-milter that decides only at the end of the message: one round trip for the message instead of
-three). Promises nothing else: it checks nothing and
- * keeps no state but the bytes of a packet not yet whole.
+ * milter costs an MTA (tests/bench/postfix-e2e.sh, setups null, null-edit, null-late and
+ * null-like). One thread, one epoll loop, non-blocking sockets; it speaks milter protocol
+ * version 6 with the codec of the daemon (filter/milter/milter_proto.c) and negotiates what
+ * mailwarden negotiates under the default policy (header changes; connect, HELO, DATA, header
+ * fields, end of headers and body chunks without a reply, as far as the MTA offers them), so
+ * that the MTA does the same work for it: it still sends the whole message. Every command the
+ * MTA waits on gets "continue". With -a the end of the message also adds one header field, as a
+ * signer would (the MTA then rewrites the queue file as it does for a DKIM-Signature); with -r
+ * MAIL and RCPT get no reply either (a milter that decides only at the end of the message: one
+ * round trip for the message instead of three); with -m it also asks for what on_optneg in
+ * filter/milter/milter_session.c asks for (its macro lists, quarantine, header values with
+ * their leading space: a copy, to keep in step with it). Promises nothing else: it checks
+ * nothing and keeps no state but the bytes of a packet not yet whole.
  *
- * usage: null-milter [-a] [-r] inet:PORT@127.0.0.1 | unix:/path */
+ * usage: null-milter [-a] [-m] [-r] inet:PORT@127.0.0.1 | unix:/path */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +42,12 @@ struct conn {
 static bool add_header;
 static uint32_t envelope_noreply;     /* -r: MAIL and RCPT without a reply */
 static bool like_mailwarden;          /* -m: mailwarden's actions, steps and macro lists too */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: null-milter [-a] [-m] [-r] inet:PORT@127.0.0.1|unix:/path\n");
+    return 2;
+}
 
 static int listen_on(const char *spec)
 {
@@ -88,13 +96,16 @@ static bool answer(struct conn *c, const struct milter_packet *pkt, struct milte
             | MILTER_STEP_NR_HDR | MILTER_STEP_NR_EOH | MILTER_STEP_NR_BODY | envelope_noreply);
         if (like_mailwarden) {
             const char *lists[MILTER_STAGE_COUNT] = {0};
-            lists[MILTER_STAGE_CONNECT] = "j {daemon_name} {client_addr} {client_name} _";
-            lists[MILTER_STAGE_MAIL] = "i {auth_type} {auth_authen} {mail_addr}";
-            lists[MILTER_STAGE_RCPT] = "i {rcpt_addr}";
-            lists[MILTER_STAGE_EOH] = "i";
-            lists[MILTER_STAGE_EOM] = "i";
-            milter_put_optneg(out, 6, MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS
-                | (o.actions & (MILTER_ACT_QUARANTINE | MILTER_ACT_SETSYMLIST)),
+            uint32_t actions = MILTER_ACT_ADDHDRS | MILTER_ACT_CHGHDRS
+                | (o.actions & (MILTER_ACT_QUARANTINE | MILTER_ACT_SETSYMLIST));
+            if (actions & MILTER_ACT_SETSYMLIST) {     /* as on_optneg: only when granted */
+                lists[MILTER_STAGE_CONNECT] = "j {daemon_name} {client_addr} {client_name} _";
+                lists[MILTER_STAGE_MAIL] = "i {auth_type} {auth_authen} {mail_addr}";
+                lists[MILTER_STAGE_RCPT] = "i {rcpt_addr}";
+                lists[MILTER_STAGE_EOH] = "i";
+                lists[MILTER_STAGE_EOM] = "i";
+            }
+            milter_put_optneg(out, 6, actions,
                 c->noreply | (o.steps & (MILTER_STEP_NOUNKNOWN | MILTER_STEP_HDR_LEADSPC)), lists);
             return true;
         }
@@ -181,14 +192,11 @@ int main(int argc, char **argv)
         } else if (opt == 'r') {
             envelope_noreply = MILTER_STEP_NR_MAIL | MILTER_STEP_NR_RCPT;
         } else {
-            fprintf(stderr, "usage: null-milter [-a] [-r] inet:PORT@127.0.0.1|unix:/path\n");
-            return 2;
+            return usage();
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "usage: null-milter [-a] [-r] inet:PORT@127.0.0.1|unix:/path\n");
-        return 2;
-    }
+    if (optind != argc - 1)
+        return usage();
     signal(SIGPIPE, SIG_IGN);
     int lfd = listen_on(argv[optind]);
     int ep = epoll_create1(EPOLL_CLOEXEC);

@@ -12,13 +12,14 @@
 #   mw-inbound   mailwarden with the default inbound policy (SPF, reverse DNS, header and MIME
 #                heuristics, DKIM verification), DNS answered by the loopback stub server
 #   opendkim     Debian's OpenDKIM signing with the same key (when installed)
-#   null, null-edit, null-late
+#   null, null-edit, null-late, null-like
 #                tests/bench/null-milter: a milter that does nothing as cheaply as it can (one
 #                thread, no check), negotiating what mailwarden does, so Postfix still sends it
 #                the whole message; null-edit also adds one header field at the end of the
 #                message, as a signer does. What Postfix itself spends on any milter: the floor
 #                under mw-pass and mw-sign (when asked for). null-late is null-edit with MAIL
-#                and RCPT unanswered too (a milter that decides only at the end of the message)
+#                and RCPT unanswered too (a milter that decides only at the end of the message);
+#                null-like is null-edit with mailwarden's own negotiation (null-milter -m)
 #   base-sign, base-inbound
 #                mw-sign and mw-inbound run by another build (--baseline BUILDDIR, for
 #                example the commit before a change): before and after in the same rounds
@@ -40,7 +41,7 @@
 #   --rounds N       rounds (default 3)
 #   --sessions "1 8 64"
 #   --sockets "inet unix"
-#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass, null, null-edit, null-late when asked for)
+#   --setups "alone mw-sign mw-inbound opendkim" (mw-pass, null, null-edit, null-late, null-like when asked for)
 #   --size BYTES     message length for smtp-source -l (default 2048)
 #   --out FILE       also write the Markdown table to FILE
 #   --baseline DIR   a build directory for the base-* setups (added to --setups when given)
@@ -133,9 +134,11 @@ start_mailwarden() { # SETUP SOCKET
 
 start_null() { # SETUP SOCKET
     local spec flag=""
-    [ "$1" = null-edit ] && flag=-a
-    [ "$1" = null-late ] && flag="-a -r"
-    [ "$1" = null-like ] && flag="-a -m"
+    case $1 in
+        null-edit) flag=-a ;;
+        null-late) flag="-a -r" ;;
+        null-like) flag="-a -m" ;;
+    esac
     case $2 in
         inet) spec="inet:$MW_PORT@127.0.0.1" ;;
         unix) spec="unix:$MW_WORK/$1.sock" ;;
